@@ -1,0 +1,158 @@
+//! Out-of-order data waiting for the gap before it to fill (RFC 9293 §3.10.7.4, seventh:
+//! segments beyond RCV.NXT are held for later processing). Ranges are keyed by their stream
+//! offset (bytes since the peer's ISN + 1) so they never wrap; there is no fixed limit on the
+//! number of gaps, and the caller bounds memory by inserting only inside the receive window.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default)]
+pub struct Assembler {
+    /// Non-overlapping, non-adjacent-merged chunks: offset -> bytes.
+    chunks: BTreeMap<u64, Vec<u8>>,
+    bytes: usize,
+    /// The most recently inserted range, reported first in SACK blocks (RFC 2018 §4).
+    last_inserted: Option<(u64, u64)>,
+}
+
+impl Assembler {
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Bytes held.
+    pub fn len(&self) -> usize {
+        self.bytes
+    }
+
+    /// Stores the part of `data` (starting at `offset`) not already held. Returns the number
+    /// of bytes that were new.
+    pub fn insert(&mut self, offset: u64, data: &[u8]) -> usize {
+        let end = offset + data.len() as u64;
+        let mut new_bytes = 0;
+        let mut cursor = offset;
+        // Walk the held chunks that overlap [offset, end) and fill the holes between them.
+        let overlapping: Vec<(u64, u64)> = self
+            .chunks
+            .range(..end)
+            .rev()
+            .take_while(|(&start, chunk)| start + chunk.len() as u64 > offset)
+            .map(|(&start, chunk)| (start, start + chunk.len() as u64))
+            .collect();
+        for &(start, stop) in overlapping.iter().rev() {
+            if start > cursor {
+                new_bytes += self.put(cursor, &data[(cursor - offset) as usize..(start - offset) as usize]);
+            }
+            cursor = cursor.max(stop);
+        }
+        if cursor < end {
+            new_bytes += self.put(cursor, &data[(cursor - offset) as usize..]);
+        }
+        if !data.is_empty() {
+            self.last_inserted = Some((offset, end));
+        }
+        new_bytes
+    }
+
+    fn put(&mut self, offset: u64, data: &[u8]) -> usize {
+        self.bytes += data.len();
+        self.chunks.insert(offset, data.to_vec());
+        data.len()
+    }
+
+    /// Removes and returns the bytes that start at or before `offset` and continue it, in order.
+    /// Bytes before `offset` (already delivered) are discarded.
+    pub fn pop_at(&mut self, offset: u64, mut out: impl FnMut(&[u8])) -> usize {
+        let mut at = offset;
+        while let Some((&start, chunk)) = self.chunks.first_key_value() {
+            let stop = start + chunk.len() as u64;
+            if start > at {
+                break;
+            }
+            let chunk = self.chunks.remove(&start).unwrap_or_default();
+            self.bytes -= chunk.len();
+            if stop > at {
+                out(&chunk[(at - start) as usize..]);
+                at = stop;
+            }
+        }
+        (at - offset) as usize
+    }
+
+    /// Drops everything (on reset or close).
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+        self.bytes = 0;
+        self.last_inserted = None;
+    }
+
+    /// Up to `max` held ranges as `[start, end)` offsets with adjacent chunks merged, the one
+    /// holding the most recent arrival first (RFC 2018 §4), the rest in ascending order.
+    pub fn ranges(&self, max: usize) -> Vec<(u64, u64)> {
+        let mut merged: Vec<(u64, u64)> = Vec::new();
+        for (&start, chunk) in &self.chunks {
+            let stop = start + chunk.len() as u64;
+            match merged.last_mut() {
+                Some(last) if last.1 == start => last.1 = stop,
+                _ => merged.push((start, stop)),
+            }
+        }
+        if let Some((lo, _)) = self.last_inserted {
+            if let Some(i) = merged.iter().position(|&(s, e)| s <= lo && lo < e) {
+                let recent = merged.remove(i);
+                merged.insert(0, recent);
+            }
+        }
+        merged.truncate(max);
+        merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(a: &mut Assembler, at: u64) -> Vec<u8> {
+        let mut v = Vec::new();
+        a.pop_at(at, |b| v.extend_from_slice(b));
+        v
+    }
+
+    #[test]
+    fn fills_a_gap_and_releases_in_order() {
+        let mut a = Assembler::default();
+        assert_eq!(a.insert(4, b"efgh"), 4);
+        assert_eq!(drain(&mut a, 0), b"");
+        a.insert(0, b"abcd");
+        assert_eq!(drain(&mut a, 0), b"abcdefgh");
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn overlapping_inserts_keep_one_copy_of_each_byte() {
+        let mut a = Assembler::default();
+        assert_eq!(a.insert(10, b"klmn"), 4);
+        assert_eq!(a.insert(8, b"ijklmnop"), 4);
+        assert_eq!(a.insert(9, b"jk"), 0);
+        assert_eq!(a.len(), 8);
+        assert_eq!(drain(&mut a, 8), b"ijklmnop");
+    }
+
+    #[test]
+    fn bytes_before_the_delivery_point_are_discarded() {
+        let mut a = Assembler::default();
+        a.insert(2, b"cdef");
+        assert_eq!(drain(&mut a, 4), b"ef");
+        assert_eq!(a.len(), 0);
+    }
+
+    #[test]
+    fn ranges_put_the_latest_arrival_first() {
+        let mut a = Assembler::default();
+        a.insert(10, b"aa");
+        a.insert(20, b"bb");
+        a.insert(12, b"cc");
+        assert_eq!(a.ranges(4), vec![(10, 14), (20, 22)]);
+        a.insert(30, b"dd");
+        assert_eq!(a.ranges(4), vec![(30, 32), (10, 14), (20, 22)]);
+    }
+}

@@ -1,0 +1,118 @@
+//! One `Config` per endpoint, with Linux-like defaults and sysctl-like names.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Seeds every random choice of the endpoint: ISN secret, timestamp offsets, ephemeral ports.
+    pub rng_seed: u64,
+    /// SYN-ACK retransmissions before a half-open entry is dropped (Linux default 5).
+    pub tcp_synack_retries: u8,
+    /// SYN retransmissions before `connect` fails with `TimedOut` (Linux default 6).
+    pub tcp_syn_retries: u8,
+    /// Retransmissions of data before the connection is aborted (Linux `tcp_retries2`, 15).
+    pub tcp_retries2: u8,
+    /// Upper bound of each listener's SYN queue (half-open entries).
+    pub tcp_max_syn_backlog: usize,
+    /// Upper bound of a listener's accept queue, whatever backlog `listen` asks for.
+    pub somaxconn: usize,
+    /// When the accept queue is full: false drops the final ACK (the client retries);
+    /// true answers it with RST.
+    pub tcp_abort_on_overflow: bool,
+    /// How long an orphaned connection (closed by the user) may stay in FIN-WAIT-2.
+    pub tcp_fin_timeout: Duration,
+    /// Maximum segment lifetime; TIME-WAIT lasts 2 × MSL (RFC 9293 §3.4.2).
+    pub msl: Duration,
+    /// RFC 6298 §2.1 initial RTO.
+    pub rto_initial: Duration,
+    /// RFC 6298 §2.4 lower bound (Linux uses 200 ms rather than the RFC's 1 s).
+    pub rto_min: Duration,
+    /// RFC 6298 §2.5 upper bound.
+    pub rto_max: Duration,
+    /// Delayed-ACK timeout (RFC 9293 §3.8.6.3: under 0.5 s; Linux's minimum is 40 ms).
+    pub delayed_ack: Duration,
+    /// Link MTU; the MSS we announce is the MTU less the IP and TCP headers.
+    pub mtu: usize,
+    /// Default send and receive buffer sizes of a new connection, bytes.
+    pub send_buffer_size: usize,
+    pub recv_buffer_size: usize,
+    /// Negotiate RFC 7323 timestamps, RFC 7323 window scaling and RFC 2018 SACK.
+    pub timestamps: bool,
+    pub window_scaling: bool,
+    pub sack: bool,
+    /// RFC 6928 initial congestion window, in segments.
+    pub initial_cwnd_segments: u32,
+    /// Accept a RST whose sequence number is anywhere in the window (RFC 793) instead of
+    /// requiring an exact match and sending a challenge ACK otherwise (RFC 5961 §3.2).
+    pub tcp_insecure_rst: bool,
+    /// Keepalive (RFC 1122 §4.2.3.6) timing, used by connections that enable it.
+    pub tcp_keepalive_time: Duration,
+    pub tcp_keepalive_intvl: Duration,
+    pub tcp_keepalive_probes: u8,
+    /// Emit `Event::Transition` records (the trace and the state table are built from them).
+    pub record_transitions: bool,
+    /// Ephemeral port range for `connect` without a local port (Linux ip_local_port_range).
+    pub ephemeral_ports: (u16, u16),
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            rng_seed: 0,
+            tcp_synack_retries: 5,
+            tcp_syn_retries: 6,
+            tcp_retries2: 15,
+            tcp_max_syn_backlog: 256,
+            somaxconn: 4096,
+            tcp_abort_on_overflow: false,
+            tcp_fin_timeout: Duration::from_secs(60),
+            msl: Duration::from_secs(30),
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_millis(200),
+            rto_max: Duration::from_secs(120),
+            delayed_ack: Duration::from_millis(40),
+            mtu: 1500,
+            send_buffer_size: 256 * 1024,
+            recv_buffer_size: 256 * 1024,
+            timestamps: true,
+            window_scaling: true,
+            sack: true,
+            initial_cwnd_segments: 10,
+            tcp_insecure_rst: false,
+            tcp_keepalive_time: Duration::from_secs(7200),
+            tcp_keepalive_intvl: Duration::from_secs(75),
+            tcp_keepalive_probes: 9,
+            record_transitions: true,
+            ephemeral_ports: (32768, 60999),
+        }
+    }
+}
+
+impl Config {
+    /// TIME-WAIT duration, 2 × MSL.
+    pub fn time_wait_len(&self) -> Duration {
+        self.msl * 2
+    }
+
+    /// The MSS this host announces for an address family (RFC 9293 §3.7.1: MTU less headers).
+    pub fn mss_for(&self, ipv6: bool) -> u16 {
+        let headers = if ipv6 { 60 } else { 40 };
+        self.mtu.saturating_sub(headers).clamp(64, u16::MAX as usize) as u16
+    }
+
+    /// The window-scale shift for a receive buffer (RFC 7323 §2.3: the smallest shift that lets
+    /// the 16-bit field express the buffer; at most 14).
+    pub fn window_scale_for(&self, recv_buffer: usize) -> u8 {
+        let mut shift = 0u8;
+        while shift < 14 && (recv_buffer >> shift) > u16::MAX as usize {
+            shift += 1;
+        }
+        shift
+    }
+
+    /// The half-open lifetime: the sum of the waits between SYN-ACK retransmissions,
+    /// initial RTO doubled each time, including the final wait after the last one.
+    pub fn half_open_lifetime(&self) -> Duration {
+        (0..=self.tcp_synack_retries as u32).map(|i| self.rto_initial * (1 << i)).sum()
+    }
+}

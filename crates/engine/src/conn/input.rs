@@ -1,0 +1,475 @@
+//! SEGMENT ARRIVES (RFC 9293 §3.10.7.3 for SYN-SENT, §3.10.7.4 for the other states), with the
+//! RST and SYN rules of RFC 5961 and timestamps/PAWS of RFC 7323. The steps keep the RFC's
+//! order: sequence number, RST, SYN, ACK, URG, text, FIN.
+
+use super::{Connection, ControlSegment, Ctx, Timer};
+use crate::congestion::{NewReno, DUP_ACK_THRESHOLD};
+use crate::half_open::DEFAULT_MSS;
+use crate::{Cause, ConnError, Event, Instant, State};
+use std::time::Duration;
+use synack_wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr};
+
+impl Connection {
+    pub fn on_segment(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
+        self.last_heard = ctx.now;
+        self.keepalive_probes_sent = 0;
+        match self.state {
+            State::SynSent => self.on_segment_syn_sent(ctx, seg),
+            State::Closed | State::Listen | State::TimeWait => {}
+            _ => self.on_segment_synchronized(ctx, seg),
+        }
+    }
+
+    /// Options of the peer's SYN decide what the connection uses (RFC 9293 §3.7.1 MSS,
+    /// RFC 7323 §1.3 and §2.2 window scale and timestamps, RFC 2018 §2 SACK-permitted).
+    fn negotiate(&mut self, ctx: &Ctx, opts: &TcpOptions) {
+        let ours = ctx.config.mss_for(self.tuple.local_ip.is_ipv6());
+        self.neg.snd_mss = opts.mss.unwrap_or(DEFAULT_MSS).clamp(64, ours);
+        match opts.window_scale {
+            Some(shift) if ctx.config.window_scaling => {
+                // RFC 7323 §2.3: a shift above 14 is treated as 14.
+                self.neg.snd_wscale = shift.min(14);
+                self.neg.wscale_ok = true;
+            }
+            _ => {
+                self.neg.snd_wscale = 0;
+                self.neg.rcv_wscale = 0;
+                self.neg.wscale_ok = false;
+            }
+        }
+        self.neg.sack_ok = ctx.config.sack && opts.sack_permitted;
+        self.neg.ts_ok = ctx.config.timestamps && opts.timestamps.is_some();
+        if let (true, Some((val, _))) = (self.neg.ts_ok, opts.timestamps) {
+            self.ts_recent = val;
+        }
+    }
+
+    /// RFC 9293 §3.10.7.3: SYN-SENT.
+    fn on_segment_syn_sent(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
+        let f = seg.flags;
+        // First, check the ACK bit: an ACK of something we did not send gets a RST.
+        if f.ack() && (seg.ack <= self.iss || seg.ack > self.snd_max) {
+            ctx.counters.dropped_bad_ack += 1;
+            if !f.rst() {
+                reply_rst(ctx, self.tuple, seg.ack);
+            }
+            return;
+        }
+        // Second, check the RST bit: acceptable only with an acceptable ACK.
+        if f.rst() {
+            if f.ack() {
+                ctx.counters.resets_received += 1;
+                ctx.counters.failed_connects += 1;
+                self.close_with(ctx, Some(ConnError::Refused), Cause::RcvdRst);
+            } else {
+                ctx.counters.dropped_rst_ignored += 1;
+            }
+            return;
+        }
+        // Fourth, check the SYN bit.
+        if !f.syn() {
+            ctx.counters.dropped_syn_sent_unexpected += 1;
+            return;
+        }
+        self.irs = seg.seq;
+        self.rcv_nxt = seg.seq + 1;
+        self.negotiate(ctx, &seg.options);
+        // RFC 7323 §2.2: the window field of a SYN is never scaled.
+        self.snd_wnd = seg.window as u32;
+        self.max_snd_wnd = self.snd_wnd;
+        self.snd_wl1 = seg.seq;
+        self.snd_wl2 = seg.ack;
+        if f.ack() {
+            self.sample_rtt(ctx, seg);
+            self.snd_una = seg.ack;
+            self.snd_nxt = self.snd_nxt.max(self.snd_una);
+            self.finish_handshake(ctx, Cause::RcvdSynAck);
+            self.ack_now = true;
+            // "Data or controls that were queued for transmission may be included": and the
+            // SYN-ACK's own text and FIN continue at the sixth step.
+            let (seq, data, fin) = self.trim(ctx, seg.seq + 1, seg.payload, f.fin());
+            self.process_text_and_fin(ctx, seq, data, fin);
+        } else {
+            // Simultaneous open: SYN-RECEIVED, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+            self.set_state(ctx, State::SynReceived, Cause::RcvdSyn);
+            self.snd_nxt = self.iss;
+            self.rcv_adv = self.rcv_nxt + self.recv_window();
+        }
+    }
+
+    /// The handshake is complete on our side: ESTABLISHED (or FIN-WAIT-1 if the user already
+    /// shut the write side down).
+    fn finish_handshake(&mut self, ctx: &mut Ctx, cause: Cause) {
+        self.timers[Timer::Retransmit as usize] = Instant::NEVER;
+        self.rto_count = 0;
+        self.cc = NewReno::new(self.initial_cwnd(ctx.config), self.iss);
+        self.last_progress = ctx.now;
+        self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + self.recv_window());
+        self.set_state(ctx, State::Established, cause);
+        ctx.counters.active_opens += 1;
+        ctx.events.push_back(Event::Connected(self.handle));
+        if self.fin_queued {
+            self.set_state(ctx, State::FinWait1, Cause::Shutdown);
+        }
+    }
+
+    /// RFC 9293 §3.10.7.4: SYN-RECEIVED (simultaneous open) and the synchronized states.
+    fn on_segment_synchronized(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
+        let f = seg.flags;
+        // Simultaneous open: the peer's SYN-ACK crossing ours completes the handshake. The
+        // strict RFC rules would reject its sequence number and ACK it; accepting it here
+        // (as Linux's tcp_validate_incoming does) saves a round trip and reaches the same state.
+        if self.state == State::SynReceived
+            && f.syn()
+            && f.ack()
+            && !f.rst()
+            && seg.seq + 1 == self.rcv_nxt
+            && seg.ack == self.iss + 1
+            && self.snd_max == self.iss + 1
+        {
+            self.snd_una = seg.ack;
+            self.snd_wnd = seg.window as u32; // a SYN's window is not scaled (RFC 7323 §2.2)
+            self.max_snd_wnd = self.snd_wnd;
+            self.snd_wl1 = seg.seq;
+            self.snd_wl2 = seg.ack;
+            self.sample_rtt(ctx, seg);
+            self.finish_handshake(ctx, Cause::RcvdSynAck);
+            self.ack_now = true;
+            return;
+        }
+        // RFC 7323 §5.3 R1 (PAWS): a segment with an older timestamp is a duplicate.
+        if self.neg.ts_ok && !f.rst() {
+            if let Some((val, _)) = seg.options.timestamps {
+                if SeqNum(val) < SeqNum(self.ts_recent) {
+                    ctx.counters.dropped_paws += 1;
+                    self.ack_now = true;
+                    return;
+                }
+            }
+        }
+        // First, check the sequence number.
+        if !self.acceptable(seg) {
+            ctx.counters.dropped_out_of_window += 1;
+            if !f.rst() {
+                self.ack_now = true;
+            }
+            return;
+        }
+        // RFC 7323 §4.3: remember the timestamp of the segment that covers the ACK we sent.
+        if let (true, Some((val, _))) = (self.neg.ts_ok, seg.options.timestamps) {
+            if seg.seq <= self.last_ack_sent && SeqNum(val) >= SeqNum(self.ts_recent) {
+                self.ts_recent = val;
+            }
+        }
+        // Second, check the RST bit (RFC 5961 §3.2: exact match resets, otherwise challenge).
+        if f.rst() {
+            if seg.seq == self.rcv_nxt || ctx.config.tcp_insecure_rst {
+                ctx.counters.resets_received += 1;
+                let error = match self.state {
+                    State::SynReceived => Some(ConnError::Refused),
+                    State::Closing | State::LastAck => None,
+                    _ => Some(ConnError::Reset),
+                };
+                self.close_with(ctx, error, Cause::RcvdRst);
+            } else {
+                self.challenge_ack(ctx);
+            }
+            return;
+        }
+        // Fourth, check the SYN bit: in a synchronized state, RFC 5961 §4.2 challenge ACK.
+        if f.syn() {
+            self.challenge_ack(ctx);
+            return;
+        }
+        // Fifth, check the ACK field.
+        if !f.ack() {
+            ctx.counters.dropped_no_ack_flag += 1;
+            return;
+        }
+        if self.state == State::SynReceived {
+            if seg.ack > self.snd_una && seg.ack <= self.snd_max {
+                self.snd_una = seg.ack;
+                self.snd_wnd = (seg.window as u32) << self.neg.snd_wscale;
+                self.max_snd_wnd = self.snd_wnd;
+                self.snd_wl1 = seg.seq;
+                self.snd_wl2 = seg.ack;
+                self.finish_handshake(ctx, Cause::RcvdAck);
+            } else {
+                ctx.counters.dropped_bad_ack += 1;
+                reply_rst(ctx, self.tuple, seg.ack);
+                return;
+            }
+        }
+        if !self.process_ack(ctx, seg) {
+            return;
+        }
+        match self.state {
+            State::Closing if self.our_fin_acked => {
+                self.set_state(ctx, State::TimeWait, Cause::RcvdAckOfFin);
+                return;
+            }
+            State::LastAck if self.our_fin_acked => {
+                self.close_with(ctx, None, Cause::RcvdAckOfFin);
+                return;
+            }
+            _ => {}
+        }
+        // Sixth, URG: urgent data is delivered inline as ordinary data (RFC 6093 §4).
+        // Seventh and eighth: the text and the FIN.
+        let (seq, data, fin) = self.trim(ctx, seg.seq, seg.payload, f.fin());
+        self.process_text_and_fin(ctx, seq, data, fin);
+        if self.state == State::FinWait1 && self.our_fin_acked {
+            self.set_state(ctx, State::FinWait2, Cause::RcvdAckOfFin);
+            if self.released {
+                self.timers[Timer::FinWait2 as usize] = ctx.now + ctx.config.tcp_fin_timeout;
+            }
+        }
+    }
+
+    /// RFC 9293 §3.10.7.4, first: the four cases of the acceptability test. With a zero
+    /// window a segment at RCV.NXT is let through with its text trimmed away, so that its
+    /// ACK, RST and window are still processed (the RFC's "special allowance").
+    fn acceptable(&self, seg: &TcpRepr) -> bool {
+        let len = seg.segment_len();
+        let wnd = self.recv_window();
+        let (nxt, end) = (self.rcv_nxt, self.rcv_nxt + wnd);
+        match (len, wnd) {
+            (0, 0) => seg.seq == nxt,
+            (0, _) => seg.seq.in_range(nxt, end),
+            (_, 0) => seg.seq == nxt,
+            (_, _) => seg.seq.in_range(nxt, end) || (seg.seq + (len - 1)).in_range(nxt, end),
+        }
+    }
+
+    /// Cuts the text down to the part inside the receive window. Returns the sequence number
+    /// of the first byte kept, the bytes, and whether the FIN survives.
+    fn trim<'a>(
+        &mut self,
+        ctx: &mut Ctx,
+        mut seq: SeqNum,
+        mut data: &'a [u8],
+        mut fin: bool,
+    ) -> (SeqNum, &'a [u8], bool) {
+        let fin_seq = seq + data.len() as u32;
+        if seq < self.rcv_nxt {
+            let skip = (self.rcv_nxt.since(seq) as usize).min(data.len());
+            ctx.counters.duplicate_bytes_in += skip as u64;
+            data = &data[skip..];
+            seq = self.rcv_nxt;
+            self.ack_now = true; // a duplicate is answered at once (RFC 9293 §3.10.7.4)
+            if fin && fin_seq < self.rcv_nxt {
+                fin = false; // a FIN we already processed
+            }
+        }
+        let room = self.recv_window().saturating_sub(seq.since(self.rcv_nxt));
+        if data.len() > room as usize {
+            data = &data[..room as usize];
+            fin = false;
+            self.ack_now = true;
+        }
+        (seq, data, fin)
+    }
+
+    /// RFC 9293 §3.10.7.4, fifth, for the synchronized states. Returns false when the segment
+    /// is to be dropped.
+    fn process_ack(&mut self, ctx: &mut Ctx, seg: &TcpRepr) -> bool {
+        let ack = seg.ack;
+        if ack > self.snd_max {
+            // "If the ACK acks something not yet sent ... send an ACK, drop the segment."
+            ctx.counters.dropped_bad_ack += 1;
+            self.ack_now = true;
+            return false;
+        }
+        // RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is answered with a challenge.
+        if ack < self.snd_una - self.max_snd_wnd {
+            ctx.counters.dropped_bad_ack += 1;
+            self.challenge_ack(ctx);
+            return false;
+        }
+        let window = (seg.window as u32) << self.neg.snd_wscale;
+        let mss = self.neg.snd_mss as u32;
+        if ack > self.snd_una {
+            let acked = ack.since(self.snd_una);
+            let data_acked = (acked as usize).min(self.send_buf.len());
+            self.send_buf.drain(..data_acked);
+            if self.fin_queued && acked as usize > data_acked {
+                self.our_fin_acked = true;
+            }
+            self.sample_rtt(ctx, seg);
+            self.snd_una = ack;
+            self.snd_nxt = self.snd_nxt.max(ack);
+            let flight = self.snd_max.since(self.snd_una);
+            if self.cc.in_recovery {
+                if ack >= self.cc.recover {
+                    self.cc.on_full_ack(flight, mss);
+                } else {
+                    // RFC 6582 §3.2 step 5: a partial ACK retransmits the next hole.
+                    self.cc.on_partial_ack(acked, mss);
+                    self.rexmit_one = true;
+                }
+            } else {
+                self.cc.on_new_ack(acked, mss);
+            }
+            self.rto_count = 0;
+            self.probe_count = 0;
+            self.last_progress = ctx.now;
+            // RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart it.
+            self.timers[Timer::Retransmit as usize] =
+                if self.snd_una == self.snd_max { Instant::NEVER } else { ctx.now + self.rtt.rto(ctx.config.rto_max) };
+            if self.want_writable && data_acked > 0 {
+                self.want_writable = false;
+                ctx.events.push_back(Event::Writable(self.handle));
+            }
+        } else if ack == self.snd_una
+            && self.snd_max > self.snd_una
+            && seg.payload.is_empty()
+            && !seg.flags.syn()
+            && !seg.flags.fin()
+            && window == self.snd_wnd
+        {
+            // RFC 5681 §2: a duplicate ACK.
+            self.cc.dup_acks = self.cc.dup_acks.saturating_add(1);
+            if self.cc.in_recovery {
+                self.cc.inflate(mss);
+            } else if self.cc.dup_acks == DUP_ACK_THRESHOLD && ack > self.cc.recover {
+                // RFC 6582 §3.2 steps 1–3: fast retransmit, enter fast recovery.
+                let flight = self.snd_max.since(self.snd_una);
+                self.cc.enter_recovery(flight, mss, self.snd_max);
+                self.rexmit_one = true;
+                self.rtt_probe = None;
+                ctx.counters.fast_retransmits += 1;
+            }
+        }
+        // Window update, guarded by SND.WL1/SND.WL2 against old segments.
+        if self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= ack) {
+            self.snd_wnd = window;
+            self.max_snd_wnd = self.max_snd_wnd.max(window);
+            self.snd_wl1 = seg.seq;
+            self.snd_wl2 = ack;
+        }
+        if self.snd_wnd > 0 {
+            self.timers[Timer::Persist as usize] = Instant::NEVER;
+            self.probe_count = 0;
+        }
+        true
+    }
+
+    /// An RTT sample from the echoed timestamp (RFC 7323 §4.1) or from the one timed segment
+    /// (RFC 6298 §3, Karn's rule: never from a retransmitted one).
+    fn sample_rtt(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
+        let (min, max) = (ctx.config.rto_min, ctx.config.rto_max);
+        if self.neg.ts_ok {
+            if let Some((_, ecr)) = seg.options.timestamps {
+                let rtt_ms = self.ts_now(ctx.now).wrapping_sub(ecr);
+                if ecr != 0 && rtt_ms < 1 << 31 {
+                    self.rtt.sample(Duration::from_millis(rtt_ms as u64), min, max);
+                    return;
+                }
+            }
+        }
+        if let Some((seq, sent)) = self.rtt_probe {
+            if seg.ack > seq {
+                self.rtt.sample(ctx.now - sent, min, max);
+                self.rtt_probe = None;
+            }
+        }
+    }
+
+    /// RFC 9293 §3.10.7.4, seventh (text) and eighth (FIN).
+    pub(super) fn process_text_and_fin(&mut self, ctx: &mut Ctx, seq: SeqNum, data: &[u8], fin: bool) {
+        if !data.is_empty() && self.state.accepts_text() {
+            if self.read_closed {
+                // RFC 1122 §4.2.2.13: data after CLOSE cannot be delivered; say so with a RST.
+                self.send_rst(ctx);
+                self.error = Some(ConnError::Aborted);
+                self.close_with(ctx, None, Cause::DataAfterClose);
+                return;
+            }
+            let was_empty = self.recv_buf.is_empty();
+            if seq == self.rcv_nxt {
+                self.recv_buf.extend(data);
+                self.advance_rcv(data.len());
+                if !self.ooo.is_empty() {
+                    let offset = self.rcv_offset;
+                    let recv_buf = &mut self.recv_buf;
+                    let n = self.ooo.pop_at(offset, |bytes| recv_buf.extend(bytes));
+                    self.advance_rcv(n);
+                    self.ack_now = true; // RFC 5681 §4.2: ACK at once when a gap fills
+                }
+                // RFC 9293 §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
+                // segment; otherwise delay the ACK.
+                let full = self.rcv_mss.min(self.neg.snd_mss) as usize;
+                if data.len() >= full {
+                    self.full_segments_unacked += 1;
+                }
+                if self.full_segments_unacked >= 2 {
+                    self.ack_now = true;
+                } else if self.timers[Timer::DelayedAck as usize] == Instant::NEVER {
+                    self.timers[Timer::DelayedAck as usize] = ctx.now + ctx.config.delayed_ack;
+                }
+            } else {
+                let offset = self.rcv_offset + seq.since(self.rcv_nxt) as u64;
+                let new_bytes = self.ooo.insert(offset, data);
+                ctx.counters.duplicate_bytes_in += (data.len() - new_bytes) as u64;
+                ctx.counters.out_of_order_segments_in += 1;
+                self.ack_now = true; // RFC 5681 §4.2: out-of-order data is ACKed at once
+            }
+            if was_empty && !self.recv_buf.is_empty() {
+                ctx.events.push_back(Event::Readable(self.handle));
+            }
+        }
+        if fin && !self.fin_received {
+            let fin_offset = self.rcv_offset + (seq + data.len() as u32).since(self.rcv_nxt) as u64;
+            self.ooo_fin = Some(fin_offset);
+            self.ack_now = true;
+        }
+        if self.ooo_fin == Some(self.rcv_offset) {
+            self.ooo_fin = None;
+            self.process_fin(ctx);
+        }
+    }
+
+    fn advance_rcv(&mut self, n: usize) {
+        self.rcv_nxt += n as u32;
+        self.rcv_offset += n as u64;
+    }
+
+    /// RFC 9293 §3.10.7.4, eighth: the FIN is in order.
+    fn process_fin(&mut self, ctx: &mut Ctx) {
+        self.rcv_nxt += 1;
+        self.fin_received = true;
+        self.ack_now = true;
+        ctx.events.push_back(Event::PeerClosed(self.handle));
+        if self.recv_buf.is_empty() {
+            ctx.events.push_back(Event::Readable(self.handle));
+        }
+        match self.state {
+            State::SynReceived | State::Established => self.set_state(ctx, State::CloseWait, Cause::RcvdFin),
+            State::FinWait1 if self.our_fin_acked => {
+                self.set_state(ctx, State::TimeWait, Cause::RcvdFinAckOfFin);
+            }
+            State::FinWait1 => self.set_state(ctx, State::Closing, Cause::RcvdFin),
+            State::FinWait2 => self.set_state(ctx, State::TimeWait, Cause::RcvdFin),
+            _ => {}
+        }
+    }
+
+    /// RFC 5961 §3.2 and §4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+    fn challenge_ack(&mut self, ctx: &mut Ctx) {
+        ctx.counters.challenge_acks_sent += 1;
+        self.ack_now = true;
+    }
+}
+
+/// A RST answering an unacceptable ACK: <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.3–4).
+pub(crate) fn reply_rst(ctx: &mut Ctx, tuple: crate::FourTuple, seq: SeqNum) {
+    ctx.counters.resets_sent += 1;
+    ctx.control.push_back(ControlSegment {
+        tuple,
+        seq,
+        ack: SeqNum(0),
+        flags: TcpFlags::RST,
+        window: 0,
+        options: TcpOptions::default(),
+    });
+}

@@ -1,0 +1,538 @@
+//! A full connection (TCB, RFC 9293 §3.3.1) and its user calls. Segment arrival lives in
+//! `input.rs`, segment building in `output.rs`, timers in `timers.rs`.
+
+mod input;
+mod output;
+mod timers;
+
+pub(crate) use timers::{Timer, TIMER_COUNT};
+
+use crate::assembler::Assembler;
+use crate::congestion::NewReno;
+use crate::rtt::RttEstimator;
+use crate::{
+    Cause, Config, ConnError, ConnHandle, Counters, Event, FourTuple, Instant, ListenerHandle, RecvError, SendError,
+    State, Transition,
+};
+use std::collections::VecDeque;
+use std::time::Duration;
+use synack_wire::{SeqNum, TcpFlags, TcpOptions};
+
+/// What a connection call may touch outside the connection itself.
+pub(crate) struct Ctx<'a> {
+    pub now: Instant,
+    pub config: &'a Config,
+    pub events: &'a mut VecDeque<Event>,
+    pub counters: &'a mut Counters,
+    pub control: &'a mut VecDeque<ControlSegment>,
+}
+
+impl Ctx<'_> {
+    pub fn transition(&mut self, tuple: FourTuple, from: State, to: State, cause: Cause) {
+        if self.config.record_transitions && from != to {
+            self.events.push_back(Event::Transition(Transition { at: self.now, tuple, from, to, cause }));
+        }
+    }
+}
+
+/// A segment that is not part of a connection's stream: RSTs, challenge ACKs, SYN-ACKs of
+/// half-open entries, ACKs from TIME-WAIT.
+#[derive(Debug, Clone)]
+pub(crate) struct ControlSegment {
+    pub tuple: FourTuple,
+    pub seq: SeqNum,
+    pub ack: SeqNum,
+    pub flags: TcpFlags,
+    pub window: u16,
+    pub options: TcpOptions,
+}
+
+/// Negotiated at the handshake.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Negotiated {
+    pub snd_mss: u16,
+    pub snd_wscale: u8,
+    pub rcv_wscale: u8,
+    pub sack_ok: bool,
+    pub ts_ok: bool,
+    /// Both SYNs carried window scale (RFC 7323 §2.2); otherwise both shifts are 0.
+    pub wscale_ok: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub handle: ConnHandle,
+    pub tuple: FourTuple,
+    pub state: State,
+    /// The listener whose accept queue holds this connection until `accept`.
+    pub listener: Option<ListenerHandle>,
+    /// The user has given the handle up (`close` or `abort`); free it once CLOSED.
+    pub released: bool,
+    /// `close` was called: no more reads, so new data is answered with RST.
+    read_closed: bool,
+    /// `shutdown` or `close` was called: a FIN follows the queued data.
+    fin_queued: bool,
+    fin_received: bool,
+    pub error: Option<ConnError>,
+
+    // RFC 9293 §3.3.1 send sequence variables; `snd_max` is the highest SND.NXT so far
+    // (after a timeout SND.NXT is pulled back to SND.UNA to resend).
+    iss: SeqNum,
+    snd_una: SeqNum,
+    snd_nxt: SeqNum,
+    snd_max: SeqNum,
+    snd_wnd: u32,
+    max_snd_wnd: u32,
+    snd_wl1: SeqNum,
+    snd_wl2: SeqNum,
+    // Receive sequence variables; `rcv_adv` is the right edge we last advertised.
+    irs: SeqNum,
+    rcv_nxt: SeqNum,
+    rcv_adv: SeqNum,
+    /// Bytes delivered in order so far: the stream offset of RCV.NXT (for the assembler).
+    rcv_offset: u64,
+    last_ack_sent: SeqNum,
+
+    neg: Negotiated,
+    /// Our own MSS (what we announced).
+    rcv_mss: u16,
+    ts_recent: u32,
+    ts_offset: u32,
+
+    send_buf: VecDeque<u8>,
+    send_cap: u32,
+    recv_buf: VecDeque<u8>,
+    recv_cap: u32,
+    ooo: Assembler,
+    /// Stream offset of a FIN that arrived ahead of missing data.
+    ooo_fin: Option<u64>,
+
+    rtt: RttEstimator,
+    cc: NewReno,
+    /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission).
+    rtt_probe: Option<(SeqNum, Instant)>,
+    timers: [Instant; TIMER_COUNT],
+    /// The deadline the endpoint's timer heap holds for this connection.
+    pub heap_deadline: Instant,
+    /// Expirations of the retransmission timer since progress; persist/keepalive probes.
+    rto_count: u8,
+    probe_count: u8,
+    keepalive_probes_sent: u8,
+    /// When SND.UNA last advanced (for the user timeout and keepalive idleness).
+    last_progress: Instant,
+    last_heard: Instant,
+
+    ack_now: bool,
+    full_segments_unacked: u8,
+    rexmit_one: bool,
+    probe_now: bool,
+    keepalive_probe_now: bool,
+    our_fin_acked: bool,
+    want_writable: bool,
+    pub in_dirty: bool,
+
+    nodelay: bool,
+    keepalive: bool,
+    linger: Option<Duration>,
+    user_timeout: Option<Duration>,
+}
+
+/// Options for a new connection taken from the config.
+pub(crate) struct NewConn {
+    pub handle: ConnHandle,
+    pub tuple: FourTuple,
+    pub iss: SeqNum,
+    pub ts_offset: u32,
+    pub now: Instant,
+}
+
+impl Connection {
+    fn blank(config: &Config, n: NewConn, state: State) -> Connection {
+        let ipv6 = n.tuple.local_ip.is_ipv6();
+        let rcv_mss = config.mss_for(ipv6);
+        let recv_cap = config.recv_buffer_size.min(1 << 30) as u32;
+        let neg = Negotiated {
+            snd_mss: crate::half_open::DEFAULT_MSS,
+            snd_wscale: 0,
+            rcv_wscale: 0,
+            sack_ok: false,
+            ts_ok: false,
+            wscale_ok: false,
+        };
+        Connection {
+            handle: n.handle,
+            tuple: n.tuple,
+            state,
+            listener: None,
+            released: false,
+            read_closed: false,
+            fin_queued: false,
+            fin_received: false,
+            error: None,
+            iss: n.iss,
+            snd_una: n.iss,
+            snd_nxt: n.iss,
+            snd_max: n.iss,
+            snd_wnd: 0,
+            max_snd_wnd: 0,
+            snd_wl1: SeqNum(0),
+            snd_wl2: SeqNum(0),
+            irs: SeqNum(0),
+            rcv_nxt: SeqNum(0),
+            rcv_adv: SeqNum(0),
+            rcv_offset: 0,
+            last_ack_sent: SeqNum(0),
+            neg,
+            rcv_mss,
+            ts_recent: 0,
+            ts_offset: n.ts_offset,
+            send_buf: VecDeque::new(),
+            send_cap: config.send_buffer_size.min(1 << 30) as u32,
+            recv_buf: VecDeque::new(),
+            recv_cap,
+            ooo: Assembler::default(),
+            ooo_fin: None,
+            rtt: RttEstimator::new(config.rto_initial),
+            cc: NewReno::new(0, n.iss),
+            rtt_probe: None,
+            timers: [Instant::NEVER; TIMER_COUNT],
+            heap_deadline: Instant::NEVER,
+            rto_count: 0,
+            probe_count: 0,
+            keepalive_probes_sent: 0,
+            last_progress: n.now,
+            last_heard: n.now,
+            ack_now: false,
+            full_segments_unacked: 0,
+            rexmit_one: false,
+            probe_now: false,
+            keepalive_probe_now: false,
+            our_fin_acked: false,
+            want_writable: false,
+            in_dirty: false,
+            nodelay: false,
+            keepalive: false,
+            linger: None,
+            user_timeout: None,
+        }
+    }
+
+    /// An active open (RFC 9293 §3.10.1): SYN-SENT, the SYN goes out on the next poll.
+    pub fn new_active(ctx: &mut Ctx, n: NewConn) -> Connection {
+        let tuple = n.tuple;
+        let mut conn = Connection::blank(ctx.config, n, State::SynSent);
+        conn.neg.rcv_wscale =
+            if ctx.config.window_scaling { ctx.config.window_scale_for(conn.recv_cap as usize) } else { 0 };
+        ctx.transition(tuple, State::Closed, State::SynSent, Cause::Connect);
+        conn
+    }
+
+    /// A passive open completed by a valid final ACK: built from the half-open entry.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_passive(
+        ctx: &mut Ctx,
+        n: NewConn,
+        irs: SeqNum,
+        neg: Negotiated,
+        ts_recent: u32,
+        listener: ListenerHandle,
+        peer_window: u16,
+        seg_seq: SeqNum,
+        seg_ack: SeqNum,
+    ) -> Connection {
+        let now = n.now;
+        let mut conn = Connection::blank(ctx.config, n, State::Established);
+        conn.neg = neg;
+        conn.listener = Some(listener);
+        conn.irs = irs;
+        conn.rcv_nxt = irs + 1;
+        conn.rcv_adv = conn.rcv_nxt + conn.recv_window();
+        conn.last_ack_sent = conn.rcv_nxt;
+        conn.snd_una = conn.iss + 1;
+        conn.snd_nxt = conn.snd_una;
+        conn.snd_max = conn.snd_una;
+        conn.snd_wnd = (peer_window as u32) << neg.snd_wscale;
+        conn.max_snd_wnd = conn.snd_wnd;
+        conn.snd_wl1 = seg_seq;
+        conn.snd_wl2 = seg_ack;
+        conn.ts_recent = ts_recent;
+        conn.cc = NewReno::new(conn.initial_cwnd(ctx.config), conn.snd_una);
+        conn.last_progress = now;
+        conn
+    }
+
+    fn initial_cwnd(&self, config: &Config) -> u32 {
+        config.initial_cwnd_segments.max(1) * self.neg.snd_mss as u32
+    }
+
+    fn set_state(&mut self, ctx: &mut Ctx, to: State, cause: Cause) {
+        ctx.transition(self.tuple, self.state, to, cause);
+        self.state = to;
+    }
+
+    /// Ends the connection: CLOSED, queues flushed, the error recorded and reported.
+    fn close_with(&mut self, ctx: &mut Ctx, error: Option<ConnError>, cause: Cause) {
+        self.set_state(ctx, State::Closed, cause);
+        self.timers = [Instant::NEVER; TIMER_COUNT];
+        self.send_buf = VecDeque::new();
+        self.ooo.clear();
+        if let Some(e) = error {
+            self.error = Some(e);
+            // RFC 9293 §3.10.7.4 (RST): "any outstanding RECEIVEs and SEND should receive
+            // 'reset' responses" — buffered received data is discarded too.
+            self.recv_buf = VecDeque::new();
+            ctx.events.push_back(Event::Error(self.handle, e));
+        }
+        ctx.events.push_back(Event::Closed(self.handle));
+    }
+
+    /// Queues a RST for this connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5, ABORT).
+    fn send_rst(&self, ctx: &mut Ctx) {
+        ctx.counters.resets_sent += 1;
+        ctx.control.push_back(ControlSegment {
+            tuple: self.tuple,
+            seq: self.snd_max,
+            ack: SeqNum(0),
+            flags: TcpFlags::RST,
+            window: 0,
+            options: TcpOptions::default(),
+        });
+    }
+
+    // ---- User calls (RFC 9293 §3.10) ----
+
+    /// SEND (RFC 9293 §3.10.2).
+    pub fn send(&mut self, data: &[u8]) -> Result<usize, SendError> {
+        if let Some(e) = self.error {
+            return Err(SendError::Failed(e));
+        }
+        if self.fin_queued {
+            return Err(SendError::Closed);
+        }
+        if !self.state.may_send() {
+            return Err(if self.state == State::Closed { SendError::Closed } else { SendError::NotConnected });
+        }
+        let room = (self.send_cap as usize).saturating_sub(self.send_buf.len());
+        let n = room.min(data.len());
+        if n == 0 && !data.is_empty() {
+            self.want_writable = true;
+            return Err(SendError::WouldBlock);
+        }
+        self.send_buf.extend(&data[..n]);
+        Ok(n)
+    }
+
+    /// RECEIVE (RFC 9293 §3.10.3). `Ok(0)` is end of stream (the peer's FIN, all data read).
+    pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
+        if !self.recv_buf.is_empty() && !buf.is_empty() {
+            let n = buf.len().min(self.recv_buf.len());
+            let (a, b) = self.recv_buf.as_slices();
+            let from_a = n.min(a.len());
+            buf[..from_a].copy_from_slice(&a[..from_a]);
+            buf[from_a..n].copy_from_slice(&b[..n - from_a]);
+            self.recv_buf.drain(..n);
+            self.maybe_window_update();
+            return Ok(n);
+        }
+        if let Some(e) = self.error {
+            return Err(RecvError::Failed(e));
+        }
+        if self.fin_received || (self.state == State::Closed && !buf.is_empty()) {
+            return Ok(0);
+        }
+        match self.state {
+            State::SynSent | State::SynReceived => Err(RecvError::NotConnected),
+            _ if buf.is_empty() => Ok(0),
+            _ => Err(RecvError::WouldBlock),
+        }
+    }
+
+    /// After a read: RFC 9293 §3.8.6.2.2 receiver SWS avoidance — announce the larger
+    /// window once it has grown by min(half the buffer, one MSS).
+    fn maybe_window_update(&mut self) {
+        if !self.state.is_synchronized() || self.fin_received {
+            return;
+        }
+        let advertised = self.rcv_adv.diff(self.rcv_nxt).max(0) as u32;
+        let now_open = self.recv_window_field() << self.neg.rcv_wscale;
+        let threshold = (self.recv_cap / 2).min(self.rcv_mss as u32);
+        if now_open >= advertised + threshold {
+            self.ack_now = true;
+        }
+    }
+
+    /// Half-close: no more sends; a FIN follows the queued data (RFC 9293 §3.10.4).
+    pub fn shutdown(&mut self, ctx: &mut Ctx, cause: Cause) {
+        if self.fin_queued {
+            return;
+        }
+        match self.state {
+            State::SynSent => self.close_with(ctx, None, cause),
+            State::SynReceived | State::Established => {
+                self.fin_queued = true;
+                if self.state == State::Established {
+                    self.set_state(ctx, State::FinWait1, cause);
+                }
+            }
+            State::CloseWait => {
+                self.fin_queued = true;
+                self.set_state(ctx, State::LastAck, cause);
+            }
+            _ => {}
+        }
+    }
+
+    /// CLOSE: shutdown, give the handle up, and stop reading. Unread data or linger 0 turn it
+    /// into an abort (RFC 1122 §4.2.2.13: a RST shows that data was lost).
+    pub fn close(&mut self, ctx: &mut Ctx) {
+        self.released = true;
+        self.read_closed = true;
+        if self.state == State::Closed {
+            return;
+        }
+        if self.linger == Some(Duration::ZERO) || !self.recv_buf.is_empty() {
+            self.abort(ctx, Cause::Abort);
+            return;
+        }
+        self.shutdown(ctx, Cause::Close);
+        if self.state == State::FinWait2 {
+            self.timers[Timer::FinWait2 as usize] = ctx.now + ctx.config.tcp_fin_timeout;
+        }
+    }
+
+    /// ABORT (RFC 9293 §3.10.5): RST in the synchronized states and SYN-RECEIVED, then CLOSED.
+    pub fn abort(&mut self, ctx: &mut Ctx, cause: Cause) {
+        self.released = true;
+        if matches!(
+            self.state,
+            State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait
+        ) {
+            self.send_rst(ctx);
+        }
+        if self.state != State::Closed {
+            self.error = self.error.or(Some(ConnError::Aborted));
+            self.close_with(ctx, None, cause);
+        }
+    }
+
+    // ---- Options and inspection ----
+
+    pub fn set_nodelay(&mut self, on: bool) {
+        self.nodelay = on;
+    }
+    pub fn nodelay(&self) -> bool {
+        self.nodelay
+    }
+    pub fn set_linger(&mut self, linger: Option<Duration>) {
+        self.linger = linger;
+    }
+    pub fn linger(&self) -> Option<Duration> {
+        self.linger
+    }
+    pub fn set_keepalive(&mut self, ctx: &mut Ctx, on: bool) {
+        self.keepalive = on;
+        self.timers[Timer::Keepalive as usize] =
+            if on { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER };
+    }
+    pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
+        self.user_timeout = timeout;
+    }
+    /// Buffer sizes may change any time; a smaller send buffer does not drop queued data.
+    pub fn set_send_buffer_size(&mut self, bytes: usize) {
+        self.send_cap = bytes.clamp(1, 1 << 30) as u32;
+    }
+    /// The receive buffer can only be set before the handshake, as the window scale
+    /// announced in the SYN depends on it (like SO_RCVBUF before connect/listen).
+    pub fn set_recv_buffer_size(&mut self, config: &Config, bytes: usize) -> bool {
+        if self.state != State::SynSent || self.snd_nxt != self.iss {
+            return false;
+        }
+        self.recv_cap = bytes.clamp(1, 1 << 30) as u32;
+        self.neg.rcv_wscale = if config.window_scaling { config.window_scale_for(self.recv_cap as usize) } else { 0 };
+        true
+    }
+    pub fn send_buffer_size(&self) -> usize {
+        self.send_cap as usize
+    }
+    pub fn recv_buffer_size(&self) -> usize {
+        self.recv_cap as usize
+    }
+    /// Bytes queued to send, not yet acknowledged (ss's Send-Q).
+    pub fn send_queue_len(&self) -> usize {
+        self.send_buf.len()
+    }
+    /// Bytes received and not yet read (ss's Recv-Q).
+    pub fn recv_queue_len(&self) -> usize {
+        self.recv_buf.len()
+    }
+    pub fn info(&self) -> ConnInfo {
+        ConnInfo {
+            state: self.state,
+            snd_una: self.snd_una,
+            snd_nxt: self.snd_nxt,
+            rcv_nxt: self.rcv_nxt,
+            snd_wnd: self.snd_wnd,
+            rcv_wnd: self.recv_window(),
+            snd_mss: self.neg.snd_mss,
+            cwnd: self.cc.cwnd,
+            ssthresh: self.cc.ssthresh,
+            srtt: self.rtt.srtt(),
+            rttvar: self.rtt.rttvar(),
+            out_of_order_bytes: self.ooo.len(),
+            rto: self.rtt.rto(Duration::MAX),
+            retransmits: self.rto_count,
+            snd_wscale: self.neg.snd_wscale,
+            rcv_wscale: self.neg.rcv_wscale,
+            sack_ok: self.neg.sack_ok,
+            ts_ok: self.neg.ts_ok,
+        }
+    }
+
+    /// The space left in the receive buffer: the window we can offer.
+    fn recv_window(&self) -> u32 {
+        self.recv_cap.saturating_sub(self.recv_buf.len() as u32)
+    }
+
+    /// The window field for a non-SYN segment: scaled down, at most 65535.
+    fn recv_window_field(&self) -> u32 {
+        (self.recv_window() >> self.neg.rcv_wscale).min(u16::MAX as u32)
+    }
+
+    /// Where the last ACK put the TIME-WAIT record's numbers.
+    pub(crate) fn time_wait_numbers(&self) -> (SeqNum, SeqNum, u32, u16, bool) {
+        (self.snd_max, self.rcv_nxt, self.ts_recent, self.recv_window_field() as u16, self.neg.ts_ok)
+    }
+
+    /// Whether the ACK for the segment that brought us here is still owed.
+    pub(crate) fn owes_ack(&self) -> bool {
+        self.ack_now || self.timers[Timer::DelayedAck as usize] != Instant::NEVER
+    }
+
+    fn ts_now(&self, now: Instant) -> u32 {
+        (now.as_millis() as u32).wrapping_add(self.ts_offset)
+    }
+}
+
+/// A snapshot of a connection's variables, like Linux's `TCP_INFO`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnInfo {
+    pub state: State,
+    pub snd_una: SeqNum,
+    pub snd_nxt: SeqNum,
+    pub rcv_nxt: SeqNum,
+    pub snd_wnd: u32,
+    pub rcv_wnd: u32,
+    pub snd_mss: u16,
+    pub cwnd: u32,
+    pub ssthresh: u32,
+    pub srtt: Option<Duration>,
+    pub rttvar: Duration,
+    pub rto: Duration,
+    /// Bytes held out of order, waiting for a gap to fill.
+    pub out_of_order_bytes: usize,
+    pub retransmits: u8,
+    pub snd_wscale: u8,
+    pub rcv_wscale: u8,
+    pub sack_ok: bool,
+    pub ts_ok: bool,
+}

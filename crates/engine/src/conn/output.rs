@@ -1,0 +1,221 @@
+//! What a connection sends next: SYN or SYN-ACK, (re)transmitted data, FIN, probes, ACKs.
+//! The endpoint copies the data straight from the send buffer into the packet.
+
+use super::{Connection, Ctx, Timer};
+use crate::{Instant, State};
+use std::ops::Range;
+use synack_wire::{SackBlocks, SeqNum, TcpFlags, TcpOptions};
+
+/// One segment to emit; `data` indexes the send buffer.
+#[derive(Debug, Clone)]
+pub(crate) struct OutSegment {
+    pub seq: SeqNum,
+    pub ack: SeqNum,
+    pub flags: TcpFlags,
+    pub window: u16,
+    pub options: TcpOptions,
+    pub data: Range<usize>,
+}
+
+impl Connection {
+    /// The two slices of the send buffer that make up `range`.
+    pub fn send_slices(&self, range: Range<usize>) -> (&[u8], &[u8]) {
+        let (a, b) = self.send_buf.as_slices();
+        if range.end <= a.len() {
+            (&a[range], &[])
+        } else if range.start >= a.len() {
+            (&b[range.start - a.len()..range.end - a.len()], &[])
+        } else {
+            (&a[range.start..], &b[..range.end - a.len()])
+        }
+    }
+
+    /// The next segment this connection wants to send, if any. `max_payload` is what fits in
+    /// the caller's buffer after headers.
+    pub fn poll_segment(&mut self, ctx: &mut Ctx, max_payload: usize) -> Option<OutSegment> {
+        match self.state {
+            State::SynSent if self.snd_nxt == self.iss => Some(self.syn_segment(ctx, false)),
+            State::SynReceived if self.snd_nxt == self.iss => Some(self.syn_segment(ctx, true)),
+            State::SynSent | State::Closed | State::Listen | State::TimeWait => None,
+            State::SynReceived => self.ack_now.then(|| self.segment(ctx, self.snd_max, TcpFlags::ACK, 0..0)),
+            _ => self.poll_synchronized(ctx, max_payload),
+        }
+    }
+
+    /// Our SYN (active open) or SYN-ACK (simultaneous open), with the options Linux sends.
+    fn syn_segment(&mut self, ctx: &mut Ctx, with_ack: bool) -> OutSegment {
+        let cfg = ctx.config;
+        let offer = |negotiated: bool, enabled: bool| if with_ack { negotiated } else { enabled };
+        let options = TcpOptions {
+            mss: Some(self.rcv_mss),
+            window_scale: offer(self.neg.wscale_ok, cfg.window_scaling).then_some(self.neg.rcv_wscale),
+            sack_permitted: offer(self.neg.sack_ok, cfg.sack),
+            timestamps: offer(self.neg.ts_ok, cfg.timestamps)
+                .then(|| (self.ts_now(ctx.now), if with_ack { self.ts_recent } else { 0 })),
+            sack: SackBlocks::new(),
+        };
+        // RFC 7323 §2.2: the SYN's window is unscaled; like Linux, a whole number of MSS.
+        let window = self.recv_window().min(u16::MAX as u32);
+        let window = if window >= self.rcv_mss as u32 { window - window % self.rcv_mss as u32 } else { window };
+        if self.snd_max > self.iss {
+            ctx.counters.retransmitted_segments += 1;
+        } else if self.rto_count == 0 {
+            self.rtt_probe = Some((self.iss, ctx.now));
+        }
+        self.snd_nxt = self.iss + 1;
+        self.snd_max = self.snd_max.max(self.snd_nxt);
+        self.arm_retransmit(ctx);
+        let flags = if with_ack { TcpFlags::SYN | TcpFlags::ACK } else { TcpFlags::SYN };
+        self.ack_now = false;
+        OutSegment {
+            seq: self.iss,
+            ack: if with_ack { self.rcv_nxt } else { SeqNum(0) },
+            flags,
+            window: window as u16,
+            options,
+            data: 0..0,
+        }
+    }
+
+    fn arm_retransmit(&mut self, ctx: &Ctx) {
+        let t = &mut self.timers[Timer::Retransmit as usize];
+        if *t == Instant::NEVER {
+            *t = ctx.now + self.rtt.rto(ctx.config.rto_max);
+        }
+    }
+
+    /// Bytes of options on a non-SYN segment: timestamps, and SACK blocks while data is
+    /// held out of order.
+    fn options_len(&self) -> usize {
+        let ts = if self.neg.ts_ok { 12 } else { 0 };
+        let sack_blocks = if self.neg.sack_ok { self.ooo.ranges(if self.neg.ts_ok { 3 } else { 4 }).len() } else { 0 };
+        ts + if sack_blocks > 0 { 4 + 8 * sack_blocks } else { 0 }
+    }
+
+    fn poll_synchronized(&mut self, ctx: &mut Ctx, max_payload: usize) -> Option<OutSegment> {
+        // RFC 6691: the MSS counts data only; options come out of it so that a full segment
+        // still fits the path MTU (1448 data bytes with timestamps over Ethernet, as Linux).
+        let ts_len = if self.neg.ts_ok { 12 } else { 0 };
+        let fits = max_payload.saturating_sub(self.options_len());
+        let mss = (self.neg.snd_mss as usize).saturating_sub(ts_len).min(fits).max(1);
+        let buf_len = self.send_buf.len();
+        let fin_seq = self.snd_una + buf_len as u32;
+        let fin_sent = self.fin_queued && self.snd_max > fin_seq;
+
+        // Fast retransmit, or a partial ACK in recovery: resend the first unacknowledged segment.
+        if self.rexmit_one {
+            self.rexmit_one = false;
+            if self.snd_max > self.snd_una {
+                let len = buf_len.min(mss);
+                let fin = fin_sent && len == buf_len;
+                ctx.counters.retransmitted_segments += 1;
+                self.rtt_probe = None;
+                return Some(self.data_segment(ctx, self.snd_una, 0..len, fin));
+            }
+        }
+        // Zero-window and keepalive probes: an old sequence number that elicits an ACK, as
+        // Linux does (RFC 1122 §4.2.2.17 persist, §4.2.3.6 keepalive with SEG.SEQ = SND.NXT-1).
+        if self.probe_now || self.keepalive_probe_now {
+            if self.probe_now {
+                ctx.counters.window_probes_sent += 1;
+            } else {
+                ctx.counters.keepalive_probes_sent += 1;
+            }
+            self.probe_now = false;
+            self.keepalive_probe_now = false;
+            return Some(self.segment(ctx, self.snd_una - 1, TcpFlags::ACK, 0..0));
+        }
+
+        let in_flight = self.snd_nxt.since(self.snd_una) as usize;
+        let sent_data = in_flight.min(buf_len);
+        let unsent = buf_len - sent_data;
+        let window = self.snd_wnd.min(self.cc.cwnd) as usize;
+        let usable = window.saturating_sub(in_flight);
+        let fin_unsent = self.fin_queued && self.snd_nxt <= fin_seq;
+        let len = unsent.min(mss).min(usable);
+        if len > 0 {
+            let completes = len == unsent;
+            // RFC 9293 §3.7.4 (Nagle): hold a small segment while data is unacknowledged.
+            let nagle_holds = !self.nodelay && in_flight > 0 && len < mss;
+            // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): do not send a sliver the window
+            // allows when more is queued and an ACK will come.
+            let sws_holds = len < mss && !completes && in_flight > 0;
+            if !nagle_holds && !sws_holds {
+                let fin = fin_unsent && completes;
+                let seq = self.snd_nxt;
+                if seq < self.snd_max {
+                    ctx.counters.retransmitted_segments += 1;
+                    self.rtt_probe = None;
+                } else if !self.neg.ts_ok && self.rtt_probe.is_none() {
+                    self.rtt_probe = Some((seq, ctx.now));
+                }
+                ctx.counters.data_segments_out += 1;
+                self.snd_nxt = seq + len as u32 + fin as u32;
+                self.snd_max = self.snd_max.max(self.snd_nxt);
+                self.arm_retransmit(ctx);
+                return Some(self.data_segment(ctx, seq, sent_data..sent_data + len, fin));
+            }
+        } else if unsent > 0
+            && self.snd_wnd == 0
+            && in_flight == 0
+            && self.timers[Timer::Persist as usize] == Instant::NEVER
+        {
+            // RFC 9293 §3.8.6.1: a zero window is probed on a backed-off timer.
+            let rto = self.rtt.rto(ctx.config.rto_max);
+            let backoff = rto.saturating_mul(1 << self.probe_count.min(10)).min(ctx.config.rto_max);
+            self.timers[Timer::Persist as usize] = ctx.now + backoff;
+        }
+        if fin_unsent && unsent == 0 && self.snd_nxt == fin_seq {
+            if fin_seq < self.snd_max {
+                ctx.counters.retransmitted_segments += 1;
+            }
+            self.snd_nxt = fin_seq + 1;
+            self.snd_max = self.snd_max.max(self.snd_nxt);
+            self.arm_retransmit(ctx);
+            return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
+        }
+        if self.ack_now {
+            // The highest sequence number sent, not SND.NXT: after a timeout SND.NXT is pulled
+            // back to resend, and an ACK numbered below the peer's RCV.NXT would be found
+            // unacceptable and its acknowledgment lost (Linux's tcp_acceptable_seq likewise).
+            return Some(self.segment(ctx, self.snd_max, TcpFlags::ACK, 0..0));
+        }
+        None
+    }
+
+    fn data_segment(&mut self, ctx: &mut Ctx, seq: SeqNum, data: Range<usize>, fin: bool) -> OutSegment {
+        let mut flags = TcpFlags::ACK;
+        // PSH on the segment that empties what the user has written so far.
+        if data.end == self.send_buf.len() && !data.is_empty() {
+            flags |= TcpFlags::PSH;
+        }
+        if fin {
+            flags |= TcpFlags::FIN;
+        }
+        self.segment(ctx, seq, flags, data)
+    }
+
+    /// Builds a synchronized-state segment: every one carries ACK, our window, timestamps and
+    /// SACK blocks as negotiated, and so settles any ACK we owed.
+    fn segment(&mut self, ctx: &mut Ctx, seq: SeqNum, flags: TcpFlags, data: Range<usize>) -> OutSegment {
+        let mut options = TcpOptions::default();
+        if self.neg.ts_ok {
+            options.timestamps = Some((self.ts_now(ctx.now), self.ts_recent));
+        }
+        if self.neg.sack_ok && !self.ooo.is_empty() {
+            let max_blocks = if self.neg.ts_ok { 3 } else { 4 };
+            for (start, end) in self.ooo.ranges(max_blocks) {
+                let left = self.rcv_nxt + (start - self.rcv_offset) as u32;
+                let right = self.rcv_nxt + (end - self.rcv_offset) as u32;
+                options.sack.push(left, right);
+            }
+        }
+        let window = self.recv_window_field();
+        self.ack_now = false;
+        self.full_segments_unacked = 0;
+        self.timers[Timer::DelayedAck as usize] = Instant::NEVER;
+        self.last_ack_sent = self.rcv_nxt;
+        self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + (window << self.neg.rcv_wscale));
+        OutSegment { seq, ack: self.rcv_nxt, flags, window: window as u16, options, data }
+    }
+}

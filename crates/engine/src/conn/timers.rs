@@ -1,0 +1,122 @@
+//! The connection's timers: a fixed table of deadlines (quinn-proto's shape), the earliest
+//! of which the endpoint keeps in its heap.
+
+use super::{Connection, Ctx};
+use crate::{Cause, ConnError, Instant, State};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Timer {
+    /// RFC 6298 retransmission timer (also SYN and SYN-ACK retransmission).
+    Retransmit = 0,
+    /// RFC 9293 §3.8.6.3 delayed ACK.
+    DelayedAck = 1,
+    /// RFC 9293 §3.8.6.1 zero-window probe.
+    Persist = 2,
+    /// RFC 1122 §4.2.3.6 keepalive.
+    Keepalive = 3,
+    /// Orphaned FIN-WAIT-2 (Linux `tcp_fin_timeout`).
+    FinWait2 = 4,
+}
+
+pub(crate) const TIMER_COUNT: usize = 5;
+const ALL: [Timer; TIMER_COUNT] =
+    [Timer::Retransmit, Timer::DelayedAck, Timer::Persist, Timer::Keepalive, Timer::FinWait2];
+
+impl Connection {
+    pub fn next_deadline(&self) -> Instant {
+        self.timers.iter().copied().min().unwrap_or(Instant::NEVER)
+    }
+
+    /// Runs every timer whose deadline has passed.
+    pub fn on_timeout(&mut self, ctx: &mut Ctx) {
+        for timer in ALL {
+            if self.state == State::Closed || self.timers[timer as usize] > ctx.now {
+                continue;
+            }
+            self.timers[timer as usize] = Instant::NEVER;
+            match timer {
+                Timer::Retransmit => self.on_retransmit_timeout(ctx),
+                Timer::DelayedAck => self.ack_now = true,
+                Timer::Persist => {
+                    self.probe_now = true;
+                    self.probe_count = self.probe_count.saturating_add(1);
+                }
+                Timer::Keepalive => self.on_keepalive_timeout(ctx),
+                Timer::FinWait2 => {
+                    if self.state == State::FinWait2 {
+                        self.send_rst(ctx);
+                        self.close_with(ctx, None, Cause::FinWait2Timeout);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_retransmit_timeout(&mut self, ctx: &mut Ctx) {
+        let cfg = ctx.config;
+        match self.state {
+            State::SynSent | State::SynReceived => {
+                self.rto_count += 1;
+                let (limit, cause) = if self.state == State::SynSent {
+                    (cfg.tcp_syn_retries, Cause::SynRetriesExhausted)
+                } else {
+                    (cfg.tcp_synack_retries, Cause::SynAckRetriesExhausted)
+                };
+                if self.rto_count > limit {
+                    ctx.counters.failed_connects += 1;
+                    self.close_with(ctx, Some(ConnError::TimedOut), cause);
+                    return;
+                }
+                ctx.counters.rto_expirations += 1;
+                self.rtt.back_off();
+                self.rtt_probe = None;
+                self.snd_nxt = self.iss; // the SYN (or SYN-ACK) goes out again on the next poll
+            }
+            _ => {
+                if self.snd_una == self.snd_max {
+                    return;
+                }
+                if let Some(limit) = self.user_timeout {
+                    if ctx.now - self.last_progress >= limit {
+                        self.close_with(ctx, Some(ConnError::TimedOut), Cause::UserTimeout);
+                        return;
+                    }
+                }
+                self.rto_count += 1;
+                if self.rto_count > cfg.tcp_retries2 {
+                    self.close_with(ctx, Some(ConnError::TimedOut), Cause::RetransmissionsExhausted);
+                    return;
+                }
+                ctx.counters.rto_expirations += 1;
+                // RFC 5681 §3.1 and RFC 6298 §5.5–5.6: collapse the window, back off, resend
+                // from SND.UNA.
+                let flight = self.snd_max.since(self.snd_una);
+                self.cc.on_timeout(flight, self.neg.snd_mss as u32, self.snd_max);
+                self.rtt.back_off();
+                self.rtt_probe = None;
+                self.rexmit_one = false;
+                self.snd_nxt = self.snd_una;
+            }
+        }
+        self.timers[Timer::Retransmit as usize] = ctx.now + self.rtt.rto(cfg.rto_max);
+    }
+
+    fn on_keepalive_timeout(&mut self, ctx: &mut Ctx) {
+        if !self.keepalive || !self.state.is_synchronized() {
+            return;
+        }
+        let cfg = ctx.config;
+        let idle = ctx.now - self.last_heard;
+        if idle < cfg.tcp_keepalive_time && self.keepalive_probes_sent == 0 {
+            self.timers[Timer::Keepalive as usize] = self.last_heard + cfg.tcp_keepalive_time;
+            return;
+        }
+        if self.keepalive_probes_sent >= cfg.tcp_keepalive_probes {
+            self.close_with(ctx, Some(ConnError::TimedOut), Cause::KeepaliveTimeout);
+            return;
+        }
+        self.keepalive_probes_sent += 1;
+        self.keepalive_probe_now = true;
+        self.timers[Timer::Keepalive as usize] = ctx.now + cfg.tcp_keepalive_intvl;
+    }
+}

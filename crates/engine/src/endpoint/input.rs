@@ -1,0 +1,348 @@
+//! A packet arrives: parse, then demultiplex by 4-tuple in RFC order of precedence —
+//! connection, half-open entry, TIME-WAIT record, listener (specific, then wildcard), closed
+//! port. Every packet that is dropped is counted under its reason.
+
+use super::{Endpoint, TimerRef};
+use crate::conn::{Connection, ControlSegment, Ctx, Negotiated, NewConn};
+use crate::half_open::{HalfOpen, DEFAULT_MSS};
+use crate::time_wait::{TimeWait, TimeWaitVerdict};
+use crate::{Cause, Event, FourTuple, Instant, ListenerHandle, State};
+use std::cmp::Reverse;
+use synack_wire::{parse_segment, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
+
+impl Endpoint {
+    /// One IP packet from the network. Never panics, whatever the bytes.
+    pub fn handle_packet(&mut self, now: Instant, bytes: &[u8]) {
+        self.last_now = self.last_now.max(now);
+        self.counters.packets_in += 1;
+        let seg = match parse_segment(bytes) {
+            Ok(seg) => seg,
+            Err(WireError::BadChecksum) => return self.counters.dropped_bad_checksum += 1,
+            Err(WireError::Unsupported(_)) => return self.counters.dropped_unsupported += 1,
+            Err(_) => return self.counters.dropped_malformed += 1,
+        };
+        let tcp = seg.tcp;
+        if tcp.src_port == 0 || tcp.dst_port == 0 || seg.ip.src.is_multicast() || seg.ip.src.is_unspecified() {
+            return self.counters.dropped_malformed += 1;
+        }
+        if !self.addresses.contains(&seg.ip.dst) {
+            return self.counters.dropped_not_our_address += 1;
+        }
+        let tuple = FourTuple {
+            local_ip: seg.ip.dst,
+            remote_ip: seg.ip.src,
+            local_port: tcp.dst_port,
+            remote_port: tcp.src_port,
+        };
+        if let Some(&index) = self.by_tuple.get(&tuple) {
+            let generation = self.slots[index as usize].generation;
+            let h = crate::ConnHandle { index, generation };
+            self.with_conn(now, h, |c, ctx| c.on_segment(ctx, &tcp));
+            return;
+        }
+        if self.half_open.contains_key(&tuple) {
+            return self.half_open_segment(now, tuple, &tcp);
+        }
+        if let Some(record) = self.time_wait.get(&tuple) {
+            match record.decide(&tcp) {
+                TimeWaitVerdict::Drop => {
+                    self.counters.dropped_in_time_wait += 1;
+                    if tcp.flags.rst() {
+                        self.counters.dropped_rst_ignored += 1;
+                    }
+                    return;
+                }
+                TimeWaitVerdict::Ack => {
+                    let ack = self.time_wait_ack(now, record);
+                    self.control.push_back(ack);
+                    return;
+                }
+                TimeWaitVerdict::AckAndRestart => {
+                    let deadline = now + self.config.time_wait_len();
+                    let record = self.time_wait.get_mut(&tuple).expect("record looked up above");
+                    record.deadline = deadline;
+                    let ack = self.time_wait_ack(now, &self.time_wait[&tuple]);
+                    self.control.push_back(ack);
+                    self.counters.time_wait_reacks += 1;
+                    self.timers.push(Reverse((deadline, TimerRef::TimeWait(tuple))));
+                    return;
+                }
+                TimeWaitVerdict::Reopen => {
+                    self.time_wait.remove(&tuple);
+                    self.transition(now, tuple, State::TimeWait, State::Closed, Cause::NewSynInTimeWait);
+                    // fall through to the listener
+                }
+            }
+        }
+        match self.find_listener(tuple.local()) {
+            Some(index) => self.listener_segment(now, index, tuple, &tcp),
+            None => self.closed_port(tuple, &tcp),
+        }
+    }
+
+    /// RFC 9293 §3.10.7.1: no connection and no listener. A RST is never answered; otherwise
+    /// <SEQ=SEG.ACK><CTL=RST> if ACK is on, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    fn closed_port(&mut self, tuple: FourTuple, tcp: &TcpRepr) {
+        if tcp.flags.rst() {
+            return self.counters.dropped_closed_port_rst += 1;
+        }
+        self.counters.resets_sent += 1;
+        let (seq, ack, flags) = if tcp.flags.ack() {
+            (tcp.ack, SeqNum(0), TcpFlags::RST)
+        } else {
+            (SeqNum(0), tcp.seq + tcp.segment_len(), TcpFlags::RST | TcpFlags::ACK)
+        };
+        self.control.push_back(ControlSegment { tuple, seq, ack, flags, window: 0, options: TcpOptions::default() });
+    }
+
+    /// RFC 9293 §3.10.7.2: LISTEN.
+    fn listener_segment(&mut self, now: Instant, index: u32, tuple: FourTuple, tcp: &TcpRepr) {
+        let f = tcp.flags;
+        // First, check for a RST: ignore it.
+        if f.rst() {
+            return self.counters.dropped_rst_ignored += 1;
+        }
+        // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>. (SYN cookies will be checked here.)
+        if f.ack() {
+            self.counters.dropped_listener_non_syn += 1;
+            return self.closed_port(tuple, tcp);
+        }
+        // Third, check for a SYN; anything else is dropped.
+        if !f.syn() {
+            return self.counters.dropped_listener_non_syn += 1;
+        }
+        let slot = &self.listener_slots[index as usize];
+        let handle = ListenerHandle { index, generation: slot.generation };
+        let Some(listener) = slot.listener.as_ref() else { return };
+        // Like Linux: a full accept queue drops new SYNs too (the client will retry), and a
+        // full SYN queue drops them before any state is kept.
+        if listener.accept_queue_full() {
+            return self.counters.listen_overflows += 1;
+        }
+        let syn_queue_max = self.config.tcp_max_syn_backlog.min(listener.backlog.max(8) * 2).max(1);
+        if listener.syn_queue_len >= syn_queue_max {
+            return self.counters.syn_queue_overflows += 1;
+        }
+        let cfg = &self.config;
+        let opts = &tcp.options;
+        let entry = HalfOpen {
+            tuple,
+            listener: handle,
+            iss: self.isn.isn(&tuple, now),
+            irs: tcp.seq,
+            ts_recent: opts.timestamps.map_or(0, |(val, _)| val),
+            deadline: now + cfg.rto_initial,
+            peer_mss: opts.mss.unwrap_or(DEFAULT_MSS),
+            peer_wscale: opts.window_scale.filter(|_| cfg.window_scaling).map(|s| s.min(14)),
+            retries: 0,
+            sack_ok: cfg.sack && opts.sack_permitted,
+            ts_ok: cfg.timestamps && opts.timestamps.is_some(),
+            ack_dropped: false,
+        };
+        if let Some(l) = self.listener_slots[index as usize].listener.as_mut() {
+            l.syn_queue_len += 1;
+        }
+        self.transition(now, tuple, State::Listen, State::SynReceived, Cause::RcvdSyn);
+        self.counters.syn_acks_sent += 1;
+        let synack = self.syn_ack(now, &entry);
+        self.control.push_back(synack);
+        self.timers.push(Reverse((entry.deadline, TimerRef::HalfOpen(tuple))));
+        self.half_open.insert(tuple, entry);
+    }
+
+    /// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> with the options the SYN allowed.
+    pub(super) fn syn_ack(&self, now: Instant, e: &HalfOpen) -> ControlSegment {
+        let cfg = &self.config;
+        let mss = cfg.mss_for(e.tuple.local_ip.is_ipv6());
+        let window = cfg.recv_buffer_size.min(u16::MAX as usize) as u32;
+        let window = if window >= mss as u32 { window - window % mss as u32 } else { window };
+        let ts_offset = self.isn.ts_offset(&e.tuple);
+        let options = TcpOptions {
+            mss: Some(mss),
+            window_scale: e.peer_wscale.map(|_| cfg.window_scale_for(cfg.recv_buffer_size)),
+            sack_permitted: e.sack_ok,
+            timestamps: e.ts_ok.then(|| ((now.as_millis() as u32).wrapping_add(ts_offset), e.ts_recent)),
+            sack: Default::default(),
+        };
+        ControlSegment {
+            tuple: e.tuple,
+            seq: e.iss,
+            ack: e.irs + 1,
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            window: window as u16,
+            options,
+        }
+    }
+
+    /// RFC 9293 §3.10.7.4 for a passive SYN-RECEIVED entry.
+    fn half_open_segment(&mut self, now: Instant, tuple: FourTuple, tcp: &TcpRepr) {
+        let entry = self.half_open[&tuple].clone();
+        let f = tcp.flags;
+        let rcv_nxt = entry.irs + 1;
+        let wnd = self.config.recv_buffer_size.min(u16::MAX as usize) as u32;
+        // A retransmitted SYN (same ISN): send the SYN-ACK again, as Linux does.
+        if f.syn() && !f.ack() && !f.rst() && tcp.seq == entry.irs {
+            self.counters.syn_ack_retransmits += 1;
+            let synack = self.syn_ack(now, &entry);
+            self.control.push_back(synack);
+            return;
+        }
+        // First, the sequence number (zero-length segments: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND).
+        let len = tcp.segment_len();
+        let acceptable = tcp.seq.in_range(rcv_nxt, rcv_nxt + wnd)
+            || (len > 0 && (tcp.seq + (len - 1)).in_range(rcv_nxt, rcv_nxt + wnd));
+        if !acceptable {
+            self.counters.dropped_out_of_window += 1;
+            if !f.rst() {
+                self.control.push_back(self.half_open_ack(now, &entry));
+            }
+            return;
+        }
+        // Second, RST: exact → the entry goes, the listener stays (RFC 9293: "return to LISTEN");
+        // in window → challenge ACK (RFC 5961 §3.2).
+        if f.rst() {
+            if tcp.seq == rcv_nxt || self.config.tcp_insecure_rst {
+                self.counters.resets_received += 1;
+                self.remove_half_open(tuple);
+                self.transition(now, tuple, State::SynReceived, State::Listen, Cause::RcvdRst);
+            } else {
+                self.counters.challenge_acks_sent += 1;
+                self.control.push_back(self.half_open_ack(now, &entry));
+            }
+            return;
+        }
+        // Fourth, SYN: challenge ACK (RFC 5961 §4.2).
+        if f.syn() {
+            self.counters.challenge_acks_sent += 1;
+            self.control.push_back(self.half_open_ack(now, &entry));
+            return;
+        }
+        // Fifth, ACK: SND.UNA < SEG.ACK =< SND.NXT, i.e. exactly ISS+1, completes the handshake.
+        if !f.ack() {
+            return self.counters.dropped_no_ack_flag += 1;
+        }
+        if tcp.ack != entry.iss + 1 {
+            self.counters.dropped_bad_ack += 1;
+            return self.closed_port(tuple, tcp);
+        }
+        let Some(listener) = self.listener(entry.listener) else {
+            self.remove_half_open(tuple);
+            return self.closed_port(tuple, tcp);
+        };
+        if listener.accept_queue_full() {
+            self.counters.accept_queue_overflows += 1;
+            if self.config.tcp_abort_on_overflow {
+                self.remove_half_open(tuple);
+                self.transition(now, tuple, State::SynReceived, State::Closed, Cause::Abort);
+                self.closed_port(tuple, tcp);
+            } else if let Some(e) = self.half_open.get_mut(&tuple) {
+                // Linux: drop the ACK, keep the entry; a later ACK from the client may fit.
+                e.ack_dropped = true;
+            }
+            return;
+        }
+        self.remove_half_open(tuple);
+        self.counters.passive_opens += 1;
+        let handle = self.alloc_slot();
+        let ts_ok = entry.ts_ok && tcp.options.timestamps.is_some();
+        let neg = Negotiated {
+            snd_mss: entry.peer_mss.clamp(64, self.config.mss_for(tuple.local_ip.is_ipv6())),
+            snd_wscale: entry.peer_wscale.unwrap_or(0),
+            rcv_wscale: entry.peer_wscale.map_or(0, |_| self.config.window_scale_for(self.config.recv_buffer_size)),
+            sack_ok: entry.sack_ok,
+            ts_ok,
+            wscale_ok: entry.peer_wscale.is_some(),
+        };
+        let ts_recent = tcp.options.timestamps.map_or(entry.ts_recent, |(val, _)| val);
+        let n = NewConn {
+            handle,
+            tuple,
+            iss: entry.iss,
+            ts_offset: if ts_ok { self.isn.ts_offset(&tuple) } else { 0 },
+            now,
+        };
+        let conn = {
+            let mut ctx = Ctx {
+                now,
+                config: &self.config,
+                events: &mut self.events,
+                counters: &mut self.counters,
+                control: &mut self.control,
+            };
+            ctx.transition(tuple, State::SynReceived, State::Established, Cause::RcvdAck);
+            Connection::new_passive(
+                &mut ctx,
+                n,
+                entry.irs,
+                neg,
+                ts_recent,
+                entry.listener,
+                tcp.window,
+                tcp.seq,
+                tcp.ack,
+            )
+        };
+        self.slots[handle.index as usize].conn = Some(conn);
+        self.by_tuple.insert(tuple, handle.index);
+        if let Some(l) = self.listener_mut(entry.listener) {
+            l.accept_queue.push_back(handle);
+        }
+        self.events.push_back(Event::Incoming(entry.listener));
+        // The rest of the ACK segment (data, FIN) is processed by the new connection.
+        if !tcp.payload.is_empty() || tcp.flags.fin() {
+            self.with_conn(now, handle, |c, ctx| c.on_segment(ctx, tcp));
+        } else {
+            self.after_conn(now, handle);
+        }
+    }
+
+    fn remove_half_open(&mut self, tuple: FourTuple) {
+        if let Some(e) = self.half_open.remove(&tuple) {
+            if let Some(l) = self.listener_mut(e.listener) {
+                l.syn_queue_len = l.syn_queue_len.saturating_sub(1);
+            }
+        }
+    }
+
+    /// <SEQ=ISS+1><ACK=IRS+1><CTL=ACK> from a half-open entry.
+    fn half_open_ack(&self, now: Instant, e: &HalfOpen) -> ControlSegment {
+        let mut synack = self.syn_ack(now, e);
+        synack.seq = e.iss + 1;
+        synack.flags = TcpFlags::ACK;
+        synack.options = TcpOptions { timestamps: synack.options.timestamps, ..Default::default() };
+        synack
+    }
+
+    /// SYN-ACK retransmission with doubling waits; after `tcp_synack_retries` the entry goes.
+    pub(super) fn half_open_timeout(&mut self, now: Instant, tuple: FourTuple) {
+        let Some(entry) = self.half_open.get_mut(&tuple) else { return };
+        if entry.retries >= self.config.tcp_synack_retries {
+            self.counters.half_open_expired += 1;
+            self.remove_half_open(tuple);
+            self.transition(now, tuple, State::SynReceived, State::Listen, Cause::SynAckRetriesExhausted);
+            return;
+        }
+        entry.retries += 1;
+        entry.deadline = now + self.config.rto_initial * (1 << entry.retries);
+        let deadline = entry.deadline;
+        let entry = entry.clone();
+        self.counters.syn_ack_retransmits += 1;
+        let synack = self.syn_ack(now, &entry);
+        self.control.push_back(synack);
+        self.timers.push(Reverse((deadline, TimerRef::HalfOpen(tuple))));
+    }
+
+    /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> from a TIME-WAIT record.
+    pub(super) fn time_wait_ack(&self, now: Instant, r: &TimeWait) -> ControlSegment {
+        let timestamps =
+            r.ts_ok.then(|| ((now.as_millis() as u32).wrapping_add(self.isn.ts_offset(&r.tuple)), r.ts_recent));
+        ControlSegment {
+            tuple: r.tuple,
+            seq: r.snd_nxt,
+            ack: r.rcv_nxt,
+            flags: TcpFlags::ACK,
+            window: r.window,
+            options: TcpOptions { timestamps, ..Default::default() },
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Output: control segments first (RSTs, SYN-ACKs, challenge and TIME-WAIT ACKs), then the
+//! connections that may have something to send, in the order they became ready.
+
+use super::Endpoint;
+use crate::conn::{ControlSegment, Ctx};
+use crate::Instant;
+use std::net::IpAddr;
+use synack_wire::{emit_segment_chunks, IpHeader, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN, TCP_HEADER_LEN};
+
+/// One IP packet written into the caller's buffer.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    /// Bytes written at the start of the buffer.
+    pub len: usize,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+}
+
+/// The TTL / hop limit of everything we send (Linux's default).
+const TTL: u8 = 64;
+
+impl Endpoint {
+    /// Writes the next packet to send into `buf` and says how long it is, or `None` when there
+    /// is nothing to send now. `buf` should hold at least `config().mtu` bytes; a shorter one
+    /// gets correspondingly shorter data segments.
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        self.last_now = self.last_now.max(now);
+        while let Some(ctl) = self.control.pop_front() {
+            if let Some(t) = self.emit_control(&ctl, buf) {
+                return Some(t);
+            }
+        }
+        while let Some(&h) = self.dirty.front() {
+            let Some(conn) = self.conn(h) else {
+                self.dirty.pop_front();
+                continue;
+            };
+            let headers = if conn.tuple.local_ip.is_ipv6() { IPV6_HEADER_LEN } else { IPV4_HEADER_LEN };
+            let max_payload = buf.len().saturating_sub(headers + TCP_HEADER_LEN);
+            let out = self.with_conn(now, h, |c, ctx: &mut Ctx| c.poll_segment(ctx, max_payload)).flatten();
+            let Some(seg) = out else {
+                self.dirty.pop_front();
+                if let Some(c) = self.conn_mut_opt(h) {
+                    c.in_dirty = false;
+                }
+                continue;
+            };
+            let ident = self.ip_ident;
+            self.ip_ident = self.ip_ident.wrapping_add(1);
+            let conn = self.conn(h).expect("the connection just produced a segment");
+            let tuple = conn.tuple;
+            let ip = IpHeader { src: tuple.local_ip, dst: tuple.remote_ip, ttl: TTL };
+            let repr = TcpRepr {
+                src_port: tuple.local_port,
+                dst_port: tuple.remote_port,
+                seq: seg.seq,
+                ack: seg.ack,
+                flags: seg.flags,
+                window: seg.window,
+                urgent: 0,
+                options: seg.options,
+                payload: &[],
+            };
+            let (a, b) = conn.send_slices(seg.data.clone());
+            match emit_segment_chunks(&ip, &repr, &[a, b], ident, buf) {
+                Ok(len) => {
+                    self.counters.segments_out += 1;
+                    return Some(Transmit { len, src: ip.src, dst: ip.dst });
+                }
+                Err(_) => continue, // only a buffer too small for the headers ends here
+            }
+        }
+        None
+    }
+
+    fn emit_control(&mut self, ctl: &ControlSegment, buf: &mut [u8]) -> Option<Transmit> {
+        let ip = IpHeader { src: ctl.tuple.local_ip, dst: ctl.tuple.remote_ip, ttl: TTL };
+        let repr = TcpRepr {
+            src_port: ctl.tuple.local_port,
+            dst_port: ctl.tuple.remote_port,
+            seq: ctl.seq,
+            ack: ctl.ack,
+            flags: ctl.flags,
+            window: ctl.window,
+            urgent: 0,
+            options: ctl.options,
+            payload: &[],
+        };
+        let ident = self.ip_ident;
+        self.ip_ident = self.ip_ident.wrapping_add(1);
+        let len = emit_segment_chunks(&ip, &repr, &[], ident, buf).ok()?;
+        self.counters.segments_out += 1;
+        Some(Transmit { len, src: ip.src, dst: ip.dst })
+    }
+}

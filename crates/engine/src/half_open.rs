@@ -1,0 +1,32 @@
+//! A half-open (SYN-RECEIVED, passive) entry: the few facts a listener must keep between its
+//! SYN-ACK and the final ACK. The full connection is built only when that ACK checks out, as
+//! Linux does with request sockets; until then a SYN costs one of these records.
+
+use crate::{FourTuple, Instant, ListenerHandle};
+use synack_wire::SeqNum;
+
+#[derive(Debug, Clone)]
+pub(crate) struct HalfOpen {
+    pub tuple: FourTuple,
+    pub listener: ListenerHandle,
+    pub iss: SeqNum,
+    pub irs: SeqNum,
+    /// TSval of the SYN, echoed in our SYN-ACK (RFC 7323 §4.3).
+    pub ts_recent: u32,
+    /// When the next SYN-ACK retransmission (or, after the last one, the expiry) is due.
+    pub deadline: Instant,
+    /// The MSS the peer announced (536 when absent, RFC 9293 §3.7.1).
+    pub peer_mss: u16,
+    /// The peer's window-scale shift, when both sides offered scaling.
+    pub peer_wscale: Option<u8>,
+    /// SYN-ACKs retransmitted so far.
+    pub retries: u8,
+    pub sack_ok: bool,
+    pub ts_ok: bool,
+    /// The final ACK arrived while the accept queue was full and was dropped (Linux's
+    /// `acked`): the entry waits for the client's next ACK.
+    pub ack_dropped: bool,
+}
+
+/// RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option.
+pub(crate) const DEFAULT_MSS: u16 = 536;

@@ -1,0 +1,96 @@
+//! Retransmission timeout per RFC 6298.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy)]
+pub struct RttEstimator {
+    /// Smoothed RTT and RTT variance in microseconds; `srtt_us == 0` before the first sample.
+    srtt_us: u32,
+    rttvar_us: u32,
+    rto_us: u32,
+    /// Consecutive expirations: the RTO in force is `rto << backoff` (RFC 6298 §5.5).
+    backoff: u8,
+}
+
+/// RFC 6298 §2: G, the clock granularity. Engine time is in microseconds; 1 ms keeps RTO sane
+/// for very short simulated RTTs, as real stacks' tick does.
+const GRANULARITY_US: u32 = 1000;
+
+impl RttEstimator {
+    pub fn new(initial: Duration) -> RttEstimator {
+        RttEstimator { srtt_us: 0, rttvar_us: 0, rto_us: initial.as_micros() as u32, backoff: 0 }
+    }
+
+    /// RFC 6298 §2.2–2.3: fold in a measurement.
+    pub fn sample(&mut self, rtt: Duration, min: Duration, max: Duration) {
+        let r = rtt.as_micros().min(u32::MAX as u128) as u32;
+        if self.srtt_us == 0 {
+            self.srtt_us = r.max(1);
+            self.rttvar_us = r / 2;
+        } else {
+            // RTTVAR <- 3/4 RTTVAR + 1/4 |SRTT - R'|; SRTT <- 7/8 SRTT + 1/8 R'
+            let delta = self.srtt_us.abs_diff(r);
+            self.rttvar_us = ((3 * self.rttvar_us as u64 + delta as u64) / 4) as u32;
+            self.srtt_us = ((7 * self.srtt_us as u64 + r as u64) / 8).max(1) as u32;
+        }
+        let rto = self.srtt_us as u64 + (4 * self.rttvar_us as u64).max(GRANULARITY_US as u64);
+        self.rto_us = rto.clamp(min.as_micros() as u64, max.as_micros() as u64) as u32;
+        self.backoff = 0;
+    }
+
+    /// The timeout to arm now, backoff included, never above `max`.
+    pub fn rto(&self, max: Duration) -> Duration {
+        let us = (self.rto_us as u64) << self.backoff.min(20);
+        Duration::from_micros(us).min(max)
+    }
+
+    /// RFC 6298 §5.5: double the RTO after an expiration.
+    pub fn back_off(&mut self) {
+        self.backoff = self.backoff.saturating_add(1);
+    }
+
+    pub fn srtt(&self) -> Option<Duration> {
+        (self.srtt_us > 0).then(|| Duration::from_micros(self.srtt_us as u64))
+    }
+    pub fn rttvar(&self) -> Duration {
+        Duration::from_micros(self.rttvar_us as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: Duration = Duration::from_millis(200);
+    const MAX: Duration = Duration::from_secs(120);
+
+    #[test]
+    fn first_sample_sets_srtt_and_half_variance() {
+        let mut e = RttEstimator::new(Duration::from_secs(1));
+        e.sample(Duration::from_millis(100), MIN, MAX);
+        assert_eq!(e.srtt(), Some(Duration::from_millis(100)));
+        assert_eq!(e.rttvar(), Duration::from_millis(50));
+        assert_eq!(e.rto(MAX), Duration::from_millis(300));
+    }
+
+    #[test]
+    fn rto_is_clamped_to_the_minimum() {
+        let mut e = RttEstimator::new(Duration::from_secs(1));
+        e.sample(Duration::from_millis(1), MIN, MAX);
+        assert_eq!(e.rto(MAX), MIN);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_maximum_and_a_sample_resets_it() {
+        let mut e = RttEstimator::new(Duration::from_secs(1));
+        e.back_off();
+        e.back_off();
+        assert_eq!(e.rto(MAX), Duration::from_secs(4));
+        for _ in 0..10 {
+            e.back_off();
+        }
+        assert_eq!(e.rto(MAX), MAX);
+        e.sample(Duration::from_millis(100), MIN, MAX);
+        assert_eq!(e.rto(MAX), Duration::from_millis(300));
+    }
+}

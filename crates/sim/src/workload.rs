@@ -1,0 +1,267 @@
+//! A bulk-transfer workload: K connections between a client and a server host; each side sends
+//! N bytes of a known pattern, half-closes when done, checks every byte it receives (once, in
+//! order), and closes after the peer's FIN. Used by `synack sim` and the swarm tests.
+
+use crate::link::{LinkConfig, LinkStats};
+use crate::net::{HostId, Sim};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+use synack_engine::{Config, ConnHandle, Endpoint, Event, Instant, RecvError, SendError, State};
+
+#[derive(Debug, Clone)]
+pub struct TransferSpec {
+    pub connections: usize,
+    pub bytes: usize,
+    pub seed: u64,
+    /// The link in each direction (the seed decides the faults on it).
+    pub link: LinkConfig,
+    pub ipv6: bool,
+    /// Virtual time after which the run is declared hung.
+    pub time_limit: Duration,
+    /// Engine configuration for both hosts (the seed is filled in per host).
+    pub config: Config,
+    /// Keep the log of packets and transitions (for traces and pcap).
+    pub record: bool,
+}
+
+impl TransferSpec {
+    pub fn new(connections: usize, bytes: usize, seed: u64, link: LinkConfig) -> TransferSpec {
+        TransferSpec {
+            connections,
+            bytes,
+            seed,
+            link,
+            ipv6: false,
+            time_limit: Duration::from_secs(24 * 3600),
+            config: Config::default(),
+            record: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TransferReport {
+    /// Bytes that arrived intact, both directions, all connections.
+    pub bytes_delivered: u64,
+    pub bytes_expected: u64,
+    /// Virtual time from the first SYN until the last byte was read.
+    pub transfer_time: Duration,
+    /// Virtual time until every connection and TIME-WAIT record was gone.
+    pub total_time: Duration,
+    pub retransmitted_segments: u64,
+    pub link: LinkStats,
+    /// Final state of every connection end, as (host name, state).
+    pub final_states: Vec<(String, State)>,
+    pub errors: Vec<String>,
+}
+
+impl TransferReport {
+    pub fn ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+    /// Goodput over the transfer time, bits per second.
+    pub fn goodput_bps(&self) -> f64 {
+        let secs = self.transfer_time.as_secs_f64();
+        if secs == 0.0 {
+            0.0
+        } else {
+            self.bytes_delivered as f64 * 8.0 / secs
+        }
+    }
+}
+
+/// The byte at stream position `i` of connection `conn`, direction `dir`.
+pub fn pattern_byte(seed: u64, conn: usize, dir: u8, i: usize) -> u8 {
+    let x = (i as u64).wrapping_mul(131) ^ ((i as u64 >> 8).wrapping_mul(17)) ^ (i as u64 >> 16);
+    (x ^ seed ^ (conn as u64).wrapping_mul(7) ^ (dir as u64).wrapping_mul(13)) as u8
+}
+
+/// One end of one connection as the application sees it.
+struct AppEnd {
+    conn: usize,
+    dir: u8,
+    handle: ConnHandle,
+    sent: usize,
+    received: usize,
+    shut: bool,
+    eof: bool,
+    closed: bool,
+}
+
+pub const CLIENT_PORT_BASE: u16 = 40000;
+pub const SERVER_PORT: u16 = 7788;
+
+pub fn run_transfer(spec: &TransferSpec) -> TransferReport {
+    run_transfer_sim(spec).0
+}
+
+/// `run_transfer`, also returning the simulation (its log, when `spec.record`).
+pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
+    let mut sim = Sim::new(spec.seed);
+    sim.record = spec.record;
+    sim.set_default_link(spec.link);
+    let (client_ip, server_ip): (IpAddr, IpAddr) = if spec.ipv6 {
+        (Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1).into(), Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2).into())
+    } else {
+        (Ipv4Addr::new(10, 0, 0, 1).into(), Ipv4Addr::new(10, 0, 0, 2).into())
+    };
+    let host_config =
+        |n: u64| Config { rng_seed: spec.seed.wrapping_mul(0x9e37_79b9).wrapping_add(n), ..spec.config.clone() };
+    let client = sim.add_host("client", Endpoint::new(host_config(1), &[client_ip]));
+    let server = sim.add_host("server", Endpoint::new(host_config(2), &[server_ip]));
+    let mut errors = Vec::new();
+    let listener = sim
+        .endpoint(server)
+        .listen(SocketAddr::new(server_ip, SERVER_PORT), spec.connections.max(1))
+        .expect("a fresh endpoint can listen");
+    let mut ends: Vec<(HostId, AppEnd)> = Vec::new();
+    let mut conn_of_port: HashMap<u16, usize> = HashMap::new();
+    for i in 0..spec.connections {
+        let port = CLIENT_PORT_BASE + i as u16;
+        let local = SocketAddr::new(client_ip, port);
+        let h = sim.endpoint(client).connect(Instant::ZERO, Some(local), SocketAddr::new(server_ip, SERVER_PORT));
+        match h {
+            Ok(handle) => {
+                conn_of_port.insert(port, i);
+                ends.push((client, new_end(i, 0, handle)));
+            }
+            Err(e) => errors.push(format!("connect {i}: {e}")),
+        }
+    }
+    let limit = Instant::ZERO + spec.time_limit;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut transfer_done_at = None;
+    let expected_ends = 2 * spec.connections;
+    loop {
+        // The applications react to what happened.
+        for event in std::mem::take(&mut sim.host_mut(server).events) {
+            if let Event::Incoming(l) = event {
+                while let Some(h) = sim.endpoint(server).accept(l) {
+                    let port = sim.endpoint(server).peer_addr(h).map_or(0, |a| a.port());
+                    match conn_of_port.get(&port) {
+                        Some(&i) => ends.push((server, new_end(i, 1, h))),
+                        None => errors.push(format!("accepted unknown peer port {port}")),
+                    }
+                }
+            }
+        }
+        sim.host_mut(client).events.clear();
+        for (host, end) in ends.iter_mut() {
+            pump(&mut sim, *host, end, spec, &mut buf, &mut errors);
+        }
+        let _ = listener;
+        if transfer_done_at.is_none() && ends.len() == expected_ends && ends.iter().all(|(_, e)| e.eof && e.shut) {
+            transfer_done_at = Some(sim.now());
+        }
+        if !errors.is_empty() {
+            break;
+        }
+        if !sim.step(limit) {
+            break;
+        }
+    }
+    let mut final_states = Vec::new();
+    for (host, end) in &ends {
+        let state = sim.endpoint(*host).state(end.handle).unwrap_or(State::Closed);
+        final_states.push((sim.host(*host).name.clone(), state));
+        if !end.eof || end.received != spec.bytes {
+            errors.push(format!(
+                "connection {} at {}: received {} of {} bytes{}",
+                end.conn,
+                sim.host(*host).name,
+                end.received,
+                spec.bytes,
+                if end.eof { "" } else { ", no FIN" }
+            ));
+        }
+    }
+    if ends.len() != expected_ends && errors.is_empty() {
+        errors.push(format!("{} of {} connection ends were established", ends.len(), expected_ends));
+    }
+    for h in [client, server] {
+        let (conns, half_open, time_wait) = sim.endpoint(h).population();
+        if conns + half_open + time_wait > 0 {
+            errors.push(format!(
+                "{} still holds {conns} connections, {half_open} half-open, {time_wait} TIME-WAIT at {}",
+                sim.host(h).name,
+                sim.now()
+            ));
+        }
+    }
+    let delivered: u64 = ends.iter().map(|(_, e)| e.received as u64).sum();
+    let retransmitted = [client, server].iter().map(|&h| sim.endpoint(h).counters().retransmitted_segments).sum();
+    let report = TransferReport {
+        bytes_delivered: delivered,
+        bytes_expected: (expected_ends * spec.bytes) as u64,
+        transfer_time: transfer_done_at.unwrap_or(sim.now()) - Instant::ZERO,
+        total_time: sim.now() - Instant::ZERO,
+        retransmitted_segments: retransmitted,
+        link: sim.stats,
+        final_states,
+        errors,
+    };
+    (report, sim)
+}
+
+fn new_end(conn: usize, dir: u8, handle: ConnHandle) -> AppEnd {
+    AppEnd { conn, dir, handle, sent: 0, received: 0, shut: false, eof: false, closed: false }
+}
+
+/// Writes what fits, reads what is there (checking it), half-closes after the last byte and
+/// closes after the peer's FIN.
+fn pump(sim: &mut Sim, host: HostId, end: &mut AppEnd, spec: &TransferSpec, buf: &mut [u8], errors: &mut Vec<String>) {
+    if end.closed {
+        return;
+    }
+    let now = sim.now();
+    let ep = sim.endpoint(host);
+    while end.sent < spec.bytes {
+        let n = (spec.bytes - end.sent).min(buf.len());
+        for (k, b) in buf[..n].iter_mut().enumerate() {
+            *b = pattern_byte(spec.seed, end.conn, end.dir, end.sent + k);
+        }
+        match ep.send(end.handle, &buf[..n]) {
+            Ok(written) => end.sent += written,
+            Err(SendError::WouldBlock) | Err(SendError::NotConnected) => break,
+            Err(e) => {
+                errors.push(format!("connection {} dir {}: send: {e}", end.conn, end.dir));
+                end.closed = true;
+                return;
+            }
+        }
+    }
+    if end.sent == spec.bytes && !end.shut && ep.state(end.handle).is_some_and(|s| s.is_synchronized()) {
+        let _ = ep.shutdown(now, end.handle);
+        end.shut = true;
+    }
+    loop {
+        match ep.recv(end.handle, buf) {
+            Ok(0) => {
+                end.eof = true;
+                break;
+            }
+            Ok(n) => {
+                for (k, &b) in buf[..n].iter().enumerate() {
+                    let at = end.received + k;
+                    if at >= spec.bytes || b != pattern_byte(spec.seed, end.conn, 1 - end.dir, at) {
+                        errors.push(format!("connection {} dir {}: wrong byte at offset {at}", end.conn, 1 - end.dir));
+                        end.closed = true;
+                        return;
+                    }
+                }
+                end.received += n;
+            }
+            Err(RecvError::WouldBlock) | Err(RecvError::NotConnected) => break,
+            Err(e) => {
+                errors.push(format!("connection {} dir {}: recv: {e}", end.conn, end.dir));
+                end.closed = true;
+                return;
+            }
+        }
+    }
+    if end.eof && end.shut {
+        let _ = ep.close(now, end.handle);
+        end.closed = true;
+    }
+}

@@ -1,0 +1,112 @@
+//! A whole TCP/IP segment: parse from and emit to bytes, over IPv4 or IPv6.
+
+use crate::tcp::fill_checksum;
+use crate::{
+    Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpPacket, TcpRepr, WireError, IPV4_HEADER_LEN, IPV6_HEADER_LEN,
+    IP_PROTOCOL_TCP,
+};
+use std::net::IpAddr;
+
+/// The IP-level facts of a segment that TCP needs: the two addresses and the TTL/hop limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpHeader {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub ttl: u8,
+}
+
+impl IpHeader {
+    pub fn header_len(&self) -> usize {
+        match self.src {
+            IpAddr::V4(_) => IPV4_HEADER_LEN,
+            IpAddr::V6(_) => IPV6_HEADER_LEN,
+        }
+    }
+}
+
+/// A parsed TCP/IP segment borrowing its payload from the packet bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment<'a> {
+    pub ip: IpHeader,
+    pub tcp: TcpRepr<'a>,
+}
+
+/// Parses an IPv4 or IPv6 packet carrying TCP and verifies both checksums.
+/// Never panics; any byte string gives `Ok` or `Err`.
+pub fn parse_segment(bytes: &[u8]) -> Result<Segment<'_>, WireError> {
+    let (ip, tcp_bytes) = match bytes.first().map(|b| b >> 4) {
+        Some(4) => {
+            let packet = Ipv4Packet::new_checked(bytes)?;
+            let repr = Ipv4Repr::parse(&packet)?;
+            if repr.protocol != IP_PROTOCOL_TCP {
+                return Err(WireError::Unsupported("IPv4 payload is not TCP"));
+            }
+            let header = IpHeader { src: repr.src.into(), dst: repr.dst.into(), ttl: repr.ttl };
+            let start = packet.header_len();
+            (header, &bytes[start..start + repr.payload_len])
+        }
+        Some(6) => {
+            let packet = Ipv6Packet::new_checked(bytes)?;
+            let repr = Ipv6Repr::parse(&packet)?;
+            if repr.next_header != IP_PROTOCOL_TCP {
+                return Err(WireError::Unsupported("IPv6 next header is not TCP"));
+            }
+            let header = IpHeader { src: repr.src.into(), dst: repr.dst.into(), ttl: repr.hop_limit };
+            (header, &bytes[IPV6_HEADER_LEN..IPV6_HEADER_LEN + repr.payload_len])
+        }
+        Some(_) => return Err(WireError::Malformed("IP version is neither 4 nor 6")),
+        None => return Err(WireError::Truncated),
+    };
+    let packet = TcpPacket::new_checked(tcp_bytes)?;
+    if !packet.verify_checksum(ip.src, ip.dst) {
+        return Err(WireError::BadChecksum);
+    }
+    let tcp = TcpRepr::parse(&packet)?;
+    Ok(Segment { ip, tcp })
+}
+
+/// The number of bytes `emit_segment` writes for this segment with `payload_len` bytes of data.
+pub fn segment_len(ip: &IpHeader, tcp: &TcpRepr, payload_len: usize) -> usize {
+    ip.header_len() + tcp.header_len() + payload_len
+}
+
+/// Emits IP header, TCP header with options, `tcp.payload` and both checksums into `buf`.
+/// `ident` is the IPv4 identification (ignored for IPv6). Returns the packet length.
+pub fn emit_segment(ip: &IpHeader, tcp: &TcpRepr, ident: u16, buf: &mut [u8]) -> Result<usize, WireError> {
+    emit_segment_chunks(ip, tcp, &[tcp.payload], ident, buf)
+}
+
+/// Like `emit_segment`, but the payload is the concatenation of `chunks` (`tcp.payload` is
+/// ignored): a ring buffer hands over its data as two slices without a copy in between.
+pub fn emit_segment_chunks(
+    ip: &IpHeader,
+    tcp: &TcpRepr,
+    chunks: &[&[u8]],
+    ident: u16,
+    buf: &mut [u8],
+) -> Result<usize, WireError> {
+    let payload_len: usize = chunks.iter().map(|c| c.len()).sum();
+    let ip_len = ip.header_len();
+    let tcp_len = tcp.header_len() + payload_len;
+    let total = ip_len + tcp_len;
+    if buf.len() < total {
+        return Err(WireError::BufferTooSmall);
+    }
+    match (ip.src, ip.dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            Ipv4Repr { src, dst, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: ip.ttl }.emit(buf, ident)?
+        }
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            Ipv6Repr { src, dst, next_header: IP_PROTOCOL_TCP, payload_len: tcp_len, hop_limit: ip.ttl }.emit(buf)?
+        }
+        _ => return Err(WireError::Malformed("source and destination of different IP versions")),
+    }
+    let segment = &mut buf[ip_len..total];
+    let mut at = tcp.emit_header(segment)?;
+    for chunk in chunks {
+        segment[at..at + chunk.len()].copy_from_slice(chunk);
+        at += chunk.len();
+    }
+    fill_checksum(segment, ip.src, ip.dst);
+    Ok(total)
+}

@@ -1,0 +1,120 @@
+//! IPv6 fixed header (RFC 8200 §3): a zero-copy view and a parse/emit representation.
+
+use crate::WireError;
+use std::net::Ipv6Addr;
+
+pub const IPV6_HEADER_LEN: usize = 40;
+
+mod field {
+    use std::ops::Range;
+    pub const VER_TC_FLOW: Range<usize> = 0..4;
+    pub const PAYLOAD_LEN: Range<usize> = 4..6;
+    pub const NEXT_HEADER: usize = 6;
+    pub const HOP_LIMIT: usize = 7;
+    pub const SRC: Range<usize> = 8..24;
+    pub const DST: Range<usize> = 24..40;
+}
+
+/// A view over the bytes of an IPv6 packet.
+#[derive(Debug, Clone)]
+pub struct Ipv6Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Ipv6Packet<T> {
+    pub fn new_unchecked(buffer: T) -> Self {
+        Ipv6Packet { buffer }
+    }
+
+    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
+        let packet = Self::new_unchecked(buffer);
+        packet.check_len()?;
+        Ok(packet)
+    }
+
+    /// After this passes, no accessor panics.
+    pub fn check_len(&self) -> Result<(), WireError> {
+        let len = self.buffer.as_ref().len();
+        if len < IPV6_HEADER_LEN {
+            return Err(WireError::Truncated);
+        }
+        if self.version() != 6 {
+            return Err(WireError::Malformed("IP version is not 6"));
+        }
+        if IPV6_HEADER_LEN + self.payload_len() as usize > len {
+            return Err(WireError::Truncated);
+        }
+        Ok(())
+    }
+
+    fn b(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+    pub fn version(&self) -> u8 {
+        self.b()[0] >> 4
+    }
+    pub fn payload_len(&self) -> u16 {
+        u16::from_be_bytes([self.b()[field::PAYLOAD_LEN.start], self.b()[field::PAYLOAD_LEN.start + 1]])
+    }
+    pub fn next_header(&self) -> u8 {
+        self.b()[field::NEXT_HEADER]
+    }
+    pub fn hop_limit(&self) -> u8 {
+        self.b()[field::HOP_LIMIT]
+    }
+    pub fn src_addr(&self) -> Ipv6Addr {
+        let mut o = [0u8; 16];
+        o.copy_from_slice(&self.b()[field::SRC]);
+        Ipv6Addr::from(o)
+    }
+    pub fn dst_addr(&self) -> Ipv6Addr {
+        let mut o = [0u8; 16];
+        o.copy_from_slice(&self.b()[field::DST]);
+        Ipv6Addr::from(o)
+    }
+    pub fn payload(&self) -> &[u8] {
+        &self.b()[IPV6_HEADER_LEN..IPV6_HEADER_LEN + self.payload_len() as usize]
+    }
+}
+
+/// The meaning of an IPv6 fixed header (no extension headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv6Repr {
+    pub src: Ipv6Addr,
+    pub dst: Ipv6Addr,
+    pub next_header: u8,
+    pub payload_len: usize,
+    pub hop_limit: u8,
+}
+
+impl Ipv6Repr {
+    pub fn parse<T: AsRef<[u8]>>(packet: &Ipv6Packet<T>) -> Result<Ipv6Repr, WireError> {
+        packet.check_len()?;
+        Ok(Ipv6Repr {
+            src: packet.src_addr(),
+            dst: packet.dst_addr(),
+            next_header: packet.next_header(),
+            payload_len: packet.payload_len() as usize,
+            hop_limit: packet.hop_limit(),
+        })
+    }
+
+    pub fn buffer_len(&self) -> usize {
+        IPV6_HEADER_LEN
+    }
+
+    /// Writes the 40-byte fixed header into `buf[..40]`.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<(), WireError> {
+        if buf.len() < IPV6_HEADER_LEN || self.payload_len > u16::MAX as usize {
+            return Err(WireError::BufferTooSmall);
+        }
+        let h = &mut buf[..IPV6_HEADER_LEN];
+        h[field::VER_TC_FLOW].copy_from_slice(&[0x60, 0, 0, 0]);
+        h[field::PAYLOAD_LEN].copy_from_slice(&(self.payload_len as u16).to_be_bytes());
+        h[field::NEXT_HEADER] = self.next_header;
+        h[field::HOP_LIMIT] = self.hop_limit;
+        h[field::SRC].copy_from_slice(&self.src.octets());
+        h[field::DST].copy_from_slice(&self.dst.octets());
+        Ok(())
+    }
+}

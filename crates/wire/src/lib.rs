@@ -1,0 +1,28 @@
+//! The wire layer of synack: zero-copy views over IPv4, IPv6 and TCP bytes, `Repr` structs that
+//! parse and emit them, the Internet checksum, sequence-number arithmetic and tcpdump-style
+//! formatting of a segment.
+//!
+//! Contract: every parse function returns `Ok` or `Err` for any byte string and never panics;
+//! once a view's length check has passed, none of its accessors panics. Parsing allocates nothing.
+
+mod checksum;
+mod error;
+mod ip;
+mod ipv4;
+mod ipv6;
+mod seq;
+mod tcp;
+mod tcp_options;
+pub mod tcpdump;
+
+pub use checksum::{internet_checksum, pseudo_header_sum};
+pub use error::WireError;
+pub use ip::{emit_segment, emit_segment_chunks, parse_segment, segment_len, IpHeader, Segment};
+pub use ipv4::{Ipv4Packet, Ipv4Repr, IPV4_HEADER_LEN};
+pub use ipv6::{Ipv6Packet, Ipv6Repr, IPV6_HEADER_LEN};
+pub use seq::SeqNum;
+pub use tcp::{TcpFlags, TcpPacket, TcpRepr, TCP_HEADER_LEN};
+pub use tcp_options::{SackBlocks, TcpOptions, MAX_SACK_BLOCKS};
+
+/// IP protocol number of TCP (RFC 9293 §3.1).
+pub const IP_PROTOCOL_TCP: u8 = 6;

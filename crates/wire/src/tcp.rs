@@ -1,0 +1,242 @@
+//! TCP header (RFC 9293 §3.1): a zero-copy view and a parse/emit representation.
+
+use crate::checksum::{internet_checksum, pseudo_header_sum};
+use crate::{SeqNum, TcpOptions, WireError, IP_PROTOCOL_TCP};
+use std::fmt;
+use std::net::IpAddr;
+
+pub const TCP_HEADER_LEN: usize = 20;
+const MAX_HEADER_LEN: usize = 60;
+
+mod field {
+    use std::ops::Range;
+    pub const SRC_PORT: Range<usize> = 0..2;
+    pub const DST_PORT: Range<usize> = 2..4;
+    pub const SEQ: Range<usize> = 4..8;
+    pub const ACK: Range<usize> = 8..12;
+    pub const OFFSET_FLAGS: Range<usize> = 12..14;
+    pub const WINDOW: Range<usize> = 14..16;
+    pub const CHECKSUM: Range<usize> = 16..18;
+    pub const URGENT: Range<usize> = 18..20;
+}
+
+/// The control bits of a TCP header (RFC 9293 §3.1, RFC 3168 ECE/CWR).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TcpFlags(pub u8);
+
+impl TcpFlags {
+    pub const FIN: TcpFlags = TcpFlags(0x01);
+    pub const SYN: TcpFlags = TcpFlags(0x02);
+    pub const RST: TcpFlags = TcpFlags(0x04);
+    pub const PSH: TcpFlags = TcpFlags(0x08);
+    pub const ACK: TcpFlags = TcpFlags(0x10);
+    pub const URG: TcpFlags = TcpFlags(0x20);
+    pub const ECE: TcpFlags = TcpFlags(0x40);
+    pub const CWR: TcpFlags = TcpFlags(0x80);
+    pub const NONE: TcpFlags = TcpFlags(0);
+
+    pub fn contains(self, other: TcpFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub fn fin(self) -> bool {
+        self.contains(Self::FIN)
+    }
+    pub fn syn(self) -> bool {
+        self.contains(Self::SYN)
+    }
+    pub fn rst(self) -> bool {
+        self.contains(Self::RST)
+    }
+    pub fn psh(self) -> bool {
+        self.contains(Self::PSH)
+    }
+    pub fn ack(self) -> bool {
+        self.contains(Self::ACK)
+    }
+    pub fn urg(self) -> bool {
+        self.contains(Self::URG)
+    }
+}
+
+impl std::ops::BitOr for TcpFlags {
+    type Output = TcpFlags;
+    fn bitor(self, rhs: TcpFlags) -> TcpFlags {
+        TcpFlags(self.0 | rhs.0)
+    }
+}
+
+impl std::ops::BitOrAssign for TcpFlags {
+    fn bitor_assign(&mut self, rhs: TcpFlags) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl fmt::Debug for TcpFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The same letters as tcpdump, in its order.
+        write!(f, "[{}]", crate::tcpdump::flag_letters(*self))
+    }
+}
+
+/// A view over the bytes of a TCP segment (header and payload).
+#[derive(Debug, Clone)]
+pub struct TcpPacket<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> TcpPacket<T> {
+    pub fn new_unchecked(buffer: T) -> Self {
+        TcpPacket { buffer }
+    }
+
+    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
+        let packet = Self::new_unchecked(buffer);
+        packet.check_len()?;
+        Ok(packet)
+    }
+
+    /// After this passes, no accessor panics.
+    pub fn check_len(&self) -> Result<(), WireError> {
+        let len = self.buffer.as_ref().len();
+        if len < TCP_HEADER_LEN {
+            return Err(WireError::Truncated);
+        }
+        let header_len = self.header_len();
+        if header_len < TCP_HEADER_LEN {
+            return Err(WireError::Malformed("TCP data offset below 5"));
+        }
+        if header_len > len {
+            return Err(WireError::Malformed("TCP data offset past the segment"));
+        }
+        Ok(())
+    }
+
+    fn b(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+    fn u16_at(&self, at: usize) -> u16 {
+        u16::from_be_bytes([self.b()[at], self.b()[at + 1]])
+    }
+    fn u32_at(&self, at: usize) -> u32 {
+        let b = self.b();
+        u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    }
+
+    pub fn src_port(&self) -> u16 {
+        self.u16_at(field::SRC_PORT.start)
+    }
+    pub fn dst_port(&self) -> u16 {
+        self.u16_at(field::DST_PORT.start)
+    }
+    pub fn seq_number(&self) -> SeqNum {
+        SeqNum(self.u32_at(field::SEQ.start))
+    }
+    pub fn ack_number(&self) -> SeqNum {
+        SeqNum(self.u32_at(field::ACK.start))
+    }
+    pub fn header_len(&self) -> usize {
+        (self.b()[field::OFFSET_FLAGS.start] >> 4) as usize * 4
+    }
+    pub fn flags(&self) -> TcpFlags {
+        TcpFlags(self.b()[field::OFFSET_FLAGS.start + 1])
+    }
+    pub fn window_len(&self) -> u16 {
+        self.u16_at(field::WINDOW.start)
+    }
+    pub fn checksum(&self) -> u16 {
+        self.u16_at(field::CHECKSUM.start)
+    }
+    pub fn urgent_at(&self) -> u16 {
+        self.u16_at(field::URGENT.start)
+    }
+    pub fn options(&self) -> &[u8] {
+        &self.b()[TCP_HEADER_LEN..self.header_len()]
+    }
+    pub fn payload(&self) -> &[u8] {
+        &self.b()[self.header_len()..]
+    }
+    /// Checks the checksum over the pseudo-header and the whole segment.
+    pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> bool {
+        let pseudo = pseudo_header_sum(src, dst, IP_PROTOCOL_TCP, self.b().len());
+        internet_checksum(pseudo, self.b()) == 0
+    }
+}
+
+/// The meaning of a TCP segment. `ack` holds the acknowledgment field as it is on the wire;
+/// it means something only when `flags.ack()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpRepr<'a> {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: SeqNum,
+    pub ack: SeqNum,
+    pub flags: TcpFlags,
+    pub window: u16,
+    pub urgent: u16,
+    pub options: TcpOptions,
+    pub payload: &'a [u8],
+}
+
+impl<'a> TcpRepr<'a> {
+    /// Parses a segment whose checksum `verify_checksum` has already accepted (or that the
+    /// caller chooses not to verify).
+    pub fn parse(packet: &TcpPacket<&'a [u8]>) -> Result<TcpRepr<'a>, WireError> {
+        packet.check_len()?;
+        let bytes: &'a [u8] = packet.buffer;
+        let header_len = packet.header_len();
+        Ok(TcpRepr {
+            src_port: packet.src_port(),
+            dst_port: packet.dst_port(),
+            seq: packet.seq_number(),
+            ack: packet.ack_number(),
+            flags: packet.flags(),
+            window: packet.window_len(),
+            urgent: packet.urgent_at(),
+            options: TcpOptions::parse(&bytes[TCP_HEADER_LEN..header_len])?,
+            payload: &bytes[header_len..],
+        })
+    }
+
+    /// Sequence space the segment occupies: payload plus one for SYN and one for FIN.
+    pub fn segment_len(&self) -> u32 {
+        self.payload.len() as u32 + self.flags.syn() as u32 + self.flags.fin() as u32
+    }
+
+    pub fn header_len(&self) -> usize {
+        TCP_HEADER_LEN + self.options.buffer_len()
+    }
+
+    pub fn buffer_len(&self) -> usize {
+        self.header_len() + self.payload.len()
+    }
+
+    /// Writes header and options into `buf[..header_len()]` with a zero checksum; the caller
+    /// places `payload_len` bytes after it and then calls `fill_checksum`.
+    pub fn emit_header(&self, buf: &mut [u8]) -> Result<usize, WireError> {
+        let header_len = self.header_len();
+        if header_len > MAX_HEADER_LEN {
+            return Err(WireError::Malformed("TCP options exceed 40 bytes"));
+        }
+        if buf.len() < header_len {
+            return Err(WireError::BufferTooSmall);
+        }
+        buf[field::SRC_PORT].copy_from_slice(&self.src_port.to_be_bytes());
+        buf[field::DST_PORT].copy_from_slice(&self.dst_port.to_be_bytes());
+        buf[field::SEQ].copy_from_slice(&self.seq.0.to_be_bytes());
+        buf[field::ACK].copy_from_slice(&self.ack.0.to_be_bytes());
+        buf[field::OFFSET_FLAGS].copy_from_slice(&[((header_len / 4) as u8) << 4, self.flags.0]);
+        buf[field::WINDOW].copy_from_slice(&self.window.to_be_bytes());
+        buf[field::CHECKSUM].copy_from_slice(&[0, 0]);
+        buf[field::URGENT].copy_from_slice(&self.urgent.to_be_bytes());
+        self.options.emit(&mut buf[TCP_HEADER_LEN..header_len])?;
+        Ok(header_len)
+    }
+}
+
+/// Computes and stores the checksum of the segment `segment` (header and payload).
+pub(crate) fn fill_checksum(segment: &mut [u8], src: IpAddr, dst: IpAddr) {
+    segment[field::CHECKSUM].copy_from_slice(&[0, 0]);
+    let pseudo = pseudo_header_sum(src, dst, IP_PROTOCOL_TCP, segment.len());
+    let sum = internet_checksum(pseudo, segment);
+    segment[field::CHECKSUM].copy_from_slice(&sum.to_be_bytes());
+}

@@ -1,0 +1,236 @@
+//! TCP options (RFC 9293 §3.1, RFC 7323 window scale and timestamps, RFC 2018 SACK).
+
+use crate::{SeqNum, WireError};
+
+mod kind {
+    pub const EOL: u8 = 0;
+    pub const NOP: u8 = 1;
+    pub const MSS: u8 = 2;
+    pub const WINDOW_SCALE: u8 = 3;
+    pub const SACK_PERMITTED: u8 = 4;
+    pub const SACK: u8 = 5;
+    pub const TIMESTAMPS: u8 = 8;
+}
+
+/// At most four SACK blocks fit in the 40 option bytes (RFC 2018 §3).
+pub const MAX_SACK_BLOCKS: usize = 4;
+
+/// Up to four SACK blocks, each `[left, right)` in sequence space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SackBlocks {
+    len: u8,
+    blocks: [(SeqNum, SeqNum); MAX_SACK_BLOCKS],
+}
+
+impl SackBlocks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds a block; returns false when four are already held.
+    pub fn push(&mut self, left: SeqNum, right: SeqNum) -> bool {
+        if (self.len as usize) < MAX_SACK_BLOCKS {
+            self.blocks[self.len as usize] = (left, right);
+            self.len += 1;
+            true
+        } else {
+            false
+        }
+    }
+    pub fn as_slice(&self) -> &[(SeqNum, SeqNum)] {
+        &self.blocks[..self.len as usize]
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+}
+
+/// The options of one segment, by meaning. Emission uses Linux's layout, so that traces look
+/// like the ones engineers know; parsing accepts any order and skips unknown kinds by length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpOptions {
+    pub mss: Option<u16>,
+    pub window_scale: Option<u8>,
+    pub sack_permitted: bool,
+    pub sack: SackBlocks,
+    /// (TSval, TSecr), RFC 7323 §3.
+    pub timestamps: Option<(u32, u32)>,
+}
+
+impl TcpOptions {
+    /// Parses the option bytes of a header (everything after the fixed 20 bytes).
+    pub fn parse(mut bytes: &[u8]) -> Result<TcpOptions, WireError> {
+        let mut opts = TcpOptions::default();
+        while let Some((&kind, rest)) = bytes.split_first() {
+            match kind {
+                kind::EOL => break,
+                kind::NOP => {
+                    bytes = rest;
+                    continue;
+                }
+                _ => {}
+            }
+            let len = *rest.first().ok_or(WireError::Malformed("option length missing"))? as usize;
+            if len < 2 {
+                return Err(WireError::Malformed("option length below 2"));
+            }
+            if len > bytes.len() {
+                return Err(WireError::Malformed("option runs past the header"));
+            }
+            let body = &bytes[2..len];
+            match kind {
+                kind::MSS => {
+                    let b: [u8; 2] = body.try_into().map_err(|_| WireError::Malformed("MSS option length"))?;
+                    opts.mss = Some(u16::from_be_bytes(b));
+                }
+                kind::WINDOW_SCALE => {
+                    let [shift]: [u8; 1] =
+                        body.try_into().map_err(|_| WireError::Malformed("window scale option length"))?;
+                    opts.window_scale = Some(shift);
+                }
+                kind::SACK_PERMITTED => {
+                    if !body.is_empty() {
+                        return Err(WireError::Malformed("SACK-permitted option length"));
+                    }
+                    opts.sack_permitted = true;
+                }
+                kind::SACK => {
+                    if body.is_empty() || body.len() % 8 != 0 || body.len() / 8 > MAX_SACK_BLOCKS {
+                        return Err(WireError::Malformed("SACK option length"));
+                    }
+                    for block in body.chunks_exact(8) {
+                        let left = u32::from_be_bytes([block[0], block[1], block[2], block[3]]);
+                        let right = u32::from_be_bytes([block[4], block[5], block[6], block[7]]);
+                        opts.sack.push(SeqNum(left), SeqNum(right));
+                    }
+                }
+                kind::TIMESTAMPS => {
+                    if body.len() != 8 {
+                        return Err(WireError::Malformed("timestamps option length"));
+                    }
+                    let val = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                    let ecr = u32::from_be_bytes([body[4], body[5], body[6], body[7]]);
+                    opts.timestamps = Some((val, ecr));
+                }
+                _ => {} // unknown: skipped by its length
+            }
+            bytes = &bytes[len..];
+        }
+        Ok(opts)
+    }
+
+    /// The number of option bytes `emit` writes, a multiple of four.
+    pub fn buffer_len(&self) -> usize {
+        let mut len = 0;
+        if self.mss.is_some() {
+            len += 4;
+        }
+        // SACK-permitted shares a word with timestamps (Linux: sackOK,TS) or with two NOPs.
+        match (self.sack_permitted, self.timestamps.is_some()) {
+            (true, true) => len += 12,
+            (true, false) => len += 4,
+            (false, true) => len += 12,
+            (false, false) => {}
+        }
+        if self.window_scale.is_some() {
+            len += 4;
+        }
+        if !self.sack.is_empty() {
+            len += 4 + 8 * self.sack.len();
+        }
+        len
+    }
+
+    /// Writes the options in Linux's order: `mss, sackOK, TS, nop, wscale` on a SYN;
+    /// `nop, nop, TS` and `nop, nop, sack` otherwise. `buf` must hold `buffer_len()` bytes.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, WireError> {
+        let need = self.buffer_len();
+        if buf.len() < need {
+            return Err(WireError::BufferTooSmall);
+        }
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            buf[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        if let Some(mss) = self.mss {
+            let m = mss.to_be_bytes();
+            put(&[kind::MSS, 4, m[0], m[1]]);
+        }
+        match (self.sack_permitted, self.timestamps) {
+            (true, Some((val, ecr))) => {
+                put(&[kind::SACK_PERMITTED, 2, kind::TIMESTAMPS, 10]);
+                put(&val.to_be_bytes());
+                put(&ecr.to_be_bytes());
+            }
+            (true, None) => put(&[kind::NOP, kind::NOP, kind::SACK_PERMITTED, 2]),
+            (false, Some((val, ecr))) => {
+                put(&[kind::NOP, kind::NOP, kind::TIMESTAMPS, 10]);
+                put(&val.to_be_bytes());
+                put(&ecr.to_be_bytes());
+            }
+            (false, None) => {}
+        }
+        if let Some(shift) = self.window_scale {
+            put(&[kind::NOP, kind::WINDOW_SCALE, 3, shift]);
+        }
+        if !self.sack.is_empty() {
+            put(&[kind::NOP, kind::NOP, kind::SACK, 2 + 8 * self.sack.len() as u8]);
+            for &(left, right) in self.sack.as_slice() {
+                put(&left.0.to_be_bytes());
+                put(&right.0.to_be_bytes());
+            }
+        }
+        debug_assert_eq!(at, need);
+        Ok(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_options_are_skipped_by_length() {
+        let bytes = [254, 4, 0xaa, 0xbb, kind::MSS, 4, 0x05, 0xb4];
+        assert_eq!(TcpOptions::parse(&bytes).unwrap().mss, Some(1460));
+    }
+
+    #[test]
+    fn option_length_zero_or_one_is_malformed() {
+        assert!(TcpOptions::parse(&[kind::MSS, 0, 0, 0]).is_err());
+        assert!(TcpOptions::parse(&[99, 1, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn option_running_past_the_header_is_malformed() {
+        assert!(TcpOptions::parse(&[kind::TIMESTAMPS, 10, 0, 0]).is_err());
+        assert!(TcpOptions::parse(&[kind::MSS]).is_err());
+    }
+
+    #[test]
+    fn end_of_list_stops_parsing() {
+        let bytes = [kind::EOL, kind::MSS, 0, 0];
+        assert_eq!(TcpOptions::parse(&bytes).unwrap(), TcpOptions::default());
+    }
+
+    #[test]
+    fn linux_syn_layout_round_trips() {
+        let opts = TcpOptions {
+            mss: Some(1460),
+            window_scale: Some(7),
+            sack_permitted: true,
+            timestamps: Some((1, 0)),
+            ..Default::default()
+        };
+        let mut buf = [0u8; 40];
+        let n = opts.emit(&mut buf).unwrap();
+        assert_eq!(n, 20);
+        assert_eq!(&buf[..4], &[2, 4, 0x05, 0xb4]);
+        assert_eq!(&buf[4..6], &[4, 2]);
+        assert_eq!(&buf[16..20], &[1, 3, 3, 7]);
+        assert_eq!(TcpOptions::parse(&buf[..n]).unwrap(), opts);
+    }
+}
