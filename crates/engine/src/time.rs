@@ -14,19 +14,19 @@ impl Instant {
     /// Later than any time a run reaches: "no deadline".
     pub const NEVER: Instant = Instant(u64::MAX);
 
-    pub fn from_micros(us: u64) -> Instant {
+    pub const fn from_micros(us: u64) -> Instant {
         Instant(us)
     }
-    pub fn from_millis(ms: u64) -> Instant {
+    pub const fn from_millis(ms: u64) -> Instant {
         Instant(ms.saturating_mul(1000))
     }
-    pub fn from_secs(s: u64) -> Instant {
+    pub const fn from_secs(s: u64) -> Instant {
         Instant(s.saturating_mul(1_000_000))
     }
-    pub fn as_micros(self) -> u64 {
+    pub const fn as_micros(self) -> u64 {
         self.0
     }
-    pub fn as_millis(self) -> u64 {
+    pub const fn as_millis(self) -> u64 {
         self.0 / 1000
     }
     /// The time since `earlier`, zero when `earlier` is later.

@@ -8,10 +8,11 @@ mod link;
 mod net;
 mod pcap;
 pub mod scenarios;
+pub mod skip;
 mod trace;
 pub mod workload;
 
-pub use ladder::render_ladder;
+pub use ladder::{render_ladder, segment_summary, transition_summary};
 pub use link::{LinkConfig, LinkStats, PPM};
 pub use net::{Fate, Fault, HostId, LogEntry, Sim};
 pub use pcap::write_pcap;

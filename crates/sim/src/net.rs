@@ -175,6 +175,8 @@ impl Sim {
     /// Sends what every host has to send and collects their events. Call after user calls.
     pub fn flush(&mut self) {
         for id in 0..self.hosts.len() {
+            // Events first: the state changes that led to a packet are logged before it.
+            self.collect_events(id);
             for sent in 0.. {
                 // An endpoint never has this much to send at one instant; more means a loop.
                 assert!(
@@ -188,14 +190,18 @@ impl Sim {
                 let bytes = self.tx_buf[..t.len].to_vec();
                 self.route(id, bytes);
             }
-            while let Some(ev) = self.hosts[id].endpoint.poll_event() {
-                if let Event::Transition(t) = ev {
-                    if self.record {
-                        self.log.push(LogEntry::Transition { host: id, transition: t });
-                    }
-                } else {
-                    self.hosts[id].events.push_back(ev);
+            self.collect_events(id);
+        }
+    }
+
+    fn collect_events(&mut self, id: HostId) {
+        while let Some(ev) = self.hosts[id].endpoint.poll_event() {
+            if let Event::Transition(t) = ev {
+                if self.record {
+                    self.log.push(LogEntry::Transition { host: id, transition: t });
                 }
+            } else {
+                self.hosts[id].events.push_back(ev);
             }
         }
     }
@@ -254,6 +260,25 @@ impl Sim {
     fn log_packet(&mut self, from: HostId, to: Option<HostId>, bytes: Vec<u8>, fate: Fate) {
         if self.record {
             self.log.push(LogEntry::Packet { at: self.now, from, to, bytes, fate });
+        }
+    }
+
+    /// Puts a packet on the wire from outside any host (a forged or vanished peer), delivered
+    /// to whichever host owns its destination after the default link delay.
+    pub fn inject(&mut self, bytes: Vec<u8>) {
+        let Ok(seg) = parse_segment(&bytes) else { return };
+        let Some(&to) = self.addr_to_host.get(&seg.ip.dst) else { return };
+        let at = self.now + self.default_link.delay;
+        self.next_seq += 1;
+        self.queue.push(Reverse((at, self.next_seq, to, bytes.clone())));
+        if self.record {
+            self.log.push(LogEntry::Packet {
+                at: self.now,
+                from: usize::MAX,
+                to: Some(to),
+                bytes,
+                fate: Fate::Delivered,
+            });
         }
     }
 

@@ -265,3 +265,35 @@ fn pump(sim: &mut Sim, host: HostId, end: &mut AppEnd, spec: &TransferSpec, buf:
         end.closed = true;
     }
 }
+
+/// One swarm case: everything about it (faults and their strength, sizes, address family)
+/// drawn from `seed`, TigerBeetle-style. Loss goes up to 30 % each way, with duplication,
+/// reordering and corruption on top. The retry limits are raised so that bad luck at 30 %
+/// loss is not mistaken for a bug (a give-up after `tcp_syn_retries` is correct behaviour,
+/// but not what the swarm checks).
+pub fn swarm_spec(seed: u64) -> TransferSpec {
+    let mut rng = synack_engine::SplitMix64::new(seed ^ 0x5a5a_5a5a);
+    let pct = |rng: &mut synack_engine::SplitMix64, max: u64| (rng.below(max * 10_000 + 1)) as u32;
+    let link = LinkConfig {
+        delay: Duration::from_micros(500 + rng.below(50_000)),
+        jitter: Duration::from_micros(rng.below(5_000)),
+        bandwidth_bps: if rng.chance(1, 2) { 0 } else { 1_000_000 + rng.below(99_000_000) },
+        loss_ppm: pct(&mut rng, 30),
+        duplicate_ppm: pct(&mut rng, 10),
+        reorder_ppm: pct(&mut rng, 10),
+        corrupt_ppm: pct(&mut rng, 5),
+    };
+    let connections = 1 + rng.below(3) as usize;
+    let bytes = match rng.below(4) {
+        0 => rng.below(100) as usize,
+        _ => rng.below(40_000) as usize,
+    };
+    let mut spec = TransferSpec::new(connections, bytes, seed, link);
+    spec.ipv6 = rng.chance(1, 3);
+    spec.config.tcp_syn_retries = 30;
+    spec.config.tcp_synack_retries = 30;
+    spec.config.tcp_retries2 = 40;
+    spec.config.recv_buffer_size = [8 * 1024, 64 * 1024, 256 * 1024][rng.below(3) as usize];
+    spec.config.send_buffer_size = [8 * 1024, 64 * 1024, 256 * 1024][rng.below(3) as usize];
+    spec
+}

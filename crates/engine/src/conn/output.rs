@@ -106,7 +106,10 @@ impl Connection {
         if self.rexmit_one {
             self.rexmit_one = false;
             if self.snd_max > self.snd_una {
-                let len = buf_len.min(mss);
+                // Only what was sent before: never new data past SND.MAX (which would go out
+                // without SND.MAX knowing, and make the peer's ACK of it look bogus).
+                let outstanding = (self.snd_max.since(self.snd_una) as usize).min(buf_len);
+                let len = outstanding.min(mss);
                 let fin = fin_sent && len == buf_len;
                 ctx.counters.retransmitted_segments += 1;
                 self.rtt_probe = None;

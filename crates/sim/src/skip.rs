@@ -1,0 +1,25 @@
+//! Tests that need something from outside (a tool, root, a TUN device) skip with a printed
+//! reason when it is missing, unless `SYNACK_NO_SKIP=1` is set (CI sets it): then a skip is a
+//! failure, so CI really runs them.
+
+use std::process::{Command, Stdio};
+
+/// The variable that turns skips into failures.
+pub const NO_SKIP_VAR: &str = "SYNACK_NO_SKIP";
+
+/// Skips (returns false after printing why) or, under `SYNACK_NO_SKIP=1`, panics.
+pub fn skip(test: &str, reason: &str) -> bool {
+    if std::env::var(NO_SKIP_VAR).is_ok_and(|v| v == "1") {
+        panic!("{test}: {reason}, and {NO_SKIP_VAR}=1 forbids skipping");
+    }
+    eprintln!("SKIP {test}: {reason}");
+    false
+}
+
+/// True when `tool` runs (`tool --version` or `-h` exits); otherwise skips as above.
+pub fn require_tool(test: &str, tool: &str) -> bool {
+    let runs = ["--version", "-h"].iter().any(|arg| {
+        Command::new(tool).arg(arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    });
+    runs || skip(test, &format!("{tool} is not installed"))
+}
