@@ -256,7 +256,8 @@ impl Connection {
         conn.snd_wl1 = seg_seq;
         conn.snd_wl2 = seg_ack;
         conn.ts_recent = ts_recent;
-        conn.cc = NewReno::new(conn.initial_cwnd(ctx.config), conn.snd_una);
+        // RFC 6582 §3.2: recover starts at the initial send sequence number.
+        conn.cc = NewReno::new(conn.initial_cwnd(ctx.config), conn.iss);
         conn.last_progress = now;
         conn
     }

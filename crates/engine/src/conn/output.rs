@@ -100,7 +100,7 @@ impl Connection {
         let mss = (self.neg.snd_mss as usize).saturating_sub(ts_len).min(fits).max(1);
         let buf_len = self.send_buf.len();
         let fin_seq = self.snd_una + buf_len as u32;
-        let fin_sent = self.fin_queued && self.snd_max > fin_seq;
+        let fin_sent = self.fin_queued && !self.our_fin_acked && self.snd_max > fin_seq;
 
         // Fast retransmit, or a partial ACK in recovery: resend the first unacknowledged segment.
         if self.rexmit_one {
@@ -134,7 +134,8 @@ impl Connection {
         let unsent = buf_len - sent_data;
         let window = self.snd_wnd.min(self.cc.cwnd) as usize;
         let usable = window.saturating_sub(in_flight);
-        let fin_unsent = self.fin_queued && self.snd_nxt <= fin_seq;
+        // Once our FIN is acknowledged the buffer is empty and `fin_seq` would point past it.
+        let fin_unsent = self.fin_queued && !self.our_fin_acked && self.snd_nxt <= fin_seq;
         let len = unsent.min(mss).min(usable);
         if len > 0 {
             let completes = len == unsent;

@@ -567,7 +567,9 @@ impl Endpoint {
         }
         for slot in &self.slots {
             if let Some(c) = &slot.conn {
-                if c.state != State::Closed || !c.released {
+                // Like `ss`, no CLOSED sockets: a handle the user still holds after its
+                // connection ended is not a socket on the network any more.
+                if c.state != State::Closed {
                     out.push(SocketInfo {
                         state: c.state,
                         recv_q: c.recv_queue_len(),

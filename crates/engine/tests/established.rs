@@ -1,0 +1,361 @@
+//! ESTABLISHED (RFC 9293 §3.10.7.4): data, acknowledgments, retransmission, flow control, and
+//! the RST/SYN/ACK rules of RFC 5961.
+
+mod common;
+use common::*;
+use std::time::Duration;
+use synack_engine::{Config, ConnError, Event, SendError, State};
+
+fn data(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+#[test]
+fn in_order_data_is_delivered_and_acknowledged_after_the_delayed_ack_timeout() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(ACK | PSH, PEER_ISN + 1, h.iss + 1).data(b"hello"));
+    assert!(h.output().is_empty(), "the ACK is delayed");
+    assert!(h.events().contains(&Event::Readable(c)));
+    assert_eq!(h.read_all(c), b"hello");
+    let sent = h.advance_collect(Duration::from_millis(100));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0.as_millis(), 40, "delayed ACK after 40 ms");
+    assert_eq!(sent[0].1.key(), (ACK, h.iss + 1, PEER_ISN + 6, 0));
+}
+
+#[test]
+fn every_second_full_sized_segment_is_acknowledged_at_once() {
+    let (mut h, _) = H::established(plain_config());
+    let d = data(1460);
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(&d));
+    assert!(h.output().is_empty());
+    h.inject(Seg::new(ACK, PEER_ISN + 1 + 1460, h.iss + 1).data(&d));
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1 + 2920, 0)]);
+}
+
+#[test]
+fn out_of_order_data_gets_an_immediate_duplicate_ack_and_is_reassembled() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(ACK, PEER_ISN + 6, h.iss + 1).data(b"world"));
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1, 0)]);
+    assert!(h.read_all(c).is_empty());
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(b"hello"));
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 11, 0)], "the gap filled: ACK at once");
+    assert_eq!(h.read_all(c), b"helloworld");
+}
+
+#[test]
+fn duplicate_data_is_discarded_and_acknowledged() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(b"abc"));
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(b"abc"));
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 4, 0)]);
+    assert_eq!(h.read_all(c), b"abc");
+    // Wholly old, it fails the acceptability test (RFC 9293 §3.10.7.4, first).
+    assert_eq!(h.ep.counters().dropped_out_of_window, 1);
+}
+
+#[test]
+fn partly_old_segment_delivers_only_its_new_bytes() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(b"abc"));
+    h.inject(Seg::new(ACK, PEER_ISN + 2, h.iss + 1).data(b"bcdef"));
+    assert_eq!(h.read_all(c), b"abcdef");
+}
+
+#[test]
+fn segment_beyond_the_window_is_answered_with_an_ack_and_dropped() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(ACK, PEER_ISN + 1 + 70_000, h.iss + 1).data(b"far"));
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1, 0)]);
+    assert!(h.read_all(c).is_empty());
+    assert_eq!(h.ep.counters().dropped_out_of_window, 1);
+}
+
+#[test]
+fn rst_with_the_exact_sequence_number_resets_the_connection() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(RST, PEER_ISN + 1, 0));
+    assert!(h.output().is_empty());
+    assert_eq!(h.state(c), State::Closed);
+    assert!(h.events().contains(&Event::Error(c, ConnError::Reset)));
+    assert_eq!(h.ep.send(c, b"x"), Err(SendError::Failed(ConnError::Reset)));
+}
+
+#[test]
+fn rst_in_the_window_but_not_exact_gets_a_challenge_ack_rfc5961() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(RST, PEER_ISN + 100, 0));
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1, 0)]);
+    assert_eq!(h.state(c), State::Established);
+    assert_eq!(h.ep.counters().challenge_acks_sent, 1);
+}
+
+#[test]
+fn rst_in_the_window_resets_when_insecure_rst_is_configured() {
+    let (mut h, c) = H::established(Config { tcp_insecure_rst: true, ..plain_config() });
+    h.inject(Seg::new(RST, PEER_ISN + 100, 0));
+    assert_eq!(h.state(c), State::Closed);
+}
+
+#[test]
+fn rst_outside_the_window_is_dropped_silently() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(RST, PEER_ISN - 10, 0));
+    h.inject(Seg::new(RST, PEER_ISN + 1_000_000, 0));
+    assert!(h.output().is_empty());
+    assert_eq!(h.state(c), State::Established);
+}
+
+#[test]
+fn syn_in_a_synchronized_state_gets_a_challenge_ack_rfc5961() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(SYN, PEER_ISN + 1, 0));
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1, 0)]);
+    assert_eq!(h.state(c), State::Established);
+}
+
+#[test]
+fn ack_of_data_never_sent_is_answered_and_dropped() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 500).data(b"zz"));
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1, 0)]);
+    assert!(h.read_all(c).is_empty(), "the segment was dropped whole");
+    assert_eq!(h.ep.counters().dropped_bad_ack, 1);
+}
+
+#[test]
+fn segment_without_ack_is_dropped() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(PSH, PEER_ISN + 1, 0).data(b"no ack"));
+    assert!(h.read_all(c).is_empty());
+    assert_eq!(h.ep.counters().dropped_no_ack_flag, 1);
+}
+
+#[test]
+fn a_write_is_cut_into_mss_segments_with_psh_on_the_last() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.set_nodelay(c, true).unwrap();
+    assert_eq!(h.ep.send(c, &data(4000)), Ok(4000));
+    let out = h.keys();
+    let s = h.iss + 1;
+    assert_eq!(
+        out,
+        vec![
+            (ACK, s, PEER_ISN + 1, 1460),
+            (ACK, s + 1460, PEER_ISN + 1, 1460),
+            (ACK | PSH, s + 2920, PEER_ISN + 1, 1080)
+        ]
+    );
+}
+
+#[test]
+fn nagle_holds_a_small_segment_while_data_is_unacknowledged_and_nodelay_does_not() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.send(c, b"first").unwrap();
+    assert_eq!(h.keys().len(), 1);
+    h.ep.send(c, b"second").unwrap();
+    assert!(h.output().is_empty(), "Nagle: wait for the ACK");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 6));
+    assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 6, PEER_ISN + 1, 6)]);
+    h.ep.set_nodelay(c, true).unwrap();
+    h.ep.send(c, b"third").unwrap();
+    assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 12, PEER_ISN + 1, 5)]);
+}
+
+#[test]
+fn unacknowledged_data_is_retransmitted_with_doubling_rto() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.send(c, b"lost").unwrap();
+    h.output();
+    let start = h.now;
+    let sent = h.advance_collect(Duration::from_secs(8));
+    let waits: Vec<u64> = sent.iter().map(|(t, _)| t.saturating_since(start).as_millis() as u64).collect();
+    assert_eq!(waits, [1000, 3000, 7000], "initial RTO 1 s, doubled each time");
+    assert!(sent.iter().all(|(_, s)| s.key() == (ACK | PSH, h.iss + 1, PEER_ISN + 1, 4)));
+    assert_eq!(h.ep.counters().rto_expirations, 3);
+}
+
+#[test]
+fn data_retransmissions_give_up_after_tcp_retries2() {
+    let (mut h, c) = H::established(Config { tcp_retries2: 3, ..plain_config() });
+    h.ep.send(c, b"lost").unwrap();
+    h.output();
+    h.advance(Duration::from_secs(600));
+    assert_eq!(h.state(c), State::Closed);
+    assert!(h.events().contains(&Event::Error(c, ConnError::TimedOut)));
+}
+
+#[test]
+fn rtt_samples_bring_the_rto_down_to_its_minimum() {
+    let (mut h, c) = H::established(plain_config());
+    for i in 0..5u32 {
+        h.ep.send(c, b"ping").unwrap();
+        h.output();
+        h.advance(Duration::from_millis(10));
+        h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 5 + 4 * i));
+    }
+    let info = h.ep.conn_info(c).unwrap();
+    assert_eq!(info.srtt, Some(Duration::from_millis(10)));
+    assert_eq!(info.rto, Duration::from_millis(200), "RFC 6298 with Linux's 200 ms floor");
+}
+
+#[test]
+fn three_duplicate_acks_trigger_a_fast_retransmit_before_the_rto() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.set_nodelay(c, true).unwrap();
+    h.ep.send(c, &data(1460 * 6)).unwrap();
+    assert_eq!(h.output().len(), 6);
+    let s = h.iss + 1;
+    // The first segment is lost; segments 2..4 arrive and each draws a duplicate ACK.
+    for _ in 0..3 {
+        h.inject(Seg::new(ACK, PEER_ISN + 1, s));
+    }
+    let out = h.keys();
+    assert_eq!(out[0], (ACK, s, PEER_ISN + 1, 1460), "the first segment again");
+    assert_eq!(h.ep.counters().fast_retransmits, 1);
+    let info = h.ep.conn_info(c).unwrap();
+    assert_eq!(info.ssthresh, 1460 * 3, "half the flight");
+    // A full ACK ends recovery with cwnd = min(ssthresh, FlightSize + SMSS) (RFC 6582 §3.2
+    // step 5, option 1): nothing is in flight any more, so one segment.
+    h.inject(Seg::new(ACK, PEER_ISN + 1, s + 1460 * 6));
+    assert_eq!(h.ep.conn_info(c).unwrap().cwnd, 1460);
+}
+
+#[test]
+fn partial_ack_in_recovery_retransmits_the_next_hole() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.set_nodelay(c, true).unwrap();
+    h.ep.send(c, &data(1460 * 6)).unwrap();
+    h.output();
+    let s = h.iss + 1;
+    for _ in 0..3 {
+        h.inject(Seg::new(ACK, PEER_ISN + 1, s));
+    }
+    h.output();
+    h.inject(Seg::new(ACK, PEER_ISN + 1, s + 1460 * 2));
+    assert_eq!(h.keys()[0], (ACK, s + 1460 * 2, PEER_ISN + 1, 1460), "RFC 6582 partial ACK");
+}
+
+#[test]
+fn zero_window_stops_sending_and_is_probed_until_it_opens() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.set_nodelay(c, true).unwrap();
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).win(0));
+    h.ep.send(c, b"blocked").unwrap();
+    assert!(h.output().is_empty(), "nothing fits in a zero window");
+    let sent = h.advance_collect(Duration::from_secs(4));
+    assert!(sent.len() >= 2, "probes keep coming: {sent:?}");
+    assert!(sent.iter().all(|(_, s)| s.key() == (ACK, h.iss, PEER_ISN + 1, 0)), "probe: SND.UNA-1, no data");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).win(1000));
+    assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 1, PEER_ISN + 1, 7)]);
+    assert!(h.ep.counters().window_probes_sent >= 2);
+}
+
+#[test]
+fn a_full_receive_buffer_advertises_zero_and_reading_reopens_the_window() {
+    let (mut h, c) = H::established(Config { recv_buffer_size: 3000, ..plain_config() });
+    let d = data(1460);
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(&d));
+    h.inject(Seg::new(ACK, PEER_ISN + 1461, h.iss + 1).data(&d));
+    let ack = h.output();
+    assert_eq!(ack.last().unwrap().win, 3000 - 2920);
+    h.inject(Seg::new(ACK, PEER_ISN + 2921, h.iss + 1).data(&d[..80]));
+    h.advance(Duration::from_millis(50));
+    assert_eq!(h.output().last().unwrap().win, 0);
+    // Beyond a zero window: dropped (an ACK says where we are).
+    h.inject(Seg::new(ACK, PEER_ISN + 3001, h.iss + 1).data(b"x"));
+    assert_eq!(h.output().last().unwrap().key(), (ACK, h.iss + 1, PEER_ISN + 3001, 0));
+    assert_eq!(h.read_all(c).len(), 3000);
+    let update = h.output();
+    assert_eq!(update.last().unwrap().win, 3000, "window update after the read");
+}
+
+#[test]
+fn send_buffer_limits_queued_data_and_writable_follows_acks() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.set_send_buffer_size(c, 100).unwrap();
+    assert_eq!(h.ep.send(c, &data(150)), Ok(100));
+    assert_eq!(h.ep.send(c, b"more"), Err(SendError::WouldBlock));
+    h.output();
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 101));
+    assert!(h.events().contains(&Event::Writable(c)));
+    assert_eq!(h.ep.send(c, b"more"), Ok(4));
+}
+
+#[test]
+fn user_timeout_aborts_when_data_stays_unacknowledged() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.set_user_timeout(c, Some(Duration::from_secs(5))).unwrap();
+    h.ep.send(c, b"x").unwrap();
+    h.output();
+    h.advance(Duration::from_secs(10));
+    assert_eq!(h.state(c), State::Closed);
+    assert!(h.events().contains(&Event::Error(c, ConnError::TimedOut)));
+}
+
+#[test]
+fn keepalive_probes_an_idle_peer_and_gives_up_when_unanswered() {
+    let config = Config {
+        tcp_keepalive_time: Duration::from_secs(10),
+        tcp_keepalive_intvl: Duration::from_secs(1),
+        tcp_keepalive_probes: 3,
+        ..plain_config()
+    };
+    let (mut h, c) = H::established(config);
+    h.ep.set_keepalive(h.now, c, true).unwrap();
+    let sent = h.advance_collect(Duration::from_secs(20));
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(|(_, s)| s.key() == (ACK, h.iss, PEER_ISN + 1, 0)), "SEG.SEQ = SND.NXT - 1");
+    assert_eq!(h.state(c), State::Closed);
+    assert!(h.events().contains(&Event::Error(c, ConnError::TimedOut)));
+}
+
+#[test]
+fn close_with_unread_data_sends_rst_rfc1122() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(b"unread"));
+    h.ep.close(h.now, c).unwrap();
+    assert_eq!(h.keys(), vec![(RST, h.iss + 1, 0, 0)]);
+    assert_eq!(h.table_state(), None);
+}
+
+#[test]
+fn close_with_linger_zero_sends_rst() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.set_linger(c, Some(Duration::ZERO)).unwrap();
+    h.ep.close(h.now, c).unwrap();
+    assert_eq!(h.keys(), vec![(RST, h.iss + 1, 0, 0)]);
+}
+
+#[test]
+fn abort_sends_rst_and_frees_the_connection() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.abort(h.now, c).unwrap();
+    assert_eq!(h.keys(), vec![(RST, h.iss + 1, 0, 0)]);
+    assert_eq!(h.ep.state(c), None);
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(b"late"));
+    assert_eq!(h.keys(), vec![(RST, h.iss + 1, 0, 0)], "the port has no connection now");
+}
+
+#[test]
+fn fin_moves_to_close_wait_is_acknowledged_at_once_and_reads_end() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(FIN | ACK, PEER_ISN + 1, h.iss + 1).data(b"bye"));
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 5, 0)]);
+    assert_eq!(h.state(c), State::CloseWait);
+    assert!(h.events().contains(&Event::PeerClosed(c)));
+    assert_eq!(h.read_all(c), b"bye");
+    assert_eq!(h.ep.recv(c, &mut [0; 8]), Ok(0), "end of stream");
+}
+
+#[test]
+fn fin_ahead_of_missing_data_waits_for_the_gap() {
+    let (mut h, c) = H::established(plain_config());
+    h.inject(Seg::new(FIN | ACK, PEER_ISN + 4, h.iss + 1).data(b"def"));
+    assert_eq!(h.state(c), State::Established);
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(b"abc"));
+    assert_eq!(h.state(c), State::CloseWait);
+    assert_eq!(h.read_all(c), b"abcdef");
+    assert_eq!(h.keys().last().unwrap(), &(ACK, h.iss + 1, PEER_ISN + 8, 0));
+}
