@@ -3,6 +3,30 @@
 //! `Endpoint` owns every connection of one host. It never reads a clock, never does I/O, and
 //! draws randomness only from a generator seeded by `Config::rng_seed`: the same inputs give the
 //! same outputs. See `Endpoint` for the call order.
+//!
+//! ```
+//! use synack_engine::{Config, Endpoint, Event, Instant};
+//!
+//! // Two hosts joined by a perfect wire: whatever one transmits, the other receives.
+//! let mut server = Endpoint::new(Config::default(), &["10.0.0.1".parse().unwrap()]);
+//! let mut client = Endpoint::new(Config::default(), &["10.0.0.2".parse().unwrap()]);
+//! let listener = server.listen("10.0.0.1:80".parse().unwrap(), 128).unwrap();
+//! let conn = client.connect(Instant::ZERO, None, "10.0.0.1:80".parse().unwrap()).unwrap();
+//! let mut buf = [0u8; 1500];
+//! let now = Instant::ZERO;
+//! for _ in 0..4 {
+//!     // After every input or user call: drain poll_transmit, deliver, then poll_event.
+//!     while let Some(t) = client.poll_transmit(now, &mut buf) { server.handle_packet(now, &buf[..t.len]); }
+//!     while let Some(t) = server.poll_transmit(now, &mut buf) { client.handle_packet(now, &buf[..t.len]); }
+//! }
+//! let accepted = server.accept(listener).expect("handshake done");
+//! assert!(matches!(client.poll_event(), Some(Event::Transition(_)) | Some(Event::Connected(_))));
+//! client.send(conn, b"hello").unwrap();
+//! while let Some(t) = client.poll_transmit(now, &mut buf) { server.handle_packet(now, &buf[..t.len]); }
+//! let mut got = [0u8; 5];
+//! assert_eq!(server.recv(accepted, &mut got), Ok(5));
+//! // Timers: sleep until client.poll_timeout(), then call client.handle_timeout(now).
+//! ```
 
 mod assembler;
 mod config;

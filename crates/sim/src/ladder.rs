@@ -20,16 +20,8 @@ pub fn render_ladder(sim: &Sim) -> String {
     }
     let mut out = String::new();
     let addr = |id: usize| hosts[id].endpoint.addresses().first().map(|a| a.to_string()).unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "{:>11}  {:<sw$} {:^aw$} {}",
-        "",
-        format!("{} {}", hosts[0].name, addr(0)),
-        "",
-        format!("{} {}", hosts[1].name, addr(1)),
-        sw = STATE_W,
-        aw = ARROW_W
-    );
+    let (left, right) = (format!("{} {}", hosts[0].name, addr(0)), format!("{} {}", hosts[1].name, addr(1)));
+    let _ = writeln!(out, "{:>11}  {left:<w$}{right}", "", w = STATE_W + ARROW_W + 2);
     // Each side's ISN, learned from its SYN, for relative numbers.
     let mut isn = Isns::new();
     let mut pending: [Option<(Instant, String)>; 2] = [None, None];
@@ -38,7 +30,8 @@ pub fn render_ladder(sim: &Sim) -> String {
         let Some(when) = when else { return };
         let left = pending[0].take().map(|p| p.1).unwrap_or_default();
         let right = pending[1].take().map(|p| p.1).unwrap_or_default();
-        let _ = writeln!(out, "{}  {:<sw$} {:<aw$} {}", time(when), left, arrow, right, sw = STATE_W, aw = ARROW_W);
+        let row = format!("{}  {:<sw$} {:<aw$} {}", time(when), left, arrow, right, sw = STATE_W, aw = ARROW_W);
+        let _ = writeln!(out, "{}", row.trim_end());
     };
     for entry in &sim.log {
         match entry {

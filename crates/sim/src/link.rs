@@ -77,11 +77,8 @@ impl LinkState {
         let mut out = Outcome::default();
         // Serialization: the link sends one packet at a time at its rate.
         let start = now.max(self.busy_until);
-        let serialize = if c.bandwidth_bps == 0 {
-            Duration::ZERO
-        } else {
-            Duration::from_nanos((len as u64 * 8).saturating_mul(1_000_000_000) / c.bandwidth_bps)
-        };
+        let bits_ns = (len as u64 * 8).saturating_mul(1_000_000_000);
+        let serialize = Duration::from_nanos(bits_ns.checked_div(c.bandwidth_bps).unwrap_or(0));
         self.busy_until = start + serialize;
         if rng.chance(c.loss_ppm, PPM) {
             stats.dropped += 1;

@@ -9,6 +9,9 @@ use synack_wire::{parse_segment, TcpRepr};
 
 pub type HostId = usize;
 
+/// A packet on its way: (arrival time, tie-breaking sequence, destination host, bytes).
+type Delivery = (Instant, u64, HostId, Vec<u8>);
+
 /// More packets than this from one host at one instant is an engine bug.
 const RUNAWAY_PACKETS: usize = 100_000;
 
@@ -87,7 +90,7 @@ pub struct Sim {
     addr_to_host: HashMap<IpAddr, HostId>,
     links: HashMap<(HostId, HostId), LinkState>,
     default_link: LinkConfig,
-    queue: BinaryHeap<Reverse<(Instant, u64, HostId, Vec<u8>)>>,
+    queue: BinaryHeap<Reverse<Delivery>>,
     next_seq: u64,
     rng: SplitMix64,
     faults: Vec<Fault>,
@@ -108,7 +111,7 @@ impl Sim {
             default_link: LinkConfig::default(),
             queue: BinaryHeap::new(),
             next_seq: 0,
-            rng: SplitMix64::new(seed ^ 0x5eed_0f_5111),
+            rng: SplitMix64::new(seed ^ 0x5eed_0f51),
             faults: Vec::new(),
             record: true,
             log: Vec::new(),

@@ -52,8 +52,7 @@ pub fn render_trace(sim: &Sim, opts: TraceOptions) -> String {
             }
             LogEntry::Table { at, title, rows } => {
                 let _ = writeln!(out, "{} == {title}", time(*at));
-                let _ = writeln!(
-                    out,
+                let header = format!(
                     "{:w$}   {:<7} {:<13} {:>6} {:>6}  {:<24} {:<24}",
                     "",
                     "Host",
@@ -64,10 +63,10 @@ pub fn render_trace(sim: &Sim, opts: TraceOptions) -> String {
                     "Peer Address:Port",
                     w = TIME_WIDTH
                 );
+                let _ = writeln!(out, "{}", header.trim_end());
                 for (host, r) in rows {
                     let peer = r.remote.map_or_else(|| "*:*".to_string(), |a| a.to_string());
-                    let _ = writeln!(
-                        out,
+                    let row = format!(
                         "{:w$}   {:<7} {:<13} {:>6} {:>6}  {:<24} {:<24}",
                         "",
                         name(*host),
@@ -78,6 +77,7 @@ pub fn render_trace(sim: &Sim, opts: TraceOptions) -> String {
                         peer,
                         w = TIME_WIDTH
                     );
+                    let _ = writeln!(out, "{}", row.trim_end());
                 }
             }
         }

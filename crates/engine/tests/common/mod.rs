@@ -100,7 +100,7 @@ impl H {
             options: s.opts,
             payload: &s.data,
         };
-        let mut buf = vec![0u8; 2048];
+        let mut buf = vec![0u8; 65536];
         let n = emit_segment(&ip, &tcp, 0, &mut buf).expect("emit");
         buf.truncate(n);
         buf

@@ -1,0 +1,136 @@
+//! Option negotiation (RFC 9293 §3.7.1 MSS, RFC 7323 window scale and timestamps, RFC 2018
+//! SACK), PAWS, ISNs (RFC 6528), and IPv6 beside IPv4 on one endpoint.
+
+mod common;
+use common::*;
+use synack_engine::{Config, Endpoint, Instant, State};
+use synack_wire::{SeqNum, TcpOptions};
+
+fn full_config() -> Config {
+    Config { rng_seed: 1, recv_buffer_size: 256 * 1024, ..Config::default() }
+}
+
+fn linux_syn_options(tsval: u32) -> TcpOptions {
+    TcpOptions {
+        mss: Some(1460),
+        window_scale: Some(7),
+        sack_permitted: true,
+        timestamps: Some((tsval, 0)),
+        ..TcpOptions::default()
+    }
+}
+
+#[test]
+fn syn_ack_answers_a_linux_syn_with_every_option_and_the_window_is_then_scaled() {
+    let (mut h, l) = H::listening(full_config());
+    h.inject(Seg::new(SYN, PEER_ISN, 0).opts(linux_syn_options(100)));
+    let synack = h.output().remove(0);
+    assert_eq!(synack.opts.mss, Some(1460));
+    assert_eq!(synack.opts.window_scale, Some(3), "256 KiB needs a shift of 3");
+    assert!(synack.opts.sack_permitted);
+    assert_eq!(synack.opts.timestamps.map(|t| t.1), Some(100), "echoes the SYN's TSval");
+    assert_eq!(synack.win, 64240, "unscaled in a SYN, a whole number of MSS");
+    let tsval = synack.opts.timestamps.unwrap().0;
+    let ts = TcpOptions { timestamps: Some((101, tsval)), ..TcpOptions::default() };
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).win(10).opts(ts));
+    let c = h.ep.accept(l).unwrap();
+    let info = h.ep.conn_info(c).unwrap();
+    assert_eq!(info.snd_wnd, 10 << 7, "the peer's window field is scaled by its shift");
+    assert!(info.sack_ok && info.ts_ok);
+    h.ep.send(c, b"x").unwrap();
+    let data = h.output().remove(0);
+    assert_eq!(data.opts.timestamps.map(|t| t.1), Some(101), "TSecr echoes the latest TSval");
+    assert_eq!(data.win as u32, (256 * 1024) >> 3);
+}
+
+#[test]
+fn a_peer_without_options_gets_none_back_and_mss_536() {
+    let (mut h, l) = H::listening(full_config());
+    h.inject(Seg::new(SYN, PEER_ISN, 0));
+    let synack = h.output().remove(0);
+    assert_eq!(synack.opts.window_scale, None);
+    assert!(!synack.opts.sack_permitted);
+    assert_eq!(synack.opts.timestamps, None);
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
+    let c = h.ep.accept(l).unwrap();
+    let info = h.ep.conn_info(c).unwrap();
+    assert_eq!(info.snd_mss, 536, "RFC 9293 §3.7.1 default");
+    assert!(!info.ts_ok && !info.sack_ok);
+    assert_eq!(info.rcv_wscale, 0);
+}
+
+#[test]
+fn paws_drops_a_segment_with_an_older_timestamp_and_acks() {
+    let (mut h, l) = H::listening(full_config());
+    h.inject(Seg::new(SYN, PEER_ISN, 0).opts(linux_syn_options(1000)));
+    let tsval = h.output()[0].opts.timestamps.unwrap().0;
+    let ts = |val| TcpOptions { timestamps: Some((val, tsval)), ..TcpOptions::default() };
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).opts(ts(1001)));
+    let c = h.ep.accept(l).unwrap();
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(b"old").opts(ts(900)));
+    assert_eq!(h.output().len(), 1, "an ACK answers the old duplicate");
+    assert!(h.read_all(c).is_empty());
+    assert_eq!(h.ep.counters().dropped_paws, 1);
+}
+
+#[test]
+fn sack_blocks_report_out_of_order_data() {
+    let (mut h, l) = H::listening(full_config());
+    let sack_only = TcpOptions { mss: Some(1460), sack_permitted: true, ..TcpOptions::default() };
+    h.inject(Seg::new(SYN, PEER_ISN, 0).opts(sack_only));
+    h.output();
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
+    h.ep.accept(l).unwrap();
+    h.inject(Seg::new(ACK, PEER_ISN + 11, h.iss + 1).data(b"later"));
+    let ack = h.output().remove(0);
+    assert_eq!(ack.ack, PEER_ISN + 1);
+    assert_eq!(ack.opts.sack.as_slice(), &[(SeqNum(PEER_ISN + 11), SeqNum(PEER_ISN + 16))]);
+}
+
+#[test]
+fn isns_differ_per_connection_and_advance_with_time_rfc6528() {
+    let mut ep = Endpoint::new(plain_config(), &["10.0.0.1".parse().unwrap()]);
+    let remote: std::net::SocketAddr = "10.0.0.2:80".parse().unwrap();
+    let mut buf = [0u8; 1500];
+    let mut isn = |ep: &mut Endpoint, now: Instant, port: u16| {
+        ep.connect(now, Some(std::net::SocketAddr::new("10.0.0.1".parse().unwrap(), port)), remote).unwrap();
+        let t = ep.poll_transmit(now, &mut buf).unwrap();
+        synack_wire::parse_segment(&buf[..t.len]).unwrap().tcp.seq
+    };
+    let a = isn(&mut ep, Instant::ZERO, 1000);
+    let b = isn(&mut ep, Instant::ZERO, 1001);
+    assert_ne!(a, b);
+    let mut other = Endpoint::new(Config { rng_seed: 2, ..plain_config() }, &["10.0.0.1".parse().unwrap()]);
+    let c = isn(&mut other, Instant::ZERO, 1000);
+    assert_ne!(a, c, "the secret comes from the seed");
+}
+
+#[test]
+fn ipv6_and_ipv4_connections_live_side_by_side_on_one_endpoint() {
+    let v4: std::net::SocketAddr = "10.0.0.1:80".parse().unwrap();
+    let v6: std::net::SocketAddr = "[fd00::1]:80".parse().unwrap();
+    let mut h = H::with_addrs(plain_config(), v6, "[fd00::2]:5000".parse().unwrap());
+    h.ep = Endpoint::new(plain_config(), &[v4.ip(), v6.ip()]);
+    let l6 = h.ep.listen(v6, 8).unwrap();
+    let l4 = h.ep.listen(v4, 8).unwrap();
+    h.inject(Seg::new(SYN, PEER_ISN, 0).opts(mss(1440)));
+    let synack = h.output().remove(0);
+    assert_eq!(synack.opts.mss, Some(1440), "MTU 1500 less 60 bytes of IPv6 and TCP headers");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(b"over v6"));
+    let c = h.ep.accept(l6).unwrap();
+    assert_eq!(h.read_all(c), b"over v6");
+    assert_eq!(h.state(c), State::Established);
+    let v4_peer: std::net::SocketAddr = "10.0.0.2:5000".parse().unwrap();
+    let syn4 = h.packet(&Seg::new(SYN, 1, 0), v4_peer, v4);
+    h.ep.handle_packet(h.now, &syn4);
+    assert_eq!(h.output()[0].flags, SYN | ACK);
+    assert_eq!(h.ep.listener_queues(l4), Some((1, 0)));
+}
+
+#[test]
+fn record_sizes_stay_small() {
+    let (half_open, time_wait, connection) = synack_engine::record_sizes();
+    assert!(half_open <= 96, "half-open record {half_open} B");
+    assert!(time_wait <= 64, "TIME-WAIT record {time_wait} B");
+    assert!(connection <= 512, "connection without buffers {connection} B");
+}

@@ -1,0 +1,174 @@
+//! The wire contract: no byte string makes a parser panic, `parse(emit(x)) == x`, and malformed
+//! input is an error.
+
+use proptest::prelude::*;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use synack_wire::*;
+
+fn arb_options() -> impl Strategy<Value = TcpOptions> {
+    (
+        proptest::option::of(any::<u16>()),
+        proptest::option::of(0u8..=14),
+        any::<bool>(),
+        proptest::option::of((any::<u32>(), any::<u32>())),
+        proptest::collection::vec((any::<u32>(), any::<u32>()), 0..=3),
+    )
+        .prop_map(|(mss, window_scale, sack_permitted, timestamps, blocks)| {
+            let mut sack = SackBlocks::new();
+            for (l, r) in blocks {
+                sack.push(SeqNum(l), SeqNum(r));
+            }
+            TcpOptions { mss, window_scale, sack_permitted, sack, timestamps }
+        })
+        // Everything must fit the 40 option bytes.
+        .prop_filter("options fit in 40 bytes", |o| o.buffer_len() <= 40)
+}
+
+fn arb_ip(v6: bool) -> impl Strategy<Value = (IpAddr, IpAddr)> {
+    (any::<[u8; 16]>(), any::<[u8; 16]>()).prop_map(move |(a, b)| {
+        if v6 {
+            (IpAddr::V6(Ipv6Addr::from(a)), IpAddr::V6(Ipv6Addr::from(b)))
+        } else {
+            let v4 = |x: [u8; 16]| IpAddr::V4(Ipv4Addr::new(x[0], x[1], x[2], x[3]));
+            (v4(a), v4(b))
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_byte_string_makes_any_parser_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = parse_segment(&bytes);
+        let _ = TcpOptions::parse(&bytes);
+        if let Ok(p) = Ipv4Packet::new_checked(&bytes[..]) {
+            let _ = (p.payload(), Ipv4Repr::parse(&p), p.src_addr(), p.verify_checksum());
+        }
+        if let Ok(p) = Ipv6Packet::new_checked(&bytes[..]) {
+            let _ = (p.payload(), Ipv6Repr::parse(&p));
+        }
+        if let Ok(p) = TcpPacket::new_checked(&bytes[..]) {
+            let _ = (p.payload(), p.options(), TcpRepr::parse(&p));
+        }
+        let _ = tcpdump::Formatter::new(false).format(&bytes);
+    }
+
+    #[test]
+    fn mutated_valid_packets_never_panic(flip in any::<(usize, u8)>(), v6 in any::<bool>()) {
+        let ip = IpHeader {
+            src: if v6 { "fd00::1".parse().unwrap() } else { "10.0.0.1".parse().unwrap() },
+            dst: if v6 { "fd00::2".parse().unwrap() } else { "10.0.0.2".parse().unwrap() },
+            ttl: 64,
+        };
+        let tcp = TcpRepr {
+            src_port: 1, dst_port: 2, seq: SeqNum(3), ack: SeqNum(4), flags: TcpFlags::ACK, window: 5, urgent: 0,
+            options: TcpOptions { timestamps: Some((1, 2)), ..Default::default() }, payload: b"data",
+        };
+        let mut buf = vec![0u8; 256];
+        let n = emit_segment(&ip, &tcp, 7, &mut buf).unwrap();
+        buf.truncate(n);
+        let at = flip.0 % n;
+        buf[at] ^= flip.1.max(1);
+        // A changed byte is caught by a checksum or a length check, except in the IPv6 fields
+        // no checksum covers (traffic class, flow label, hop limit), where the parse still holds.
+        let uncovered_v6 = v6 && (at == 7 || (1..4).contains(&at) || (at == 0 && buf[0] >> 4 == 6));
+        if let Ok(seg) = parse_segment(&buf) {
+            prop_assert!(uncovered_v6, "byte {} changed and still parsed: {:?}", at, seg);
+        }
+        let _ = tcpdump::Formatter::new(false).format(&buf);
+    }
+
+    #[test]
+    fn parse_of_emit_is_the_identity(
+        v6 in any::<bool>(),
+        addrs in any::<bool>().prop_flat_map(arb_ip),
+        ports in any::<(u16, u16)>(),
+        seq in any::<u32>(), ack in any::<u32>(), flags in any::<u8>(), window in any::<u16>(), urgent in any::<u16>(),
+        options in arb_options(),
+        payload in proptest::collection::vec(any::<u8>(), 0..300),
+        ttl in any::<u8>(),
+    ) {
+        let _ = v6;
+        let ip = IpHeader { src: addrs.0, dst: addrs.1, ttl };
+        let tcp = TcpRepr {
+            src_port: ports.0, dst_port: ports.1, seq: SeqNum(seq), ack: SeqNum(ack), flags: TcpFlags(flags),
+            window, urgent, options, payload: &payload,
+        };
+        let mut buf = vec![0u8; 1024];
+        let n = emit_segment(&ip, &tcp, 1, &mut buf).unwrap();
+        prop_assert_eq!(n, segment_len(&ip, &tcp, payload.len()));
+        let parsed = parse_segment(&buf[..n]).unwrap();
+        prop_assert_eq!(parsed.ip, ip);
+        prop_assert_eq!(parsed.tcp, tcp);
+    }
+}
+
+fn valid_v4() -> Vec<u8> {
+    let ip = IpHeader { src: "10.0.0.1".parse().unwrap(), dst: "10.0.0.2".parse().unwrap(), ttl: 64 };
+    let tcp = TcpRepr {
+        src_port: 1,
+        dst_port: 2,
+        seq: SeqNum(3),
+        ack: SeqNum(4),
+        flags: TcpFlags::SYN,
+        window: 5,
+        urgent: 0,
+        options: TcpOptions { mss: Some(1460), ..Default::default() },
+        payload: &[],
+    };
+    let mut buf = vec![0u8; 128];
+    let n = emit_segment(&ip, &tcp, 1, &mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+#[test]
+fn truncated_packets_are_errors() {
+    let p = valid_v4();
+    for len in 0..p.len() {
+        assert!(parse_segment(&p[..len]).is_err(), "length {len}");
+    }
+}
+
+#[test]
+fn an_ipv4_total_length_that_lies_is_an_error() {
+    let mut p = valid_v4();
+    p[2..4].copy_from_slice(&200u16.to_be_bytes());
+    assert_eq!(parse_segment(&p).unwrap_err(), WireError::Truncated);
+}
+
+#[test]
+fn a_tcp_data_offset_out_of_range_is_an_error() {
+    for offset in [0u8, 4, 15] {
+        let mut p = valid_v4();
+        p[20 + 12] = offset << 4;
+        assert!(parse_segment(&p).is_err(), "offset {offset}");
+        assert!(TcpPacket::new_checked(&p[20..]).is_err() || offset == 15 && p.len() >= 80);
+    }
+}
+
+#[test]
+fn a_bad_tcp_checksum_is_reported_as_such() {
+    let mut p = valid_v4();
+    let last = p.len() - 1;
+    p[last] ^= 1;
+    assert_eq!(parse_segment(&p).unwrap_err(), WireError::BadChecksum);
+}
+
+#[test]
+fn trailing_link_padding_after_the_ipv4_total_length_is_ignored() {
+    let mut p = valid_v4();
+    p.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    assert!(parse_segment(&p).is_ok());
+}
+
+#[test]
+fn fragments_and_non_tcp_are_unsupported() {
+    let mut p = valid_v4();
+    p[6] = 0x20; // more fragments
+    p[10..12].copy_from_slice(&[0, 0]);
+    let sum = internet_checksum(0, &p[..20]);
+    p[10..12].copy_from_slice(&sum.to_be_bytes());
+    assert!(matches!(parse_segment(&p), Err(WireError::Unsupported(_))));
+}
