@@ -236,6 +236,13 @@ fn demo(name: &str, seed: u64, absolute: bool, pcap: Option<PathBuf>) -> ExitCod
     println!();
     println!("== Ladder diagram (sequence numbers relative to each side's ISN)");
     print!("{}", render_ladder(&sim));
+    println!();
+    println!("== Counters (like netstat -s; only those above zero)");
+    for host in sim.hosts() {
+        let counters: Vec<String> =
+            host.endpoint.counters().iter().filter(|(_, v)| *v > 0).map(|(k, v)| format!("{k} {v}")).collect();
+        println!("{:<7} {}", host.name, counters.join(", "));
+    }
     if let Some(path) = pcap {
         if let Err(e) = save_pcap(&sim, &path) {
             eprintln!("synack: {e}");

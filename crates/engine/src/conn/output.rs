@@ -88,7 +88,11 @@ impl Connection {
     /// held out of order.
     fn options_len(&self) -> usize {
         let ts = if self.neg.ts_ok { 12 } else { 0 };
-        let sack_blocks = if self.neg.sack_ok { self.ooo.ranges(if self.neg.ts_ok { 3 } else { 4 }).len() } else { 0 };
+        let sack_blocks = if self.neg.sack_ok && !self.ooo.is_empty() {
+            self.ooo.ranges(if self.neg.ts_ok { 3 } else { 4 }).len()
+        } else {
+            0
+        };
         ts + if sack_blocks > 0 { 4 + 8 * sack_blocks } else { 0 }
     }
 

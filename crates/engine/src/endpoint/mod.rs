@@ -18,6 +18,7 @@ use crate::isn::IsnGenerator;
 use crate::listener::Listener;
 use crate::rng::SplitMix64;
 use crate::time_wait::TimeWait;
+use crate::tuple::SeededState;
 use crate::{
     Cause, Config, ConnInfo, ConnectError, Counters, Event, FourTuple, Instant, InvalidHandle, ListenError, RecvError,
     SendError, State,
@@ -67,11 +68,11 @@ pub struct Endpoint {
     slots: Vec<Slot>,
     free_slots: Vec<u32>,
     /// Demultiplexing, in the order packets consult them (never a scan over connections).
-    by_tuple: HashMap<FourTuple, u32>,
-    half_open: HashMap<FourTuple, HalfOpen>,
-    time_wait: HashMap<FourTuple, TimeWait>,
+    by_tuple: HashMap<FourTuple, u32, SeededState>,
+    half_open: HashMap<FourTuple, HalfOpen, SeededState>,
+    time_wait: HashMap<FourTuple, TimeWait, SeededState>,
     listener_slots: Vec<ListenerSlot>,
-    listener_by_addr: HashMap<SocketAddr, u32>,
+    listener_by_addr: HashMap<SocketAddr, u32, SeededState>,
     timers: BinaryHeap<Reverse<(Instant, TimerRef)>>,
     control: VecDeque<ControlSegment>,
     dirty: VecDeque<ConnHandle>,
@@ -87,6 +88,7 @@ impl Endpoint {
         let mut rng = SplitMix64::new(config.rng_seed);
         let isn = IsnGenerator::new(rng.next_u64(), rng.next_u64());
         let ip_ident = rng.next_u64() as u16;
+        let hasher = SeededState::new(rng.next_u64(), rng.next_u64());
         Endpoint {
             config,
             addresses: addresses.to_vec(),
@@ -94,11 +96,11 @@ impl Endpoint {
             isn,
             slots: Vec::new(),
             free_slots: Vec::new(),
-            by_tuple: HashMap::new(),
-            half_open: HashMap::new(),
-            time_wait: HashMap::new(),
+            by_tuple: HashMap::with_hasher(hasher),
+            half_open: HashMap::with_hasher(hasher),
+            time_wait: HashMap::with_hasher(hasher),
             listener_slots: Vec::new(),
-            listener_by_addr: HashMap::new(),
+            listener_by_addr: HashMap::with_hasher(hasher),
             timers: BinaryHeap::new(),
             control: VecDeque::new(),
             dirty: VecDeque::new(),

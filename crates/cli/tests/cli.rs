@@ -1,0 +1,117 @@
+//! The `synack` command as a user runs it: good arguments work, bad ones get a clear message and
+//! a non-zero exit, never a panic.
+
+use std::process::{Command, Output};
+
+fn synack(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synack")).args(args).output().expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn demo_by_default_prints_the_classic_trace_ladder_and_counters() {
+    let o = synack(&["demo"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("IP 192.168.1.116.3337 > 192.168.1.123.7788: Flags [S], seq "));
+    assert!(out.contains("client 192.168.1.116:3337  SYN-SENT -> ESTABLISHED  (rcvd SYN-ACK)"));
+    assert!(out.contains("Flags [.], ack 58,"), "the client acknowledges 58");
+    assert!(out.contains("TIME-WAIT -> CLOSED  (2MSL expired)"));
+    assert!(out.contains("== Ladder diagram"));
+    assert!(out.contains("== Counters"));
+}
+
+#[test]
+fn demo_list_names_every_scenario() {
+    let o = synack(&["demo", "--list"]);
+    assert!(o.status.success());
+    let out = text(&o);
+    for name in [
+        "classic",
+        "half-close",
+        "simultaneous-open",
+        "simultaneous-close",
+        "lost-syn",
+        "lost-syn-ack",
+        "lost-final-ack",
+        "lost-last-ack",
+        "half-open-timeout",
+        "backlog-overflow",
+        "closed-port",
+        "reset",
+    ] {
+        assert!(out.contains(name), "{name} missing");
+    }
+}
+
+#[test]
+fn demo_writes_a_pcap_when_asked() {
+    let path = std::env::temp_dir().join(format!("synack-cli-{}.pcap", std::process::id()));
+    let o = synack(&["demo", "--scenario", "reset", "--pcap", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let bytes = std::fs::read(&path).expect("pcap written");
+    let magic = &bytes[..4];
+    assert!(magic == [0xd4, 0xc3, 0xb2, 0xa1] || magic == [0xa1, 0xb2, 0xc3, 0xd4], "pcap magic {magic:?}");
+    assert!(bytes.len() > 24 + 16 * 5);
+    std::fs::remove_file(path).ok();
+}
+
+#[test]
+fn unknown_scenario_is_a_clear_error() {
+    let o = synack(&["demo", "--scenario", "no-such-thing"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no scenario named 'no-such-thing'"));
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_message_not_a_panic() {
+    for args in [
+        &["sim", "--loss", "150"][..],
+        &["sim", "--loss", "lots"],
+        &["sim", "--connections", "0"],
+        &["sim", "--bandwidth", "-3"],
+        &["demo", "--seed", "-1"],
+        &["frobnicate"],
+        &["demo", "--pcap", "/nonexistent-dir/x.pcap"],
+    ] {
+        let o = synack(args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        let out = text(&o);
+        assert!(!out.contains("panicked"), "{args:?} panicked: {out}");
+        assert!(!out.trim().is_empty(), "{args:?} gave no message");
+    }
+}
+
+#[test]
+fn sim_over_a_faulty_link_delivers_everything_and_exits_zero() {
+    let o = synack(&[
+        "sim",
+        "--loss",
+        "5",
+        "--dup",
+        "2",
+        "--reorder",
+        "2",
+        "--corrupt",
+        "1",
+        "--bytes",
+        "200000",
+        "--connections",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("bytes delivered intact: 1200000 of 1200000"), "{out}");
+    assert!(out.contains("result: OK"));
+    assert!(out.contains("final states: client CLOSED, server CLOSED"), "{out}");
+}
+
+#[test]
+fn swarm_runs_seeds_and_reports_the_count() {
+    let o = synack(&["swarm", "--seeds", "20"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("20 passed, 0 failed"));
+}
