@@ -1,1 +1,208 @@
-//! Benchmarks live in benches/; this crate has no library code.
+//! The lifecycle harnesses of the benchmarks, shared by `benches/lifecycle.rs` (criterion) and
+//! `src/bin/lifecycles.rs` (a plain loop for profilers such as `valgrind --tool=callgrind`).
+//!
+//! One lifecycle: connect, three-way handshake, 57 bytes from the server, the client closes,
+//! the server closes, TIME-WAIT expires on the virtual clock.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// The 57 bytes of the classic example (9 + 9 + 28 + 11).
+pub const DATA: &[u8; 57] = b"synack 1\nsynack 2\ntwenty-eight bytes of data.\ngoodbye :)\n";
+/// Longer than any TIME-WAIT (synack 60 s, smoltcp 10 s).
+pub const PAST_TIME_WAIT: Duration = Duration::from_secs(61);
+
+pub mod synack_side {
+    use super::*;
+    use synack_engine::{Config, Endpoint, Event, Instant, ListenerHandle, State};
+
+    pub struct Pair {
+        pub server: Endpoint,
+        pub client: Endpoint,
+        listener: ListenerHandle,
+        pub now: Instant,
+        buf: Vec<u8>,
+        next_port: u16,
+    }
+
+    const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 7788);
+    const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+    /// Addresses the idle connections come from (25,000 ports each).
+    const IDLE_IPS: [IpAddr; 4] = [
+        IpAddr::V4(Ipv4Addr::new(10, 0, 1, 1)),
+        IpAddr::V4(Ipv4Addr::new(10, 0, 1, 2)),
+        IpAddr::V4(Ipv4Addr::new(10, 0, 1, 3)),
+        IpAddr::V4(Ipv4Addr::new(10, 0, 1, 4)),
+    ];
+
+    impl Pair {
+        pub fn new() -> Pair {
+            let config = Config { record_transitions: false, ..Config::default() };
+            let server = Endpoint::new(Config { rng_seed: 1, ..config.clone() }, &[SERVER.ip()]);
+            let mut client_ips = vec![CLIENT_IP];
+            client_ips.extend(IDLE_IPS);
+            let client = Endpoint::new(Config { rng_seed: 2, ..config }, &client_ips);
+            let mut pair = Pair {
+                server,
+                client,
+                listener: unsafe_placeholder(),
+                now: Instant::ZERO,
+                buf: vec![0; 1500],
+                next_port: 1024,
+            };
+            pair.listener = pair.server.listen(SERVER, 4096).expect("listen");
+            pair
+        }
+
+        /// Moves packets both ways until neither side has anything to send; drops events.
+        pub fn pump(&mut self) {
+            loop {
+                let mut moved = false;
+                while let Some(t) = self.client.poll_transmit(self.now, &mut self.buf) {
+                    self.server.handle_packet(self.now, &self.buf[..t.len]);
+                    moved = true;
+                }
+                while let Some(t) = self.server.poll_transmit(self.now, &mut self.buf) {
+                    self.client.handle_packet(self.now, &self.buf[..t.len]);
+                    moved = true;
+                }
+                if !moved {
+                    break;
+                }
+            }
+            while let Some(e) = self.client.poll_event() {
+                std::hint::black_box(e);
+            }
+            while let Some(e) = self.server.poll_event() {
+                if let Event::Incoming(_) = e {}
+            }
+        }
+
+        pub fn lifecycle(&mut self) {
+            self.next_port = if self.next_port == u16::MAX { 1024 } else { self.next_port + 1 };
+            let local = SocketAddr::new(CLIENT_IP, self.next_port);
+            let c = self.client.connect(self.now, Some(local), SERVER).expect("connect");
+            self.pump();
+            let s = self.server.accept(self.listener).expect("handshake completed");
+            assert_eq!(self.server.send(s, DATA), Ok(57));
+            self.pump();
+            let mut got = [0u8; 64];
+            assert_eq!(self.client.recv(c, &mut got), Ok(57));
+            self.client.close(self.now, c).expect("close");
+            self.pump();
+            assert_eq!(self.server.recv(s, &mut got), Ok(0), "end of stream");
+            self.server.close(self.now, s).expect("close");
+            self.pump();
+            assert_eq!(self.server.state(s), None, "server freed");
+            // TIME-WAIT expires on the virtual clock.
+            self.now = self.now + PAST_TIME_WAIT;
+            self.client.handle_timeout(self.now);
+            self.server.handle_timeout(self.now);
+            self.pump();
+            debug_assert_eq!(self.client.population().2, 0);
+        }
+
+        /// Opens `n` established connections that then stay idle.
+        pub fn add_idle(&mut self, n: usize) {
+            for i in 0..n {
+                let ip = IDLE_IPS[i / 25_000];
+                let port = 10_000 + (i % 25_000) as u16;
+                let c = self.client.connect(self.now, Some(SocketAddr::new(ip, port)), SERVER).expect("connect");
+                self.pump();
+                let s = self.server.accept(self.listener).expect("accepted");
+                debug_assert_eq!(self.client.state(c), Some(State::Established));
+                std::hint::black_box(s);
+            }
+            // Let the handshake timers' stale heap entries pass.
+            self.now = self.now + PAST_TIME_WAIT;
+            self.client.handle_timeout(self.now);
+            self.server.handle_timeout(self.now);
+        }
+    }
+
+    fn unsafe_placeholder() -> ListenerHandle {
+        // Replaced in `new` before use; obtained from a throwaway endpoint to avoid an Option.
+        let mut ep = Endpoint::new(Config::default(), &[SERVER.ip()]);
+        ep.listen(SERVER, 1).expect("listen")
+    }
+}
+
+pub mod smoltcp_side {
+    use super::*;
+    use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+    use smoltcp::phy::{Loopback, Medium};
+    use smoltcp::socket::tcp;
+    use smoltcp::time::{Duration as SmolDuration, Instant};
+    use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
+
+    pub struct Pair {
+        iface: Interface,
+        device: Loopback,
+        sockets: SocketSet<'static>,
+        server: SocketHandle,
+        client: SocketHandle,
+        now: Instant,
+        next_port: u16,
+    }
+
+    fn socket() -> tcp::Socket<'static> {
+        let rx = tcp::SocketBuffer::new(vec![0; 65536]);
+        let tx = tcp::SocketBuffer::new(vec![0; 65536]);
+        let mut s = tcp::Socket::new(rx, tx);
+        // No timer needed to make progress: ACK at once, no Nagle (synack's FIN carries its ACK).
+        s.set_ack_delay(None);
+        s.set_nagle_enabled(false);
+        s
+    }
+
+    impl Pair {
+        pub fn new() -> Pair {
+            let mut device = Loopback::new(Medium::Ip);
+            let config = Config::new(HardwareAddress::Ip);
+            let mut iface = Interface::new(config, &mut device, Instant::ZERO);
+            iface.update_ip_addrs(|addrs| {
+                addrs.push(IpCidr::new(IpAddress::v4(127, 0, 0, 1), 8)).expect("room for an address");
+            });
+            let mut sockets = SocketSet::new(vec![]);
+            let server = sockets.add(socket());
+            let client = sockets.add(socket());
+            Pair { iface, device, sockets, server, client, now: Instant::ZERO, next_port: 10_000 }
+        }
+
+        fn pump(&mut self) {
+            // Each poll moves what is queued one hop; a few rounds settle one exchange.
+            for _ in 0..8 {
+                self.iface.poll(self.now, &mut self.device, &mut self.sockets);
+            }
+        }
+
+        pub fn lifecycle(&mut self) {
+            // Client ports 10000..=65535: never the server's own 7788 on the shared address.
+            self.next_port = if self.next_port == u16::MAX { 10_000 } else { self.next_port + 1 };
+            self.sockets.get_mut::<tcp::Socket>(self.server).listen(7788).expect("listen");
+            let cx = self.iface.context();
+            self.sockets
+                .get_mut::<tcp::Socket>(self.client)
+                .connect(cx, (IpAddress::v4(127, 0, 0, 1), 7788), self.next_port)
+                .expect("connect");
+            self.pump();
+            let server = self.sockets.get_mut::<tcp::Socket>(self.server);
+            assert_eq!(server.state(), tcp::State::Established);
+            assert_eq!(server.send_slice(DATA), Ok(57));
+            self.pump();
+            let mut got = [0u8; 64];
+            let client = self.sockets.get_mut::<tcp::Socket>(self.client);
+            assert_eq!(client.recv_slice(&mut got), Ok(57));
+            client.close();
+            self.pump();
+            let server = self.sockets.get_mut::<tcp::Socket>(self.server);
+            assert!(!server.may_recv(), "end of stream");
+            server.close();
+            self.pump();
+            self.now += SmolDuration::from_millis(PAST_TIME_WAIT.as_millis() as u64);
+            self.pump();
+            assert_eq!(self.sockets.get::<tcp::Socket>(self.client).state(), tcp::State::Closed);
+            assert_eq!(self.sockets.get::<tcp::Socket>(self.server).state(), tcp::State::Closed);
+        }
+    }
+}

@@ -13,6 +13,8 @@ pub(crate) struct HalfOpen {
     pub irs: SeqNum,
     /// TSval of the SYN, echoed in our SYN-ACK (RFC 7323 §4.3).
     pub ts_recent: u32,
+    /// Our TSval offset for this connection (kept so no retransmission rehashes the tuple).
+    pub ts_offset: u32,
     /// When the next SYN-ACK retransmission (or, after the last one, the expiry) is due.
     pub deadline: Instant,
     /// The MSS the peer announced (536 when absent, RFC 9293 §3.7.1).

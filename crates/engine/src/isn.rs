@@ -17,23 +17,30 @@ impl IsnGenerator {
         IsnGenerator { key: (k0, k1) }
     }
 
-    fn keyed_hash(&self, tuple: &FourTuple, salt: u8) -> u64 {
+    /// One SipHash of the connection identity: the low half is F of RFC 6528, the high half
+    /// the timestamp offset. One call per connection serves both.
+    fn keyed_hash(&self, tuple: &FourTuple) -> u64 {
         let mut h = SipHasher24::new_with_keys(self.key.0, self.key.1);
-        salt.hash(&mut h);
         tuple.hash(&mut h);
         h.finish()
     }
 
-    /// RFC 6528 §3. `now` supplies M, the 4 µs clock, from engine time.
-    pub fn isn(&self, tuple: &FourTuple, now: Instant) -> SeqNum {
+    /// RFC 6528 §3 ISN, and the connection's TSval offset (RFC 7323 §7.1 recommends one so
+    /// that timestamps do not reveal the host's uptime). `now` supplies M, the 4 µs clock.
+    pub fn isn_and_ts_offset(&self, tuple: &FourTuple, now: Instant) -> (SeqNum, u32) {
         let m = (now.as_micros() / 4) as u32;
-        SeqNum(m.wrapping_add(self.keyed_hash(tuple, 0) as u32))
+        let f = self.keyed_hash(tuple);
+        (SeqNum(m.wrapping_add(f as u32)), (f >> 32) as u32)
     }
 
-    /// A per-connection offset for the TSval clock (RFC 7323 §7.1 recommends one so that
-    /// timestamps do not reveal the host's uptime).
+    /// RFC 6528 §3 ISN alone.
+    pub fn isn(&self, tuple: &FourTuple, now: Instant) -> SeqNum {
+        self.isn_and_ts_offset(tuple, now).0
+    }
+
+    /// The TSval offset alone (the same as `isn_and_ts_offset` gives).
     pub fn ts_offset(&self, tuple: &FourTuple) -> u32 {
-        self.keyed_hash(tuple, 1) as u32
+        (self.keyed_hash(tuple) >> 32) as u32
     }
 }
 

@@ -2,7 +2,7 @@
 //! connection, half-open entry, TIME-WAIT record, listener (specific, then wildcard), closed
 //! port. Every packet that is dropped is counted under its reason.
 
-use super::{Endpoint, TimerRef};
+use super::{ConnHandle, Demux, Endpoint, TimerRef};
 use crate::conn::{Connection, ControlSegment, Ctx, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::time_wait::{TimeWait, TimeWaitVerdict};
@@ -34,49 +34,62 @@ impl Endpoint {
             local_port: tcp.dst_port,
             remote_port: tcp.src_port,
         };
-        if let Some(&index) = self.by_tuple.get(&tuple) {
-            let generation = self.slots[index as usize].generation;
-            let h = crate::ConnHandle { index, generation };
-            self.with_conn(now, h, |c, ctx| c.on_segment(ctx, &tcp));
-            return;
-        }
-        if self.half_open.contains_key(&tuple) {
-            return self.half_open_segment(now, tuple, &tcp);
-        }
-        if let Some(record) = self.time_wait.get(&tuple) {
-            match record.decide(&tcp) {
-                TimeWaitVerdict::Drop => {
-                    self.counters.dropped_in_time_wait += 1;
-                    if tcp.flags.rst() {
-                        self.counters.dropped_rst_ignored += 1;
-                    }
-                    return;
-                }
-                TimeWaitVerdict::Ack => {
-                    let ack = self.time_wait_ack(now, record);
-                    self.control.push_back(ack);
-                    return;
-                }
-                TimeWaitVerdict::AckAndRestart => {
-                    let deadline = now + self.config.time_wait_len();
-                    let record = self.time_wait.get_mut(&tuple).expect("record looked up above");
-                    record.deadline = deadline;
-                    let ack = self.time_wait_ack(now, &self.time_wait[&tuple]);
-                    self.control.push_back(ack);
-                    self.counters.time_wait_reacks += 1;
-                    self.timers.push(Reverse((deadline, TimerRef::TimeWait(tuple))));
-                    return;
-                }
-                TimeWaitVerdict::Reopen => {
-                    self.time_wait.remove(&tuple);
-                    self.transition(now, tuple, State::TimeWait, State::Closed, Cause::NewSynInTimeWait);
-                    // fall through to the listener
-                }
+        match self.demux.get(&tuple) {
+            Some(Demux::Conn(index)) => {
+                let h = ConnHandle { index, generation: self.conns.generation(index) };
+                self.with_conn(now, h, |c, ctx| c.on_segment(ctx, &tcp));
+                return;
             }
+            Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, &tcp),
+            Some(Demux::TimeWait(index)) => {
+                if !self.time_wait_segment(now, index, &tcp) {
+                    return;
+                }
+                // Reopened by a new SYN: on to the listener.
+            }
+            None => {}
         }
         match self.find_listener(tuple.local()) {
-            Some(index) => self.listener_segment(now, index, tuple, &tcp),
+            Some(listener) => self.listener_segment(now, listener, tuple, &tcp),
             None => self.closed_port(tuple, &tcp),
+        }
+    }
+
+    /// A segment for a TIME-WAIT record: the record decides, the endpoint acts. Returns true
+    /// when a new SYN has ended TIME-WAIT and should go on to the listener.
+    fn time_wait_segment(&mut self, now: Instant, index: u32, tcp: &TcpRepr) -> bool {
+        let Some(record) = self.time_waits.at(index) else { return false };
+        let tuple = record.tuple;
+        match record.decide(tcp) {
+            TimeWaitVerdict::Drop => {
+                self.counters.dropped_in_time_wait += 1;
+                if tcp.flags.rst() {
+                    self.counters.dropped_rst_ignored += 1;
+                }
+                false
+            }
+            TimeWaitVerdict::Ack => {
+                let ack = self.time_wait_ack(now, record);
+                self.control.push_back(ack);
+                false
+            }
+            TimeWaitVerdict::AckAndRestart => {
+                let deadline = now + self.config.time_wait_len();
+                let generation = self.time_waits.generation(index);
+                let Some(record) = self.time_waits.at_mut(index) else { return false };
+                record.deadline = deadline;
+                let ack = self.time_wait_ack(now, &self.time_waits.at(index).expect("looked up above").clone());
+                self.control.push_back(ack);
+                self.counters.time_wait_reacks += 1;
+                self.timers.push(Reverse((deadline, TimerRef::TimeWait(index, generation))));
+                false
+            }
+            TimeWaitVerdict::Reopen => {
+                self.time_waits.remove(index);
+                self.demux.remove(&tuple);
+                self.transition(now, tuple, State::TimeWait, State::Closed, Cause::NewSynInTimeWait);
+                true
+            }
         }
     }
 
@@ -96,7 +109,7 @@ impl Endpoint {
     }
 
     /// RFC 9293 §3.10.7.2: LISTEN.
-    fn listener_segment(&mut self, now: Instant, index: u32, tuple: FourTuple, tcp: &TcpRepr) {
+    fn listener_segment(&mut self, now: Instant, handle: ListenerHandle, tuple: FourTuple, tcp: &TcpRepr) {
         let f = tcp.flags;
         // First, check for a RST: ignore it.
         if f.rst() {
@@ -111,9 +124,7 @@ impl Endpoint {
         if !f.syn() {
             return self.counters.dropped_listener_non_syn += 1;
         }
-        let slot = &self.listener_slots[index as usize];
-        let handle = ListenerHandle { index, generation: slot.generation };
-        let Some(listener) = slot.listener.as_ref() else { return };
+        let Some(listener) = self.listener(handle) else { return };
         // Like Linux: a full accept queue drops new SYNs too (the client will retry), and a
         // full SYN queue drops them before any state is kept.
         if listener.accept_queue_full() {
@@ -125,12 +136,14 @@ impl Endpoint {
         }
         let cfg = &self.config;
         let opts = &tcp.options;
+        let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
         let entry = HalfOpen {
             tuple,
             listener: handle,
-            iss: self.isn.isn(&tuple, now),
+            iss,
             irs: tcp.seq,
             ts_recent: opts.timestamps.map_or(0, |(val, _)| val),
+            ts_offset,
             deadline: now + cfg.rto_initial,
             peer_mss: opts.mss.unwrap_or(DEFAULT_MSS),
             peer_wscale: opts.window_scale.filter(|_| cfg.window_scaling).map(|s| s.min(14)),
@@ -139,15 +152,17 @@ impl Endpoint {
             ts_ok: cfg.timestamps && opts.timestamps.is_some(),
             ack_dropped: false,
         };
-        if let Some(l) = self.listener_slots[index as usize].listener.as_mut() {
+        if let Some(l) = self.listener_mut(handle) {
             l.syn_queue_len += 1;
         }
         self.transition(now, tuple, State::Listen, State::SynReceived, Cause::RcvdSyn);
         self.counters.syn_acks_sent += 1;
         let synack = self.syn_ack(now, &entry);
         self.control.push_back(synack);
-        self.timers.push(Reverse((entry.deadline, TimerRef::HalfOpen(tuple))));
-        self.half_open.insert(tuple, entry);
+        let deadline = entry.deadline;
+        let (index, generation) = self.half_opens.insert(entry);
+        self.timers.push(Reverse((deadline, TimerRef::HalfOpen(index, generation))));
+        self.demux.insert(tuple, Demux::HalfOpen(index));
     }
 
     /// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> with the options the SYN allowed.
@@ -156,7 +171,7 @@ impl Endpoint {
         let mss = cfg.mss_for(e.tuple.local_ip.is_ipv6());
         let window = cfg.recv_buffer_size.min(u16::MAX as usize) as u32;
         let window = if window >= mss as u32 { window - window % mss as u32 } else { window };
-        let ts_offset = self.isn.ts_offset(&e.tuple);
+        let ts_offset = e.ts_offset;
         let options = TcpOptions {
             mss: Some(mss),
             window_scale: e.peer_wscale.map(|_| cfg.window_scale_for(cfg.recv_buffer_size)),
@@ -175,8 +190,9 @@ impl Endpoint {
     }
 
     /// RFC 9293 §3.10.7.4 for a passive SYN-RECEIVED entry.
-    fn half_open_segment(&mut self, now: Instant, tuple: FourTuple, tcp: &TcpRepr) {
-        let entry = self.half_open[&tuple].clone();
+    fn half_open_segment(&mut self, now: Instant, index: u32, tcp: &TcpRepr) {
+        let Some(entry) = self.half_opens.at(index).cloned() else { return };
+        let tuple = entry.tuple;
         let f = tcp.flags;
         let rcv_nxt = entry.irs + 1;
         let wnd = self.config.recv_buffer_size.min(u16::MAX as usize) as u32;
@@ -203,7 +219,7 @@ impl Endpoint {
         if f.rst() {
             if tcp.seq == rcv_nxt || self.config.tcp_insecure_rst {
                 self.counters.resets_received += 1;
-                self.remove_half_open(tuple);
+                self.remove_half_open(index);
                 self.transition(now, tuple, State::SynReceived, State::Listen, Cause::RcvdRst);
             } else {
                 self.counters.challenge_acks_sent += 1;
@@ -226,24 +242,25 @@ impl Endpoint {
             return self.closed_port(tuple, tcp);
         }
         let Some(listener) = self.listener(entry.listener) else {
-            self.remove_half_open(tuple);
+            self.remove_half_open(index);
             return self.closed_port(tuple, tcp);
         };
         if listener.accept_queue_full() {
             self.counters.accept_queue_overflows += 1;
             if self.config.tcp_abort_on_overflow {
-                self.remove_half_open(tuple);
+                self.remove_half_open(index);
                 self.transition(now, tuple, State::SynReceived, State::Closed, Cause::Abort);
                 self.closed_port(tuple, tcp);
-            } else if let Some(e) = self.half_open.get_mut(&tuple) {
+            } else if let Some(e) = self.half_opens.at_mut(index) {
                 // Linux: drop the ACK, keep the entry; a later ACK from the client may fit.
                 e.ack_dropped = true;
             }
             return;
         }
-        self.remove_half_open(tuple);
+        self.remove_half_open(index);
         self.counters.passive_opens += 1;
-        let handle = self.alloc_slot();
+        let (conn_index, conn_generation) = self.conns.next_key();
+        let handle = ConnHandle { index: conn_index, generation: conn_generation };
         let ts_ok = entry.ts_ok && tcp.options.timestamps.is_some();
         let neg = Negotiated {
             snd_mss: entry.peer_mss.clamp(64, self.config.mss_for(tuple.local_ip.is_ipv6())),
@@ -254,13 +271,7 @@ impl Endpoint {
             wscale_ok: entry.peer_wscale.is_some(),
         };
         let ts_recent = tcp.options.timestamps.map_or(entry.ts_recent, |(val, _)| val);
-        let n = NewConn {
-            handle,
-            tuple,
-            iss: entry.iss,
-            ts_offset: if ts_ok { self.isn.ts_offset(&tuple) } else { 0 },
-            now,
-        };
+        let n = NewConn { handle, tuple, iss: entry.iss, ts_offset: if ts_ok { entry.ts_offset } else { 0 }, now };
         let conn = {
             let mut ctx = Ctx {
                 now,
@@ -282,8 +293,9 @@ impl Endpoint {
                 tcp.ack,
             )
         };
-        self.slots[handle.index as usize].conn = Some(conn);
-        self.by_tuple.insert(tuple, handle.index);
+        let inserted = self.conns.insert(conn);
+        debug_assert_eq!(inserted, (conn_index, conn_generation));
+        self.demux.insert(tuple, Demux::Conn(conn_index));
         if let Some(l) = self.listener_mut(entry.listener) {
             l.accept_queue.push_back(handle);
         }
@@ -296,8 +308,10 @@ impl Endpoint {
         }
     }
 
-    fn remove_half_open(&mut self, tuple: FourTuple) {
-        if let Some(e) = self.half_open.remove(&tuple) {
+    /// Takes a half-open entry out of its slab, the demux table and its listener's count.
+    fn remove_half_open(&mut self, index: u32) {
+        if let Some(e) = self.half_opens.remove(index) {
+            self.demux.remove(&e.tuple);
             if let Some(l) = self.listener_mut(e.listener) {
                 l.syn_queue_len = l.syn_queue_len.saturating_sub(1);
             }
@@ -314,22 +328,26 @@ impl Endpoint {
     }
 
     /// SYN-ACK retransmission with doubling waits; after `tcp_synack_retries` the entry goes.
-    pub(super) fn half_open_timeout(&mut self, now: Instant, tuple: FourTuple) {
-        let Some(entry) = self.half_open.get_mut(&tuple) else { return };
+    pub(super) fn half_open_timeout(&mut self, now: Instant, index: u32) {
+        let generation = self.half_opens.generation(index);
+        let Some(entry) = self.half_opens.at_mut(index) else { return };
+        let tuple = entry.tuple;
         if entry.retries >= self.config.tcp_synack_retries {
             self.counters.half_open_expired += 1;
-            self.remove_half_open(tuple);
+            self.remove_half_open(index);
             self.transition(now, tuple, State::SynReceived, State::Listen, Cause::SynAckRetriesExhausted);
             return;
         }
         entry.retries += 1;
-        entry.deadline = now + self.config.rto_initial * (1 << entry.retries);
+        // Doubling waits, capped at the maximum RTO as Linux caps them (TCP_RTO_MAX).
+        let backoff = self.config.rto_initial.saturating_mul(1 << entry.retries.min(20));
+        entry.deadline = now + backoff.min(self.config.rto_max);
         let deadline = entry.deadline;
         let entry = entry.clone();
         self.counters.syn_ack_retransmits += 1;
         let synack = self.syn_ack(now, &entry);
         self.control.push_back(synack);
-        self.timers.push(Reverse((deadline, TimerRef::HalfOpen(tuple))));
+        self.timers.push(Reverse((deadline, TimerRef::HalfOpen(index, generation))));
     }
 
     /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> from a TIME-WAIT record.

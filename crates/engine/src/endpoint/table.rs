@@ -1,5 +1,6 @@
 //! An `ss -tan`-style view of an endpoint's sockets.
 
+use super::Endpoint;
 use crate::State;
 use std::fmt::Write;
 use std::net::SocketAddr;
@@ -16,8 +17,46 @@ pub struct SocketInfo {
     pub remote: Option<SocketAddr>,
 }
 
-/// `ss`'s state names (SYN-RECV, FIN-WAIT-1, TIME-WAIT, UNCONN...) differ a little from the
-/// RFC's; the table prints the RFC's, which the rest of synack uses.
+impl Endpoint {
+    /// Every socket like `ss -tan`: listeners, half-open entries, connections, TIME-WAIT
+    /// records. Sorted by state order, then local and remote address. Like `ss`, no CLOSED
+    /// sockets: a handle the user still holds after its connection ended is not on the network.
+    pub fn sockets(&self) -> Vec<SocketInfo> {
+        let mut out = Vec::new();
+        for (_, l) in self.listeners.iter() {
+            let (recv_q, send_q) = (l.accept_queue.len(), l.backlog);
+            out.push(SocketInfo { state: State::Listen, recv_q, send_q, local: l.addr, remote: None });
+        }
+        for (_, e) in self.half_opens.iter() {
+            let (local, remote) = (e.tuple.local(), Some(e.tuple.remote()));
+            out.push(SocketInfo { state: State::SynReceived, recv_q: 0, send_q: 0, local, remote });
+        }
+        for (_, c) in self.conns.iter().filter(|(_, c)| c.state != State::Closed) {
+            let (recv_q, send_q) = (c.recv_queue_len(), c.send_queue_len());
+            out.push(SocketInfo {
+                state: c.state,
+                recv_q,
+                send_q,
+                local: c.tuple.local(),
+                remote: Some(c.tuple.remote()),
+            });
+        }
+        for (_, r) in self.time_waits.iter() {
+            let (local, remote) = (r.tuple.local(), Some(r.tuple.remote()));
+            out.push(SocketInfo { state: State::TimeWait, recv_q: 0, send_q: 0, local, remote });
+        }
+        out.sort_by_key(|s| (s.state, s.local, s.remote));
+        out
+    }
+
+    /// Number of live connections, half-open entries and TIME-WAIT records held.
+    pub fn population(&self) -> (usize, usize, usize) {
+        let (half_open, time_wait) = (self.half_opens.len(), self.time_waits.len());
+        (self.demux.len() - half_open - time_wait, half_open, time_wait)
+    }
+}
+
+/// The RFC's state names (`ss` prints SYN-RECV, FIN-WAIT-1 and so on, a little differently).
 pub fn format_ss_table(rows: &[SocketInfo]) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -27,7 +66,8 @@ pub fn format_ss_table(rows: &[SocketInfo]) -> String {
     );
     for r in rows {
         let peer = r.remote.map_or_else(|| "*:*".to_string(), |a| a.to_string());
-        let _ = writeln!(out, "{:<13} {:>6} {:>6} {:<40} {:<40}", r.state.name(), r.recv_q, r.send_q, r.local, peer);
+        let line = format!("{:<13} {:>6} {:>6} {:<40} {:<40}", r.state.name(), r.recv_q, r.send_q, r.local, peer);
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     out
 }

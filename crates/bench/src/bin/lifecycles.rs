@@ -1,0 +1,42 @@
+//! Runs N lifecycles of one stack in a plain loop, for profilers:
+//! `cargo build --release -p synack-bench && valgrind --tool=callgrind target/release/lifecycles synack 20000`.
+//! Stacks: `synack`, `synack-100k` (with 100,000 idle connections), `smoltcp`.
+
+use synack_bench::{smoltcp_side, synack_side};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let stack = args.next().unwrap_or_else(|| "synack".to_string());
+    let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let start = std::time::Instant::now();
+    match stack.as_str() {
+        "synack" | "synack-100k" => {
+            let mut pair = synack_side::Pair::new();
+            if stack == "synack-100k" {
+                pair.add_idle(100_000);
+            }
+            let start = std::time::Instant::now();
+            for _ in 0..n {
+                pair.lifecycle();
+            }
+            report(&stack, n, start);
+            return;
+        }
+        "smoltcp" => {
+            let mut pair = smoltcp_side::Pair::new();
+            for _ in 0..n {
+                pair.lifecycle();
+            }
+        }
+        other => {
+            eprintln!("unknown stack '{other}': synack, synack-100k or smoltcp");
+            std::process::exit(2);
+        }
+    }
+    report(&stack, n, start);
+}
+
+fn report(stack: &str, n: usize, start: std::time::Instant) {
+    let secs = start.elapsed().as_secs_f64();
+    println!("{stack}: {n} lifecycles in {secs:.3} s = {:.0} per second", n as f64 / secs);
+}

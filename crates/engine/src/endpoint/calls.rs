@@ -1,0 +1,90 @@
+//! The socket-like calls on a connection: send, recv, shutdown, close, abort, options and
+//! inspection. Each runs on the connection and then lets the endpoint settle what changed.
+
+use super::{ConnHandle, Endpoint};
+use crate::{Cause, ConnInfo, Instant, InvalidHandle, RecvError, SendError, State};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+impl Endpoint {
+    pub fn send(&mut self, h: ConnHandle, data: &[u8]) -> Result<usize, SendError> {
+        let now = self.last_now;
+        self.with_conn(now, h, |c, _| c.send(data)).unwrap_or(Err(SendError::InvalidHandle))
+    }
+
+    pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
+        let now = self.last_now;
+        self.with_conn(now, h, |c, _| c.recv(buf)).unwrap_or(Err(RecvError::InvalidHandle))
+    }
+
+    /// Half-close: a FIN follows the queued data; receiving continues.
+    pub fn shutdown(&mut self, now: Instant, h: ConnHandle) -> Result<(), InvalidHandle> {
+        self.with_conn(now, h, |c, ctx| c.shutdown(ctx, Cause::Shutdown)).ok_or(InvalidHandle)
+    }
+
+    /// Graceful close; the handle is given up (it stays valid for queries until freed).
+    /// Unread data or linger 0 make it an abort with RST.
+    pub fn close(&mut self, now: Instant, h: ConnHandle) -> Result<(), InvalidHandle> {
+        self.with_conn(now, h, |c, ctx| c.close(ctx)).ok_or(InvalidHandle)
+    }
+
+    /// Abortive close: RST (in the states that have a peer), CLOSED at once.
+    pub fn abort(&mut self, now: Instant, h: ConnHandle) -> Result<(), InvalidHandle> {
+        self.with_conn(now, h, |c, ctx| c.abort(ctx, Cause::Abort)).ok_or(InvalidHandle)
+    }
+
+    /// The connection's state; a connection that went on into TIME-WAIT shows CLOSED (its
+    /// TIME-WAIT record appears in `sockets()`).
+    pub fn state(&self, h: ConnHandle) -> Option<State> {
+        self.conn(h).map(|c| c.state)
+    }
+    pub fn local_addr(&self, h: ConnHandle) -> Option<SocketAddr> {
+        self.conn(h).map(|c| c.tuple.local())
+    }
+    pub fn peer_addr(&self, h: ConnHandle) -> Option<SocketAddr> {
+        self.conn(h).map(|c| c.tuple.remote())
+    }
+    pub fn conn_info(&self, h: ConnHandle) -> Option<ConnInfo> {
+        self.conn(h).map(|c| c.info())
+    }
+    pub fn conn_error(&self, h: ConnHandle) -> Option<crate::ConnError> {
+        self.conn(h).and_then(|c| c.error)
+    }
+    /// (unread bytes, unacknowledged + unsent bytes).
+    pub fn queue_lens(&self, h: ConnHandle) -> Option<(usize, usize)> {
+        self.conn(h).map(|c| (c.recv_queue_len(), c.send_queue_len()))
+    }
+    pub fn set_nodelay(&mut self, h: ConnHandle, on: bool) -> Result<(), InvalidHandle> {
+        let now = self.last_now;
+        self.with_conn(now, h, |c, _| c.set_nodelay(on)).ok_or(InvalidHandle)
+    }
+    pub fn nodelay(&self, h: ConnHandle) -> Option<bool> {
+        self.conn(h).map(|c| c.nodelay())
+    }
+    /// SO_LINGER: `Some(0)` makes `close` send RST.
+    pub fn set_linger(&mut self, h: ConnHandle, linger: Option<Duration>) -> Result<(), InvalidHandle> {
+        self.conn_mut_opt(h).map(|c| c.set_linger(linger)).ok_or(InvalidHandle)
+    }
+    pub fn linger(&self, h: ConnHandle) -> Option<Option<Duration>> {
+        self.conn(h).map(|c| c.linger())
+    }
+    pub fn set_keepalive(&mut self, now: Instant, h: ConnHandle, on: bool) -> Result<(), InvalidHandle> {
+        self.with_conn(now, h, |c, ctx| c.set_keepalive(ctx, on)).ok_or(InvalidHandle)
+    }
+    /// RFC 9293 §3.10.8 USER TIMEOUT: abort when sent data stays unacknowledged this long.
+    pub fn set_user_timeout(&mut self, h: ConnHandle, timeout: Option<Duration>) -> Result<(), InvalidHandle> {
+        self.conn_mut_opt(h).map(|c| c.set_user_timeout(timeout)).ok_or(InvalidHandle)
+    }
+    pub fn set_send_buffer_size(&mut self, h: ConnHandle, bytes: usize) -> Result<(), InvalidHandle> {
+        self.conn_mut_opt(h).map(|c| c.set_send_buffer_size(bytes)).ok_or(InvalidHandle)
+    }
+    /// Only before the SYN has gone out (the window scale it announces depends on it);
+    /// returns false when too late.
+    pub fn set_recv_buffer_size(&mut self, h: ConnHandle, bytes: usize) -> Result<bool, InvalidHandle> {
+        let config = self.config.clone();
+        self.conn_mut_opt(h).map(|c| c.set_recv_buffer_size(&config, bytes)).ok_or(InvalidHandle)
+    }
+    pub fn buffer_sizes(&self, h: ConnHandle) -> Option<(usize, usize)> {
+        self.conn(h).map(|c| (c.send_buffer_size(), c.recv_buffer_size()))
+    }
+}

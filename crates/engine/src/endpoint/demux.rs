@@ -1,0 +1,84 @@
+//! The demultiplexing table: 4-tuple to the record that holds it. IPv4 tuples are packed into
+//! 12 bytes (two addresses in a u64, two ports in a u32) so that a table of a hundred thousand
+//! connections is half the size, and a lookup misses the cache less; IPv6 tuples keep their
+//! full form in a table of their own.
+
+use super::Demux;
+use crate::tuple::SeededState;
+use crate::FourTuple;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+#[derive(Debug)]
+pub(super) struct DemuxTable {
+    v4: HashMap<(u64, u32), Demux, SeededState>,
+    v6: HashMap<FourTuple, Demux, SeededState>,
+}
+
+/// The packed form of an IPv4 tuple, or None for IPv6.
+fn packed(t: &FourTuple) -> Option<(u64, u32)> {
+    match (t.local_ip, t.remote_ip) {
+        (IpAddr::V4(l), IpAddr::V4(r)) => Some((
+            (u32::from(l) as u64) << 32 | u32::from(r) as u64,
+            (t.local_port as u32) << 16 | t.remote_port as u32,
+        )),
+        _ => None,
+    }
+}
+
+impl DemuxTable {
+    pub fn new(hasher: SeededState) -> DemuxTable {
+        DemuxTable { v4: HashMap::with_hasher(hasher), v6: HashMap::with_hasher(hasher) }
+    }
+
+    pub fn get(&self, t: &FourTuple) -> Option<Demux> {
+        match packed(t) {
+            Some(k) => self.v4.get(&k).copied(),
+            None => self.v6.get(t).copied(),
+        }
+    }
+
+    pub fn contains(&self, t: &FourTuple) -> bool {
+        self.get(t).is_some()
+    }
+
+    /// Points `t` at `to`, replacing what it pointed at.
+    pub fn insert(&mut self, t: FourTuple, to: Demux) {
+        match packed(&t) {
+            Some(k) => self.v4.insert(k, to),
+            None => self.v6.insert(t, to),
+        };
+    }
+
+    pub fn remove(&mut self, t: &FourTuple) {
+        match packed(t) {
+            Some(k) => self.v4.remove(&k),
+            None => self.v6.remove(t),
+        };
+    }
+
+    /// Removes `t` only if it still points at `at` (one hash either way).
+    pub fn remove_if(&mut self, t: &FourTuple, at: Demux) {
+        use std::collections::hash_map::Entry;
+        match packed(t) {
+            Some(k) => {
+                if let Entry::Occupied(e) = self.v4.entry(k) {
+                    if *e.get() == at {
+                        e.remove();
+                    }
+                }
+            }
+            None => {
+                if let Entry::Occupied(e) = self.v6.entry(*t) {
+                    if *e.get() == at {
+                        e.remove();
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+}

@@ -1,0 +1,117 @@
+//! A vector of records with reusable places and generation counts, so that an index kept by a
+//! user handle or a timer entry is recognised as stale once its record is gone.
+
+#[derive(Debug)]
+struct Place<T> {
+    generation: u32,
+    value: Option<T>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Slab<T> {
+    places: Vec<Place<T>>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab { places: Vec::new(), free: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Slab<T> {
+    /// Stores `value`; returns its (index, generation).
+    pub fn insert(&mut self, value: T) -> (u32, u32) {
+        self.len += 1;
+        match self.free.pop() {
+            Some(index) => {
+                let place = &mut self.places[index as usize];
+                place.value = Some(value);
+                (index, place.generation)
+            }
+            None => {
+                self.places.push(Place { generation: 0, value: Some(value) });
+                (self.places.len() as u32 - 1, 0)
+            }
+        }
+    }
+
+    /// The generation the next `insert` into a free place would get, or 0 for a new place:
+    /// lets a record be built knowing its own handle.
+    pub fn next_key(&self) -> (u32, u32) {
+        match self.free.last() {
+            Some(&index) => (index, self.places[index as usize].generation),
+            None => (self.places.len() as u32, 0),
+        }
+    }
+
+    pub fn get(&self, index: u32, generation: u32) -> Option<&T> {
+        self.places.get(index as usize).filter(|p| p.generation == generation).and_then(|p| p.value.as_ref())
+    }
+
+    pub fn get_mut(&mut self, index: u32, generation: u32) -> Option<&mut T> {
+        self.places.get_mut(index as usize).filter(|p| p.generation == generation).and_then(|p| p.value.as_mut())
+    }
+
+    /// The record at `index` whatever its generation (for indices from the demux table,
+    /// which is always current).
+    pub fn at(&self, index: u32) -> Option<&T> {
+        self.places.get(index as usize).and_then(|p| p.value.as_ref())
+    }
+
+    pub fn at_mut(&mut self, index: u32) -> Option<&mut T> {
+        self.places.get_mut(index as usize).and_then(|p| p.value.as_mut())
+    }
+
+    pub fn generation(&self, index: u32) -> u32 {
+        self.places.get(index as usize).map_or(0, |p| p.generation)
+    }
+
+    /// Takes the record out; its place gets a new generation and will be reused.
+    pub fn remove(&mut self, index: u32) -> Option<T> {
+        let place = self.places.get_mut(index as usize)?;
+        let value = place.value.take()?;
+        place.generation = place.generation.wrapping_add(1);
+        self.free.push(index);
+        self.len -= 1;
+        Some(value)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Every live record with its index.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.places.iter().enumerate().filter_map(|(i, p)| p.value.as_ref().map(|v| (i as u32, v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reused_place_does_not_answer_to_its_old_generation() {
+        let mut s = Slab::default();
+        let (i, g) = s.insert("a");
+        assert_eq!(s.remove(i), Some("a"));
+        let (j, h) = s.insert("b");
+        assert_eq!(i, j);
+        assert_ne!(g, h);
+        assert_eq!(s.get(i, g), None);
+        assert_eq!(s.get(j, h), Some(&"b"));
+        assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn next_key_predicts_the_insert() {
+        let mut s = Slab::default();
+        let (i, _) = s.insert(1);
+        s.remove(i);
+        let predicted = s.next_key();
+        assert_eq!(s.insert(2), predicted);
+        assert_eq!(s.next_key(), (1, 0));
+    }
+}
