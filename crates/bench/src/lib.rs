@@ -35,23 +35,21 @@ pub mod synack_side {
         IpAddr::V4(Ipv4Addr::new(10, 0, 1, 4)),
     ];
 
+    impl Default for Pair {
+        fn default() -> Pair {
+            Pair::new()
+        }
+    }
+
     impl Pair {
         pub fn new() -> Pair {
             let config = Config { record_transitions: false, ..Config::default() };
-            let server = Endpoint::new(Config { rng_seed: 1, ..config.clone() }, &[SERVER.ip()]);
+            let mut server = Endpoint::new(Config { rng_seed: 1, ..config.clone() }, &[SERVER.ip()]);
+            let listener = server.listen(SERVER, 4096).expect("listen");
             let mut client_ips = vec![CLIENT_IP];
             client_ips.extend(IDLE_IPS);
             let client = Endpoint::new(Config { rng_seed: 2, ..config }, &client_ips);
-            let mut pair = Pair {
-                server,
-                client,
-                listener: unsafe_placeholder(),
-                now: Instant::ZERO,
-                buf: vec![0; 1500],
-                next_port: 1024,
-            };
-            pair.listener = pair.server.listen(SERVER, 4096).expect("listen");
-            pair
+            Pair { server, client, listener, now: Instant::ZERO, buf: vec![0; 1500], next_port: 1024 }
         }
 
         /// Moves packets both ways until neither side has anything to send; drops events.
@@ -119,12 +117,6 @@ pub mod synack_side {
             self.server.handle_timeout(self.now);
         }
     }
-
-    fn unsafe_placeholder() -> ListenerHandle {
-        // Replaced in `new` before use; obtained from a throwaway endpoint to avoid an Option.
-        let mut ep = Endpoint::new(Config::default(), &[SERVER.ip()]);
-        ep.listen(SERVER, 1).expect("listen")
-    }
 }
 
 pub mod smoltcp_side {
@@ -153,6 +145,12 @@ pub mod smoltcp_side {
         s.set_ack_delay(None);
         s.set_nagle_enabled(false);
         s
+    }
+
+    impl Default for Pair {
+        fn default() -> Pair {
+            Pair::new()
+        }
     }
 
     impl Pair {

@@ -41,13 +41,10 @@ impl Endpoint {
                 return;
             }
             Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, &tcp),
-            Some(Demux::TimeWait(index)) => {
-                if !self.time_wait_segment(now, index, &tcp) {
-                    return;
-                }
-                // Reopened by a new SYN: on to the listener.
-            }
-            None => {}
+            // A TIME-WAIT record either handles the segment or, reopened by a new SYN, passes
+            // it on to the listener.
+            Some(Demux::TimeWait(index)) if !self.time_wait_segment(now, index, &tcp) => return,
+            Some(Demux::TimeWait(_)) | None => {}
         }
         match self.find_listener(tuple.local()) {
             Some(listener) => self.listener_segment(now, listener, tuple, &tcp),
