@@ -1,5 +1,5 @@
 //! The lifecycle harnesses of the benchmarks, shared by `benches/lifecycle.rs` (criterion) and
-//! `src/bin/lifecycles.rs` (a plain loop for profilers such as `valgrind --tool=callgrind`).
+//! `examples/lifecycles.rs` (a plain loop for profilers such as `valgrind --tool=callgrind`).
 //!
 //! One lifecycle: connect, three-way handshake, 57 bytes from the server, the client closes,
 //! the server closes, TIME-WAIT expires on the virtual clock.

@@ -2,14 +2,21 @@
 
 use std::net::IpAddr;
 
-/// One's-complement sum of `data` as big-endian 16-bit words, not yet folded.
+/// One's-complement sum of `data` as big-endian 16-bit words, not yet folded. It adds 32-bit
+/// words: since 2^16 = 1 modulo 2^16 - 1, a 32-bit word counts as the sum of its two halves,
+/// and the fold at the end brings the result back to 16 bits (RFC 1071 §2 (B), "parallel
+/// summation").
 fn sum_words(data: &[u8]) -> u32 {
     let mut sum: u64 = 0;
-    let mut chunks = data.chunks_exact(2);
-    for pair in &mut chunks {
+    let mut quads = data.chunks_exact(4);
+    for q in &mut quads {
+        sum += u32::from_be_bytes([q[0], q[1], q[2], q[3]]) as u64;
+    }
+    let mut rest = quads.remainder().chunks_exact(2);
+    for pair in &mut rest {
         sum += u16::from_be_bytes([pair[0], pair[1]]) as u64;
     }
-    if let [last] = chunks.remainder() {
+    if let [last] = rest.remainder() {
         sum += (*last as u64) << 8;
     }
     fold64(sum)
@@ -77,6 +84,16 @@ mod tests {
     #[test]
     fn odd_length_pads_with_a_zero_byte() {
         assert_eq!(internet_checksum(0, &[0x12]), !0x1200);
+    }
+
+    #[test]
+    fn word_sums_agree_with_a_plain_16_bit_sum_for_every_length() {
+        let data: Vec<u8> = (0..200u32).map(|i| (i * 37 + 11) as u8).collect();
+        for len in 0..data.len() {
+            let plain: u64 =
+                data[..len].chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]) as u64).sum();
+            assert_eq!(fold16(fold64(plain)), fold16(sum_words(&data[..len])), "length {len}");
+        }
     }
 
     #[test]

@@ -11,8 +11,40 @@ use std::net::IpAddr;
 
 #[derive(Debug)]
 pub(super) struct DemuxTable {
-    v4: HashMap<(u64, u32), Demux, SeededState>,
-    v6: HashMap<FourTuple, Demux, SeededState>,
+    v4: HashMap<(u64, u32), Packed, SeededState>,
+    v6: HashMap<FourTuple, Packed, SeededState>,
+}
+
+/// A `Demux` in 32 bits (kind in the top two, slab index below): an IPv4 entry is then 16
+/// bytes instead of 24.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Packed(u32);
+
+const INDEX_BITS: u32 = 30;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+
+impl From<Demux> for Packed {
+    fn from(d: Demux) -> Packed {
+        let (kind, index) = match d {
+            Demux::Conn(i) => (0, i),
+            Demux::HalfOpen(i) => (1, i),
+            Demux::TimeWait(i) => (2, i),
+        };
+        // A slab index reaches 2^30 only past a billion records; memory runs out long before.
+        debug_assert!(index <= INDEX_MASK);
+        Packed(kind << INDEX_BITS | index & INDEX_MASK)
+    }
+}
+
+impl From<Packed> for Demux {
+    fn from(p: Packed) -> Demux {
+        let index = p.0 & INDEX_MASK;
+        match p.0 >> INDEX_BITS {
+            0 => Demux::Conn(index),
+            1 => Demux::HalfOpen(index),
+            _ => Demux::TimeWait(index),
+        }
+    }
 }
 
 /// The packed form of an IPv4 tuple, or None for IPv6.
@@ -33,8 +65,8 @@ impl DemuxTable {
 
     pub fn get(&self, t: &FourTuple) -> Option<Demux> {
         match packed(t) {
-            Some(k) => self.v4.get(&k).copied(),
-            None => self.v6.get(t).copied(),
+            Some(k) => self.v4.get(&k).map(|&p| p.into()),
+            None => self.v6.get(t).map(|&p| p.into()),
         }
     }
 
@@ -45,8 +77,8 @@ impl DemuxTable {
     /// Points `t` at `to`, replacing what it pointed at.
     pub fn insert(&mut self, t: FourTuple, to: Demux) {
         match packed(&t) {
-            Some(k) => self.v4.insert(k, to),
-            None => self.v6.insert(t, to),
+            Some(k) => self.v4.insert(k, to.into()),
+            None => self.v6.insert(t, to.into()),
         };
     }
 
@@ -60,6 +92,7 @@ impl DemuxTable {
     /// Removes `t` only if it still points at `at` (one hash either way).
     pub fn remove_if(&mut self, t: &FourTuple, at: Demux) {
         use std::collections::hash_map::Entry;
+        let at = Packed::from(at);
         match packed(t) {
             Some(k) => {
                 if let Entry::Occupied(e) = self.v4.entry(k) {

@@ -1,5 +1,5 @@
 //! Runs N lifecycles of one stack in a plain loop, for profilers:
-//! `cargo build --release -p synack-bench && valgrind --tool=callgrind target/release/lifecycles synack 20000`.
+//! `cargo build --release -p synack-bench --example lifecycles && valgrind --tool=callgrind target/release/examples/lifecycles synack 20000`.
 //! Stacks: `synack`, `synack-100k` (with 100,000 idle connections), `smoltcp`.
 
 use synack_bench::{smoltcp_side, synack_side};
