@@ -45,6 +45,10 @@ pub struct Config {
     /// Accept a RST whose sequence number is anywhere in the window (RFC 793) instead of
     /// requiring an exact match and sending a challenge ACK otherwise (RFC 5961 §3.2).
     pub tcp_insecure_rst: bool,
+    /// At most one ACK per this interval answers unacceptable bare segments and challenges
+    /// (RFC 5961 §7; Linux `tcp_invalid_ratelimit`), so that no two endpoints can ACK each
+    /// other in a loop.
+    pub tcp_invalid_ratelimit: Duration,
     /// Keepalive (RFC 1122 §4.2.3.6) timing, used by connections that enable it.
     pub tcp_keepalive_time: Duration,
     pub tcp_keepalive_intvl: Duration,
@@ -79,6 +83,7 @@ impl Default for Config {
             sack: true,
             initial_cwnd_segments: 10,
             tcp_insecure_rst: false,
+            tcp_invalid_ratelimit: Duration::from_millis(500),
             tcp_keepalive_time: Duration::from_secs(7200),
             tcp_keepalive_intvl: Duration::from_secs(75),
             tcp_keepalive_probes: 9,

@@ -35,6 +35,8 @@ counters! {
     resets_sent,
     resets_received,
     challenge_acks_sent,
+    /// ACKs to unacceptable segments or challenges left out by the rate limit.
+    acks_rate_limited,
     syn_acks_sent,
     syn_ack_retransmits,
     /// Half-open entries that exhausted their SYN-ACK retries.

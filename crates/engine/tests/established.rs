@@ -359,3 +359,31 @@ fn fin_ahead_of_missing_data_waits_for_the_gap() {
     assert_eq!(h.read_all(c), b"abcdef");
     assert_eq!(h.keys().last().unwrap(), &(ACK, h.iss + 1, PEER_ISN + 8, 0));
 }
+
+#[test]
+fn challenge_acks_are_rate_limited_to_one_per_half_second_rfc5961() {
+    let (mut h, c) = H::established(plain_config());
+    for _ in 0..5 {
+        h.inject(Seg::new(RST, PEER_ISN + 100, 0));
+    }
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1, 0)], "one answer for five");
+    assert_eq!(h.ep.counters().acks_rate_limited, 4);
+    h.advance(Duration::from_millis(500));
+    h.inject(Seg::new(SYN, PEER_ISN + 1, 0));
+    assert_eq!(h.keys().len(), 1, "allowed again after 500 ms");
+    assert_eq!(h.state(c), State::Established);
+}
+
+#[test]
+fn bare_out_of_window_acks_get_rate_limited_answers_but_data_always_gets_one() {
+    let (mut h, _) = H::established(plain_config());
+    // A peer stuck answering our ACKs with unacceptable ACKs cannot drive a loop.
+    for _ in 0..10 {
+        h.inject(Seg::new(ACK, PEER_ISN - 5000, h.iss + 1));
+        h.output();
+    }
+    assert_eq!(h.ep.counters().acks_rate_limited, 9);
+    // Old data is still answered every time (it is no loop, and the ACK may be needed).
+    h.inject(Seg::new(ACK, PEER_ISN - 5000, h.iss + 1).data(b"old"));
+    assert_eq!(h.keys().len(), 1);
+}

@@ -46,6 +46,8 @@ fn fin_wait_1_exact_rst_resets_and_in_window_rst_or_syn_gets_a_challenge_ack() {
     let (mut h, c) = H::fin_wait_1(plain_config());
     h.inject(Seg::new(RST, PEER_ISN + 50, 0));
     assert_eq!(h.keys(), vec![(ACK, h.iss + 2, PEER_ISN + 1, 0)]);
+    h.advance(Duration::from_millis(500)); // challenge ACKs are rate-limited (RFC 5961 §7)
+    h.output();
     h.inject(Seg::new(SYN, PEER_ISN + 1, 0));
     assert_eq!(h.keys(), vec![(ACK, h.iss + 2, PEER_ISN + 1, 0)]);
     h.inject(Seg::new(RST, PEER_ISN + 1, 0));

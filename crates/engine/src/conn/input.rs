@@ -142,7 +142,7 @@ impl Connection {
             if let Some((val, _)) = seg.options.timestamps {
                 if SeqNum(val) < SeqNum(self.ts_recent) {
                     ctx.counters.dropped_paws += 1;
-                    self.ack_now = true;
+                    self.ack_unacceptable(ctx, seg);
                     return;
                 }
             }
@@ -151,7 +151,7 @@ impl Connection {
         if !self.acceptable(seg) {
             ctx.counters.dropped_out_of_window += 1;
             if !f.rst() {
-                self.ack_now = true;
+                self.ack_unacceptable(ctx, seg);
             }
             return;
         }
@@ -277,7 +277,7 @@ impl Connection {
         if ack > self.snd_max {
             // "If the ACK acks something not yet sent ... send an ACK, drop the segment."
             ctx.counters.dropped_bad_ack += 1;
-            self.ack_now = true;
+            self.ack_unacceptable(ctx, seg);
             return false;
         }
         // RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is answered with a challenge.
@@ -454,10 +454,38 @@ impl Connection {
         }
     }
 
-    /// RFC 5961 §3.2 and §4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+    /// RFC 5961 §3.2 and §4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, at most one per
+    /// `tcp_invalid_ratelimit` (RFC 5961 §7).
     fn challenge_ack(&mut self, ctx: &mut Ctx) {
-        ctx.counters.challenge_acks_sent += 1;
-        self.ack_now = true;
+        if self.oow_ack_allowed(ctx) {
+            ctx.counters.challenge_acks_sent += 1;
+            self.ack_now = true;
+        }
+    }
+
+    /// The ACK that answers an unacceptable segment (RFC 9293 §3.10.7.4, first). For a bare
+    /// segment (no data, no SYN) it is rate-limited, as Linux's `tcp_oow_rate_limited` does:
+    /// such a segment may itself be an ACK, and two endpoints that each answer the other's
+    /// unacceptable ACK would loop forever. Segments with data are never part of such a loop.
+    fn ack_unacceptable(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
+        if seg.payload.is_empty() && !seg.flags.syn() && !seg.flags.fin() {
+            if self.oow_ack_allowed(ctx) {
+                self.ack_now = true;
+            }
+        } else {
+            self.ack_now = true;
+        }
+    }
+
+    fn oow_ack_allowed(&mut self, ctx: &mut Ctx) -> bool {
+        let limit = ctx.config.tcp_invalid_ratelimit;
+        if self.last_oow_ack == Instant::NEVER || ctx.now - self.last_oow_ack >= limit {
+            self.last_oow_ack = ctx.now;
+            true
+        } else {
+            ctx.counters.acks_rate_limited += 1;
+            false
+        }
     }
 }
 

@@ -121,6 +121,8 @@ pub(crate) struct Connection {
     /// When SND.UNA last advanced (for the user timeout and keepalive idleness).
     last_progress: Instant,
     last_heard: Instant,
+    /// When an ACK last answered an unacceptable segment or a challenge (NEVER: not yet).
+    last_oow_ack: Instant,
 
     ack_now: bool,
     full_segments_unacked: u8,
@@ -202,6 +204,7 @@ impl Connection {
             keepalive_probes_sent: 0,
             last_progress: n.now,
             last_heard: n.now,
+            last_oow_ack: Instant::NEVER,
             ack_now: false,
             full_segments_unacked: 0,
             rexmit_one: false,
