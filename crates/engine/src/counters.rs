@@ -63,6 +63,9 @@ counters! {
     dropped_in_time_wait,
     dropped_syn_sent_unexpected,
     dropped_closed_port_rst,
+    /// Control segments (RSTs, SYN-ACKs, ACKs) not queued because the caller had not drained
+    /// `poll_transmit` and the queue was full.
+    control_queue_overflows,
     /// Payload bytes that arrived again (duplicates), and that arrived out of order.
     duplicate_bytes_in,
     out_of_order_segments_in,

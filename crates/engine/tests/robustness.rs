@@ -55,3 +55,17 @@ proptest! {
         prop_assert!(conns <= 2 && half_open <= 2 && time_wait <= 1);
     }
 }
+
+#[test]
+fn a_flood_at_a_closed_port_cannot_grow_the_queue_of_replies_past_its_bound() {
+    let mut h = H::new(Config { rng_seed: 3, ..Config::default() });
+    // 10,000 SYNs from different ports, and nobody drains poll_transmit meanwhile.
+    for port in 0..10_000u32 {
+        let from = std::net::SocketAddr::new(h.remote.ip(), 1024 + (port % 60_000) as u16);
+        let bytes = h.packet(&Seg::new(TcpFlags::SYN, port, 0), from, h.local);
+        h.ep.handle_packet(h.now, &bytes);
+    }
+    assert_eq!(h.output().len(), 4096, "the queue holds 4096 replies");
+    assert_eq!(h.ep.counters().control_queue_overflows, 10_000 - 4096);
+    assert_eq!(h.ep.counters().resets_sent, 4096, "counted as they are sent");
+}

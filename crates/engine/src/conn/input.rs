@@ -491,8 +491,7 @@ impl Connection {
 
 /// A RST answering an unacceptable ACK: <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.3–4).
 pub(crate) fn reply_rst(ctx: &mut Ctx, tuple: crate::FourTuple, seq: SeqNum) {
-    ctx.counters.resets_sent += 1;
-    ctx.control.push_back(ControlSegment {
+    ctx.push_control(ControlSegment {
         tuple,
         seq,
         ack: SeqNum(0),

@@ -27,7 +27,24 @@ pub(crate) struct Ctx<'a> {
     pub control: &'a mut VecDeque<ControlSegment>,
 }
 
+/// At most this many control segments wait for `poll_transmit`; more are dropped and counted
+/// (`control_queue_overflows`), so a flood cannot grow the endpoint's memory when its caller
+/// falls behind. A RST or ACK not sent is recovered from by the peer's retransmission.
+pub(crate) const CONTROL_QUEUE_MAX: usize = 4096;
+
+pub(crate) fn push_control(queue: &mut VecDeque<ControlSegment>, counters: &mut Counters, seg: ControlSegment) {
+    if queue.len() < CONTROL_QUEUE_MAX {
+        queue.push_back(seg);
+    } else {
+        counters.control_queue_overflows += 1;
+    }
+}
+
 impl Ctx<'_> {
+    pub fn push_control(&mut self, seg: ControlSegment) {
+        push_control(self.control, self.counters, seg);
+    }
+
     pub fn transition(&mut self, tuple: FourTuple, from: State, to: State, cause: Cause) {
         if self.config.record_transitions && from != to {
             self.events.push_back(Event::Transition(Transition { at: self.now, tuple, from, to, cause }));
@@ -292,8 +309,7 @@ impl Connection {
 
     /// Queues a RST for this connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5, ABORT).
     fn send_rst(&self, ctx: &mut Ctx) {
-        ctx.counters.resets_sent += 1;
-        ctx.control.push_back(ControlSegment {
+        ctx.push_control(ControlSegment {
             tuple: self.tuple,
             seq: self.snd_max,
             ack: SeqNum(0),

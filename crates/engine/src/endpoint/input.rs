@@ -67,7 +67,7 @@ impl Endpoint {
             }
             TimeWaitVerdict::Ack => {
                 let ack = self.time_wait_ack(now, record);
-                self.control.push_back(ack);
+                self.push_control(ack);
                 false
             }
             TimeWaitVerdict::AckAndRestart => {
@@ -76,7 +76,7 @@ impl Endpoint {
                 let Some(record) = self.time_waits.at_mut(index) else { return false };
                 record.deadline = deadline;
                 let ack = self.time_wait_ack(now, &self.time_waits.at(index).expect("looked up above").clone());
-                self.control.push_back(ack);
+                self.push_control(ack);
                 self.counters.time_wait_reacks += 1;
                 self.timers.push(Reverse((deadline, TimerRef::TimeWait(index, generation))));
                 false
@@ -96,13 +96,12 @@ impl Endpoint {
         if tcp.flags.rst() {
             return self.counters.dropped_closed_port_rst += 1;
         }
-        self.counters.resets_sent += 1;
         let (seq, ack, flags) = if tcp.flags.ack() {
             (tcp.ack, SeqNum(0), TcpFlags::RST)
         } else {
             (SeqNum(0), tcp.seq + tcp.segment_len(), TcpFlags::RST | TcpFlags::ACK)
         };
-        self.control.push_back(ControlSegment { tuple, seq, ack, flags, window: 0, options: TcpOptions::default() });
+        self.push_control(ControlSegment { tuple, seq, ack, flags, window: 0, options: TcpOptions::default() });
     }
 
     /// RFC 9293 §3.10.7.2: LISTEN.
@@ -155,7 +154,7 @@ impl Endpoint {
         self.transition(now, tuple, State::Listen, State::SynReceived, Cause::RcvdSyn);
         self.counters.syn_acks_sent += 1;
         let synack = self.syn_ack(now, &entry);
-        self.control.push_back(synack);
+        self.push_control(synack);
         let deadline = entry.deadline;
         let (index, generation) = self.half_opens.insert(entry);
         self.timers.push(Reverse((deadline, TimerRef::HalfOpen(index, generation))));
@@ -197,7 +196,7 @@ impl Endpoint {
         if f.syn() && !f.ack() && !f.rst() && tcp.seq == entry.irs {
             self.counters.syn_ack_retransmits += 1;
             let synack = self.syn_ack(now, &entry);
-            self.control.push_back(synack);
+            self.push_control(synack);
             return;
         }
         // First, the sequence number (zero-length segments: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND).
@@ -207,7 +206,7 @@ impl Endpoint {
         if !acceptable {
             self.counters.dropped_out_of_window += 1;
             if !f.rst() {
-                self.control.push_back(self.half_open_ack(now, &entry));
+                self.push_control(self.half_open_ack(now, &entry));
             }
             return;
         }
@@ -220,14 +219,14 @@ impl Endpoint {
                 self.transition(now, tuple, State::SynReceived, State::Listen, Cause::RcvdRst);
             } else {
                 self.counters.challenge_acks_sent += 1;
-                self.control.push_back(self.half_open_ack(now, &entry));
+                self.push_control(self.half_open_ack(now, &entry));
             }
             return;
         }
         // Fourth, SYN: challenge ACK (RFC 5961 §4.2).
         if f.syn() {
             self.counters.challenge_acks_sent += 1;
-            self.control.push_back(self.half_open_ack(now, &entry));
+            self.push_control(self.half_open_ack(now, &entry));
             return;
         }
         // Fifth, ACK: SND.UNA < SEG.ACK =< SND.NXT, i.e. exactly ISS+1, completes the handshake.
@@ -343,7 +342,7 @@ impl Endpoint {
         let entry = entry.clone();
         self.counters.syn_ack_retransmits += 1;
         let synack = self.syn_ack(now, &entry);
-        self.control.push_back(synack);
+        self.push_control(synack);
         self.timers.push(Reverse((deadline, TimerRef::HalfOpen(index, generation))));
     }
 

@@ -127,6 +127,10 @@ impl Endpoint {
         &self.counters
     }
 
+    fn push_control(&mut self, seg: ControlSegment) {
+        crate::conn::push_control(&mut self.control, &mut self.counters, seg);
+    }
+
     /// The next user-visible event, in the order they happened.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
@@ -355,7 +359,7 @@ impl Endpoint {
         let deadline = now + self.config.time_wait_len();
         let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok };
         if owes_ack {
-            self.control.push_back(self.time_wait_ack(now, &record));
+            self.push_control(self.time_wait_ack(now, &record));
         }
         let (index, generation) = self.time_waits.insert(record);
         self.timers.push(Reverse((deadline, TimerRef::TimeWait(index, generation))));

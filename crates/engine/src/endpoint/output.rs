@@ -91,6 +91,10 @@ impl Endpoint {
         self.ip_ident = self.ip_ident.wrapping_add(1);
         let len = emit_segment_chunks(&ip, &repr, &[], ident, buf).ok()?;
         self.counters.segments_out += 1;
+        // Every RST leaves through here; counted when sent, not when queued.
+        if ctl.flags.rst() {
+            self.counters.resets_sent += 1;
+        }
         Some(Transmit { len, src: ip.src, dst: ip.dst })
     }
 }
