@@ -1,0 +1,154 @@
+//! synack against the Linux kernel's TCP over a TUN device. Each test creates its own network
+//! namespace, creates the TUN device inside it, gives the kernel side 10.200.0.1/24 and synack
+//! 10.200.0.2, runs real programs (curl, python3) in the namespace against synack, checks, and
+//! deletes the namespace. Without root, /dev/net/tun or a tool the test is skipped with a
+//! reason, unless SYNACK_NO_SKIP=1 (as in CI) makes that a failure.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use synack_engine::{Config, Endpoint};
+use synack_runtime::apps::{self, body_byte, Mode};
+use synack_runtime::BlockingStack;
+use synack_sim::skip::{require_tool, skip};
+use synack_tun::netns::NetNs;
+use synack_tun::TunDevice;
+
+const KERNEL_ADDR: &str = "10.200.0.1";
+const SYNACK_ADDR: &str = "10.200.0.2";
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// A namespace with a TUN device inside it and the kernel's address on it; None if skipped.
+fn setup(test: &str, tools: &[&str]) -> Option<(NetNs, TunDevice)> {
+    if !is_root() {
+        skip(test, "needs root to create a network namespace and a TUN device");
+        return None;
+    }
+    if !std::path::Path::new("/dev/net/tun").exists() {
+        skip(test, "/dev/net/tun is missing");
+        return None;
+    }
+    for tool in ["ip"].iter().chain(tools) {
+        if !require_tool(test, tool) {
+            return None;
+        }
+    }
+    let name = format!("synack-{}-{}", &test[..test.len().min(12)], std::process::id());
+    let ns = NetNs::create(&name).expect("create the namespace");
+    let dev = ns.enter(|| TunDevice::open("syn0", 1500)).expect("enter the namespace").expect("open the TUN device");
+    ns.exec_ok(&["ip", "addr", "add", &format!("{KERNEL_ADDR}/24"), "dev", "syn0"]).expect("address");
+    ns.exec_ok(&["ip", "link", "set", "syn0", "up"]).expect("link up");
+    Some((ns, dev))
+}
+
+/// Serves `mode` on port 8080 in a thread until the returned flag is set.
+fn start_server(dev: TunDevice, mode: Mode) -> (Arc<AtomicBool>, JoinHandle<usize>) {
+    let config = Config { rng_seed: std::process::id() as u64, ..Config::default() };
+    let endpoint = Endpoint::new(config, &[SYNACK_ADDR.parse().unwrap()]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        let mut stack = BlockingStack::new(endpoint, dev);
+        let addr: SocketAddr = format!("{SYNACK_ADDR}:8080").parse().unwrap();
+        apps::serve(&mut stack, addr, mode, &flag).expect("serve")
+    });
+    (stop, thread)
+}
+
+fn stop(server: (Arc<AtomicBool>, JoinHandle<usize>)) -> usize {
+    server.0.store(true, Ordering::Relaxed);
+    server.1.join().expect("server thread")
+}
+
+#[test]
+fn curl_downloads_exact_bodies_from_the_http_server() {
+    let Some((ns, dev)) = setup("curl_http", &["curl"]) else { return };
+    let server = start_server(dev, Mode::Http);
+    for size in [1024usize, 1 << 20] {
+        let out = ns
+            .command("curl")
+            .args(["-s", "--fail", "--max-time", "30", &format!("http://{SYNACK_ADDR}:8080/bytes/{size}")])
+            .output()
+            .expect("curl runs");
+        assert!(out.status.success(), "curl failed for {size}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.stdout.len(), size);
+        assert!(out.stdout.iter().enumerate().all(|(i, &b)| b == body_byte(i)), "body of {size} bytes differs");
+    }
+    assert_eq!(stop(server), 2);
+}
+
+const PY_ECHO_CLIENT: &str = r#"
+import socket, sys
+data = bytes((i * 7 + (i >> 9)) % 256 for i in range(int(sys.argv[2])))
+s = socket.create_connection((sys.argv[1], 8080), timeout=30)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)          # half-close first: the tail must still come back
+got = bytearray()
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    got += chunk
+s.close()
+print("OK" if bytes(got) == data else "MISMATCH %d of %d" % (len(got), len(data)))
+"#;
+
+#[test]
+fn python_client_half_closes_first_and_still_gets_every_byte_echoed() {
+    let Some((ns, dev)) = setup("py_echo", &["python3"]) else { return };
+    let server = start_server(dev, Mode::Echo);
+    let out = ns
+        .command("python3")
+        .args(["-c", PY_ECHO_CLIENT, SYNACK_ADDR, &(2 << 20).to_string()])
+        .output()
+        .expect("python3 runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stop(server), 1);
+}
+
+#[test]
+fn connecting_to_a_port_nobody_listens_on_is_refused() {
+    let Some((ns, dev)) = setup("refused", &["python3"]) else { return };
+    let server = start_server(dev, Mode::Discard);
+    let script = r#"
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], 9), timeout=10)
+    print("CONNECTED")
+except ConnectionRefusedError:
+    print("REFUSED")
+except Exception as e:
+    print("OTHER", type(e).__name__)
+"#;
+    let out = ns.command("python3").args(["-c", script, SYNACK_ADDR]).output().expect("python3 runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "REFUSED");
+    stop(server);
+}
+
+#[test]
+fn when_the_kernel_closes_first_its_socket_waits_in_time_wait() {
+    let Some((ns, dev)) = setup("kernel_first", &["python3", "ss"]) else { return };
+    let server = start_server(dev, Mode::Echo);
+    // The kernel client sends, reads the echo, and closes first: the active closer, it must
+    // end in TIME-WAIT; synack (echo closes after the peer's FIN) goes LAST-ACK -> CLOSED.
+    let script = r#"
+import socket, sys
+s = socket.create_connection((sys.argv[1], 8080), timeout=10)
+s.sendall(b"ping")
+assert s.recv(4) == b"ping"
+s.close()
+import time; time.sleep(0.3)
+print("CLOSED")
+"#;
+    let out = ns.command("python3").args(["-c", script, SYNACK_ADDR]).output().expect("python3 runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "CLOSED", "{}", String::from_utf8_lossy(&out.stderr));
+    let ss = ns.exec_ok(&["ss", "-tan"]).expect("ss runs");
+    let line = ss.lines().find(|l| l.contains(&format!("{SYNACK_ADDR}:8080"))).unwrap_or("");
+    assert!(line.starts_with("TIME-WAIT"), "ss -tan in the namespace:\n{ss}");
+    assert_eq!(stop(server), 1);
+}
