@@ -1,10 +1,16 @@
 //! The runtime: drives one engine `Endpoint` over a device with a real clock. This is the only
 //! place where real time becomes engine time.
 //!
-//! Today it has a blocking driver (`BlockingStack`) and the server applications of
-//! `synack serve` (`apps`); the tokio API (`TcpListener`, `TcpStream`) is the next step.
+//! Two drivers: `Stack`, a tokio task with `TcpListener` and `TcpStream` in the manner of
+//! `tokio::net`; and `BlockingStack`, driven by the calling thread, which the server
+//! applications of `apps` use.
 
 pub mod apps;
+mod net;
+mod stack;
+
+pub use net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpListener, TcpStream, WriteHalf};
+pub use stack::Stack;
 
 use std::io;
 use std::time::Duration;

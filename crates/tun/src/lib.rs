@@ -61,4 +61,20 @@ impl TunDevice {
     pub fn send(&self, packet: &[u8]) -> io::Result<()> {
         self.device.send(packet).map(|_| ())
     }
+
+    /// Non-blocking mode, for event loops (reads then fail with `WouldBlock`).
+    pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        self.device.set_nonblocking(on)
+    }
+
+    /// Reads one packet; in non-blocking mode `WouldBlock` when none is waiting.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.device.recv(buf)
+    }
+}
+
+impl AsRawFd for TunDevice {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.device.as_raw_fd()
+    }
 }

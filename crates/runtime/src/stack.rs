@@ -1,0 +1,166 @@
+//! `Stack`: one engine `Endpoint` driven over a TUN device by a tokio task. The task sleeps
+//! until a packet arrives, the engine's next deadline, or a user call, and never busy-polls.
+//! User calls (in `net.rs`) run on the endpoint under a lock and register wakers; the task
+//! turns the engine's events into wake-ups.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::Duration;
+use synack_engine::{Config, ConnHandle, Counters, Endpoint, Event, Instant, ListenerHandle, SocketInfo};
+use synack_tun::TunDevice;
+use tokio::io::unix::AsyncFd;
+use tokio::sync::Notify;
+
+pub(crate) struct Shared {
+    pub(crate) inner: Mutex<Inner>,
+    /// A user call changed something: the driver should transmit and re-arm its timer.
+    pub(crate) kick: Notify,
+}
+
+pub(crate) struct Inner {
+    pub(crate) ep: Endpoint,
+    start: std::time::Instant,
+    pub(crate) read_wakers: HashMap<ConnHandle, Waker>,
+    pub(crate) write_wakers: HashMap<ConnHandle, Waker>,
+    pub(crate) connect_wakers: HashMap<ConnHandle, Waker>,
+    pub(crate) accept_wakers: HashMap<ListenerHandle, Waker>,
+    /// Packets the device refused to take (the engine retransmits what mattered).
+    pub(crate) tx_dropped: u64,
+}
+
+impl Inner {
+    /// Engine time: the only place where real time becomes engine time.
+    pub(crate) fn now(&self) -> Instant {
+        Instant::from_micros(self.start.elapsed().as_micros() as u64)
+    }
+
+    /// Sends what the endpoint has to send and wakes whoever its events concern.
+    fn flush(&mut self, device: &TunDevice, tx: &mut [u8]) {
+        let now = self.now();
+        while let Some(t) = self.ep.poll_transmit(now, tx) {
+            if device.send(&tx[..t.len]).is_err() {
+                self.tx_dropped += 1;
+            }
+        }
+        while let Some(event) = self.ep.poll_event() {
+            let wake = |map: &mut HashMap<ConnHandle, Waker>, h: ConnHandle| {
+                if let Some(w) = map.remove(&h) {
+                    w.wake();
+                }
+            };
+            match event {
+                Event::Readable(h) | Event::PeerClosed(h) => wake(&mut self.read_wakers, h),
+                Event::Writable(h) => wake(&mut self.write_wakers, h),
+                Event::Connected(h) => wake(&mut self.connect_wakers, h),
+                Event::Error(h, _) | Event::Closed(h) => {
+                    wake(&mut self.read_wakers, h);
+                    wake(&mut self.write_wakers, h);
+                    wake(&mut self.connect_wakers, h);
+                }
+                Event::Incoming(l) => {
+                    if let Some(w) = self.accept_wakers.remove(&l) {
+                        w.wake();
+                    }
+                }
+                Event::Transition(_) => {}
+            }
+        }
+    }
+}
+
+/// A TCP/IP stack on a TUN device. Cheap to clone; the driver task stops when the last
+/// clone (and every socket made from it) is gone.
+#[derive(Clone)]
+pub struct Stack {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// The longest the driver sleeps without a reason, to notice that it is no longer needed.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// Packets read per wake-up before transmitting again.
+const READ_BATCH: usize = 64;
+
+impl Stack {
+    /// Starts a stack with `addresses` on `device`. Must be called inside a tokio runtime.
+    pub fn new(config: Config, addresses: &[IpAddr], device: TunDevice) -> io::Result<Stack> {
+        device.set_nonblocking(true)?;
+        let mtu = device.mtu().max(config.mtu);
+        // SAFETY: the TunDevice owns its file descriptor for as long as it lives (it closes it
+        // on drop and never replaces it), so `as_raw_fd` gives the same open fd throughout.
+        let fd = unsafe { AsyncFd::register_with_interest(device, tokio::io::Interest::READABLE) }?;
+        let inner = Inner {
+            ep: Endpoint::new(config, addresses),
+            start: std::time::Instant::now(),
+            read_wakers: HashMap::new(),
+            write_wakers: HashMap::new(),
+            connect_wakers: HashMap::new(),
+            accept_wakers: HashMap::new(),
+            tx_dropped: 0,
+        };
+        let shared = Arc::new(Shared { inner: Mutex::new(inner), kick: Notify::new() });
+        tokio::spawn(drive(shared.clone(), fd, mtu));
+        Ok(Stack { shared })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves the endpoint as it was; keep serving.
+        self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Tells the driver that a user call may have given it something to send.
+    pub(crate) fn kick(&self) {
+        self.shared.kick.notify_one();
+    }
+
+    /// Every socket, like `ss -tan` (half-open entries and TIME-WAIT records included).
+    pub fn sockets(&self) -> Vec<SocketInfo> {
+        self.lock().ep.sockets()
+    }
+
+    /// The endpoint's counters, like `netstat -s`.
+    pub fn counters(&self) -> Counters {
+        self.lock().ep.counters().clone()
+    }
+}
+
+async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
+    let mut rx = vec![0u8; 65536];
+    let mut tx = vec![0u8; mtu];
+    loop {
+        if Arc::strong_count(&shared) == 1 {
+            return; // no Stack and no socket is left
+        }
+        let sleep_for = {
+            let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+            // Timers run every round, so that a steady stream of packets cannot starve them.
+            let now = inner.now();
+            inner.ep.handle_timeout(now);
+            inner.flush(fd.get_ref(), &mut tx);
+            inner.ep.poll_timeout().map_or(IDLE_CHECK, |at| at.saturating_since(now).min(IDLE_CHECK))
+        };
+        tokio::select! {
+            ready = fd.readable() => {
+                let Ok(mut guard) = ready else { return };
+                let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+                for _ in 0..READ_BATCH {
+                    match fd.get_ref().recv(&mut rx) {
+                        Ok(n) => {
+                            let now = inner.now();
+                            inner.ep.handle_packet(now, &rx[..n]);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            guard.clear_ready();
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
+            _ = tokio::time::sleep(sleep_for) => {}
+            _ = shared.kick.notified() => {}
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The tokio API against the Linux kernel's TCP, each test in its own network namespace with
+//! the TUN device inside it (see tests/common). Skipped with a reason without root or a tool,
+//! unless SYNACK_NO_SKIP=1.
+
+mod common;
+use common::{setup, KERNEL_ADDR, SYNACK_ADDR};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+use synack_engine::{Config, State};
+use synack_runtime::{Stack, TcpListener, TcpStream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const TEST_LIMIT: Duration = Duration::from_secs(60);
+
+fn stack(dev: synack_tun::TunDevice) -> Stack {
+    let config = Config { rng_seed: std::process::id() as u64, ..Config::default() };
+    Stack::new(config, &[SYNACK_ADDR.parse().unwrap()], dev).expect("stack starts")
+}
+
+fn synack_addr(port: u16) -> SocketAddr {
+    format!("{SYNACK_ADDR}:{port}").parse().unwrap()
+}
+
+/// An echo server on the stack: every connection's bytes come back, then FIN after the peer's.
+fn spawn_echo(listener: TcpListener) {
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = stream.into_split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+                let _ = w.shutdown().await;
+            });
+        }
+    });
+}
+
+/// Runs a blocking command (a kernel-side client) without stalling the runtime.
+async fn run(mut cmd: std::process::Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("command runs")).await.expect("join")
+}
+
+const PY_ECHO_CLIENT: &str = r#"
+import socket, sys, threading
+data = bytes((i * 7 + (i >> 9)) % 256 for i in range(int(sys.argv[2])))
+s = socket.create_connection((sys.argv[1], 8080), timeout=60)
+got = bytearray()
+def reader():                       # read while writing, or both sides' buffers fill and stall
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got.extend(chunk)
+t = threading.Thread(target=reader); t.start()
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)          # half-close first: the tail must still come back
+t.join()
+print("OK" if bytes(got) == data else "MISMATCH %d of %d" % (len(got), len(data)))
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_echo_server_returns_10_mib_to_a_kernel_client_that_half_closes_first() {
+    let Some((ns, dev)) = setup("tk_echo", &["python3"]) else { return };
+    let stack = stack(dev);
+    spawn_echo(TcpListener::bind(&stack, synack_addr(8080)).await.unwrap());
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", PY_ECHO_CLIENT, SYNACK_ADDR, &(10 << 20).to_string()]);
+    let out = tokio::time::timeout(TEST_LIMIT, run(cmd)).await.expect("in time");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+const PY_SERVER: &str = r#"
+import hashlib, socket, sys
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((sys.argv[1], 9000)); srv.listen(8)
+print("READY", flush=True)
+for _ in range(2):
+    c, _ = srv.accept()
+    f = c.makefile("rb")
+    cmd, n = f.readline().split()
+    n = int(n)
+    if cmd == b"GET":
+        c.sendall(bytes((i * 13 + (i >> 10)) % 256 for i in range(n)))
+    else:
+        h = hashlib.sha256(); left = n
+        while left:
+            b = f.read(min(left, 65536))
+            if not b: break
+            h.update(b); left -= len(b)
+        c.sendall(h.hexdigest().encode())
+    c.shutdown(socket.SHUT_WR)   # makefile() holds the socket: close() alone sends no FIN
+    f.close(); c.close()
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synack_client_downloads_and_uploads_10_mib_against_a_kernel_server() {
+    let Some((ns, dev)) = setup("tk_client", &["python3"]) else { return };
+    let stack = stack(dev);
+    let mut server = ns
+        .command("python3")
+        .args(["-c", PY_SERVER, KERNEL_ADDR])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 server starts");
+    let mut ready = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+    assert_eq!(ready.trim(), "READY");
+    let kernel: SocketAddr = format!("{KERNEL_ADDR}:9000").parse().unwrap();
+    let n = 10 << 20;
+    let body = tokio::time::timeout(TEST_LIMIT, async {
+        let mut s = TcpStream::connect(&stack, kernel).await.expect("connect");
+        s.write_all(format!("GET {n}\n").as_bytes()).await.unwrap();
+        let mut body = Vec::new();
+        s.read_to_end(&mut body).await.unwrap();
+        body
+    })
+    .await;
+    let body = body.unwrap_or_else(|_| panic!("download not done in time; sockets {:?}", stack.sockets()));
+    assert_eq!(body.len(), n);
+    assert!(body.iter().enumerate().all(|(i, &b)| b == ((i * 13 + (i >> 10)) % 256) as u8), "download differs");
+    let upload: Vec<u8> = (0..n).map(|i| (i * 5 + (i >> 12)) as u8).collect();
+    let digest = tokio::time::timeout(TEST_LIMIT, async {
+        let mut s = TcpStream::connect(&stack, kernel).await.expect("connect");
+        s.write_all(format!("PUT {n}\n").as_bytes()).await.unwrap();
+        s.write_all(&upload).await.unwrap();
+        s.shutdown().await.unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).await.unwrap();
+        reply
+    })
+    .await
+    .expect("upload in time");
+    let expected = {
+        let mut cmd = std::process::Command::new("python3");
+        cmd.args(["-c", "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())"]);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&upload).unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap().trim().to_string()
+    };
+    assert_eq!(digest, expected, "the kernel received the upload intact");
+    let _ = server.wait();
+}
+
+const PY_MANY: &str = r#"
+import socket, sys, threading
+ok = 0; lock = threading.Lock()
+def one(i):
+    global ok
+    try:
+        s = socket.create_connection((sys.argv[1], 8080), timeout=60)
+        msg = (b"%03d" % i) * 50
+        s.sendall(msg)
+        got = b""
+        while len(got) < len(msg):
+            c = s.recv(4096)
+            if not c: break
+            got += c
+        s.close()
+        if got == msg:
+            with lock: ok += 1
+    except Exception as e:
+        print("error", i, e, file=sys.stderr)
+ts = [threading.Thread(target=one, args=(i,)) for i in range(200)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(ok)
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_kernel_connections_all_complete_with_backlog_128() {
+    let Some((ns, dev)) = setup("tk_many", &["python3"]) else { return };
+    let stack = stack(dev);
+    spawn_echo(TcpListener::bind_with_backlog(&stack, synack_addr(8080), 128).unwrap());
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", PY_MANY, SYNACK_ADDR]);
+    let out = tokio::time::timeout(TEST_LIMIT, run(cmd)).await.expect("in time");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "200", "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_to_a_kernel_port_nobody_listens_on_is_connection_refused() {
+    let Some((_ns, dev)) = setup("tk_refused", &[]) else { return };
+    let stack = stack(dev);
+    let kernel: SocketAddr = format!("{KERNEL_ADDR}:9").parse().unwrap();
+    let err = tokio::time::timeout(TEST_LIMIT, TcpStream::connect(&stack, kernel)).await.expect("in time").err();
+    assert_eq!(err.map(|e| e.kind()), Some(std::io::ErrorKind::ConnectionRefused));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stack_lists_its_sockets_like_ss() {
+    let Some((ns, dev)) = setup("tk_ss", &["python3"]) else { return };
+    let stack = stack(dev);
+    let listener = TcpListener::bind(&stack, synack_addr(8080)).await.unwrap();
+    let mut cmd = ns.command("python3");
+    cmd.args([
+        "-c",
+        "import socket,sys,time; s=socket.create_connection((sys.argv[1],8080)); time.sleep(1.5)",
+        SYNACK_ADDR,
+    ]);
+    let client = tokio::spawn(run(cmd));
+    let (stream, peer) = tokio::time::timeout(TEST_LIMIT, listener.accept()).await.expect("in time").unwrap();
+    assert_eq!(peer.ip().to_string(), KERNEL_ADDR);
+    assert_eq!(stream.local_addr().unwrap(), synack_addr(8080));
+    let rows = stack.sockets();
+    assert!(rows.iter().any(|r| r.state == State::Listen && r.local == synack_addr(8080)));
+    assert!(rows.iter().any(|r| r.state == State::Established && r.remote == Some(peer)));
+    let _ = client.await;
+}
