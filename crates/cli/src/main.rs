@@ -1,5 +1,7 @@
 //! The `synack` command. Thin: it parses arguments and prints; the work is in the libraries.
 
+mod serve;
+
 use clap::{Parser, Subcommand};
 use std::fs::File;
 use std::io::BufWriter;
@@ -76,6 +78,28 @@ enum Command {
         /// Write every packet to this pcap file.
         #[arg(long)]
         pcap: Option<PathBuf>,
+    },
+    /// Serve on a real wire: create a TUN device, give the kernel side ADDR/PREFIX, and serve
+    /// echo, discard or http (GET /bytes/N) on synack's side. Needs root; run it inside a
+    /// network namespace (`ip netns exec NS synack serve ...`) to keep it apart.
+    Serve {
+        /// Name of the TUN device to create.
+        #[arg(long)]
+        tun: String,
+        /// The kernel side's address and prefix on the device, e.g. 10.200.0.1/24.
+        #[arg(long)]
+        addr: String,
+        /// synack's address (default: the one after the kernel side's).
+        #[arg(long)]
+        local: Option<std::net::IpAddr>,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// echo, discard or http.
+        #[arg(long, default_value = "http")]
+        mode: synack_runtime::apps::Mode,
+        /// Print the socket table every SECONDS.
+        #[arg(long)]
+        ss_interval: Option<f64>,
     },
     /// Run many seeds of random faults (up to 30 % loss, duplication, reordering, corruption)
     /// and check that every byte arrives once, in order, and every connection closes. For
@@ -155,6 +179,9 @@ fn main() -> ExitCode {
             simulate(&spec, pcap)
         }
         Command::Swarm { start, seeds, verbose } => swarm(start, seeds, verbose),
+        Command::Serve { tun, addr, local, port, mode, ss_interval } => {
+            serve::serve(serve::ServeArgs { tun, addr, local, port, mode, ss_interval })
+        }
     }
 }
 

@@ -173,3 +173,58 @@ mod tests {
         assert_eq!(http_request_complete(b"GET /bytes/99999999999 HTTP/1.1\r\n\r\n"), Some(None));
     }
 }
+
+/// Serves one accepted connection with `mode` on the tokio `Stack` (what `synack serve` runs).
+pub async fn handle(stream: crate::TcpStream, mode: Mode) -> io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = stream.set_nodelay(true);
+    let (mut r, mut w) = stream.into_split();
+    match mode {
+        Mode::Echo => {
+            tokio::io::copy(&mut r, &mut w).await?;
+            w.shutdown().await
+        }
+        Mode::Discard => {
+            let mut buf = vec![0u8; 65536];
+            while r.read(&mut buf).await? > 0 {}
+            w.shutdown().await
+        }
+        Mode::Http => {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            let len = loop {
+                let n = r.read(&mut buf).await?;
+                if n == 0 {
+                    return Ok(());
+                }
+                request.extend_from_slice(&buf[..n]);
+                if let Some(len) = http_request_complete(&request) {
+                    break len;
+                }
+                if request.len() > 64 * 1024 {
+                    return Ok(()); // no header that long is a request we serve
+                }
+            };
+            match len {
+                Some(len) => {
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n");
+                    w.write_all(head.as_bytes()).await?;
+                    let mut sent = 0;
+                    let mut chunk = vec![0u8; 64 * 1024];
+                    while sent < len {
+                        let n = (len - sent).min(chunk.len());
+                        for (k, b) in chunk[..n].iter_mut().enumerate() {
+                            *b = body_byte(sent + k);
+                        }
+                        w.write_all(&chunk[..n]).await?;
+                        sent += n;
+                    }
+                }
+                None => {
+                    w.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await?;
+                }
+            }
+            w.shutdown().await
+        }
+    }
+}

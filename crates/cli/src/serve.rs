@@ -1,0 +1,114 @@
+//! `synack serve`: a TUN device, the kernel side's address on it, and a server on synack's side.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+use synack_engine::{format_ss_table, Config};
+use synack_runtime::apps::{self, Mode};
+use synack_runtime::{Stack, TcpListener};
+use synack_tun::TunDevice;
+
+pub struct ServeArgs {
+    pub tun: String,
+    pub addr: String,
+    pub local: Option<IpAddr>,
+    pub port: u16,
+    pub mode: Mode,
+    pub ss_interval: Option<f64>,
+}
+
+/// `10.200.0.1/24` -> (10.200.0.1, 24).
+fn parse_cidr(cidr: &str) -> Result<(IpAddr, u8), String> {
+    let (ip, prefix) = cidr.split_once('/').ok_or_else(|| format!("'{cidr}' is not ADDRESS/PREFIX"))?;
+    let ip: IpAddr = ip.parse().map_err(|_| format!("'{ip}' is not an IP address"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix: u8 =
+        prefix.parse().ok().filter(|&p| p <= max).ok_or_else(|| format!("'{prefix}' is not a prefix length"))?;
+    Ok((ip, prefix))
+}
+
+/// synack's address when none is given: the one after the kernel side's.
+fn next_address(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(Ipv4Addr::from(u32::from(v4).wrapping_add(1))),
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6).wrapping_add(1))),
+    }
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip").args(args).output().map_err(|e| format!("cannot run ip: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}
+
+pub fn serve(args: ServeArgs) -> ExitCode {
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("synack serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: ServeArgs) -> Result<(), String> {
+    let (kernel_ip, _) = parse_cidr(&args.addr)?;
+    let local = args.local.unwrap_or_else(|| next_address(kernel_ip));
+    let dev = TunDevice::open(&args.tun, 1500).map_err(|e| e.to_string())?;
+    ip(&["addr", "add", &args.addr, "dev", &args.tun])?;
+    ip(&["link", "set", &args.tun, "up"])?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let stack = Stack::new(Config::default(), &[local], dev).map_err(|e| e.to_string())?;
+        let addr = SocketAddr::new(local, args.port);
+        let listener = TcpListener::bind(&stack, addr).await.map_err(|e| e.to_string())?;
+        println!("synack serve: {:?} on {addr} via {} (kernel side {}); Ctrl-C stops", args.mode, args.tun, args.addr);
+        let mode = args.mode;
+        tokio::spawn(async move {
+            while let Ok((stream, peer)) = listener.accept().await {
+                tokio::spawn(async move {
+                    if let Err(e) = apps::handle(stream, mode).await {
+                        eprintln!("synack serve: {peer}: {e}");
+                    }
+                });
+            }
+        });
+        if let Some(secs) = args.ss_interval.filter(|s| *s > 0.0) {
+            let stack = stack.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs_f64(secs));
+                loop {
+                    tick.tick().await;
+                    print!("{}", format_ss_table(&stack.sockets()));
+                }
+            });
+        }
+        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+        print!("{}", format_ss_table(&stack.sockets()));
+        let counters: Vec<String> =
+            stack.counters().iter().filter(|(_, v)| *v > 0).map(|(k, v)| format!("{k} {v}")).collect();
+        println!("counters: {}", counters.join(", "));
+        Ok::<(), String>(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_parse_and_bad_ones_say_why() {
+        assert_eq!(parse_cidr("10.200.0.1/24"), Ok(("10.200.0.1".parse().unwrap(), 24)));
+        assert!(parse_cidr("10.200.0.1").unwrap_err().contains("ADDRESS/PREFIX"));
+        assert!(parse_cidr("10.200.0.1/33").unwrap_err().contains("prefix"));
+        assert!(parse_cidr("nope/8").unwrap_err().contains("not an IP"));
+        assert_eq!(next_address("10.200.0.1".parse().unwrap()), "10.200.0.2".parse::<IpAddr>().unwrap());
+    }
+}

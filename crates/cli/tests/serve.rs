@@ -1,0 +1,57 @@
+//! `synack serve` on a real wire, run the way a person would: inside a network namespace the
+//! test creates (and deletes), with curl as the client and Ctrl-C (SIGINT) to stop it. Needs
+//! root and /dev/net/tun; skipped with a reason otherwise, unless SYNACK_NO_SKIP=1.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use synack_sim::skip::{require_tool, skip};
+use synack_tun::netns::NetNs;
+
+#[test]
+fn serve_answers_curl_over_a_tun_device_and_stops_cleanly_on_ctrl_c() {
+    let test = "serve_http";
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        skip(test, "needs root for a network namespace and a TUN device");
+        return;
+    }
+    if !std::path::Path::new("/dev/net/tun").exists() {
+        skip(test, "/dev/net/tun is missing");
+        return;
+    }
+    if !require_tool(test, "ip") || !require_tool(test, "curl") {
+        return;
+    }
+    let ns = NetNs::create(&format!("synack-serve-{}", std::process::id())).expect("namespace");
+    let mut server = ns
+        .command(env!("CARGO_BIN_EXE_synack"))
+        .args(["serve", "--tun", "syn0", "--addr", "10.202.0.1/24", "--port", "8080", "--mode", "http"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("synack serve starts");
+    // Wait (bounded) until it answers.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let body = loop {
+        let out = ns
+            .command("curl")
+            .args(["-s", "--fail", "--max-time", "10", "http://10.202.0.2:8080/bytes/100000"])
+            .output()
+            .expect("curl runs");
+        if out.status.success() || Instant::now() > deadline {
+            break out.stdout;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(body.len(), 100_000);
+    assert!(body.iter().enumerate().all(|(i, &b)| b == synack_runtime::apps::body_byte(i)));
+    // Ctrl-C: a clean exit with the final table.
+    let pid = server.id().to_string();
+    Command::new("pkill").args(["-INT", "-P", &pid]).status().ok();
+    Command::new("kill").args(["-INT", &pid]).status().ok();
+    let out = server.wait_with_output().expect("serve exits");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {:?}: {stdout} {}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("LISTEN"), "{stdout}");
+    assert!(stdout.contains("passive_opens"), "{stdout}");
+}
