@@ -161,19 +161,6 @@ fn http_request_complete(req: &[u8]) -> Option<Option<usize>> {
     Some(n)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_requests_are_recognised_when_their_head_is_complete() {
-        assert_eq!(http_request_complete(b"GET /bytes/10 HTTP/1.1\r\nHost: x\r\n"), None);
-        assert_eq!(http_request_complete(b"GET /bytes/10 HTTP/1.1\r\nHost: x\r\n\r\n"), Some(Some(10)));
-        assert_eq!(http_request_complete(b"GET /other HTTP/1.1\r\n\r\n"), Some(None));
-        assert_eq!(http_request_complete(b"GET /bytes/99999999999 HTTP/1.1\r\n\r\n"), Some(None));
-    }
-}
-
 /// Serves one accepted connection with `mode` on the tokio `Stack` (what `synack serve` runs).
 pub async fn handle(stream: crate::TcpStream, mode: Mode) -> io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -226,5 +213,18 @@ pub async fn handle(stream: crate::TcpStream, mode: Mode) -> io::Result<()> {
             }
             w.shutdown().await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_requests_are_recognised_when_their_head_is_complete() {
+        assert_eq!(http_request_complete(b"GET /bytes/10 HTTP/1.1\r\nHost: x\r\n"), None);
+        assert_eq!(http_request_complete(b"GET /bytes/10 HTTP/1.1\r\nHost: x\r\n\r\n"), Some(Some(10)));
+        assert_eq!(http_request_complete(b"GET /other HTTP/1.1\r\n\r\n"), Some(None));
+        assert_eq!(http_request_complete(b"GET /bytes/99999999999 HTTP/1.1\r\n\r\n"), Some(None));
     }
 }
