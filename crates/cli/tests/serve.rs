@@ -23,7 +23,7 @@ fn serve_answers_curl_over_a_tun_device_and_stops_cleanly_on_ctrl_c() {
         return;
     }
     let ns = NetNs::create(&format!("synack-serve-{}", std::process::id())).expect("namespace");
-    let mut server = ns
+    let server = ns
         .command(env!("CARGO_BIN_EXE_synack"))
         .args(["serve", "--tun", "syn0", "--addr", "10.202.0.1/24", "--port", "8080", "--mode", "http"])
         .stdout(Stdio::piped())
