@@ -39,17 +39,45 @@ fn stop(server: (Arc<AtomicBool>, JoinHandle<usize>)) -> usize {
 fn curl_downloads_exact_bodies_from_the_http_server() {
     let Some((ns, dev)) = setup("curl_http", &["curl"]) else { return };
     let server = start_server(dev, Mode::Http);
-    for size in [1024usize, 1 << 20] {
+    for size in [1024usize, 1 << 20, 50 << 20] {
         let out = ns
             .command("curl")
-            .args(["-s", "--fail", "--max-time", "30", &format!("http://{SYNACK_ADDR}:8080/bytes/{size}")])
+            .args(["-s", "--fail", "--max-time", "120", &format!("http://{SYNACK_ADDR}:8080/bytes/{size}")])
             .output()
             .expect("curl runs");
         assert!(out.status.success(), "curl failed for {size}: {}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(out.stdout.len(), size);
         assert!(out.stdout.iter().enumerate().all(|(i, &b)| b == body_byte(i)), "body of {size} bytes differs");
     }
-    assert_eq!(stop(server), 2);
+    assert_eq!(stop(server), 3);
+}
+
+#[test]
+fn nc_gets_10_mib_of_random_data_echoed_back_intact() {
+    let Some((ns, dev)) = setup("nc_echo", &["nc", "sh"]) else { return };
+    let server = start_server(dev, Mode::Echo);
+    let dir = std::env::temp_dir().join(format!("synack-nc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (input, output) = (dir.join("in"), dir.join("out"));
+    let mut state = 0x2545_f491_4f6c_dd1du64; // xorshift: random-looking, reproducible
+    let data: Vec<u8> = (0..10 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(&input, &data).unwrap();
+    // nc -N: shut down the sending side at EOF of stdin (the half-close), keep reading.
+    let script = format!("nc -N -w 30 {SYNACK_ADDR} 8080 < {} > {}", input.display(), output.display());
+    let out = ns.command("sh").args(["-c", &script]).output().expect("nc runs");
+    assert!(out.status.success(), "nc: {}", String::from_utf8_lossy(&out.stderr));
+    let echoed = std::fs::read(&output).unwrap();
+    assert_eq!(echoed.len(), data.len());
+    assert!(echoed == data, "the echo differs");
+    std::fs::remove_dir_all(dir).ok();
+    assert_eq!(stop(server), 1);
 }
 
 const PY_ECHO_CLIENT: &str = r#"
