@@ -100,6 +100,21 @@ enum Command {
         /// Print the socket table every SECONDS.
         #[arg(long)]
         ss_interval: Option<f64>,
+        /// Print every packet, both ways, in tcpdump's format.
+        #[arg(long)]
+        trace: bool,
+        /// Write every packet, both ways, to this pcap file.
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// Lose, duplicate or reorder this percentage of packets, each way (seeded faults).
+        #[arg(long, default_value_t = 0.0, value_parser = percent)]
+        loss: f64,
+        #[arg(long, default_value_t = 0.0, value_parser = percent)]
+        dup: f64,
+        #[arg(long, default_value_t = 0.0, value_parser = percent)]
+        reorder: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Run many seeds of random faults (up to 30 % loss, duplication, reordering, corruption)
     /// and check that every byte arrives once, in order, and every connection closes. For
@@ -179,8 +194,14 @@ fn main() -> ExitCode {
             simulate(&spec, pcap)
         }
         Command::Swarm { start, seeds, verbose } => swarm(start, seeds, verbose),
-        Command::Serve { tun, addr, local, port, mode, ss_interval } => {
-            serve::serve(serve::ServeArgs { tun, addr, local, port, mode, ss_interval })
+        Command::Serve { tun, addr, local, port, mode, ss_interval, trace, pcap, loss, dup, reorder, seed } => {
+            let faults = synack_runtime::tap::FaultConfig {
+                loss_ppm: to_ppm(loss),
+                duplicate_ppm: to_ppm(dup),
+                reorder_ppm: to_ppm(reorder),
+                seed,
+            };
+            serve::serve(serve::ServeArgs { tun, addr, local, port, mode, ss_interval, trace, pcap, faults })
         }
     }
 }

@@ -5,6 +5,7 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 use synack_engine::{format_ss_table, Config};
 use synack_runtime::apps::{self, Mode};
+use synack_runtime::tap::{FaultConfig, Tap};
 use synack_runtime::{Stack, TcpListener};
 use synack_tun::TunDevice;
 
@@ -15,6 +16,9 @@ pub struct ServeArgs {
     pub port: u16,
     pub mode: Mode,
     pub ss_interval: Option<f64>,
+    pub trace: bool,
+    pub pcap: Option<std::path::PathBuf>,
+    pub faults: FaultConfig,
 }
 
 /// `10.200.0.1/24` -> (10.200.0.1, 24).
@@ -57,6 +61,13 @@ pub fn serve(args: ServeArgs) -> ExitCode {
 fn run(args: ServeArgs) -> Result<(), String> {
     let (kernel_ip, _) = parse_cidr(&args.addr)?;
     let local = args.local.unwrap_or_else(|| next_address(kernel_ip));
+    let mut tap = Tap::default().faults(args.faults);
+    if let Some(path) = &args.pcap {
+        tap = tap.pcap(path).map_err(|e| format!("cannot write the pcap: {e}"))?;
+    }
+    if args.trace {
+        tap = tap.trace();
+    }
     let dev = TunDevice::open(&args.tun, 1500).map_err(|e| e.to_string())?;
     ip(&["addr", "add", &args.addr, "dev", &args.tun])?;
     ip(&["link", "set", &args.tun, "up"])?;
@@ -66,7 +77,7 @@ fn run(args: ServeArgs) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
-        let stack = Stack::new(Config::default(), &[local], dev).map_err(|e| e.to_string())?;
+        let stack = Stack::with_tap(Config::default(), &[local], dev, tap).map_err(|e| e.to_string())?;
         let addr = SocketAddr::new(local, args.port);
         let listener = TcpListener::bind(&stack, addr).await.map_err(|e| e.to_string())?;
         println!("synack serve: {:?} on {addr} via {} (kernel side {}); Ctrl-C stops", args.mode, args.tun, args.addr);

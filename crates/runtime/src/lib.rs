@@ -8,6 +8,7 @@
 pub mod apps;
 mod net;
 mod stack;
+pub mod tap;
 
 pub use net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpListener, TcpStream, WriteHalf};
 pub use stack::Stack;

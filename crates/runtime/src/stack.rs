@@ -3,6 +3,7 @@
 //! User calls (in `net.rs`) run on the endpoint under a lock and register wakers; the task
 //! turns the engine's events into wake-ups.
 
+use crate::tap::{Direction, Tap};
 use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
@@ -29,6 +30,7 @@ pub(crate) struct Inner {
     pub(crate) accept_wakers: HashMap<ListenerHandle, Waker>,
     /// Packets the device refused to take (the engine retransmits what mattered).
     pub(crate) tx_dropped: u64,
+    tap: Tap,
 }
 
 impl Inner {
@@ -41,8 +43,10 @@ impl Inner {
     fn flush(&mut self, device: &TunDevice, tx: &mut [u8]) {
         let now = self.now();
         while let Some(t) = self.ep.poll_transmit(now, tx) {
-            if device.send(&tx[..t.len]).is_err() {
-                self.tx_dropped += 1;
+            for packet in self.tap.pass(Direction::Out, &tx[..t.len]) {
+                if device.send(&packet).is_err() {
+                    self.tx_dropped += 1;
+                }
             }
         }
         while let Some(event) = self.ep.poll_event() {
@@ -86,6 +90,11 @@ const READ_BATCH: usize = 64;
 impl Stack {
     /// Starts a stack with `addresses` on `device`. Must be called inside a tokio runtime.
     pub fn new(config: Config, addresses: &[IpAddr], device: TunDevice) -> io::Result<Stack> {
+        Stack::with_tap(config, addresses, device, Tap::default())
+    }
+
+    /// Like `new`, with every packet passing through `tap` (pcap, trace, faults).
+    pub fn with_tap(config: Config, addresses: &[IpAddr], device: TunDevice, tap: Tap) -> io::Result<Stack> {
         device.set_nonblocking(true)?;
         let mtu = device.mtu().max(config.mtu);
         // SAFETY: the TunDevice owns its file descriptor for as long as it lives (it closes it
@@ -99,6 +108,7 @@ impl Stack {
             connect_wakers: HashMap::new(),
             accept_wakers: HashMap::new(),
             tx_dropped: 0,
+            tap,
         };
         let shared = Arc::new(Shared { inner: Mutex::new(inner), kick: Notify::new() });
         tokio::spawn(drive(shared.clone(), fd, mtu));
@@ -149,7 +159,9 @@ async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
                     match fd.get_ref().recv(&mut rx) {
                         Ok(n) => {
                             let now = inner.now();
-                            inner.ep.handle_packet(now, &rx[..n]);
+                            for packet in inner.tap.pass(Direction::In, &rx[..n]) {
+                                inner.ep.handle_packet(now, &packet);
+                            }
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             guard.clear_ready();

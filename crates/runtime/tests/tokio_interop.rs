@@ -9,14 +9,19 @@ use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
 use synack_engine::{Config, State};
+use synack_runtime::tap::{FaultConfig, Tap};
 use synack_runtime::{Stack, TcpListener, TcpStream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TEST_LIMIT: Duration = Duration::from_secs(60);
 
 fn stack(dev: synack_tun::TunDevice) -> Stack {
+    stack_with(dev, Tap::default())
+}
+
+fn stack_with(dev: synack_tun::TunDevice, tap: Tap) -> Stack {
     let config = Config { rng_seed: std::process::id() as u64, ..Config::default() };
-    Stack::new(config, &[SYNACK_ADDR.parse().unwrap()], dev).expect("stack starts")
+    Stack::with_tap(config, &[SYNACK_ADDR.parse().unwrap()], dev, tap).expect("stack starts")
 }
 
 fn synack_addr(port: u16) -> SocketAddr {
@@ -208,4 +213,49 @@ async fn the_stack_lists_its_sockets_like_ss() {
     assert!(rows.iter().any(|r| r.state == State::Listen && r.local == synack_addr(8080)));
     assert!(rows.iter().any(|r| r.state == State::Established && r.remote == Some(peer)));
     let _ = client.await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// 1 MiB, not the 10 MiB the issue asks for: at 5 % loss both ways and a round trip of
+/// microseconds, recovery is bound by the 200 ms minimum RTO (synack has no tail-loss probe or
+/// SACK-based recovery yet), and 10 MiB takes minutes. See docs/ENGINE.md, "Not done yet".
+async fn a_transfer_still_arrives_intact_with_5_percent_loss_and_reordering_both_ways() {
+    let Some((ns, dev)) = setup("tk_faults", &["python3"]) else { return };
+    let faults = FaultConfig { loss_ppm: 50_000, duplicate_ppm: 0, reorder_ppm: 50_000, seed: 11 };
+    let stack = stack_with(dev, Tap::default().faults(faults));
+    spawn_echo(TcpListener::bind(&stack, synack_addr(8080)).await.unwrap());
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", PY_ECHO_CLIENT, SYNACK_ADDR, &(1 << 20).to_string()]);
+    let out = tokio::time::timeout(Duration::from_secs(120), run(cmd)).await;
+    let c = stack.counters();
+    let out = out.unwrap_or_else(|_| {
+        panic!(
+            "not done in time; counters {:?}; sockets {:?}",
+            c.iter().filter(|x| x.1 > 0).collect::<Vec<_>>(),
+            stack.sockets()
+        )
+    });
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(c.retransmitted_segments > 0, "losses were repaired by retransmission: {c:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pcap_tap_records_both_directions_in_a_file_tcpdump_reads() {
+    let Some((ns, dev)) = setup("tk_pcap", &["python3", "tcpdump"]) else { return };
+    let path = std::env::temp_dir().join(format!("synack-tap-{}.pcap", std::process::id()));
+    let stack = stack_with(dev, Tap::default().pcap(&path).unwrap());
+    spawn_echo(TcpListener::bind(&stack, synack_addr(8080)).await.unwrap());
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", PY_ECHO_CLIENT, SYNACK_ADDR, "1000"]);
+    let out = tokio::time::timeout(TEST_LIMIT, run(cmd)).await.expect("in time");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let td = std::process::Command::new("tcpdump").args(["-nn", "-r"]).arg(&path).output().expect("tcpdump runs");
+    let lines = String::from_utf8_lossy(&td.stdout);
+    assert!(
+        lines.contains(&format!("{KERNEL_ADDR}.")) && lines.contains(&format!("> {SYNACK_ADDR}.8080: Flags [S]")),
+        "{lines}"
+    );
+    assert!(lines.contains(&format!("{SYNACK_ADDR}.8080 > ")), "our own packets are in it too: {lines}");
+    std::fs::remove_file(path).ok();
 }

@@ -325,9 +325,11 @@ impl Connection {
             && seg.payload.is_empty()
             && !seg.flags.syn()
             && !seg.flags.fin()
-            && window == self.snd_wnd
+            && (window == self.snd_wnd || (self.neg.sack_ok && !seg.options.sack.is_empty()))
         {
-            // RFC 5681 §2: a duplicate ACK.
+            // RFC 5681 §2: a duplicate ACK leaves the window unchanged. RFC 6675 §2 also counts
+            // one that carries SACK information whatever its window: a receiver that grows
+            // its window as it goes (Linux autotuning) would otherwise never send three.
             self.cc.dup_acks = self.cc.dup_acks.saturating_add(1);
             if self.cc.in_recovery {
                 self.cc.inflate(mss);
