@@ -43,15 +43,8 @@ enum Command {
     /// Transfer data over a faulty simulated link and check that every byte arrives once, in
     /// order, and that every connection closes. Exits non-zero otherwise.
     Sim {
-        /// Percentage of packets lost (each direction).
-        #[arg(long, default_value_t = 0.0, value_parser = percent)]
-        loss: f64,
-        /// Percentage of packets duplicated.
-        #[arg(long, default_value_t = 0.0, value_parser = percent)]
-        dup: f64,
-        /// Percentage of packets reordered (held back so later ones overtake them).
-        #[arg(long, default_value_t = 0.0, value_parser = percent)]
-        reorder: f64,
+        #[command(flatten)]
+        faults: FaultArgs,
         /// Percentage of packets with a flipped bit.
         #[arg(long, default_value_t = 0.0, value_parser = percent)]
         corrupt: f64,
@@ -106,13 +99,9 @@ enum Command {
         /// Write every packet, both ways, to this pcap file.
         #[arg(long)]
         pcap: Option<PathBuf>,
-        /// Lose, duplicate or reorder this percentage of packets, each way (seeded faults).
-        #[arg(long, default_value_t = 0.0, value_parser = percent)]
-        loss: f64,
-        #[arg(long, default_value_t = 0.0, value_parser = percent)]
-        dup: f64,
-        #[arg(long, default_value_t = 0.0, value_parser = percent)]
-        reorder: f64,
+        /// Seeded faults on the packets, each way.
+        #[command(flatten)]
+        faults: FaultArgs,
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -130,6 +119,20 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
+}
+
+/// Faults both `sim` (on the simulated link) and `serve` (on the real one) can inject.
+#[derive(clap::Args)]
+struct FaultArgs {
+    /// Percentage of packets lost (each direction).
+    #[arg(long, default_value_t = 0.0, value_parser = percent)]
+    loss: f64,
+    /// Percentage of packets duplicated.
+    #[arg(long, default_value_t = 0.0, value_parser = percent)]
+    dup: f64,
+    /// Percentage of packets reordered (held back so later ones overtake them).
+    #[arg(long, default_value_t = 0.0, value_parser = percent)]
+    reorder: f64,
 }
 
 fn percent(s: &str) -> Result<f64, String> {
@@ -166,9 +169,7 @@ fn main() -> ExitCode {
             demo(&scenario, seed, absolute, pcap)
         }
         Command::Sim {
-            loss,
-            dup,
-            reorder,
+            faults: FaultArgs { loss, dup, reorder },
             corrupt,
             delay,
             jitter,
@@ -194,7 +195,18 @@ fn main() -> ExitCode {
             simulate(&spec, pcap)
         }
         Command::Swarm { start, seeds, verbose } => swarm(start, seeds, verbose),
-        Command::Serve { tun, addr, local, port, mode, ss_interval, trace, pcap, loss, dup, reorder, seed } => {
+        Command::Serve {
+            tun,
+            addr,
+            local,
+            port,
+            mode,
+            ss_interval,
+            trace,
+            pcap,
+            faults: FaultArgs { loss, dup, reorder },
+            seed,
+        } => {
             let faults = synack_runtime::tap::FaultConfig {
                 loss_ppm: to_ppm(loss),
                 duplicate_ppm: to_ppm(dup),

@@ -272,27 +272,35 @@ macro_rules! read_impl {
 read_impl!(OwnedReadHalf);
 read_impl!(ReadHalf<'_>);
 
-impl AsyncWrite for OwnedWriteHalf {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        self.core.poll_write(cx, data)
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+/// Writing is the same on every handle; only what shutdown remembers differs.
+macro_rules! write_impl {
+    ($t:ty) => {
+        impl AsyncWrite for $t {
+            fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+                self.core.poll_write(cx, data)
+            }
+            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                let this = self.get_mut();
+                this.mark_shut();
+                Poll::Ready(this.core.shutdown())
+            }
+        }
+    };
+}
+write_impl!(OwnedWriteHalf);
+write_impl!(WriteHalf<'_>);
+
+impl OwnedWriteHalf {
+    /// Shut down explicitly: dropping need not do it again.
+    fn mark_shut(&mut self) {
         self.shut = true;
-        Poll::Ready(self.core.shutdown())
     }
 }
 
-impl AsyncWrite for WriteHalf<'_> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        self.core.poll_write(cx, data)
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.core.shutdown())
-    }
+impl WriteHalf<'_> {
+    /// A borrowed half leaves closing to its stream.
+    fn mark_shut(&mut self) {}
 }
