@@ -90,7 +90,7 @@ enum Command {
         /// echo, discard or http.
         #[arg(long, default_value = "http")]
         mode: synack_runtime::apps::Mode,
-        /// Print the socket table every SECONDS.
+        /// Print the socket table every SECONDS (SIGUSR1 prints it at any time).
         #[arg(long)]
         ss_interval: Option<f64>,
         /// Print every packet, both ways, in tcpdump's format.

@@ -1,4 +1,5 @@
 //! `synack serve`: a TUN device, the kernel side's address on it, and a server on synack's side.
+//! The socket table is printed every `--ss-interval` seconds, on SIGUSR1, and at Ctrl-C.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::{Command, ExitCode};
@@ -101,6 +102,15 @@ fn run(args: ServeArgs) -> Result<(), String> {
                 }
             });
         }
+        // SIGUSR1 prints the socket table, as `ss -tan` would.
+        let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+            .map_err(|e| format!("cannot catch SIGUSR1: {e}"))?;
+        let table_stack = stack.clone();
+        tokio::spawn(async move {
+            while usr1.recv().await.is_some() {
+                print!("{}", format_ss_table(&table_stack.sockets()));
+            }
+        });
         tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
         print!("{}", format_ss_table(&stack.sockets()));
         let counters: Vec<String> =

@@ -45,13 +45,15 @@ fn serve_answers_curl_over_a_tun_device_and_stops_cleanly_on_ctrl_c() {
     };
     assert_eq!(body.len(), 100_000);
     assert!(body.iter().enumerate().all(|(i, &b)| b == synack_runtime::apps::body_byte(i)));
-    // Ctrl-C: a clean exit with the final table.
+    // SIGUSR1 prints the table; Ctrl-C exits cleanly with the final one.
     let pid = server.id().to_string();
+    Command::new("kill").args(["-USR1", &pid]).status().ok();
+    std::thread::sleep(Duration::from_millis(200));
     Command::new("pkill").args(["-INT", "-P", &pid]).status().ok();
     Command::new("kill").args(["-INT", &pid]).status().ok();
     let out = server.wait_with_output().expect("serve exits");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "exit {:?}: {stdout} {}", out.status, String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("LISTEN"), "{stdout}");
+    assert_eq!(stdout.matches("LISTEN").count(), 2, "once for SIGUSR1, once at exit: {stdout}");
     assert!(stdout.contains("passive_opens"), "{stdout}");
 }
