@@ -105,6 +105,21 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Connect from a TUN device like `nc`: standard input goes out, what arrives goes to
+    /// standard output, end of input half-closes. Needs root; best inside a network namespace.
+    Connect {
+        /// Name of the TUN device to create.
+        #[arg(long)]
+        tun: String,
+        /// The kernel side's address and prefix on the device, e.g. 10.200.0.1/24.
+        #[arg(long)]
+        addr: String,
+        /// synack's address (default: the one after the kernel side's).
+        #[arg(long)]
+        local: Option<std::net::IpAddr>,
+        /// Where to connect, e.g. 10.200.0.1:9000.
+        to: std::net::SocketAddr,
+    },
     /// Run many seeds of random faults (up to 30 % loss, duplication, reordering, corruption)
     /// and check that every byte arrives once, in order, and every connection closes. For
     /// nightly use with large --seeds; a failure prints the seed that reproduces it.
@@ -195,6 +210,7 @@ fn main() -> ExitCode {
             simulate(&spec, pcap)
         }
         Command::Swarm { start, seeds, verbose } => swarm(start, seeds, verbose),
+        Command::Connect { tun, addr, local, to } => serve::connect(&tun, &addr, local, to),
         Command::Serve {
             tun,
             addr,

@@ -59,9 +59,58 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
+/// Creates the TUN device and gives the kernel side `cidr`; returns synack's address.
+fn setup_device(tun: &str, cidr: &str, local: Option<IpAddr>) -> Result<(TunDevice, IpAddr), String> {
+    let (kernel_ip, _) = parse_cidr(cidr)?;
+    let local = local.unwrap_or_else(|| next_address(kernel_ip));
+    let dev = TunDevice::open(tun, 1500).map_err(|e| e.to_string())?;
+    ip(&["addr", "add", cidr, "dev", tun])?;
+    ip(&["link", "set", tun, "up"])?;
+    Ok((dev, local))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+/// `synack connect`: like `nc`. Standard input goes out, what arrives goes to standard output;
+/// end of input half-closes (FIN), and the command ends when the peer has closed too.
+pub fn connect(tun: &str, cidr: &str, local: Option<IpAddr>, to: SocketAddr) -> ExitCode {
+    let result = (|| {
+        let (dev, local) = setup_device(tun, cidr, local)?;
+        runtime()?.block_on(async move {
+            use tokio::io::AsyncWriteExt;
+            let stack = Stack::new(Config::default(), &[local], dev).map_err(|e| e.to_string())?;
+            let stream =
+                synack_runtime::TcpStream::connect(&stack, to).await.map_err(|e| format!("connect to {to}: {e}"))?;
+            let (mut from_peer, mut to_peer) = stream.into_split();
+            let upload = tokio::spawn(async move {
+                let mut stdin = tokio::io::stdin();
+                let copied = tokio::io::copy(&mut stdin, &mut to_peer).await;
+                let _ = to_peer.shutdown().await; // EOF on stdin: half-close
+                copied
+            });
+            let mut stdout = tokio::io::stdout();
+            tokio::io::copy(&mut from_peer, &mut stdout).await.map_err(|e| e.to_string())?;
+            stdout.flush().await.map_err(|e| e.to_string())?;
+            upload.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+            Ok::<(), String>(())
+        })
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("synack connect: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn run(args: ServeArgs) -> Result<(), String> {
-    let (kernel_ip, _) = parse_cidr(&args.addr)?;
-    let local = args.local.unwrap_or_else(|| next_address(kernel_ip));
     let mut tap = Tap::default().faults(args.faults);
     if let Some(path) = &args.pcap {
         tap = tap.pcap(path).map_err(|e| format!("cannot write the pcap: {e}"))?;
@@ -69,15 +118,8 @@ fn run(args: ServeArgs) -> Result<(), String> {
     if args.trace {
         tap = tap.trace();
     }
-    let dev = TunDevice::open(&args.tun, 1500).map_err(|e| e.to_string())?;
-    ip(&["addr", "add", &args.addr, "dev", &args.tun])?;
-    ip(&["link", "set", &args.tun, "up"])?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
+    let (dev, local) = setup_device(&args.tun, &args.addr, args.local)?;
+    runtime()?.block_on(async move {
         let stack = Stack::with_tap(Config::default(), &[local], dev, tap).map_err(|e| e.to_string())?;
         let addr = SocketAddr::new(local, args.port);
         let listener = TcpListener::bind(&stack, addr).await.map_err(|e| e.to_string())?;

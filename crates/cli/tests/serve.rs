@@ -57,3 +57,60 @@ fn serve_answers_curl_over_a_tun_device_and_stops_cleanly_on_ctrl_c() {
     assert_eq!(stdout.matches("LISTEN").count(), 2, "once for SIGUSR1, once at exit: {stdout}");
     assert!(stdout.contains("passive_opens"), "{stdout}");
 }
+
+const PY_ECHO_SERVER: &str = r#"
+import socket
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("0.0.0.0", 9000)); srv.listen(1)
+print("READY", flush=True)
+c, _ = srv.accept()
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    c.sendall(b)
+c.shutdown(socket.SHUT_WR); c.close()
+"#;
+
+#[test]
+fn connect_sends_stdin_and_prints_what_comes_back_like_nc() {
+    let test = "connect_nc";
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        skip(test, "needs root for a network namespace and a TUN device");
+        return;
+    }
+    if !std::path::Path::new("/dev/net/tun").exists() {
+        skip(test, "/dev/net/tun is missing");
+        return;
+    }
+    if !require_tool(test, "ip") || !require_tool(test, "python3") || !require_tool(test, "sh") {
+        return;
+    }
+    let ns = NetNs::create(&format!("synack-conn-{}", std::process::id())).expect("namespace");
+    let mut server = ns
+        .command("python3")
+        .args(["-c", PY_ECHO_SERVER])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 starts");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut ready).unwrap();
+    assert_eq!(ready.trim(), "READY");
+    let dir = std::env::temp_dir().join(format!("synack-connect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(dir.join("in"), &data).unwrap();
+    let script = format!(
+        "timeout 60 {} connect --tun syn0 --addr 10.203.0.1/24 10.203.0.1:9000 < {} > {}",
+        env!("CARGO_BIN_EXE_synack"),
+        dir.join("in").display(),
+        dir.join("out").display()
+    );
+    let out = ns.command("sh").args(["-c", &script]).output().expect("synack connect runs");
+    assert!(out.status.success(), "synack connect: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(dir.join("out")).unwrap() == data, "what came back differs");
+    let _ = server.wait();
+    std::fs::remove_dir_all(dir).ok();
+}
