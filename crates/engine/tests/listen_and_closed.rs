@@ -276,3 +276,24 @@ fn closing_a_listener_resets_connections_not_yet_accepted() {
     h.inject(Seg::new(SYN, PEER_ISN + 50, 0));
     assert_eq!(h.output()[0].flags, RST | ACK, "the port is closed now");
 }
+
+#[test]
+fn an_any_ip_listener_takes_connections_to_every_address_and_reports_the_original_destination() {
+    let mut h = H::new(plain_config());
+    let specific = h.ep.listen(h.local, 8).unwrap();
+    let any = h.ep.listen_any(8).unwrap();
+    let foreign: std::net::SocketAddr = "93.184.216.34:443".parse().unwrap();
+    let syn = h.packet(&Seg::new(SYN, PEER_ISN, 0).opts(mss(1460)), h.remote, foreign);
+    h.ep.handle_packet(h.now, &syn);
+    let synack = h.output().remove(0);
+    assert_eq!(synack.flags, SYN | ACK, "answered from the foreign address");
+    let ack = h.packet(&Seg::new(ACK, PEER_ISN + 1, synack.seq + 1), h.remote, foreign);
+    h.ep.handle_packet(h.now, &ack);
+    let c = h.ep.accept(any).expect("accepted by the any-IP listener");
+    assert_eq!(h.ep.local_addr(c), Some(foreign));
+    // The endpoint's own address and port still go to the specific listener.
+    h.inject(Seg::new(SYN, PEER_ISN, 0));
+    h.output();
+    assert_eq!(h.ep.listener_queues(specific), Some((1, 0)));
+    assert_eq!(h.ep.listen_any(8), Err(synack_engine::ListenError::AddrInUse), "one per endpoint");
+}

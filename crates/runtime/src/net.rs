@@ -43,6 +43,17 @@ impl TcpListener {
         Ok(TcpListener { stack: stack.clone(), handle, addr })
     }
 
+    /// Any-IP listening (tun2socks-style): accepts connections to every destination address
+    /// and port that reaches the device; each stream's `local_addr` is its original destination.
+    pub fn bind_any(stack: &Stack, backlog: usize) -> io::Result<TcpListener> {
+        let handle = stack.lock().ep.listen_any(backlog).map_err(|e| match e {
+            ListenError::AddrInUse => io::Error::new(io::ErrorKind::AddrInUse, "an any-IP listener is already open"),
+            other => io::Error::new(io::ErrorKind::InvalidInput, format!("cannot listen on any address: {other}")),
+        })?;
+        let addr = SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), 0);
+        Ok(TcpListener { stack: stack.clone(), handle, addr })
+    }
+
     /// The next connection from the accept queue, and its peer's address.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let conn = poll_fn(|cx| {

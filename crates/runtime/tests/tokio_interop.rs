@@ -259,3 +259,34 @@ async fn the_pcap_tap_records_both_directions_in_a_file_tcpdump_reads() {
     assert!(lines.contains(&format!("{SYNACK_ADDR}.8080 > ")), "our own packets are in it too: {lines}");
     std::fs::remove_file(path).ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_any_ip_listener_accepts_connections_to_three_destinations_and_reports_each() {
+    let Some((ns, dev)) = setup("tk_anyip", &["python3"]) else { return };
+    // Everything in 10.50.0.0/16 is routed into the TUN device, as a tun2socks tool would do.
+    ns.exec_ok(&["ip", "route", "add", "10.50.0.0/16", "dev", "syn0"]).expect("route");
+    let stack = stack(dev);
+    let listener = TcpListener::bind_any(&stack, 128).unwrap();
+    let destinations = ["10.50.1.1:80", "10.50.2.2:443", "10.50.3.3:8080"];
+    let script = r#"
+import socket, sys
+for d in sys.argv[1:]:
+    host, port = d.split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall(d.encode()); s.shutdown(socket.SHUT_WR)
+    s.recv(1); s.close()
+print("DONE")
+"#;
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", script]).args(destinations);
+    let client = tokio::spawn(run(cmd));
+    for expected in destinations {
+        let (mut stream, _) = tokio::time::timeout(TEST_LIMIT, listener.accept()).await.expect("in time").unwrap();
+        let mut said = String::new();
+        stream.read_to_string(&mut said).await.unwrap();
+        assert_eq!(said, expected, "the client's own words");
+        assert_eq!(stream.local_addr().unwrap().to_string(), expected, "the original destination");
+    }
+    let out = client.await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "DONE");
+}

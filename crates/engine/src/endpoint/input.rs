@@ -25,7 +25,7 @@ impl Endpoint {
         if tcp.src_port == 0 || tcp.dst_port == 0 || seg.ip.src.is_multicast() || seg.ip.src.is_unspecified() {
             return self.counters.dropped_malformed += 1;
         }
-        if !self.addresses.contains(&seg.ip.dst) {
+        if !self.addresses.contains(&seg.ip.dst) && !self.accepts_any_address() {
             return self.counters.dropped_not_our_address += 1;
         }
         let tuple = FourTuple {

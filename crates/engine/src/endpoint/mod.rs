@@ -80,6 +80,8 @@ pub struct Endpoint {
     /// Demultiplexing by 4-tuple (never a scan over connections), then by listening address.
     demux: DemuxTable,
     listener_by_addr: HashMap<SocketAddr, u32, SeededState>,
+    /// The any-IP listener, if one is open: it takes connections to every address and port.
+    any_listener: Option<u32>,
     timers: BinaryHeap<Reverse<(Instant, TimerRef)>>,
     control: VecDeque<ControlSegment>,
     dirty: VecDeque<ConnHandle>,
@@ -107,6 +109,7 @@ impl Endpoint {
             listeners: Slab::default(),
             demux: DemuxTable::new(hasher),
             listener_by_addr: HashMap::with_hasher(hasher),
+            any_listener: None,
             timers: BinaryHeap::new(),
             control: VecDeque::new(),
             dirty: VecDeque::new(),
@@ -158,6 +161,30 @@ impl Endpoint {
         Ok(ListenerHandle { index, generation })
     }
 
+    /// Any-IP listening, for tun2socks-style use: accepts connections to every destination
+    /// address and port that arrives (the accepted connection's `local_addr` is the original
+    /// destination), after every specific and wildcard listener. Half-open entries are bounded
+    /// by `tcp_max_syn_backlog` as for any listener. One per endpoint.
+    pub fn listen_any(&mut self, backlog: usize) -> Result<ListenerHandle, ListenError> {
+        if backlog == 0 {
+            return Err(ListenError::InvalidBacklog);
+        }
+        if self.any_listener.is_some() {
+            return Err(ListenError::AddrInUse);
+        }
+        let addr = SocketAddr::new(IpAddr::from([0u16; 8]), 0);
+        let backlog = backlog.min(self.config.somaxconn);
+        let (index, generation) =
+            self.listeners.insert(Listener { addr, backlog, syn_queue_len: 0, accept_queue: VecDeque::new() });
+        self.any_listener = Some(index);
+        Ok(ListenerHandle { index, generation })
+    }
+
+    /// Whether packets to addresses that are not the endpoint's own are taken (any-IP).
+    fn accepts_any_address(&self) -> bool {
+        self.any_listener.is_some()
+    }
+
     fn listener(&self, h: ListenerHandle) -> Option<&Listener> {
         self.listeners.get(h.index, h.generation)
     }
@@ -180,7 +207,11 @@ impl Endpoint {
     pub fn close_listener(&mut self, now: Instant, h: ListenerHandle) -> Result<(), InvalidHandle> {
         self.listener(h).ok_or(InvalidHandle)?;
         let listener = self.listeners.remove(h.index).ok_or(InvalidHandle)?;
-        self.listener_by_addr.remove(&listener.addr);
+        if self.any_listener == Some(h.index) {
+            self.any_listener = None;
+        } else {
+            self.listener_by_addr.remove(&listener.addr);
+        }
         let orphans: Vec<u32> = self.half_opens.iter().filter(|(_, e)| e.listener == h).map(|(i, _)| i).collect();
         for i in orphans {
             if let Some(e) = self.half_opens.remove(i) {
@@ -202,16 +233,19 @@ impl Endpoint {
         self.listener(h).map(|l| (l.syn_queue_len, l.accept_queue.len()))
     }
 
-    /// The listener for a local address: specific, then the wildcard of its family, then `::`.
+    /// The listener for a local address: specific, then the wildcard of its family, then `::`,
+    /// then the any-IP listener. Wildcards only answer for the endpoint's own addresses.
     fn find_listener(&self, local: SocketAddr) -> Option<ListenerHandle> {
         let any = |ip: IpAddr| SocketAddr::new(ip, local.port());
         let family_any = if local.is_ipv4() { IpAddr::from([0u8; 4]) } else { IpAddr::from([0u16; 8]) };
+        let ours = self.addresses.contains(&local.ip());
         let index = self
             .listener_by_addr
             .get(&local)
-            .or_else(|| self.listener_by_addr.get(&any(family_any)))
-            .or_else(|| self.listener_by_addr.get(&any(IpAddr::from([0u16; 8]))))
-            .copied()?;
+            .or_else(|| ours.then(|| self.listener_by_addr.get(&any(family_any))).flatten())
+            .or_else(|| ours.then(|| self.listener_by_addr.get(&any(IpAddr::from([0u16; 8])))).flatten())
+            .copied()
+            .or(self.any_listener)?;
         Some(ListenerHandle { index, generation: self.listeners.generation(index) })
     }
 
