@@ -290,3 +290,35 @@ print("DONE")
     let out = client.await.unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "DONE");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_synack_closes_first_it_waits_in_time_wait_and_the_kernel_socket_is_gone() {
+    let Some((ns, dev)) = setup("tk_first", &["python3", "ss"]) else { return };
+    let stack = stack(dev);
+    let listener = TcpListener::bind(&stack, synack_addr(8080)).await.unwrap();
+    // The kernel client waits for our FIN, then closes (the passive closer: LAST-ACK, CLOSED).
+    let script = r#"
+import socket, sys
+s = socket.create_connection((sys.argv[1], 8080), timeout=10)
+assert s.recv(10) == b"bye"
+assert s.recv(10) == b""
+s.close()
+print("CLOSED")
+"#;
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", script, SYNACK_ADDR]);
+    let client = tokio::spawn(run(cmd));
+    let (mut stream, peer) = tokio::time::timeout(TEST_LIMIT, listener.accept()).await.expect("in time").unwrap();
+    stream.write_all(b"bye").await.unwrap();
+    drop(stream); // synack closes first: FIN
+    let out = client.await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "CLOSED", "{}", String::from_utf8_lossy(&out.stderr));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let ours = stack.sockets();
+    assert!(
+        ours.iter().any(|r| r.state == State::TimeWait && r.remote == Some(peer)),
+        "synack's side is in TIME-WAIT: {ours:?}"
+    );
+    let ss = ns.exec_ok(&["ss", "-tan"]).expect("ss runs");
+    assert!(!ss.contains(&format!("{SYNACK_ADDR}:8080")), "the kernel's socket is gone:\n{ss}");
+}
