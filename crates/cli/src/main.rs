@@ -228,6 +228,7 @@ fn main() -> ExitCode {
                 duplicate_ppm: to_ppm(dup),
                 reorder_ppm: to_ppm(reorder),
                 seed,
+                ..Default::default()
             };
             serve::serve(serve::ServeArgs { tun, addr, local, port, mode, ss_interval, trace, pcap, faults })
         }

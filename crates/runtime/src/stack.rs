@@ -145,11 +145,26 @@ async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
         }
         let sleep_for = {
             let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+            // Delayed packets (fault injection) that are due go on their way first.
+            for (dir, packet) in inner.tap.due() {
+                match dir {
+                    Direction::In => {
+                        let now = inner.now();
+                        inner.ep.handle_packet(now, &packet);
+                    }
+                    Direction::Out => {
+                        if fd.get_ref().send(&packet).is_err() {
+                            inner.tx_dropped += 1;
+                        }
+                    }
+                }
+            }
             // Timers run every round, so that a steady stream of packets cannot starve them.
             let now = inner.now();
             inner.ep.handle_timeout(now);
             inner.flush(fd.get_ref(), &mut tx);
-            inner.ep.poll_timeout().map_or(IDLE_CHECK, |at| at.saturating_since(now).min(IDLE_CHECK))
+            let engine = inner.ep.poll_timeout().map_or(IDLE_CHECK, |at| at.saturating_since(now).min(IDLE_CHECK));
+            inner.tap.next_due().map_or(engine, |d| d.min(engine))
         };
         tokio::select! {
             ready = fd.readable() => {

@@ -18,12 +18,13 @@ pub struct Tap {
     faults: Option<Faults>,
 }
 
-/// Seeded faults, as parts per million, each direction.
+/// Seeded faults, as parts per million, each direction; `delay` holds every packet that long.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FaultConfig {
     pub loss_ppm: u32,
     pub duplicate_ppm: u32,
     pub reorder_ppm: u32,
+    pub delay: std::time::Duration,
     pub seed: u64,
 }
 
@@ -32,6 +33,8 @@ struct Faults {
     rng: SplitMix64,
     /// A packet held back to be released after the next one (reordering), per direction.
     held: [Option<Vec<u8>>; 2],
+    /// Delayed packets and when they may go, in order (the delay is the same for all).
+    delayed: std::collections::VecDeque<(std::time::Instant, Direction, Vec<u8>)>,
 }
 
 /// Which way a packet goes.
@@ -58,7 +61,8 @@ impl Tap {
     }
 
     pub fn faults(mut self, config: FaultConfig) -> Tap {
-        self.faults = Some(Faults { config, rng: SplitMix64::new(config.seed), held: [None, None] });
+        self.faults =
+            Some(Faults { config, rng: SplitMix64::new(config.seed), held: [None, None], delayed: Default::default() });
         self
     }
 
@@ -85,6 +89,10 @@ impl Tap {
                         out.push(held);
                     }
                 }
+                if !c.delay.is_zero() {
+                    let at = std::time::Instant::now() + c.delay;
+                    f.delayed.extend(out.drain(..).map(|p| (at, dir, p)));
+                }
                 out
             }
         };
@@ -92,6 +100,27 @@ impl Tap {
             self.record(dir, p);
         }
         out
+    }
+
+    /// Delayed packets whose time has come, with their direction.
+    pub fn due(&mut self) -> Vec<(Direction, Vec<u8>)> {
+        let Some(f) = &mut self.faults else { return Vec::new() };
+        let now = std::time::Instant::now();
+        let mut out = Vec::new();
+        while f.delayed.front().is_some_and(|(at, _, _)| *at <= now) {
+            let (_, dir, p) = f.delayed.pop_front().expect("front checked");
+            out.push((dir, p));
+        }
+        for (dir, p) in &out {
+            self.record(*dir, p);
+        }
+        out
+    }
+
+    /// How long until the next delayed packet is due, if any is waiting.
+    pub fn next_due(&self) -> Option<std::time::Duration> {
+        let f = self.faults.as_ref()?;
+        f.delayed.front().map(|(at, _, _)| at.saturating_duration_since(std::time::Instant::now()))
     }
 
     fn record(&mut self, dir: Direction, packet: &[u8]) {
@@ -111,6 +140,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn delayed_packets_come_out_when_due_and_not_before() {
+        let delay = std::time::Duration::from_millis(30);
+        let mut tap = Tap::default().faults(FaultConfig { delay, ..Default::default() });
+        assert!(tap.pass(Direction::Out, b"late").is_empty());
+        assert!(tap.due().is_empty());
+        assert!(tap.next_due().is_some_and(|d| d <= delay));
+        std::thread::sleep(delay);
+        assert_eq!(tap.due(), vec![(Direction::Out, b"late".to_vec())]);
+        assert_eq!(tap.next_due(), None);
+    }
+
+    #[test]
     fn without_faults_every_packet_passes_once() {
         let mut tap = Tap::default();
         assert_eq!(tap.pass(Direction::Out, b"p"), vec![b"p".to_vec()]);
@@ -118,7 +159,13 @@ mod tests {
 
     #[test]
     fn faults_lose_duplicate_and_reorder_at_about_their_rates() {
-        let config = FaultConfig { loss_ppm: 100_000, duplicate_ppm: 100_000, reorder_ppm: 100_000, seed: 7 };
+        let config = FaultConfig {
+            loss_ppm: 100_000,
+            duplicate_ppm: 100_000,
+            reorder_ppm: 100_000,
+            seed: 7,
+            ..Default::default()
+        };
         let mut tap = Tap::default().faults(config);
         let mut passed = 0;
         let mut out_of_order = 0;

@@ -221,7 +221,7 @@ async fn the_stack_lists_its_sockets_like_ss() {
 /// SACK-based recovery yet), and 10 MiB takes minutes. See docs/ENGINE.md, "Not done yet".
 async fn a_transfer_still_arrives_intact_with_5_percent_loss_and_reordering_both_ways() {
     let Some((ns, dev)) = setup("tk_faults", &["python3"]) else { return };
-    let faults = FaultConfig { loss_ppm: 50_000, duplicate_ppm: 0, reorder_ppm: 50_000, seed: 11 };
+    let faults = FaultConfig { loss_ppm: 50_000, reorder_ppm: 50_000, seed: 11, ..Default::default() };
     let stack = stack_with(dev, Tap::default().faults(faults));
     spawn_echo(TcpListener::bind(&stack, synack_addr(8080)).await.unwrap());
     let mut cmd = ns.command("python3");
@@ -321,4 +321,19 @@ print("CLOSED")
     );
     let ss = ns.exec_ok(&["ss", "-tan"]).expect("ss runs");
     assert!(!ss.contains(&format!("{SYNACK_ADDR}:8080")), "the kernel's socket is gone:\n{ss}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delay_fault_holds_packets_both_ways_and_transfers_still_complete() {
+    let Some((ns, dev)) = setup("tk_delay", &["python3"]) else { return };
+    let faults = FaultConfig { delay: Duration::from_millis(25), seed: 3, ..Default::default() };
+    let stack = stack_with(dev, Tap::default().faults(faults));
+    spawn_echo(TcpListener::bind(&stack, synack_addr(8080)).await.unwrap());
+    let started = std::time::Instant::now();
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", PY_ECHO_CLIENT, SYNACK_ADDR, &(256 << 10).to_string()]);
+    let out = tokio::time::timeout(TEST_LIMIT, run(cmd)).await.expect("in time");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "{}", String::from_utf8_lossy(&out.stderr));
+    // The handshake alone crosses the delay twice (SYN-ACK out, ACK in after the SYN in).
+    assert!(started.elapsed() >= Duration::from_millis(100), "took {:?}", started.elapsed());
 }
