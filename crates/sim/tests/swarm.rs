@@ -12,7 +12,8 @@ fn run_seeds(seeds: std::ops::Range<u64>) {
             .unwrap_or_else(|_| panic!("seed {seed} panicked; reproduce with `synack swarm --start {seed} --seeds 1`"));
         assert!(
             report.ok(),
-            "seed {seed} failed: {:?}\nspec: {spec:?}\nreproduce with `synack swarm --start {seed} --seeds 1`",
+            "seed {seed} failed: {:?}\nspec: {spec:?}\nreproduce with `synack swarm --start {seed} --seeds 1`; \
+             its whole trace: `cargo run --release -p synack-sim --example swarm_trace -- {seed}`",
             report.errors
         );
         assert_eq!(report.bytes_delivered, report.bytes_expected, "seed {seed}");
