@@ -31,11 +31,14 @@ pub struct FaultConfig {
 struct Faults {
     config: FaultConfig,
     rng: SplitMix64,
-    /// A packet held back to be released after the next one (reordering), per direction.
-    held: [Option<Vec<u8>>; 2],
-    /// Delayed packets and when they may go, in order (the delay is the same for all).
-    delayed: std::collections::VecDeque<(std::time::Instant, Direction, Vec<u8>)>,
+    /// Delayed packets by release time (and arrival order, to keep ties in order).
+    delayed: std::collections::BTreeMap<(std::time::Instant, u64), (Direction, Vec<u8>)>,
+    next_id: u64,
 }
+
+/// How long a reordered packet is held back: later packets overtake it, but it is not lost
+/// (holding it until some later packet came would turn every burst's tail into a loss).
+const REORDER_HOLD: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Which way a packet goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +65,7 @@ impl Tap {
 
     pub fn faults(mut self, config: FaultConfig) -> Tap {
         self.faults =
-            Some(Faults { config, rng: SplitMix64::new(config.seed), held: [None, None], delayed: Default::default() });
+            Some(Faults { config, rng: SplitMix64::new(config.seed), delayed: Default::default(), next_id: 0 });
         self
     }
 
@@ -73,25 +76,23 @@ impl Tap {
             None => vec![packet.to_vec()],
             Some(f) => {
                 let c = f.config;
+                let now = std::time::Instant::now();
                 let mut out = Vec::new();
+                let hold = |f: &mut Faults, at: std::time::Instant, p: &[u8]| {
+                    f.next_id += 1;
+                    f.delayed.insert((at, f.next_id), (dir, p.to_vec()));
+                };
                 if !f.rng.chance(c.loss_ppm, 1_000_000) {
-                    if f.rng.chance(c.reorder_ppm, 1_000_000) && f.held[dir as usize].is_none() {
-                        f.held[dir as usize] = Some(packet.to_vec());
-                    } else {
-                        out.push(packet.to_vec());
-                        if f.rng.chance(c.duplicate_ppm, 1_000_000) {
+                    let copies = if f.rng.chance(c.duplicate_ppm, 1_000_000) { 2 } else { 1 };
+                    for _ in 0..copies {
+                        if f.rng.chance(c.reorder_ppm, 1_000_000) {
+                            hold(f, now + c.delay + REORDER_HOLD, packet);
+                        } else if !c.delay.is_zero() {
+                            hold(f, now + c.delay, packet);
+                        } else {
                             out.push(packet.to_vec());
                         }
                     }
-                }
-                if !out.is_empty() {
-                    if let Some(held) = f.held[dir as usize].take() {
-                        out.push(held);
-                    }
-                }
-                if !c.delay.is_zero() {
-                    let at = std::time::Instant::now() + c.delay;
-                    f.delayed.extend(out.drain(..).map(|p| (at, dir, p)));
                 }
                 out
             }
@@ -107,8 +108,8 @@ impl Tap {
         let Some(f) = &mut self.faults else { return Vec::new() };
         let now = std::time::Instant::now();
         let mut out = Vec::new();
-        while f.delayed.front().is_some_and(|(at, _, _)| *at <= now) {
-            let (_, dir, p) = f.delayed.pop_front().expect("front checked");
+        while f.delayed.first_key_value().is_some_and(|((at, _), _)| *at <= now) {
+            let (_, (dir, p)) = f.delayed.pop_first().expect("first checked");
             out.push((dir, p));
         }
         for (dir, p) in &out {
@@ -120,7 +121,7 @@ impl Tap {
     /// How long until the next delayed packet is due, if any is waiting.
     pub fn next_due(&self) -> Option<std::time::Duration> {
         let f = self.faults.as_ref()?;
-        f.delayed.front().map(|(at, _, _)| at.saturating_duration_since(std::time::Instant::now()))
+        f.delayed.first_key_value().map(|((at, _), _)| at.saturating_duration_since(std::time::Instant::now()))
     }
 
     fn record(&mut self, dir: Direction, packet: &[u8]) {
@@ -170,14 +171,23 @@ mod tests {
         let mut passed = 0;
         let mut out_of_order = 0;
         let mut last = -1i64;
+        let mut take = |p: Vec<u8>, last: &mut i64| {
+            let n = i64::from_be_bytes(p.try_into().unwrap());
+            let late = n < *last;
+            *last = (*last).max(n);
+            late
+        };
         for i in 0..10_000i64 {
             for p in tap.pass(Direction::In, &i.to_be_bytes()) {
-                let n = i64::from_be_bytes(p.try_into().unwrap());
-                if n < last {
-                    out_of_order += 1;
-                }
-                last = last.max(n);
+                out_of_order += take(p, &mut last) as i32;
                 passed += 1;
+            }
+            if i % 100 == 99 {
+                std::thread::sleep(REORDER_HOLD);
+                for (_, p) in tap.due() {
+                    out_of_order += take(p, &mut last) as i32;
+                    passed += 1;
+                }
             }
         }
         assert!((9_000..=11_000).contains(&passed), "passed {passed}");

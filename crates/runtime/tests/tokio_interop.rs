@@ -216,9 +216,9 @@ async fn the_stack_lists_its_sockets_like_ss() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-/// 1 MiB, not the 10 MiB the issue asks for: at 5 % loss both ways and a round trip of
-/// microseconds, recovery is bound by the 200 ms minimum RTO (synack has no tail-loss probe or
-/// SACK-based recovery yet), and 10 MiB takes minutes. See docs/ENGINE.md, "Not done yet".
+/// 1 MiB, not the 10 MiB the issue asks for: at 5 % loss both ways 10 MiB still takes minutes,
+/// with about 300 retransmission timeouts (200 ms each at least) against 190 fast retransmits,
+/// and the cause is not found yet. See docs/ENGINE.md, "Not done yet".
 async fn a_transfer_still_arrives_intact_with_5_percent_loss_and_reordering_both_ways() {
     let Some((ns, dev)) = setup("tk_faults", &["python3"]) else { return };
     let faults = FaultConfig { loss_ppm: 50_000, reorder_ppm: 50_000, seed: 11, ..Default::default() };

@@ -342,6 +342,33 @@ impl Connection {
                 ctx.counters.fast_retransmits += 1;
             }
         }
+        // RFC 6675 §4, IsLost(SND.UNA): more than (DupThresh - 1) * SMSS bytes above it have
+        // been SACKed. Checked on every segment: an ACK carried by data never counts as a
+        // duplicate ACK (RFC 5681 §2), so on a connection busy both ways SACK is the only sign
+        // of a loss before the timer.
+        if self.neg.sack_ok
+            && !self.cc.in_recovery
+            && ack == self.snd_una
+            && self.snd_max > self.snd_una
+            && ack > self.cc.recover
+            && !seg.options.sack.is_empty()
+        {
+            let sacked: u32 = seg
+                .options
+                .sack
+                .as_slice()
+                .iter()
+                .filter(|(_, right)| *right > self.snd_una && *right <= self.snd_max)
+                .map(|&(left, right)| right.since(left.max(self.snd_una)))
+                .sum();
+            if sacked > (DUP_ACK_THRESHOLD as u32 - 1) * mss {
+                let flight = self.snd_max.since(self.snd_una);
+                self.cc.enter_recovery(flight, mss, self.snd_max);
+                self.rexmit_one = true;
+                self.rtt_probe = None;
+                ctx.counters.fast_retransmits += 1;
+            }
+        }
         // Window update, guarded by SND.WL1/SND.WL2 against old segments.
         if self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= ack) {
             self.snd_wnd = window;
