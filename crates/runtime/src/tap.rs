@@ -171,7 +171,7 @@ mod tests {
         let mut passed = 0;
         let mut out_of_order = 0;
         let mut last = -1i64;
-        let mut take = |p: Vec<u8>, last: &mut i64| {
+        let take = |p: Vec<u8>, last: &mut i64| {
             let n = i64::from_be_bytes(p.try_into().unwrap());
             let late = n < *last;
             *last = (*last).max(n);
