@@ -76,15 +76,8 @@ enum Command {
     /// echo, discard or http (GET /bytes/N) on synack's side. Needs root; run it inside a
     /// network namespace (`ip netns exec NS synack serve ...`) to keep it apart.
     Serve {
-        /// Name of the TUN device to create.
-        #[arg(long)]
-        tun: String,
-        /// The kernel side's address and prefix on the device, e.g. 10.200.0.1/24.
-        #[arg(long)]
-        addr: String,
-        /// synack's address (default: the one after the kernel side's).
-        #[arg(long)]
-        local: Option<std::net::IpAddr>,
+        #[command(flatten)]
+        device: TunArgs,
         #[arg(long, default_value_t = 8080)]
         port: u16,
         /// echo, discard or http.
@@ -108,15 +101,8 @@ enum Command {
     /// Connect from a TUN device like `nc`: standard input goes out, what arrives goes to
     /// standard output, end of input half-closes. Needs root; best inside a network namespace.
     Connect {
-        /// Name of the TUN device to create.
-        #[arg(long)]
-        tun: String,
-        /// The kernel side's address and prefix on the device, e.g. 10.200.0.1/24.
-        #[arg(long)]
-        addr: String,
-        /// synack's address (default: the one after the kernel side's).
-        #[arg(long)]
-        local: Option<std::net::IpAddr>,
+        #[command(flatten)]
+        device: TunArgs,
         /// Where to connect, e.g. 10.200.0.1:9000.
         to: std::net::SocketAddr,
     },
@@ -134,6 +120,20 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
+}
+
+/// The TUN device of `serve` and `connect`, and the two ends' addresses on it.
+#[derive(clap::Args)]
+struct TunArgs {
+    /// Name of the TUN device to create.
+    #[arg(long)]
+    tun: String,
+    /// The kernel side's address and prefix on the device, e.g. 10.200.0.1/24.
+    #[arg(long)]
+    addr: String,
+    /// synack's address (default: the one after the kernel side's).
+    #[arg(long)]
+    local: Option<std::net::IpAddr>,
 }
 
 /// Faults both `sim` (on the simulated link) and `serve` (on the real one) can inject.
@@ -210,11 +210,9 @@ fn main() -> ExitCode {
             simulate(&spec, pcap)
         }
         Command::Swarm { start, seeds, verbose } => swarm(start, seeds, verbose),
-        Command::Connect { tun, addr, local, to } => serve::connect(&tun, &addr, local, to),
+        Command::Connect { device: TunArgs { tun, addr, local }, to } => serve::connect(&tun, &addr, local, to),
         Command::Serve {
-            tun,
-            addr,
-            local,
+            device: TunArgs { tun, addr, local },
             port,
             mode,
             ss_interval,

@@ -4,22 +4,12 @@
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use synack_sim::skip::{require_tool, skip};
+use synack_sim::skip::require_root_tun_and_tools;
 use synack_tun::netns::NetNs;
 
 #[test]
 fn serve_answers_curl_over_a_tun_device_and_stops_cleanly_on_ctrl_c() {
-    let test = "serve_http";
-    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if !root {
-        skip(test, "needs root for a network namespace and a TUN device");
-        return;
-    }
-    if !std::path::Path::new("/dev/net/tun").exists() {
-        skip(test, "/dev/net/tun is missing");
-        return;
-    }
-    if !require_tool(test, "ip") || !require_tool(test, "curl") {
+    if !require_root_tun_and_tools("serve_http", &["ip", "curl"]) {
         return;
     }
     let ns = NetNs::create(&format!("synack-serve-{}", std::process::id())).expect("namespace");
@@ -74,17 +64,7 @@ c.shutdown(socket.SHUT_WR); c.close()
 
 #[test]
 fn connect_sends_stdin_and_prints_what_comes_back_like_nc() {
-    let test = "connect_nc";
-    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if !root {
-        skip(test, "needs root for a network namespace and a TUN device");
-        return;
-    }
-    if !std::path::Path::new("/dev/net/tun").exists() {
-        skip(test, "/dev/net/tun is missing");
-        return;
-    }
-    if !require_tool(test, "ip") || !require_tool(test, "python3") || !require_tool(test, "sh") {
+    if !require_root_tun_and_tools("connect_nc", &["ip", "python3", "sh"]) {
         return;
     }
     let ns = NetNs::create(&format!("synack-conn-{}", std::process::id())).expect("namespace");

@@ -2,13 +2,7 @@
 //! peer's FIN), `discard` (read and drop), and `http` (`GET /bytes/N` answered with N bytes of
 //! deterministic content, enough for curl).
 
-use crate::BlockingStack;
-use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-use synack_engine::{ConnHandle, Event, RecvError, SendError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -32,119 +26,6 @@ impl std::str::FromStr for Mode {
 /// The byte at position `i` of every `GET /bytes/N` body.
 pub fn body_byte(i: usize) -> u8 {
     (i.wrapping_mul(31).wrapping_add(i >> 8) % 251) as u8
-}
-
-/// One accepted connection as the application sees it.
-#[derive(Default)]
-struct AppConn {
-    /// Bytes waiting to be written (echo data, or the HTTP response still to send).
-    pending: Vec<u8>,
-    /// HTTP: the request read so far; body bytes still to generate.
-    request: Vec<u8>,
-    body_left: usize,
-    body_sent: usize,
-    peer_closed: bool,
-    done_writing: bool,
-}
-
-/// Serves `mode` on `addr` until `stop` is set. Returns how many connections it accepted.
-pub fn serve(stack: &mut BlockingStack, addr: SocketAddr, mode: Mode, stop: &AtomicBool) -> io::Result<usize> {
-    let listener = stack
-        .endpoint()
-        .listen(addr, 128)
-        .map_err(|e| io::Error::new(io::ErrorKind::AddrInUse, format!("listen on {addr}: {e}")))?;
-    let mut conns: HashMap<ConnHandle, AppConn> = HashMap::new();
-    let mut accepted = 0;
-    let mut buf = vec![0u8; 65536];
-    while !stop.load(Ordering::Relaxed) {
-        stack.run_once(Duration::from_millis(50))?;
-        while let Some(event) = stack.poll_event() {
-            if let Event::Incoming(l) = event {
-                while let Some(h) = stack.endpoint().accept(l) {
-                    let _ = stack.endpoint().set_nodelay(h, true);
-                    conns.insert(h, AppConn::default());
-                    accepted += 1;
-                }
-            }
-        }
-        let _ = listener;
-        let mut finished = Vec::new();
-        for (&h, app) in conns.iter_mut() {
-            if pump(stack, h, app, mode, &mut buf) {
-                finished.push(h);
-            }
-        }
-        for h in finished {
-            conns.remove(&h);
-        }
-    }
-    Ok(accepted)
-}
-
-/// Reads what arrived, writes what is due; true when the connection is finished.
-fn pump(stack: &mut BlockingStack, h: ConnHandle, app: &mut AppConn, mode: Mode, buf: &mut [u8]) -> bool {
-    let now = stack.now();
-    let ep = stack.endpoint();
-    loop {
-        match ep.recv(h, buf) {
-            Ok(0) => {
-                app.peer_closed = true;
-                break;
-            }
-            Ok(n) => match mode {
-                Mode::Echo => app.pending.extend_from_slice(&buf[..n]),
-                Mode::Discard => {}
-                Mode::Http => {
-                    app.request.extend_from_slice(&buf[..n]);
-                    if let Some(len) = http_request_complete(&app.request) {
-                        let head = match len {
-                            Some(len) => {
-                                app.body_left = len;
-                                format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n")
-                            }
-                            None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
-                        };
-                        app.pending.extend_from_slice(head.as_bytes());
-                        app.done_writing = true; // after the body, close
-                        app.request.clear();
-                    }
-                }
-            },
-            Err(RecvError::WouldBlock) | Err(RecvError::NotConnected) => break,
-            Err(_) => return true,
-        }
-    }
-    // Fill from the HTTP body generator while there is room.
-    loop {
-        if !app.pending.is_empty() {
-            match ep.send(h, &app.pending) {
-                Ok(n) => {
-                    app.pending.drain(..n);
-                }
-                Err(SendError::WouldBlock) => return false,
-                Err(_) => return true,
-            }
-            if !app.pending.is_empty() {
-                return false;
-            }
-        }
-        if app.body_left == 0 {
-            break;
-        }
-        let n = app.body_left.min(16 * 1024);
-        app.pending.extend((0..n).map(|i| body_byte(app.body_sent + i)));
-        app.body_sent += n;
-        app.body_left -= n;
-    }
-    let finished_writing = match mode {
-        Mode::Http => app.done_writing,
-        Mode::Echo | Mode::Discard => app.peer_closed,
-    };
-    if finished_writing && app.pending.is_empty() && app.body_left == 0 {
-        let _ = ep.close(now, h);
-        return true;
-    }
-    false
 }
 
 /// When the request head is complete: Some(Some(N)) for `GET /bytes/N`, Some(None) for any

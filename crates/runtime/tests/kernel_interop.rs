@@ -8,24 +8,40 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use synack_engine::{Config, Endpoint};
+use std::time::Duration;
+use synack_engine::Config;
 use synack_runtime::apps::{self, body_byte, Mode};
-use synack_runtime::BlockingStack;
+use synack_runtime::{Stack, TcpListener};
 use synack_tun::TunDevice;
 
 mod common;
 use common::{setup, SYNACK_ADDR};
 
-/// Serves `mode` on port 8080 in a thread until the returned flag is set.
+/// Serves `mode` on port 8080 (what `synack serve` runs) in a thread until the returned flag
+/// is set; the thread returns how many connections it accepted.
 fn start_server(dev: TunDevice, mode: Mode) -> (Arc<AtomicBool>, JoinHandle<usize>) {
-    let config = Config { rng_seed: std::process::id() as u64, ..Config::default() };
-    let endpoint = Endpoint::new(config, &[SYNACK_ADDR.parse().unwrap()]);
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let thread = std::thread::spawn(move || {
-        let mut stack = BlockingStack::new(endpoint, dev);
-        let addr: SocketAddr = format!("{SYNACK_ADDR}:8080").parse().unwrap();
-        apps::serve(&mut stack, addr, mode, &flag).expect("serve")
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let config = Config { rng_seed: std::process::id() as u64, ..Config::default() };
+            let stack = Stack::new(config, &[SYNACK_ADDR.parse().unwrap()], dev).expect("stack starts");
+            let addr: SocketAddr = format!("{SYNACK_ADDR}:8080").parse().unwrap();
+            let listener = TcpListener::bind(&stack, addr).await.expect("listen");
+            let mut accepted = 0;
+            while !flag.load(Ordering::Relaxed) {
+                tokio::select! {
+                    conn = listener.accept() => {
+                        let (stream, _) = conn.expect("accept");
+                        accepted += 1;
+                        tokio::spawn(apps::handle(stream, mode));
+                    }
+                    _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                }
+            }
+            accepted
+        })
     });
     (stop, thread)
 }

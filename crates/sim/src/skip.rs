@@ -22,3 +22,16 @@ pub fn require_tool(test: &str, tool: &str) -> bool {
     let found = Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
     found || skip(test, &format!("{tool} is not installed"))
 }
+
+/// True when this process may create network namespaces and TUN devices (root, and
+/// /dev/net/tun exists) and every tool in `tools` can be started; otherwise skips as above.
+pub fn require_root_tun_and_tools(test: &str, tools: &[&str]) -> bool {
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        return skip(test, "needs root to create a network namespace and a TUN device");
+    }
+    if !std::path::Path::new("/dev/net/tun").exists() {
+        return skip(test, "/dev/net/tun is missing");
+    }
+    tools.iter().all(|tool| require_tool(test, tool))
+}

@@ -5,7 +5,6 @@ pub mod netns;
 
 use std::io;
 use std::os::fd::AsRawFd;
-use std::time::Duration;
 
 /// An open TUN device (no packet-information header: each read is one IP packet).
 pub struct TunDevice {
@@ -39,22 +38,6 @@ impl TunDevice {
 
     pub fn mtu(&self) -> usize {
         self.mtu
-    }
-
-    /// Waits up to `timeout` (forever with None) for a packet; `Ok(None)` when none came.
-    pub fn recv_timeout(&self, buf: &mut [u8], timeout: Option<Duration>) -> io::Result<Option<usize>> {
-        let mut pfd = libc::pollfd { fd: self.device.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-        let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
-        // SAFETY: one valid pollfd for the duration of the call.
-        let ready = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if ready < 0 {
-            let err = io::Error::last_os_error();
-            return if err.kind() == io::ErrorKind::Interrupted { Ok(None) } else { Err(err) };
-        }
-        if ready == 0 {
-            return Ok(None);
-        }
-        self.device.recv(buf).map(Some)
     }
 
     /// Sends one IP packet.

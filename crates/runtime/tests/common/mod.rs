@@ -1,32 +1,19 @@
 //! Shared by the real-wire tests: a namespace with a TUN device inside it.
 #![allow(dead_code)]
 
-use std::process::Command;
-use synack_sim::skip::{require_tool, skip};
+use synack_sim::skip::require_root_tun_and_tools;
 use synack_tun::netns::NetNs;
 use synack_tun::TunDevice;
 
 pub const KERNEL_ADDR: &str = "10.200.0.1";
 pub const SYNACK_ADDR: &str = "10.200.0.2";
 
-pub fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
 /// A namespace with a TUN device inside it and the kernel's address on it; None if skipped.
 pub fn setup(test: &str, tools: &[&str]) -> Option<(NetNs, TunDevice)> {
-    if !is_root() {
-        skip(test, "needs root to create a network namespace and a TUN device");
+    let mut needed = vec!["ip"];
+    needed.extend_from_slice(tools);
+    if !require_root_tun_and_tools(test, &needed) {
         return None;
-    }
-    if !std::path::Path::new("/dev/net/tun").exists() {
-        skip(test, "/dev/net/tun is missing");
-        return None;
-    }
-    for tool in ["ip"].iter().chain(tools) {
-        if !require_tool(test, tool) {
-            return None;
-        }
     }
     let name = format!("synack-{}-{}", &test[..test.len().min(12)], std::process::id());
     let ns = NetNs::create(&name).expect("create the namespace");
