@@ -81,8 +81,8 @@ impl Endpoint {
     /// Only before the SYN has gone out (the window scale it announces depends on it);
     /// returns false when too late.
     pub fn set_recv_buffer_size(&mut self, h: ConnHandle, bytes: usize) -> Result<bool, InvalidHandle> {
-        let config = self.config.clone();
-        self.conn_mut_opt(h).map(|c| c.set_recv_buffer_size(&config, bytes)).ok_or(InvalidHandle)
+        let conn = self.conns.get_mut(h.index, h.generation).ok_or(InvalidHandle)?;
+        Ok(conn.set_recv_buffer_size(&self.config, bytes))
     }
     pub fn buffer_sizes(&self, h: ConnHandle) -> Option<(usize, usize)> {
         self.conn(h).map(|c| (c.send_buffer_size(), c.recv_buffer_size()))
