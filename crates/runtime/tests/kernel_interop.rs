@@ -15,7 +15,7 @@ use synack_runtime::{Stack, TcpListener};
 use synack_tun::TunDevice;
 
 mod common;
-use common::{setup, SYNACK_ADDR};
+use common::{setup, PY_ECHO_CLIENT, SYNACK_ADDR};
 
 /// Serves `mode` on port 8080 (what `synack serve` runs) in a thread until the returned flag
 /// is set; the thread returns how many connections it accepted.
@@ -95,22 +95,6 @@ fn nc_gets_10_mib_of_random_data_echoed_back_intact() {
     std::fs::remove_dir_all(dir).ok();
     assert_eq!(stop(server), 1);
 }
-
-const PY_ECHO_CLIENT: &str = r#"
-import socket, sys
-data = bytes((i * 7 + (i >> 9)) % 256 for i in range(int(sys.argv[2])))
-s = socket.create_connection((sys.argv[1], 8080), timeout=30)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)          # half-close first: the tail must still come back
-got = bytearray()
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    got += chunk
-s.close()
-print("OK" if bytes(got) == data else "MISMATCH %d of %d" % (len(got), len(data)))
-"#;
 
 #[test]
 fn python_client_half_closes_first_and_still_gets_every_byte_echoed() {

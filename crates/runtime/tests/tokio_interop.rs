@@ -3,7 +3,7 @@
 //! unless SYNACK_NO_SKIP=1.
 
 mod common;
-use common::{setup, KERNEL_ADDR, SYNACK_ADDR};
+use common::{setup, KERNEL_ADDR, PY_ECHO_CLIENT, SYNACK_ADDR};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -45,24 +45,6 @@ fn spawn_echo(listener: TcpListener) {
 async fn run(mut cmd: std::process::Command) -> std::process::Output {
     tokio::task::spawn_blocking(move || cmd.output().expect("command runs")).await.expect("join")
 }
-
-const PY_ECHO_CLIENT: &str = r#"
-import socket, sys, threading
-data = bytes((i * 7 + (i >> 9)) % 256 for i in range(int(sys.argv[2])))
-s = socket.create_connection((sys.argv[1], 8080), timeout=60)
-got = bytearray()
-def reader():                       # read while writing, or both sides' buffers fill and stall
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        got.extend(chunk)
-t = threading.Thread(target=reader); t.start()
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)          # half-close first: the tail must still come back
-t.join()
-print("OK" if bytes(got) == data else "MISMATCH %d of %d" % (len(got), len(data)))
-"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_echo_server_returns_10_mib_to_a_kernel_client_that_half_closes_first() {

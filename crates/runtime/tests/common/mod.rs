@@ -22,3 +22,24 @@ pub fn setup(test: &str, tools: &[&str]) -> Option<(NetNs, TunDevice)> {
     ns.exec_ok(&["ip", "link", "set", "syn0", "up"]).expect("link up");
     Some((ns, dev))
 }
+
+/// A kernel-side echo client: sends argv[2] bytes to argv[1]:8080 while a thread reads the echo
+/// (reading only after sending would let both sides' buffers fill and stall), half-closes
+/// first, and prints OK if every byte came back in order.
+pub const PY_ECHO_CLIENT: &str = r#"
+import socket, sys, threading
+data = bytes((i * 7 + (i >> 9)) % 256 for i in range(int(sys.argv[2])))
+s = socket.create_connection((sys.argv[1], 8080), timeout=60)
+got = bytearray()
+def reader():                       # read while writing, or both sides' buffers fill and stall
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got.extend(chunk)
+t = threading.Thread(target=reader); t.start()
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)          # half-close first: the tail must still come back
+t.join()
+print("OK" if bytes(got) == data else "MISMATCH %d of %d" % (len(got), len(data)))
+"#;
