@@ -1,5 +1,6 @@
 //! The `synack` command. Thin: it parses arguments and prints; the work is in the libraries.
 
+mod script;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -106,6 +107,23 @@ enum Command {
         /// Where to connect, e.g. 10.200.0.1:9000.
         to: std::net::SocketAddr,
     },
+    /// Run packetdrill-dialect test scripts (files or directories of .pkt files) against the
+    /// engine in virtual time. Prints pass or the first mismatch per script, then
+    /// `N passed, M failed`; exits non-zero when any failed.
+    Script {
+        /// Scripts, or directories searched for .pkt files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The engine configuration the scripts expect: linux (the engine's defaults) or freebsd.
+        #[arg(long, default_value = "linux")]
+        profile: String,
+        /// Define NAME for `#ifdef NAME` (repeatable), e.g. -D STANDARD.
+        #[arg(short = 'D', value_name = "NAME")]
+        define: Vec<String>,
+        /// Also list the backtick commands that were accepted as no-ops.
+        #[arg(long)]
+        verbose: bool,
+    },
     /// Run many seeds of random faults (up to 30 % loss, duplication, reordering, corruption)
     /// and check that every byte arrives once, in order, and every connection closes. For
     /// nightly use with large --seeds; a failure prints the seed that reproduces it.
@@ -210,6 +228,7 @@ fn main() -> ExitCode {
             simulate(&spec, pcap)
         }
         Command::Swarm { start, seeds, verbose } => swarm(start, seeds, verbose),
+        Command::Script { paths, profile, define, verbose } => script::run(&paths, &profile, &define, verbose),
         Command::Connect { device: TunArgs { tun, addr, local }, to } => serve::connect(&tun, &addr, local, to),
         Command::Serve {
             device: TunArgs { tun, addr, local },

@@ -1,6 +1,7 @@
 //! One `Config` per endpoint, with Linux-like defaults and sysctl-like names.
 
 use std::time::Duration;
+use synack_wire::OptionLayout;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -57,6 +58,22 @@ pub struct Config {
     pub record_transitions: bool,
     /// Ephemeral port range for `connect` without a local port (Linux ip_local_port_range).
     pub ephemeral_ports: (u16, u16),
+    /// Answer a SYN on a synchronized connection (or in TIME-WAIT) as RFC 793 did, with a
+    /// RST when it is in the window, instead of RFC 5961 §4's challenge ACK (FreeBSD
+    /// `net.inet.tcp.insecure_syn`).
+    pub tcp_insecure_syn: bool,
+    /// Drop segments with both SYN and FIN set (FreeBSD `net.inet.tcp.drop_synfin`).
+    pub tcp_drop_synfin: bool,
+    /// How options are ordered and padded on the wire (Linux's layout or the BSDs').
+    pub option_layout: OptionLayout,
+    /// Compute the window-scale shift for this buffer size rather than the connection's
+    /// receive buffer, so the window can grow later (FreeBSD uses `kern.ipc.maxsockbuf`).
+    pub window_scale_buffer: Option<usize>,
+    /// Offer a whole number of MSS in the SYN's and SYN-ACK's window (Linux) rather than the
+    /// whole buffer up to 65535 (the BSDs).
+    pub round_syn_window_to_mss: bool,
+    /// Round the receive buffer up to a multiple of the MSS once the MSS is known (FreeBSD).
+    pub round_recv_buffer_to_mss: bool,
 }
 
 impl Default for Config {
@@ -89,6 +106,12 @@ impl Default for Config {
             tcp_keepalive_probes: 9,
             record_transitions: true,
             ephemeral_ports: (32768, 60999),
+            tcp_insecure_syn: false,
+            tcp_drop_synfin: false,
+            option_layout: OptionLayout::Linux,
+            window_scale_buffer: None,
+            round_syn_window_to_mss: true,
+            round_recv_buffer_to_mss: false,
         }
     }
 }
@@ -108,6 +131,7 @@ impl Config {
     /// The window-scale shift for a receive buffer (RFC 7323 §2.3: the smallest shift that lets
     /// the 16-bit field express the buffer; at most 14).
     pub fn window_scale_for(&self, recv_buffer: usize) -> u8 {
+        let recv_buffer = self.window_scale_buffer.unwrap_or(recv_buffer);
         let mut shift = 0u8;
         while shift < 14 && (recv_buffer >> shift) > u16::MAX as usize {
             shift += 1;

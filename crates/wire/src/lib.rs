@@ -22,7 +22,7 @@ pub use ipv4::{Ipv4Packet, Ipv4Repr, IPV4_HEADER_LEN};
 pub use ipv6::{Ipv6Packet, Ipv6Repr, IPV6_HEADER_LEN};
 pub use seq::SeqNum;
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr, TCP_HEADER_LEN};
-pub use tcp_options::{SackBlocks, TcpOptions, MAX_SACK_BLOCKS};
+pub use tcp_options::{OptionLayout, SackBlocks, TcpOptions, MAX_SACK_BLOCKS};
 
 /// IP protocol number of TCP (RFC 9293 §3.1).
 pub const IP_PROTOCOL_TCP: u8 = 6;

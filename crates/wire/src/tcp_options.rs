@@ -47,8 +47,21 @@ impl SackBlocks {
     }
 }
 
-/// The options of one segment, by meaning. Emission uses Linux's layout, so that traces look
-/// like the ones engineers know; parsing accepts any order and skips unknown kinds by length.
+/// How `TcpOptions::emit` orders and pads the options. Both are valid TCP; a peer or a
+/// conformance script may expect one byte for byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OptionLayout {
+    /// Linux's `tcp_options_write`: `mss, sackOK, TS, nop, wscale` on a SYN; NOPs in front.
+    #[default]
+    Linux,
+    /// The BSDs' `tcp_addoptions`: `mss, nop, wscale, sackOK, TS` (each option aligned with
+    /// NOPs in front of it as it needs) and EOL padding at the end.
+    Bsd,
+}
+
+/// The options of one segment, by meaning. Emission uses `layout` (Linux's by default, so
+/// that traces look like the ones engineers know); parsing accepts any order, skips unknown
+/// kinds by length, and always reports the Linux layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TcpOptions {
     pub mss: Option<u16>,
@@ -57,6 +70,7 @@ pub struct TcpOptions {
     pub sack: SackBlocks,
     /// (TSval, TSecr), RFC 7323 §3.
     pub timestamps: Option<(u32, u32)>,
+    pub layout: OptionLayout,
 }
 
 impl TcpOptions {
@@ -123,6 +137,9 @@ impl TcpOptions {
 
     /// The number of option bytes `emit` writes, a multiple of four.
     pub fn buffer_len(&self) -> usize {
+        if self.layout == OptionLayout::Bsd {
+            return self.bsd_bytes().1;
+        }
         let mut len = 0;
         if self.mss.is_some() {
             len += 4;
@@ -149,6 +166,11 @@ impl TcpOptions {
         let need = self.buffer_len();
         if buf.len() < need {
             return Err(WireError::BufferTooSmall);
+        }
+        if self.layout == OptionLayout::Bsd {
+            let (bytes, len) = self.bsd_bytes();
+            buf[..len].copy_from_slice(&bytes[..len]);
+            return Ok(len);
         }
         let mut at = 0;
         let mut put = |bytes: &[u8]| {
@@ -186,6 +208,59 @@ impl TcpOptions {
         debug_assert_eq!(at, need);
         Ok(at)
     }
+
+    /// The BSD layout: MSS word-aligned; window scale at offset 1 mod 4; SACK-permitted at an
+    /// even offset; timestamps and SACK blocks at 2 mod 4 (so their 32-bit fields are
+    /// aligned), NOPs filling in front; EOL then zeros to the next word. SACK blocks that
+    /// would pass the 40-byte limit are left out.
+    fn bsd_bytes(&self) -> ([u8; 40], usize) {
+        let mut out = [0u8; 40];
+        let mut len = 0usize;
+        let pad_until = |out: &mut [u8; 40], len: &mut usize, ok: &dyn Fn(usize) -> bool| {
+            while !ok(*len) && *len < 40 {
+                out[*len] = kind::NOP;
+                *len += 1;
+            }
+        };
+        if let Some(mss) = self.mss {
+            let m = mss.to_be_bytes();
+            out[..4].copy_from_slice(&[kind::MSS, 4, m[0], m[1]]);
+            len = 4;
+        }
+        if let Some(shift) = self.window_scale {
+            pad_until(&mut out, &mut len, &|l| l % 4 == 1);
+            out[len..len + 3].copy_from_slice(&[kind::WINDOW_SCALE, 3, shift]);
+            len += 3;
+        }
+        if self.sack_permitted {
+            pad_until(&mut out, &mut len, &|l| l % 2 == 0);
+            out[len..len + 2].copy_from_slice(&[kind::SACK_PERMITTED, 2]);
+            len += 2;
+        }
+        if let Some((val, ecr)) = self.timestamps {
+            pad_until(&mut out, &mut len, &|l| l % 4 == 2);
+            out[len..len + 2].copy_from_slice(&[kind::TIMESTAMPS, 10]);
+            out[len + 2..len + 6].copy_from_slice(&val.to_be_bytes());
+            out[len + 6..len + 10].copy_from_slice(&ecr.to_be_bytes());
+            len += 10;
+        }
+        if !self.sack.is_empty() {
+            pad_until(&mut out, &mut len, &|l| l % 4 == 2);
+            let room = (40usize.saturating_sub(len + 2)) / 8;
+            let blocks = &self.sack.as_slice()[..self.sack.len().min(room)];
+            if !blocks.is_empty() {
+                out[len..len + 2].copy_from_slice(&[kind::SACK, 2 + 8 * blocks.len() as u8]);
+                len += 2;
+                for &(left, right) in blocks {
+                    out[len..len + 4].copy_from_slice(&left.0.to_be_bytes());
+                    out[len + 4..len + 8].copy_from_slice(&right.0.to_be_bytes());
+                    len += 8;
+                }
+            }
+        }
+        // EOL, then zeros, to the next word; `out` is zeroed already.
+        (out, len.next_multiple_of(4))
+    }
 }
 
 #[cfg(test)]
@@ -214,6 +289,37 @@ mod tests {
     fn end_of_list_stops_parsing() {
         let bytes = [kind::EOL, kind::MSS, 0, 0];
         assert_eq!(TcpOptions::parse(&bytes).unwrap(), TcpOptions::default());
+    }
+
+    #[test]
+    fn bsd_layout_matches_freebsd_segments() {
+        let syn = TcpOptions {
+            mss: Some(1460),
+            window_scale: Some(6),
+            sack_permitted: true,
+            timestamps: Some((100, 0)),
+            layout: OptionLayout::Bsd,
+            ..Default::default()
+        };
+        let mut buf = [0u8; 40];
+        let n = syn.emit(&mut buf).unwrap();
+        assert_eq!(n, 20);
+        // mss 1460, nop, wscale 6, sackOK, TS val 100 ecr 0
+        assert_eq!(&buf[..10], &[2, 4, 0x05, 0xb4, 1, 3, 3, 6, 4, 2]);
+        assert_eq!(&buf[10..12], &[8, 10]);
+        let synack = TcpOptions { mss: Some(1460), sack_permitted: true, layout: OptionLayout::Bsd, ..Default::default() };
+        assert_eq!(synack.buffer_len(), 8);
+        assert_eq!(synack.emit(&mut buf).unwrap(), 8);
+        // mss 1460, sackOK, eol, eol
+        assert_eq!(&buf[..8], &[2, 4, 0x05, 0xb4, 4, 2, 0, 0]);
+        let mut sack = SackBlocks::new();
+        sack.push(crate::SeqNum(1), crate::SeqNum(2));
+        let data = TcpOptions { timestamps: Some((1, 2)), sack, layout: OptionLayout::Bsd, ..Default::default() };
+        assert_eq!(data.emit(&mut buf).unwrap(), 24);
+        assert_eq!(&buf[..2], &[1, 1]);
+        assert_eq!(&buf[12..16], &[1, 1, 5, 10]);
+        let parsed = TcpOptions::parse(&buf[..24]).unwrap();
+        assert_eq!(parsed, TcpOptions { layout: OptionLayout::Linux, ..data });
     }
 
     #[test]

@@ -18,7 +18,7 @@ fn arb_options() -> impl Strategy<Value = TcpOptions> {
             for (l, r) in blocks {
                 sack.push(SeqNum(l), SeqNum(r));
             }
-            TcpOptions { mss, window_scale, sack_permitted, sack, timestamps }
+            TcpOptions { mss, window_scale, sack_permitted, sack, timestamps, layout: Default::default() }
         })
         // Everything must fit the 40 option bytes.
         .prop_filter("options fit in 40 bytes", |o| o.buffer_len() <= 40)

@@ -42,6 +42,7 @@ impl Connection {
         if let (true, Some((val, _))) = (self.neg.ts_ok, opts.timestamps) {
             self.ts_recent = val;
         }
+        self.round_recv_buffer(ctx.config);
     }
 
     /// RFC 9293 §3.10.7.3: SYN-SENT.

@@ -263,6 +263,7 @@ impl Connection {
         let now = n.now;
         let mut conn = Connection::blank(ctx.config, n, State::Established);
         conn.neg = neg;
+        conn.round_recv_buffer(ctx.config);
         conn.listener = Some(listener);
         conn.irs = irs;
         conn.rcv_nxt = irs + 1;
@@ -280,6 +281,17 @@ impl Connection {
         conn.cc = NewReno::new(conn.initial_cwnd(ctx.config), conn.iss);
         conn.last_progress = now;
         conn
+    }
+
+    /// With `round_recv_buffer_to_mss` (FreeBSD's `tcp_mss`): once the peer's MSS is known,
+    /// the receive buffer grows to a whole number of segments' payload (the MSS less the
+    /// timestamp option when it is used).
+    pub(crate) fn round_recv_buffer(&mut self, config: &Config) {
+        if !config.round_recv_buffer_to_mss {
+            return;
+        }
+        let payload = (self.neg.snd_mss as u32).saturating_sub(if self.neg.ts_ok { 12 } else { 0 }).max(1);
+        self.recv_cap = self.recv_cap.next_multiple_of(payload).min(1 << 30);
     }
 
     fn initial_cwnd(&self, config: &Config) -> u32 {

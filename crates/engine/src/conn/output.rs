@@ -53,10 +53,11 @@ impl Connection {
             timestamps: offer(self.neg.ts_ok, cfg.timestamps)
                 .then(|| (self.ts_now(ctx.now), if with_ack { self.ts_recent } else { 0 })),
             sack: SackBlocks::new(),
+            layout: cfg.option_layout,
         };
         // RFC 7323 §2.2: the SYN's window is unscaled; like Linux, a whole number of MSS.
         let window = self.recv_window().min(u16::MAX as u32);
-        let window = if window >= self.rcv_mss as u32 { window - window % self.rcv_mss as u32 } else { window };
+        let window = if cfg.round_syn_window_to_mss && window >= self.rcv_mss as u32 { window - window % self.rcv_mss as u32 } else { window };
         if self.snd_max > self.iss {
             ctx.counters.retransmitted_segments += 1;
         } else if self.rto_count == 0 {

@@ -166,7 +166,7 @@ impl Endpoint {
         let cfg = &self.config;
         let mss = cfg.mss_for(e.tuple.local_ip.is_ipv6());
         let window = cfg.recv_buffer_size.min(u16::MAX as usize) as u32;
-        let window = if window >= mss as u32 { window - window % mss as u32 } else { window };
+        let window = if cfg.round_syn_window_to_mss && window >= mss as u32 { window - window % mss as u32 } else { window };
         let ts_offset = e.ts_offset;
         let options = TcpOptions {
             mss: Some(mss),
@@ -174,6 +174,7 @@ impl Endpoint {
             sack_permitted: e.sack_ok,
             timestamps: e.ts_ok.then(|| ((now.as_millis() as u32).wrapping_add(ts_offset), e.ts_recent)),
             sack: Default::default(),
+            layout: cfg.option_layout,
         };
         ControlSegment {
             tuple: e.tuple,
@@ -305,7 +306,7 @@ impl Endpoint {
     }
 
     /// Takes a half-open entry out of its slab, the demux table and its listener's count.
-    fn remove_half_open(&mut self, index: u32) {
+    pub(super) fn remove_half_open(&mut self, index: u32) {
         if let Some(e) = self.half_opens.remove(index) {
             self.demux.remove(&e.tuple);
             if let Some(l) = self.listener_mut(e.listener) {

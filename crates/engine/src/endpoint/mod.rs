@@ -123,6 +123,11 @@ impl Endpoint {
     pub fn config(&self) -> &Config {
         &self.config
     }
+    /// Changes take effect for what happens next, as a sysctl does: new connections, new
+    /// segments, new timers. Connections keep what they negotiated.
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
     pub fn addresses(&self) -> &[IpAddr] {
         &self.addresses
     }
@@ -222,6 +227,29 @@ impl Endpoint {
             self.with_conn(now, conn, |c, ctx| c.abort(ctx, Cause::ListenerClosed));
         }
         Ok(())
+    }
+
+    /// Drops whatever holds `tuple`, as FreeBSD's `tcpdrop` does: a connection is aborted
+    /// (RST where it has a peer), a half-open entry or TIME-WAIT record is forgotten.
+    /// Returns false when nothing holds it.
+    pub fn drop_connection(&mut self, now: Instant, tuple: &FourTuple) -> bool {
+        match self.demux.get(tuple) {
+            Some(Demux::Conn(index)) => {
+                let h = ConnHandle { index, generation: self.conns.generation(index) };
+                self.with_conn(now, h, |c, ctx| c.abort(ctx, Cause::Abort));
+            }
+            Some(Demux::HalfOpen(index)) => {
+                self.remove_half_open(index);
+                self.transition(now, *tuple, State::SynReceived, State::Closed, Cause::Abort);
+            }
+            Some(Demux::TimeWait(index)) => {
+                self.time_waits.remove(index);
+                self.demux.remove(tuple);
+                self.transition(now, *tuple, State::TimeWait, State::Closed, Cause::Abort);
+            }
+            None => return false,
+        }
+        true
     }
 
     pub fn listener_addr(&self, h: ListenerHandle) -> Option<SocketAddr> {

@@ -5,7 +5,7 @@ use super::Endpoint;
 use crate::conn::{ControlSegment, Ctx};
 use crate::Instant;
 use std::net::IpAddr;
-use synack_wire::{emit_segment_chunks, IpHeader, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN, TCP_HEADER_LEN};
+use synack_wire::{emit_segment_chunks, IpHeader, TcpOptions, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN, TCP_HEADER_LEN};
 
 /// One IP packet written into the caller's buffer.
 #[must_use]
@@ -59,7 +59,7 @@ impl Endpoint {
                 flags: seg.flags,
                 window: seg.window,
                 urgent: 0,
-                options: seg.options,
+                options: TcpOptions { layout: self.config.option_layout, ..seg.options },
                 payload: &[],
             };
             let (a, b) = conn.send_slices(seg.data.clone());
@@ -84,7 +84,7 @@ impl Endpoint {
             flags: ctl.flags,
             window: ctl.window,
             urgent: 0,
-            options: ctl.options,
+            options: TcpOptions { layout: self.config.option_layout, ..ctl.options },
             payload: &[],
         };
         let ident = self.ip_ident;

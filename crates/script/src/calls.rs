@@ -1,0 +1,334 @@
+//! The socket calls of a script, mapped onto the endpoint's API. Each returns what the
+//! BSD socket call would (a value, or -1 and an errno name), and the runner compares that
+//! with the line.
+
+use crate::ast::{Arg, Call};
+use crate::run::{Failure, Fd, Runner, Sock, REMOTE_CLIENT_PORT, SCRIPT_PORT};
+use std::net::SocketAddr;
+use std::time::Duration;
+use synack_engine::{ConnError, ConnectError, FourTuple, ListenError, RecvError, SendError, State};
+
+/// FreeBSD's fcntl flag values, as the scripts print them.
+const O_RDWR: i64 = 0x02;
+const O_NONBLOCK: i64 = 0x04;
+
+type CallResult = Result<i64, &'static str>;
+
+fn conn_errno(e: ConnError) -> &'static str {
+    match e {
+        ConnError::Refused => "ECONNREFUSED",
+        ConnError::Reset => "ECONNRESET",
+        ConnError::TimedOut => "ETIMEDOUT",
+        ConnError::Aborted => "ECONNABORTED",
+    }
+}
+
+/// Errno names that mean the same.
+fn same_errno(a: &str, b: &str) -> bool {
+    let norm = |e: &str| if e == "EWOULDBLOCK" { "EAGAIN".to_string() } else { e.to_string() };
+    norm(a) == norm(b)
+}
+
+impl Runner {
+    pub(crate) fn call(&mut self, call: &Call) -> Result<(), Failure> {
+        let got = self.do_call(call)?;
+        let expected_errno = call.errno.as_deref();
+        match got {
+            Ok(v) if v == call.result && call.result != -1 => Ok(()),
+            Ok(v) if v == call.result => Ok(()),
+            Err(errno) if call.result == -1 && expected_errno.is_none_or(|e| same_errno(e, errno)) => Ok(()),
+            Ok(v) => self.fail(format!("{}() returned {v}, expected {}", call.name, expected_text(call))),
+            Err(errno) => self.fail(format!("{}() returned -1 {errno}, expected {}", call.name, expected_text(call))),
+        }
+    }
+
+    fn fd_arg(&self, call: &Call) -> Result<i64, Failure> {
+        match call.args.first().and_then(Arg::int) {
+            Some(fd) => Ok(fd),
+            None => self.fail(format!("{}(): the first argument must be a file descriptor", call.name)),
+        }
+    }
+
+    fn fd(&mut self, fd: i64) -> Option<&mut Fd> {
+        self.fds.get_mut(&fd).filter(|f| f.sock != Sock::Closed)
+    }
+
+    fn do_call(&mut self, call: &Call) -> Result<CallResult, Failure> {
+        let name = call.name.as_str();
+        if name == "socket" {
+            let fd = self.fds.keys().next_back().map_or(3, |&k| k + 1);
+            let sock = Fd { sock: Sock::Fresh { bound: false }, nonblocking: false, error_taken: false, recv_buffer: None };
+            self.fds.insert(fd, sock);
+            return Ok(Ok(fd));
+        }
+        let fd = self.fd_arg(call)?;
+        let Some(entry) = self.fd(fd).cloned() else {
+            return Ok(Err("EBADF"));
+        };
+        let now = self.now;
+        let result = match name {
+            "fcntl" => self.fcntl(fd, call)?,
+            "bind" => match entry.sock {
+                Sock::Fresh { bound: false } => {
+                    self.fd(fd).unwrap().sock = Sock::Fresh { bound: true };
+                    Ok(0)
+                }
+                _ => Err("EINVAL"),
+            },
+            "listen" => {
+                let backlog = call.args.get(1).and_then(Arg::int).unwrap_or(1).max(0) as usize;
+                let local = SocketAddr::new(self.local_ip(), SCRIPT_PORT);
+                match entry.sock {
+                    Sock::Fresh { .. } => match self.ep.listen(local, backlog.max(1)) {
+                        Ok(l) => {
+                            self.fd(fd).unwrap().sock = Sock::Listener(l);
+                            let remote = SocketAddr::new(self.remote_ip(), REMOTE_CLIENT_PORT);
+                            self.tuple = Some(FourTuple::new(local, remote));
+                            self.iss = None;
+                            Ok(0)
+                        }
+                        Err(ListenError::AddrInUse) => Err("EADDRINUSE"),
+                        Err(_) => Err("EINVAL"),
+                    },
+                    Sock::Listener(_) => Ok(0),
+                    _ => Err("EINVAL"),
+                }
+            }
+            "accept" => match entry.sock {
+                Sock::Listener(l) => match self.ep.accept(l) {
+                    Some(h) => {
+                        let new_fd = self.fds.keys().next_back().map_or(3, |&k| k + 1);
+                        let sock = Fd { sock: Sock::Conn(h), nonblocking: false, error_taken: false, recv_buffer: None };
+                        self.fds.insert(new_fd, sock);
+                        Ok(new_fd)
+                    }
+                    None if entry.nonblocking => Err("EAGAIN"),
+                    None => return self.fail("accept() would block, and this runner runs only calls that return"),
+                },
+                _ => Err("EINVAL"),
+            },
+            "connect" => match entry.sock {
+                Sock::Fresh { .. } => {
+                    let remote = SocketAddr::new(self.remote_ip(), SCRIPT_PORT);
+                    match self.ep.connect(now, None, remote) {
+                        Ok(h) => {
+                            if let Some(bytes) = entry.recv_buffer {
+                                let _ = self.ep.set_recv_buffer_size(h, bytes);
+                            }
+                            self.fd(fd).unwrap().sock = Sock::Conn(h);
+                            self.tuple = Some(FourTuple::new(self.ep.local_addr(h).unwrap(), remote));
+                            self.iss = None;
+                            self.drain();
+                            if entry.nonblocking {
+                                Err("EINPROGRESS")
+                            } else {
+                                return self.fail("a blocking connect() would block; make the socket O_NONBLOCK");
+                            }
+                        }
+                        Err(ConnectError::AddrInUse) => Err("EADDRINUSE"),
+                        Err(_) => Err("EINVAL"),
+                    }
+                }
+                Sock::Conn(h) => match self.ep.state(h) {
+                    Some(State::SynSent | State::SynReceived) => Err("EALREADY"),
+                    _ => Err("EISCONN"),
+                },
+                _ => Err("EINVAL"),
+            },
+            "read" | "recv" => {
+                let len = call.args.get(2).and_then(Arg::int).unwrap_or(0).max(0) as usize;
+                match entry.sock {
+                    Sock::Conn(h) => {
+                        let mut buf = vec![0u8; len];
+                        match self.ep.recv(h, &mut buf) {
+                            Ok(n) => Ok(n as i64),
+                            Err(RecvError::WouldBlock) if entry.nonblocking => Err("EAGAIN"),
+                            Err(RecvError::WouldBlock) => {
+                                return self.fail("read() would block, and this runner runs only calls that return")
+                            }
+                            Err(RecvError::Failed(e)) => Err(conn_errno(e)),
+                            Err(_) => Err("ENOTCONN"),
+                        }
+                    }
+                    _ => Err("ENOTCONN"),
+                }
+            }
+            "write" | "send" => {
+                let len = call.args.get(2).and_then(Arg::int).unwrap_or(0).max(0) as usize;
+                match entry.sock {
+                    Sock::Conn(h) => {
+                        let r = self.ep.send(h, &vec![0u8; len]);
+                        self.drain();
+                        match r {
+                            Ok(n) => Ok(n as i64),
+                            Err(SendError::WouldBlock) => Err("EAGAIN"),
+                            Err(SendError::Closed) => Err("EPIPE"),
+                            Err(SendError::Failed(e)) => Err(conn_errno(e)),
+                            Err(_) => Err("ENOTCONN"),
+                        }
+                    }
+                    _ => Err("ENOTCONN"),
+                }
+            }
+            "shutdown" => match entry.sock {
+                Sock::Conn(h) => {
+                    let how = call.args.get(1).and_then(Arg::symbol).unwrap_or("");
+                    if how == "SHUT_WR" || how == "SHUT_RDWR" {
+                        let _ = self.ep.shutdown(now, h);
+                    }
+                    self.drain();
+                    Ok(0)
+                }
+                _ => Err("ENOTCONN"),
+            },
+            "close" => {
+                match entry.sock {
+                    Sock::Conn(h) => {
+                        let _ = self.ep.close(now, h);
+                    }
+                    Sock::Listener(l) => {
+                        let _ = self.ep.close_listener(now, l);
+                    }
+                    _ => {}
+                }
+                self.drain();
+                self.fd(fd).unwrap().sock = Sock::Closed;
+                Ok(0)
+            }
+            "getsockopt" => return self.getsockopt(fd, &entry, call),
+            "setsockopt" => self.setsockopt(fd, &entry, call)?,
+            other => return self.fail(format!("the call `{other}` is not supported")),
+        };
+        Ok(result)
+    }
+
+    fn fcntl(&mut self, fd: i64, call: &Call) -> Result<CallResult, Failure> {
+        let cmd = call.args.get(1).and_then(Arg::symbol).unwrap_or("");
+        let entry = self.fd(fd).unwrap();
+        match cmd {
+            "F_GETFL" => Ok(Ok(O_RDWR | if entry.nonblocking { O_NONBLOCK } else { 0 })),
+            "F_SETFL" => {
+                let flags = match call.args.get(2) {
+                    Some(Arg::Symbols(list)) => list.iter().any(|s| s == "O_NONBLOCK"),
+                    Some(Arg::Int(v)) => v & O_NONBLOCK != 0,
+                    _ => return self.fail("fcntl(F_SETFL) wants flags"),
+                };
+                entry.nonblocking = flags;
+                Ok(Ok(0))
+            }
+            other => self.fail(format!("fcntl({other}) is not supported")),
+        }
+    }
+
+    /// Checks `[value]` of a getsockopt line against synack's value.
+    fn getsockopt(&mut self, fd: i64, entry: &Fd, call: &Call) -> Result<CallResult, Failure> {
+        let opt = call.args.get(2).and_then(Arg::symbol).unwrap_or("").to_string();
+        let conn = match entry.sock {
+            Sock::Conn(h) => Some(h),
+            _ => None,
+        };
+        let value: Result<i64, String> = match opt.as_str() {
+            "SO_RCVBUF" => Ok(match conn.and_then(|h| self.ep.buffer_sizes(h)) {
+                Some((_, recv)) => recv as i64,
+                None => entry.recv_buffer.unwrap_or(self.ep.config().recv_buffer_size) as i64,
+            }),
+            "SO_SNDBUF" => Ok(match conn.and_then(|h| self.ep.buffer_sizes(h)) {
+                Some((send, _)) => send as i64,
+                None => self.ep.config().send_buffer_size as i64,
+            }),
+            "SO_ERROR" => {
+                let pending = conn.and_then(|h| self.ep.conn_error(h)).filter(|_| !entry.error_taken);
+                self.fd(fd).unwrap().error_taken |= pending.is_some();
+                Err(pending.map_or("0".to_string(), |e| conn_errno(e).to_string()))
+            }
+            "TCP_NODELAY" => Ok(conn.and_then(|h| self.ep.nodelay(h)).unwrap_or(false) as i64),
+            "TCP_MAXSEG" => Ok(conn.and_then(|h| self.ep.conn_info(h)).map_or(536, |i| i.snd_mss as i64)),
+            "SO_LINGER" => return Ok(Ok(0)),
+            other => return self.fail(format!("getsockopt({other}) is not supported")),
+        };
+        let expected = call.args.get(3);
+        let matches = match (&value, expected) {
+            (_, None | Some(Arg::Elided)) => true,
+            (Ok(v), Some(e)) => e.int() == Some(*v),
+            (Err(name), Some(e)) => match (name.as_str(), e.int(), e.symbol()) {
+                ("0", Some(0), _) => true,
+                (n, _, Some(sym)) => same_errno(n, sym),
+                _ => false,
+            },
+        };
+        if !matches {
+            let got = match value {
+                Ok(v) => v.to_string(),
+                Err(name) => name,
+            };
+            return self.fail(format!("getsockopt({opt}) gave [{got}], expected {:?}", expected.unwrap()));
+        }
+        Ok(Ok(0))
+    }
+
+    fn setsockopt(&mut self, fd: i64, entry: &Fd, call: &Call) -> Result<CallResult, Failure> {
+        let opt = call.args.get(2).and_then(Arg::symbol).unwrap_or("").to_string();
+        let value = call.args.get(3).and_then(Arg::int);
+        let conn = match entry.sock {
+            Sock::Conn(h) => Some(h),
+            _ => None,
+        };
+        Ok(match (opt.as_str(), value) {
+            ("SO_REUSEADDR" | "SO_REUSEPORT" | "SO_KEEPALIVE", Some(_)) => {
+                if let (Some(h), true) = (conn, opt == "SO_KEEPALIVE") {
+                    let now = self.now;
+                    let _ = self.ep.set_keepalive(now, h, value != Some(0));
+                }
+                Ok(0)
+            }
+            ("SO_RCVBUF", Some(v)) if v > 0 => match conn {
+                Some(h) => match self.ep.set_recv_buffer_size(h, v as usize) {
+                    Ok(true) => Ok(0),
+                    _ => Err("EINVAL"),
+                },
+                None => {
+                    self.fd(fd).unwrap().recv_buffer = Some(v as usize);
+                    Ok(0)
+                }
+            },
+            ("SO_SNDBUF", Some(v)) if v > 0 => {
+                if let Some(h) = conn {
+                    let _ = self.ep.set_send_buffer_size(h, v as usize);
+                }
+                Ok(0)
+            }
+            ("TCP_NODELAY", Some(v)) => {
+                if let Some(h) = conn {
+                    let _ = self.ep.set_nodelay(h, v != 0);
+                }
+                self.drain();
+                Ok(0)
+            }
+            ("SO_LINGER", _) => {
+                // `{onoff=1, linger=0}`: the braces are not parsed into fields; read them here.
+                let text = match call.args.get(3) {
+                    Some(Arg::Other(t)) => t.replace(' ', ""),
+                    _ => String::new(),
+                };
+                let on = text.contains("onoff=1") || text.contains("l_onoff=1");
+                let secs = text
+                    .split("linger=")
+                    .nth(1)
+                    .and_then(|t| t.trim_end_matches('}').parse::<u64>().ok())
+                    .unwrap_or(0);
+                if let Some(h) = conn {
+                    let _ = self.ep.set_linger(h, on.then(|| Duration::from_secs(secs)));
+                }
+                Ok(0)
+            }
+            (other, _) => return self.fail(format!("setsockopt({other}) is not supported")),
+        })
+    }
+}
+
+fn expected_text(call: &Call) -> String {
+    match &call.errno {
+        Some(e) => format!("{} {e}", call.result),
+        None => call.result.to_string(),
+    }
+}

@@ -1,0 +1,295 @@
+//! Script packets on the wire: building the inbound ones byte for byte (options exactly as
+//! written) and comparing synack's outbound ones with what a line expects, in script space.
+//!
+//! Script space (packetdrill's convention): the remote side's sequence numbers are used as
+//! written; synack's are written relative to its ISN, which the runner learns from synack's
+//! SYN or SYN-ACK. Inbound ACK numbers are shifted by that ISN, outbound sequence numbers
+//! are shifted back.
+
+use crate::ast::{OptSpec, PacketSpec, SeqSpec};
+use std::fmt::Write;
+use std::net::SocketAddr;
+use synack_wire::{
+    internet_checksum, pseudo_header_sum, Ipv4Repr, Ipv6Repr, TcpFlags, TcpPacket, IP_PROTOCOL_TCP, TCP_HEADER_LEN,
+};
+
+/// Encodes an option list as written: every nop and eol is a byte.
+pub fn encode_options(opts: &[OptSpec]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for opt in opts {
+        match *opt {
+            OptSpec::Nop => out.push(1),
+            OptSpec::Eol => out.push(0),
+            OptSpec::Mss(mss) => out.extend_from_slice(&[2, 4, (mss >> 8) as u8, mss as u8]),
+            OptSpec::WindowScale(s) => out.extend_from_slice(&[3, 3, s]),
+            OptSpec::SackPermitted => out.extend_from_slice(&[4, 2]),
+            OptSpec::Sack(blocks, n) => {
+                out.extend_from_slice(&[5, 2 + 8 * n]);
+                for &(l, r) in &blocks[..n as usize] {
+                    out.extend_from_slice(&l.to_be_bytes());
+                    out.extend_from_slice(&r.to_be_bytes());
+                }
+            }
+            OptSpec::Timestamp { val, ecr } => {
+                out.extend_from_slice(&[8, 10]);
+                out.extend_from_slice(&val.to_be_bytes());
+                out.extend_from_slice(&ecr.to_be_bytes());
+            }
+        }
+    }
+    out
+}
+
+/// Decodes option bytes into the script's terms; `Err` holds a description of what is not
+/// expressible (an unknown kind or a bad length).
+pub fn decode_options(mut bytes: &[u8]) -> Result<Vec<OptSpec>, String> {
+    let mut out = Vec::new();
+    let be32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    while let Some(&kind) = bytes.first() {
+        if kind == 0 || kind == 1 {
+            out.push(if kind == 0 { OptSpec::Eol } else { OptSpec::Nop });
+            bytes = &bytes[1..];
+            continue;
+        }
+        let len = *bytes.get(1).ok_or("option without length")? as usize;
+        if len < 2 || len > bytes.len() {
+            return Err(format!("option {kind} with bad length {len}"));
+        }
+        let body = &bytes[2..len];
+        out.push(match (kind, len) {
+            (2, 4) => OptSpec::Mss(u16::from_be_bytes([body[0], body[1]])),
+            (3, 3) => OptSpec::WindowScale(body[0]),
+            (4, 2) => OptSpec::SackPermitted,
+            (8, 10) => OptSpec::Timestamp { val: be32(&body[0..4]), ecr: be32(&body[4..8]) },
+            (5, l) if (l - 2) % 8 == 0 && l <= 34 => {
+                let mut blocks = [(0, 0); 4];
+                for (i, chunk) in body.chunks(8).enumerate() {
+                    blocks[i] = (be32(&chunk[0..4]), be32(&chunk[4..8]));
+                }
+                OptSpec::Sack(blocks, ((l - 2) / 8) as u8)
+            }
+            _ => return Err(format!("option kind {kind} length {len}")),
+        });
+        bytes = &bytes[len..];
+    }
+    Ok(out)
+}
+
+/// Builds the IP packet for an inbound line. `ack_offset` is synack's ISN (0 before it is known).
+pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_offset: u32) -> Vec<u8> {
+    let options = match &spec.options {
+        Some(Some(list)) => encode_options(list),
+        _ => Vec::new(),
+    };
+    let mut options = options;
+    while options.len() % 4 != 0 {
+        options.push(0);
+    }
+    let options = &options[..options.len().min(40)];
+    let seq = match spec.seq {
+        SeqSpec::Range { start, .. } => start,
+        SeqSpec::Any { .. } => 0,
+    };
+    // The payload is zero bytes, as packetdrill sends.
+    let payload_len = spec.seq.len() as usize;
+    let tcp_len = TCP_HEADER_LEN + options.len() + payload_len;
+    let ip_len = if src.is_ipv4() { 20 } else { 40 };
+    let mut buf = vec![0u8; ip_len + tcp_len];
+    match (src.ip(), dst.ip()) {
+        (std::net::IpAddr::V4(s), std::net::IpAddr::V4(d)) => {
+            let repr = Ipv4Repr { src: s, dst: d, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: 64 };
+            repr.emit(&mut buf, 0).expect("buffer sized for the header");
+        }
+        (std::net::IpAddr::V6(s), std::net::IpAddr::V6(d)) => {
+            let repr = Ipv6Repr { src: s, dst: d, next_header: IP_PROTOCOL_TCP, payload_len: tcp_len, hop_limit: 64 };
+            repr.emit(&mut buf).expect("buffer sized for the header");
+        }
+        _ => unreachable!("the runner uses one address family per script"),
+    }
+    let tcp = &mut buf[ip_len..];
+    tcp[0..2].copy_from_slice(&src.port().to_be_bytes());
+    tcp[2..4].copy_from_slice(&dst.port().to_be_bytes());
+    tcp[4..8].copy_from_slice(&seq.to_be_bytes());
+    let ack = spec.ack.map_or(0, |a| a.wrapping_add(ack_offset));
+    tcp[8..12].copy_from_slice(&ack.to_be_bytes());
+    tcp[12] = (((TCP_HEADER_LEN + options.len()) / 4) as u8) << 4;
+    tcp[13] = spec.flags.0;
+    tcp[14..16].copy_from_slice(&spec.window.unwrap_or(0).to_be_bytes());
+    tcp[18..20].copy_from_slice(&spec.urgent.unwrap_or(0).to_be_bytes());
+    tcp[TCP_HEADER_LEN..TCP_HEADER_LEN + options.len()].copy_from_slice(options);
+    let sum = internet_checksum(pseudo_header_sum(src.ip(), dst.ip(), IP_PROTOCOL_TCP, tcp_len), tcp);
+    tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+    buf
+}
+
+/// An outbound segment in script space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub flags: TcpFlags,
+    pub seq: u32,
+    pub len: u32,
+    pub ack: u32,
+    pub window: u16,
+    pub urgent: u16,
+    pub options: Result<Vec<OptSpec>, String>,
+}
+
+impl Seen {
+    /// Reads a TCP segment (header and payload) sent by synack; `iss` is synack's ISN.
+    pub fn from_tcp(tcp: &TcpPacket<&[u8]>, iss: u32) -> Seen {
+        let flags = tcp.flags();
+        Seen {
+            flags,
+            seq: tcp.seq_number().0.wrapping_sub(iss),
+            len: tcp.payload().len() as u32,
+            ack: if flags.ack() { tcp.ack_number().0 } else { 0 },
+            window: tcp.window_len(),
+            urgent: tcp.urgent_at(),
+            options: decode_options(tcp.options()),
+        }
+    }
+
+    /// This segment as a script line would write it.
+    pub fn to_script(&self) -> String {
+        let mut s = format!("{} {}:{}({})", flag_text(self.flags), self.seq, self.seq.wrapping_add(self.len), self.len);
+        if self.flags.ack() {
+            let _ = write!(s, " ack {}", self.ack);
+        }
+        let _ = write!(s, " win {}", self.window);
+        if self.flags.urg() {
+            let _ = write!(s, " urg {}", self.urgent);
+        }
+        match &self.options {
+            Ok(list) if list.is_empty() => {}
+            Ok(list) => {
+                let _ = write!(s, " <{}>", options_text(list));
+            }
+            Err(e) => {
+                let _ = write!(s, " <{e}>");
+            }
+        }
+        s
+    }
+
+    /// The first difference from what `spec` expects, if any. TS values are not compared
+    /// (as packetdrill without a timestamp tick): synack's clock is its own.
+    pub fn mismatch(&self, spec: &PacketSpec) -> Option<String> {
+        if self.flags != spec.flags {
+            return Some(format!("flags {} instead of {}", flag_text(self.flags), flag_text(spec.flags)));
+        }
+        match spec.seq {
+            SeqSpec::Range { start, len, .. } if (start, len) != (self.seq, self.len) => {
+                return Some(format!(
+                    "sequence {}:{}({}) instead of {}:{}({})",
+                    self.seq,
+                    self.seq.wrapping_add(self.len),
+                    self.len,
+                    start,
+                    start.wrapping_add(len),
+                    len
+                ));
+            }
+            SeqSpec::Any { len } if len != self.len => {
+                return Some(format!("length {} instead of {len}", self.len));
+            }
+            _ => {}
+        }
+        if let Some(ack) = spec.ack {
+            if ack != self.ack {
+                return Some(format!("ack {} instead of {ack}", self.ack));
+            }
+        }
+        if let Some(win) = spec.window {
+            if win != self.window {
+                return Some(format!("win {} instead of {win}", self.window));
+            }
+        }
+        if let Some(urg) = spec.urgent {
+            if urg != self.urgent {
+                return Some(format!("urg {} instead of {urg}", self.urgent));
+            }
+        }
+        let expected: &[OptSpec] = match &spec.options {
+            Some(None) => return None,
+            Some(Some(list)) => list,
+            None => &[],
+        };
+        let same = match &self.options {
+            Ok(actual) => {
+                actual.len() == expected.len()
+                    && actual.iter().zip(expected).all(|(a, e)| match (a, e) {
+                        (OptSpec::Timestamp { .. }, OptSpec::Timestamp { .. }) => true,
+                        _ => a == e,
+                    })
+            }
+            Err(_) => false,
+        };
+        if !same {
+            let actual = match &self.options {
+                Ok(list) => options_text(list),
+                Err(e) => e.clone(),
+            };
+            return Some(format!("options <{actual}> instead of <{}>", options_text(expected)));
+        }
+        None
+    }
+}
+
+pub fn flag_text(flags: TcpFlags) -> String {
+    let mut s = String::new();
+    for (bit, c) in [
+        (TcpFlags::SYN, 'S'),
+        (TcpFlags::FIN, 'F'),
+        (TcpFlags::RST, 'R'),
+        (TcpFlags::PSH, 'P'),
+        (TcpFlags::URG, 'U'),
+        (TcpFlags::ECE, 'E'),
+        (TcpFlags::CWR, 'W'),
+        (TcpFlags::ACK, '.'),
+    ] {
+        if flags.contains(bit) {
+            s.push(c);
+        }
+    }
+    s
+}
+
+pub fn options_text(list: &[OptSpec]) -> String {
+    let items: Vec<String> = list
+        .iter()
+        .map(|o| match *o {
+            OptSpec::Nop => "nop".to_string(),
+            OptSpec::Eol => "eol".to_string(),
+            OptSpec::Mss(m) => format!("mss {m}"),
+            OptSpec::WindowScale(s) => format!("wscale {s}"),
+            OptSpec::SackPermitted => "sackOK".to_string(),
+            OptSpec::Sack(blocks, n) => {
+                let b: Vec<String> = blocks[..n as usize].iter().map(|(l, r)| format!("{l}:{r}")).collect();
+                format!("sack {}", b.join(" "))
+            }
+            OptSpec::Timestamp { val, ecr } => format!("TS val {val} ecr {ecr}"),
+        })
+        .collect();
+    items.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_round_trip_byte_for_byte() {
+        let list = vec![
+            OptSpec::Mss(1460),
+            OptSpec::Nop,
+            OptSpec::WindowScale(6),
+            OptSpec::SackPermitted,
+            OptSpec::Timestamp { val: 100, ecr: 0 },
+        ];
+        let bytes = encode_options(&list);
+        assert_eq!(bytes.len(), 20);
+        assert_eq!(decode_options(&bytes).unwrap(), list);
+        assert_eq!(options_text(&list), "mss 1460,nop,wscale 6,sackOK,TS val 100 ecr 0");
+        assert!(decode_options(&[2, 9, 0]).is_err());
+    }
+}

@@ -1,0 +1,307 @@
+//! Runs one parsed script against a fresh endpoint in virtual time.
+//!
+//! Timeline rules (packetdrill's): an inbound packet, call or command happens at its time; an
+//! outbound line expects synack's next segment within `--tolerance_usecs` of its time, and
+//! that segment's actual time is what the next relative time counts from. A segment synack
+//! sends that no outbound line expects, before the next inbound packet, call or command, is
+//! a failure.
+
+use crate::ast::{Action, Event, PacketSpec, Script, SeqSpec, Time};
+use crate::packet::{build_inbound, Seen};
+use crate::Profile;
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+use synack_engine::{ConnHandle, Endpoint, FourTuple, Instant, ListenerHandle};
+use synack_wire::{parse_segment, TcpPacket};
+
+/// packetdrill's default addresses: synack is the "local" host, the script the "remote".
+pub const LOCAL_V4: Ipv4Addr = Ipv4Addr::new(192, 168, 0, 1);
+pub const REMOTE_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+pub const LOCAL_V6: Ipv6Addr = Ipv6Addr::new(0xfd3c, 0xfa7b, 0xd17d, 0, 0, 0, 0, 1);
+pub const REMOTE_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+/// The port a script's `bind` gives and its `connect` goes to.
+pub const SCRIPT_PORT: u16 = 8080;
+/// The script side's port when it connects to a listener of synack's.
+pub const REMOTE_CLIENT_PORT: u16 = 40000;
+/// How long an outbound line with time `*` waits at most.
+const ANY_TIME_LIMIT: Duration = Duration::from_secs(600);
+
+/// Why a script failed: the line, the virtual time, and what differed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub line: usize,
+    pub at: Instant,
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {} at {}: {}", self.line, self.at, self.message)
+    }
+}
+
+/// What a run did besides pass or fail: commands accepted as no-ops, for `--verbose`.
+#[derive(Debug, Default, Clone)]
+pub struct RunLog {
+    pub ignored_commands: Vec<(usize, String)>,
+}
+
+/// What an fd of the script names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sock {
+    /// `socket()` done; not yet listening or connected.
+    Fresh { bound: bool },
+    Listener(ListenerHandle),
+    Conn(ConnHandle),
+    /// `close()` done.
+    Closed,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Fd {
+    pub sock: Sock,
+    pub nonblocking: bool,
+    /// `SO_ERROR` was read: the pending error is cleared.
+    pub error_taken: bool,
+    /// SO_RCVBUF set before the connection existed.
+    pub recv_buffer: Option<usize>,
+}
+
+pub(crate) struct Runner {
+    pub ep: Endpoint,
+    pub now: Instant,
+    pub ipv6: bool,
+    pub fds: BTreeMap<i64, Fd>,
+    /// The connection inbound packets are addressed to (the latest connect or listen).
+    pub tuple: Option<FourTuple>,
+    /// synack's ISN in the current connection, learned from its SYN or SYN-ACK.
+    pub iss: Option<u32>,
+    pub out: VecDeque<(Instant, Vec<u8>)>,
+    pub log: RunLog,
+    pub line: usize,
+    tolerance: Duration,
+}
+
+impl Runner {
+    pub fn local_ip(&self) -> IpAddr {
+        if self.ipv6 {
+            IpAddr::V6(LOCAL_V6)
+        } else {
+            IpAddr::V4(LOCAL_V4)
+        }
+    }
+    pub fn remote_ip(&self) -> IpAddr {
+        if self.ipv6 {
+            IpAddr::V6(REMOTE_V6)
+        } else {
+            IpAddr::V4(REMOTE_V4)
+        }
+    }
+
+    pub fn fail<T>(&self, message: impl Into<String>) -> Result<T, Failure> {
+        Err(Failure { line: self.line, at: self.now, message: message.into() })
+    }
+
+    /// Collects what the endpoint sends now.
+    pub fn drain(&mut self) {
+        let mut buf = vec![0u8; 65_600];
+        while let Some(t) = self.ep.poll_transmit(self.now, &mut buf) {
+            self.out.push_back((self.now, buf[..t.len].to_vec()));
+        }
+        while self.ep.poll_event().is_some() {}
+    }
+
+    /// Runs the endpoint's timers up to `until`.
+    fn advance_to(&mut self, until: Instant) {
+        while let Some(deadline) = self.ep.poll_timeout() {
+            if deadline > until {
+                break;
+            }
+            self.now = self.now.max(deadline);
+            self.ep.handle_timeout(self.now);
+            self.drain();
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// The next deadline at or before `limit`, if the endpoint has one.
+    fn step_before(&mut self, limit: Instant) -> bool {
+        match self.ep.poll_timeout() {
+            Some(deadline) if deadline <= limit => {
+                self.now = self.now.max(deadline);
+                self.ep.handle_timeout(self.now);
+                self.drain();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The one unexpected segment, if synack sent any.
+    fn check_nothing_sent(&self) -> Result<(), Failure> {
+        if let Some((at, bytes)) = self.out.front() {
+            let text = self.describe(bytes);
+            return Err(Failure { line: self.line, at: *at, message: format!("unexpected segment {text}") });
+        }
+        Ok(())
+    }
+
+    fn describe(&self, bytes: &[u8]) -> String {
+        match parse_segment(bytes) {
+            Ok(seg) => {
+                let ip_len = bytes.len() - seg.tcp.buffer_len();
+                let tcp = TcpPacket::new_unchecked(&bytes[ip_len..]);
+                Seen::from_tcp(&tcp, self.iss.unwrap_or(0)).to_script()
+            }
+            Err(e) => format!("(unparsable: {e})"),
+        }
+    }
+
+    fn inbound(&mut self, spec: &PacketSpec) -> Result<(), Failure> {
+        let Some(tuple) = self.tuple else {
+            return self.fail("an inbound packet before any socket is bound or connected");
+        };
+        let bytes = build_inbound(spec, tuple.remote(), tuple.local(), self.iss.unwrap_or(0));
+        self.ep.handle_packet(self.now, &bytes);
+        self.drain();
+        Ok(())
+    }
+
+    fn outbound(&mut self, spec: &PacketSpec, lo: Instant, hi: Instant) -> Result<Instant, Failure> {
+        loop {
+            if let Some((at, bytes)) = self.out.pop_front() {
+                let text = self.describe(&bytes);
+                if at < lo || at > hi {
+                    let when = if at < lo { "early" } else { "late" };
+                    return Err(Failure {
+                        line: self.line,
+                        at,
+                        message: format!("segment {text} sent too {when} (expected between {lo} and {hi})"),
+                    });
+                }
+                return self.match_outbound(spec, at, &bytes, text);
+            }
+            if !self.step_before(hi) {
+                self.now = self.now.max(hi);
+                return self.fail(format!("expected segment not sent by {hi}"));
+            }
+        }
+    }
+
+    fn match_outbound(&mut self, spec: &PacketSpec, at: Instant, bytes: &[u8], text: String) -> Result<Instant, Failure> {
+        let fail = |message: String| Err(Failure { line: self.line, at, message });
+        let seg = match parse_segment(bytes) {
+            Ok(seg) => seg,
+            Err(e) => return fail(format!("synack sent an unparsable packet: {e}")),
+        };
+        if seg.ip.src != self.local_ip() || seg.ip.dst != self.remote_ip() {
+            return fail(format!("segment to {} instead of the script's address", seg.ip.dst));
+        }
+        let ip_len = bytes.len() - seg.tcp.buffer_len();
+        let tcp = TcpPacket::new_unchecked(&bytes[ip_len..]);
+        // synack's ISN is learned from its SYN (or SYN-ACK): where the script writes it, the
+        // script's number maps onto it; `...` leaves it as it is.
+        if spec.flags.syn() {
+            let start = match spec.seq {
+                SeqSpec::Range { start, .. } => start,
+                SeqSpec::Any { .. } => 0,
+            };
+            self.iss = Some(tcp.seq_number().0.wrapping_sub(start));
+        }
+        let seen = Seen::from_tcp(&tcp, self.iss.unwrap_or(0));
+        if let Some(tuple) = self.tuple {
+            let ports = (seg.tcp.src_port, seg.tcp.dst_port);
+            if ports != (tuple.local().port(), tuple.remote().port()) {
+                return fail(format!("segment {text} on ports {}>{}, not the script's connection", ports.0, ports.1));
+            }
+        }
+        match seen.mismatch(spec) {
+            Some(why) => fail(format!("{why}: sent {}", seen.to_script())),
+            None => Ok(at),
+        }
+    }
+}
+
+/// Runs a parsed script with a profile; `Ok` means every line held.
+pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, RunLog) {
+    let ipv6 = match script.option("ip_version") {
+        Some("ipv6") => true,
+        Some("ipv4") | None => false,
+        Some(other) => {
+            let f = Failure { line: 0, at: Instant::ZERO, message: format!("--ip_version={other} is not supported") };
+            return (Err(f), RunLog::default());
+        }
+    };
+    let tolerance_us = script.option("tolerance_usecs").and_then(|v| v.parse::<u64>().ok()).unwrap_or(4_000);
+    let addresses = if ipv6 { vec![IpAddr::V6(LOCAL_V6)] } else { vec![IpAddr::V4(LOCAL_V4)] };
+    let ep = Endpoint::new(profile.config.clone(), &addresses);
+    // Until a socket is bound or connected, inbound packets go to the script's port on a
+    // closed host.
+    let local = SocketAddr::new(addresses[0], SCRIPT_PORT);
+    let remote_ip = if ipv6 { IpAddr::V6(REMOTE_V6) } else { IpAddr::V4(REMOTE_V4) };
+    let tuple = Some(FourTuple::new(local, SocketAddr::new(remote_ip, REMOTE_CLIENT_PORT)));
+    let mut r = Runner {
+        ep,
+        now: Instant::ZERO,
+        ipv6,
+        fds: BTreeMap::new(),
+        tuple,
+        iss: None,
+        out: VecDeque::new(),
+        log: RunLog::default(),
+        line: 0,
+        tolerance: Duration::from_micros(tolerance_us),
+    };
+    let result = r.run(&script.events);
+    (result, r.log)
+}
+
+impl Runner {
+    fn run(&mut self, events: &[Event]) -> Result<(), Failure> {
+        // The time the previous event happened; relative times count from it.
+        let mut last = Instant::ZERO;
+        for event in events {
+            self.line = event.line;
+            let at = |us: i64| Instant::from_micros(us.max(0) as u64);
+            let (lo, hi, when) = match event.time {
+                Time::Absolute(us) => (at(us), at(us), at(us)),
+                Time::Relative(us) => {
+                    let t = Instant::from_micros((last.as_micros() as i64 + us).max(0) as u64);
+                    (t, t, t)
+                }
+                Time::Any => (self.now, self.now + ANY_TIME_LIMIT, self.now),
+                Time::Range { start, end, relative } => {
+                    let base = if relative { last.as_micros() as i64 } else { 0 };
+                    (at(base + start), at(base + end), at(base + start))
+                }
+            };
+            match &event.action {
+                Action::Packet(spec) if !spec.inbound => {
+                    let (lo, hi) = match event.time {
+                        Time::Any | Time::Range { .. } => (lo, hi),
+                        _ => (sub(lo, self.tolerance), hi + self.tolerance),
+                    };
+                    last = self.outbound(spec, lo, hi)?;
+                    continue;
+                }
+                _ => {}
+            }
+            self.advance_to(when);
+            self.check_nothing_sent()?;
+            match &event.action {
+                Action::Packet(spec) => self.inbound(spec)?,
+                Action::Call(call) => self.call(call)?,
+                Action::Command(cmd) => self.command(cmd)?,
+                Action::Assert(list) => self.assert(list)?,
+            }
+            last = self.now;
+        }
+        Ok(())
+    }
+}
+
+fn sub(t: Instant, d: Duration) -> Instant {
+    Instant::from_micros(t.as_micros().saturating_sub(d.as_micros() as u64))
+}
