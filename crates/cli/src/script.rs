@@ -38,6 +38,9 @@ pub fn run(paths: &[PathBuf], profile: &str, defines: &[String], verbose: bool) 
             }
         }
         if verbose {
+            for line in &log.trace {
+                println!("      {line}");
+            }
             for (line, cmd) in &log.ignored_commands {
                 println!("      line {line}: no-op `{cmd}`");
             }

@@ -62,6 +62,10 @@ pub struct Config {
     /// RST when it is in the window, instead of RFC 5961 §4's challenge ACK (FreeBSD
     /// `net.inet.tcp.insecure_syn`).
     pub tcp_insecure_syn: bool,
+    /// A SYN above the old connection's sequence numbers (or with a newer timestamp) may
+    /// reopen a connection in TIME-WAIT (RFC 6191; Linux and the BSDs). Off: RFC 9293's rules
+    /// only (challenge ACK, or RST with `tcp_insecure_syn`).
+    pub tcp_time_wait_reopen: bool,
     /// Drop segments with both SYN and FIN set (FreeBSD `net.inet.tcp.drop_synfin`).
     pub tcp_drop_synfin: bool,
     /// How options are ordered and padded on the wire (Linux's layout or the BSDs').
@@ -107,6 +111,7 @@ impl Default for Config {
             record_transitions: true,
             ephemeral_ports: (32768, 60999),
             tcp_insecure_syn: false,
+            tcp_time_wait_reopen: true,
             tcp_drop_synfin: false,
             option_layout: OptionLayout::Linux,
             window_scale_buffer: None,

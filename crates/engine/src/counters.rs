@@ -63,6 +63,7 @@ counters! {
     dropped_in_time_wait,
     dropped_syn_sent_unexpected,
     dropped_closed_port_rst,
+    dropped_syn_fin,
     /// Control segments (RSTs, SYN-ACKs, ACKs) not queued because the caller had not drained
     /// `poll_transmit` and the queue was full.
     control_queue_overflows,

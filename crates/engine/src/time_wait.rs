@@ -31,10 +31,21 @@ pub(crate) enum TimeWaitVerdict {
     /// A new SYN with a sequence number above the old connection's: end TIME-WAIT and let
     /// the listener take it (RFC 9293 §3.10.7.4 note, RFC 6191).
     Reopen,
+    /// With `tcp_insecure_syn`, a SYN in the window: RST and CLOSED (RFC 793).
+    Reset,
+}
+
+/// The configuration a TIME-WAIT decision depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimeWaitRules {
+    /// A newer SYN may reopen the connection (RFC 6191, Linux and the BSDs).
+    pub reopen: bool,
+    /// RFC 793's answer to a SYN in the window: RST.
+    pub insecure_syn: bool,
 }
 
 impl TimeWait {
-    pub fn decide(&self, seg: &TcpRepr) -> TimeWaitVerdict {
+    pub fn decide(&self, seg: &TcpRepr, rules: TimeWaitRules) -> TimeWaitVerdict {
         let flags = seg.flags;
         // RFC 1337 (TIME-WAIT assassination): ignore RST in TIME-WAIT.
         if flags.rst() {
@@ -45,9 +56,15 @@ impl TimeWait {
                 (true, Some((val, _))) => SeqNum(val) > SeqNum(self.ts_recent),
                 _ => false,
             };
-            if seg.seq > self.rcv_nxt || newer_ts {
+            if rules.reopen && (seg.seq > self.rcv_nxt || newer_ts) {
                 return TimeWaitVerdict::Reopen;
             }
+            // The window is the field of our last ACK (a scaled one counts as unscaled).
+            let in_window = seg.seq.in_range(self.rcv_nxt, self.rcv_nxt + self.window as u32);
+            if rules.insecure_syn && in_window {
+                return TimeWaitVerdict::Reset;
+            }
+            // RFC 5961 §4.2 (or an out-of-window SYN): a (challenge) ACK.
             return TimeWaitVerdict::Ack;
         }
         if !flags.ack() {
@@ -85,6 +102,8 @@ mod tests {
         }
     }
 
+    const LINUX: TimeWaitRules = TimeWaitRules { reopen: true, insecure_syn: false };
+
     fn seg(seq: u32, flags: TcpFlags) -> TcpRepr<'static> {
         TcpRepr {
             src_port: 2,
@@ -101,25 +120,35 @@ mod tests {
 
     #[test]
     fn rst_is_ignored_per_rfc1337() {
-        assert_eq!(record().decide(&seg(1000, TcpFlags::RST)), TimeWaitVerdict::Drop);
-        assert_eq!(record().decide(&seg(1000, TcpFlags::RST | TcpFlags::ACK)), TimeWaitVerdict::Drop);
+        assert_eq!(record().decide(&seg(1000, TcpFlags::RST), LINUX), TimeWaitVerdict::Drop);
+        assert_eq!(record().decide(&seg(1000, TcpFlags::RST | TcpFlags::ACK), LINUX), TimeWaitVerdict::Drop);
     }
 
     #[test]
     fn retransmitted_fin_is_acked_and_restarts_2msl() {
-        let v = record().decide(&seg(999, TcpFlags::FIN | TcpFlags::ACK));
+        let v = record().decide(&seg(999, TcpFlags::FIN | TcpFlags::ACK), LINUX);
         assert_eq!(v, TimeWaitVerdict::AckAndRestart);
     }
 
     #[test]
     fn bare_ack_at_rcv_nxt_is_dropped_and_an_old_one_is_acked() {
-        assert_eq!(record().decide(&seg(1000, TcpFlags::ACK)), TimeWaitVerdict::Drop);
-        assert_eq!(record().decide(&seg(900, TcpFlags::ACK)), TimeWaitVerdict::Ack);
+        assert_eq!(record().decide(&seg(1000, TcpFlags::ACK), LINUX), TimeWaitVerdict::Drop);
+        assert_eq!(record().decide(&seg(900, TcpFlags::ACK), LINUX), TimeWaitVerdict::Ack);
+    }
+
+    #[test]
+    fn without_reopen_a_syn_in_window_resets_or_is_challenged() {
+        let strict = TimeWaitRules { reopen: false, insecure_syn: true };
+        assert_eq!(record().decide(&seg(1000, TcpFlags::SYN), strict), TimeWaitVerdict::Reset);
+        assert_eq!(record().decide(&seg(1099, TcpFlags::SYN), strict), TimeWaitVerdict::Reset);
+        assert_eq!(record().decide(&seg(1100, TcpFlags::SYN), strict), TimeWaitVerdict::Ack);
+        let secure = TimeWaitRules { reopen: false, insecure_syn: false };
+        assert_eq!(record().decide(&seg(1000, TcpFlags::SYN), secure), TimeWaitVerdict::Ack);
     }
 
     #[test]
     fn new_syn_above_rcv_nxt_reopens_and_old_one_is_acked() {
-        assert_eq!(record().decide(&seg(5000, TcpFlags::SYN)), TimeWaitVerdict::Reopen);
-        assert_eq!(record().decide(&seg(10, TcpFlags::SYN)), TimeWaitVerdict::Ack);
+        assert_eq!(record().decide(&seg(5000, TcpFlags::SYN), LINUX), TimeWaitVerdict::Reopen);
+        assert_eq!(record().decide(&seg(10, TcpFlags::SYN), LINUX), TimeWaitVerdict::Ack);
     }
 }

@@ -84,6 +84,7 @@ impl Runner {
                             self.fd(fd).unwrap().sock = Sock::Listener(l);
                             let remote = SocketAddr::new(self.remote_ip(), REMOTE_CLIENT_PORT);
                             self.tuple = Some(FourTuple::new(local, remote));
+                            (self.listening, self.tuple_used) = (true, false);
                             self.iss = None;
                             Ok(0)
                         }
@@ -100,6 +101,7 @@ impl Runner {
                         let new_fd = self.fds.keys().next_back().map_or(3, |&k| k + 1);
                         let sock = Fd { sock: Sock::Conn(h), nonblocking: false, error_taken: false, recv_buffer: None };
                         self.fds.insert(new_fd, sock);
+                        self.listening = false;
                         Ok(new_fd)
                     }
                     None if entry.nonblocking => Err("EAGAIN"),
@@ -117,6 +119,7 @@ impl Runner {
                             }
                             self.fd(fd).unwrap().sock = Sock::Conn(h);
                             self.tuple = Some(FourTuple::new(self.ep.local_addr(h).unwrap(), remote));
+                            (self.listening, self.tuple_used) = (false, false);
                             self.iss = None;
                             self.drain();
                             if entry.nonblocking {
@@ -147,6 +150,13 @@ impl Runner {
                                 return self.fail("read() would block, and this runner runs only calls that return")
                             }
                             Err(RecvError::Failed(e)) => Err(conn_errno(e)),
+                            // Still connecting: a non-blocking read has nothing yet.
+                            Err(RecvError::NotConnected)
+                                if entry.nonblocking
+                                    && matches!(self.ep.state(h), Some(State::SynSent | State::SynReceived)) =>
+                            {
+                                Err("EAGAIN")
+                            }
                             Err(_) => Err("ENOTCONN"),
                         }
                     }

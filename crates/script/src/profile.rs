@@ -40,6 +40,7 @@ impl Profile {
             send_buffer_size: 32_768,
             window_scale_buffer: Some(2 * 1024 * 1024),
             round_syn_window_to_mss: false,
+            tcp_time_wait_reopen: false,
             round_recv_buffer_to_mss: true,
             delayed_ack: Duration::from_millis(100),
             rto_initial: Duration::from_secs(1),

@@ -46,6 +46,8 @@ impl fmt::Display for Failure {
 #[derive(Debug, Default, Clone)]
 pub struct RunLog {
     pub ignored_commands: Vec<(usize, String)>,
+    /// Every segment in and out, in script space: `time < line` or `time > line`.
+    pub trace: Vec<String>,
 }
 
 /// What an fd of the script names.
@@ -76,6 +78,10 @@ pub(crate) struct Runner {
     pub fds: BTreeMap<i64, Fd>,
     /// The connection inbound packets are addressed to (the latest connect or listen).
     pub tuple: Option<FourTuple>,
+    /// The tuple came from `listen` (inbound SYNs open new connections), not `connect`/`accept`.
+    pub listening: bool,
+    /// Some inbound packet used the current tuple.
+    pub tuple_used: bool,
     /// synack's ISN in the current connection, learned from its SYN or SYN-ACK.
     pub iss: Option<u32>,
     pub out: VecDeque<(Instant, Vec<u8>)>,
@@ -108,9 +114,23 @@ impl Runner {
     pub fn drain(&mut self) {
         let mut buf = vec![0u8; 65_600];
         while let Some(t) = self.ep.poll_transmit(self.now, &mut buf) {
-            self.out.push_back((self.now, buf[..t.len].to_vec()));
+            let bytes = buf[..t.len].to_vec();
+            let text = self.describe(&bytes);
+            // Like packetdrill, segments of connections the script no longer addresses
+            // (an earlier remote port) are not matched against its lines.
+            if !self.on_current_tuple(&bytes) {
+                self.log.trace.push(format!("{} > {text} (another connection: not matched)", self.now));
+                continue;
+            }
+            self.log.trace.push(format!("{} > {text}", self.now));
+            self.out.push_back((self.now, bytes));
         }
         while self.ep.poll_event().is_some() {}
+    }
+
+    fn on_current_tuple(&self, bytes: &[u8]) -> bool {
+        let (Some(tuple), Ok(seg)) = (self.tuple, parse_segment(bytes)) else { return true };
+        (seg.tcp.src_port, seg.tcp.dst_port) == (tuple.local().port(), tuple.remote().port())
     }
 
     /// Runs the endpoint's timers up to `until`.
@@ -159,11 +179,30 @@ impl Runner {
         }
     }
 
+    fn describe_inbound(&self, bytes: &[u8]) -> String {
+        let ip_len = if self.ipv6 { 40 } else { 20 };
+        let tcp = TcpPacket::new_unchecked(&bytes[ip_len..]);
+        let mut seen = Seen::from_tcp(&tcp, 0);
+        seen.ack = seen.ack.wrapping_sub(self.iss.unwrap_or(0));
+        seen.to_script()
+    }
+
     fn inbound(&mut self, spec: &PacketSpec) -> Result<(), Failure> {
-        let Some(tuple) = self.tuple else {
+        let Some(mut tuple) = self.tuple else {
             return self.fail("an inbound packet before any socket is bound or connected");
         };
+        // A new SYN to a listener after other packets starts a new connection from a new
+        // remote port, as packetdrill's script side does.
+        if self.listening && self.tuple_used && spec.flags.syn() && !spec.flags.ack() {
+            let remote = SocketAddr::new(tuple.remote().ip(), tuple.remote().port() + 1);
+            tuple = FourTuple::new(tuple.local(), remote);
+            self.tuple = Some(tuple);
+            self.iss = None;
+        }
+        self.tuple_used = true;
         let bytes = build_inbound(spec, tuple.remote(), tuple.local(), self.iss.unwrap_or(0));
+        let text = self.describe_inbound(&bytes);
+        self.log.trace.push(format!("{} < {text}", self.now));
         self.ep.handle_packet(self.now, &bytes);
         self.drain();
         Ok(())
@@ -248,6 +287,8 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         ipv6,
         fds: BTreeMap::new(),
         tuple,
+        listening: false,
+        tuple_used: false,
         iss: None,
         out: VecDeque::new(),
         log: RunLog::default(),

@@ -166,9 +166,10 @@ impl Connection {
         if f.rst() {
             if seg.seq == self.rcv_nxt || ctx.config.tcp_insecure_rst {
                 ctx.counters.resets_received += 1;
+                // Reported in CLOSING and LAST-ACK too: the user may still hold the socket
+                // (after a shutdown), and the peer did abort (FreeBSD sets ECONNRESET alike).
                 let error = match self.state {
                     State::SynReceived => Some(ConnError::Refused),
-                    State::Closing | State::LastAck => None,
                     _ => Some(ConnError::Reset),
                 };
                 self.close_with(ctx, error, Cause::RcvdRst);
@@ -177,9 +178,23 @@ impl Connection {
             }
             return;
         }
-        // Fourth, check the SYN bit: in a synchronized state, RFC 5961 §4.2 challenge ACK.
+        // Fourth, check the SYN bit: in a synchronized state, RFC 5961 §4.2 challenge ACK;
+        // with `tcp_insecure_syn`, RFC 793's rule: a SYN in the window resets the connection.
         if f.syn() {
-            self.challenge_ack(ctx);
+            if ctx.config.tcp_insecure_syn {
+                ctx.counters.resets_received += 1;
+                ctx.push_control(ControlSegment {
+                    tuple: self.tuple,
+                    seq: self.snd_max,
+                    ack: self.rcv_nxt,
+                    flags: TcpFlags::RST | TcpFlags::ACK,
+                    window: 0,
+                    options: TcpOptions::default(),
+                });
+                self.close_with(ctx, Some(ConnError::Reset), Cause::RcvdSyn);
+            } else {
+                self.challenge_ack(ctx);
+            }
             return;
         }
         // Fifth, check the ACK field.

@@ -5,7 +5,7 @@
 use super::{ConnHandle, Demux, Endpoint, TimerRef};
 use crate::conn::{Connection, ControlSegment, Ctx, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
-use crate::time_wait::{TimeWait, TimeWaitVerdict};
+use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
 use crate::{Cause, Event, FourTuple, Instant, ListenerHandle, State};
 use std::cmp::Reverse;
 use synack_wire::{parse_segment, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
@@ -27,6 +27,9 @@ impl Endpoint {
         }
         if !self.addresses.contains(&seg.ip.dst) && !self.accepts_any_address() {
             return self.counters.dropped_not_our_address += 1;
+        }
+        if self.config.tcp_drop_synfin && tcp.flags.syn() && tcp.flags.fin() {
+            return self.counters.dropped_syn_fin += 1;
         }
         let tuple = FourTuple {
             local_ip: seg.ip.dst,
@@ -57,7 +60,8 @@ impl Endpoint {
     fn time_wait_segment(&mut self, now: Instant, index: u32, tcp: &TcpRepr) -> bool {
         let Some(record) = self.time_waits.at(index) else { return false };
         let tuple = record.tuple;
-        match record.decide(tcp) {
+        let rules = TimeWaitRules { reopen: self.config.tcp_time_wait_reopen, insecure_syn: self.config.tcp_insecure_syn };
+        match record.decide(tcp, rules) {
             TimeWaitVerdict::Drop => {
                 self.counters.dropped_in_time_wait += 1;
                 if tcp.flags.rst() {
@@ -79,6 +83,18 @@ impl Endpoint {
                 self.push_control(ack);
                 self.counters.time_wait_reacks += 1;
                 self.timers.push(Reverse((deadline, TimerRef::TimeWait(index, generation))));
+                false
+            }
+            TimeWaitVerdict::Reset => {
+                let mut rst = self.time_wait_ack(now, record);
+                rst.flags = TcpFlags::RST | TcpFlags::ACK;
+                rst.window = 0;
+                rst.options = Default::default();
+                self.push_control(rst);
+                self.counters.resets_received += 1;
+                self.time_waits.remove(index);
+                self.demux.remove(&tuple);
+                self.transition(now, tuple, State::TimeWait, State::Closed, Cause::RcvdSyn);
                 false
             }
             TimeWaitVerdict::Reopen => {
