@@ -51,6 +51,12 @@ impl TimeWait {
         if flags.rst() {
             return TimeWaitVerdict::Drop;
         }
+        // RFC 793 (`tcp_insecure_syn`): any SYN in the window resets. The window is the
+        // field of our last ACK (a scaled one counts as unscaled).
+        let in_window = seg.seq.in_range(self.rcv_nxt, self.rcv_nxt + self.window as u32);
+        if flags.syn() && rules.insecure_syn && in_window && !(rules.reopen && !flags.ack() && seg.seq > self.rcv_nxt) {
+            return TimeWaitVerdict::Reset;
+        }
         if flags.syn() && !flags.ack() {
             let newer_ts = match (self.ts_ok, seg.options.timestamps) {
                 (true, Some((val, _))) => SeqNum(val) > SeqNum(self.ts_recent),
@@ -58,11 +64,6 @@ impl TimeWait {
             };
             if rules.reopen && (seg.seq > self.rcv_nxt || newer_ts) {
                 return TimeWaitVerdict::Reopen;
-            }
-            // The window is the field of our last ACK (a scaled one counts as unscaled).
-            let in_window = seg.seq.in_range(self.rcv_nxt, self.rcv_nxt + self.window as u32);
-            if rules.insecure_syn && in_window {
-                return TimeWaitVerdict::Reset;
             }
             // RFC 5961 §4.2 (or an out-of-window SYN): a (challenge) ACK.
             return TimeWaitVerdict::Ack;

@@ -179,6 +179,28 @@ impl Runner {
         }
     }
 
+    /// A new SYN to a listener after other packets starts a new connection from a new
+    /// remote port, as packetdrill's script side does; what synack sent to the old port is
+    /// no longer matched.
+    fn next_remote_port_for(&mut self, spec: &PacketSpec) {
+        let Some(tuple) = self.tuple else { return };
+        if self.listening && self.tuple_used && spec.flags.syn() && !spec.flags.ack() {
+            let remote = SocketAddr::new(tuple.remote().ip(), tuple.remote().port().wrapping_add(1));
+            self.tuple = Some(FourTuple::new(tuple.local(), remote));
+            self.iss = None;
+            self.tuple_used = false;
+            let stale: Vec<_> = self.out.drain(..).collect();
+            for (at, bytes) in stale {
+                if self.on_current_tuple(&bytes) {
+                    self.out.push_back((at, bytes));
+                } else {
+                    let text = self.describe(&bytes);
+                    self.log.trace.push(format!("{at} > {text} (another connection: not matched)"));
+                }
+            }
+        }
+    }
+
     fn describe_inbound(&self, bytes: &[u8]) -> String {
         let ip_len = if self.ipv6 { 40 } else { 20 };
         let tcp = TcpPacket::new_unchecked(&bytes[ip_len..]);
@@ -188,17 +210,9 @@ impl Runner {
     }
 
     fn inbound(&mut self, spec: &PacketSpec) -> Result<(), Failure> {
-        let Some(mut tuple) = self.tuple else {
+        let Some(tuple) = self.tuple else {
             return self.fail("an inbound packet before any socket is bound or connected");
         };
-        // A new SYN to a listener after other packets starts a new connection from a new
-        // remote port, as packetdrill's script side does.
-        if self.listening && self.tuple_used && spec.flags.syn() && !spec.flags.ack() {
-            let remote = SocketAddr::new(tuple.remote().ip(), tuple.remote().port() + 1);
-            tuple = FourTuple::new(tuple.local(), remote);
-            self.tuple = Some(tuple);
-            self.iss = None;
-        }
         self.tuple_used = true;
         let bytes = build_inbound(spec, tuple.remote(), tuple.local(), self.iss.unwrap_or(0));
         let text = self.describe_inbound(&bytes);
@@ -330,6 +344,9 @@ impl Runner {
                 _ => {}
             }
             self.advance_to(when);
+            if let Action::Packet(spec) = &event.action {
+                self.next_remote_port_for(spec);
+            }
             self.check_nothing_sent()?;
             match &event.action {
                 Action::Packet(spec) => self.inbound(spec)?,

@@ -1,0 +1,21 @@
+//! Any byte string given to the wire parsers returns Ok or Err, never panics; what parses
+//! re-emits and parses to the same thing.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use synack_wire::{emit_segment, parse_segment, tcpdump, TcpOptions};
+
+fuzz_target!(|data: &[u8]| {
+    let _ = TcpOptions::parse(data);
+    if let Ok(seg) = parse_segment(data) {
+        let _ = tcpdump::Formatter::new(false).format(data);
+        let mut buf = vec![0u8; data.len() + 64];
+        if let Ok(len) = emit_segment(&seg.ip, &seg.tcp, 0, &mut buf) {
+            let again = parse_segment(&buf[..len]).expect("an emitted segment parses");
+            assert_eq!(again.tcp.seq, seg.tcp.seq);
+            assert_eq!(again.tcp.ack, seg.tcp.ack);
+            assert_eq!(again.tcp.flags, seg.tcp.flags);
+            assert_eq!(again.tcp.payload, seg.tcp.payload);
+        }
+    }
+});
