@@ -33,7 +33,11 @@ pub enum Time {
     /// `*`: whenever it happens (outbound packets only make sense with it).
     Any,
     /// `a~b` (absolute) or `+a~+b` (relative): any time in the interval.
-    Range { start: i64, end: i64, relative: bool },
+    Range {
+        start: i64,
+        end: i64,
+        relative: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +68,7 @@ pub enum SeqSpec {
 }
 
 impl SeqSpec {
-    pub fn len(self) -> u32 {
+    pub fn payload_len(self) -> u32 {
         match self {
             SeqSpec::Range { len, .. } | SeqSpec::Any { len } => len,
         }

@@ -50,14 +50,15 @@ impl Runner {
     }
 
     fn fd(&mut self, fd: i64) -> Option<&mut Fd> {
-        self.fds.get_mut(&fd).filter(|f| f.sock != Sock::Closed)
+        self.fds.get_mut(&fd).filter(|f| !matches!(f.sock, Sock::Closed(_)))
     }
 
     fn do_call(&mut self, call: &Call) -> Result<CallResult, Failure> {
         let name = call.name.as_str();
         if name == "socket" {
             let fd = self.fds.keys().next_back().map_or(3, |&k| k + 1);
-            let sock = Fd { sock: Sock::Fresh { bound: false }, nonblocking: false, error_taken: false, recv_buffer: None };
+            let sock =
+                Fd { sock: Sock::Fresh { bound: false }, nonblocking: false, error_taken: false, recv_buffer: None };
             self.fds.insert(fd, sock);
             return Ok(Ok(fd));
         }
@@ -99,7 +100,8 @@ impl Runner {
                 Sock::Listener(l) => match self.ep.accept(l) {
                     Some(h) => {
                         let new_fd = self.fds.keys().next_back().map_or(3, |&k| k + 1);
-                        let sock = Fd { sock: Sock::Conn(h), nonblocking: false, error_taken: false, recv_buffer: None };
+                        let sock =
+                            Fd { sock: Sock::Conn(h), nonblocking: false, error_taken: false, recv_buffer: None };
                         self.fds.insert(new_fd, sock);
                         self.listening = false;
                         Ok(new_fd)
@@ -202,7 +204,11 @@ impl Runner {
                     _ => {}
                 }
                 self.drain();
-                self.fd(fd).unwrap().sock = Sock::Closed;
+                let conn = match entry.sock {
+                    Sock::Conn(h) => Some(h),
+                    _ => None,
+                };
+                self.fd(fd).unwrap().sock = Sock::Closed(conn);
                 Ok(0)
             }
             "getsockopt" => return self.getsockopt(fd, &entry, call),
@@ -321,11 +327,8 @@ impl Runner {
                     _ => String::new(),
                 };
                 let on = text.contains("onoff=1") || text.contains("l_onoff=1");
-                let secs = text
-                    .split("linger=")
-                    .nth(1)
-                    .and_then(|t| t.trim_end_matches('}').parse::<u64>().ok())
-                    .unwrap_or(0);
+                let secs =
+                    text.split("linger=").nth(1).and_then(|t| t.trim_end_matches('}').parse::<u64>().ok()).unwrap_or(0);
                 if let Some(h) = conn {
                     let _ = self.ep.set_linger(h, on.then(|| Duration::from_secs(secs)));
                 }

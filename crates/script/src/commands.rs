@@ -155,7 +155,7 @@ impl Runner {
     fn tcpi_state(&self) -> State {
         match self.fds.values().next_back().map(|f| f.sock) {
             Some(Sock::Listener(_)) => State::Listen,
-            Some(Sock::Conn(h)) => match self.ep.state(h) {
+            Some(Sock::Conn(h) | Sock::Closed(Some(h))) => match self.ep.state(h) {
                 Some(State::Closed) if self.in_time_wait(h) => State::TimeWait,
                 Some(s) => s,
                 None => State::Closed,
@@ -170,7 +170,7 @@ impl Runner {
                 "tcpi_state" => tcpi_name(self.tcpi_state()).to_string(),
                 "tcpi_options" => {
                     let info = match self.fds.values().next_back().map(|f| f.sock) {
-                        Some(Sock::Conn(h)) => self.ep.conn_info(h),
+                        Some(Sock::Conn(h) | Sock::Closed(Some(h))) => self.ep.conn_info(h),
                         _ => None,
                     };
                     // TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4.

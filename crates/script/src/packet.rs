@@ -91,7 +91,7 @@ pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_of
         SeqSpec::Any { .. } => 0,
     };
     // The payload is zero bytes, as packetdrill sends.
-    let payload_len = spec.seq.len() as usize;
+    let payload_len = spec.seq.payload_len() as usize;
     let tcp_len = TCP_HEADER_LEN + options.len() + payload_len;
     let ip_len = if src.is_ipv4() { 20 } else { 40 };
     let mut buf = vec![0u8; ip_len + tcp_len];

@@ -289,10 +289,12 @@ fn parse_packet(line: usize, inbound: bool, text: &str) -> Result<PacketSpec, Pa
         let value = tokens.next().ok_or(ParseError { line, message: format!("`{key}` without a value") })?;
         match key {
             "ack" => ack = Some(parse_u32(line, "ack", value)?),
-            "win" => window = Some(u16::try_from(parse_u32(line, "window", value)?).map_err(|_| ParseError {
-                line,
-                message: format!("window `{value}` does not fit 16 bits"),
-            })?),
+            "win" => {
+                window = Some(
+                    u16::try_from(parse_u32(line, "window", value)?)
+                        .map_err(|_| ParseError { line, message: format!("window `{value}` does not fit 16 bits") })?,
+                )
+            }
             "urg" => urgent = Some(parse_u32(line, "urgent pointer", value)? as u16),
             _ => return err(line, format!("unknown packet field `{key}`")),
         }
@@ -481,8 +483,7 @@ mod tests {
 
     #[test]
     fn calls_with_errno_and_comment() {
-        let Action::Call(c) = one("0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)").action
-        else {
+        let Action::Call(c) = one("0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)").action else {
             panic!()
         };
         assert_eq!((c.name.as_str(), c.result, c.errno.as_deref()), ("connect", -1, Some("EINPROGRESS")));
@@ -508,7 +509,10 @@ mod tests {
     #[test]
     fn asserts_and_ranges() {
         let e = one("+0.00 %{ assert tcpi_state == TCPI_LISTEN }%");
-        assert_eq!(e.action, Action::Assert(vec![Assertion { left: "tcpi_state".into(), equal: true, right: "TCPI_LISTEN".into() }]));
+        assert_eq!(
+            e.action,
+            Action::Assert(vec![Assertion { left: "tcpi_state".into(), equal: true, right: "TCPI_LISTEN".into() }])
+        );
         assert_eq!(one("0.1~0.2 `x`").time, Time::Range { start: 100_000, end: 200_000, relative: false });
     }
 

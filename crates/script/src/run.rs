@@ -54,11 +54,14 @@ pub struct RunLog {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Sock {
     /// `socket()` done; not yet listening or connected.
-    Fresh { bound: bool },
+    Fresh {
+        bound: bool,
+    },
     Listener(ListenerHandle),
     Conn(ConnHandle),
-    /// `close()` done.
-    Closed,
+    /// `close()` done; the connection it named, if any, lives on in the endpoint (and
+    /// `tcpi_state` still reports it, as the scripts' last socket).
+    Closed(Option<ConnHandle>),
 }
 
 #[derive(Debug, Clone)]
@@ -243,7 +246,13 @@ impl Runner {
         }
     }
 
-    fn match_outbound(&mut self, spec: &PacketSpec, at: Instant, bytes: &[u8], text: String) -> Result<Instant, Failure> {
+    fn match_outbound(
+        &mut self,
+        spec: &PacketSpec,
+        at: Instant,
+        bytes: &[u8],
+        text: String,
+    ) -> Result<Instant, Failure> {
         let fail = |message: String| Err(Failure { line: self.line, at, message });
         let seg = match parse_segment(bytes) {
             Ok(seg) => seg,

@@ -307,7 +307,8 @@ mod tests {
         // mss 1460, nop, wscale 6, sackOK, TS val 100 ecr 0
         assert_eq!(&buf[..10], &[2, 4, 0x05, 0xb4, 1, 3, 3, 6, 4, 2]);
         assert_eq!(&buf[10..12], &[8, 10]);
-        let synack = TcpOptions { mss: Some(1460), sack_permitted: true, layout: OptionLayout::Bsd, ..Default::default() };
+        let synack =
+            TcpOptions { mss: Some(1460), sack_permitted: true, layout: OptionLayout::Bsd, ..Default::default() };
         assert_eq!(synack.buffer_len(), 8);
         assert_eq!(synack.emit(&mut buf).unwrap(), 8);
         // mss 1460, sackOK, eol, eol

@@ -57,7 +57,11 @@ impl Connection {
         };
         // RFC 7323 §2.2: the SYN's window is unscaled; like Linux, a whole number of MSS.
         let window = self.recv_window().min(u16::MAX as u32);
-        let window = if cfg.round_syn_window_to_mss && window >= self.rcv_mss as u32 { window - window % self.rcv_mss as u32 } else { window };
+        let window = if cfg.round_syn_window_to_mss && window >= self.rcv_mss as u32 {
+            window - window % self.rcv_mss as u32
+        } else {
+            window
+        };
         if self.snd_max > self.iss {
             ctx.counters.retransmitted_segments += 1;
         } else if self.rto_count == 0 {

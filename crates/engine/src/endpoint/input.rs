@@ -60,7 +60,8 @@ impl Endpoint {
     fn time_wait_segment(&mut self, now: Instant, index: u32, tcp: &TcpRepr) -> bool {
         let Some(record) = self.time_waits.at(index) else { return false };
         let tuple = record.tuple;
-        let rules = TimeWaitRules { reopen: self.config.tcp_time_wait_reopen, insecure_syn: self.config.tcp_insecure_syn };
+        let rules =
+            TimeWaitRules { reopen: self.config.tcp_time_wait_reopen, insecure_syn: self.config.tcp_insecure_syn };
         match record.decide(tcp, rules) {
             TimeWaitVerdict::Drop => {
                 self.counters.dropped_in_time_wait += 1;
@@ -182,7 +183,8 @@ impl Endpoint {
         let cfg = &self.config;
         let mss = cfg.mss_for(e.tuple.local_ip.is_ipv6());
         let window = cfg.recv_buffer_size.min(u16::MAX as usize) as u32;
-        let window = if cfg.round_syn_window_to_mss && window >= mss as u32 { window - window % mss as u32 } else { window };
+        let window =
+            if cfg.round_syn_window_to_mss && window >= mss as u32 { window - window % mss as u32 } else { window };
         let ts_offset = e.ts_offset;
         let options = TcpOptions {
             mss: Some(mss),

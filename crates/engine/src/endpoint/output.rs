@@ -5,7 +5,9 @@ use super::Endpoint;
 use crate::conn::{ControlSegment, Ctx};
 use crate::Instant;
 use std::net::IpAddr;
-use synack_wire::{emit_segment_chunks, IpHeader, TcpOptions, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN, TCP_HEADER_LEN};
+use synack_wire::{
+    emit_segment_chunks, IpHeader, TcpOptions, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN, TCP_HEADER_LEN,
+};
 
 /// One IP packet written into the caller's buffer.
 #[must_use]
