@@ -115,3 +115,31 @@ fn swarm_runs_seeds_and_reports_the_count() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("20 passed, 0 failed"));
 }
+
+#[test]
+fn script_runs_the_own_scripts_and_reports_a_summary() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../script/scripts");
+    let o = synack(&["script", dir]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("pass  ") && out.contains(" passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn script_failures_and_parse_errors_exit_non_zero_with_the_line() {
+    let dir = std::env::temp_dir().join(format!("synack-cli-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.pkt");
+    std::fs::write(&bad, "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < Q 0:0(0) win 1\n").unwrap();
+    let wrong = dir.join("wrong.pkt");
+    std::fs::write(&wrong, "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n").unwrap();
+    let o = synack(&["script", bad.to_str().unwrap(), wrong.to_str().unwrap()]);
+    let out = text(&o);
+    assert!(!o.status.success());
+    assert!(out.contains("parse error: line 2: unknown TCP flag `Q`"), "{out}");
+    assert!(out.contains("line 1 at 0.000000: socket() returned 3, expected 4"), "{out}");
+    assert!(out.contains("0 passed, 2 failed"), "{out}");
+    let o = synack(&["script", "--profile", "solaris", bad.to_str().unwrap()]);
+    assert!(!o.status.success() && text(&o).contains("unknown profile"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
