@@ -14,7 +14,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 use synack_engine::{ConnHandle, Endpoint, FourTuple, Instant, ListenerHandle};
-use synack_wire::{parse_segment, TcpPacket};
+use synack_wire::{parse_segment, Ipv4Packet, TcpPacket, IPV6_HEADER_LEN};
 
 /// packetdrill's default addresses: synack is the "local" host, the script the "remote".
 pub const LOCAL_V4: Ipv4Addr = Ipv4Addr::new(192, 168, 0, 1);
@@ -173,11 +173,7 @@ impl Runner {
 
     fn describe(&self, bytes: &[u8]) -> String {
         match parse_segment(bytes) {
-            Ok(seg) => {
-                let ip_len = bytes.len() - seg.tcp.buffer_len();
-                let tcp = TcpPacket::new_unchecked(&bytes[ip_len..]);
-                Seen::from_tcp(&tcp, self.iss.unwrap_or(0)).to_script()
-            }
+            Ok(_) => Seen::from_tcp(&tcp_of(bytes), self.iss.unwrap_or(0)).to_script(),
             Err(e) => format!("(unparsable: {e})"),
         }
     }
@@ -205,9 +201,7 @@ impl Runner {
     }
 
     fn describe_inbound(&self, bytes: &[u8]) -> String {
-        let ip_len = if self.ipv6 { 40 } else { 20 };
-        let tcp = TcpPacket::new_unchecked(&bytes[ip_len..]);
-        let mut seen = Seen::from_tcp(&tcp, 0);
+        let mut seen = Seen::from_tcp(&tcp_of(bytes), 0);
         seen.ack = seen.ack.wrapping_sub(self.iss.unwrap_or(0));
         seen.to_script()
     }
@@ -261,8 +255,7 @@ impl Runner {
         if seg.ip.src != self.local_ip() || seg.ip.dst != self.remote_ip() {
             return fail(format!("segment to {} instead of the script's address", seg.ip.dst));
         }
-        let ip_len = bytes.len() - seg.tcp.buffer_len();
-        let tcp = TcpPacket::new_unchecked(&bytes[ip_len..]);
+        let tcp = tcp_of(bytes);
         // synack's ISN is learned from its SYN (or SYN-ACK): where the script writes it, the
         // script's number maps onto it; `...` leaves it as it is.
         if spec.flags.syn() {
@@ -367,6 +360,13 @@ impl Runner {
         }
         Ok(())
     }
+}
+
+/// The TCP part of an IP packet the runner built or already parsed, located by the IP
+/// header's own length (not by re-encoding the options, whose layout may differ).
+fn tcp_of(bytes: &[u8]) -> TcpPacket<&[u8]> {
+    let ip_len = if bytes[0] >> 4 == 4 { Ipv4Packet::new_unchecked(bytes).header_len() } else { IPV6_HEADER_LEN };
+    TcpPacket::new_unchecked(&bytes[ip_len..])
 }
 
 fn sub(t: Instant, d: Duration) -> Instant {
