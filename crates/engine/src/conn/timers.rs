@@ -24,6 +24,12 @@ const ALL: [Timer; TIMER_COUNT] =
 
 impl Connection {
     pub fn next_deadline(&self) -> Instant {
+        // A CLOSED connection runs no timers (`on_timeout` skips it): one left armed would
+        // be rescheduled at a past instant and `handle_timeout` would never finish (found
+        // by the endpoint fuzzer, fuzz/regressions/endpoint-hang-handle-timeout.bin).
+        if self.state == State::Closed {
+            return Instant::NEVER;
+        }
         self.timers.iter().copied().min().unwrap_or(Instant::NEVER)
     }
 
