@@ -1,6 +1,7 @@
-//! An endpoint fed an arbitrary sequence of packets, timeouts and socket calls. Checked
-//! after every step: no panic, the tables stay within their configured bounds, and every
-//! connection has SND.UNA <= SND.NXT.
+//! An endpoint fed an arbitrary sequence of packets, timeouts and socket calls, under
+//! behaviour knobs the first byte picks. Checked after every step: no panic, the tables stay
+//! within their configured bounds, every connection has SND.UNA <= SND.NXT, and nothing is
+//! left due after `handle_timeout(now)`.
 //!
 //! Inbound segments are built with valid checksums and with sequence and acknowledgment
 //! numbers near the ones the endpoint last sent on that connection, so that the fuzzer
@@ -58,10 +59,19 @@ fn segment(src_port: u16, dst_port: u16, seq: u32, ack: u32, flags: u8, window: 
 }
 
 fuzz_target!(|data: &[u8]| {
+    // The first byte picks the behaviour knobs, so the BSD paths are fuzzed too.
+    let Some((&knobs, data)) = data.split_first() else { return };
+    let bit = |n: u8| knobs & (1 << n) != 0;
     let config = Config {
         tcp_max_syn_backlog: SYN_BACKLOG,
         send_buffer_size: 4096,
         recv_buffer_size: 4096,
+        resend_fin_with_ack: bit(0),
+        process_ack_of_old_segment: bit(1),
+        tcp_insecure_rst: bit(2),
+        tcp_insecure_syn: bit(3),
+        tcp_drop_synfin: bit(4),
+        tcp_time_wait_reopen: !bit(5),
         ..Config::default()
     };
     let mut ep = Endpoint::new(config, &[IpAddr::V4(LOCAL)]);
@@ -96,6 +106,9 @@ fuzz_target!(|data: &[u8]| {
                 let Some(step) = input.u16() else { break };
                 now = now + std::time::Duration::from_millis(step as u64 * 10);
                 ep.handle_timeout(now);
+                if let Some(next) = ep.poll_timeout() {
+                    assert!(next > now, "a timer at {next:?} is still due after handle_timeout({now:?})");
+                }
             }
             3 => {
                 let Some(p) = input.byte() else { break };

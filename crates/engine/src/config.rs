@@ -30,6 +30,9 @@ pub struct Config {
     pub rto_min: Duration,
     /// RFC 6298 §2.5 upper bound.
     pub rto_max: Duration,
+    /// Added to every computed RTO before the bounds apply (FreeBSD `rexmit_slop`, 200 ms
+    /// there; 0 here, as Linux).
+    pub rto_slop: Duration,
     /// Delayed-ACK timeout (RFC 9293 §3.8.6.3: under 0.5 s; Linux's minimum is 40 ms).
     pub delayed_ack: Duration,
     /// Link MTU; the MSS we announce is the MTU less the IP and TCP headers.
@@ -78,6 +81,14 @@ pub struct Config {
     pub round_syn_window_to_mss: bool,
     /// Round the receive buffer up to a multiple of the MSS once the MSS is known (FreeBSD).
     pub round_recv_buffer_to_mss: bool,
+    /// While our FIN is sent and unacknowledged (FIN-WAIT-1, CLOSING, LAST-ACK), every ACK
+    /// sent carries the FIN again at its sequence number, as the BSDs' output routine does.
+    /// Challenge ACKs (RFC 5961) and RSTs are built apart and never do. Off: a bare ACK.
+    pub resend_fin_with_ack: bool,
+    /// A segment wholly left of RCV.NXT is trimmed to nothing and its ACK field still
+    /// processed, as the BSDs do (Stevens vol. 2 §28.8), instead of RFC 9293 §3.10.7.4's
+    /// "send an ACK and drop it". Either way it is answered with an ACK.
+    pub process_ack_of_old_segment: bool,
 }
 
 impl Default for Config {
@@ -95,6 +106,7 @@ impl Default for Config {
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(200),
             rto_max: Duration::from_secs(120),
+            rto_slop: Duration::ZERO,
             delayed_ack: Duration::from_millis(40),
             mtu: 1500,
             send_buffer_size: 256 * 1024,
@@ -117,11 +129,17 @@ impl Default for Config {
             window_scale_buffer: None,
             round_syn_window_to_mss: true,
             round_recv_buffer_to_mss: false,
+            resend_fin_with_ack: false,
+            process_ack_of_old_segment: false,
         }
     }
 }
 
 impl Config {
+    pub(crate) fn rto_bounds(&self) -> crate::rtt::RtoBounds {
+        crate::rtt::RtoBounds { min: self.rto_min, max: self.rto_max, slop: self.rto_slop }
+    }
+
     /// TIME-WAIT duration, 2 × MSL.
     pub fn time_wait_len(&self) -> Duration {
         self.msl * 2

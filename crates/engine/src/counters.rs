@@ -64,6 +64,9 @@ counters! {
     dropped_syn_sent_unexpected,
     dropped_closed_port_rst,
     dropped_syn_fin,
+    /// Segments wholly left of RCV.NXT whose ACK field was still processed
+    /// (`Config::process_ack_of_old_segment`).
+    old_segments_trimmed,
     /// Control segments (RSTs, SYN-ACKs, ACKs) not queued because the caller had not drained
     /// `poll_transmit` and the queue was full.
     control_queue_overflows,

@@ -16,13 +16,22 @@ pub struct RttEstimator {
 /// for very short simulated RTTs, as real stacks' tick does.
 const GRANULARITY_US: u32 = 1000;
 
+/// What bounds a computed RTO: RFC 6298 §2.4–2.5's minimum and maximum, and a slop added
+/// before clamping (FreeBSD's `net.inet.tcp.rexmit_slop`, 200 ms there; 0 for Linux).
+#[derive(Debug, Clone, Copy)]
+pub struct RtoBounds {
+    pub min: Duration,
+    pub max: Duration,
+    pub slop: Duration,
+}
+
 impl RttEstimator {
     pub fn new(initial: Duration) -> RttEstimator {
         RttEstimator { srtt_us: 0, rttvar_us: 0, rto_us: initial.as_micros() as u32, backoff: 0 }
     }
 
     /// RFC 6298 §2.2–2.3: fold in a measurement.
-    pub fn sample(&mut self, rtt: Duration, min: Duration, max: Duration) {
+    pub fn sample(&mut self, rtt: Duration, bounds: RtoBounds) {
         let r = rtt.as_micros().min(u32::MAX as u128) as u32;
         if self.srtt_us == 0 {
             self.srtt_us = r.max(1);
@@ -33,8 +42,11 @@ impl RttEstimator {
             self.rttvar_us = ((3 * self.rttvar_us as u64 + delta as u64) / 4) as u32;
             self.srtt_us = ((7 * self.srtt_us as u64 + r as u64) / 8).max(1) as u32;
         }
-        let rto = self.srtt_us as u64 + (4 * self.rttvar_us as u64).max(GRANULARITY_US as u64);
-        self.rto_us = rto.clamp(min.as_micros() as u64, max.as_micros() as u64) as u32;
+        let rto = self.srtt_us as u64
+            + (4 * self.rttvar_us as u64).max(GRANULARITY_US as u64)
+            + bounds.slop.as_micros().min(u32::MAX as u128) as u64;
+        let (min, max) = (bounds.min.as_micros() as u64, bounds.max.as_micros() as u64);
+        self.rto_us = rto.clamp(min, max.max(min)).min(u32::MAX as u64) as u32;
         self.backoff = 0;
     }
 
@@ -63,11 +75,12 @@ mod tests {
 
     const MIN: Duration = Duration::from_millis(200);
     const MAX: Duration = Duration::from_secs(120);
+    const LINUX: RtoBounds = RtoBounds { min: MIN, max: MAX, slop: Duration::ZERO };
 
     #[test]
     fn first_sample_sets_srtt_and_half_variance() {
         let mut e = RttEstimator::new(Duration::from_secs(1));
-        e.sample(Duration::from_millis(100), MIN, MAX);
+        e.sample(Duration::from_millis(100), LINUX);
         assert_eq!(e.srtt(), Some(Duration::from_millis(100)));
         assert_eq!(e.rttvar(), Duration::from_millis(50));
         assert_eq!(e.rto(MAX), Duration::from_millis(300));
@@ -76,7 +89,7 @@ mod tests {
     #[test]
     fn rto_is_clamped_to_the_minimum() {
         let mut e = RttEstimator::new(Duration::from_secs(1));
-        e.sample(Duration::from_millis(1), MIN, MAX);
+        e.sample(Duration::from_millis(1), LINUX);
         assert_eq!(e.rto(MAX), MIN);
     }
 
@@ -90,7 +103,18 @@ mod tests {
             e.back_off();
         }
         assert_eq!(e.rto(MAX), MAX);
-        e.sample(Duration::from_millis(100), MIN, MAX);
+        e.sample(Duration::from_millis(100), LINUX);
         assert_eq!(e.rto(MAX), Duration::from_millis(300));
+    }
+
+    #[test]
+    fn slop_is_added_before_the_minimum_applies() {
+        let bsd = RtoBounds { min: Duration::from_millis(30), max: MAX, slop: Duration::from_millis(200) };
+        let mut e = RttEstimator::new(Duration::from_secs(1));
+        e.sample(Duration::from_millis(100), bsd);
+        assert_eq!(e.rto(MAX), Duration::from_millis(500));
+        let mut e = RttEstimator::new(Duration::from_secs(1));
+        e.sample(Duration::from_micros(100), bsd);
+        assert_eq!(e.rto(MAX), Duration::from_micros(100 + 1000 + 200_000));
     }
 }

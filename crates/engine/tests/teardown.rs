@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use std::time::Duration;
-use synack_engine::{ConnError, Event, SendError, State};
+use synack_engine::{ConnError, Event, Instant, SendError, State};
 
 // ---- FIN-WAIT-1 ----
 
@@ -81,6 +81,31 @@ fn fin_wait_2_moves_to_time_wait_on_the_peers_fin() {
     assert_eq!(h.table_state(), Some(State::TimeWait));
     assert_eq!(h.state(c), State::Closed, "the handle shows CLOSED; the record holds TIME-WAIT");
     assert_eq!(h.ep.recv(c, &mut [0; 4]), Ok(0));
+}
+
+#[test]
+fn a_connection_retired_into_time_wait_leaves_no_timer_behind() {
+    // Data arms the delayed-ACK timer; the FIN in the same segment ends in TIME-WAIT while
+    // the user still holds the handle. The fuzzer found `handle_timeout` looping forever on
+    // such a CLOSED connection's leftover timer (fuzz/regressions/endpoint-hang-handle-timeout.bin),
+    // so the scenario runs on a thread and a hang fails the test after 10 s.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut h, c) = H::fin_wait_2(plain_config());
+        h.inject(Seg::new(FIN | ACK | PSH, PEER_ISN + 1, h.iss + 2).data(b"tail"));
+        let acks = h.keys();
+        let state = h.state(c);
+        h.now = h.now + Duration::from_secs(1);
+        h.ep.handle_timeout(h.now);
+        let next = h.ep.poll_timeout();
+        done_tx.send((acks, state, next, h.iss, h.read_all(c))).unwrap();
+    });
+    let (acks, state, next, iss, read) =
+        done_rx.recv_timeout(Duration::from_secs(10)).expect("handle_timeout did not return within 10 s");
+    assert_eq!(acks, vec![(ACK, iss + 2, PEER_ISN + 6, 0)]);
+    assert_eq!(state, State::Closed);
+    assert_eq!(next, Some(Instant::ZERO + Duration::from_secs(60)), "only the 2MSL timer is left");
+    assert_eq!(read, b"tail");
 }
 
 #[test]

@@ -88,6 +88,8 @@ impl Runner {
             "net.inet.tcp.insecure_syn" => c.tcp_insecure_syn = on,
             "net.inet.tcp.drop_synfin" => c.tcp_drop_synfin = on,
             "net.inet.tcp.rexmit_initial" => c.rto_initial = Duration::from_millis(n),
+            "net.inet.tcp.rexmit_slop" => c.rto_slop = Duration::from_millis(n),
+            "net.inet.tcp.rexmit_min" => c.rto_min = Duration::from_millis(n),
             "net.inet.tcp.recvspace" => c.recv_buffer_size = n as usize,
             "net.inet.tcp.sendspace" => c.send_buffer_size = n as usize,
             "net.inet.tcp.sack.enable" => c.sack = on,

@@ -31,8 +31,9 @@ impl Profile {
     /// `tcp_addoptions` does (`mss,nop,wscale,sackOK,TS`, EOL padding), a 64 KiB receive and
     /// 32 KiB send buffer, the window-scale shift derived from `kern.ipc.maxsockbuf` (2 MiB:
     /// shift 6), the receive buffer rounded up to a multiple of the MSS once the MSS is known,
-    /// 100 ms delayed ACKs, and FreeBSD's retransmission timer bounds (1 s initial, 30 ms
-    /// minimum, 64 s maximum).
+    /// 100 ms delayed ACKs, FreeBSD's retransmission timer bounds (1 s initial, 30 ms
+    /// minimum, 64 s maximum, 200 ms slop), the FIN repeated on every ACK while unacknowledged, and the ACK
+    /// field of old segments processed.
     pub fn freebsd() -> Profile {
         let config = Config {
             option_layout: OptionLayout::Bsd,
@@ -42,10 +43,13 @@ impl Profile {
             round_syn_window_to_mss: false,
             tcp_time_wait_reopen: false,
             round_recv_buffer_to_mss: true,
+            resend_fin_with_ack: true,
+            process_ack_of_old_segment: true,
             delayed_ack: Duration::from_millis(100),
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(30),
             rto_max: Duration::from_secs(64),
+            rto_slop: Duration::from_millis(200),
             ..Config::default()
         };
         Profile { name: "freebsd", config }

@@ -95,6 +95,15 @@ impl Connection {
             self.set_state(ctx, State::SynReceived, Cause::RcvdSyn);
             self.snd_nxt = self.iss;
             self.rcv_adv = self.rcv_nxt + self.recv_window();
+            // "If there are other controls or text in the segment, queue them for processing
+            // after the ESTABLISHED state has been reached": the text waits in the reassembly
+            // queue. A FIN is left for the peer to send again (it is not acknowledged), as
+            // FreeBSD does; Linux drops the text too.
+            let (seq, data, _fin) = self.trim(ctx, seg.seq + 1, seg.payload, false);
+            if !data.is_empty() {
+                let offset = self.rcv_offset + seq.since(self.rcv_nxt) as u64;
+                self.ooo.insert(offset, data);
+            }
         }
     }
 
@@ -109,6 +118,7 @@ impl Connection {
         self.set_state(ctx, State::Established, cause);
         ctx.counters.active_opens += 1;
         ctx.events.push_back(Event::Connected(self.handle));
+        self.deliver_queued_text(ctx);
         if self.fin_queued {
             self.set_state(ctx, State::FinWait1, Cause::Shutdown);
         }
@@ -149,12 +159,26 @@ impl Connection {
             }
         }
         // First, check the sequence number.
+        let mut old_trimmed = false;
         if !self.acceptable(seg) {
-            ctx.counters.dropped_out_of_window += 1;
-            if !f.rst() {
-                self.ack_unacceptable(ctx, seg);
+            if f.syn() {
+                // RFC 5961 §4.2: a SYN gets a challenge ACK whatever its sequence number.
+                ctx.counters.dropped_out_of_window += 1;
+                self.challenge_ack(ctx);
+                return;
             }
-            return;
+            let old = seg.seq + seg.segment_len() <= self.rcv_nxt;
+            if !(ctx.config.process_ack_of_old_segment && old && !f.rst()) {
+                ctx.counters.dropped_out_of_window += 1;
+                if !f.rst() {
+                    self.ack_unacceptable(ctx, seg);
+                }
+                return;
+            }
+            // BSD: answer it, then go on with its ACK field; `trim` leaves no text or FIN.
+            ctx.counters.old_segments_trimmed += 1;
+            self.ack_unacceptable(ctx, seg);
+            old_trimmed = true;
         }
         // RFC 7323 §4.3: remember the timestamp of the segment that covers the ACK we sent.
         if let (true, Some((val, _))) = (self.neg.ts_ok, seg.options.timestamps) {
@@ -221,6 +245,8 @@ impl Connection {
         }
         match self.state {
             State::Closing if self.our_fin_acked => {
+                // An old segment whose ACK ends the exchange is not answered (BSD returns here).
+                self.ack_now &= !old_trimmed;
                 self.set_state(ctx, State::TimeWait, Cause::RcvdAckOfFin);
                 return;
             }
@@ -402,19 +428,19 @@ impl Connection {
     /// An RTT sample from the echoed timestamp (RFC 7323 §4.1) or from the one timed segment
     /// (RFC 6298 §3, Karn's rule: never from a retransmitted one).
     fn sample_rtt(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
-        let (min, max) = (ctx.config.rto_min, ctx.config.rto_max);
+        let bounds = ctx.config.rto_bounds();
         if self.neg.ts_ok {
             if let Some((_, ecr)) = seg.options.timestamps {
                 let rtt_ms = self.ts_now(ctx.now).wrapping_sub(ecr);
                 if ecr != 0 && rtt_ms < 1 << 31 {
-                    self.rtt.sample(Duration::from_millis(rtt_ms as u64), min, max);
+                    self.rtt.sample(Duration::from_millis(rtt_ms as u64), bounds);
                     return;
                 }
             }
         }
         if let Some((seq, sent)) = self.rtt_probe {
             if seg.ack > seq {
-                self.rtt.sample(ctx.now - sent, min, max);
+                self.rtt.sample(ctx.now - sent, bounds);
                 self.rtt_probe = None;
             }
         }
@@ -474,6 +500,24 @@ impl Connection {
         }
     }
 
+    /// Text that arrived on a SYN in SYN-SENT, delivered once ESTABLISHED (RFC 9293
+    /// §3.10.7.3) and acknowledged after the delayed-ACK wait.
+    fn deliver_queued_text(&mut self, ctx: &mut Ctx) {
+        if self.ooo.is_empty() {
+            return;
+        }
+        let offset = self.rcv_offset;
+        let recv_buf = &mut self.recv_buf;
+        let n = self.ooo.pop_at(offset, |bytes| recv_buf.extend(bytes));
+        if n > 0 {
+            self.advance_rcv(n);
+            ctx.events.push_back(Event::Readable(self.handle));
+            if self.timers[Timer::DelayedAck as usize] == Instant::NEVER {
+                self.timers[Timer::DelayedAck as usize] = ctx.now + ctx.config.delayed_ack;
+            }
+        }
+    }
+
     fn advance_rcv(&mut self, n: usize) {
         self.rcv_nxt += n as u32;
         self.rcv_offset += n as u64;
@@ -505,6 +549,7 @@ impl Connection {
         if self.oow_ack_allowed(ctx) {
             ctx.counters.challenge_acks_sent += 1;
             self.ack_now = true;
+            self.ack_is_challenge = true;
         }
     }
 

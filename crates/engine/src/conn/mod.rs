@@ -142,6 +142,8 @@ pub(crate) struct Connection {
     last_oow_ack: Instant,
 
     ack_now: bool,
+    /// The ACK owed is a challenge ACK (RFC 5961): `resend_fin_with_ack` leaves it bare.
+    ack_is_challenge: bool,
     full_segments_unacked: u8,
     rexmit_one: bool,
     probe_now: bool,
@@ -223,6 +225,7 @@ impl Connection {
             last_heard: n.now,
             last_oow_ack: Instant::NEVER,
             ack_now: false,
+            ack_is_challenge: false,
             full_segments_unacked: 0,
             rexmit_one: false,
             probe_now: false,
@@ -317,6 +320,15 @@ impl Connection {
             ctx.events.push_back(Event::Error(self.handle, e));
         }
         ctx.events.push_back(Event::Closed(self.handle));
+    }
+
+    /// The connection went on into a TIME-WAIT record: it shows CLOSED and runs no timers
+    /// (a delayed ACK or the FIN-WAIT-2 timer may still be armed; the record owns what is left).
+    pub(crate) fn retire(&mut self) {
+        self.state = State::Closed;
+        self.timers = [Instant::NEVER; TIMER_COUNT];
+        self.heap_deadline = Instant::NEVER;
+        self.ack_now = false;
     }
 
     /// Queues a RST for this connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5, ABORT).

@@ -188,6 +188,9 @@ impl Connection {
             return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
         }
         if self.ack_now {
+            if ctx.config.resend_fin_with_ack && fin_sent && !self.ack_is_challenge && self.snd_max == fin_seq + 1 {
+                return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
+            }
             // The highest sequence number sent, not SND.NXT: after a timeout SND.NXT is pulled
             // back to resend, and an ACK numbered below the peer's RCV.NXT would be found
             // unacceptable and its acknowledgment lost (Linux's tcp_acceptable_seq likewise).
@@ -225,6 +228,7 @@ impl Connection {
         }
         let window = self.recv_window_field();
         self.ack_now = false;
+        self.ack_is_challenge = false;
         self.full_segments_unacked = 0;
         self.timers[Timer::DelayedAck as usize] = Instant::NEVER;
         self.last_ack_sent = self.rcv_nxt;

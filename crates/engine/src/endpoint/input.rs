@@ -28,9 +28,9 @@ impl Endpoint {
         if !self.addresses.contains(&seg.ip.dst) && !self.accepts_any_address() {
             return self.counters.dropped_not_our_address += 1;
         }
-        if self.config.tcp_drop_synfin && tcp.flags.syn() && tcp.flags.fin() {
-            return self.counters.dropped_syn_fin += 1;
-        }
+        // FreeBSD's drop_synfin; a TIME-WAIT record still answers as RFC 9293 says (the
+        // STANDARD branch of the FreeBSD suite's rcv-syn-fin-time-wait scripts).
+        let drop_synfin = self.config.tcp_drop_synfin && tcp.flags.syn() && tcp.flags.fin();
         let tuple = FourTuple {
             local_ip: seg.ip.dst,
             remote_ip: seg.ip.src,
@@ -38,15 +38,16 @@ impl Endpoint {
             remote_port: tcp.src_port,
         };
         match self.demux.get(&tuple) {
+            // A TIME-WAIT record either handles the segment or, reopened by a new SYN, passes
+            // it on to the listener.
+            Some(Demux::TimeWait(index)) if !self.time_wait_segment(now, index, &tcp) => return,
+            _ if drop_synfin => return self.counters.dropped_syn_fin += 1,
             Some(Demux::Conn(index)) => {
                 let h = ConnHandle { index, generation: self.conns.generation(index) };
                 self.with_conn(now, h, |c, ctx| c.on_segment(ctx, &tcp));
                 return;
             }
             Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, &tcp),
-            // A TIME-WAIT record either handles the segment or, reopened by a new SYN, passes
-            // it on to the listener.
-            Some(Demux::TimeWait(index)) if !self.time_wait_segment(now, index, &tcp) => return,
             Some(Demux::TimeWait(_)) | None => {}
         }
         match self.find_listener(tuple.local()) {

@@ -416,8 +416,7 @@ impl Endpoint {
         let (snd_nxt, rcv_nxt, ts_recent, window, ts_ok) = conn.time_wait_numbers();
         let owes_ack = conn.owes_ack();
         let tuple = conn.tuple;
-        conn.state = State::Closed;
-        conn.heap_deadline = Instant::NEVER;
+        conn.retire();
         let deadline = now + self.config.time_wait_len();
         let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok };
         if owes_ack {
