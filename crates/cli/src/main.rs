@@ -361,6 +361,10 @@ fn simulate(spec: &TransferSpec, pcap: Option<PathBuf>) -> ExitCode {
     println!("goodput: {:.2} Mbit/s (both directions)", report.goodput_bps() / 1e6);
     println!("retransmitted segments: {}", report.retransmitted_segments);
     println!(
+        "loss recovery: {} fast retransmits ({} undone as spurious), {} retransmissions lost and resent, {} timeouts",
+        report.fast_retransmits, report.spurious_retransmits_undone, report.lost_retransmits, report.rto_expirations
+    );
+    println!(
         "link: {} sent, {} lost, {} duplicated, {} reordered, {} corrupted",
         l.sent, l.dropped, l.duplicated, l.reordered, l.corrupted
     );

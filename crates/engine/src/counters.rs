@@ -26,6 +26,12 @@ counters! {
     data_segments_out,
     retransmitted_segments,
     fast_retransmits,
+    /// Fast retransmits found spurious by their ACK's timestamp (RFC 3522) and undone.
+    spurious_retransmits_undone,
+    /// Retransmissions in SACK recovery that went unanswered for an RTT and were sent again.
+    lost_retransmits,
+    /// Tail loss probes sent (RFC 8985 §7).
+    loss_probes_sent,
     rto_expirations,
     /// Connections opened actively and passively, and failed attempts.
     active_opens,

@@ -41,6 +41,7 @@ mod isn;
 mod listener;
 mod rng;
 mod rtt;
+mod scoreboard;
 mod slab;
 mod state;
 mod time;

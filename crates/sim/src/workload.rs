@@ -50,6 +50,12 @@ pub struct TransferReport {
     /// Virtual time until every connection and TIME-WAIT record was gone.
     pub total_time: Duration,
     pub retransmitted_segments: u64,
+    /// How losses were recovered, both hosts: fast retransmits, those undone as spurious,
+    /// retransmissions lost and resent in SACK recovery, and retransmission timeouts.
+    pub fast_retransmits: u64,
+    pub spurious_retransmits_undone: u64,
+    pub lost_retransmits: u64,
+    pub rto_expirations: u64,
     pub link: LinkStats,
     /// Final state of every connection end, as (host name, state).
     pub final_states: Vec<(String, State)>,
@@ -190,13 +196,24 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
         }
     }
     let delivered: u64 = ends.iter().map(|(_, e)| e.received as u64).sum();
-    let retransmitted = [client, server].iter().map(|&h| sim.endpoint(h).counters().retransmitted_segments).sum();
+    let mut sum = |f: fn(&synack_engine::Counters) -> u64| -> u64 {
+        [client, server].iter().map(|&h| f(sim.endpoint(h).counters())).sum()
+    };
+    let retransmitted = sum(|c| c.retransmitted_segments);
+    let fast_retransmits = sum(|c| c.fast_retransmits);
+    let spurious_retransmits_undone = sum(|c| c.spurious_retransmits_undone);
+    let lost_retransmits = sum(|c| c.lost_retransmits);
+    let rto_expirations = sum(|c| c.rto_expirations);
     let report = TransferReport {
         bytes_delivered: delivered,
         bytes_expected: (expected_ends * spec.bytes) as u64,
         transfer_time: transfer_done_at.unwrap_or(sim.now()) - Instant::ZERO,
         total_time: sim.now() - Instant::ZERO,
         retransmitted_segments: retransmitted,
+        fast_retransmits,
+        spurious_retransmits_undone,
+        lost_retransmits,
+        rto_expirations,
         link: sim.stats,
         final_states,
         errors,

@@ -3,7 +3,7 @@
 //! order: sequence number, RST, SYN, ACK, URG, text, FIN.
 
 use super::{Connection, ControlSegment, Ctx, Timer};
-use crate::congestion::{NewReno, DUP_ACK_THRESHOLD};
+use crate::congestion::NewReno;
 use crate::half_open::DEFAULT_MSS;
 use crate::{Cause, ConnError, Event, Instant, State};
 use std::time::Duration;
@@ -153,7 +153,12 @@ impl Connection {
             if let Some((val, _)) = seg.options.timestamps {
                 if SeqNum(val) < SeqNum(self.ts_recent) {
                     ctx.counters.dropped_paws += 1;
-                    self.ack_unacceptable(ctx, seg);
+                    // A bare ACK overtaken by a newer one is not answered: its news is stale,
+                    // and the answer would be a duplicate ACK to the peer, counted toward a
+                    // spurious fast retransmit (Linux accepts such "disordered ACKs" alike).
+                    if !seg.payload.is_empty() || f.syn() || f.fin() {
+                        self.ack_unacceptable(ctx, seg);
+                    }
                     return;
                 }
             }
@@ -341,11 +346,14 @@ impl Connection {
             self.snd_una = ack;
             self.snd_nxt = self.snd_nxt.max(ack);
             let flight = self.snd_max.since(self.snd_una);
-            if self.cc.in_recovery {
+            if self.undo_if_spurious(ctx, seg) {
+                // The window is back as it was; nothing more to do for this ACK.
+            } else if self.cc.in_recovery {
                 if ack >= self.cc.recover {
                     self.cc.on_full_ack(flight, mss);
-                } else {
-                    // RFC 6582 §3.2 step 5: a partial ACK retransmits the next hole.
+                } else if !self.neg.sack_ok {
+                    // RFC 6582 §3.2 step 5: a partial ACK retransmits the next hole. With
+                    // SACK the scoreboard says which holes to resend (RFC 6675 §5 step 5).
                     self.cc.on_partial_ack(acked, mss);
                     self.rexmit_one = true;
                 }
@@ -357,7 +365,7 @@ impl Connection {
             self.last_progress = ctx.now;
             // RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart it.
             self.timers[Timer::Retransmit as usize] =
-                if self.snd_una == self.snd_max { Instant::NEVER } else { ctx.now + self.rtt.rto(ctx.config.rto_max) };
+                if self.snd_una == self.snd_max { Instant::NEVER } else { self.retransmit_deadline(ctx) };
             if self.want_writable && data_acked > 0 {
                 self.want_writable = false;
                 ctx.events.push_back(Event::Writable(self.handle));
@@ -374,43 +382,15 @@ impl Connection {
             // its window as it goes (Linux autotuning) would otherwise never send three.
             self.cc.dup_acks = self.cc.dup_acks.saturating_add(1);
             if self.cc.in_recovery {
-                self.cc.inflate(mss);
-            } else if self.cc.dup_acks == DUP_ACK_THRESHOLD && ack > self.cc.recover {
+                if !self.neg.sack_ok {
+                    self.cc.inflate(mss);
+                }
+            } else if self.cc.dup_acks as u32 >= self.entry_dup_thresh() && ack > self.cc.recover {
                 // RFC 6582 §3.2 steps 1–3: fast retransmit, enter fast recovery.
-                let flight = self.snd_max.since(self.snd_una);
-                self.cc.enter_recovery(flight, mss, self.snd_max);
-                self.rexmit_one = true;
-                self.rtt_probe = None;
-                ctx.counters.fast_retransmits += 1;
+                self.enter_fast_recovery(ctx);
             }
         }
-        // RFC 6675 §4, IsLost(SND.UNA): more than (DupThresh - 1) * SMSS bytes above it have
-        // been SACKed. Checked on every segment: an ACK carried by data never counts as a
-        // duplicate ACK (RFC 5681 §2), so on a connection busy both ways SACK is the only sign
-        // of a loss before the timer.
-        if self.neg.sack_ok
-            && !self.cc.in_recovery
-            && ack == self.snd_una
-            && self.snd_max > self.snd_una
-            && ack > self.cc.recover
-            && !seg.options.sack.is_empty()
-        {
-            let sacked: u32 = seg
-                .options
-                .sack
-                .as_slice()
-                .iter()
-                .filter(|(_, right)| *right > self.snd_una && *right <= self.snd_max)
-                .map(|&(left, right)| right.since(left.max(self.snd_una)))
-                .sum();
-            if sacked > (DUP_ACK_THRESHOLD as u32 - 1) * mss {
-                let flight = self.snd_max.since(self.snd_una);
-                self.cc.enter_recovery(flight, mss, self.snd_max);
-                self.rexmit_one = true;
-                self.rtt_probe = None;
-                ctx.counters.fast_retransmits += 1;
-            }
-        }
+        self.on_sack_blocks(ctx, seg);
         // Window update, guarded by SND.WL1/SND.WL2 against old segments.
         if self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= ack) {
             self.snd_wnd = window;
@@ -468,8 +448,10 @@ impl Connection {
                     self.ack_now = true; // RFC 5681 §4.2: ACK at once when a gap fills
                 }
                 // RFC 9293 §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
-                // segment; otherwise delay the ACK.
-                let full = self.rcv_mss.min(self.neg.snd_mss) as usize;
+                // segment; otherwise delay the ACK. Full-sized is the MSS less the options
+                // every segment carries (RFC 6691): 1448 bytes with timestamps.
+                let ts_len = if self.neg.ts_ok { 12 } else { 0 };
+                let full = (self.rcv_mss.min(self.neg.snd_mss) as usize).saturating_sub(ts_len);
                 if data.len() >= full {
                     self.full_segments_unacked += 1;
                 }

@@ -3,6 +3,7 @@
 
 mod input;
 mod output;
+mod recovery;
 mod timers;
 
 pub(crate) use timers::{Timer, TIMER_COUNT};
@@ -10,6 +11,7 @@ pub(crate) use timers::{Timer, TIMER_COUNT};
 use crate::assembler::Assembler;
 use crate::congestion::NewReno;
 use crate::rtt::RttEstimator;
+use crate::scoreboard::Scoreboard;
 use crate::{
     Cause, Config, ConnError, ConnHandle, Counters, Event, FourTuple, Instant, ListenerHandle, RecvError, SendError,
     State, Transition,
@@ -126,6 +128,16 @@ pub(crate) struct Connection {
 
     rtt: RttEstimator,
     cc: NewReno,
+    /// What the peer has SACKed above SND.UNA, and what recovery resent (RFC 6675).
+    scoreboard: Scoreboard,
+    /// The congestion state before the last fast retransmit (RFC 4015 undo).
+    undo: Option<recovery::Undo>,
+    /// The retransmission timer is set for a tail loss probe (RFC 8985 §7), not the RTO.
+    loss_probe_armed: bool,
+    /// A probe is due on the next poll.
+    loss_probe_now: bool,
+    /// SND.MAX when the last probe went out: no second probe until SND.UNA passes it.
+    loss_probe_high: Option<SeqNum>,
     /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission).
     rtt_probe: Option<(SeqNum, Instant)>,
     timers: [Instant; TIMER_COUNT],
@@ -215,6 +227,11 @@ impl Connection {
             ooo_fin: None,
             rtt: RttEstimator::new(config.rto_initial),
             cc: NewReno::new(0, n.iss),
+            scoreboard: Scoreboard::default(),
+            undo: None,
+            loss_probe_armed: false,
+            loss_probe_now: false,
+            loss_probe_high: None,
             rtt_probe: None,
             timers: [Instant::NEVER; TIMER_COUNT],
             heap_deadline: Instant::NEVER,

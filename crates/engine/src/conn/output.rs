@@ -82,10 +82,19 @@ impl Connection {
         }
     }
 
+    /// RFC 6298 §5.1: start the timer if it is not running. RFC 8985 §7.2: after new data a
+    /// tail loss probe may be due sooner than the RTO already running.
     fn arm_retransmit(&mut self, ctx: &Ctx) {
-        let t = &mut self.timers[Timer::Retransmit as usize];
-        if *t == Instant::NEVER {
-            *t = ctx.now + self.rtt.rto(ctx.config.rto_max);
+        let running = self.timers[Timer::Retransmit as usize];
+        if running == Instant::NEVER {
+            self.timers[Timer::Retransmit as usize] = self.retransmit_deadline(ctx);
+        } else if !self.loss_probe_armed {
+            let probe = self.retransmit_deadline(ctx);
+            if self.loss_probe_armed && probe < running {
+                self.timers[Timer::Retransmit as usize] = probe;
+            } else {
+                self.loss_probe_armed = false;
+            }
         }
     }
 
@@ -122,7 +131,28 @@ impl Connection {
                 let fin = fin_sent && len == buf_len;
                 ctx.counters.retransmitted_segments += 1;
                 self.rtt_probe = None;
+                self.note_fast_retransmit_sent(ctx.now, len);
                 return Some(self.data_segment(ctx, self.snd_una, 0..len, fin));
+            }
+        }
+        // RFC 6675 §5 step 6 (recovery with SACK): while cwnd leaves room for a segment over
+        // the pipe, resend the next lost hole, else send new data below.
+        let pipe = if self.in_sack_recovery() { Some(self.pipe() as usize) } else { None };
+        if let Some(pipe) = pipe {
+            if pipe + mss <= self.cc.cwnd as usize {
+                if let Some((seq, len)) = self.next_lost_segment(mss) {
+                    let offset = seq.since(self.snd_una) as usize;
+                    if offset + len <= buf_len && self.scoreboard.note_resent(seq, seq + len as u32, ctx.now) {
+                        ctx.counters.retransmitted_segments += 1;
+                        return Some(self.data_segment(ctx, seq, offset..offset + len, false));
+                    }
+                }
+            }
+        }
+        if self.loss_probe_now {
+            self.loss_probe_now = false;
+            if let Some(seg) = self.loss_probe_segment(ctx, mss) {
+                return Some(seg);
             }
         }
         // Zero-window and keepalive probes: an old sequence number that elicits an ACK, as
@@ -138,11 +168,20 @@ impl Connection {
             return Some(self.segment(ctx, self.snd_una - 1, TcpFlags::ACK, 0..0));
         }
 
+        // Resending after a timeout: skip what the peer has SACKed.
+        if self.snd_nxt < self.snd_max {
+            if let Some(end) = self.scoreboard.sacked_end(self.snd_nxt) {
+                self.snd_nxt = end.min(self.snd_max);
+            }
+        }
         let in_flight = self.snd_nxt.since(self.snd_una) as usize;
         let sent_data = in_flight.min(buf_len);
         let unsent = buf_len - sent_data;
-        let window = self.snd_wnd.min(self.cc.cwnd) as usize;
-        let usable = window.saturating_sub(in_flight);
+        // The peer's window counts from SND.UNA; cwnd counts what is in the network, which in
+        // SACK recovery is the pipe.
+        let usable = (self.snd_wnd as usize)
+            .saturating_sub(in_flight)
+            .min(((self.cc.cwnd + self.limited_transmit_bytes()) as usize).saturating_sub(pipe.unwrap_or(in_flight)));
         // Once our FIN is acknowledged the buffer is empty and `fin_seq` would point past it.
         let fin_unsent = self.fin_queued && !self.our_fin_acked && self.snd_nxt <= fin_seq;
         let len = unsent.min(mss).min(usable);
@@ -199,7 +238,7 @@ impl Connection {
         None
     }
 
-    fn data_segment(&mut self, ctx: &mut Ctx, seq: SeqNum, data: Range<usize>, fin: bool) -> OutSegment {
+    pub(super) fn data_segment(&mut self, ctx: &mut Ctx, seq: SeqNum, data: Range<usize>, fin: bool) -> OutSegment {
         let mut flags = TcpFlags::ACK;
         // PSH on the segment that empties what the user has written so far.
         if data.end == self.send_buf.len() && !data.is_empty() {

@@ -82,6 +82,12 @@ impl Connection {
                 if self.snd_una == self.snd_max {
                     return;
                 }
+                if self.loss_probe_armed {
+                    // RFC 8985 §7: the probe timeout, not the RTO: probe, then arm the RTO.
+                    self.fire_loss_probe(ctx);
+                    self.timers[Timer::Retransmit as usize] = ctx.now + self.rtt.rto(cfg.rto_max);
+                    return;
+                }
                 if let Some(limit) = self.user_timeout {
                     if ctx.now - self.last_progress >= limit {
                         self.close_with(ctx, Some(ConnError::TimedOut), Cause::UserTimeout);
@@ -94,8 +100,9 @@ impl Connection {
                     return;
                 }
                 ctx.counters.rto_expirations += 1;
+                self.recovery_on_timeout();
                 // RFC 5681 §3.1 and RFC 6298 §5.5–5.6: collapse the window, back off, resend
-                // from SND.UNA.
+                // from SND.UNA (what the peer has SACKed is skipped).
                 let flight = self.snd_max.since(self.snd_una);
                 self.cc.on_timeout(flight, self.neg.snd_mss as u32, self.snd_max);
                 self.rtt.back_off();

@@ -1,0 +1,246 @@
+//! Loss recovery before the timer: entering fast recovery (RFC 6582 §3.2, RFC 6675 §5) with
+//! early retransmit (RFC 5827) and limited transmit (RFC 3042), the SACK scoreboard's choice
+//! of what to resend (RFC 6675 §4 NextSeg) and of retransmissions lost again, the tail loss
+//! probe (RFC 8985 §7), and undoing a fast retransmit that reordering made spurious (RFC 3522
+//! Eifel detection, RFC 4015).
+
+use super::output::OutSegment;
+use super::{Connection, Ctx, Timer};
+use crate::congestion::DUP_ACK_THRESHOLD;
+use crate::Instant;
+use crate::State;
+use std::time::Duration;
+use synack_wire::{SeqNum, TcpRepr};
+
+/// RFC 8985 §7.2: the probe timeout is at least this (Linux's floor too).
+const MIN_PTO: Duration = Duration::from_millis(10);
+
+/// What the congestion state was before a fast retransmit, to restore if it proves spurious.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Undo {
+    cwnd: u32,
+    ssthresh: u32,
+    /// The TSval of the first retransmission, once it has gone out.
+    rexmit_tsval: Option<u32>,
+}
+
+impl Connection {
+    fn dup_thresh_mss(&self) -> (u32, u32) {
+        (DUP_ACK_THRESHOLD as u32, self.neg.snd_mss as u32)
+    }
+
+    /// Fast recovery with the SACK scoreboard (RFC 6675), when both ends agreed to SACK;
+    /// otherwise NewReno's (RFC 6582).
+    pub(super) fn in_sack_recovery(&self) -> bool {
+        self.neg.sack_ok && self.cc.in_recovery
+    }
+
+    /// Third duplicate ACK, or IsLost(SND.UNA): halve, resend SND.UNA's segment at once.
+    pub(super) fn enter_fast_recovery(&mut self, ctx: &mut Ctx) {
+        let (_, mss) = self.dup_thresh_mss();
+        let flight = self.snd_max.since(self.snd_una);
+        self.undo = Some(Undo { cwnd: self.cc.cwnd, ssthresh: self.cc.ssthresh, rexmit_tsval: None });
+        self.cc.enter_recovery(flight, mss, self.snd_max);
+        self.scoreboard.clear_resent();
+        if self.neg.sack_ok {
+            // RFC 6675 §5 step 4: cwnd = ssthresh, no inflation; the pipe does that job.
+            self.cc.cwnd = self.cc.ssthresh;
+        }
+        self.rexmit_one = true;
+        self.rtt_probe = None;
+        ctx.counters.fast_retransmits += 1;
+        if self.loss_probe_armed {
+            // Recovery runs on the RTO, not on a probe armed before it began.
+            self.loss_probe_armed = false;
+            self.timers[Timer::Retransmit as usize] = ctx.now + self.rtt.rto(ctx.config.rto_max);
+        }
+    }
+
+    /// Folds the ACK's SACK blocks into the scoreboard (after SND.UNA has moved) and enters
+    /// recovery when SND.UNA's segment is lost by RFC 6675 §4's count. Checked on every ACK:
+    /// one carried by data never counts as a duplicate (RFC 5681 §2), so on a connection busy
+    /// both ways SACK is the only sign of a loss before the timer.
+    pub(super) fn on_sack_blocks(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
+        if !self.neg.sack_ok {
+            return;
+        }
+        self.scoreboard.advance(self.snd_una);
+        self.scoreboard.add(seg.options.sack.as_slice(), self.snd_una, self.snd_max);
+        if self.cc.in_recovery {
+            let lost = self.scoreboard.expire_resent(self.snd_una, ctx.now, self.resend_timeout());
+            ctx.counters.lost_retransmits += lost;
+        } else {
+            self.scoreboard.clear_resent();
+        }
+        let mss = self.neg.snd_mss as u32;
+        if !self.cc.in_recovery
+            && self.snd_max > self.snd_una
+            && self.snd_una >= self.cc.recover
+            && self.scoreboard.is_lost(self.snd_una, self.entry_dup_thresh(), mss)
+        {
+            self.enter_fast_recovery(ctx);
+        }
+    }
+
+    /// The duplicate ACKs (or SACKed segments) that start fast recovery: 3, or with fewer than
+    /// four segments in flight and nothing new that may be sent, one less than the segments in
+    /// flight (RFC 5827 early retransmit), so that a small window still recovers without the
+    /// timer.
+    pub(super) fn entry_dup_thresh(&self) -> u32 {
+        let mss = self.neg.snd_mss as u32;
+        let flight = self.snd_max.since(self.snd_una);
+        let segments = flight.div_ceil(mss.max(1));
+        let unsent = self.send_buf.len() as u32 > flight;
+        let room = self.snd_wnd.min(self.cc.cwnd + self.limited_transmit_bytes()).saturating_sub(flight) >= mss;
+        if segments < 4 && !(unsent && room) {
+            segments.saturating_sub(1).max(1)
+        } else {
+            DUP_ACK_THRESHOLD as u32
+        }
+    }
+
+    /// RFC 3042 limited transmit: before recovery, each of the first two duplicate ACKs (or
+    /// SACKed segments) lets one new segment out beyond cwnd, so a small window still makes
+    /// enough duplicate ACKs for a fast retransmit.
+    pub(super) fn limited_transmit_bytes(&self) -> u32 {
+        // Only new data, before any recovery: not while resending after a timeout.
+        if self.cc.in_recovery || self.rto_count > 0 || self.snd_nxt < self.snd_max {
+            return 0;
+        }
+        let mss = self.neg.snd_mss as u32;
+        let signals =
+            if self.neg.sack_ok { self.scoreboard.sacked_above(self.snd_una) } else { self.cc.dup_acks as u32 * mss };
+        signals.min(2 * mss)
+    }
+
+    /// How long a retransmission may go unanswered before it counts as lost again: one
+    /// smoothed RTT and a quarter for reordering (RFC 8985 §6.2's reordering window), at least
+    /// 2 ms.
+    fn resend_timeout(&self) -> Duration {
+        let srtt = self.rtt.srtt().unwrap_or(Duration::from_millis(200));
+        (srtt + srtt / 4).max(Duration::from_millis(2))
+    }
+
+    /// The fast retransmit of SND.UNA's first `len` bytes has gone out now.
+    pub(super) fn note_fast_retransmit_sent(&mut self, now: Instant, len: usize) {
+        if self.neg.sack_ok {
+            self.scoreboard.note_resent(self.snd_una, self.snd_una + len as u32, now);
+        }
+        let tsval = self.ts_now(now);
+        if let Some(undo) = &mut self.undo {
+            undo.rexmit_tsval.get_or_insert(tsval);
+        }
+    }
+
+    /// RFC 3522: the first ACK of new data after a fast retransmit. If it echoes a timestamp
+    /// older than the retransmission's, the original got there: the loss was reordering, and
+    /// the window comes back (RFC 4015 §3 restores cwnd and ssthresh). Returns true then.
+    pub(super) fn undo_if_spurious(&mut self, ctx: &mut Ctx, seg: &TcpRepr) -> bool {
+        let Some(Undo { cwnd, ssthresh, rexmit_tsval: Some(tsval) }) = self.undo else { return false };
+        self.undo = None;
+        let echoed = if self.neg.ts_ok { seg.options.timestamps.map(|(_, ecr)| ecr) } else { None };
+        match echoed {
+            Some(ecr) if ecr != 0 && SeqNum(ecr) < SeqNum(tsval) => {
+                self.cc.cwnd = self.cc.cwnd.max(cwnd);
+                self.cc.ssthresh = ssthresh;
+                self.cc.in_recovery = false;
+                self.cc.dup_acks = 0;
+                // A new loss may start recovery again at once.
+                self.cc.recover = self.snd_una - 1;
+                self.rexmit_one = false;
+                ctx.counters.spurious_retransmits_undone += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The retransmission timer fired: recovery and its undo end. The scoreboard survives the
+    /// first expiry (what the peer holds is not sent again) but not a second in a row, in
+    /// case the peer dropped what it had SACKed (RFC 2018 §8 allows it).
+    pub(super) fn recovery_on_timeout(&mut self) {
+        self.undo = None;
+        self.scoreboard.clear_resent();
+        if self.rto_count >= 2 {
+            self.scoreboard.clear();
+        }
+    }
+
+    /// RFC 6675 §4 NextSeg rule 1: the lowest lost bytes not being retransmitted, at most
+    /// one MSS, as (sequence number, length).
+    pub(super) fn next_lost_segment(&self, mss: usize) -> Option<(SeqNum, usize)> {
+        let (dup_thresh, smss) = self.dup_thresh_mss();
+        self.scoreboard.next_lost(self.snd_una, dup_thresh, smss, mss)
+    }
+
+    /// RFC 6675 §4 SetPipe: the bytes the network still holds.
+    pub(super) fn pipe(&self) -> u32 {
+        let (dup_thresh, mss) = self.dup_thresh_mss();
+        self.scoreboard.pipe(self.snd_una, self.snd_max, dup_thresh, mss)
+    }
+
+    /// When the retransmission timer should fire next: the RTO, or sooner a tail loss probe
+    /// (RFC 8985 §7.2), PTO = max(2 × SRTT, 10 ms), when SACK is on, no recovery or timeout
+    /// is under way, no probe is outstanding, and more than one segment's worth is in flight.
+    /// With one segment in flight a delayed ACK is likely (RFC 8985 adds the worst case,
+    /// 200 ms, which is the RTO here anyway).
+    pub(super) fn retransmit_deadline(&mut self, ctx: &Ctx) -> Instant {
+        let rto = self.rtt.rto(ctx.config.rto_max);
+        if self.loss_probe_high.is_some_and(|high| self.snd_una >= high) {
+            self.loss_probe_high = None;
+        }
+        let full = (self.neg.snd_mss as u32).saturating_sub(if self.neg.ts_ok { 12 } else { 0 });
+        let pto = self.rtt.srtt().map(|srtt| (2 * srtt).max(MIN_PTO));
+        self.loss_probe_armed = false;
+        if let Some(pto) = pto {
+            if self.neg.sack_ok
+                && matches!(self.state, State::Established | State::CloseWait)
+                && !self.cc.in_recovery
+                && self.rto_count == 0
+                && self.snd_nxt == self.snd_max
+                && self.loss_probe_high.is_none()
+                && self.snd_max.since(self.snd_una) > full
+                && pto < rto
+            {
+                self.loss_probe_armed = true;
+                return ctx.now + pto;
+            }
+        }
+        ctx.now + rto
+    }
+
+    /// The probe timer fired: a probe goes out on the next poll.
+    pub(super) fn fire_loss_probe(&mut self, ctx: &mut Ctx) {
+        self.loss_probe_armed = false;
+        self.loss_probe_now = true;
+        self.loss_probe_high = Some(self.snd_max);
+        ctx.counters.loss_probes_sent += 1;
+    }
+
+    /// RFC 8985 §7.3: one new segment if the peer's window allows, else the last segment sent
+    /// again, so that the ACK it draws shows what was lost (and recovery can start).
+    pub(super) fn loss_probe_segment(&mut self, ctx: &mut Ctx, mss: usize) -> Option<OutSegment> {
+        let buf_len = self.send_buf.len();
+        let in_flight = self.snd_nxt.since(self.snd_una) as usize;
+        let unsent = buf_len.saturating_sub(in_flight);
+        let window_room = (self.snd_wnd as usize).saturating_sub(in_flight);
+        if unsent > 0 && window_room > 0 {
+            let len = unsent.min(mss).min(window_room);
+            let seq = self.snd_nxt;
+            self.snd_nxt = seq + len as u32;
+            self.snd_max = self.snd_max.max(self.snd_nxt);
+            self.loss_probe_high = Some(self.snd_max);
+            ctx.counters.data_segments_out += 1;
+            return Some(self.data_segment(ctx, seq, in_flight..in_flight + len, false));
+        }
+        let outstanding = (self.snd_max.since(self.snd_una) as usize).min(buf_len);
+        if outstanding == 0 {
+            return None;
+        }
+        let len = outstanding.min(mss);
+        ctx.counters.retransmitted_segments += 1;
+        self.rtt_probe = None;
+        let start = outstanding - len;
+        Some(self.data_segment(ctx, self.snd_una + start as u32, start..outstanding, false))
+    }
+}

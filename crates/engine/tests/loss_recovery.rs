@@ -1,0 +1,220 @@
+//! Loss recovery with SACK and timestamps: early retransmit (RFC 5827), the scoreboard's
+//! retransmissions (RFC 6675) and their loss, spurious fast retransmits undone (RFC 3522,
+//! RFC 4015), what a retransmission timeout resends, and stale ACKs under PAWS.
+
+mod common;
+use common::*;
+use std::time::Duration;
+use synack_engine::{Config, ConnHandle};
+use synack_wire::{SeqNum, TcpOptions};
+
+/// MSS 1460 less 12 bytes of timestamps.
+const SEG: u32 = 1448;
+
+struct Conn {
+    h: H,
+    c: ConnHandle,
+    /// The peer's next TSval.
+    peer_ts: u32,
+    /// Where the test's segments start (after the warm-up segment).
+    base: u32,
+}
+
+impl Conn {
+    /// A passive open with SACK and timestamps (no window scale), Nagle off, and one
+    /// segment acknowledged after 5 ms so that the connection has an RTT.
+    fn new() -> Conn {
+        let (mut h, l) = H::listening(Config { rng_seed: 1, ..Config::default() });
+        let syn =
+            TcpOptions { mss: Some(1460), sack_permitted: true, timestamps: Some((1000, 0)), ..Default::default() };
+        h.inject(Seg::new(SYN, PEER_ISN, 0).opts(syn));
+        let tsval = h.output()[0].opts.timestamps.unwrap().0;
+        let ts = TcpOptions { timestamps: Some((1001, tsval)), ..Default::default() };
+        h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).opts(ts));
+        let c = h.ep.accept(l).unwrap();
+        h.ep.set_nodelay(c, true).unwrap();
+        let base = h.iss + 1;
+        let mut conn = Conn { h, c, peer_ts: 1002, base };
+        let ts = conn.send_segments(1);
+        conn.h.advance(Duration::from_millis(5));
+        conn.ack(1, &[], ts);
+        conn.base += SEG;
+        assert_eq!(conn.h.ep.conn_info(c).unwrap().srtt, Some(Duration::from_millis(5)));
+        conn
+    }
+
+    /// The first byte of the test's segments.
+    fn s(&self) -> u32 {
+        self.base
+    }
+
+    /// The peer acknowledges `acked` segments and SACKs `[from, to)` segment ranges, echoing
+    /// `ecr`.
+    fn ack(&mut self, acked: u32, sack: &[(u32, u32)], ecr: u32) {
+        let s = self.base;
+        let mut opts = TcpOptions { timestamps: Some((self.peer_ts, ecr)), ..Default::default() };
+        for &(from, to) in sack {
+            opts.sack.push(SeqNum(s + from * SEG), SeqNum(s + to * SEG));
+        }
+        self.peer_ts += 1;
+        self.h.inject(Seg::new(ACK, PEER_ISN + 1, s + acked * SEG).opts(opts));
+    }
+
+    /// Sends `n` full segments; returns the TSval they carry.
+    fn send_segments(&mut self, n: u32) -> u32 {
+        self.h.ep.send(self.c, &vec![7u8; (n * SEG) as usize]).unwrap();
+        let out = self.h.output();
+        assert_eq!(out.len(), n as usize);
+        out[0].opts.timestamps.unwrap().0
+    }
+
+    /// Ten segments out; 8 ms later (before a loss probe would be due) the peer SACKs `sack`
+    /// and segment 0 is missing; the fast retransmit of segment 0 follows. Returns the TSval
+    /// of the ten.
+    fn fast_retransmit_of_the_first_of_ten(&mut self, sack: (u32, u32)) -> u32 {
+        let ts = self.send_segments(10);
+        self.h.advance(Duration::from_millis(8));
+        self.ack(0, &[sack], ts);
+        assert_eq!(self.sent(), vec![0]);
+        ts
+    }
+
+    /// Segments sent now, as offsets in segments from our first data byte.
+    fn sent(&mut self) -> Vec<u32> {
+        let s = self.s();
+        self.h.output().iter().filter(|o| !o.data.is_empty()).map(|o| (o.seq - s) / SEG).collect()
+    }
+}
+
+#[test]
+fn a_small_flight_recovers_without_the_timer_early_retransmit_rfc5827() {
+    let mut t = Conn::new();
+    let ts = t.send_segments(3);
+    // The first is lost: two SACKed segments are all a 3-segment flight can show.
+    t.ack(0, &[(1, 2)], ts);
+    assert!(t.sent().is_empty(), "one SACKed segment is not enough");
+    t.ack(0, &[(1, 3)], ts);
+    assert_eq!(t.sent(), vec![0], "the lost segment, at once");
+    assert_eq!(t.h.ep.counters().fast_retransmits, 1);
+    assert_eq!(t.h.ep.counters().rto_expirations, 0);
+}
+
+#[test]
+fn sack_recovery_resends_every_lost_hole_not_one_per_round_trip() {
+    let mut t = Conn::new();
+    let ts = t.send_segments(10);
+    // Segments 0 and 2 are lost; 1 and 3..10 arrive.
+    t.ack(0, &[(3, 10), (1, 2)], ts);
+    assert_eq!(t.sent(), vec![0, 2], "both holes in the same round trip (RFC 6675 NextSeg)");
+}
+
+#[test]
+fn a_retransmission_lost_again_is_resent_after_a_round_trip_without_the_timer() {
+    let mut t = Conn::new();
+    let ts = t.fast_retransmit_of_the_first_of_ten((1, 10));
+    // The retransmission is lost too; an ACK from the peer 10 ms later still lacks it.
+    t.h.advance(Duration::from_millis(10));
+    t.ack(0, &[(1, 10)], ts);
+    assert_eq!(t.sent(), vec![0], "sent a third time");
+    assert_eq!(t.h.ep.counters().lost_retransmits, 1);
+    assert_eq!(t.h.ep.counters().rto_expirations, 0);
+}
+
+#[test]
+fn a_fast_retransmit_that_reordering_made_spurious_is_undone_rfc3522() {
+    let mut t = Conn::new();
+    let before = t.h.ep.conn_info(t.c).unwrap();
+    // Segment 0 is late, not lost: three later ones arrive first.
+    let ts = t.fast_retransmit_of_the_first_of_ten((1, 4));
+    assert!(t.h.ep.conn_info(t.c).unwrap().cwnd < before.cwnd, "halved");
+    // Then the original arrives: the ACK echoes its timestamp, older than the retransmission's.
+    t.ack(10, &[], ts);
+    let after = t.h.ep.conn_info(t.c).unwrap();
+    assert_eq!(t.h.ep.counters().spurious_retransmits_undone, 1);
+    assert_eq!(after.ssthresh, before.ssthresh, "ssthresh restored");
+    assert!(after.cwnd >= before.cwnd, "cwnd restored: {} < {}", after.cwnd, before.cwnd);
+}
+
+#[test]
+fn a_genuine_loss_is_not_undone() {
+    let mut t = Conn::new();
+    let ts = t.fast_retransmit_of_the_first_of_ten((1, 4));
+    // The retransmission (sent 8 ms after the original) fills the hole: the ACK echoes its
+    // newer timestamp.
+    t.ack(10, &[], ts + 8);
+    assert_eq!(t.h.ep.counters().spurious_retransmits_undone, 0);
+    assert!(t.h.ep.conn_info(t.c).unwrap().ssthresh < u32::MAX);
+}
+
+#[test]
+fn after_a_timeout_what_the_peer_sacked_is_not_sent_again() {
+    let mut t = Conn::new();
+    let ts = t.send_segments(5);
+    // 0..3 lost, 3..5 SACKed: too little for a fast retransmit with 5 in flight.
+    t.ack(0, &[(3, 5)], ts);
+    assert!(t.sent().is_empty());
+    let sent = t.h.advance_collect(Duration::from_millis(300));
+    let segments: Vec<u32> = sent.iter().map(|(_, o)| (o.seq - t.s()) / SEG).collect();
+    assert_eq!(segments, vec![4, 0], "a loss probe (unanswered), then the timeout resends one segment (cwnd 1)");
+    assert_eq!(t.h.ep.counters().rto_expirations, 1);
+    t.ack(1, &[(3, 5)], ts);
+    assert_eq!(t.sent(), vec![1, 2], "the rest of the hole");
+    t.ack(3, &[(3, 5)], ts);
+    assert!(t.sent().is_empty(), "3 and 4 are SACKed: not resent");
+}
+
+#[test]
+fn a_stale_bare_ack_failing_paws_is_dropped_without_an_answer() {
+    let mut t = Conn::new();
+    let ts = t.send_segments(1);
+    t.peer_ts = 900; // older than the handshake's 1001
+    t.ack(1, &[], ts);
+    assert!(t.h.output().is_empty(), "answering would hand the peer a duplicate ACK");
+    assert_eq!(t.h.ep.counters().dropped_paws, 1);
+}
+
+#[test]
+fn a_silent_tail_draws_a_loss_probe_after_two_round_trips_not_the_rto_rfc8985() {
+    let mut t = Conn::new();
+    t.send_segments(3);
+    // SRTT is 5 ms: the probe is due at max(2 × SRTT, 10 ms), long before the 200 ms RTO.
+    let sent = t.h.advance_collect(Duration::from_millis(150));
+    assert_eq!(sent.len(), 1, "one probe, then the RTO waits");
+    assert_eq!((sent[0].1.seq - t.s()) / SEG, 2, "the last segment again");
+    assert_eq!(sent[0].0.as_millis(), 5 + 10);
+    assert_eq!(t.h.ep.counters().loss_probes_sent, 1);
+    assert_eq!(t.h.ep.counters().rto_expirations, 0);
+}
+
+#[test]
+fn the_probes_ack_shows_the_loss_and_recovery_starts_at_once() {
+    let mut t = Conn::new();
+    let ts = t.send_segments(3);
+    t.h.advance(Duration::from_millis(11));
+    assert_eq!(t.sent(), vec![2], "the probe");
+    // Segments 1 and 2 had arrived, segment 0 was lost: the ACK SACKs them.
+    t.ack(0, &[(1, 3)], ts);
+    assert_eq!(t.sent(), vec![0]);
+    assert_eq!(t.h.ep.counters().fast_retransmits, 1);
+}
+
+#[test]
+fn a_single_segment_in_flight_waits_for_the_rto_a_delayed_ack_is_likely() {
+    let mut t = Conn::new();
+    t.send_segments(1);
+    let sent = t.h.advance_collect(Duration::from_millis(150));
+    assert!(sent.is_empty());
+    assert_eq!(t.h.ep.counters().loss_probes_sent, 0);
+}
+
+#[test]
+fn every_second_full_segment_is_acknowledged_at_once_with_timestamps_too() {
+    let mut t = Conn::new();
+    let s = t.h.iss + 1 + SEG; // what we have sent (the warm-up segment)
+    let opts = |val| TcpOptions { timestamps: Some((val, 0)), ..Default::default() };
+    let full = vec![1u8; SEG as usize];
+    t.h.inject(Seg::new(ACK, PEER_ISN + 1, s).data(&full).opts(opts(2000)));
+    assert!(t.h.output().is_empty(), "the first waits for the delayed ACK");
+    t.h.inject(Seg::new(ACK, PEER_ISN + 1 + SEG, s).data(&full).opts(opts(2001)));
+    assert_eq!(t.h.keys(), vec![(ACK, s, PEER_ISN + 1 + 2 * SEG, 0)], "a 1448-byte segment is full-sized");
+}
