@@ -96,6 +96,9 @@ enum Command {
         /// Seeded faults on the packets, each way.
         #[command(flatten)]
         faults: FaultArgs,
+        /// Milliseconds every packet is held, each way (a longer round trip).
+        #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+        delay: f64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -238,14 +241,15 @@ fn main() -> ExitCode {
             trace,
             pcap,
             faults: FaultArgs { loss, dup, reorder },
+            delay,
             seed,
         } => {
             let faults = synack_runtime::tap::FaultConfig {
                 loss_ppm: to_ppm(loss),
                 duplicate_ppm: to_ppm(dup),
                 reorder_ppm: to_ppm(reorder),
+                delay: std::time::Duration::from_secs_f64(delay / 1000.0),
                 seed,
-                ..Default::default()
             };
             serve::serve(serve::ServeArgs { tun, addr, local, port, mode, ss_interval, trace, pcap, faults })
         }

@@ -7,25 +7,26 @@ use std::time::{Duration, Instant};
 use synack_sim::skip::require_root_tun_and_tools;
 use synack_tun::netns::NetNs;
 
-#[test]
-fn serve_answers_curl_over_a_tun_device_and_stops_cleanly_on_ctrl_c() {
-    if !require_root_tun_and_tools("serve_http", &["ip", "curl"]) {
-        return;
-    }
-    let ns = NetNs::create(&format!("synack-serve-{}", std::process::id())).expect("namespace");
+/// Starts `synack serve ARGS` in `ns` (kernel side 10.202.0.1) and fetches `/bytes/N` with
+/// curl until it answers (at most 15 s). Returns the server, the body and curl's
+/// `time_connect`.
+const MARK: &str = "synack-test-time-connect=";
+
+fn serve_and_fetch(ns: &NetNs, args: &[&str], bytes: usize) -> (std::process::Child, Vec<u8>, String) {
     let server = ns
         .command(env!("CARGO_BIN_EXE_synack"))
         .args(["serve", "--tun", "syn0", "--addr", "10.202.0.1/24", "--port", "8080", "--mode", "http"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("synack serve starts");
-    // Wait (bounded) until it answers.
+    let url = format!("http://10.202.0.2:8080/bytes/{bytes}");
     let deadline = Instant::now() + Duration::from_secs(15);
-    let body = loop {
+    let out = loop {
         let out = ns
             .command("curl")
-            .args(["-s", "--fail", "--max-time", "10", "http://10.202.0.2:8080/bytes/100000"])
+            .args(["-s", "--fail", "--max-time", "30", "-w", &format!("\n{MARK}%{{time_connect}}"), &url])
             .output()
             .expect("curl runs");
         if out.status.success() || Instant::now() > deadline {
@@ -33,19 +34,57 @@ fn serve_answers_curl_over_a_tun_device_and_stops_cleanly_on_ctrl_c() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert_eq!(body.len(), 100_000);
+    let mark = format!("\n{MARK}");
+    let split = out.windows(mark.len()).rposition(|w| w == mark.as_bytes()).unwrap_or(out.len());
+    let info = String::from_utf8_lossy(out.get(split + mark.len()..).unwrap_or_default()).into_owned();
+    (server, out[..split].to_vec(), info)
+}
+
+fn assert_body(body: &[u8], len: usize) {
+    assert_eq!(body.len(), len);
     assert!(body.iter().enumerate().all(|(i, &b)| b == synack_runtime::apps::body_byte(i)));
-    // SIGUSR1 prints the table; Ctrl-C exits cleanly with the final one.
+}
+
+fn interrupt(server: &std::process::Child) {
     let pid = server.id().to_string();
-    Command::new("kill").args(["-USR1", &pid]).status().ok();
-    std::thread::sleep(Duration::from_millis(200));
     Command::new("pkill").args(["-INT", "-P", &pid]).status().ok();
     Command::new("kill").args(["-INT", &pid]).status().ok();
+}
+
+#[test]
+fn serve_answers_curl_over_a_tun_device_and_stops_cleanly_on_ctrl_c() {
+    if !require_root_tun_and_tools("serve_http", &["ip", "curl"]) {
+        return;
+    }
+    let ns = NetNs::create(&format!("synack-serve-{}", std::process::id())).expect("namespace");
+    let (server, body, _) = serve_and_fetch(&ns, &[], 100_000);
+    assert_body(&body, 100_000);
+    // SIGUSR1 prints the table; Ctrl-C exits cleanly with the final one.
+    Command::new("kill").args(["-USR1", &server.id().to_string()]).status().ok();
+    std::thread::sleep(Duration::from_millis(200));
+    interrupt(&server);
     let out = server.wait_with_output().expect("serve exits");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "exit {:?}: {stdout} {}", out.status, String::from_utf8_lossy(&out.stderr));
     assert_eq!(stdout.matches("LISTEN").count(), 2, "once for SIGUSR1, once at exit: {stdout}");
     assert!(stdout.contains("passive_opens"), "{stdout}");
+}
+
+#[test]
+fn serve_with_delay_and_loss_still_answers_byte_exact() {
+    if !require_root_tun_and_tools("serve_faults", &["ip", "curl"]) {
+        return;
+    }
+    let ns = NetNs::create(&format!("synack-servef-{}", std::process::id())).expect("namespace");
+    let (server, body, time_connect) =
+        serve_and_fetch(&ns, &["--delay", "50", "--loss", "3", "--reorder", "3"], 1 << 20);
+    assert_body(&body, 1 << 20);
+    // The handshake crosses the delay twice (SYN in, SYN-ACK out): at least 100 ms.
+    let connect_s: f64 = time_connect.trim().parse().expect("curl's time_connect");
+    assert!(connect_s >= 0.1, "time_connect {connect_s} s with 50 ms each way");
+    interrupt(&server);
+    let out = server.wait_with_output().expect("serve exits");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 const PY_ECHO_SERVER: &str = r#"
