@@ -28,6 +28,8 @@ pub(crate) struct HalfOpen {
     /// The final ACK arrived while the accept queue was full and was dropped (Linux's
     /// `acked`): the entry waits for the client's next ACK.
     pub ack_dropped: bool,
+    /// The listener sends no options (`TCP_NOOPT`): the SYN-ACK carries none, not even MSS.
+    pub no_options: bool,
 }
 
 /// RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option.

@@ -14,9 +14,15 @@ pub(crate) struct Listener {
     /// Half-open entries of this listener (the SYN queue's length).
     pub syn_queue_len: usize,
     pub accept_queue: VecDeque<ConnHandle>,
+    /// `TCP_NOOPT`: SYN-ACKs carry no options and the SYN's are ignored (but its MSS).
+    pub no_options: bool,
 }
 
 impl Listener {
+    pub fn new(addr: SocketAddr, backlog: usize) -> Listener {
+        Listener { addr, backlog, syn_queue_len: 0, accept_queue: VecDeque::new(), no_options: false }
+    }
+
     pub fn accept_queue_full(&self) -> bool {
         self.accept_queue.len() >= self.backlog
     }

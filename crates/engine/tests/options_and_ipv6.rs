@@ -134,3 +134,31 @@ fn record_sizes_stay_small() {
     assert!(time_wait <= 64, "TIME-WAIT record {time_wait} B");
     assert!(connection <= 512, "connection without buffers {connection} B");
 }
+
+#[test]
+fn no_options_on_a_listener_answers_a_linux_syn_with_a_bare_syn_ack_tcp_noopt() {
+    let (mut h, l) = H::listening(full_config());
+    h.ep.set_listener_no_options(l, true).unwrap();
+    h.inject(Seg::new(SYN, PEER_ISN, 0).opts(linux_syn_options(1000)));
+    let synack = h.output().remove(0);
+    assert_eq!(synack.opts, TcpOptions::default(), "not even MSS");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
+    let c = h.ep.accept(l).unwrap();
+    let info = h.ep.conn_info(c).unwrap();
+    assert!(!info.ts_ok && !info.sack_ok && info.snd_wscale == 0, "{info:?}");
+    assert_eq!(info.snd_mss, 1460, "the peer's MSS still counts");
+}
+
+#[test]
+fn no_options_on_a_connection_sends_a_bare_syn_and_ignores_the_peers_tcp_noopt() {
+    let mut h = H::new(full_config());
+    let c = h.ep.connect(h.now, Some(h.local), h.remote).unwrap();
+    assert_eq!(h.ep.set_no_options(c, true), Ok(true));
+    let syn = h.output().remove(0);
+    assert_eq!(syn.opts, TcpOptions::default());
+    assert_eq!(h.ep.set_no_options(c, false), Ok(false), "too late once the SYN is out");
+    h.inject(Seg::new(SYN | ACK, PEER_ISN, h.iss + 1).opts(linux_syn_options(1000)));
+    assert!(h.output()[0].opts == TcpOptions::default(), "no timestamps on the ACK");
+    let info = h.ep.conn_info(c).unwrap();
+    assert!(!info.ts_ok && !info.sack_ok && info.snd_wscale == 0, "{info:?}");
+}

@@ -56,9 +56,7 @@ impl Runner {
         let name = call.name.as_str();
         if name == "socket" {
             let fd = self.fds.keys().next_back().map_or(3, |&k| k + 1);
-            let sock =
-                Fd { sock: Sock::Fresh { bound: false }, nonblocking: false, error_taken: false, recv_buffer: None };
-            self.fds.insert(fd, sock);
+            self.fds.insert(fd, Fd::new(Sock::Fresh { bound: false }));
             return Ok(Ok(fd));
         }
         let fd = self.fd_arg(call)?;
@@ -81,6 +79,7 @@ impl Runner {
                 match entry.sock {
                     Sock::Fresh { .. } => match self.ep.listen(local, backlog.max(1)) {
                         Ok(l) => {
+                            let _ = self.ep.set_listener_no_options(l, entry.no_options);
                             self.fd(fd).unwrap().sock = Sock::Listener(l);
                             let remote = SocketAddr::new(self.remote_ip(), REMOTE_CLIENT_PORT);
                             self.tuple = Some(FourTuple::new(local, remote));
@@ -99,9 +98,7 @@ impl Runner {
                 Sock::Listener(l) => match self.ep.accept(l) {
                     Some(h) => {
                         let new_fd = self.fds.keys().next_back().map_or(3, |&k| k + 1);
-                        let sock =
-                            Fd { sock: Sock::Conn(h), nonblocking: false, error_taken: false, recv_buffer: None };
-                        self.fds.insert(new_fd, sock);
+                        self.fds.insert(new_fd, Fd::new(Sock::Conn(h)));
                         self.listening = false;
                         Ok(new_fd)
                     }
@@ -118,6 +115,7 @@ impl Runner {
                             if let Some(bytes) = entry.recv_buffer {
                                 let _ = self.ep.set_recv_buffer_size(h, bytes);
                             }
+                            let _ = self.ep.set_no_options(h, entry.no_options);
                             self.fd(fd).unwrap().sock = Sock::Conn(h);
                             self.tuple = Some(FourTuple::new(self.ep.local_addr(h).unwrap(), remote));
                             (self.listening, self.tuple_used) = (false, false);
@@ -312,6 +310,20 @@ impl Runner {
                 }
                 Ok(0)
             }
+            ("TCP_NOOPT", Some(v)) => match entry.sock {
+                Sock::Conn(h) => match self.ep.set_no_options(h, v != 0) {
+                    Ok(true) => Ok(0),
+                    _ => Err("EINVAL"),
+                },
+                Sock::Listener(l) => {
+                    let _ = self.ep.set_listener_no_options(l, v != 0);
+                    Ok(0)
+                }
+                _ => {
+                    self.fd(fd).unwrap().no_options = v != 0;
+                    Ok(0)
+                }
+            },
             ("TCP_NODELAY", Some(v)) => {
                 if let Some(h) = conn {
                     let _ = self.ep.set_nodelay(h, v != 0);

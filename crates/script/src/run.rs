@@ -72,6 +72,14 @@ pub(crate) struct Fd {
     pub error_taken: bool,
     /// SO_RCVBUF set before the connection existed.
     pub recv_buffer: Option<usize>,
+    /// TCP_NOOPT set before the connection or listener existed.
+    pub no_options: bool,
+}
+
+impl Fd {
+    pub fn new(sock: Sock) -> Fd {
+        Fd { sock, nonblocking: false, error_taken: false, recv_buffer: None, no_options: false }
+    }
 }
 
 pub(crate) struct Runner {

@@ -25,8 +25,9 @@ impl Connection {
     fn negotiate(&mut self, ctx: &Ctx, opts: &TcpOptions) {
         let ours = ctx.config.mss_for(self.tuple.local_ip.is_ipv6());
         self.neg.snd_mss = opts.mss.unwrap_or(DEFAULT_MSS).clamp(64, ours);
+        let on = !self.no_options;
         match opts.window_scale {
-            Some(shift) if ctx.config.window_scaling => {
+            Some(shift) if ctx.config.window_scaling && on => {
                 // RFC 7323 §2.3: a shift above 14 is treated as 14.
                 self.neg.snd_wscale = shift.min(14);
                 self.neg.wscale_ok = true;
@@ -37,8 +38,8 @@ impl Connection {
                 self.neg.wscale_ok = false;
             }
         }
-        self.neg.sack_ok = ctx.config.sack && opts.sack_permitted;
-        self.neg.ts_ok = ctx.config.timestamps && opts.timestamps.is_some();
+        self.neg.sack_ok = ctx.config.sack && opts.sack_permitted && on;
+        self.neg.ts_ok = ctx.config.timestamps && opts.timestamps.is_some() && on;
         if let (true, Some((val, _))) = (self.neg.ts_ok, opts.timestamps) {
             self.ts_recent = val;
         }

@@ -165,6 +165,9 @@ pub(crate) struct Connection {
     pub in_dirty: bool,
 
     nodelay: bool,
+    /// `TCP_NOOPT`: our SYN (or SYN-ACK) carries no options and the peer's are ignored but
+    /// its MSS.
+    no_options: bool,
     keepalive: bool,
     linger: Option<Duration>,
     user_timeout: Option<Duration>,
@@ -251,6 +254,7 @@ impl Connection {
             want_writable: false,
             in_dirty: false,
             nodelay: false,
+            no_options: false,
             keepalive: false,
             linger: None,
             user_timeout: None,
@@ -494,6 +498,14 @@ impl Connection {
         self.keepalive = on;
         self.timers[Timer::Keepalive as usize] =
             if on { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER };
+    }
+    /// Only before our SYN has gone out; returns false when too late.
+    pub fn set_no_options(&mut self, on: bool) -> bool {
+        if self.snd_max != self.iss || self.state != State::SynSent {
+            return false;
+        }
+        self.no_options = on;
+        true
     }
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
         self.user_timeout = timeout;

@@ -45,9 +45,9 @@ impl Connection {
     /// Our SYN (active open) or SYN-ACK (simultaneous open), with the options Linux sends.
     fn syn_segment(&mut self, ctx: &mut Ctx, with_ack: bool) -> OutSegment {
         let cfg = ctx.config;
-        let offer = |negotiated: bool, enabled: bool| if with_ack { negotiated } else { enabled };
+        let offer = |negotiated: bool, enabled: bool| (if with_ack { negotiated } else { enabled }) && !self.no_options;
         let options = TcpOptions {
-            mss: Some(self.rcv_mss),
+            mss: (!self.no_options).then_some(self.rcv_mss),
             window_scale: offer(self.neg.wscale_ok, cfg.window_scaling).then_some(self.neg.rcv_wscale),
             sack_permitted: offer(self.neg.sack_ok, cfg.sack),
             timestamps: offer(self.neg.ts_ok, cfg.timestamps)

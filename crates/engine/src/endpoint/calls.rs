@@ -72,6 +72,11 @@ impl Endpoint {
         self.with_conn(now, h, |c, ctx| c.set_keepalive(ctx, on)).ok_or(InvalidHandle)
     }
     /// RFC 9293 §3.10.8 USER TIMEOUT: abort when sent data stays unacknowledged this long.
+    /// `TCP_NOOPT`: the SYN carries no options and the peer's (but its MSS) are ignored.
+    /// Only before the SYN has gone out; returns false when too late.
+    pub fn set_no_options(&mut self, h: ConnHandle, on: bool) -> Result<bool, InvalidHandle> {
+        self.conn_mut_opt(h).map(|c| c.set_no_options(on)).ok_or(InvalidHandle)
+    }
     pub fn set_user_timeout(&mut self, h: ConnHandle, timeout: Option<Duration>) -> Result<(), InvalidHandle> {
         self.conn_mut_opt(h).map(|c| c.set_user_timeout(timeout)).ok_or(InvalidHandle)
     }

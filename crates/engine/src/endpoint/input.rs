@@ -148,6 +148,7 @@ impl Endpoint {
         if listener.syn_queue_len >= syn_queue_max {
             return self.counters.syn_queue_overflows += 1;
         }
+        let no_options = listener.no_options;
         let cfg = &self.config;
         let opts = &tcp.options;
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
@@ -160,11 +161,12 @@ impl Endpoint {
             ts_offset,
             deadline: now + cfg.rto_initial,
             peer_mss: opts.mss.unwrap_or(DEFAULT_MSS),
-            peer_wscale: opts.window_scale.filter(|_| cfg.window_scaling).map(|s| s.min(14)),
+            peer_wscale: opts.window_scale.filter(|_| cfg.window_scaling && !no_options).map(|s| s.min(14)),
             retries: 0,
-            sack_ok: cfg.sack && opts.sack_permitted,
-            ts_ok: cfg.timestamps && opts.timestamps.is_some(),
+            sack_ok: cfg.sack && opts.sack_permitted && !no_options,
+            ts_ok: cfg.timestamps && opts.timestamps.is_some() && !no_options,
             ack_dropped: false,
+            no_options,
         };
         if let Some(l) = self.listener_mut(handle) {
             l.syn_queue_len += 1;
@@ -188,7 +190,7 @@ impl Endpoint {
             if cfg.round_syn_window_to_mss && window >= mss as u32 { window - window % mss as u32 } else { window };
         let ts_offset = e.ts_offset;
         let options = TcpOptions {
-            mss: Some(mss),
+            mss: (!e.no_options).then_some(mss),
             window_scale: e.peer_wscale.map(|_| cfg.window_scale_for(cfg.recv_buffer_size)),
             sack_permitted: e.sack_ok,
             timestamps: e.ts_ok.then(|| ((now.as_millis() as u32).wrapping_add(ts_offset), e.ts_recent)),

@@ -160,8 +160,7 @@ impl Endpoint {
             return Err(ListenError::AddrInUse);
         }
         let backlog = backlog.min(self.config.somaxconn);
-        let (index, generation) =
-            self.listeners.insert(Listener { addr, backlog, syn_queue_len: 0, accept_queue: VecDeque::new() });
+        let (index, generation) = self.listeners.insert(Listener::new(addr, backlog));
         self.listener_by_addr.insert(addr, index);
         Ok(ListenerHandle { index, generation })
     }
@@ -179,8 +178,7 @@ impl Endpoint {
         }
         let addr = SocketAddr::new(IpAddr::from([0u16; 8]), 0);
         let backlog = backlog.min(self.config.somaxconn);
-        let (index, generation) =
-            self.listeners.insert(Listener { addr, backlog, syn_queue_len: 0, accept_queue: VecDeque::new() });
+        let (index, generation) = self.listeners.insert(Listener::new(addr, backlog));
         self.any_listener = Some(index);
         Ok(ListenerHandle { index, generation })
     }
@@ -250,6 +248,12 @@ impl Endpoint {
             None => return false,
         }
         true
+    }
+
+    /// `TCP_NOOPT` on a listener: SYN-ACKs carry no options (not even MSS), and a SYN's
+    /// options other than MSS are ignored, so no connection it accepts uses any.
+    pub fn set_listener_no_options(&mut self, h: ListenerHandle, on: bool) -> Result<(), InvalidHandle> {
+        self.listener_mut(h).map(|l| l.no_options = on).ok_or(InvalidHandle)
     }
 
     pub fn listener_addr(&self, h: ListenerHandle) -> Option<SocketAddr> {
