@@ -11,8 +11,8 @@
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use synack_engine::{Config, ConnHandle, Endpoint, Instant};
-use synack_wire::{internet_checksum, parse_segment, pseudo_header_sum, Ipv4Repr, IP_PROTOCOL_TCP};
+use synack_engine::{Config, ConnHandle, EcnMode, Endpoint, Instant};
+use synack_wire::{internet_checksum, Ecn, parse_segment, pseudo_header_sum, Ipv4Repr, IP_PROTOCOL_TCP};
 
 const LOCAL: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const PEER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
@@ -41,7 +41,8 @@ fn segment(src_port: u16, dst_port: u16, seq: u32, ack: u32, flags: u8, window: 
     let opt_len = (opts.len() / 4 * 4).min(40);
     let tcp_len = 20 + opt_len + payload.len();
     let mut buf = vec![0u8; 20 + tcp_len];
-    let ip = Ipv4Repr { src: PEER, dst: LOCAL, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: 64 };
+    let ecn = Ecn::from_bits(flags >> 6 ^ window as u8);
+    let ip = Ipv4Repr { src: PEER, dst: LOCAL, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: 64, ecn };
     ip.emit(&mut buf, 0).unwrap();
     let tcp = &mut buf[20..];
     tcp[0..2].copy_from_slice(&src_port.to_be_bytes());
@@ -72,6 +73,7 @@ fuzz_target!(|data: &[u8]| {
         tcp_insecure_syn: bit(3),
         tcp_drop_synfin: bit(4),
         tcp_time_wait_reopen: !bit(5),
+        tcp_ecn: if bit(6) { EcnMode::On } else { EcnMode::Passive },
         ..Config::default()
     };
     let mut ep = Endpoint::new(config, &[IpAddr::V4(LOCAL)]);

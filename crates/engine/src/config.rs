@@ -3,6 +3,17 @@
 use std::time::Duration;
 use synack_wire::OptionLayout;
 
+/// When to use ECN (RFC 3168), as Linux's `tcp_ecn` (0, 1, 2) and FreeBSD's `ecn.enable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EcnMode {
+    /// Never: SYNs asking for ECN are answered without it.
+    Off,
+    /// Ask for it in our SYNs, and accept it when a peer asks.
+    On,
+    /// Accept it when a peer asks, never ask (the default of Linux and FreeBSD).
+    Passive,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Seeds every random choice of the endpoint: ISN secret, timestamp offsets, ephemeral ports.
@@ -40,6 +51,8 @@ pub struct Config {
     /// Default send and receive buffer sizes of a new connection, bytes.
     pub send_buffer_size: usize,
     pub recv_buffer_size: usize,
+    /// Explicit Congestion Notification (RFC 3168).
+    pub tcp_ecn: EcnMode,
     /// Negotiate RFC 7323 timestamps, RFC 7323 window scaling and RFC 2018 SACK.
     pub timestamps: bool,
     pub window_scaling: bool,
@@ -111,6 +124,7 @@ impl Default for Config {
             mtu: 1500,
             send_buffer_size: 256 * 1024,
             recv_buffer_size: 256 * 1024,
+            tcp_ecn: EcnMode::Passive,
             timestamps: true,
             window_scaling: true,
             sack: true,

@@ -32,6 +32,10 @@ counters! {
     lost_retransmits,
     /// Tail loss probes sent (RFC 8985 §7).
     loss_probes_sent,
+    /// Congestion-window reductions for an ECN echo (RFC 3168 §6.1.2), and data segments that
+    /// arrived marked Congestion Experienced.
+    ecn_reductions,
+    ce_marked_in,
     rto_expirations,
     /// Connections opened actively and passively, and failed attempts.
     active_opens,

@@ -30,6 +30,8 @@ pub(crate) struct HalfOpen {
     pub ack_dropped: bool,
     /// The listener sends no options (`TCP_NOOPT`): the SYN-ACK carries none, not even MSS.
     pub no_options: bool,
+    /// The SYN asked for ECN and we agreed (RFC 3168 §6.1.1).
+    pub ecn_ok: bool,
 }
 
 /// RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option.

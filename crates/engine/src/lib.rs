@@ -48,7 +48,7 @@ mod time;
 mod time_wait;
 mod tuple;
 
-pub use config::Config;
+pub use config::{Config, EcnMode};
 pub use conn::ConnInfo;
 pub use counters::Counters;
 pub use endpoint::{format_ss_table, record_sizes, ConnHandle, Endpoint, ListenerHandle, SocketInfo, Transmit};

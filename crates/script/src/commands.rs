@@ -5,7 +5,7 @@
 use crate::ast::Assertion;
 use crate::run::{Failure, Runner, Sock};
 use std::time::Duration;
-use synack_engine::State;
+use synack_engine::{EcnMode, State};
 
 /// FreeBSD's `sockstat -s` state names.
 fn sockstat_name(s: State) -> &'static str {
@@ -93,6 +93,14 @@ impl Runner {
             "net.inet.tcp.recvspace" => c.recv_buffer_size = n as usize,
             "net.inet.tcp.sendspace" => c.send_buffer_size = n as usize,
             "net.inet.tcp.sack.enable" => c.sack = on,
+            // FreeBSD and Linux alike: 0 off, 1 ask and accept, 2 accept only.
+            "net.inet.tcp.ecn.enable" | "net.ipv4.tcp_ecn" => {
+                c.tcp_ecn = match n {
+                    0 => EcnMode::Off,
+                    1 => EcnMode::On,
+                    _ => EcnMode::Passive,
+                }
+            }
             "net.inet.tcp.rfc1323" => {
                 c.timestamps = on;
                 c.window_scaling = on;

@@ -10,8 +10,33 @@ use crate::ast::{OptSpec, PacketSpec, SeqSpec};
 use std::fmt::Write;
 use std::net::SocketAddr;
 use synack_wire::{
-    internet_checksum, pseudo_header_sum, Ipv4Repr, Ipv6Repr, TcpFlags, TcpPacket, IP_PROTOCOL_TCP, TCP_HEADER_LEN,
+    internet_checksum, pseudo_header_sum, Ecn, Ipv4Repr, Ipv6Repr, TcpFlags, TcpPacket, IP_PROTOCOL_TCP, TCP_HEADER_LEN,
 };
+
+/// The IP ECN codepoint a packet line names in brackets (packetdrill's `[noecn]`, `[ect0]`,
+/// `[ect1]`, `[ce]`); `[ect01]` (either ECT) has no single codepoint.
+pub fn ecn_codepoint(name: &str) -> Option<Ecn> {
+    match name {
+        "noecn" => Some(Ecn::NotEct),
+        "ect0" => Some(Ecn::Ect0),
+        "ect1" => Some(Ecn::Ect1),
+        "ce" => Some(Ecn::Ce),
+        _ => None,
+    }
+}
+
+/// Whether an outbound packet's ECN codepoint is what the line names, if it names one.
+pub fn ecn_mismatch(expected: Option<&str>, actual: Ecn) -> Option<String> {
+    let name = expected?;
+    let ok = match name {
+        "ect01" => matches!(actual, Ecn::Ect0 | Ecn::Ect1),
+        _ => match ecn_codepoint(name) {
+            Some(e) => e == actual,
+            None => return Some(format!("[{name}] is not an ECN codepoint (noecn, ect0, ect1, ect01, ce)")),
+        },
+    };
+    (!ok).then(|| format!("IP ECN {actual:?} instead of [{name}]"))
+}
 
 /// Encodes an option list as written: every nop and eol is a byte.
 pub fn encode_options(opts: &[OptSpec]) -> Vec<u8> {
@@ -95,13 +120,15 @@ pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_of
     let tcp_len = TCP_HEADER_LEN + options.len() + payload_len;
     let ip_len = if src.is_ipv4() { 20 } else { 40 };
     let mut buf = vec![0u8; ip_len + tcp_len];
+    let ecn = spec.ecn.as_deref().and_then(ecn_codepoint).unwrap_or(Ecn::NotEct);
     match (src.ip(), dst.ip()) {
         (std::net::IpAddr::V4(s), std::net::IpAddr::V4(d)) => {
-            let repr = Ipv4Repr { src: s, dst: d, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: 64 };
+            let repr = Ipv4Repr { src: s, dst: d, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: 64, ecn };
             repr.emit(&mut buf, 0).expect("buffer sized for the header");
         }
         (std::net::IpAddr::V6(s), std::net::IpAddr::V6(d)) => {
-            let repr = Ipv6Repr { src: s, dst: d, next_header: IP_PROTOCOL_TCP, payload_len: tcp_len, hop_limit: 64 };
+            let (next_header, hop_limit) = (IP_PROTOCOL_TCP, 64);
+            let repr = Ipv6Repr { src: s, dst: d, next_header, payload_len: tcp_len, hop_limit, ecn };
             repr.emit(&mut buf).expect("buffer sized for the header");
         }
         _ => unreachable!("the runner uses one address family per script"),

@@ -7,7 +7,7 @@
 //! a failure.
 
 use crate::ast::{Action, Event, PacketSpec, Script, SeqSpec, Time};
-use crate::packet::{build_inbound, Seen};
+use crate::packet::{build_inbound, ecn_mismatch, Seen};
 use crate::Profile;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -280,7 +280,7 @@ impl Runner {
                 return fail(format!("segment {text} on ports {}>{}, not the script's connection", ports.0, ports.1));
             }
         }
-        match seen.mismatch(spec) {
+        match seen.mismatch(spec).or_else(|| ecn_mismatch(spec.ecn.as_deref(), seg.ip.ecn)) {
             Some(why) => fail(format!("{why}: sent {}", seen.to_script())),
             None => Ok(at),
         }

@@ -2,17 +2,19 @@
 
 use crate::tcp::fill_checksum;
 use crate::{
-    Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpPacket, TcpRepr, WireError, IPV4_HEADER_LEN, IPV6_HEADER_LEN,
+    Ecn, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpPacket, TcpRepr, WireError, IPV4_HEADER_LEN, IPV6_HEADER_LEN,
     IP_PROTOCOL_TCP,
 };
 use std::net::IpAddr;
 
-/// The IP-level facts of a segment that TCP needs: the two addresses and the TTL/hop limit.
+/// The IP-level facts of a segment that TCP needs: the two addresses, the TTL/hop limit and
+/// the ECN codepoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpHeader {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub ttl: u8,
+    pub ecn: Ecn,
 }
 
 impl IpHeader {
@@ -41,7 +43,7 @@ pub fn parse_segment(bytes: &[u8]) -> Result<Segment<'_>, WireError> {
             if repr.protocol != IP_PROTOCOL_TCP {
                 return Err(WireError::Unsupported("IPv4 payload is not TCP"));
             }
-            let header = IpHeader { src: repr.src.into(), dst: repr.dst.into(), ttl: repr.ttl };
+            let header = IpHeader { src: repr.src.into(), dst: repr.dst.into(), ttl: repr.ttl, ecn: repr.ecn };
             let start = packet.header_len();
             (header, &bytes[start..start + repr.payload_len])
         }
@@ -51,7 +53,7 @@ pub fn parse_segment(bytes: &[u8]) -> Result<Segment<'_>, WireError> {
             if repr.next_header != IP_PROTOCOL_TCP {
                 return Err(WireError::Unsupported("IPv6 next header is not TCP"));
             }
-            let header = IpHeader { src: repr.src.into(), dst: repr.dst.into(), ttl: repr.hop_limit };
+            let header = IpHeader { src: repr.src.into(), dst: repr.dst.into(), ttl: repr.hop_limit, ecn: repr.ecn };
             (header, &bytes[IPV6_HEADER_LEN..IPV6_HEADER_LEN + repr.payload_len])
         }
         Some(_) => return Err(WireError::Malformed("IP version is neither 4 nor 6")),
@@ -94,10 +96,12 @@ pub fn emit_segment_chunks(
     }
     match (ip.src, ip.dst) {
         (IpAddr::V4(src), IpAddr::V4(dst)) => {
-            Ipv4Repr { src, dst, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: ip.ttl }.emit(buf, ident)?
+            let repr = Ipv4Repr { src, dst, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: ip.ttl, ecn: ip.ecn };
+            repr.emit(buf, ident)?
         }
         (IpAddr::V6(src), IpAddr::V6(dst)) => {
-            Ipv6Repr { src, dst, next_header: IP_PROTOCOL_TCP, payload_len: tcp_len, hop_limit: ip.ttl }.emit(buf)?
+            let (next_header, hop_limit) = (IP_PROTOCOL_TCP, ip.ttl);
+            Ipv6Repr { src, dst, next_header, payload_len: tcp_len, hop_limit, ecn: ip.ecn }.emit(buf)?
         }
         _ => return Err(WireError::Malformed("source and destination of different IP versions")),
     }

@@ -1,7 +1,7 @@
 //! IPv4 header (RFC 791): a zero-copy view and a parse/emit representation.
 
 use crate::checksum::internet_checksum;
-use crate::WireError;
+use crate::{Ecn, WireError};
 use std::net::Ipv4Addr;
 
 pub const IPV4_HEADER_LEN: usize = 20;
@@ -93,6 +93,9 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     pub fn is_fragment(&self) -> bool {
         self.flags_frag() & (FLAG_MORE_FRAGMENTS | FRAG_OFFSET_MASK) != 0
     }
+    pub fn tos(&self) -> u8 {
+        self.buffer.as_ref()[field::TOS]
+    }
     pub fn ttl(&self) -> u8 {
         self.b()[field::TTL]
     }
@@ -127,6 +130,8 @@ pub struct Ipv4Repr {
     pub protocol: u8,
     pub payload_len: usize,
     pub ttl: u8,
+    /// The ECN bits of the TOS byte (the DSCP bits are sent as zero).
+    pub ecn: Ecn,
 }
 
 impl Ipv4Repr {
@@ -145,6 +150,7 @@ impl Ipv4Repr {
             protocol: packet.protocol(),
             payload_len: packet.total_len() as usize - packet.header_len(),
             ttl: packet.ttl(),
+            ecn: Ecn::from_bits(packet.tos()),
         })
     }
 
@@ -160,7 +166,7 @@ impl Ipv4Repr {
         }
         let h = &mut buf[..IPV4_HEADER_LEN];
         h[field::VER_IHL] = 0x45;
-        h[field::TOS] = 0;
+        h[field::TOS] = self.ecn.bits();
         h[field::TOTAL_LEN].copy_from_slice(&(total as u16).to_be_bytes());
         h[field::IDENT].copy_from_slice(&ident.to_be_bytes());
         h[field::FLAGS_FRAG].copy_from_slice(&FLAG_DONT_FRAGMENT.to_be_bytes());

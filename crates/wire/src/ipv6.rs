@@ -1,6 +1,6 @@
 //! IPv6 fixed header (RFC 8200 §3): a zero-copy view and a parse/emit representation.
 
-use crate::WireError;
+use crate::{Ecn, WireError};
 use std::net::Ipv6Addr;
 
 pub const IPV6_HEADER_LEN: usize = 40;
@@ -59,6 +59,10 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
     pub fn next_header(&self) -> u8 {
         self.b()[field::NEXT_HEADER]
     }
+    pub fn traffic_class(&self) -> u8 {
+        let b = self.buffer.as_ref();
+        (b[0] << 4) | (b[1] >> 4)
+    }
     pub fn hop_limit(&self) -> u8 {
         self.b()[field::HOP_LIMIT]
     }
@@ -85,6 +89,8 @@ pub struct Ipv6Repr {
     pub next_header: u8,
     pub payload_len: usize,
     pub hop_limit: u8,
+    /// The ECN bits of the traffic class (the rest is sent as zero).
+    pub ecn: Ecn,
 }
 
 impl Ipv6Repr {
@@ -96,6 +102,7 @@ impl Ipv6Repr {
             next_header: packet.next_header(),
             payload_len: packet.payload_len() as usize,
             hop_limit: packet.hop_limit(),
+            ecn: Ecn::from_bits(packet.traffic_class()),
         })
     }
 
@@ -109,7 +116,9 @@ impl Ipv6Repr {
             return Err(WireError::BufferTooSmall);
         }
         let h = &mut buf[..IPV6_HEADER_LEN];
-        h[field::VER_TC_FLOW].copy_from_slice(&[0x60, 0, 0, 0]);
+        // Version 6, then the traffic class across the next byte boundary: ECN is its low two
+        // bits, bits 4-5 of the second byte.
+        h[field::VER_TC_FLOW].copy_from_slice(&[0x60, self.ecn.bits() << 4, 0, 0]);
         h[field::PAYLOAD_LEN].copy_from_slice(&(self.payload_len as u16).to_be_bytes());
         h[field::NEXT_HEADER] = self.next_header;
         h[field::HOP_LIMIT] = self.hop_limit;

@@ -6,6 +6,7 @@
 //! once a view's length check has passed, none of its accessors panics. Parsing allocates nothing.
 
 mod checksum;
+mod ecn;
 mod error;
 mod ip;
 mod ipv4;
@@ -16,6 +17,7 @@ mod tcp_options;
 pub mod tcpdump;
 
 pub use checksum::{internet_checksum, pseudo_header_sum};
+pub use ecn::Ecn;
 pub use error::WireError;
 pub use ip::{emit_segment, emit_segment_chunks, parse_segment, segment_len, IpHeader, Segment};
 pub use ipv4::{Ipv4Packet, Ipv4Repr, IPV4_HEADER_LEN};

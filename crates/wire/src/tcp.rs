@@ -56,6 +56,12 @@ impl TcpFlags {
     pub fn urg(self) -> bool {
         self.contains(Self::URG)
     }
+    pub fn ece(self) -> bool {
+        self.contains(Self::ECE)
+    }
+    pub fn cwr(self) -> bool {
+        self.contains(Self::CWR)
+    }
 }
 
 impl std::ops::BitOr for TcpFlags {

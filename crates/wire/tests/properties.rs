@@ -60,6 +60,7 @@ proptest! {
             src: if v6 { "fd00::1".parse().unwrap() } else { "10.0.0.1".parse().unwrap() },
             dst: if v6 { "fd00::2".parse().unwrap() } else { "10.0.0.2".parse().unwrap() },
             ttl: 64,
+            ecn: Ecn::Ect0,
         };
         let tcp = TcpRepr {
             src_port: 1, dst_port: 2, seq: SeqNum(3), ack: SeqNum(4), flags: TcpFlags::ACK, window: 5, urgent: 0,
@@ -88,9 +89,10 @@ proptest! {
         options in arb_options(),
         payload in proptest::collection::vec(any::<u8>(), 0..300),
         ttl in any::<u8>(),
+        ecn in 0u8..4,
     ) {
         let _ = v6;
-        let ip = IpHeader { src: addrs.0, dst: addrs.1, ttl };
+        let ip = IpHeader { src: addrs.0, dst: addrs.1, ttl, ecn: Ecn::from_bits(ecn) };
         let tcp = TcpRepr {
             src_port: ports.0, dst_port: ports.1, seq: SeqNum(seq), ack: SeqNum(ack), flags: TcpFlags(flags),
             window, urgent, options, payload: &payload,
@@ -105,7 +107,7 @@ proptest! {
 }
 
 fn valid_v4() -> Vec<u8> {
-    let ip = IpHeader { src: "10.0.0.1".parse().unwrap(), dst: "10.0.0.2".parse().unwrap(), ttl: 64 };
+    let ip = IpHeader { src: "10.0.0.1".parse().unwrap(), dst: "10.0.0.2".parse().unwrap(), ttl: 64, ecn: Ecn::NotEct };
     let tcp = TcpRepr {
         src_port: 1,
         dst_port: 2,

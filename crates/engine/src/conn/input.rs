@@ -7,16 +7,17 @@ use crate::congestion::NewReno;
 use crate::half_open::DEFAULT_MSS;
 use crate::{Cause, ConnError, Event, Instant, State};
 use std::time::Duration;
-use synack_wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
 impl Connection {
-    pub fn on_segment(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
+    /// A segment for this connection; `ecn` is the IP header's ECN codepoint.
+    pub fn on_segment(&mut self, ctx: &mut Ctx, seg: &TcpRepr, ecn: Ecn) {
         self.last_heard = ctx.now;
         self.keepalive_probes_sent = 0;
         match self.state {
             State::SynSent => self.on_segment_syn_sent(ctx, seg),
             State::Closed | State::Listen | State::TimeWait => {}
-            _ => self.on_segment_synchronized(ctx, seg),
+            _ => self.on_segment_synchronized(ctx, seg, ecn),
         }
     }
 
@@ -76,6 +77,7 @@ impl Connection {
         self.irs = seg.seq;
         self.rcv_nxt = seg.seq + 1;
         self.negotiate(ctx, &seg.options);
+        self.ecn_negotiate(ctx, seg);
         // RFC 7323 §2.2: the window field of a SYN is never scaled.
         self.snd_wnd = seg.window as u32;
         self.max_snd_wnd = self.snd_wnd;
@@ -126,7 +128,7 @@ impl Connection {
     }
 
     /// RFC 9293 §3.10.7.4: SYN-RECEIVED (simultaneous open) and the synchronized states.
-    fn on_segment_synchronized(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
+    fn on_segment_synchronized(&mut self, ctx: &mut Ctx, seg: &TcpRepr, ecn: Ecn) {
         let f = seg.flags;
         // Simultaneous open: the peer's SYN-ACK crossing ours completes the handshake. The
         // strict RFC rules would reject its sequence number and ACK it; accepting it here
@@ -227,6 +229,7 @@ impl Connection {
             }
             return;
         }
+        self.ecn_on_segment(ctx, seg, ecn);
         // Fifth, check the ACK field.
         if !f.ack() {
             ctx.counters.dropped_no_ack_flag += 1;
@@ -336,6 +339,7 @@ impl Connection {
         }
         let window = (seg.window as u32) << self.neg.snd_wscale;
         let mss = self.neg.snd_mss as u32;
+        self.ecn_on_ack(ctx, seg);
         if ack > self.snd_una {
             let acked = ack.since(self.snd_una);
             let data_acked = (acked as usize).min(self.send_buf.len());

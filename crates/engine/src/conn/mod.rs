@@ -1,6 +1,7 @@
 //! A full connection (TCB, RFC 9293 §3.3.1) and its user calls. Segment arrival lives in
 //! `input.rs`, segment building in `output.rs`, timers in `timers.rs`.
 
+mod ecn;
 mod input;
 mod output;
 mod recovery;
@@ -76,6 +77,8 @@ pub(crate) struct Negotiated {
     pub ts_ok: bool,
     /// Both SYNs carried window scale (RFC 7323 §2.2); otherwise both shifts are 0.
     pub wscale_ok: bool,
+    /// ECN was agreed at the handshake (RFC 3168 §6.1.1).
+    pub ecn_ok: bool,
 }
 
 #[derive(Debug)]
@@ -132,6 +135,11 @@ pub(crate) struct Connection {
     scoreboard: Scoreboard,
     /// The congestion state before the last fast retransmit (RFC 4015 undo).
     undo: Option<recovery::Undo>,
+    /// ECN state (RFC 3168 §6.1): echo ECE until the peer's CWR; set CWR on the next new data
+    /// after reducing for an echo; no second reduction until SND.UNA passes `ecn_recover`.
+    ece_pending: bool,
+    cwr_pending: bool,
+    ecn_recover: SeqNum,
     /// The retransmission timer is set for a tail loss probe (RFC 8985 §7), not the RTO.
     loss_probe_armed: bool,
     /// A probe is due on the next poll.
@@ -194,6 +202,7 @@ impl Connection {
             sack_ok: false,
             ts_ok: false,
             wscale_ok: false,
+            ecn_ok: false,
         };
         Connection {
             handle: n.handle,
@@ -232,6 +241,9 @@ impl Connection {
             cc: NewReno::new(0, n.iss),
             scoreboard: Scoreboard::default(),
             undo: None,
+            ece_pending: false,
+            cwr_pending: false,
+            ecn_recover: n.iss,
             loss_probe_armed: false,
             loss_probe_now: false,
             loss_probe_high: None,

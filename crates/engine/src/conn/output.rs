@@ -4,7 +4,7 @@
 use super::{Connection, Ctx, Timer};
 use crate::{Instant, State};
 use std::ops::Range;
-use synack_wire::{SackBlocks, SeqNum, TcpFlags, TcpOptions};
+use synack_wire::{Ecn, SackBlocks, SeqNum, TcpFlags, TcpOptions};
 
 /// One segment to emit; `data` indexes the send buffer.
 #[derive(Debug, Clone)]
@@ -15,6 +15,8 @@ pub(crate) struct OutSegment {
     pub window: u16,
     pub options: TcpOptions,
     pub data: Range<usize>,
+    /// The IP ECN codepoint (ECT(0) on new data of an ECN connection).
+    pub ecn: Ecn,
 }
 
 impl Connection {
@@ -71,6 +73,7 @@ impl Connection {
         self.snd_max = self.snd_max.max(self.snd_nxt);
         self.arm_retransmit(ctx);
         let flags = if with_ack { TcpFlags::SYN | TcpFlags::ACK } else { TcpFlags::SYN };
+        let flags = flags | self.ecn_syn_flags(ctx, with_ack);
         self.ack_now = false;
         OutSegment {
             seq: self.iss,
@@ -79,6 +82,7 @@ impl Connection {
             window: window as u16,
             options,
             data: 0..0,
+            ecn: Ecn::NotEct,
         }
     }
 
@@ -202,10 +206,15 @@ impl Connection {
                     self.rtt_probe = Some((seq, ctx.now));
                 }
                 ctx.counters.data_segments_out += 1;
+                let new_data = seq >= self.snd_max;
                 self.snd_nxt = seq + len as u32 + fin as u32;
                 self.snd_max = self.snd_max.max(self.snd_nxt);
                 self.arm_retransmit(ctx);
-                return Some(self.data_segment(ctx, seq, sent_data..sent_data + len, fin));
+                let mut out = self.data_segment(ctx, seq, sent_data..sent_data + len, fin);
+                if new_data {
+                    self.ecn_mark_new_data(&mut out);
+                }
+                return Some(out);
             }
         } else if unsent > 0
             && self.snd_wnd == 0
@@ -266,12 +275,13 @@ impl Connection {
             }
         }
         let window = self.recv_window_field();
+        let flags = flags | self.ecn_echo_flag();
         self.ack_now = false;
         self.ack_is_challenge = false;
         self.full_segments_unacked = 0;
         self.timers[Timer::DelayedAck as usize] = Instant::NEVER;
         self.last_ack_sent = self.rcv_nxt;
         self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + (window << self.neg.rcv_wscale));
-        OutSegment { seq, ack: self.rcv_nxt, flags, window: window as u16, options, data }
+        OutSegment { seq, ack: self.rcv_nxt, flags, window: window as u16, options, data, ecn: Ecn::NotEct }
     }
 }

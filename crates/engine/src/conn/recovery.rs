@@ -231,7 +231,9 @@ impl Connection {
             self.snd_max = self.snd_max.max(self.snd_nxt);
             self.loss_probe_high = Some(self.snd_max);
             ctx.counters.data_segments_out += 1;
-            return Some(self.data_segment(ctx, seq, in_flight..in_flight + len, false));
+            let mut out = self.data_segment(ctx, seq, in_flight..in_flight + len, false);
+            self.ecn_mark_new_data(&mut out);
+            return Some(out);
         }
         let outstanding = (self.snd_max.since(self.snd_una) as usize).min(buf_len);
         if outstanding == 0 {

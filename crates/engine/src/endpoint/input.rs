@@ -6,9 +6,9 @@ use super::{ConnHandle, Demux, Endpoint, TimerRef};
 use crate::conn::{Connection, ControlSegment, Ctx, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
-use crate::{Cause, Event, FourTuple, Instant, ListenerHandle, State};
+use crate::{Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
 use std::cmp::Reverse;
-use synack_wire::{parse_segment, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
+use synack_wire::{parse_segment, Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
 
 impl Endpoint {
     /// One IP packet from the network. Never panics, whatever the bytes.
@@ -44,10 +44,10 @@ impl Endpoint {
             _ if drop_synfin => return self.counters.dropped_syn_fin += 1,
             Some(Demux::Conn(index)) => {
                 let h = ConnHandle { index, generation: self.conns.generation(index) };
-                self.with_conn(now, h, |c, ctx| c.on_segment(ctx, &tcp));
+                self.with_conn(now, h, |c, ctx| c.on_segment(ctx, &tcp, seg.ip.ecn));
                 return;
             }
-            Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, &tcp),
+            Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, &tcp, seg.ip.ecn),
             Some(Demux::TimeWait(_)) | None => {}
         }
         match self.find_listener(tuple.local()) {
@@ -167,6 +167,7 @@ impl Endpoint {
             ts_ok: cfg.timestamps && opts.timestamps.is_some() && !no_options,
             ack_dropped: false,
             no_options,
+            ecn_ok: cfg.tcp_ecn != EcnMode::Off && tcp.flags.ece() && tcp.flags.cwr(),
         };
         if let Some(l) = self.listener_mut(handle) {
             l.syn_queue_len += 1;
@@ -197,18 +198,20 @@ impl Endpoint {
             sack: Default::default(),
             layout: cfg.option_layout,
         };
+        // RFC 3168 §6.1.1: an ECN-setup SYN-ACK has ECE and not CWR.
+        let ecn = if e.ecn_ok { TcpFlags::ECE } else { TcpFlags::NONE };
         ControlSegment {
             tuple: e.tuple,
             seq: e.iss,
             ack: e.irs + 1,
-            flags: TcpFlags::SYN | TcpFlags::ACK,
+            flags: TcpFlags::SYN | TcpFlags::ACK | ecn,
             window: window as u16,
             options,
         }
     }
 
     /// RFC 9293 §3.10.7.4 for a passive SYN-RECEIVED entry.
-    fn half_open_segment(&mut self, now: Instant, index: u32, tcp: &TcpRepr) {
+    fn half_open_segment(&mut self, now: Instant, index: u32, tcp: &TcpRepr, ecn: Ecn) {
         let Some(entry) = self.half_opens.at(index).cloned() else { return };
         let tuple = entry.tuple;
         let f = tcp.flags;
@@ -287,6 +290,7 @@ impl Endpoint {
             sack_ok: entry.sack_ok,
             ts_ok,
             wscale_ok: entry.peer_wscale.is_some(),
+            ecn_ok: entry.ecn_ok,
         };
         let ts_recent = tcp.options.timestamps.map_or(entry.ts_recent, |(val, _)| val);
         let n = NewConn { handle, tuple, iss: entry.iss, ts_offset: if ts_ok { entry.ts_offset } else { 0 }, now };
@@ -320,7 +324,7 @@ impl Endpoint {
         self.events.push_back(Event::Incoming(entry.listener));
         // The rest of the ACK segment (data, FIN) is processed by the new connection.
         if !tcp.payload.is_empty() || tcp.flags.fin() {
-            self.with_conn(now, handle, |c, ctx| c.on_segment(ctx, tcp));
+            self.with_conn(now, handle, |c, ctx| c.on_segment(ctx, tcp, ecn));
         } else {
             self.after_conn(now, handle);
         }

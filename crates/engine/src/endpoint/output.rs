@@ -6,7 +6,7 @@ use crate::conn::{ControlSegment, Ctx};
 use crate::Instant;
 use std::net::IpAddr;
 use synack_wire::{
-    emit_segment_chunks, IpHeader, TcpOptions, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN, TCP_HEADER_LEN,
+    emit_segment_chunks, Ecn, IpHeader, TcpOptions, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN, TCP_HEADER_LEN,
 };
 
 /// One IP packet written into the caller's buffer.
@@ -52,7 +52,7 @@ impl Endpoint {
             self.ip_ident = self.ip_ident.wrapping_add(1);
             let conn = self.conn(h).expect("the connection just produced a segment");
             let tuple = conn.tuple;
-            let ip = IpHeader { src: tuple.local_ip, dst: tuple.remote_ip, ttl: TTL };
+            let ip = IpHeader { src: tuple.local_ip, dst: tuple.remote_ip, ttl: TTL, ecn: seg.ecn };
             let repr = TcpRepr {
                 src_port: tuple.local_port,
                 dst_port: tuple.remote_port,
@@ -77,7 +77,7 @@ impl Endpoint {
     }
 
     fn emit_control(&mut self, ctl: &ControlSegment, buf: &mut [u8]) -> Option<Transmit> {
-        let ip = IpHeader { src: ctl.tuple.local_ip, dst: ctl.tuple.remote_ip, ttl: TTL };
+        let ip = IpHeader { src: ctl.tuple.local_ip, dst: ctl.tuple.remote_ip, ttl: TTL, ecn: Ecn::NotEct };
         let repr = TcpRepr {
             src_port: ctl.tuple.local_port,
             dst_port: ctl.tuple.remote_port,

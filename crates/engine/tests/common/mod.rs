@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 use synack_engine::{Config, ConnHandle, Endpoint, Event, Instant, ListenerHandle, State};
-use synack_wire::{emit_segment, parse_segment, IpHeader, SeqNum, TcpFlags, TcpOptions, TcpRepr};
+use synack_wire::{emit_segment, parse_segment, Ecn, IpHeader, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
 pub const ACK: TcpFlags = TcpFlags::ACK;
 pub const SYN: TcpFlags = TcpFlags::SYN;
@@ -25,11 +25,13 @@ pub struct Seg {
     pub win: u16,
     pub data: Vec<u8>,
     pub opts: TcpOptions,
+    /// The IP header's ECN codepoint.
+    pub ecn: Ecn,
 }
 
 impl Seg {
     pub fn new(flags: TcpFlags, seq: u32, ack: u32) -> Seg {
-        Seg { flags, seq, ack, win: 65535, data: Vec::new(), opts: TcpOptions::default() }
+        Seg { flags, seq, ack, win: 65535, data: Vec::new(), opts: TcpOptions::default(), ecn: Ecn::NotEct }
     }
     pub fn data(mut self, data: &[u8]) -> Seg {
         self.data = data.to_vec();
@@ -41,6 +43,10 @@ impl Seg {
     }
     pub fn opts(mut self, opts: TcpOptions) -> Seg {
         self.opts = opts;
+        self
+    }
+    pub fn ecn(mut self, ecn: Ecn) -> Seg {
+        self.ecn = ecn;
         self
     }
     /// (flags, seq, ack, data length): what most assertions compare.
@@ -88,7 +94,7 @@ impl H {
 
     /// Builds the bytes of a segment from the peer (or from `from` if given).
     pub fn packet(&self, s: &Seg, from: SocketAddr, to: SocketAddr) -> Vec<u8> {
-        let ip = IpHeader { src: from.ip(), dst: to.ip(), ttl: 64 };
+        let ip = IpHeader { src: from.ip(), dst: to.ip(), ttl: 64, ecn: s.ecn };
         let tcp = TcpRepr {
             src_port: from.port(),
             dst_port: to.port(),
@@ -129,6 +135,7 @@ impl H {
                 win: tcp.window,
                 data: tcp.payload.to_vec(),
                 opts: tcp.options,
+                ecn: seg.ip.ecn,
             });
         }
         out

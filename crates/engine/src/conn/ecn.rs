@@ -1,0 +1,87 @@
+//! Explicit Congestion Notification (RFC 3168 §6.1): the handshake agrees on it; data goes
+//! out ECT(0); a receiver that sees Congestion Experienced echoes ECE until the sender's CWR;
+//! a sender that gets ECE halves its window once per window of data, as for a loss but
+//! without resending anything, and says so with CWR.
+
+use super::output::OutSegment;
+use super::{Connection, Ctx};
+use crate::EcnMode;
+use synack_wire::{Ecn, TcpFlags, TcpRepr};
+
+impl Connection {
+    /// The flags our SYN carries: ECE and CWR when we ask for ECN (§6.1.1).
+    pub(super) fn ecn_syn_flags(&self, ctx: &Ctx, with_ack: bool) -> TcpFlags {
+        match (with_ack, self.neg.ecn_ok, ctx.config.tcp_ecn) {
+            (true, true, _) => TcpFlags::ECE,
+            (false, _, EcnMode::On) => TcpFlags::ECE | TcpFlags::CWR,
+            _ => TcpFlags::NONE,
+        }
+    }
+
+    /// The peer's SYN (simultaneous open) or SYN-ACK: is ECN on? A SYN asks with ECE and
+    /// CWR; a SYN-ACK agrees with ECE alone, and only to a SYN that asked.
+    pub(super) fn ecn_negotiate(&mut self, ctx: &Ctx, seg: &TcpRepr) {
+        let f = seg.flags;
+        self.neg.ecn_ok = if f.ack() {
+            ctx.config.tcp_ecn == EcnMode::On && f.ece() && !f.cwr()
+        } else {
+            ctx.config.tcp_ecn != EcnMode::Off && f.ece() && f.cwr()
+        };
+    }
+
+    /// An acceptable segment of an ECN connection arrived with this codepoint.
+    pub(super) fn ecn_on_segment(&mut self, ctx: &mut Ctx, seg: &TcpRepr, ecn: Ecn) {
+        if !self.neg.ecn_ok {
+            return;
+        }
+        // §6.1.3: CWR ends the echo; a CE on that same segment starts it again.
+        if seg.flags.cwr() {
+            self.ece_pending = false;
+        }
+        if ecn == Ecn::Ce {
+            ctx.counters.ce_marked_in += 1;
+            self.ece_pending = true;
+            self.ack_now = true;
+        }
+    }
+
+    /// §6.1.2: an ACK with ECE. Halve once per window, the way a loss would (without a
+    /// retransmission), and mark the next new segment CWR.
+    pub(super) fn ecn_on_ack(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
+        if !self.neg.ecn_ok || !seg.flags.ece() || seg.flags.syn() {
+            return;
+        }
+        if self.cc.in_recovery || self.snd_una < self.ecn_recover {
+            return;
+        }
+        let mss = self.neg.snd_mss as u32;
+        let flight = self.snd_max.since(self.snd_una);
+        self.cc.ssthresh = (flight / 2).max(2 * mss);
+        self.cc.cwnd = self.cc.cwnd.min(self.cc.ssthresh);
+        self.ecn_recover = self.snd_max;
+        self.cwr_pending = true;
+        ctx.counters.ecn_reductions += 1;
+    }
+
+    /// A segment of new data: ECT(0) on an ECN connection (never on retransmissions or pure
+    /// ACKs, §6.1.5 and §6.1.4), and CWR once after a reduction.
+    pub(super) fn ecn_mark_new_data(&mut self, seg: &mut OutSegment) {
+        if !self.neg.ecn_ok {
+            return;
+        }
+        seg.ecn = Ecn::Ect0;
+        if self.cwr_pending {
+            self.cwr_pending = false;
+            seg.flags |= TcpFlags::CWR;
+        }
+    }
+
+    /// ECE on every segment while a CE waits to be acknowledged.
+    pub(super) fn ecn_echo_flag(&self) -> TcpFlags {
+        if self.neg.ecn_ok && self.ece_pending {
+            TcpFlags::ECE
+        } else {
+            TcpFlags::NONE
+        }
+    }
+}
