@@ -49,6 +49,12 @@ enum Command {
         /// Percentage of packets with a flipped bit.
         #[arg(long, default_value_t = 0.0, value_parser = percent)]
         corrupt: f64,
+        /// Both hosts ask for ECN (RFC 3168) in their SYNs.
+        #[arg(long)]
+        ecn: bool,
+        /// Percentage of ECN-capable packets the link marks Congestion Experienced.
+        #[arg(long, default_value_t = 0.0, value_parser = percent)]
+        mark: f64,
         /// One-way delay in milliseconds.
         #[arg(long, default_value_t = 10)]
         delay: u64,
@@ -207,6 +213,8 @@ fn main() -> ExitCode {
         Command::Sim {
             faults: FaultArgs { loss, dup, reorder },
             corrupt,
+            ecn,
+            mark,
             delay,
             jitter,
             bandwidth,
@@ -224,8 +232,12 @@ fn main() -> ExitCode {
                 duplicate_ppm: to_ppm(dup),
                 reorder_ppm: to_ppm(reorder),
                 corrupt_ppm: to_ppm(corrupt),
+                ce_mark_ppm: to_ppm(mark),
             };
             let mut spec = TransferSpec::new(connections as usize, bytes, seed, link);
+            if ecn {
+                spec.config.tcp_ecn = synack_engine::EcnMode::On;
+            }
             spec.ipv6 = ipv6;
             spec.record = pcap.is_some();
             simulate(&spec, pcap)
@@ -369,8 +381,12 @@ fn simulate(spec: &TransferSpec, pcap: Option<PathBuf>) -> ExitCode {
         report.fast_retransmits, report.spurious_retransmits_undone, report.lost_retransmits, report.rto_expirations
     );
     println!(
-        "link: {} sent, {} lost, {} duplicated, {} reordered, {} corrupted",
-        l.sent, l.dropped, l.duplicated, l.reordered, l.corrupted
+        "ecn: {} segments arrived marked CE, {} window reductions for the echo",
+        report.ce_marked_in, report.ecn_reductions
+    );
+    println!(
+        "link: {} sent, {} lost, {} duplicated, {} reordered, {} corrupted, {} marked CE",
+        l.sent, l.dropped, l.duplicated, l.reordered, l.corrupted, l.ce_marked
     );
     let mut states: Vec<String> = report.final_states.iter().map(|(h, s)| format!("{h} {s}")).collect();
     states.sort();

@@ -110,6 +110,20 @@ fn sim_over_a_faulty_link_delivers_everything_and_exits_zero() {
 }
 
 #[test]
+fn sim_with_ecn_marks_slows_the_sender_without_a_single_retransmission() {
+    let o = synack(&["sim", "--ecn", "--mark", "3", "--bytes", "2000000", "--delay", "1", "--bandwidth", "1000"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("bytes delivered intact: 4000000 of 4000000"), "{out}");
+    assert!(out.contains("retransmitted segments: 0"), "CE marks replace losses: {out}");
+    let reductions: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("ecn: ")?.split(" window reductions").next()?.rsplit(' ').next()?.parse().ok())
+        .expect("an ecn line");
+    assert!(reductions > 0, "the sender reacted to the echoes: {out}");
+}
+
+#[test]
 fn swarm_runs_seeds_and_reports_the_count() {
     let o = synack(&["swarm", "--seeds", "20"]);
     assert!(o.status.success(), "{}", text(&o));

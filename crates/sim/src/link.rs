@@ -21,6 +21,9 @@ pub struct LinkConfig {
     pub reorder_ppm: u32,
     /// A corrupted packet has one bit flipped (the checksum must catch it).
     pub corrupt_ppm: u32,
+    /// An ECN-capable (ECT) packet is marked Congestion Experienced instead, as an AQM router
+    /// does where it would otherwise drop (RFC 3168 §5). Not-ECT packets are not touched.
+    pub ce_mark_ppm: u32,
 }
 
 impl Default for LinkConfig {
@@ -33,6 +36,7 @@ impl Default for LinkConfig {
             duplicate_ppm: 0,
             reorder_ppm: 0,
             corrupt_ppm: 0,
+            ce_mark_ppm: 0,
         }
     }
 }
@@ -46,6 +50,8 @@ pub struct LinkStats {
     pub duplicated: u64,
     pub reordered: u64,
     pub corrupted: u64,
+    /// ECT packets marked Congestion Experienced.
+    pub ce_marked: u64,
     /// Dropped by a scripted fault rather than at random.
     pub dropped_by_script: u64,
 }

@@ -1,11 +1,11 @@
 //! The simulated network: hosts, links, the event queue and the virtual clock.
 
-use crate::link::{LinkConfig, LinkState, LinkStats};
+use crate::link::{LinkConfig, LinkState, LinkStats, PPM};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::IpAddr;
 use synack_engine::{Endpoint, Event, Instant, SocketInfo, SplitMix64, Transition};
-use synack_wire::{parse_segment, TcpRepr};
+use synack_wire::{parse_segment, set_ecn, Ecn, TcpRepr};
 
 pub type HostId = usize;
 
@@ -234,6 +234,14 @@ impl Sim {
         } else {
             Fate::Delivered
         };
+        let ce_mark_ppm = link.config.ce_mark_ppm;
+        let mut bytes = bytes;
+        if !outcome.lost && ce_mark_ppm > 0 {
+            let ect = parse_segment(&bytes).is_ok_and(|s| matches!(s.ip.ecn, Ecn::Ect0 | Ecn::Ect1));
+            if ect && self.rng.chance(ce_mark_ppm, PPM) && set_ecn(&mut bytes, Ecn::Ce) {
+                self.stats.ce_marked += 1;
+            }
+        }
         for (at, corrupted) in outcome.arrivals {
             let mut copy = bytes.clone();
             if corrupted {

@@ -50,6 +50,9 @@ pub struct TransferReport {
     /// Virtual time until every connection and TIME-WAIT record was gone.
     pub total_time: Duration,
     pub retransmitted_segments: u64,
+    /// ECN, both hosts: data segments that arrived marked CE, and window reductions for an echo.
+    pub ce_marked_in: u64,
+    pub ecn_reductions: u64,
     /// How losses were recovered, both hosts: fast retransmits, those undone as spurious,
     /// retransmissions lost and resent in SACK recovery, and retransmission timeouts.
     pub fast_retransmits: u64,
@@ -204,6 +207,8 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
     let spurious_retransmits_undone = sum(|c| c.spurious_retransmits_undone);
     let lost_retransmits = sum(|c| c.lost_retransmits);
     let rto_expirations = sum(|c| c.rto_expirations);
+    let ce_marked_in = sum(|c| c.ce_marked_in);
+    let ecn_reductions = sum(|c| c.ecn_reductions);
     let report = TransferReport {
         bytes_delivered: delivered,
         bytes_expected: (expected_ends * spec.bytes) as u64,
@@ -214,6 +219,8 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
         spurious_retransmits_undone,
         lost_retransmits,
         rto_expirations,
+        ce_marked_in,
+        ecn_reductions,
         link: sim.stats,
         final_states,
         errors,
@@ -285,7 +292,7 @@ fn pump(sim: &mut Sim, host: HostId, end: &mut AppEnd, spec: &TransferSpec, buf:
 
 /// One swarm case: everything about it (faults and their strength, sizes, address family)
 /// drawn from `seed`, TigerBeetle-style. Loss goes up to 30 % each way, with duplication,
-/// reordering and corruption on top. The retry limits are raised so that bad luck at 30 %
+/// reordering and corruption on top; half the cases run ECN with up to 10 % CE marks. The retry limits are raised so that bad luck at 30 %
 /// loss is not mistaken for a bug (a give-up after `tcp_syn_retries` is correct behaviour,
 /// but not what the swarm checks).
 pub fn swarm_spec(seed: u64) -> TransferSpec {
@@ -299,6 +306,7 @@ pub fn swarm_spec(seed: u64) -> TransferSpec {
         duplicate_ppm: pct(&mut rng, 10),
         reorder_ppm: pct(&mut rng, 10),
         corrupt_ppm: pct(&mut rng, 5),
+        ce_mark_ppm: 0,
     };
     let connections = 1 + rng.below(3) as usize;
     let bytes = match rng.below(4) {
@@ -312,5 +320,10 @@ pub fn swarm_spec(seed: u64) -> TransferSpec {
     spec.config.tcp_retries2 = 40;
     spec.config.recv_buffer_size = [8 * 1024, 64 * 1024, 256 * 1024][rng.below(3) as usize];
     spec.config.send_buffer_size = [8 * 1024, 64 * 1024, 256 * 1024][rng.below(3) as usize];
+    // Drawn last, so that the draws above mean what they meant before ECN was added.
+    if rng.chance(1, 2) {
+        spec.config.tcp_ecn = synack_engine::EcnMode::On;
+        spec.link.ce_mark_ppm = pct(&mut rng, 10);
+    }
     spec
 }

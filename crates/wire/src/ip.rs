@@ -67,6 +67,27 @@ pub fn parse_segment(bytes: &[u8]) -> Result<Segment<'_>, WireError> {
     Ok(Segment { ip, tcp })
 }
 
+/// Rewrites the ECN codepoint of an IPv4 or IPv6 packet in place (fixing the IPv4 header
+/// checksum), as a router that marks Congestion Experienced does. Returns false for bytes that
+/// are not an IP packet.
+pub fn set_ecn(packet: &mut [u8], ecn: Ecn) -> bool {
+    match packet.first().map(|b| b >> 4) {
+        Some(4) if packet.len() >= IPV4_HEADER_LEN => {
+            let header_len = ((packet[0] & 0x0f) as usize * 4).clamp(IPV4_HEADER_LEN, packet.len());
+            packet[1] = (packet[1] & !0b11) | ecn.bits();
+            packet[10..12].copy_from_slice(&[0, 0]);
+            let sum = crate::internet_checksum(0, &packet[..header_len]);
+            packet[10..12].copy_from_slice(&sum.to_be_bytes());
+            true
+        }
+        Some(6) if packet.len() >= IPV6_HEADER_LEN => {
+            packet[1] = (packet[1] & !0b0011_0000) | (ecn.bits() << 4);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// The number of bytes `emit_segment` writes for this segment with `payload_len` bytes of data.
 pub fn segment_len(ip: &IpHeader, tcp: &TcpRepr, payload_len: usize) -> usize {
     ip.header_len() + tcp.header_len() + payload_len

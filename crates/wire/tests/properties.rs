@@ -174,3 +174,29 @@ fn fragments_and_non_tcp_are_unsupported() {
     p[10..12].copy_from_slice(&sum.to_be_bytes());
     assert!(matches!(parse_segment(&p), Err(WireError::Unsupported(_))));
 }
+
+#[test]
+fn set_ecn_rewrites_the_codepoint_and_keeps_the_packet_valid() {
+    for (src, dst) in [("10.0.0.1", "10.0.0.2"), ("fd00::1", "fd00::2")] {
+        let ip = IpHeader { src: src.parse().unwrap(), dst: dst.parse().unwrap(), ttl: 64, ecn: Ecn::Ect0 };
+        let tcp = TcpRepr {
+            src_port: 1,
+            dst_port: 2,
+            seq: SeqNum(3),
+            ack: SeqNum(4),
+            flags: TcpFlags::ACK,
+            window: 5,
+            urgent: 0,
+            options: TcpOptions::default(),
+            payload: b"data",
+        };
+        let mut buf = vec![0u8; 256];
+        let n = emit_segment(&ip, &tcp, 7, &mut buf).unwrap();
+        buf.truncate(n);
+        assert!(set_ecn(&mut buf, Ecn::Ce));
+        let parsed = parse_segment(&buf).expect("checksums still valid");
+        assert_eq!(parsed.ip, IpHeader { ecn: Ecn::Ce, ..ip });
+        assert_eq!(parsed.tcp, tcp);
+    }
+    assert!(!set_ecn(&mut [0x45, 0, 0], Ecn::Ce), "too short");
+}

@@ -46,12 +46,14 @@ impl Connection {
     }
 
     /// §6.1.2: an ACK with ECE. Halve once per window, the way a loss would (without a
-    /// retransmission), and mark the next new segment CWR.
+    /// retransmission), and mark the next new segment CWR. Called before SND.UNA moves.
     pub(super) fn ecn_on_ack(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
         if !self.neg.ecn_ok || !seg.flags.ece() || seg.flags.syn() {
             return;
         }
-        if self.cc.in_recovery || self.snd_una < self.ecn_recover {
+        // Once per window (§6.1.2: not again within a round trip): an echo counts only on an
+        // ACK of data sent after the last reduction, which the receiver sent after our CWR.
+        if self.cc.in_recovery || seg.ack <= self.ecn_recover {
             return;
         }
         let mss = self.neg.snd_mss as u32;
