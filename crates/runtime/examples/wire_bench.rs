@@ -59,15 +59,18 @@ fn mbit(mib: u64, secs: f64) -> f64 {
 
 fn main() {
     let mib: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(200);
+    // The same MTU on the TUN device, synack's engine and the veth pair.
+    let mtu: u16 = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(1500);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
 
     // kernel <-> synack over TUN
     let ns = NetNs::create(&format!("synack-bench-{}", std::process::id())).expect("namespace (root?)");
-    let dev = ns.enter(|| TunDevice::open("syn0", 1500)).unwrap().unwrap();
+    let dev = ns.enter(move || TunDevice::open("syn0", mtu)).unwrap().unwrap();
     ns.exec_ok(&["ip", "addr", "add", "10.210.0.1/24", "dev", "syn0"]).unwrap();
     ns.exec_ok(&["ip", "link", "set", "syn0", "up"]).unwrap();
     let (to_synack, from_synack, accept_secs) = runtime.block_on(async {
-        let stack = Stack::new(Config::default(), &["10.210.0.2".parse().unwrap()], dev).unwrap();
+        let config = Config { mtu: mtu as usize, ..Config::default() };
+        let stack = Stack::new(config, &["10.210.0.2".parse().unwrap()], dev).unwrap();
         let sink = TcpListener::bind(&stack, "10.210.0.2:8080".parse().unwrap()).await.unwrap();
         tokio::spawn(async move {
             while let Ok((mut s, _)) = sink.accept().await {
@@ -112,9 +115,9 @@ fn main() {
     let b = NetNs::create(&format!("synack-bench-b-{}", std::process::id())).unwrap();
     a.exec_ok(&["ip", "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", b.name()]).unwrap();
     a.exec_ok(&["ip", "addr", "add", "10.211.0.1/24", "dev", "va"]).unwrap();
-    a.exec_ok(&["ip", "link", "set", "va", "up"]).unwrap();
+    a.exec_ok(&["ip", "link", "set", "va", "mtu", &mtu.to_string(), "up"]).unwrap();
     b.exec_ok(&["ip", "addr", "add", "10.211.0.2/24", "dev", "vb"]).unwrap();
-    b.exec_ok(&["ip", "link", "set", "vb", "up"]).unwrap();
+    b.exec_ok(&["ip", "link", "set", "vb", "mtu", &mtu.to_string(), "up"]).unwrap();
     let mut server = b.command("python3");
     server.args(["-c", PY_SINK_SERVER, "10.211.0.2", "9000"]).stdout(std::process::Stdio::piped());
     let mut server = server.spawn().unwrap();
@@ -127,7 +130,7 @@ fn main() {
     drop((a, b));
     let _ = Command::new("true").status();
 
-    println!("payload {mib} MiB per direction, one connection, MTU 1500");
+    println!("payload {mib} MiB per direction, one connection, MTU {mtu}");
     println!("kernel -> synack over TUN : {:8.1} Mbit/s ({:.2} s)", mbit(mib, to_synack), to_synack);
     println!("synack -> kernel over TUN : {:8.1} Mbit/s ({:.2} s)", mbit(mib, from_synack), from_synack);
     println!("kernel -> kernel over veth: {:8.1} Mbit/s ({:.2} s)", mbit(mib, veth), veth);
