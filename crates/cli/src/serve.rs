@@ -14,6 +14,7 @@ pub struct ServeArgs {
     pub tun: String,
     pub addr: String,
     pub local: Option<IpAddr>,
+    pub offload: bool,
     pub port: u16,
     pub mode: Mode,
     pub ss_interval: Option<f64>,
@@ -60,10 +61,11 @@ pub fn serve(args: ServeArgs) -> ExitCode {
 }
 
 /// Creates the TUN device and gives the kernel side `cidr`; returns synack's address.
-fn setup_device(tun: &str, cidr: &str, local: Option<IpAddr>) -> Result<(TunDevice, IpAddr), String> {
+fn setup_device(tun: &str, cidr: &str, local: Option<IpAddr>, offload: bool) -> Result<(TunDevice, IpAddr), String> {
     let (kernel_ip, _) = parse_cidr(cidr)?;
     let local = local.unwrap_or_else(|| next_address(kernel_ip));
-    let dev = TunDevice::open(tun, 1500).map_err(|e| e.to_string())?;
+    let dev = if offload { TunDevice::open_with_offload(tun, 1500) } else { TunDevice::open(tun, 1500) };
+    let dev = dev.map_err(|e| e.to_string())?;
     ip(&["addr", "add", cidr, "dev", tun])?;
     ip(&["link", "set", tun, "up"])?;
     Ok((dev, local))
@@ -79,9 +81,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// `synack connect`: like `nc`. Standard input goes out, what arrives goes to standard output;
 /// end of input half-closes (FIN), and the command ends when the peer has closed too.
-pub fn connect(tun: &str, cidr: &str, local: Option<IpAddr>, to: SocketAddr) -> ExitCode {
+pub fn connect(tun: &str, cidr: &str, local: Option<IpAddr>, offload: bool, to: SocketAddr) -> ExitCode {
     let result = (|| {
-        let (dev, local) = setup_device(tun, cidr, local)?;
+        let (dev, local) = setup_device(tun, cidr, local, offload)?;
         runtime()?.block_on(async move {
             use tokio::io::AsyncWriteExt;
             let stack = Stack::new(Config::default(), &[local], dev).map_err(|e| e.to_string())?;
@@ -118,7 +120,7 @@ fn run(args: ServeArgs) -> Result<(), String> {
     if args.trace {
         tap = tap.trace();
     }
-    let (dev, local) = setup_device(&args.tun, &args.addr, args.local)?;
+    let (dev, local) = setup_device(&args.tun, &args.addr, args.local, args.offload)?;
     runtime()?.block_on(async move {
         let stack = Stack::with_tap(Config::default(), &[local], dev, tap).map_err(|e| e.to_string())?;
         let addr = SocketAddr::new(local, args.port);

@@ -61,11 +61,16 @@ fn main() {
     let mib: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(200);
     // The same MTU on the TUN device, synack's engine and the veth pair.
     let mtu: u16 = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(1500);
+    // `offload`: the TUN device moves GSO/GRO super-packets (see synack_tun::TunDevice).
+    let offload = std::env::args().nth(3).as_deref() == Some("offload");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
 
     // kernel <-> synack over TUN
     let ns = NetNs::create(&format!("synack-bench-{}", std::process::id())).expect("namespace (root?)");
-    let dev = ns.enter(move || TunDevice::open("syn0", mtu)).unwrap().unwrap();
+    let dev = ns
+        .enter(move || if offload { TunDevice::open_with_offload("syn0", mtu) } else { TunDevice::open("syn0", mtu) })
+        .unwrap()
+        .unwrap();
     ns.exec_ok(&["ip", "addr", "add", "10.210.0.1/24", "dev", "syn0"]).unwrap();
     ns.exec_ok(&["ip", "link", "set", "syn0", "up"]).unwrap();
     let (to_synack, from_synack, accept_secs) = runtime.block_on(async {
@@ -130,7 +135,7 @@ fn main() {
     drop((a, b));
     let _ = Command::new("true").status();
 
-    println!("payload {mib} MiB per direction, one connection, MTU {mtu}");
+    println!("payload {mib} MiB per direction, one connection, MTU {mtu}, TUN offload {offload}");
     println!("kernel -> synack over TUN : {:8.1} Mbit/s ({:.2} s)", mbit(mib, to_synack), to_synack);
     println!("synack -> kernel over TUN : {:8.1} Mbit/s ({:.2} s)", mbit(mib, from_synack), from_synack);
     println!("kernel -> kernel over veth: {:8.1} Mbit/s ({:.2} s)", mbit(mib, veth), veth);

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Duration;
 use synack_engine::{Config, ConnHandle, Counters, Endpoint, Event, Instant, ListenerHandle, SocketInfo};
-use synack_tun::TunDevice;
+use synack_tun::{SendBatch, TunDevice, BATCH_HEADROOM, BATCH_SIZE};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 
@@ -40,13 +40,42 @@ impl Inner {
     }
 
     /// Sends what the endpoint has to send and wakes whoever its events concern.
-    fn flush(&mut self, device: &TunDevice, tx: &mut [u8]) {
+    fn flush(&mut self, device: &TunDevice, tx: &mut TxBatch) {
         let now = self.now();
-        while let Some(t) = self.ep.poll_transmit(now, tx) {
-            for packet in self.tap.pass(Direction::Out, &tx[..t.len]) {
-                if device.send(&packet).is_err() {
-                    self.tx_dropped += 1;
+        loop {
+            // Up to a batch of packets, each behind the headroom the device wants, in one
+            // `send_batch` (coalesced into super-packets when the device offloads).
+            let mut n = 0;
+            while n < BATCH_SIZE {
+                let buf = &mut tx.bufs[n];
+                buf.resize(BATCH_HEADROOM + tx.mtu, 0);
+                let Some(t) = self.ep.poll_transmit(now, &mut buf[BATCH_HEADROOM..]) else { break };
+                if self.tap.is_transparent() {
+                    buf.truncate(BATCH_HEADROOM + t.len);
+                    n += 1;
+                    continue;
                 }
+                let packets = self.tap.pass(Direction::Out, &buf[BATCH_HEADROOM..BATCH_HEADROOM + t.len]);
+                if let [packet] = packets.as_slice() {
+                    if packet.len() == t.len {
+                        // Passed unchanged (the usual case): it is already in place.
+                        buf.truncate(BATCH_HEADROOM + t.len);
+                        n += 1;
+                        continue;
+                    }
+                }
+                // Dropped, delayed, duplicated or changed by the tap: send what it gives.
+                for packet in packets {
+                    if device.send(&packet).is_err() {
+                        self.tx_dropped += 1;
+                    }
+                }
+            }
+            if n == 0 {
+                break;
+            }
+            if device.send_batch(&mut tx.state, &mut tx.bufs[..n]).is_err() {
+                self.tx_dropped += 1;
             }
         }
         while let Some(event) = self.ep.poll_event() {
@@ -84,8 +113,15 @@ pub struct Stack {
 
 /// The longest the driver sleeps without a reason, to notice that it is no longer needed.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
-/// Packets read per wake-up before transmitting again.
+/// Reads (system calls) per wake-up before transmitting again.
 const READ_BATCH: usize = 64;
+
+/// The driver's transmit buffers, reused from batch to batch.
+struct TxBatch {
+    bufs: Vec<Vec<u8>>,
+    state: SendBatch,
+    mtu: usize,
+}
 
 impl Stack {
     /// Starts a stack with `addresses` on `device`. Must be called inside a tokio runtime.
@@ -137,8 +173,15 @@ impl Stack {
 }
 
 async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
-    let mut rx = vec![0u8; 65536];
-    let mut tx = vec![0u8; mtu];
+    // A read: one super-packet (offload) or one packet, split into up to BATCH_SIZE packets.
+    let mut scratch = vec![0u8; BATCH_HEADROOM + 65536];
+    let mut rx: Vec<Vec<u8>> = vec![vec![0u8; mtu.max(1500)]; BATCH_SIZE];
+    let mut rx_sizes = vec![0usize; BATCH_SIZE];
+    let mut tx = TxBatch {
+        bufs: (0..BATCH_SIZE).map(|_| Vec::with_capacity(BATCH_HEADROOM + mtu)).collect(),
+        state: SendBatch::default(),
+        mtu,
+    };
     loop {
         if Arc::strong_count(&shared) == 1 {
             return; // no Stack and no socket is left
@@ -171,11 +214,17 @@ async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
                 let Ok(mut guard) = ready else { return };
                 let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
                 for _ in 0..READ_BATCH {
-                    match fd.get_ref().recv(&mut rx) {
-                        Ok(n) => {
+                    match fd.get_ref().recv_batch(&mut scratch, &mut rx, &mut rx_sizes) {
+                        Ok(count) => {
                             let now = inner.now();
-                            for packet in inner.tap.pass(Direction::In, &rx[..n]) {
-                                inner.ep.handle_packet(now, &packet);
+                            for (buf, &size) in rx.iter().zip(&rx_sizes).take(count) {
+                                if inner.tap.is_transparent() {
+                                    inner.ep.handle_packet(now, &buf[..size]);
+                                    continue;
+                                }
+                                for packet in inner.tap.pass(Direction::In, &buf[..size]) {
+                                    inner.ep.handle_packet(now, &packet);
+                                }
                             }
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

@@ -71,6 +71,12 @@ impl Tap {
 
     /// Records `packet` and returns the packets that go on (none if lost, two if duplicated,
     /// a held one released after it when reordered).
+    /// No pcap, no trace, no faults: `pass` would hand every packet back unchanged, and the
+    /// driver can skip it (and its copy).
+    pub fn is_transparent(&self) -> bool {
+        self.pcap.is_none() && self.trace.is_none() && self.faults.is_none()
+    }
+
     pub fn pass(&mut self, dir: Direction, packet: &[u8]) -> Vec<Vec<u8>> {
         let out = match &mut self.faults {
             None => vec![packet.to_vec()],

@@ -3,7 +3,7 @@
 //! unless SYNACK_NO_SKIP=1.
 
 mod common;
-use common::{setup, KERNEL_ADDR, PY_ECHO_CLIENT, SYNACK_ADDR};
+use common::{setup, setup_offload, KERNEL_ADDR, PY_ECHO_CLIENT, SYNACK_ADDR};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -55,6 +55,22 @@ async fn tokio_echo_server_returns_10_mib_to_a_kernel_client_that_half_closes_fi
     cmd.args(["-c", PY_ECHO_CLIENT, SYNACK_ADDR, &(10 << 20).to_string()]);
     let out = tokio::time::timeout(TEST_LIMIT, run(cmd)).await.expect("in time");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// With GSO/GRO offload the kernel writes 64 KiB super-packets that the device splits, and
+/// synack's segments leave coalesced: the bytes must still come back exact, both ways.
+async fn with_tun_offload_10_mib_still_echo_back_intact() {
+    let Some((ns, dev)) = setup_offload("tk_offload", &["python3"]) else { return };
+    assert!(dev.offload());
+    let stack = stack(dev);
+    spawn_echo(TcpListener::bind(&stack, synack_addr(8080)).await.unwrap());
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", PY_ECHO_CLIENT, SYNACK_ADDR, &(10 << 20).to_string()]);
+    let out = tokio::time::timeout(TEST_LIMIT, run(cmd)).await.expect("in time");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "{}", String::from_utf8_lossy(&out.stderr));
+    let c = stack.counters();
+    assert_eq!(c.dropped_bad_checksum + c.dropped_malformed, 0, "split packets are whole: {c:?}");
 }
 
 const PY_SERVER: &str = r#"

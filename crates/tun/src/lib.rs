@@ -7,21 +7,53 @@ use std::io;
 use std::os::fd::AsRawFd;
 
 /// An open TUN device (no packet-information header: each read is one IP packet).
+///
+/// With offload (`open_with_offload`) the kernel hands over and takes TCP super-packets of up
+/// to 64 KiB behind a virtio-net header (GSO/GRO, as wireguard-go does); `recv_batch` splits
+/// them into MTU-sized packets with their checksums and `send_batch` coalesces consecutive
+/// segments of a flow, so one system call carries many packets either way. Callers see plain
+/// IP packets in both modes.
 pub struct TunDevice {
     device: tun_rs::SyncDevice,
     name: String,
     mtu: usize,
+    offload: bool,
+}
+
+/// Bytes `send_batch` wants free in front of each packet (for the virtio-net header).
+pub const BATCH_HEADROOM: usize = tun_rs::VIRTIO_NET_HDR_LEN;
+/// A good number of packets per `recv_batch` / `send_batch`.
+pub const BATCH_SIZE: usize = tun_rs::IDEAL_BATCH_SIZE;
+
+/// State `send_batch` keeps between calls (coalescing tables), reused to avoid allocations.
+#[derive(Default)]
+pub struct SendBatch {
+    gro: tun_rs::GROTable,
 }
 
 impl TunDevice {
     /// Creates (or attaches to) the TUN device `name` with the given MTU, in the calling
     /// thread's network namespace. Needs root (CAP_NET_ADMIN) and /dev/net/tun.
     pub fn open(name: &str, mtu: u16) -> io::Result<TunDevice> {
+        TunDevice::open_with(name, mtu, false)
+    }
+
+    /// Like `open`, with GSO/GRO offload (see the type's documentation).
+    pub fn open_with_offload(name: &str, mtu: u16) -> io::Result<TunDevice> {
+        TunDevice::open_with(name, mtu, true)
+    }
+
+    fn open_with(name: &str, mtu: u16, offload: bool) -> io::Result<TunDevice> {
         if !std::path::Path::new("/dev/net/tun").exists() {
             return Err(io::Error::new(io::ErrorKind::NotFound, "/dev/net/tun does not exist (no TUN support here)"));
         }
-        let device =
-            tun_rs::DeviceBuilder::new().name(name).mtu(mtu).packet_information(false).build_sync().map_err(|e| {
+        let device = tun_rs::DeviceBuilder::new()
+            .name(name)
+            .mtu(mtu)
+            .packet_information(false)
+            .offload(offload)
+            .build_sync()
+            .map_err(|e| {
                 let hint = if e.kind() == io::ErrorKind::PermissionDenied {
                     " (creating a TUN device needs root or CAP_NET_ADMIN)"
                 } else {
@@ -29,7 +61,11 @@ impl TunDevice {
                 };
                 io::Error::new(e.kind(), format!("cannot create TUN device {name}: {e}{hint}"))
             })?;
-        Ok(TunDevice { device, name: name.to_string(), mtu: mtu as usize })
+        Ok(TunDevice { device, name: name.to_string(), mtu: mtu as usize, offload })
+    }
+
+    pub fn offload(&self) -> bool {
+        self.offload
     }
 
     pub fn name(&self) -> &str {
@@ -42,7 +78,41 @@ impl TunDevice {
 
     /// Sends one IP packet.
     pub fn send(&self, packet: &[u8]) -> io::Result<()> {
+        if self.offload {
+            // A plain packet still needs its (empty: no GSO, checksum done) virtio-net header.
+            let header = [0u8; tun_rs::VIRTIO_NET_HDR_LEN];
+            let parts = [std::io::IoSlice::new(&header), std::io::IoSlice::new(packet)];
+            return self.device.send_vectored(&parts).map(|_| ());
+        }
         self.device.send(packet).map(|_| ())
+    }
+
+    /// Sends a batch of IP packets, each at `bufs[i][BATCH_HEADROOM..]`; with offload,
+    /// consecutive TCP segments of a flow go out coalesced (the buffers are rewritten).
+    pub fn send_batch(&self, state: &mut SendBatch, bufs: &mut [Vec<u8>]) -> io::Result<()> {
+        if self.offload {
+            return self.device.send_multiple(&mut state.gro, bufs, BATCH_HEADROOM).map(|_| ());
+        }
+        let mut result = Ok(());
+        for buf in bufs.iter() {
+            if let Err(e) = self.device.send(&buf[BATCH_HEADROOM..]) {
+                result = Err(e);
+            }
+        }
+        result
+    }
+
+    /// Reads what one system call gives: with offload, a super-packet split into MTU-sized
+    /// packets (`scratch` holds it: at least 64 KiB plus `BATCH_HEADROOM`); otherwise one
+    /// packet. Packet `i` is `bufs[i][..sizes[i]]`; returns how many. `WouldBlock` in
+    /// non-blocking mode when nothing waits.
+    pub fn recv_batch(&self, scratch: &mut [u8], bufs: &mut [Vec<u8>], sizes: &mut [usize]) -> io::Result<usize> {
+        if self.offload {
+            return self.device.recv_multiple(scratch, bufs, sizes, 0);
+        }
+        let (Some(buf), Some(size)) = (bufs.first_mut(), sizes.first_mut()) else { return Ok(0) };
+        *size = self.device.recv(buf)?;
+        Ok(1)
     }
 
     /// Non-blocking mode, for event loops (reads then fail with `WouldBlock`).
@@ -50,8 +120,12 @@ impl TunDevice {
         self.device.set_nonblocking(on)
     }
 
-    /// Reads one packet; in non-blocking mode `WouldBlock` when none is waiting.
+    /// Reads one packet; in non-blocking mode `WouldBlock` when none is waiting. Not with
+    /// offload (a read may be a super-packet): use `recv_batch`.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.offload {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, "recv on an offload device: use recv_batch"));
+        }
         self.device.recv(buf)
     }
 }

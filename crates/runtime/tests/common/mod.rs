@@ -10,6 +10,15 @@ pub const SYNACK_ADDR: &str = "10.200.0.2";
 
 /// A namespace with a TUN device inside it and the kernel's address on it; None if skipped.
 pub fn setup(test: &str, tools: &[&str]) -> Option<(NetNs, TunDevice)> {
+    setup_with(test, tools, false)
+}
+
+/// `setup` with the device's GSO/GRO offload on (super-packets split and coalesced).
+pub fn setup_offload(test: &str, tools: &[&str]) -> Option<(NetNs, TunDevice)> {
+    setup_with(test, tools, true)
+}
+
+fn setup_with(test: &str, tools: &[&str], offload: bool) -> Option<(NetNs, TunDevice)> {
     let mut needed = vec!["ip"];
     needed.extend_from_slice(tools);
     if !require_root_tun_and_tools(test, &needed) {
@@ -17,7 +26,8 @@ pub fn setup(test: &str, tools: &[&str]) -> Option<(NetNs, TunDevice)> {
     }
     let name = format!("synack-{}-{}", &test[..test.len().min(12)], std::process::id());
     let ns = NetNs::create(&name).expect("create the namespace");
-    let dev = ns.enter(|| TunDevice::open("syn0", 1500)).expect("enter the namespace").expect("open the TUN device");
+    let open = move || if offload { TunDevice::open_with_offload("syn0", 1500) } else { TunDevice::open("syn0", 1500) };
+    let dev = ns.enter(open).expect("enter the namespace").expect("open the TUN device");
     ns.exec_ok(&["ip", "addr", "add", &format!("{KERNEL_ADDR}/24"), "dev", "syn0"]).expect("address");
     ns.exec_ok(&["ip", "link", "set", "syn0", "up"]).expect("link up");
     Some((ns, dev))
