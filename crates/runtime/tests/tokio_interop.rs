@@ -46,15 +46,22 @@ async fn run(mut cmd: std::process::Command) -> std::process::Output {
     tokio::task::spawn_blocking(move || cmd.output().expect("command runs")).await.expect("join")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tokio_echo_server_returns_10_mib_to_a_kernel_client_that_half_closes_first() {
-    let Some((ns, dev)) = setup("tk_echo", &["python3"]) else { return };
+/// Echoes 10 MiB to the kernel's Python client (which half-closes first) and checks every
+/// byte came back; returns the stack for more checks.
+async fn echo_10_mib(ns: &synack_tun::netns::NetNs, dev: synack_tun::TunDevice) -> Stack {
     let stack = stack(dev);
     spawn_echo(TcpListener::bind(&stack, synack_addr(8080)).await.unwrap());
     let mut cmd = ns.command("python3");
     cmd.args(["-c", PY_ECHO_CLIENT, SYNACK_ADDR, &(10 << 20).to_string()]);
     let out = tokio::time::timeout(TEST_LIMIT, run(cmd)).await.expect("in time");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "{}", String::from_utf8_lossy(&out.stderr));
+    stack
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_echo_server_returns_10_mib_to_a_kernel_client_that_half_closes_first() {
+    let Some((ns, dev)) = setup("tk_echo", &["python3"]) else { return };
+    echo_10_mib(&ns, dev).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,13 +70,7 @@ async fn tokio_echo_server_returns_10_mib_to_a_kernel_client_that_half_closes_fi
 async fn with_tun_offload_10_mib_still_echo_back_intact() {
     let Some((ns, dev)) = setup_offload("tk_offload", &["python3"]) else { return };
     assert!(dev.offload());
-    let stack = stack(dev);
-    spawn_echo(TcpListener::bind(&stack, synack_addr(8080)).await.unwrap());
-    let mut cmd = ns.command("python3");
-    cmd.args(["-c", PY_ECHO_CLIENT, SYNACK_ADDR, &(10 << 20).to_string()]);
-    let out = tokio::time::timeout(TEST_LIMIT, run(cmd)).await.expect("in time");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "{}", String::from_utf8_lossy(&out.stderr));
-    let c = stack.counters();
+    let c = echo_10_mib(&ns, dev).await.counters();
     assert_eq!(c.dropped_bad_checksum + c.dropped_malformed, 0, "split packets are whole: {c:?}");
 }
 
