@@ -161,10 +161,10 @@ struct TunArgs {
     /// synack's address (default: the one after the kernel side's).
     #[arg(long)]
     local: Option<std::net::IpAddr>,
-    /// GSO/GRO offload: the kernel and synack exchange TCP super-packets of up to 64 KiB,
-    /// split and coalesced at the device, so one system call carries many packets.
+    /// Turn off GSO/GRO offload (on by default: the kernel and synack exchange TCP
+    /// super-packets of up to 64 KiB, so one system call carries many segments).
     #[arg(long)]
-    offload: bool,
+    no_offload: bool,
 }
 
 /// Faults both `sim` (on the simulated link) and `serve` (on the real one) can inject.
@@ -248,11 +248,11 @@ fn main() -> ExitCode {
         }
         Command::Swarm { start, seeds, verbose } => swarm(start, seeds, verbose),
         Command::Script { paths, profile, define, verbose } => script::run(&paths, &profile, &define, verbose),
-        Command::Connect { device: TunArgs { tun, addr, local, offload }, to } => {
-            serve::connect(&tun, &addr, local, offload, to)
+        Command::Connect { device: TunArgs { tun, addr, local, no_offload }, to } => {
+            serve::connect(&tun, &addr, local, !no_offload, to)
         }
         Command::Serve {
-            device: TunArgs { tun, addr, local, offload },
+            device: TunArgs { tun, addr, local, no_offload },
             port,
             mode,
             ss_interval,
@@ -269,7 +269,18 @@ fn main() -> ExitCode {
                 delay: std::time::Duration::from_secs_f64(delay / 1000.0),
                 seed,
             };
-            serve::serve(serve::ServeArgs { tun, addr, local, offload, port, mode, ss_interval, trace, pcap, faults })
+            serve::serve(serve::ServeArgs {
+                tun,
+                addr,
+                local,
+                offload: !no_offload,
+                port,
+                mode,
+                ss_interval,
+                trace,
+                pcap,
+                faults,
+            })
         }
     }
 }

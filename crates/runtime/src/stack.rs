@@ -46,7 +46,32 @@ impl Inner {
             // Up to a batch of packets, each behind the headroom the device wants, in one
             // `send_batch` (coalesced into super-packets when the device offloads).
             let mut n = 0;
+            // With offload and nothing tapping each packet, new data leaves as super-segments
+            // the kernel cuts up (TSO), each on its own after what was batched before it.
+            let gso = device.offload() && self.tap.is_transparent();
             while n < BATCH_SIZE {
+                if gso {
+                    let big = &mut tx.gso_buf;
+                    let Some(t) = self.ep.poll_transmit_gso(now, &mut big[BATCH_HEADROOM..], GSO_SEGMENTS) else {
+                        break;
+                    };
+                    let packet = &mut big[..BATCH_HEADROOM + t.len];
+                    if let Some(size) = t.gso_size {
+                        // What was batched before it goes first, to keep the order.
+                        if n > 0 && device.send_batch(&mut tx.state, &mut tx.bufs[..n]).is_err() {
+                            self.tx_dropped += 1;
+                        }
+                        n = 0;
+                        if device.send_gso(packet, size).is_err() {
+                            self.tx_dropped += 1;
+                        }
+                    } else {
+                        tx.bufs[n].clear();
+                        tx.bufs[n].extend_from_slice(packet);
+                        n += 1;
+                    }
+                    continue;
+                }
                 let buf = &mut tx.bufs[n];
                 buf.resize(BATCH_HEADROOM + tx.mtu, 0);
                 let Some(t) = self.ep.poll_transmit(now, &mut buf[BATCH_HEADROOM..]) else { break };
@@ -115,10 +140,15 @@ pub struct Stack {
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// Reads (system calls) per wake-up before transmitting again.
 const READ_BATCH: usize = 64;
+/// A super-segment: at most this many bytes of IP packet, of at most this many segments.
+const GSO_MAX: usize = 65535;
+const GSO_SEGMENTS: usize = 44;
 
 /// The driver's transmit buffers, reused from batch to batch.
 struct TxBatch {
     bufs: Vec<Vec<u8>>,
+    /// Where super-segments are built (offload only).
+    gso_buf: Vec<u8>,
     state: SendBatch,
     mtu: usize,
 }
@@ -179,6 +209,7 @@ async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
     let mut rx_sizes = vec![0usize; BATCH_SIZE];
     let mut tx = TxBatch {
         bufs: (0..BATCH_SIZE).map(|_| Vec::with_capacity(BATCH_HEADROOM + mtu)).collect(),
+        gso_buf: vec![0u8; BATCH_HEADROOM + GSO_MAX],
         state: SendBatch::default(),
         mtu,
     };
@@ -213,7 +244,28 @@ async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
             ready = fd.readable() => {
                 let Ok(mut guard) = ready else { return };
                 let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+                let whole = fd.get_ref().offload() && inner.tap.is_transparent();
                 for _ in 0..READ_BATCH {
+                    if whole {
+                        // Super-packets go to the engine whole (one segment of up to 64 KiB).
+                        match fd.get_ref().recv_whole(&mut scratch) {
+                            Ok((len, trusted)) => {
+                                let now = inner.now();
+                                let packet = &scratch[BATCH_HEADROOM..BATCH_HEADROOM + len];
+                                if trusted {
+                                    inner.ep.handle_packet_offloaded(now, packet);
+                                } else {
+                                    inner.ep.handle_packet(now, packet);
+                                }
+                                continue;
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                                guard.clear_ready();
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
                     match fd.get_ref().recv_batch(&mut scratch, &mut rx, &mut rx_sizes) {
                         Ok(count) => {
                             let now = inner.now();

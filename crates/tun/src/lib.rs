@@ -25,6 +25,13 @@ pub const BATCH_HEADROOM: usize = tun_rs::VIRTIO_NET_HDR_LEN;
 /// A good number of packets per `recv_batch` / `send_batch`.
 pub const BATCH_SIZE: usize = tun_rs::IDEAL_BATCH_SIZE;
 
+// virtio_net_hdr values (linux/virtio_net.h).
+const VIRTIO_NET_HDR_F_NEEDS_CSUM: u8 = 1;
+const VIRTIO_NET_HDR_F_DATA_VALID: u8 = 2;
+const VIRTIO_NET_HDR_GSO_TCPV4: u8 = 1;
+const VIRTIO_NET_HDR_GSO_TCPV6: u8 = 4;
+const VIRTIO_NET_HDR_GSO_ECN: u8 = 0x80;
+
 /// State `send_batch` keeps between calls (coalescing tables), reused to avoid allocations.
 #[derive(Default)]
 pub struct SendBatch {
@@ -100,6 +107,53 @@ impl TunDevice {
             }
         }
         result
+    }
+
+    /// Writes one TCP super-segment (`Endpoint::poll_transmit_gso`: partial checksum) at
+    /// `buf[BATCH_HEADROOM..]` for the kernel to cut into `gso_size`-byte segments (or take
+    /// whole, for a local socket). Needs offload.
+    pub fn send_gso(&self, buf: &mut [u8], gso_size: u16) -> io::Result<()> {
+        if !self.offload {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, "send_gso needs a device opened with offload"));
+        }
+        let packet = &buf[BATCH_HEADROOM..];
+        let (ip_len, gso_type) = match packet.first().map(|b| b >> 4) {
+            Some(4) => (((packet[0] & 0x0f) as usize) * 4, VIRTIO_NET_HDR_GSO_TCPV4),
+            Some(6) => (40, VIRTIO_NET_HDR_GSO_TCPV6),
+            _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, "not an IP packet")),
+        };
+        let Some(&offset_byte) = packet.get(ip_len + 12) else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "no TCP header"));
+        };
+        let tcp_len = ((offset_byte >> 4) as usize) * 4;
+        let cwr = packet.get(ip_len + 13).is_some_and(|f| f & 0x80 != 0);
+        // struct virtio_net_hdr, little-endian (TUN's default on little-endian hosts).
+        let mut header = [0u8; BATCH_HEADROOM];
+        header[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+        header[1] = gso_type | if cwr { VIRTIO_NET_HDR_GSO_ECN } else { 0 };
+        header[2..4].copy_from_slice(&((ip_len + tcp_len) as u16).to_le_bytes());
+        header[4..6].copy_from_slice(&gso_size.to_le_bytes());
+        header[6..8].copy_from_slice(&(ip_len as u16).to_le_bytes());
+        header[8..10].copy_from_slice(&16u16.to_le_bytes()); // the TCP checksum's offset
+        buf[..BATCH_HEADROOM].copy_from_slice(&header);
+        self.device.send(buf).map(|_| ())
+    }
+
+    /// Reads one packet as the kernel gave it, without splitting (offload only): it is at
+    /// `buf[BATCH_HEADROOM..BATCH_HEADROOM + len]` and may be a TCP super-packet of up to
+    /// 64 KiB. Returns its length and whether its checksum is to be trusted rather than
+    /// checked (the kernel left it partial, or vouched for it).
+    pub fn recv_whole(&self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+        if !self.offload {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, "recv_whole needs a device opened with offload"));
+        }
+        let n = self.device.recv(buf)?;
+        if n <= BATCH_HEADROOM {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "a read shorter than the virtio-net header"));
+        }
+        let (flags, gso_type) = (buf[0], buf[1]);
+        let trusted = flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID) != 0 || gso_type != 0;
+        Ok((n - BATCH_HEADROOM, trusted))
     }
 
     /// Reads what one system call gives: with offload, a super-packet split into MTU-sized

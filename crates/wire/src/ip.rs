@@ -36,6 +36,13 @@ pub struct Segment<'a> {
 /// Parses an IPv4 or IPv6 packet carrying TCP and verifies both checksums.
 /// Never panics; any byte string gives `Ok` or `Err`.
 pub fn parse_segment(bytes: &[u8]) -> Result<Segment<'_>, WireError> {
+    parse_segment_with(bytes, true)
+}
+
+/// Like `parse_segment`; with `verify_tcp_checksum` false the TCP checksum is not checked,
+/// for a packet whose device vouches for it or left it to be filled in (a TUN device with
+/// offload hands over the kernel's super-packets with partial checksums, as a NIC would).
+pub fn parse_segment_with(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Segment<'_>, WireError> {
     let (ip, tcp_bytes) = match bytes.first().map(|b| b >> 4) {
         Some(4) => {
             let packet = Ipv4Packet::new_checked(bytes)?;
@@ -60,7 +67,7 @@ pub fn parse_segment(bytes: &[u8]) -> Result<Segment<'_>, WireError> {
         None => return Err(WireError::Truncated),
     };
     let packet = TcpPacket::new_checked(tcp_bytes)?;
-    if !packet.verify_checksum(ip.src, ip.dst) {
+    if verify_tcp_checksum && !packet.verify_checksum(ip.src, ip.dst) {
         return Err(WireError::BadChecksum);
     }
     let tcp = TcpRepr::parse(&packet)?;
@@ -108,6 +115,20 @@ pub fn emit_segment_chunks(
     ident: u16,
     buf: &mut [u8],
 ) -> Result<usize, WireError> {
+    emit_segment_chunks_with(ip, tcp, chunks, ident, buf, true)
+}
+
+/// Like `emit_segment_chunks`; with `full_checksum` false the TCP checksum field holds only
+/// the pseudo-header's sum (Linux's CHECKSUM_PARTIAL), for a device that finishes it (TUN with
+/// offload, where a super-packet is checksummed, if at all, after it is cut up).
+pub fn emit_segment_chunks_with(
+    ip: &IpHeader,
+    tcp: &TcpRepr,
+    chunks: &[&[u8]],
+    ident: u16,
+    buf: &mut [u8],
+    full_checksum: bool,
+) -> Result<usize, WireError> {
     let payload_len: usize = chunks.iter().map(|c| c.len()).sum();
     let ip_len = ip.header_len();
     let tcp_len = tcp.header_len() + payload_len;
@@ -132,6 +153,12 @@ pub fn emit_segment_chunks(
         segment[at..at + chunk.len()].copy_from_slice(chunk);
         at += chunk.len();
     }
-    fill_checksum(segment, ip.src, ip.dst);
+    if full_checksum {
+        fill_checksum(segment, ip.src, ip.dst);
+    } else {
+        let pseudo = crate::pseudo_header_sum(ip.src, ip.dst, IP_PROTOCOL_TCP, segment.len());
+        let partial = !crate::internet_checksum(pseudo, &[]);
+        segment[16..18].copy_from_slice(&partial.to_be_bytes());
+    }
     Ok(total)
 }

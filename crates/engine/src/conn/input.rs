@@ -457,9 +457,9 @@ impl Connection {
                 // every segment carries (RFC 6691): 1448 bytes with timestamps.
                 let ts_len = if self.neg.ts_ok { 12 } else { 0 };
                 let full = (self.rcv_mss.min(self.neg.snd_mss) as usize).saturating_sub(ts_len);
-                if data.len() >= full {
-                    self.full_segments_unacked += 1;
-                }
+                // A super-segment (TUN offload) counts for every full segment it holds.
+                let segments = (data.len() / full.max(1)).min(u8::MAX as usize) as u8;
+                self.full_segments_unacked = self.full_segments_unacked.saturating_add(segments);
                 if self.full_segments_unacked >= 2 {
                     self.ack_now = true;
                 } else if self.timers[Timer::DelayedAck as usize] == Instant::NEVER {

@@ -17,6 +17,8 @@ pub(crate) struct OutSegment {
     pub data: Range<usize>,
     /// The IP ECN codepoint (ECT(0) on new data of an ECN connection).
     pub ecn: Ecn,
+    /// Payload bytes per segment when this is a super-segment of several (TSO/GSO).
+    pub gso_size: Option<u16>,
 }
 
 impl Connection {
@@ -34,13 +36,15 @@ impl Connection {
 
     /// The next segment this connection wants to send, if any. `max_payload` is what fits in
     /// the caller's buffer after headers.
-    pub fn poll_segment(&mut self, ctx: &mut Ctx, max_payload: usize) -> Option<OutSegment> {
+    /// `gso_segments` above 1 lets new data go out as one super-segment of up to that many
+    /// segments, for a device that cuts it up (TUN offload).
+    pub fn poll_segment(&mut self, ctx: &mut Ctx, max_payload: usize, gso_segments: usize) -> Option<OutSegment> {
         match self.state {
             State::SynSent if self.snd_nxt == self.iss => Some(self.syn_segment(ctx, false)),
             State::SynReceived if self.snd_nxt == self.iss => Some(self.syn_segment(ctx, true)),
             State::SynSent | State::Closed | State::Listen | State::TimeWait => None,
             State::SynReceived => self.ack_now.then(|| self.segment(ctx, self.snd_max, TcpFlags::ACK, 0..0)),
-            _ => self.poll_synchronized(ctx, max_payload),
+            _ => self.poll_synchronized(ctx, max_payload, gso_segments.max(1)),
         }
     }
 
@@ -83,6 +87,7 @@ impl Connection {
             options,
             data: 0..0,
             ecn: Ecn::NotEct,
+            gso_size: None,
         }
     }
 
@@ -114,12 +119,15 @@ impl Connection {
         ts + if sack_blocks > 0 { 4 + 8 * sack_blocks } else { 0 }
     }
 
-    fn poll_synchronized(&mut self, ctx: &mut Ctx, max_payload: usize) -> Option<OutSegment> {
+    fn poll_synchronized(&mut self, ctx: &mut Ctx, max_payload: usize, gso_segments: usize) -> Option<OutSegment> {
         // RFC 6691: the MSS counts data only; options come out of it so that a full segment
         // still fits the path MTU (1448 data bytes with timestamps over Ethernet, as Linux).
         let ts_len = if self.neg.ts_ok { 12 } else { 0 };
         let fits = max_payload.saturating_sub(self.options_len());
-        let mss = (self.neg.snd_mss as usize).saturating_sub(ts_len).min(fits).max(1);
+        let mss = (self.neg.snd_mss as usize).saturating_sub(ts_len).max(1);
+        // A super-segment of new data may hold several segments (what fits in the buffer).
+        let gso_len = (mss * gso_segments).min(fits).max(1);
+        let mss = mss.min(fits).max(1);
         let buf_len = self.send_buf.len();
         let fin_seq = self.snd_una + buf_len as u32;
         let fin_sent = self.fin_queued && !self.our_fin_acked && self.snd_max > fin_seq;
@@ -188,7 +196,9 @@ impl Connection {
             .min(((self.cc.cwnd + self.limited_transmit_bytes()) as usize).saturating_sub(pipe.unwrap_or(in_flight)));
         // Once our FIN is acknowledged the buffer is empty and `fin_seq` would point past it.
         let fin_unsent = self.fin_queued && !self.our_fin_acked && self.snd_nxt <= fin_seq;
-        let len = unsent.min(mss).min(usable);
+        // Retransmissions (after a timeout) stay single segments.
+        let seg_max = if self.snd_nxt >= self.snd_max { gso_len } else { mss };
+        let len = unsent.min(seg_max).min(usable);
         if len > 0 {
             let completes = len == unsent;
             // RFC 9293 §3.7.4 (Nagle): hold a small segment while data is unacknowledged.
@@ -197,7 +207,8 @@ impl Connection {
             // allows when more is queued and an ACK will come.
             let sws_holds = len < mss && !completes && in_flight > 0;
             if !nagle_holds && !sws_holds {
-                let fin = fin_unsent && completes;
+                // A FIN rides only on a single segment; after a super-segment it goes alone.
+                let fin = fin_unsent && completes && len <= mss;
                 let seq = self.snd_nxt;
                 if seq < self.snd_max {
                     ctx.counters.retransmitted_segments += 1;
@@ -205,7 +216,7 @@ impl Connection {
                 } else if !self.neg.ts_ok && self.rtt_probe.is_none() {
                     self.rtt_probe = Some((seq, ctx.now));
                 }
-                ctx.counters.data_segments_out += 1;
+                ctx.counters.data_segments_out += len.div_ceil(mss) as u64;
                 let new_data = seq >= self.snd_max;
                 self.snd_nxt = seq + len as u32 + fin as u32;
                 self.snd_max = self.snd_max.max(self.snd_nxt);
@@ -213,6 +224,9 @@ impl Connection {
                 let mut out = self.data_segment(ctx, seq, sent_data..sent_data + len, fin);
                 if new_data {
                     self.ecn_mark_new_data(&mut out);
+                }
+                if len > mss {
+                    out.gso_size = Some(mss as u16);
                 }
                 return Some(out);
             }
@@ -282,6 +296,15 @@ impl Connection {
         self.timers[Timer::DelayedAck as usize] = Instant::NEVER;
         self.last_ack_sent = self.rcv_nxt;
         self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + (window << self.neg.rcv_wscale));
-        OutSegment { seq, ack: self.rcv_nxt, flags, window: window as u16, options, data, ecn: Ecn::NotEct }
+        OutSegment {
+            seq,
+            ack: self.rcv_nxt,
+            flags,
+            window: window as u16,
+            options,
+            data,
+            ecn: Ecn::NotEct,
+            gso_size: None,
+        }
     }
 }

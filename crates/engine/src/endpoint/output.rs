@@ -6,7 +6,8 @@ use crate::conn::{ControlSegment, Ctx};
 use crate::Instant;
 use std::net::IpAddr;
 use synack_wire::{
-    emit_segment_chunks, Ecn, IpHeader, TcpOptions, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN, TCP_HEADER_LEN,
+    emit_segment_chunks, emit_segment_chunks_with, Ecn, IpHeader, TcpOptions, TcpRepr, IPV4_HEADER_LEN,
+    IPV6_HEADER_LEN, TCP_HEADER_LEN,
 };
 
 /// One IP packet written into the caller's buffer.
@@ -17,6 +18,10 @@ pub struct Transmit {
     pub len: usize,
     pub src: IpAddr,
     pub dst: IpAddr,
+    /// Set only by `poll_transmit_gso`: the packet is a TCP super-segment to be cut into
+    /// segments of this many payload bytes, and its TCP checksum is partial (pseudo-header
+    /// only), as Linux's TSO/GSO expects.
+    pub gso_size: Option<u16>,
 }
 
 /// The TTL / hop limit of everything we send (Linux's default).
@@ -27,6 +32,20 @@ impl Endpoint {
     /// is nothing to send now. `buf` should hold at least `config().mtu` bytes; a shorter one
     /// gets correspondingly shorter data segments.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        self.poll_transmit_inner(now, buf, 1)
+    }
+
+    /// Like `poll_transmit`, for a device that segments (TUN with GSO offload): new data may
+    /// come out as one super-segment of up to `max_segments` segments (as much as fits in
+    /// `buf`, at most 64 KiB), with `Transmit::gso_size` set and a partial TCP checksum.
+    /// Everything else is an ordinary packet with a full checksum.
+    pub fn poll_transmit_gso(&mut self, now: Instant, buf: &mut [u8], max_segments: usize) -> Option<Transmit> {
+        let len = buf.len().min(u16::MAX as usize);
+        let buf = &mut buf[..len];
+        self.poll_transmit_inner(now, buf, max_segments.max(1))
+    }
+
+    fn poll_transmit_inner(&mut self, now: Instant, buf: &mut [u8], gso_segments: usize) -> Option<Transmit> {
         self.last_now = self.last_now.max(now);
         while let Some(ctl) = self.control.pop_front() {
             if let Some(t) = self.emit_control(&ctl, buf) {
@@ -40,7 +59,8 @@ impl Endpoint {
             };
             let headers = if conn.tuple.local_ip.is_ipv6() { IPV6_HEADER_LEN } else { IPV4_HEADER_LEN };
             let max_payload = buf.len().saturating_sub(headers + TCP_HEADER_LEN);
-            let out = self.with_conn(now, h, |c, ctx: &mut Ctx| c.poll_segment(ctx, max_payload)).flatten();
+            let out =
+                self.with_conn(now, h, |c, ctx: &mut Ctx| c.poll_segment(ctx, max_payload, gso_segments)).flatten();
             let Some(seg) = out else {
                 self.dirty.pop_front();
                 if let Some(c) = self.conn_mut_opt(h) {
@@ -65,10 +85,11 @@ impl Endpoint {
                 payload: &[],
             };
             let (a, b) = conn.send_slices(seg.data.clone());
-            match emit_segment_chunks(&ip, &repr, &[a, b], ident, buf) {
+            let full_checksum = seg.gso_size.is_none();
+            match emit_segment_chunks_with(&ip, &repr, &[a, b], ident, buf, full_checksum) {
                 Ok(len) => {
                     self.counters.segments_out += 1;
-                    return Some(Transmit { len, src: ip.src, dst: ip.dst });
+                    return Some(Transmit { len, src: ip.src, dst: ip.dst, gso_size: seg.gso_size });
                 }
                 Err(_) => continue, // only a buffer too small for the headers ends here
             }
@@ -97,6 +118,6 @@ impl Endpoint {
         if ctl.flags.rst() {
             self.counters.resets_sent += 1;
         }
-        Some(Transmit { len, src: ip.src, dst: ip.dst })
+        Some(Transmit { len, src: ip.src, dst: ip.dst, gso_size: None })
     }
 }
