@@ -97,10 +97,9 @@ for _ in range(2):
     f.close(); c.close()
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn synack_client_downloads_and_uploads_10_mib_against_a_kernel_server() {
-    let Some((ns, dev)) = setup("tk_client", &["python3"]) else { return };
-    let stack = stack(dev);
+/// synack as the client of a kernel server (PY_SERVER): downloads 10 MiB and checks every
+/// byte, uploads 10 MiB and compares the server's SHA-256 of it, each within `limit`.
+async fn download_and_upload_10_mib(ns: &synack_tun::netns::NetNs, stack: &Stack, limit: Duration) {
     let mut server = ns
         .command("python3")
         .args(["-c", PY_SERVER, KERNEL_ADDR])
@@ -113,8 +112,8 @@ async fn synack_client_downloads_and_uploads_10_mib_against_a_kernel_server() {
     assert_eq!(ready.trim(), "READY");
     let kernel: SocketAddr = format!("{KERNEL_ADDR}:9000").parse().unwrap();
     let n = 10 << 20;
-    let body = tokio::time::timeout(TEST_LIMIT, async {
-        let mut s = TcpStream::connect(&stack, kernel).await.expect("connect");
+    let body = tokio::time::timeout(limit, async {
+        let mut s = TcpStream::connect(stack, kernel).await.expect("connect");
         s.write_all(format!("GET {n}\n").as_bytes()).await.unwrap();
         let mut body = Vec::new();
         s.read_to_end(&mut body).await.unwrap();
@@ -125,8 +124,8 @@ async fn synack_client_downloads_and_uploads_10_mib_against_a_kernel_server() {
     assert_eq!(body.len(), n);
     assert!(body.iter().enumerate().all(|(i, &b)| b == ((i * 13 + (i >> 10)) % 256) as u8), "download differs");
     let upload: Vec<u8> = (0..n).map(|i| (i * 5 + (i >> 12)) as u8).collect();
-    let digest = tokio::time::timeout(TEST_LIMIT, async {
-        let mut s = TcpStream::connect(&stack, kernel).await.expect("connect");
+    let digest = tokio::time::timeout(limit, async {
+        let mut s = TcpStream::connect(stack, kernel).await.expect("connect");
         s.write_all(format!("PUT {n}\n").as_bytes()).await.unwrap();
         s.write_all(&upload).await.unwrap();
         s.shutdown().await.unwrap();
@@ -147,6 +146,22 @@ async fn synack_client_downloads_and_uploads_10_mib_against_a_kernel_server() {
     };
     assert_eq!(digest, expected, "the kernel received the upload intact");
     let _ = server.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synack_client_downloads_and_uploads_10_mib_against_a_kernel_server() {
+    let Some((ns, dev)) = setup("tk_client", &["python3"]) else { return };
+    download_and_upload_10_mib(&ns, &stack(dev), TEST_LIMIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// The same through synack's fault wrapper: 5 % loss and 5 % reordering each way.
+async fn synack_client_10_mib_down_and_up_arrive_intact_with_5_percent_loss_and_reordering() {
+    let Some((ns, dev)) = setup("tk_clientf", &["python3"]) else { return };
+    let faults = FaultConfig { loss_ppm: 50_000, reorder_ppm: 50_000, seed: 12, ..Default::default() };
+    let stack = stack_with(dev, Tap::default().faults(faults));
+    download_and_upload_10_mib(&ns, &stack, Duration::from_secs(120)).await;
+    assert!(stack.counters().retransmitted_segments > 0, "losses were repaired by retransmission");
 }
 
 const PY_MANY: &str = r#"
