@@ -71,13 +71,15 @@ fn serve_answers_curl_over_a_tun_device_and_stops_cleanly_on_ctrl_c() {
 }
 
 #[test]
-fn serve_without_offload_with_delay_and_loss_still_answers_byte_exact() {
+/// Offload (the default) with faults: reads are split into packets and writes coalesced, so
+/// that the fault wrapper still sees every packet.
+fn serve_with_delay_and_loss_still_answers_byte_exact() {
     if !require_root_tun_and_tools("serve_faults", &["ip", "curl"]) {
         return;
     }
     let ns = NetNs::create(&format!("synack-servef-{}", std::process::id())).expect("namespace");
     let (server, body, time_connect) =
-        serve_and_fetch(&ns, &["--delay", "50", "--loss", "3", "--reorder", "3", "--no-offload"], 1 << 20);
+        serve_and_fetch(&ns, &["--delay", "50", "--loss", "3", "--reorder", "3"], 1 << 20);
     assert_body(&body, 1 << 20);
     // The handshake crosses the delay twice (SYN in, SYN-ACK out): at least 100 ms.
     let connect_s: f64 = time_connect.trim().parse().expect("curl's time_connect");
