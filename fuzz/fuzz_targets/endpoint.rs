@@ -1,5 +1,6 @@
 //! An endpoint fed an arbitrary sequence of packets, timeouts and socket calls, under
-//! behaviour knobs the first byte picks. Checked after every step: no panic, the tables stay
+//! behaviour knobs the first byte picks (its top bit: a device with segmentation offload, so
+//! super-segments out and unverified checksums in). Checked after every step: no panic, the tables stay
 //! within their configured bounds, every connection has SND.UNA <= SND.NXT, and nothing is
 //! left due after `handle_timeout(now)`.
 //!
@@ -12,7 +13,7 @@ use libfuzzer_sys::fuzz_target;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use synack_engine::{Config, ConnHandle, EcnMode, Endpoint, Instant};
-use synack_wire::{internet_checksum, Ecn, parse_segment, pseudo_header_sum, Ipv4Repr, IP_PROTOCOL_TCP};
+use synack_wire::{internet_checksum, Ecn, parse_segment_with, pseudo_header_sum, Ipv4Repr, IP_PROTOCOL_TCP};
 
 const LOCAL: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const PEER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
@@ -63,6 +64,8 @@ fuzz_target!(|data: &[u8]| {
     // The first byte picks the behaviour knobs, so the BSD paths are fuzzed too.
     let Some((&knobs, data)) = data.split_first() else { return };
     let bit = |n: u8| knobs & (1 << n) != 0;
+    // Bit 7: a device with segmentation offload (super-segments out, unverified checksums in).
+    let offload = bit(7);
     let config = Config {
         tcp_max_syn_backlog: SYN_BACKLOG,
         send_buffer_size: 4096,
@@ -83,7 +86,7 @@ fuzz_target!(|data: &[u8]| {
     // Per peer port: (the endpoint's last seq end, its last ack).
     let mut last: HashMap<u16, (u32, u32)> = HashMap::new();
     let mut input = Input(data);
-    let mut buf = vec![0u8; 2048];
+    let mut buf = vec![0u8; 65535];
     let mut out_count = 0u64;
     while let Some(op) = input.byte() {
         match op % 8 {
@@ -101,8 +104,16 @@ fuzz_target!(|data: &[u8]| {
                 let ack = their_ack.wrapping_add(dack as i8 as i32 as u32);
                 let opts = input.take((lens >> 4) as usize * 4).to_vec();
                 let payload = input.take((lens & 0x0f) as usize * 50).to_vec();
-                let bytes = segment(peer_port, local_port, seq, ack, flags, window, &opts, &payload);
-                ep.handle_packet(now, &bytes);
+                let mut bytes = segment(peer_port, local_port, seq, ack, flags, window, &opts, &payload);
+                if offload {
+                    // As a TUN device with offload hands it over: the checksum unverified.
+                    if let Some(b) = bytes.get_mut(36) {
+                        *b ^= dseq;
+                    }
+                    ep.handle_packet_offloaded(now, &bytes);
+                } else {
+                    ep.handle_packet(now, &bytes);
+                }
             }
             2 => {
                 let Some(step) = input.u16() else { break };
@@ -147,9 +158,14 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        while let Some(t) = ep.poll_transmit(now, &mut buf) {
+        loop {
+            let polled = if offload { ep.poll_transmit_gso(now, &mut buf, 44) } else { ep.poll_transmit(now, &mut buf) };
+            let Some(t) = polled else { break };
             out_count += 1;
-            let seg = parse_segment(&buf[..t.len]).expect("the endpoint emits valid segments");
+            let seg = parse_segment_with(&buf[..t.len], t.gso_size.is_none()).expect("the endpoint emits valid segments");
+            if let Some(size) = t.gso_size {
+                assert!(seg.tcp.payload.len() > size as usize, "a super-segment holds more than one segment");
+            }
             let end = seg.tcp.seq.0.wrapping_add(seg.tcp.segment_len());
             last.insert(seg.tcp.dst_port, (end, seg.tcp.ack.0));
             assert!(out_count < 1_000_000, "the endpoint keeps sending");
