@@ -49,6 +49,11 @@ impl Scoreboard {
         }
     }
 
+    /// Nothing SACKed and nothing being resent.
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_none()
+    }
+
     pub fn clear(&mut self) {
         self.tables = None;
     }

@@ -61,7 +61,8 @@ impl Connection {
     /// one carried by data never counts as a duplicate (RFC 5681 §2), so on a connection busy
     /// both ways SACK is the only sign of a loss before the timer.
     pub(super) fn on_sack_blocks(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
-        if !self.neg.sack_ok {
+        // Nothing SACKed before and nothing now: the common case, kept cheap.
+        if !self.neg.sack_ok || (seg.options.sack.is_empty() && self.scoreboard.is_empty()) {
             return;
         }
         self.scoreboard.advance(self.snd_una);

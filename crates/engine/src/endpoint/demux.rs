@@ -6,6 +6,7 @@
 use super::Demux;
 use crate::tuple::SeededState;
 use crate::FourTuple;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -13,6 +14,10 @@ use std::net::IpAddr;
 pub(super) struct DemuxTable {
     v4: HashMap<(u64, u32), Packed, SeededState>,
     v6: HashMap<FourTuple, Packed, SeededState>,
+    /// The last IPv4 tuple found and where it points: the packets of a flow come in runs,
+    /// and a hit saves a hash and a probe into a table that may be far larger than the
+    /// caches. Every change to that tuple's entry updates or clears it.
+    last_v4: Cell<Option<((u64, u32), Packed)>>,
 }
 
 /// A `Demux` in 32 bits (kind in the top two, slab index below): an IPv4 entry is then 16
@@ -60,13 +65,29 @@ fn packed(t: &FourTuple) -> Option<(u64, u32)> {
 
 impl DemuxTable {
     pub fn new(hasher: SeededState) -> DemuxTable {
-        DemuxTable { v4: HashMap::with_hasher(hasher), v6: HashMap::with_hasher(hasher) }
+        DemuxTable { v4: HashMap::with_hasher(hasher), v6: HashMap::with_hasher(hasher), last_v4: Cell::new(None) }
     }
 
     pub fn get(&self, t: &FourTuple) -> Option<Demux> {
         match packed(t) {
-            Some(k) => self.v4.get(&k).map(|&p| p.into()),
+            Some(k) => {
+                if let Some((last, p)) = self.last_v4.get() {
+                    if last == k {
+                        return Some(p.into());
+                    }
+                }
+                let p = *self.v4.get(&k)?;
+                self.last_v4.set(Some((k, p)));
+                Some(p.into())
+            }
             None => self.v6.get(t).map(|&p| p.into()),
+        }
+    }
+
+    /// Forgets the cached entry if it is `k`'s.
+    fn forget(&self, k: (u64, u32)) {
+        if self.last_v4.get().is_some_and(|(last, _)| last == k) {
+            self.last_v4.set(None);
         }
     }
 
@@ -77,14 +98,20 @@ impl DemuxTable {
     /// Points `t` at `to`, replacing what it pointed at.
     pub fn insert(&mut self, t: FourTuple, to: Demux) {
         match packed(&t) {
-            Some(k) => self.v4.insert(k, to.into()),
+            Some(k) => {
+                self.forget(k);
+                self.v4.insert(k, to.into())
+            }
             None => self.v6.insert(t, to.into()),
         };
     }
 
     pub fn remove(&mut self, t: &FourTuple) {
         match packed(t) {
-            Some(k) => self.v4.remove(&k),
+            Some(k) => {
+                self.forget(k);
+                self.v4.remove(&k)
+            }
             None => self.v6.remove(t),
         };
     }
@@ -95,6 +122,7 @@ impl DemuxTable {
         let at = Packed::from(at);
         match packed(t) {
             Some(k) => {
+                self.forget(k);
                 if let Entry::Occupied(e) = self.v4.entry(k) {
                     if *e.get() == at {
                         e.remove();
