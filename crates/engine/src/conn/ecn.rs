@@ -67,6 +67,7 @@ impl Connection {
 
     /// A segment of new data: ECT(0) on an ECN connection (never on retransmissions or pure
     /// ACKs, §6.1.5 and §6.1.4), and CWR once after a reduction.
+    #[cold]
     pub(super) fn ecn_mark_new_data(&mut self, seg: &mut OutSegment) {
         if !self.neg.ecn_ok {
             return;

@@ -489,6 +489,7 @@ impl Connection {
 
     /// Text that arrived on a SYN in SYN-SENT, delivered once ESTABLISHED (RFC 9293
     /// §3.10.7.3) and acknowledged after the delayed-ACK wait.
+    #[cold]
     fn deliver_queued_text(&mut self, ctx: &mut Ctx) {
         if self.ooo.is_empty() {
             return;
@@ -532,6 +533,7 @@ impl Connection {
 
     /// RFC 5961 §3.2 and §4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, at most one per
     /// `tcp_invalid_ratelimit` (RFC 5961 §7).
+    #[cold]
     fn challenge_ack(&mut self, ctx: &mut Ctx) {
         if self.oow_ack_allowed(ctx) {
             ctx.counters.challenge_acks_sent += 1;
@@ -544,6 +546,7 @@ impl Connection {
     /// segment (no data, no SYN) it is rate-limited, as Linux's `tcp_oow_rate_limited` does:
     /// such a segment may itself be an ACK, and two endpoints that each answer the other's
     /// unacceptable ACK would loop forever. Segments with data are never part of such a loop.
+    #[cold]
     fn ack_unacceptable(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
         if seg.payload.is_empty() && !seg.flags.syn() && !seg.flags.fin() {
             if self.oow_ack_allowed(ctx) {
@@ -567,6 +570,7 @@ impl Connection {
 }
 
 /// A RST answering an unacceptable ACK: <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.3–4).
+#[cold]
 pub(crate) fn reply_rst(ctx: &mut Ctx, tuple: crate::FourTuple, seq: SeqNum) {
     ctx.push_control(ControlSegment {
         tuple,

@@ -365,6 +365,7 @@ impl Connection {
     }
 
     /// Queues a RST for this connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5, ABORT).
+    #[cold]
     fn send_rst(&self, ctx: &mut Ctx) {
         ctx.push_control(ControlSegment {
             tuple: self.tuple,

@@ -36,6 +36,7 @@ impl Connection {
     }
 
     /// Third duplicate ACK, or IsLost(SND.UNA): halve, resend SND.UNA's segment at once.
+    #[cold]
     pub(super) fn enter_fast_recovery(&mut self, ctx: &mut Ctx) {
         let (_, mss) = self.dup_thresh_mss();
         let flight = self.snd_max.since(self.snd_una);
@@ -159,6 +160,7 @@ impl Connection {
     /// The retransmission timer fired: recovery and its undo end. The scoreboard survives the
     /// first expiry (what the peer holds is not sent again) but not a second in a row, in
     /// case the peer dropped what it had SACKed (RFC 2018 §8 allows it).
+    #[cold]
     pub(super) fn recovery_on_timeout(&mut self) {
         self.undo = None;
         self.scoreboard.clear_resent();
@@ -169,6 +171,7 @@ impl Connection {
 
     /// RFC 6675 §4 NextSeg rule 1: the lowest lost bytes not being retransmitted, at most
     /// one MSS, as (sequence number, length).
+    #[cold]
     pub(super) fn next_lost_segment(&self, mss: usize) -> Option<(SeqNum, usize)> {
         let (dup_thresh, smss) = self.dup_thresh_mss();
         self.scoreboard.next_lost(self.snd_una, dup_thresh, smss, mss)
@@ -211,6 +214,7 @@ impl Connection {
     }
 
     /// The probe timer fired: a probe goes out on the next poll.
+    #[cold]
     pub(super) fn fire_loss_probe(&mut self, ctx: &mut Ctx) {
         self.loss_probe_armed = false;
         self.loss_probe_now = true;
@@ -220,6 +224,7 @@ impl Connection {
 
     /// RFC 8985 §7.3: one new segment if the peer's window allows, else the last segment sent
     /// again, so that the ACK it draws shows what was lost (and recovery can start).
+    #[cold]
     pub(super) fn loss_probe_segment(&mut self, ctx: &mut Ctx, mss: usize) -> Option<OutSegment> {
         let buf_len = self.send_buf.len();
         let in_flight = self.snd_nxt.since(self.snd_una) as usize;

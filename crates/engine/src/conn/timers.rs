@@ -114,6 +114,7 @@ impl Connection {
         self.timers[Timer::Retransmit as usize] = ctx.now + self.rtt.rto(cfg.rto_max);
     }
 
+    #[cold]
     fn on_keepalive_timeout(&mut self, ctx: &mut Ctx) {
         if !self.keepalive || !self.state.is_synchronized() {
             return;

@@ -121,6 +121,7 @@ impl Endpoint {
 
     /// RFC 9293 §3.10.7.1: no connection and no listener. A RST is never answered; otherwise
     /// <SEQ=SEG.ACK><CTL=RST> if ACK is on, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    #[cold]
     fn closed_port(&mut self, tuple: FourTuple, tcp: &TcpRepr) {
         if tcp.flags.rst() {
             return self.counters.dropped_closed_port_rst += 1;
