@@ -5,44 +5,25 @@
 
 mod common;
 use common::*;
-use synack_engine::State;
+use synack_engine::{Config, ConnHandle, State};
+
+/// One of the harness's ways to bring a connection into a state.
+type Reach = fn(Config) -> (H, ConnHandle);
 
 /// A connection in `state`, with the peer's next sequence number and ours.
 fn in_state(state: State) -> (H, u32, u32) {
-    let config = plain_config();
-    let (h, rcv_nxt, snd_nxt) = match state {
-        State::Established => {
-            let (h, _) = H::established(config);
-            let s = h.iss + 1;
-            (h, PEER_ISN + 1, s)
-        }
-        State::FinWait1 => {
-            let (h, _) = H::fin_wait_1(config);
-            let s = h.iss + 2;
-            (h, PEER_ISN + 1, s)
-        }
-        State::FinWait2 => {
-            let (h, _) = H::fin_wait_2(config);
-            let s = h.iss + 2;
-            (h, PEER_ISN + 1, s)
-        }
-        State::CloseWait => {
-            let (h, _) = H::close_wait(config);
-            let s = h.iss + 1;
-            (h, PEER_ISN + 2, s)
-        }
-        State::Closing => {
-            let (h, _) = H::closing(config);
-            let s = h.iss + 2;
-            (h, PEER_ISN + 2, s)
-        }
-        State::LastAck => {
-            let (h, _) = H::last_ack(config);
-            let s = h.iss + 2;
-            (h, PEER_ISN + 2, s)
-        }
+    // How to get there, and how far our FIN and the peer's FIN moved the numbers.
+    let (reach, ours_sent, theirs_received): (Reach, u32, u32) = match state {
+        State::Established => (H::established, 1, 1),
+        State::FinWait1 => (H::fin_wait_1, 2, 1),
+        State::FinWait2 => (H::fin_wait_2, 2, 1),
+        State::CloseWait => (H::close_wait, 1, 2),
+        State::Closing => (H::closing, 2, 2),
+        State::LastAck => (H::last_ack, 2, 2),
         other => panic!("not a synchronized state: {other}"),
     };
+    let (h, _) = reach(plain_config());
+    let (rcv_nxt, snd_nxt) = (PEER_ISN + theirs_received, h.iss + ours_sent);
     assert_eq!(h.table_state(), Some(state));
     (h, rcv_nxt, snd_nxt)
 }
