@@ -82,9 +82,7 @@ pub fn set_ecn(packet: &mut [u8], ecn: Ecn) -> bool {
         Some(4) if packet.len() >= IPV4_HEADER_LEN => {
             let header_len = ((packet[0] & 0x0f) as usize * 4).clamp(IPV4_HEADER_LEN, packet.len());
             packet[1] = (packet[1] & !0b11) | ecn.bits();
-            packet[10..12].copy_from_slice(&[0, 0]);
-            let sum = crate::internet_checksum(0, &packet[..header_len]);
-            packet[10..12].copy_from_slice(&sum.to_be_bytes());
+            crate::ipv4::fill_header_checksum(&mut packet[..header_len]);
             true
         }
         Some(6) if packet.len() >= IPV6_HEADER_LEN => {

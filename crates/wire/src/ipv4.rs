@@ -172,11 +172,16 @@ impl Ipv4Repr {
         h[field::FLAGS_FRAG].copy_from_slice(&FLAG_DONT_FRAGMENT.to_be_bytes());
         h[field::TTL] = self.ttl;
         h[field::PROTOCOL] = self.protocol;
-        h[field::CHECKSUM].copy_from_slice(&[0, 0]);
         h[field::SRC].copy_from_slice(&self.src.octets());
         h[field::DST].copy_from_slice(&self.dst.octets());
-        let sum = internet_checksum(0, h);
-        h[field::CHECKSUM].copy_from_slice(&sum.to_be_bytes());
+        fill_header_checksum(h);
         Ok(())
     }
+}
+
+/// Computes and writes the checksum of an IPv4 header (`header`: all of it, options included).
+pub(crate) fn fill_header_checksum(header: &mut [u8]) {
+    header[field::CHECKSUM].copy_from_slice(&[0, 0]);
+    let sum = internet_checksum(0, header);
+    header[field::CHECKSUM].copy_from_slice(&sum.to_be_bytes());
 }
