@@ -39,6 +39,35 @@ impl Inner {
         Instant::from_micros(self.start.elapsed().as_micros() as u64)
     }
 
+    /// One read from the device, handed to the endpoint. With offload and nothing tapping each
+    /// packet, a super-packet goes in whole (one segment of up to 64 KiB); otherwise the read
+    /// is split into packets, each through the tap.
+    fn receive(&mut self, device: &TunDevice, rx: &mut RxBuffers) -> io::Result<()> {
+        if device.offload() && self.tap.is_transparent() {
+            let (len, trusted) = device.recv_whole(&mut rx.scratch)?;
+            let now = self.now();
+            let packet = &rx.scratch[BATCH_HEADROOM..BATCH_HEADROOM + len];
+            if trusted {
+                self.ep.handle_packet_offloaded(now, packet);
+            } else {
+                self.ep.handle_packet(now, packet);
+            }
+            return Ok(());
+        }
+        let count = device.recv_batch(&mut rx.scratch, &mut rx.bufs, &mut rx.sizes)?;
+        let now = self.now();
+        for (buf, &size) in rx.bufs.iter().zip(&rx.sizes).take(count) {
+            if self.tap.is_transparent() {
+                self.ep.handle_packet(now, &buf[..size]);
+                continue;
+            }
+            for packet in self.tap.pass(Direction::In, &buf[..size]) {
+                self.ep.handle_packet(now, &packet);
+            }
+        }
+        Ok(())
+    }
+
     /// Sends what the endpoint has to send and wakes whoever its events concern.
     fn flush(&mut self, device: &TunDevice, tx: &mut TxBatch) {
         let now = self.now();
@@ -144,6 +173,14 @@ const READ_BATCH: usize = 64;
 const GSO_MAX: usize = 65535;
 const GSO_SEGMENTS: usize = 44;
 
+/// The driver's receive buffers: a read lands in `scratch` (one super-packet with offload, or
+/// one packet), split into up to BATCH_SIZE packets in `bufs` when it must be.
+struct RxBuffers {
+    scratch: Vec<u8>,
+    bufs: Vec<Vec<u8>>,
+    sizes: Vec<usize>,
+}
+
 /// The driver's transmit buffers, reused from batch to batch.
 struct TxBatch {
     bufs: Vec<Vec<u8>>,
@@ -203,10 +240,11 @@ impl Stack {
 }
 
 async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
-    // A read: one super-packet (offload) or one packet, split into up to BATCH_SIZE packets.
-    let mut scratch = vec![0u8; BATCH_HEADROOM + 65536];
-    let mut rx: Vec<Vec<u8>> = vec![vec![0u8; mtu.max(1500)]; BATCH_SIZE];
-    let mut rx_sizes = vec![0usize; BATCH_SIZE];
+    let mut rx = RxBuffers {
+        scratch: vec![0u8; BATCH_HEADROOM + 65536],
+        bufs: vec![vec![0u8; mtu.max(1500)]; BATCH_SIZE],
+        sizes: vec![0usize; BATCH_SIZE],
+    };
     let mut tx = TxBatch {
         bufs: (0..BATCH_SIZE).map(|_| Vec::with_capacity(BATCH_HEADROOM + mtu)).collect(),
         gso_buf: vec![0u8; BATCH_HEADROOM + GSO_MAX],
@@ -244,41 +282,9 @@ async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
             ready = fd.readable() => {
                 let Ok(mut guard) = ready else { return };
                 let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
-                let whole = fd.get_ref().offload() && inner.tap.is_transparent();
                 for _ in 0..READ_BATCH {
-                    if whole {
-                        // Super-packets go to the engine whole (one segment of up to 64 KiB).
-                        match fd.get_ref().recv_whole(&mut scratch) {
-                            Ok((len, trusted)) => {
-                                let now = inner.now();
-                                let packet = &scratch[BATCH_HEADROOM..BATCH_HEADROOM + len];
-                                if trusted {
-                                    inner.ep.handle_packet_offloaded(now, packet);
-                                } else {
-                                    inner.ep.handle_packet(now, packet);
-                                }
-                                continue;
-                            }
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                                guard.clear_ready();
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    match fd.get_ref().recv_batch(&mut scratch, &mut rx, &mut rx_sizes) {
-                        Ok(count) => {
-                            let now = inner.now();
-                            for (buf, &size) in rx.iter().zip(&rx_sizes).take(count) {
-                                if inner.tap.is_transparent() {
-                                    inner.ep.handle_packet(now, &buf[..size]);
-                                    continue;
-                                }
-                                for packet in inner.tap.pass(Direction::In, &buf[..size]) {
-                                    inner.ep.handle_packet(now, &packet);
-                                }
-                            }
-                        }
+                    match inner.receive(fd.get_ref(), &mut rx) {
+                        Ok(()) => {}
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             guard.clear_ready();
                             break;
