@@ -77,6 +77,14 @@ impl TcpOptions {
     /// Parses the option bytes of a header (everything after the fixed 20 bytes).
     pub fn parse(mut bytes: &[u8]) -> Result<TcpOptions, WireError> {
         let mut opts = TcpOptions::default();
+        // RFC 7323 Appendix A: nearly every segment of a connection with timestamps carries
+        // exactly `nop, nop, TS`; read that layout without the general loop.
+        if let Ok(&[kind::NOP, kind::NOP, kind::TIMESTAMPS, 10, v0, v1, v2, v3, e0, e1, e2, e3]) =
+            <&[u8; 12]>::try_from(bytes)
+        {
+            opts.timestamps = Some((u32::from_be_bytes([v0, v1, v2, v3]), u32::from_be_bytes([e0, e1, e2, e3])));
+            return Ok(opts);
+        }
         while let Some((&kind, rest)) = bytes.split_first() {
             match kind {
                 kind::EOL => break,
@@ -163,6 +171,18 @@ impl TcpOptions {
     /// Writes the options in Linux's order: `mss, sackOK, TS, nop, wscale` on a SYN;
     /// `nop, nop, TS` and `nop, nop, sack` otherwise. `buf` must hold `buffer_len()` bytes.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, WireError> {
+        // The common case on an established connection: only timestamps, `nop, nop, TS` in
+        // both layouts.
+        if let (None, None, false, true, Some((val, ecr))) =
+            (self.mss, self.window_scale, self.sack_permitted, self.sack.is_empty(), self.timestamps)
+        {
+            let out: &mut [u8; 12] =
+                buf.get_mut(..12).and_then(|b| b.try_into().ok()).ok_or(WireError::BufferTooSmall)?;
+            out[..4].copy_from_slice(&[kind::NOP, kind::NOP, kind::TIMESTAMPS, 10]);
+            out[4..8].copy_from_slice(&val.to_be_bytes());
+            out[8..].copy_from_slice(&ecr.to_be_bytes());
+            return Ok(12);
+        }
         let need = self.buffer_len();
         if buf.len() < need {
             return Err(WireError::BufferTooSmall);

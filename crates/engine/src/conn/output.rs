@@ -48,6 +48,32 @@ impl Connection {
         }
     }
 
+    /// Whether `poll_segment` may have something to send: false only when it surely has
+    /// nothing, so that the endpoint polls just the connections that may (a connection that
+    /// has just sent its last segment leaves the output queue at once, and one that only
+    /// took an ACK never enters it). Mirrors the conditions of `poll_segment` below.
+    pub fn wants_output(&self) -> bool {
+        match self.state {
+            State::SynSent => self.snd_nxt == self.iss,
+            State::SynReceived => self.snd_nxt == self.iss || self.ack_now,
+            State::Closed | State::Listen | State::TimeWait => false,
+            _ => {
+                let in_flight = self.snd_nxt.since(self.snd_una) as usize;
+                let fin_unsent =
+                    self.fin_queued && !self.our_fin_acked && self.snd_nxt <= self.snd_una + self.send_buf.len() as u32;
+                self.ack_now
+                    || self.rexmit_one
+                    || self.loss_probe_now
+                    || self.probe_now
+                    || self.keepalive_probe_now
+                    || self.in_sack_recovery()
+                    || self.snd_nxt < self.snd_max
+                    || self.send_buf.len() > in_flight
+                    || fin_unsent
+            }
+        }
+    }
+
     /// Our SYN (active open) or SYN-ACK (simultaneous open), with the options Linux sends.
     fn syn_segment(&mut self, ctx: &mut Ctx, with_ack: bool) -> OutSegment {
         let cfg = ctx.config;

@@ -390,7 +390,7 @@ impl Endpoint {
             conn.heap_deadline = deadline;
             self.timers.push(Reverse((deadline, TimerRef::Conn(h.index, h.generation))));
         }
-        if !conn.in_dirty {
+        if !conn.in_dirty && conn.wants_output() {
             conn.in_dirty = true;
             self.dirty.push_back(h);
         }

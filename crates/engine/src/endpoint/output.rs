@@ -1,9 +1,10 @@
 //! Output: control segments first (RSTs, SYN-ACKs, challenge and TIME-WAIT ACKs), then the
 //! connections that may have something to send, in the order they became ready.
 
-use super::Endpoint;
+use super::{Endpoint, TimerRef};
 use crate::conn::{ControlSegment, Ctx};
 use crate::Instant;
+use std::cmp::Reverse;
 use std::net::IpAddr;
 use synack_wire::{
     emit_segment_chunks, emit_segment_chunks_with, Ecn, IpHeader, TcpOptions, TcpRepr, IPV4_HEADER_LEN,
@@ -53,24 +54,34 @@ impl Endpoint {
             }
         }
         while let Some(&h) = self.dirty.front() {
-            let Some(conn) = self.conn(h) else {
+            let Some(conn) = self.conns.get_mut(h.index, h.generation) else {
                 self.dirty.pop_front();
                 continue;
             };
             let headers = if conn.tuple.local_ip.is_ipv6() { IPV6_HEADER_LEN } else { IPV4_HEADER_LEN };
             let max_payload = buf.len().saturating_sub(headers + TCP_HEADER_LEN);
-            let out =
-                self.with_conn(now, h, |c, ctx: &mut Ctx| c.poll_segment(ctx, max_payload, gso_segments)).flatten();
-            let Some(seg) = out else {
-                self.dirty.pop_front();
-                if let Some(c) = self.conn_mut_opt(h) {
-                    c.in_dirty = false;
-                }
-                continue;
+            let mut ctx = Ctx {
+                now,
+                config: &self.config,
+                events: &mut self.events,
+                counters: &mut self.counters,
+                control: &mut self.control,
             };
+            let out = conn.poll_segment(&mut ctx, max_payload, gso_segments);
+            // Sending only arms timers (it never changes the state), so of `after_conn` only
+            // the rescheduling applies here.
+            let deadline = conn.next_deadline();
+            if deadline < conn.heap_deadline {
+                conn.heap_deadline = deadline;
+                self.timers.push(Reverse((deadline, TimerRef::Conn(h.index, h.generation))));
+            }
+            if out.is_none() || !conn.wants_output() {
+                self.dirty.pop_front();
+                conn.in_dirty = false;
+            }
+            let Some(seg) = out else { continue };
             let ident = self.ip_ident;
             self.ip_ident = self.ip_ident.wrapping_add(1);
-            let conn = self.conn(h).expect("the connection just produced a segment");
             let tuple = conn.tuple;
             let ip = IpHeader { src: tuple.local_ip, dst: tuple.remote_ip, ttl: TTL, ecn: seg.ecn };
             let repr = TcpRepr {
