@@ -1,6 +1,7 @@
 //! Runs N lifecycles of one stack in a plain loop, for profilers:
 //! `cargo build --release -p synack-bench --example lifecycles && valgrind --tool=callgrind target/release/examples/lifecycles synack 20000`.
-//! Stacks: `synack`, `synack-100k` (with 100,000 idle connections), `smoltcp`.
+//! Stacks: `synack`, `synack-100k` (with 100,000 idle connections; `IDLE=N` in the environment
+//! sets another number), `smoltcp`.
 
 use synack_bench::{smoltcp_side, synack_side};
 
@@ -13,7 +14,7 @@ fn main() {
         "synack" | "synack-100k" => {
             let mut pair = synack_side::Pair::new();
             if stack == "synack-100k" {
-                pair.add_idle(100_000);
+                pair.add_idle(std::env::var("IDLE").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000));
             }
             let start = std::time::Instant::now();
             for _ in 0..n {

@@ -121,7 +121,7 @@ pub mod synack_side {
 
 pub mod smoltcp_side {
     use super::*;
-    use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+    use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
     use smoltcp::phy::{Loopback, Medium};
     use smoltcp::socket::tcp;
     use smoltcp::time::{Duration as SmolDuration, Instant};
@@ -168,9 +168,12 @@ pub mod smoltcp_side {
         }
 
         fn pump(&mut self) {
-            // Each poll moves what is queued one hop; a few rounds settle one exchange.
+            // Each poll moves what is queued one hop; poll until a round changes nothing
+            // (bounded: an exchange settles in a few rounds).
             for _ in 0..8 {
-                self.iface.poll(self.now, &mut self.device, &mut self.sockets);
+                if self.iface.poll(self.now, &mut self.device, &mut self.sockets) == PollResult::None {
+                    break;
+                }
             }
         }
 

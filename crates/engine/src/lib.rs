@@ -29,6 +29,7 @@
 //! ```
 
 mod assembler;
+mod buffers;
 mod config;
 mod congestion;
 mod conn;

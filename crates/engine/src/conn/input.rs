@@ -442,6 +442,7 @@ impl Connection {
                 return;
             }
             let was_empty = self.recv_buf.is_empty();
+            ctx.buffers.fill(&mut self.recv_buf);
             if seq == self.rcv_nxt {
                 self.recv_buf.extend(data);
                 self.advance_rcv(data.len());

@@ -10,6 +10,7 @@ mod timers;
 pub(crate) use timers::{Timer, TIMER_COUNT};
 
 use crate::assembler::Assembler;
+use crate::buffers::BufferPool;
 use crate::congestion::NewReno;
 use crate::rtt::RttEstimator;
 use crate::scoreboard::Scoreboard;
@@ -28,6 +29,7 @@ pub(crate) struct Ctx<'a> {
     pub events: &'a mut VecDeque<Event>,
     pub counters: &'a mut Counters,
     pub control: &'a mut VecDeque<ControlSegment>,
+    pub buffers: &'a mut BufferPool,
 }
 
 /// At most this many control segments wait for `poll_transmit`; more are dropped and counted
@@ -343,13 +345,13 @@ impl Connection {
     fn close_with(&mut self, ctx: &mut Ctx, error: Option<ConnError>, cause: Cause) {
         self.set_state(ctx, State::Closed, cause);
         self.timers = [Instant::NEVER; TIMER_COUNT];
-        self.send_buf = VecDeque::new();
+        ctx.buffers.give(&mut self.send_buf);
         self.ooo.clear();
         if let Some(e) = error {
             self.error = Some(e);
             // RFC 9293 §3.10.7.4 (RST): "any outstanding RECEIVEs and SEND should receive
             // 'reset' responses" — buffered received data is discarded too.
-            self.recv_buf = VecDeque::new();
+            ctx.buffers.give(&mut self.recv_buf);
             ctx.events.push_back(Event::Error(self.handle, e));
         }
         ctx.events.push_back(Event::Closed(self.handle));
@@ -362,6 +364,12 @@ impl Connection {
         self.timers = [Instant::NEVER; TIMER_COUNT];
         self.heap_deadline = Instant::NEVER;
         self.ack_now = false;
+    }
+
+    /// Hands the stream buffers' allocations to the pool as the connection is freed.
+    pub(crate) fn give_buffers(&mut self, pool: &mut BufferPool) {
+        pool.give(&mut self.send_buf);
+        pool.give(&mut self.recv_buf);
     }
 
     /// Queues a RST for this connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5, ABORT).
@@ -380,7 +388,7 @@ impl Connection {
     // ---- User calls (RFC 9293 §3.10) ----
 
     /// SEND (RFC 9293 §3.10.2).
-    pub fn send(&mut self, data: &[u8]) -> Result<usize, SendError> {
+    pub fn send(&mut self, ctx: &mut Ctx, data: &[u8]) -> Result<usize, SendError> {
         if let Some(e) = self.error {
             return Err(SendError::Failed(e));
         }
@@ -396,6 +404,7 @@ impl Connection {
             self.want_writable = true;
             return Err(SendError::WouldBlock);
         }
+        ctx.buffers.fill(&mut self.send_buf);
         self.send_buf.extend(&data[..n]);
         Ok(n)
     }

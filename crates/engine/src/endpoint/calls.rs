@@ -9,7 +9,7 @@ use std::time::Duration;
 impl Endpoint {
     pub fn send(&mut self, h: ConnHandle, data: &[u8]) -> Result<usize, SendError> {
         let now = self.last_now;
-        self.with_conn(now, h, |c, _| c.send(data)).unwrap_or(Err(SendError::InvalidHandle))
+        self.with_conn(now, h, |c, ctx| c.send(ctx, data)).unwrap_or(Err(SendError::InvalidHandle))
     }
 
     pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {

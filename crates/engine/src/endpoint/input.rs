@@ -313,6 +313,7 @@ impl Endpoint {
                 events: &mut self.events,
                 counters: &mut self.counters,
                 control: &mut self.control,
+                buffers: &mut self.buffers,
             };
             ctx.transition(tuple, State::SynReceived, State::Established, Cause::RcvdAck);
             Connection::new_passive(

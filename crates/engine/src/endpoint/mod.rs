@@ -20,6 +20,7 @@ mod timers;
 pub use output::Transmit;
 pub use table::{format_ss_table, SocketInfo};
 
+use crate::buffers::BufferPool;
 use crate::conn::{Connection, ControlSegment, Ctx, NewConn};
 use crate::half_open::HalfOpen;
 use crate::isn::IsnGenerator;
@@ -86,6 +87,8 @@ pub struct Endpoint {
     control: VecDeque<ControlSegment>,
     dirty: VecDeque<ConnHandle>,
     events: VecDeque<Event>,
+    /// Stream buffers of ended connections, for the next ones.
+    buffers: BufferPool,
     counters: Counters,
     ip_ident: u16,
     last_now: Instant,
@@ -114,6 +117,7 @@ impl Endpoint {
             control: VecDeque::new(),
             dirty: VecDeque::new(),
             events: VecDeque::new(),
+            buffers: BufferPool::default(),
             counters: Counters::default(),
             ip_ident,
             last_now: Instant::ZERO,
@@ -349,6 +353,7 @@ impl Endpoint {
             events: &mut self.events,
             counters: &mut self.counters,
             control: &mut self.control,
+            buffers: &mut self.buffers,
         }
     }
 
@@ -375,6 +380,7 @@ impl Endpoint {
             events: &mut self.events,
             counters: &mut self.counters,
             control: &mut self.control,
+            buffers: &mut self.buffers,
         };
         let r = f(conn, &mut ctx);
         self.after_conn(now, h);
@@ -409,7 +415,9 @@ impl Endpoint {
     fn maybe_free(&mut self, h: ConnHandle) {
         let Some(conn) = self.conn(h) else { return };
         if conn.state == State::Closed && conn.released && conn.listener.is_none() {
-            self.conns.remove(h.index);
+            if let Some(mut conn) = self.conns.remove(h.index) {
+                conn.give_buffers(&mut self.buffers);
+            }
         }
     }
 

@@ -66,6 +66,7 @@ impl Endpoint {
                 events: &mut self.events,
                 counters: &mut self.counters,
                 control: &mut self.control,
+                buffers: &mut self.buffers,
             };
             let out = conn.poll_segment(&mut ctx, max_payload, gso_segments);
             // Sending only arms timers (it never changes the state), so of `after_conn` only
