@@ -78,6 +78,17 @@ impl<T> Slab<T> {
         Some(value)
     }
 
+    /// Drops the record where it is (no move of a large record out of the slab); its place
+    /// gets a new generation and will be reused. Returns false when the place was empty.
+    pub fn free(&mut self, index: u32) -> bool {
+        let Some(place) = self.places.get_mut(index as usize).filter(|p| p.value.is_some()) else { return false };
+        place.value = None;
+        place.generation = place.generation.wrapping_add(1);
+        self.free.push(index);
+        self.len -= 1;
+        true
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
@@ -103,6 +114,9 @@ mod tests {
         assert_eq!(s.get(i, g), None);
         assert_eq!(s.get(j, h), Some(&"b"));
         assert_eq!(s.len(), 1);
+        assert!(s.free(j));
+        assert!(!s.free(j));
+        assert_eq!((s.get(j, h), s.len(), s.next_key()), (None, 0, (j, h.wrapping_add(1))));
     }
 
     #[test]

@@ -147,7 +147,7 @@ pub fn emit_segment_chunks_with(
     }
     let segment = &mut buf[ip_len..total];
     let mut at = tcp.emit_header(segment)?;
-    for chunk in chunks {
+    for chunk in chunks.iter().filter(|c| !c.is_empty()) {
         segment[at..at + chunk.len()].copy_from_slice(chunk);
         at += chunk.len();
     }

@@ -164,19 +164,32 @@ impl Ipv4Repr {
         if buf.len() < IPV4_HEADER_LEN || total > u16::MAX as usize {
             return Err(WireError::BufferTooSmall);
         }
-        let h = &mut buf[..IPV4_HEADER_LEN];
-        h[field::VER_IHL] = 0x45;
-        h[field::TOS] = self.ecn.bits();
-        h[field::TOTAL_LEN].copy_from_slice(&(total as u16).to_be_bytes());
-        h[field::IDENT].copy_from_slice(&ident.to_be_bytes());
-        h[field::FLAGS_FRAG].copy_from_slice(&FLAG_DONT_FRAGMENT.to_be_bytes());
-        h[field::TTL] = self.ttl;
-        h[field::PROTOCOL] = self.protocol;
-        h[field::SRC].copy_from_slice(&self.src.octets());
-        h[field::DST].copy_from_slice(&self.dst.octets());
-        fill_header_checksum(h);
+        // The header as five big-endian words, its checksum summed from them rather than read
+        // back: the checksum of bytes just stored would wait on the stores to reach the cache
+        // (store-to-load forwarding fails on loads that span several stores).
+        let (src, dst) = (u32::from(self.src), u32::from(self.dst));
+        let mut words = [
+            0x45 << 24 | (self.ecn.bits() as u32) << 16 | total as u32,
+            (ident as u32) << 16 | FLAG_DONT_FRAGMENT as u32,
+            (self.ttl as u32) << 24 | (self.protocol as u32) << 16,
+            src,
+            dst,
+        ];
+        let sum: u64 = words.iter().map(|&w| (w >> 16) as u64 + (w & 0xffff) as u64).sum();
+        words[2] |= !fold_to_u16(sum) as u32;
+        for (chunk, word) in buf[..IPV4_HEADER_LEN].chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
         Ok(())
     }
+}
+
+/// The one's-complement fold of a sum of 16-bit words (RFC 1071 §4.1).
+fn fold_to_u16(mut sum: u64) -> u16 {
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
 }
 
 /// Computes and writes the checksum of an IPv4 header (`header`: all of it, options included).

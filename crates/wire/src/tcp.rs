@@ -226,14 +226,18 @@ impl<'a> TcpRepr<'a> {
         if buf.len() < header_len {
             return Err(WireError::BufferTooSmall);
         }
-        buf[field::SRC_PORT].copy_from_slice(&self.src_port.to_be_bytes());
-        buf[field::DST_PORT].copy_from_slice(&self.dst_port.to_be_bytes());
-        buf[field::SEQ].copy_from_slice(&self.seq.0.to_be_bytes());
-        buf[field::ACK].copy_from_slice(&self.ack.0.to_be_bytes());
-        buf[field::OFFSET_FLAGS].copy_from_slice(&[((header_len / 4) as u8) << 4, self.flags.0]);
-        buf[field::WINDOW].copy_from_slice(&self.window.to_be_bytes());
-        buf[field::CHECKSUM].copy_from_slice(&[0, 0]);
-        buf[field::URGENT].copy_from_slice(&self.urgent.to_be_bytes());
+        // Five 32-bit stores, so that the checksum's 32-bit loads of the same words right
+        // after are forwarded from them (a load spanning two smaller stores waits for both).
+        let words = [
+            (self.src_port as u32) << 16 | self.dst_port as u32,
+            self.seq.0,
+            self.ack.0,
+            ((header_len / 4) as u32) << 28 | (self.flags.0 as u32) << 16 | self.window as u32,
+            self.urgent as u32, // the checksum (high half) is zero until filled in
+        ];
+        for (chunk, word) in buf[..TCP_HEADER_LEN].chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
         self.options.emit(&mut buf[TCP_HEADER_LEN..header_len])?;
         Ok(header_len)
     }
@@ -241,7 +245,9 @@ impl<'a> TcpRepr<'a> {
 
 /// Computes and stores the checksum of the segment `segment` (header and payload).
 pub(crate) fn fill_checksum(segment: &mut [u8], src: IpAddr, dst: IpAddr) {
-    segment[field::CHECKSUM].copy_from_slice(&[0, 0]);
+    if segment[field::CHECKSUM] != [0, 0] {
+        segment[field::CHECKSUM].copy_from_slice(&[0, 0]);
+    }
     let pseudo = pseudo_header_sum(src, dst, IP_PROTOCOL_TCP, segment.len());
     let sum = internet_checksum(pseudo, segment);
     segment[field::CHECKSUM].copy_from_slice(&sum.to_be_bytes());

@@ -415,9 +415,10 @@ impl Endpoint {
     fn maybe_free(&mut self, h: ConnHandle) {
         let Some(conn) = self.conn(h) else { return };
         if conn.state == State::Closed && conn.released && conn.listener.is_none() {
-            if let Some(mut conn) = self.conns.remove(h.index) {
+            if let Some(conn) = self.conns.at_mut(h.index) {
                 conn.give_buffers(&mut self.buffers);
             }
+            self.conns.free(h.index);
         }
     }
 
