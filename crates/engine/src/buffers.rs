@@ -28,9 +28,8 @@ impl BufferPool {
 
     /// Takes `buf`'s allocation back (leaving it empty) if there is room and it is small.
     pub fn give(&mut self, buf: &mut VecDeque<u8>) {
-        let buf = std::mem::take(buf);
+        let mut buf = std::mem::take(buf);
         if buf.capacity() > 0 && buf.capacity() <= MAX_POOLED_CAPACITY && self.spare.len() < MAX_SPARE {
-            let mut buf = buf;
             buf.clear();
             self.spare.push(buf);
         }

@@ -175,21 +175,14 @@ impl Ipv4Repr {
             src,
             dst,
         ];
-        let sum: u64 = words.iter().map(|&w| (w >> 16) as u64 + (w & 0xffff) as u64).sum();
-        words[2] |= !fold_to_u16(sum) as u32;
+        // Ten 16-bit halves: the sum fits a u32 unfolded.
+        let sum: u32 = words.iter().map(|&w| (w >> 16) + (w & 0xffff)).sum();
+        words[2] |= internet_checksum(sum, &[]) as u32;
         for (chunk, word) in buf[..IPV4_HEADER_LEN].chunks_exact_mut(4).zip(words) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
         Ok(())
     }
-}
-
-/// The one's-complement fold of a sum of 16-bit words (RFC 1071 §4.1).
-fn fold_to_u16(mut sum: u64) -> u16 {
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum as u16
 }
 
 /// Computes and writes the checksum of an IPv4 header (`header`: all of it, options included).

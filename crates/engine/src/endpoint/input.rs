@@ -3,7 +3,7 @@
 //! port. Every packet that is dropped is counted under its reason.
 
 use super::{ConnHandle, Demux, Endpoint, TimerRef};
-use crate::conn::{Connection, ControlSegment, Ctx, Negotiated, NewConn};
+use crate::conn::{Connection, ControlSegment, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
 use crate::{Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
@@ -307,14 +307,7 @@ impl Endpoint {
         let ts_recent = tcp.options.timestamps.map_or(entry.ts_recent, |(val, _)| val);
         let n = NewConn { handle, tuple, iss: entry.iss, ts_offset: if ts_ok { entry.ts_offset } else { 0 }, now };
         let conn = {
-            let mut ctx = Ctx {
-                now,
-                config: &self.config,
-                events: &mut self.events,
-                counters: &mut self.counters,
-                control: &mut self.control,
-                buffers: &mut self.buffers,
-            };
+            let mut ctx = self.ctx(now);
             ctx.transition(tuple, State::SynReceived, State::Established, Cause::RcvdAck);
             Connection::new_passive(
                 &mut ctx,

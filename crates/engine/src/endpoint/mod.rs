@@ -357,6 +357,20 @@ impl Endpoint {
         }
     }
 
+    /// A live connection and the context its calls may touch, borrowed together.
+    fn conn_and_ctx(&mut self, now: Instant, h: ConnHandle) -> Option<(&mut Connection, Ctx<'_>)> {
+        let conn = self.conns.get_mut(h.index, h.generation)?;
+        let ctx = Ctx {
+            now,
+            config: &self.config,
+            events: &mut self.events,
+            counters: &mut self.counters,
+            control: &mut self.control,
+            buffers: &mut self.buffers,
+        };
+        Some((conn, ctx))
+    }
+
     fn conn(&self, h: ConnHandle) -> Option<&Connection> {
         self.conns.get(h.index, h.generation)
     }
@@ -373,15 +387,7 @@ impl Endpoint {
         f: impl FnOnce(&mut Connection, &mut Ctx) -> R,
     ) -> Option<R> {
         self.last_now = self.last_now.max(now);
-        let conn = self.conns.get_mut(h.index, h.generation)?;
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            events: &mut self.events,
-            counters: &mut self.counters,
-            control: &mut self.control,
-            buffers: &mut self.buffers,
-        };
+        let (conn, mut ctx) = self.conn_and_ctx(now, h)?;
         let r = f(conn, &mut ctx);
         self.after_conn(now, h);
         Some(r)
@@ -391,11 +397,7 @@ impl Endpoint {
     /// retire it into a TIME-WAIT record or free it when it is done.
     fn after_conn(&mut self, now: Instant, h: ConnHandle) {
         let Some(conn) = self.conns.get_mut(h.index, h.generation) else { return };
-        let deadline = conn.next_deadline();
-        if deadline < conn.heap_deadline {
-            conn.heap_deadline = deadline;
-            self.timers.push(Reverse((deadline, TimerRef::Conn(h.index, h.generation))));
-        }
+        reschedule(&mut self.timers, conn, h);
         if !conn.in_dirty && conn.wants_output() {
             conn.in_dirty = true;
             self.dirty.push_back(h);
@@ -441,6 +443,16 @@ impl Endpoint {
         self.counters.time_wait_entered += 1;
         self.events.push_back(Event::Closed(h));
         self.maybe_free(h);
+    }
+}
+
+/// Puts a connection's earliest deadline into the timer heap if it is earlier than the entry
+/// the heap already holds for it (later entries are skipped as stale when they come up).
+fn reschedule(timers: &mut BinaryHeap<Reverse<(Instant, TimerRef)>>, conn: &mut Connection, h: ConnHandle) {
+    let deadline = conn.next_deadline();
+    if deadline < conn.heap_deadline {
+        conn.heap_deadline = deadline;
+        timers.push(Reverse((deadline, TimerRef::Conn(h.index, h.generation))));
     }
 }
 

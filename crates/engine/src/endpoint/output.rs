@@ -1,10 +1,9 @@
 //! Output: control segments first (RSTs, SYN-ACKs, challenge and TIME-WAIT ACKs), then the
 //! connections that may have something to send, in the order they became ready.
 
-use super::{Endpoint, TimerRef};
-use crate::conn::{ControlSegment, Ctx};
+use super::{reschedule, Endpoint};
+use crate::conn::ControlSegment;
 use crate::Instant;
-use std::cmp::Reverse;
 use std::net::IpAddr;
 use synack_wire::{
     emit_segment_chunks, emit_segment_chunks_with, Ecn, IpHeader, TcpOptions, TcpRepr, IPV4_HEADER_LEN,
@@ -54,29 +53,19 @@ impl Endpoint {
             }
         }
         while let Some(&h) = self.dirty.front() {
-            let Some(conn) = self.conns.get_mut(h.index, h.generation) else {
+            let Some((conn, mut ctx)) = self.conn_and_ctx(now, h) else {
                 self.dirty.pop_front();
                 continue;
             };
             let headers = if conn.tuple.local_ip.is_ipv6() { IPV6_HEADER_LEN } else { IPV4_HEADER_LEN };
             let max_payload = buf.len().saturating_sub(headers + TCP_HEADER_LEN);
-            let mut ctx = Ctx {
-                now,
-                config: &self.config,
-                events: &mut self.events,
-                counters: &mut self.counters,
-                control: &mut self.control,
-                buffers: &mut self.buffers,
-            };
             let out = conn.poll_segment(&mut ctx, max_payload, gso_segments);
+            let more = out.is_some() && conn.wants_output();
+            let conn = self.conns.get_mut(h.index, h.generation).expect("polled just now");
             // Sending only arms timers (it never changes the state), so of `after_conn` only
             // the rescheduling applies here.
-            let deadline = conn.next_deadline();
-            if deadline < conn.heap_deadline {
-                conn.heap_deadline = deadline;
-                self.timers.push(Reverse((deadline, TimerRef::Conn(h.index, h.generation))));
-            }
-            if out.is_none() || !conn.wants_output() {
+            reschedule(&mut self.timers, conn, h);
+            if !more {
                 self.dirty.pop_front();
                 conn.in_dirty = false;
             }
