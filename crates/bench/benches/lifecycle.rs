@@ -1,7 +1,7 @@
 //! Full TCP lifecycles per second on one core, synack against smoltcp 0.14 in the same run:
 //! listen, connect, three-way handshake, 57 bytes from the server, the client closes, the server
 //! closes, TIME-WAIT expires on the virtual clock. Then synack again with 100,000 other idle
-//! established connections held by the same endpoints.
+//! established connections held by both endpoints, and with 100,000 held by the server alone.
 //!
 //! Run: `cargo bench -p synack-bench --bench lifecycle`. Figures: docs/BENCHMARKS.md.
 
@@ -26,6 +26,12 @@ fn lifecycles(c: &mut Criterion) {
     crowded.add_idle(100_000);
     assert_eq!(crowded.client.population().0, 100_000);
     group.bench_function("synack_with_100k_idle", |b| b.iter(|| crowded.lifecycle()));
+    drop(crowded);
+
+    let mut busy_server = synack_side::Pair::new();
+    busy_server.add_idle_on_server(100_000);
+    assert_eq!(busy_server.server.population().0, 100_000);
+    group.bench_function("synack_with_100k_idle_on_server", |b| b.iter(|| busy_server.lifecycle()));
     group.finish();
 }
 

@@ -1,7 +1,8 @@
 //! Runs N lifecycles of one stack in a plain loop, for profilers:
 //! `cargo build --release -p synack-bench --example lifecycles && valgrind --tool=callgrind target/release/examples/lifecycles synack 20000`.
-//! Stacks: `synack`, `synack-100k` (with 100,000 idle connections; `IDLE=N` in the environment
-//! sets another number), `smoltcp`.
+//! Stacks: `synack`, `synack-100k` (client and server each hold 100,000 idle connections;
+//! `IDLE=N` in the environment sets another number), `synack-100k-server` (only the server holds
+//! them, their peers are a third endpoint), `smoltcp`.
 
 use synack_bench::{smoltcp_side, synack_side};
 
@@ -11,10 +12,13 @@ fn main() {
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let start = std::time::Instant::now();
     match stack.as_str() {
-        "synack" | "synack-100k" => {
+        "synack" | "synack-100k" | "synack-100k-server" => {
             let mut pair = synack_side::Pair::new();
-            if stack == "synack-100k" {
-                pair.add_idle(std::env::var("IDLE").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000));
+            let idle = std::env::var("IDLE").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+            match stack.as_str() {
+                "synack-100k" => pair.add_idle(idle),
+                "synack-100k-server" => pair.add_idle_on_server(idle),
+                _ => {}
             }
             let start = std::time::Instant::now();
             for _ in 0..n {
@@ -30,7 +34,7 @@ fn main() {
             }
         }
         other => {
-            eprintln!("unknown stack '{other}': synack, synack-100k or smoltcp");
+            eprintln!("unknown stack '{other}': synack, synack-100k, synack-100k-server or smoltcp");
             std::process::exit(2);
         }
     }

@@ -54,20 +54,7 @@ pub mod synack_side {
 
         /// Moves packets both ways until neither side has anything to send; drops events.
         pub fn pump(&mut self) {
-            loop {
-                let mut moved = false;
-                while let Some(t) = self.client.poll_transmit(self.now, &mut self.buf) {
-                    self.server.handle_packet(self.now, &self.buf[..t.len]);
-                    moved = true;
-                }
-                while let Some(t) = self.server.poll_transmit(self.now, &mut self.buf) {
-                    self.client.handle_packet(self.now, &self.buf[..t.len]);
-                    moved = true;
-                }
-                if !moved {
-                    break;
-                }
-            }
+            exchange(&mut self.client, &mut self.server, self.now, &mut self.buf);
             while let Some(e) = self.client.poll_event() {
                 std::hint::black_box(e);
             }
@@ -100,7 +87,24 @@ pub mod synack_side {
             debug_assert_eq!(self.client.population().2, 0);
         }
 
-        /// Opens `n` established connections that then stay idle.
+        /// Opens `n` established connections to the server from a third endpoint, which is
+        /// then dropped: the idle connections are the server's alone (the client stays small).
+        pub fn add_idle_on_server(&mut self, n: usize) {
+            let config = Config { record_transitions: false, rng_seed: 3, ..Config::default() };
+            let mut crowd = Endpoint::new(config, &IDLE_IPS);
+            for i in 0..n {
+                let local = SocketAddr::new(IDLE_IPS[i / 25_000], 10_000 + (i % 25_000) as u16);
+                crowd.connect(self.now, Some(local), SERVER).expect("connect");
+                exchange(&mut crowd, &mut self.server, self.now, &mut self.buf);
+                self.server.accept(self.listener).expect("accepted");
+            }
+            self.now = self.now + PAST_TIME_WAIT;
+            self.server.handle_timeout(self.now);
+            while self.server.poll_event().is_some() {}
+        }
+
+        /// Opens `n` established connections between client and server that then stay idle:
+        /// both endpoints hold them.
         pub fn add_idle(&mut self, n: usize) {
             for i in 0..n {
                 let ip = IDLE_IPS[i / 25_000];
@@ -115,6 +119,29 @@ pub mod synack_side {
             self.now = self.now + PAST_TIME_WAIT;
             self.client.handle_timeout(self.now);
             self.server.handle_timeout(self.now);
+        }
+    }
+}
+
+/// Moves packets between two synack endpoints until neither has anything to send.
+fn exchange(
+    a: &mut synack_engine::Endpoint,
+    b: &mut synack_engine::Endpoint,
+    now: synack_engine::Instant,
+    buf: &mut [u8],
+) {
+    loop {
+        let mut moved = false;
+        while let Some(t) = a.poll_transmit(now, buf) {
+            b.handle_packet(now, &buf[..t.len]);
+            moved = true;
+        }
+        while let Some(t) = b.poll_transmit(now, buf) {
+            a.handle_packet(now, &buf[..t.len]);
+            moved = true;
+        }
+        if !moved {
+            break;
         }
     }
 }

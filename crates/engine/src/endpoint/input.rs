@@ -48,7 +48,7 @@ impl Endpoint {
             local_port: tcp.dst_port,
             remote_port: tcp.src_port,
         };
-        match self.demux.get(&tuple) {
+        match self.lookup(&tuple) {
             // A TIME-WAIT record either handles the segment or, reopened by a new SYN, passes
             // it on to the listener.
             Some(Demux::TimeWait(index)) if !self.time_wait_segment(now, index, &tcp) => return,
@@ -106,13 +106,13 @@ impl Endpoint {
                 self.push_control(rst);
                 self.counters.resets_received += 1;
                 self.time_waits.remove(index);
-                self.demux.remove(&tuple);
+                self.demux.remove(&tuple, Demux::TimeWait(index));
                 self.transition(now, tuple, State::TimeWait, State::Closed, Cause::RcvdSyn);
                 false
             }
             TimeWaitVerdict::Reopen => {
                 self.time_waits.remove(index);
-                self.demux.remove(&tuple);
+                self.demux.remove(&tuple, Demux::TimeWait(index));
                 self.transition(now, tuple, State::TimeWait, State::Closed, Cause::NewSynInTimeWait);
                 true
             }
@@ -191,7 +191,7 @@ impl Endpoint {
         let deadline = entry.deadline;
         let (index, generation) = self.half_opens.insert(entry);
         self.timers.push(Reverse((deadline, TimerRef::HalfOpen(index, generation))));
-        self.demux.insert(tuple, Demux::HalfOpen(index));
+        self.demux_insert(&tuple, Demux::HalfOpen(index));
     }
 
     /// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> with the options the SYN allowed.
@@ -323,7 +323,7 @@ impl Endpoint {
         };
         let inserted = self.conns.insert(conn);
         debug_assert_eq!(inserted, (conn_index, conn_generation));
-        self.demux.insert(tuple, Demux::Conn(conn_index));
+        self.demux_insert(&tuple, Demux::Conn(conn_index));
         if let Some(l) = self.listener_mut(entry.listener) {
             l.accept_queue.push_back(handle);
         }
@@ -339,7 +339,7 @@ impl Endpoint {
     /// Takes a half-open entry out of its slab, the demux table and its listener's count.
     pub(super) fn remove_half_open(&mut self, index: u32) {
         if let Some(e) = self.half_opens.remove(index) {
-            self.demux.remove(&e.tuple);
+            self.demux.remove(&e.tuple, Demux::HalfOpen(index));
             if let Some(l) = self.listener_mut(e.listener) {
                 l.syn_queue_len = l.syn_queue_len.saturating_sub(1);
             }

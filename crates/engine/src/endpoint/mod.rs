@@ -222,7 +222,7 @@ impl Endpoint {
         let orphans: Vec<u32> = self.half_opens.iter().filter(|(_, e)| e.listener == h).map(|(i, _)| i).collect();
         for i in orphans {
             if let Some(e) = self.half_opens.remove(i) {
-                self.demux.remove(&e.tuple);
+                self.demux.remove(&e.tuple, Demux::HalfOpen(i));
             }
         }
         for conn in listener.accept_queue {
@@ -235,7 +235,7 @@ impl Endpoint {
     /// (RST where it has a peer), a half-open entry or TIME-WAIT record is forgotten.
     /// Returns false when nothing holds it.
     pub fn drop_connection(&mut self, now: Instant, tuple: &FourTuple) -> bool {
-        match self.demux.get(tuple) {
+        match self.lookup(tuple) {
             Some(Demux::Conn(index)) => {
                 let h = ConnHandle { index, generation: self.conns.generation(index) };
                 self.with_conn(now, h, |c, ctx| c.abort(ctx, Cause::Abort));
@@ -246,7 +246,7 @@ impl Endpoint {
             }
             Some(Demux::TimeWait(index)) => {
                 self.time_waits.remove(index);
-                self.demux.remove(tuple);
+                self.demux.remove(tuple, Demux::TimeWait(index));
                 self.transition(now, *tuple, State::TimeWait, State::Closed, Cause::Abort);
             }
             None => return false,
@@ -285,6 +285,25 @@ impl Endpoint {
         Some(ListenerHandle { index, generation: self.listeners.generation(index) })
     }
 
+    // ---- The demultiplexing table ----
+
+    /// The record that holds `t`, if any.
+    fn lookup(&self, t: &FourTuple) -> Option<Demux> {
+        self.demux.get(t, |d| record_tuple(&self.conns, &self.half_opens, &self.time_waits, d))
+    }
+
+    /// Enters `t → to` for a record just stored; `t` must not be in the table yet.
+    fn demux_insert(&mut self, t: &FourTuple, to: Demux) {
+        let (conns, half_opens, time_waits) = (&self.conns, &self.half_opens, &self.time_waits);
+        self.demux.insert(t, to, |d| record_tuple(conns, half_opens, time_waits, d));
+    }
+
+    /// Points `t` at `to` instead of `from` (a record turned into another kind).
+    fn demux_replace(&mut self, t: &FourTuple, from: Demux, to: Demux) {
+        let (conns, half_opens, time_waits) = (&self.conns, &self.half_opens, &self.time_waits);
+        self.demux.replace(t, from, to, |d| record_tuple(conns, half_opens, time_waits, d));
+    }
+
     // ---- Opening connections ----
 
     /// OPEN, active (RFC 9293 §3.10.1). With `local` None (or port 0) the endpoint picks its
@@ -308,24 +327,29 @@ impl Endpoint {
                 *self.addresses.iter().find(|a| a.is_ipv4() == rip.is_ipv4()).ok_or(ConnectError::NoLocalAddress)?
             }
         };
-        let tuple = match local.map(|l| l.port()).filter(|&p| p != 0) {
+        let (tuple, (iss, ts_offset)) = match local.map(|l| l.port()).filter(|&p| p != 0) {
             Some(port) => {
                 let t = FourTuple::new(SocketAddr::new(local_ip, port), remote);
-                if self.demux.contains(&t) {
+                // The ISN's hash runs while the table's line for `t` loads.
+                self.demux.prefetch(&t);
+                let isn = self.isn.isn_and_ts_offset(&t, now);
+                if self.lookup(&t).is_some() {
                     return Err(ConnectError::AddrInUse);
                 }
-                t
+                (t, isn)
             }
-            None => self.pick_ephemeral(local_ip, remote).ok_or(ConnectError::AddrInUse)?,
+            None => {
+                let t = self.pick_ephemeral(local_ip, remote).ok_or(ConnectError::AddrInUse)?;
+                (t, self.isn.isn_and_ts_offset(&t, now))
+            }
         };
         let (index, generation) = self.conns.next_key();
         let handle = ConnHandle { index, generation };
-        let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
         let n = NewConn { handle, tuple, iss, ts_offset: if self.config.timestamps { ts_offset } else { 0 }, now };
         let conn = Connection::new_active(&mut self.ctx(now), n);
         let inserted = self.conns.insert(conn);
         debug_assert_eq!(inserted, (index, generation));
-        self.demux.insert(tuple, Demux::Conn(index));
+        self.demux_insert(&tuple, Demux::Conn(index));
         self.after_conn(now, handle);
         Ok(handle)
     }
@@ -339,7 +363,7 @@ impl Endpoint {
         (0..span).find_map(|i| {
             let port = lo as u32 + (start + i) % span;
             let t = FourTuple::new(SocketAddr::new(local_ip, port as u16), remote);
-            (!self.demux.contains(&t)).then_some(t)
+            self.lookup(&t).is_none().then_some(t)
         })
     }
 
@@ -406,7 +430,7 @@ impl Endpoint {
         match state {
             State::TimeWait => self.enter_time_wait(now, h),
             State::Closed => {
-                self.demux.remove_if(&tuple, Demux::Conn(h.index));
+                self.demux.remove(&tuple, Demux::Conn(h.index));
                 self.maybe_free(h);
             }
             _ => {}
@@ -439,10 +463,24 @@ impl Endpoint {
         }
         let (index, generation) = self.time_waits.insert(record);
         self.timers.push(Reverse((deadline, TimerRef::TimeWait(index, generation))));
-        self.demux.insert(tuple, Demux::TimeWait(index));
+        self.demux_replace(&tuple, Demux::Conn(h.index), Demux::TimeWait(index));
         self.counters.time_wait_entered += 1;
         self.events.push_back(Event::Closed(h));
         self.maybe_free(h);
+    }
+}
+
+/// The tuple of the record a demux entry points at.
+fn record_tuple<'r>(
+    conns: &'r Slab<Connection>,
+    half_opens: &'r Slab<HalfOpen>,
+    time_waits: &'r Slab<TimeWait>,
+    d: Demux,
+) -> Option<&'r FourTuple> {
+    match d {
+        Demux::Conn(i) => conns.at(i).map(|c| &c.tuple),
+        Demux::HalfOpen(i) => half_opens.at(i).map(|e| &e.tuple),
+        Demux::TimeWait(i) => time_waits.at(i).map(|r| &r.tuple),
     }
 }
 

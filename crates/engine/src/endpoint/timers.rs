@@ -3,7 +3,7 @@
 //! TIME-WAIT records have one deadline each. Entries whose record moved on are stale and are
 //! skipped when they come up.
 
-use super::{ConnHandle, Endpoint, TimerRef};
+use super::{ConnHandle, Demux, Endpoint, TimerRef};
 use crate::{Cause, Event, FourTuple, Instant, State, Transition};
 use std::cmp::Reverse;
 
@@ -51,7 +51,7 @@ impl Endpoint {
                 TimerRef::HalfOpen(i, _) => self.half_open_timeout(now, i),
                 TimerRef::TimeWait(i, _) => {
                     if let Some(record) = self.time_waits.remove(i) {
-                        self.demux.remove(&record.tuple);
+                        self.demux.remove(&record.tuple, Demux::TimeWait(i));
                         self.counters.time_wait_expired += 1;
                         self.transition(now, record.tuple, State::TimeWait, State::Closed, Cause::TimeWaitExpired);
                     }
