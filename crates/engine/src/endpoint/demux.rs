@@ -154,15 +154,21 @@ impl DemuxTable {
         None
     }
 
-    /// The bucket and slot of the entry `to` on `t`'s path.
+    /// The bucket and slot of the entry `to` on `t`'s path (entry and tag both match: an entry
+    /// is unique, and the tag keeps even a stray one of another tuple from being taken).
     fn find(&self, t: &FourTuple, to: Demux) -> Option<(usize, usize)> {
         let hash = self.hash(t);
         let entry = pack(to);
         let mut b = hash as usize & self.mask();
         for _ in 0..self.buckets.len() {
             let bucket = &self.buckets[b];
-            if let Some(slot) = bucket.entries[..bucket.len()].iter().position(|&e| e == entry) {
-                return Some((b, slot));
+            let mut candidates = bucket.matching(tag(hash));
+            while candidates != 0 {
+                let slot = candidates.trailing_zeros() as usize;
+                if bucket.entries[slot] == entry {
+                    return Some((b, slot));
+                }
+                candidates &= candidates - 1;
             }
             if !bucket.spilled() {
                 return None;
