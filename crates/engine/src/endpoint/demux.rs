@@ -134,38 +134,28 @@ impl DemuxTable {
 
     /// Where `t` points. `tuple_of` gives the tuple of the record an entry points at.
     pub fn get<'r>(&self, t: &FourTuple, tuple_of: impl Fn(Demux) -> Option<&'r FourTuple>) -> Option<Demux> {
-        let hash = self.hash(t);
-        let mut b = hash as usize & self.mask();
-        for _ in 0..self.buckets.len() {
-            let bucket = &self.buckets[b];
-            let mut candidates = bucket.matching(tag(hash));
-            while candidates != 0 {
-                let entry = unpack(bucket.entries[candidates.trailing_zeros() as usize]);
-                if tuple_of(entry) == Some(t) {
-                    return Some(entry);
-                }
-                candidates &= candidates - 1;
-            }
-            if !bucket.spilled() {
-                return None;
-            }
-            b = (b + 1) & self.mask();
-        }
-        None
+        let (b, slot) = self.probe(t, |entry| tuple_of(unpack(entry)) == Some(t))?;
+        Some(unpack(self.buckets[b].entries[slot]))
     }
 
     /// The bucket and slot of the entry `to` on `t`'s path (entry and tag both match: an entry
     /// is unique, and the tag keeps even a stray one of another tuple from being taken).
     fn find(&self, t: &FourTuple, to: Demux) -> Option<(usize, usize)> {
-        let hash = self.hash(t);
         let entry = pack(to);
+        self.probe(t, |e| e == entry)
+    }
+
+    /// Walks `t`'s path, from its home bucket on while buckets have spilled, to the first slot
+    /// whose tag is `t`'s and whose entry `is_it` accepts.
+    fn probe(&self, t: &FourTuple, is_it: impl Fn(u32) -> bool) -> Option<(usize, usize)> {
+        let hash = self.hash(t);
         let mut b = hash as usize & self.mask();
         for _ in 0..self.buckets.len() {
             let bucket = &self.buckets[b];
             let mut candidates = bucket.matching(tag(hash));
             while candidates != 0 {
                 let slot = candidates.trailing_zeros() as usize;
-                if bucket.entries[slot] == entry {
+                if is_it(bucket.entries[slot]) {
                     return Some((b, slot));
                 }
                 candidates &= candidates - 1;
