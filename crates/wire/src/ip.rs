@@ -42,6 +42,11 @@ pub fn parse_segment(bytes: &[u8]) -> Result<Segment<'_>, WireError> {
 /// Like `parse_segment`; with `verify_tcp_checksum` false the TCP checksum is not checked,
 /// for a packet whose device vouches for it or left it to be filled in (a TUN device with
 /// offload hands over the kernel's super-packets with partial checksums, as a NIC would).
+// Inlined (with `TcpRepr::parse` and `TcpOptions::parse`) into the caller, so that the
+// segment is built where it is used: returned by value through three calls, each copy loaded
+// 16-byte words that the callee had just stored in smaller pieces, and such a load waits for
+// the stores to reach the cache instead of being forwarded from them.
+#[inline]
 pub fn parse_segment_with(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Segment<'_>, WireError> {
     let (ip, tcp_bytes) = match bytes.first().map(|b| b >> 4) {
         Some(4) => {

@@ -186,6 +186,7 @@ pub struct TcpRepr<'a> {
 impl<'a> TcpRepr<'a> {
     /// Parses a segment whose checksum `verify_checksum` has already accepted (or that the
     /// caller chooses not to verify).
+    #[inline(always)]
     pub fn parse(packet: &TcpPacket<&'a [u8]>) -> Result<TcpRepr<'a>, WireError> {
         packet.check_len()?;
         let bytes: &'a [u8] = packet.buffer;

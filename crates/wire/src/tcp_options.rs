@@ -75,6 +75,7 @@ pub struct TcpOptions {
 
 impl TcpOptions {
     /// Parses the option bytes of a header (everything after the fixed 20 bytes).
+    #[inline(always)]
     pub fn parse(mut bytes: &[u8]) -> Result<TcpOptions, WireError> {
         let mut opts = TcpOptions::default();
         // RFC 7323 Appendix A: nearly every segment of a connection with timestamps carries
@@ -82,8 +83,11 @@ impl TcpOptions {
         if let Ok(&[kind::NOP, kind::NOP, kind::TIMESTAMPS, 10, v0, v1, v2, v3, e0, e1, e2, e3]) =
             <&[u8; 12]>::try_from(bytes)
         {
-            opts.timestamps = Some((u32::from_be_bytes([v0, v1, v2, v3]), u32::from_be_bytes([e0, e1, e2, e3])));
-            return Ok(opts);
+            // The result built whole, both values from one 64-bit word: assigned into `opts`
+            // from two 32-bit halves, the pair was reloaded as one 64-bit word, a load that
+            // waits for both smaller stores to reach the cache.
+            let both = u64::from_be_bytes([v0, v1, v2, v3, e0, e1, e2, e3]);
+            return Ok(TcpOptions { timestamps: Some(((both >> 32) as u32, both as u32)), ..TcpOptions::default() });
         }
         while let Some((&kind, rest)) = bytes.split_first() {
             match kind {

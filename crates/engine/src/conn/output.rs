@@ -22,7 +22,9 @@ pub(crate) struct OutSegment {
 }
 
 impl Connection {
-    /// The two slices of the send buffer that make up `range`.
+    /// The two slices of the send buffer that make up `range`. Inlined: returned through
+    /// memory, the pair was reloaded in wider words than it was stored in (see `parse_segment_with`).
+    #[inline]
     pub fn send_slices(&self, range: Range<usize>) -> (&[u8], &[u8]) {
         let (a, b) = self.send_buf.as_slices();
         if range.end <= a.len() {

@@ -7,7 +7,6 @@ use crate::conn::{Connection, ControlSegment, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
 use crate::{Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
-use std::cmp::Reverse;
 use synack_wire::{parse_segment_with, Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
 
 impl Endpoint {
@@ -95,7 +94,7 @@ impl Endpoint {
                 let ack = self.time_wait_ack(now, &self.time_waits.at(index).expect("looked up above").clone());
                 self.push_control(ack);
                 self.counters.time_wait_reacks += 1;
-                self.timers.push(Reverse((deadline, TimerRef::TimeWait(index, generation))));
+                self.timers.push(deadline, TimerRef::TimeWait(index, generation));
                 false
             }
             TimeWaitVerdict::Reset => {
@@ -190,7 +189,7 @@ impl Endpoint {
         self.push_control(synack);
         let deadline = entry.deadline;
         let (index, generation) = self.half_opens.insert(entry);
-        self.timers.push(Reverse((deadline, TimerRef::HalfOpen(index, generation))));
+        self.timers.push(deadline, TimerRef::HalfOpen(index, generation));
         self.demux_insert(&tuple, Demux::HalfOpen(index));
     }
 
@@ -375,7 +374,7 @@ impl Endpoint {
         self.counters.syn_ack_retransmits += 1;
         let synack = self.syn_ack(now, &entry);
         self.push_control(synack);
-        self.timers.push(Reverse((deadline, TimerRef::HalfOpen(index, generation))));
+        self.timers.push(deadline, TimerRef::HalfOpen(index, generation));
     }
 
     /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> from a TIME-WAIT record.

@@ -31,9 +31,9 @@ use crate::time_wait::TimeWait;
 use crate::tuple::SeededState;
 use crate::{Cause, Config, ConnectError, Counters, Event, FourTuple, Instant, InvalidHandle, ListenError, State};
 use demux::DemuxTable;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
+use timers::TimerHeap;
 
 /// Names one connection of an endpoint. Stale handles (of freed connections) are detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,7 +83,7 @@ pub struct Endpoint {
     listener_by_addr: HashMap<SocketAddr, u32, SeededState>,
     /// The any-IP listener, if one is open: it takes connections to every address and port.
     any_listener: Option<u32>,
-    timers: BinaryHeap<Reverse<(Instant, TimerRef)>>,
+    timers: TimerHeap,
     control: VecDeque<ControlSegment>,
     dirty: VecDeque<ConnHandle>,
     events: VecDeque<Event>,
@@ -113,7 +113,7 @@ impl Endpoint {
             demux: DemuxTable::new(hasher),
             listener_by_addr: HashMap::with_hasher(hasher),
             any_listener: None,
-            timers: BinaryHeap::new(),
+            timers: TimerHeap::default(),
             control: VecDeque::new(),
             dirty: VecDeque::new(),
             events: VecDeque::new(),
@@ -462,7 +462,7 @@ impl Endpoint {
             self.push_control(self.time_wait_ack(now, &record));
         }
         let (index, generation) = self.time_waits.insert(record);
-        self.timers.push(Reverse((deadline, TimerRef::TimeWait(index, generation))));
+        self.timers.push(deadline, TimerRef::TimeWait(index, generation));
         self.demux_replace(&tuple, Demux::Conn(h.index), Demux::TimeWait(index));
         self.counters.time_wait_entered += 1;
         self.events.push_back(Event::Closed(h));
@@ -486,11 +486,11 @@ fn record_tuple<'r>(
 
 /// Puts a connection's earliest deadline into the timer heap if it is earlier than the entry
 /// the heap already holds for it (later entries are skipped as stale when they come up).
-fn reschedule(timers: &mut BinaryHeap<Reverse<(Instant, TimerRef)>>, conn: &mut Connection, h: ConnHandle) {
+fn reschedule(timers: &mut TimerHeap, conn: &mut Connection, h: ConnHandle) {
     let deadline = conn.next_deadline();
     if deadline < conn.heap_deadline {
         conn.heap_deadline = deadline;
-        timers.push(Reverse((deadline, TimerRef::Conn(h.index, h.generation))));
+        timers.push(deadline, TimerRef::Conn(h.index, h.generation));
     }
 }
 

@@ -6,11 +6,51 @@
 use super::{ConnHandle, Demux, Endpoint, TimerRef};
 use crate::{Cause, Event, FourTuple, Instant, State, Transition};
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// A min-heap of (deadline, record) entries, each packed into one `u128` that orders as the
+/// pair does: deadline in the top 64 bits, then the record's kind, slab index and generation.
+/// Sixteen bytes an entry instead of twenty-four, one comparison instead of four, and an
+/// entry is moved as one 16-byte word (a mix of 8- and 16-byte moves of the same entry made
+/// the heap's loads wait on its own stores).
+#[derive(Debug, Default)]
+pub(super) struct TimerHeap(BinaryHeap<Reverse<u128>>);
+
+impl TimerHeap {
+    pub fn push(&mut self, at: Instant, what: TimerRef) {
+        let (kind, index, generation) = match what {
+            TimerRef::Conn(i, g) => (0, i, g),
+            TimerRef::HalfOpen(i, g) => (1, i, g),
+            TimerRef::TimeWait(i, g) => (2, i, g),
+        };
+        // A slab index reaches 2^30 only past a billion records; memory runs out long before.
+        debug_assert!(index < 1 << 30);
+        let low = (kind as u64) << 62 | ((index as u64) & ((1 << 30) - 1)) << 32 | generation as u64;
+        self.0.push(Reverse((at.as_micros() as u128) << 64 | low as u128));
+    }
+
+    /// The earliest entry.
+    pub fn peek(&self) -> Option<(Instant, TimerRef)> {
+        let &Reverse(entry) = self.0.peek()?;
+        let (at, low) = ((entry >> 64) as u64, entry as u64);
+        let (index, generation) = ((low >> 32) as u32 & ((1 << 30) - 1), low as u32);
+        let what = match low >> 62 {
+            0 => TimerRef::Conn(index, generation),
+            1 => TimerRef::HalfOpen(index, generation),
+            _ => TimerRef::TimeWait(index, generation),
+        };
+        Some((Instant::from_micros(at), what))
+    }
+
+    pub fn pop(&mut self) {
+        self.0.pop();
+    }
+}
 
 impl Endpoint {
     /// The earliest deadline of any timer, if one is armed.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        while let Some(Reverse((at, what))) = self.timers.peek().copied() {
+        while let Some((at, what)) = self.timers.peek() {
             if self.timer_is_live(at, what) {
                 return Some(at);
             }
@@ -32,7 +72,7 @@ impl Endpoint {
     /// Runs every timer due at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = self.last_now.max(now);
-        while let Some(Reverse((at, what))) = self.timers.peek().copied() {
+        while let Some((at, what)) = self.timers.peek() {
             if at > now {
                 break;
             }
@@ -64,5 +104,35 @@ impl Endpoint {
         if self.config.record_transitions {
             self.events.push_back(Event::Transition(Transition { at: now, tuple, from, to, cause }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_come_out_in_deadline_then_record_order() {
+        let mut heap = TimerHeap::default();
+        let t = Instant::from_micros;
+        let entries = [
+            (t(5), TimerRef::TimeWait(3, 9)),
+            (t(5), TimerRef::Conn((1 << 30) - 1, u32::MAX)),
+            (t(1), TimerRef::HalfOpen(0, 0)),
+            (t(u64::MAX), TimerRef::Conn(0, 0)),
+            (t(5), TimerRef::Conn(7, 1)),
+            (t(5), TimerRef::HalfOpen(2, 4)),
+        ];
+        for (at, what) in entries {
+            heap.push(at, what);
+        }
+        let mut sorted = entries.to_vec();
+        sorted.sort();
+        let mut popped = vec![];
+        while let Some(entry) = heap.peek() {
+            popped.push(entry);
+            heap.pop();
+        }
+        assert_eq!(popped, sorted);
     }
 }
