@@ -32,18 +32,17 @@ fn sum_words(data: &[u8]) -> u32 {
     u16::from_be(fold16(fold64(sum as u64 + carries + tail))) as u32
 }
 
-fn fold64(mut sum: u64) -> u32 {
-    while sum > 0xffff_ffff {
-        sum = (sum & 0xffff_ffff) + (sum >> 32);
-    }
-    sum as u32
+/// Folds a 64-bit one's-complement sum to 32 bits: the two halves added with the carry out
+/// added back in (end-around carry), which cannot carry again. Branch-free.
+fn fold64(sum: u64) -> u32 {
+    let (s, carry) = (sum as u32).overflowing_add((sum >> 32) as u32);
+    s + carry as u32
 }
 
-fn fold16(mut sum: u32) -> u16 {
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum as u16
+/// Folds a 32-bit one's-complement sum to 16 bits, as `fold64` does.
+fn fold16(sum: u32) -> u16 {
+    let (s, carry) = (sum as u16).overflowing_add((sum >> 16) as u16);
+    s + carry as u16
 }
 
 /// The sum of the pseudo-header that the TCP checksum covers, unfolded.
@@ -107,6 +106,22 @@ mod tests {
                     slice.chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]) as u64).sum();
                 assert_eq!(fold16(fold64(plain)), fold16(sum_words(slice)), "bytes {start}..{end}");
             }
+        }
+    }
+
+    #[test]
+    fn folds_keep_the_value_modulo_the_ones_complement_modulus() {
+        // A one's-complement sum is its value modulo 2^k - 1, with 0 written as 0 or 2^k - 1.
+        for sum in
+            [0u64, 1, 0xffff, 0x1_0000, 0xffff_ffff, 0x1_0000_0000, 0x1_ffff_fffe, u64::MAX, 0x8000_0001_8000_0001]
+        {
+            let folded = fold64(sum) as u64;
+            assert_eq!(folded % 0xffff_ffff, sum % 0xffff_ffff, "fold64({sum:#x})");
+            let folded16 = fold16(fold64(sum)) as u64;
+            assert_eq!(folded16 % 0xffff, sum % 0xffff, "fold16(fold64({sum:#x}))");
+        }
+        for sum in [0u32, 0xffff, 0x1_0000, 0x1_fffe, u32::MAX] {
+            assert_eq!(fold16(sum) as u32 % 0xffff, sum % 0xffff, "fold16({sum:#x})");
         }
     }
 

@@ -6,7 +6,7 @@ use crate::conn::ControlSegment;
 use crate::Instant;
 use std::net::IpAddr;
 use synack_wire::{
-    emit_segment_chunks, emit_segment_chunks_with, Ecn, IpHeader, TcpOptions, TcpRepr, IPV4_HEADER_LEN,
+    emit_segment_chunks, emit_segment_chunks_with, Ecn, IpHeader, OptionLayout, TcpOptions, TcpRepr, IPV4_HEADER_LEN,
     IPV6_HEADER_LEN, TCP_HEADER_LEN,
 };
 
@@ -47,8 +47,20 @@ impl Endpoint {
 
     fn poll_transmit_inner(&mut self, now: Instant, buf: &mut [u8], gso_segments: usize) -> Option<Transmit> {
         self.last_now = self.last_now.max(now);
-        while let Some(ctl) = self.control.pop_front() {
-            if let Some(t) = self.emit_control(&ctl, buf) {
+        // Read in place, not popped by value: a copy of the whole record would load it in
+        // wide words that wait for the smaller stores that made it a moment ago.
+        while let Some(ctl) = self.control.front() {
+            let ident = self.ip_ident;
+            self.ip_ident = self.ip_ident.wrapping_add(1);
+            let sent = emit_control(ctl, self.config.option_layout, ident, buf);
+            let rst = ctl.flags.rst();
+            self.control.pop_front();
+            if let Some(t) = sent {
+                self.counters.segments_out += 1;
+                // Every RST leaves through here; counted when sent, not when queued.
+                if rst {
+                    self.counters.resets_sent += 1;
+                }
                 return Some(t);
             }
         }
@@ -97,28 +109,21 @@ impl Endpoint {
         }
         None
     }
+}
 
-    fn emit_control(&mut self, ctl: &ControlSegment, buf: &mut [u8]) -> Option<Transmit> {
-        let ip = IpHeader { src: ctl.tuple.local_ip, dst: ctl.tuple.remote_ip, ttl: TTL, ecn: Ecn::NotEct };
-        let repr = TcpRepr {
-            src_port: ctl.tuple.local_port,
-            dst_port: ctl.tuple.remote_port,
-            seq: ctl.seq,
-            ack: ctl.ack,
-            flags: ctl.flags,
-            window: ctl.window,
-            urgent: 0,
-            options: TcpOptions { layout: self.config.option_layout, ..ctl.options },
-            payload: &[],
-        };
-        let ident = self.ip_ident;
-        self.ip_ident = self.ip_ident.wrapping_add(1);
-        let len = emit_segment_chunks(&ip, &repr, &[], ident, buf).ok()?;
-        self.counters.segments_out += 1;
-        // Every RST leaves through here; counted when sent, not when queued.
-        if ctl.flags.rst() {
-            self.counters.resets_sent += 1;
-        }
-        Some(Transmit { len, src: ip.src, dst: ip.dst, gso_size: None })
-    }
+fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mut [u8]) -> Option<Transmit> {
+    let ip = IpHeader { src: ctl.tuple.local_ip, dst: ctl.tuple.remote_ip, ttl: TTL, ecn: Ecn::NotEct };
+    let repr = TcpRepr {
+        src_port: ctl.tuple.local_port,
+        dst_port: ctl.tuple.remote_port,
+        seq: ctl.seq,
+        ack: ctl.ack,
+        flags: ctl.flags,
+        window: ctl.window,
+        urgent: 0,
+        options: TcpOptions { layout, ..ctl.options },
+        payload: &[],
+    };
+    let len = emit_segment_chunks(&ip, &repr, &[], ident, buf).ok()?;
+    Some(Transmit { len, src: ip.src, dst: ip.dst, gso_size: None })
 }
