@@ -31,7 +31,7 @@ impl Endpoint {
             Err(WireError::Unsupported(_)) => return self.counters.dropped_unsupported += 1,
             Err(_) => return self.counters.dropped_malformed += 1,
         };
-        let tcp = seg.tcp;
+        let tcp = &seg.tcp;
         if tcp.src_port == 0 || tcp.dst_port == 0 || seg.ip.src.is_multicast() || seg.ip.src.is_unspecified() {
             return self.counters.dropped_malformed += 1;
         }
@@ -50,19 +50,19 @@ impl Endpoint {
         match self.lookup(&tuple) {
             // A TIME-WAIT record either handles the segment or, reopened by a new SYN, passes
             // it on to the listener.
-            Some(Demux::TimeWait(index)) if !self.time_wait_segment(now, index, &tcp) => return,
+            Some(Demux::TimeWait(index)) if !self.time_wait_segment(now, index, tcp) => return,
             _ if drop_synfin => return self.counters.dropped_syn_fin += 1,
             Some(Demux::Conn(index)) => {
                 let h = ConnHandle { index, generation: self.conns.generation(index) };
-                self.with_conn(now, h, |c, ctx| c.on_segment(ctx, &tcp, seg.ip.ecn));
+                self.with_conn(now, h, |c, ctx| c.on_segment(ctx, tcp, seg.ip.ecn));
                 return;
             }
-            Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, &tcp, seg.ip.ecn),
+            Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, tcp, seg.ip.ecn),
             Some(Demux::TimeWait(_)) | None => {}
         }
         match self.find_listener(tuple.local()) {
-            Some(listener) => self.listener_segment(now, listener, tuple, &tcp),
-            None => self.closed_port(tuple, &tcp),
+            Some(listener) => self.listener_segment(now, listener, tuple, tcp),
+            None => self.closed_port(tuple, tcp),
         }
     }
 

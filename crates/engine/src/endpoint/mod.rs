@@ -144,6 +144,7 @@ impl Endpoint {
     }
 
     /// The next user-visible event, in the order they happened.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
