@@ -3,8 +3,6 @@
 //! hash (SipHash-2-4 here) of the connection identity.
 
 use crate::{FourTuple, Instant};
-use siphasher::sip::SipHasher24;
-use std::hash::{Hash, Hasher};
 use synack_wire::SeqNum;
 
 #[derive(Clone)]
@@ -20,9 +18,7 @@ impl IsnGenerator {
     /// One SipHash of the connection identity: the low half is F of RFC 6528, the high half
     /// the timestamp offset. One call per connection serves both.
     fn keyed_hash(&self, tuple: &FourTuple) -> u64 {
-        let mut h = SipHasher24::new_with_keys(self.key.0, self.key.1);
-        tuple.hash(&mut h);
-        h.finish()
+        tuple.siphash::<2, 4>(self.key.0, self.key.1)
     }
 
     /// RFC 6528 §3 ISN, and the connection's TSval offset (RFC 7323 §7.1 recommends one so

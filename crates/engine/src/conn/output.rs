@@ -301,21 +301,28 @@ impl Connection {
         self.segment(ctx, seq, flags, data)
     }
 
+    /// The SACK blocks to send (RFC 2018 §4): the out-of-order ranges held, most recent first,
+    /// three when timestamps take their room.
+    #[inline(never)]
+    fn sack_blocks(&self) -> SackBlocks {
+        let mut sack = SackBlocks::new();
+        let max_blocks = if self.neg.ts_ok { 3 } else { 4 };
+        for (start, end) in self.ooo.ranges(max_blocks) {
+            let left = self.rcv_nxt + (start - self.rcv_offset) as u32;
+            let right = self.rcv_nxt + (end - self.rcv_offset) as u32;
+            sack.push(left, right);
+        }
+        sack
+    }
+
     /// Builds a synchronized-state segment: every one carries ACK, our window, timestamps and
     /// SACK blocks as negotiated, and so settles any ACK we owed.
     fn segment(&mut self, ctx: &mut Ctx, seq: SeqNum, flags: TcpFlags, data: Range<usize>) -> OutSegment {
-        let mut options = TcpOptions::default();
-        if self.neg.ts_ok {
-            options.timestamps = Some((self.ts_now(ctx.now), self.ts_recent));
-        }
-        if self.neg.sack_ok && !self.ooo.is_empty() {
-            let max_blocks = if self.neg.ts_ok { 3 } else { 4 };
-            for (start, end) in self.ooo.ranges(max_blocks) {
-                let left = self.rcv_nxt + (start - self.rcv_offset) as u32;
-                let right = self.rcv_nxt + (end - self.rcv_offset) as u32;
-                options.sack.push(left, right);
-            }
-        }
+        // Built whole, in the result: assigned field by field into a local first, the options
+        // were then copied in wide words that waited for those smaller stores.
+        let sack = if self.neg.sack_ok && !self.ooo.is_empty() { self.sack_blocks() } else { SackBlocks::new() };
+        let timestamps = if self.neg.ts_ok { Some((self.ts_now(ctx.now), self.ts_recent)) } else { None };
+        let options = TcpOptions { timestamps, sack, ..TcpOptions::default() };
         let window = self.recv_window_field();
         let flags = flags | self.ecn_echo_flag();
         self.ack_now = false;

@@ -17,7 +17,6 @@ use super::Demux;
 use crate::tuple::SeededState;
 use crate::FourTuple;
 use std::cell::Cell;
-use std::hash::BuildHasher;
 
 const SLOTS: usize = 12;
 
@@ -131,7 +130,7 @@ impl DemuxTable {
                 return hash;
             }
         }
-        let hash = self.hasher.hash_one(t);
+        let hash = self.hasher.hash_tuple(t);
         self.memo.set(Some((*t, hash)));
         hash
     }
@@ -254,7 +253,7 @@ impl DemuxTable {
                 // Every entry's record exists (records leave the table before their slab).
                 match tuple_of(unpack(entry)) {
                     Some(t) => {
-                        let hash = self.hasher.hash_one(t);
+                        let hash = self.hasher.hash_tuple(t);
                         self.place(hash, entry);
                     }
                     None => {
@@ -327,11 +326,11 @@ mod tests {
         }
         assert_eq!(table.buckets[0].head[SPILLED] as usize, n as usize - SLOTS);
         for i in 0..n {
-            table.memo.set(Some((tuple(i), table.hasher.hash_one(tuple(i)) & !3)));
+            table.memo.set(Some((tuple(i), table.hasher.hash_tuple(&tuple(i)) & !3)));
             assert_eq!(table.get(&tuple(i), of(&records)), Some(Demux::Conn(i)));
         }
         for i in 0..n {
-            table.memo.set(Some((tuple(i), table.hasher.hash_one(tuple(i)) & !3)));
+            table.memo.set(Some((tuple(i), table.hasher.hash_tuple(&tuple(i)) & !3)));
             table.remove(&tuple(i), Demux::Conn(i));
         }
         assert_eq!(table.len(), 0);
