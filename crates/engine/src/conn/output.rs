@@ -317,6 +317,11 @@ impl Connection {
 
     /// Builds a synchronized-state segment: every one carries ACK, our window, timestamps and
     /// SACK blocks as negotiated, and so settles any ACK we owed.
+    ///
+    /// Not inlined: as a call it writes the segment straight into the caller's result; inlined,
+    /// the compiler staged it on the stack and copied it in wide words that waited for the
+    /// stores that had just made it.
+    #[inline(never)]
     fn segment(&mut self, ctx: &mut Ctx, seq: SeqNum, flags: TcpFlags, data: Range<usize>) -> OutSegment {
         // Built whole, in the result: assigned field by field into a local first, the options
         // were then copied in wide words that waited for those smaller stores.
