@@ -80,8 +80,9 @@ pub(super) struct DemuxTable {
     memo: Cell<Option<(FourTuple, u64)>>,
 }
 
-/// A `Demux` in 32 bits: kind in the top two, slab index below.
-fn pack(d: Demux) -> u32 {
+/// A `Demux` in 32 bits: kind in the top two, slab index below (ordered as `TimerRef`s are:
+/// kind, then index; the timer heap packs its entries with it).
+pub(super) fn pack(d: Demux) -> u32 {
     let (kind, index) = match d {
         Demux::Conn(i) => (0, i),
         Demux::HalfOpen(i) => (1, i),
@@ -92,7 +93,7 @@ fn pack(d: Demux) -> u32 {
     kind << 30 | index & ((1 << 30) - 1)
 }
 
-fn unpack(p: u32) -> Demux {
+pub(super) fn unpack(p: u32) -> Demux {
     let index = p & ((1 << 30) - 1);
     match p >> 30 {
         0 => Demux::Conn(index),

@@ -3,29 +3,27 @@
 //! TIME-WAIT records have one deadline each. Entries whose record moved on are stale and are
 //! skipped when they come up.
 
-use super::{ConnHandle, Demux, Endpoint, TimerRef};
+use super::{demux, ConnHandle, Demux, Endpoint, TimerRef};
 use crate::{Cause, Event, FourTuple, Instant, State, Transition};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// A min-heap of (deadline, record) entries, each packed into one `u128` that orders as the
-/// pair does: deadline in the top 64 bits, then the record's kind, slab index and generation.
-/// Sixteen bytes an entry instead of twenty-four, one comparison instead of four, and an
-/// entry is moved as one 16-byte word (a mix of 8- and 16-byte moves of the same entry made
-/// the heap's loads wait on its own stores).
+/// pair does: deadline in the top 64 bits, then the record as the demux table packs it (kind,
+/// slab index), then the generation. Sixteen bytes an entry instead of twenty-four, one
+/// comparison instead of four, and an entry is moved as one 16-byte word (a mix of 8- and
+/// 16-byte moves of the same entry made the heap's loads wait on its own stores).
 #[derive(Debug, Default)]
 pub(super) struct TimerHeap(BinaryHeap<Reverse<u128>>);
 
 impl TimerHeap {
     pub fn push(&mut self, at: Instant, what: TimerRef) {
-        let (kind, index, generation) = match what {
-            TimerRef::Conn(i, g) => (0, i, g),
-            TimerRef::HalfOpen(i, g) => (1, i, g),
-            TimerRef::TimeWait(i, g) => (2, i, g),
+        let (record, generation) = match what {
+            TimerRef::Conn(i, g) => (Demux::Conn(i), g),
+            TimerRef::HalfOpen(i, g) => (Demux::HalfOpen(i), g),
+            TimerRef::TimeWait(i, g) => (Demux::TimeWait(i), g),
         };
-        // A slab index reaches 2^30 only past a billion records; memory runs out long before.
-        debug_assert!(index < 1 << 30);
-        let low = (kind as u64) << 62 | ((index as u64) & ((1 << 30) - 1)) << 32 | generation as u64;
+        let low = (demux::pack(record) as u64) << 32 | generation as u64;
         self.0.push(Reverse((at.as_micros() as u128) << 64 | low as u128));
     }
 
@@ -33,11 +31,11 @@ impl TimerHeap {
     pub fn peek(&self) -> Option<(Instant, TimerRef)> {
         let &Reverse(entry) = self.0.peek()?;
         let (at, low) = ((entry >> 64) as u64, entry as u64);
-        let (index, generation) = ((low >> 32) as u32 & ((1 << 30) - 1), low as u32);
-        let what = match low >> 62 {
-            0 => TimerRef::Conn(index, generation),
-            1 => TimerRef::HalfOpen(index, generation),
-            _ => TimerRef::TimeWait(index, generation),
+        let generation = low as u32;
+        let what = match demux::unpack((low >> 32) as u32) {
+            Demux::Conn(i) => TimerRef::Conn(i, generation),
+            Demux::HalfOpen(i) => TimerRef::HalfOpen(i, generation),
+            Demux::TimeWait(i) => TimerRef::TimeWait(i, generation),
         };
         Some((Instant::from_micros(at), what))
     }
