@@ -35,6 +35,21 @@ use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use timers::TimerHeap;
 
+/// The `Ctx` of an endpoint, borrowed field by field: a macro rather than a method, so that
+/// `conn_and_ctx` can hold a connection from `conns` beside it.
+macro_rules! ctx_of {
+    ($endpoint:expr, $now:expr) => {
+        Ctx {
+            now: $now,
+            config: &$endpoint.config,
+            events: &mut $endpoint.events,
+            counters: &mut $endpoint.counters,
+            control: &mut $endpoint.control,
+            buffers: &mut $endpoint.buffers,
+        }
+    };
+}
+
 /// Names one connection of an endpoint. Stale handles (of freed connections) are detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnHandle {
@@ -372,28 +387,13 @@ impl Endpoint {
 
     /// The context a connection call may touch.
     fn ctx(&mut self, now: Instant) -> Ctx<'_> {
-        Ctx {
-            now,
-            config: &self.config,
-            events: &mut self.events,
-            counters: &mut self.counters,
-            control: &mut self.control,
-            buffers: &mut self.buffers,
-        }
+        ctx_of!(self, now)
     }
 
     /// A live connection and the context its calls may touch, borrowed together.
     fn conn_and_ctx(&mut self, now: Instant, h: ConnHandle) -> Option<(&mut Connection, Ctx<'_>)> {
         let conn = self.conns.get_mut(h.index, h.generation)?;
-        let ctx = Ctx {
-            now,
-            config: &self.config,
-            events: &mut self.events,
-            counters: &mut self.counters,
-            control: &mut self.control,
-            buffers: &mut self.buffers,
-        };
-        Some((conn, ctx))
+        Some((conn, ctx_of!(self, now)))
     }
 
     fn conn(&self, h: ConnHandle) -> Option<&Connection> {
