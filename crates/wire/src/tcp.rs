@@ -117,12 +117,17 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         Ok(())
     }
 
+    // Always inlined: a caller that inlines `TcpRepr::parse` is large, and the compiler's
+    // budget then left these one-load accessors as calls.
+    #[inline(always)]
     fn b(&self) -> &[u8] {
         self.buffer.as_ref()
     }
+    #[inline(always)]
     fn u16_at(&self, at: usize) -> u16 {
         u16::from_be_bytes([self.b()[at], self.b()[at + 1]])
     }
+    #[inline(always)]
     fn u32_at(&self, at: usize) -> u32 {
         let b = self.b();
         u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
@@ -190,22 +195,17 @@ impl<'a> TcpRepr<'a> {
     pub fn parse(packet: &TcpPacket<&'a [u8]>) -> Result<TcpRepr<'a>, WireError> {
         packet.check_len()?;
         let bytes: &'a [u8] = packet.buffer;
-        // The fixed header as one array: fields at constant offsets, no bounds check each.
-        let h = bytes.first_chunk::<TCP_HEADER_LEN>().ok_or(WireError::Truncated)?;
-        let u16_at = |at: usize| u16::from_be_bytes([h[at], h[at + 1]]);
-        let u32_at = |at: usize| u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
-        let header_len = (h[field::OFFSET_FLAGS.start] >> 4) as usize * 4;
-        let (options, payload) = bytes[TCP_HEADER_LEN..].split_at(header_len - TCP_HEADER_LEN);
+        let header_len = packet.header_len();
         Ok(TcpRepr {
-            src_port: u16_at(field::SRC_PORT.start),
-            dst_port: u16_at(field::DST_PORT.start),
-            seq: SeqNum(u32_at(field::SEQ.start)),
-            ack: SeqNum(u32_at(field::ACK.start)),
-            flags: TcpFlags(h[field::OFFSET_FLAGS.start + 1]),
-            window: u16_at(field::WINDOW.start),
-            urgent: u16_at(field::URGENT.start),
-            options: TcpOptions::parse(options)?,
-            payload,
+            src_port: packet.src_port(),
+            dst_port: packet.dst_port(),
+            seq: packet.seq_number(),
+            ack: packet.ack_number(),
+            flags: packet.flags(),
+            window: packet.window_len(),
+            urgent: packet.urgent_at(),
+            options: TcpOptions::parse(&bytes[TCP_HEADER_LEN..header_len])?,
+            payload: &bytes[header_len..],
         })
     }
 
