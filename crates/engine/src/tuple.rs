@@ -164,8 +164,8 @@ mod tests {
 
     #[test]
     fn siphash_2_4_matches_the_reference_vector() {
-        // The SipHash paper's 15-byte example cannot be fed as words; its 8- and 16-byte
-        // vectors can: key 00..0f, message 00 01 .. (bytes), from the reference vectors.h.
+        // The reference implementation's vectors (vectors.h) for key 00 01 .. 0f and the
+        // messages 00 01 .. of each length: the empty and the 8-byte one are whole words.
         let (k0, k1) = (0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908);
         assert_eq!(siphash_words::<2, 4>(k0, k1, &[]), 0x726f_db47_dd0e_0e31);
         assert_eq!(siphash_words::<2, 4>(k0, k1, &[0x0706_0504_0302_0100]), 0x93f5_f579_9a93_2462);
