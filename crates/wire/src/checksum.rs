@@ -12,7 +12,7 @@ use std::net::IpAddr;
 /// emitter stores headers as 32-bit words, and a load that spans two stores made just before
 /// cannot be forwarded from them and waits (the carry chain also keeps the compiler from
 /// vectorizing the loop into such wider loads).
-fn sum_words(data: &[u8]) -> u32 {
+pub(crate) fn sum_words(data: &[u8]) -> u32 {
     let (mut sum, mut carries) = (0u32, 0u64);
     let mut quads = data.chunks_exact(4);
     for q in &mut quads {
@@ -30,6 +30,12 @@ fn sum_words(data: &[u8]) -> u32 {
         tail += u16::from_ne_bytes([*last, 0]) as u64;
     }
     u16::from_be(fold16(fold64(sum as u64 + carries + tail))) as u32
+}
+
+/// Folds a sum of big-endian words of any width (each word's value is congruent to the sum of
+/// its 16-bit halves modulo 2^16 - 1) to the 16-bit one's-complement sum.
+pub(crate) fn fold(sum: u64) -> u16 {
+    fold16(fold64(sum))
 }
 
 /// Folds a 64-bit one's-complement sum to 32 bits: the two halves added with the carry out

@@ -1,9 +1,9 @@
 //! A whole TCP/IP segment: parse from and emit to bytes, over IPv4 or IPv6.
 
-use crate::tcp::fill_checksum;
+use crate::checksum::{fold, sum_words};
 use crate::{
     Ecn, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpPacket, TcpRepr, WireError, IPV4_HEADER_LEN, IPV6_HEADER_LEN,
-    IP_PROTOCOL_TCP,
+    IP_PROTOCOL_TCP, TCP_HEADER_LEN,
 };
 use std::net::IpAddr;
 
@@ -133,35 +133,77 @@ pub fn emit_segment_chunks_with(
     full_checksum: bool,
 ) -> Result<usize, WireError> {
     let payload_len: usize = chunks.iter().map(|c| c.len()).sum();
+    let options_len = tcp.options.buffer_len();
+    if options_len > MAX_OPTIONS_LEN {
+        return Err(WireError::Malformed("TCP options exceed 40 bytes"));
+    }
+    let header_len = TCP_HEADER_LEN + options_len;
     let ip_len = ip.header_len();
-    let tcp_len = tcp.header_len() + payload_len;
+    let tcp_len = header_len + payload_len;
     let total = ip_len + tcp_len;
     if buf.len() < total {
         return Err(WireError::BufferTooSmall);
     }
-    match (ip.src, ip.dst) {
+    // The TCP checksum is summed from the header words as they are built and from the payload
+    // where it lies, not read back from the buffer (loads of bytes just stored wait for the
+    // stores to reach the cache). Each big-endian word's value is congruent to the sum of its
+    // 16-bit halves, so the addresses, the protocol and the length go into the sum whole.
+    let addresses = match (ip.src, ip.dst) {
         (IpAddr::V4(src), IpAddr::V4(dst)) => {
             let repr = Ipv4Repr { src, dst, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: ip.ttl, ecn: ip.ecn };
-            repr.emit(buf, ident)?
+            repr.emit(buf, ident)?;
+            u32::from(src) as u64 + u32::from(dst) as u64
         }
         (IpAddr::V6(src), IpAddr::V6(dst)) => {
             let (next_header, hop_limit) = (IP_PROTOCOL_TCP, ip.ttl);
-            Ipv6Repr { src, dst, next_header, payload_len: tcp_len, hop_limit, ecn: ip.ecn }.emit(buf)?
+            Ipv6Repr { src, dst, next_header, payload_len: tcp_len, hop_limit, ecn: ip.ecn }.emit(buf)?;
+            word_sum_128(u128::from(src)) + word_sum_128(u128::from(dst))
         }
         _ => return Err(WireError::Malformed("source and destination of different IP versions")),
+    };
+    let pseudo = addresses + IP_PROTOCOL_TCP as u64 + tcp_len as u64;
+    let (header, payload) = buf[ip_len..total].split_at_mut(header_len);
+    let (_, options_sum) = tcp.options.emit_summed(&mut header[TCP_HEADER_LEN..])?;
+    let mut fixed = tcp.fixed_words(header_len);
+    let checksum = if full_checksum {
+        let fixed_sum: u64 = fixed.iter().map(|&w| w as u64).sum();
+        !fold(pseudo + fixed_sum + options_sum + payload_sum(chunks))
+    } else {
+        // Linux's CHECKSUM_PARTIAL: the pseudo-header's sum, not complemented.
+        fold(pseudo)
+    };
+    // Each word one 32-bit store, so that the checksum a receiver computes right after reads
+    // each word from one store (a load that spans two waits for them to reach the cache).
+    fixed[4] |= (checksum as u32) << 16;
+    for (chunk, word) in header.chunks_exact_mut(4).zip(fixed) {
+        chunk.copy_from_slice(&word.to_be_bytes());
     }
-    let segment = &mut buf[ip_len..total];
-    let mut at = tcp.emit_header(segment)?;
-    for chunk in chunks.iter().filter(|c| !c.is_empty()) {
-        segment[at..at + chunk.len()].copy_from_slice(chunk);
+    let mut at = 0;
+    for chunk in chunks {
+        payload[at..at + chunk.len()].copy_from_slice(chunk);
         at += chunk.len();
     }
-    if full_checksum {
-        fill_checksum(segment, ip.src, ip.dst);
-    } else {
-        let pseudo = crate::pseudo_header_sum(ip.src, ip.dst, IP_PROTOCOL_TCP, segment.len());
-        let partial = !crate::internet_checksum(pseudo, &[]);
-        segment[16..18].copy_from_slice(&partial.to_be_bytes());
-    }
     Ok(total)
+}
+
+/// The most option bytes a TCP header holds (data offset 15 words).
+const MAX_OPTIONS_LEN: usize = 40;
+
+/// The one's-complement sum of the concatenated `chunks`, read where they are. A chunk that
+/// starts at an odd offset has its bytes in the other halves of the 16-bit words, so its sum
+/// is taken byte-swapped (RFC 1071 §2 (B)).
+fn payload_sum(chunks: &[&[u8]]) -> u64 {
+    let mut sum = 0u64;
+    let mut odd = false;
+    for chunk in chunks.iter().filter(|c| !c.is_empty()) {
+        let s = sum_words(chunk) as u16;
+        sum += if odd { s.swap_bytes() } else { s } as u64;
+        odd ^= chunk.len() % 2 == 1;
+    }
+    sum
+}
+
+/// The sum of a 128-bit address's four big-endian words.
+fn word_sum_128(address: u128) -> u64 {
+    (0..4).map(|i| (address >> (32 * i)) as u32 as u64).sum()
 }

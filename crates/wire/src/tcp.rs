@@ -6,7 +6,6 @@ use std::fmt;
 use std::net::IpAddr;
 
 pub const TCP_HEADER_LEN: usize = 20;
-const MAX_HEADER_LEN: usize = 60;
 
 mod field {
     use std::ops::Range;
@@ -222,39 +221,16 @@ impl<'a> TcpRepr<'a> {
         self.header_len() + self.payload.len()
     }
 
-    /// Writes header and options into `buf[..header_len()]` with a zero checksum; the caller
-    /// places `payload_len` bytes after it and then calls `fill_checksum`.
-    pub fn emit_header(&self, buf: &mut [u8]) -> Result<usize, WireError> {
-        let header_len = self.header_len();
-        if header_len > MAX_HEADER_LEN {
-            return Err(WireError::Malformed("TCP options exceed 40 bytes"));
-        }
-        if buf.len() < header_len {
-            return Err(WireError::BufferTooSmall);
-        }
-        // Five 32-bit stores, so that the checksum's 32-bit loads of the same words right
-        // after are forwarded from them (a load spanning two smaller stores waits for both).
-        let words = [
+    /// The fixed 20 bytes as five big-endian words, the checksum zero (the high half of the
+    /// last word), for a header of `header_len` bytes with options.
+    #[inline(always)]
+    pub(crate) fn fixed_words(&self, header_len: usize) -> [u32; 5] {
+        [
             (self.src_port as u32) << 16 | self.dst_port as u32,
             self.seq.0,
             self.ack.0,
             ((header_len / 4) as u32) << 28 | (self.flags.0 as u32) << 16 | self.window as u32,
-            self.urgent as u32, // the checksum (high half) is zero until filled in
-        ];
-        for (chunk, word) in buf[..TCP_HEADER_LEN].chunks_exact_mut(4).zip(words) {
-            chunk.copy_from_slice(&word.to_be_bytes());
-        }
-        self.options.emit(&mut buf[TCP_HEADER_LEN..header_len])?;
-        Ok(header_len)
+            self.urgent as u32,
+        ]
     }
-}
-
-/// Computes and stores the checksum of the segment `segment` (header and payload).
-pub(crate) fn fill_checksum(segment: &mut [u8], src: IpAddr, dst: IpAddr) {
-    if segment[field::CHECKSUM] != [0, 0] {
-        segment[field::CHECKSUM].copy_from_slice(&[0, 0]);
-    }
-    let pseudo = pseudo_header_sum(src, dst, IP_PROTOCOL_TCP, segment.len());
-    let sum = internet_checksum(pseudo, segment);
-    segment[field::CHECKSUM].copy_from_slice(&sum.to_be_bytes());
 }

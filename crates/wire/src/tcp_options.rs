@@ -12,6 +12,9 @@ mod kind {
     pub const TIMESTAMPS: u8 = 8;
 }
 
+/// `nop, nop, TS, 10`: the first word of timestamps sent alone.
+const TIMESTAMPS_WORD: u32 = u32::from_be_bytes([kind::NOP, kind::NOP, kind::TIMESTAMPS, 10]);
+
 /// At most four SACK blocks fit in the 40 option bytes (RFC 2018 §3).
 pub const MAX_SACK_BLOCKS: usize = 4;
 
@@ -172,21 +175,35 @@ impl TcpOptions {
         len
     }
 
-    /// Writes the options in Linux's order: `mss, sackOK, TS, nop, wscale` on a SYN;
-    /// `nop, nop, TS` and `nop, nop, sack` otherwise. `buf` must hold `buffer_len()` bytes.
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, WireError> {
-        // The common case on an established connection: only timestamps, `nop, nop, TS` in
-        // both layouts.
+    /// Like `emit`, and also returns the sum of the big-endian 32-bit words written, for a
+    /// checksum that then need not read them back. Timestamps alone (the common case on an
+    /// established connection, `nop, nop, TS` in both layouts) are summed from their values.
+    #[inline]
+    pub fn emit_summed(&self, buf: &mut [u8]) -> Result<(usize, u64), WireError> {
         if let (None, None, false, true, Some((val, ecr))) =
             (self.mss, self.window_scale, self.sack_permitted, self.sack.is_empty(), self.timestamps)
         {
             let out: &mut [u8; 12] =
                 buf.get_mut(..12).and_then(|b| b.try_into().ok()).ok_or(WireError::BufferTooSmall)?;
-            out[..4].copy_from_slice(&[kind::NOP, kind::NOP, kind::TIMESTAMPS, 10]);
+            out[..4].copy_from_slice(&TIMESTAMPS_WORD.to_be_bytes());
             out[4..8].copy_from_slice(&val.to_be_bytes());
             out[8..].copy_from_slice(&ecr.to_be_bytes());
-            return Ok(12);
+            return Ok((12, TIMESTAMPS_WORD as u64 + val as u64 + ecr as u64));
         }
+        let len = self.emit_general(buf)?;
+        let sum = buf[..len].chunks_exact(4).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as u64).sum();
+        Ok((len, sum))
+    }
+
+    /// Writes the options in Linux's order: `mss, sackOK, TS, nop, wscale` on a SYN;
+    /// `nop, nop, TS` and `nop, nop, sack` otherwise (or in `layout`'s). `buf` must hold
+    /// `buffer_len()` bytes. Returns how many were written.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, WireError> {
+        self.emit_summed(buf).map(|(len, _)| len)
+    }
+
+    /// `emit` for all but timestamps alone.
+    fn emit_general(&self, buf: &mut [u8]) -> Result<usize, WireError> {
         let need = self.buffer_len();
         if buf.len() < need {
             return Err(WireError::BufferTooSmall);
