@@ -167,7 +167,8 @@ pub fn emit_segment_chunks_with(
     let mut fixed = tcp.fixed_words(header_len);
     let checksum = if full_checksum {
         let fixed_sum: u64 = fixed.iter().map(|&w| w as u64).sum();
-        !fold(pseudo + fixed_sum + options_sum + payload_sum(chunks))
+        let payload = if payload_len == 0 { 0 } else { payload_sum(chunks) };
+        !fold(pseudo + fixed_sum + options_sum + payload)
     } else {
         // Linux's CHECKSUM_PARTIAL: the pseudo-header's sum, not complemented.
         fold(pseudo)
@@ -179,7 +180,7 @@ pub fn emit_segment_chunks_with(
         chunk.copy_from_slice(&word.to_be_bytes());
     }
     let mut at = 0;
-    for chunk in chunks {
+    for chunk in chunks.iter().filter(|c| !c.is_empty()) {
         payload[at..at + chunk.len()].copy_from_slice(chunk);
         at += chunk.len();
     }
