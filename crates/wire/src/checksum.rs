@@ -53,30 +53,29 @@ fn fold16(sum: u32) -> u16 {
 
 /// The sum of the pseudo-header that the TCP checksum covers, unfolded.
 /// IPv4: source, destination, zero, protocol, TCP length. IPv6: source, destination,
-/// 32-bit upper-layer length, three zero bytes, next header.
+/// 32-bit upper-layer length, three zero bytes, next header. Each big-endian word's value is
+/// congruent to the sum of its 16-bit halves modulo 2^16 - 1, so addresses, protocol and
+/// length are added whole.
+#[inline]
 pub fn pseudo_header_sum(src: IpAddr, dst: IpAddr, protocol: u8, tcp_len: usize) -> u32 {
-    let mut sum: u64 = 0;
-    match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => {
-            // A 32-bit address counts as the sum of its two 16-bit halves.
-            let (s, d) = (u32::from(s) as u64, u32::from(d) as u64);
-            sum += (s >> 16) + (s & 0xffff) + (d >> 16) + (d & 0xffff);
-        }
-        (s, d) => {
-            sum += sum_words(&to_v6_octets(s)) as u64;
-            sum += sum_words(&to_v6_octets(d)) as u64;
-        }
-    }
-    sum += protocol as u64;
-    sum += (tcp_len as u64 >> 16) + (tcp_len as u64 & 0xffff);
-    fold64(sum)
+    let addresses = match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => u32::from(s) as u64 + u32::from(d) as u64,
+        (s, d) => word_sum_128(v6_bits(s)) + word_sum_128(v6_bits(d)),
+    };
+    fold64(addresses + protocol as u64 + tcp_len as u64)
 }
 
-fn to_v6_octets(ip: IpAddr) -> [u8; 16] {
+/// An address as IPv6 (IPv4 mapped), as a number.
+fn v6_bits(ip: IpAddr) -> u128 {
     match ip {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-        IpAddr::V6(v6) => v6.octets(),
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().into(),
+        IpAddr::V6(v6) => v6.into(),
     }
+}
+
+/// The sum of a 128-bit address's four 32-bit words.
+fn word_sum_128(address: u128) -> u64 {
+    (0..4).map(|i| (address >> (32 * i)) as u32 as u64).sum()
 }
 
 /// The checksum over `data` with `initial` (an unfolded sum, e.g. a pseudo-header) added:
@@ -128,6 +127,36 @@ mod tests {
         }
         for sum in [0u32, 0xffff, 0x1_0000, 0x1_fffe, u32::MAX] {
             assert_eq!(fold16(sum) as u32 % 0xffff, sum % 0xffff, "fold16({sum:#x})");
+        }
+    }
+
+    #[test]
+    fn pseudo_header_sums_equal_the_sum_of_the_pseudo_header_bytes() {
+        use std::net::{Ipv4Addr, Ipv6Addr};
+        let v4 = |a, b, c, d| IpAddr::V4(Ipv4Addr::new(a, b, c, d));
+        let v6 = |x: u128| IpAddr::V6(Ipv6Addr::from(x));
+        let cases = [
+            (v4(192, 168, 1, 116), v4(192, 168, 1, 123), 40),
+            (v4(255, 255, 255, 255), v4(255, 255, 255, 254), 65_535),
+            (v6(0xfe80 << 112 | 0x1234_5678), v6(u128::MAX - 7), 70_000),
+            (v4(10, 0, 0, 1), v6(0x2001_0db8 << 96 | 9), 32),
+        ];
+        for (src, dst, len) in cases {
+            // RFC 9293 §3.1 and RFC 8200 §8.1, written out byte by byte.
+            let bytes: Vec<u8> = match (src, dst) {
+                (IpAddr::V4(s), IpAddr::V4(d)) => {
+                    [&s.octets()[..], &d.octets(), &[0, 6], &(len as u16).to_be_bytes()].concat()
+                }
+                _ => [
+                    &v6_bits(src).to_be_bytes()[..],
+                    &v6_bits(dst).to_be_bytes(),
+                    &(len as u32).to_be_bytes(),
+                    &[0, 0, 0, 6],
+                ]
+                .concat(),
+            };
+            let plain: u64 = bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]]) as u64).sum();
+            assert_eq!(fold16(pseudo_header_sum(src, dst, 6, len)), fold16(fold64(plain)), "{src} -> {dst}, {len}");
         }
     }
 

@@ -1,6 +1,6 @@
 //! A whole TCP/IP segment: parse from and emit to bytes, over IPv4 or IPv6.
 
-use crate::checksum::{fold, sum_words};
+use crate::checksum::{fold, pseudo_header_sum, sum_words};
 use crate::{
     Ecn, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpPacket, TcpRepr, WireError, IPV4_HEADER_LEN, IPV6_HEADER_LEN,
     IP_PROTOCOL_TCP, TCP_HEADER_LEN,
@@ -146,22 +146,19 @@ pub fn emit_segment_chunks_with(
     }
     // The TCP checksum is summed from the header words as they are built and from the payload
     // where it lies, not read back from the buffer (loads of bytes just stored wait for the
-    // stores to reach the cache). Each big-endian word's value is congruent to the sum of its
-    // 16-bit halves, so the addresses, the protocol and the length go into the sum whole.
-    let addresses = match (ip.src, ip.dst) {
+    // stores to reach the cache).
+    match (ip.src, ip.dst) {
         (IpAddr::V4(src), IpAddr::V4(dst)) => {
             let repr = Ipv4Repr { src, dst, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: ip.ttl, ecn: ip.ecn };
-            repr.emit(buf, ident)?;
-            u32::from(src) as u64 + u32::from(dst) as u64
+            repr.emit(buf, ident)?
         }
         (IpAddr::V6(src), IpAddr::V6(dst)) => {
             let (next_header, hop_limit) = (IP_PROTOCOL_TCP, ip.ttl);
-            Ipv6Repr { src, dst, next_header, payload_len: tcp_len, hop_limit, ecn: ip.ecn }.emit(buf)?;
-            word_sum_128(u128::from(src)) + word_sum_128(u128::from(dst))
+            Ipv6Repr { src, dst, next_header, payload_len: tcp_len, hop_limit, ecn: ip.ecn }.emit(buf)?
         }
         _ => return Err(WireError::Malformed("source and destination of different IP versions")),
-    };
-    let pseudo = addresses + IP_PROTOCOL_TCP as u64 + tcp_len as u64;
+    }
+    let pseudo = pseudo_header_sum(ip.src, ip.dst, IP_PROTOCOL_TCP, tcp_len) as u64;
     let (header, payload) = buf[ip_len..total].split_at_mut(header_len);
     let (_, options_sum) = tcp.options.emit_summed(&mut header[TCP_HEADER_LEN..])?;
     let mut fixed = tcp.fixed_words(header_len);
@@ -202,9 +199,4 @@ fn payload_sum(chunks: &[&[u8]]) -> u64 {
         odd ^= chunk.len() % 2 == 1;
     }
     sum
-}
-
-/// The sum of a 128-bit address's four big-endian words.
-fn word_sum_128(address: u128) -> u64 {
-    (0..4).map(|i| (address >> (32 * i)) as u32 as u64).sum()
 }

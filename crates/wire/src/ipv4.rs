@@ -1,6 +1,6 @@
 //! IPv4 header (RFC 791): a zero-copy view and a parse/emit representation.
 
-use crate::checksum::internet_checksum;
+use crate::checksum::{fold, internet_checksum};
 use crate::{Ecn, WireError};
 use std::net::Ipv4Addr;
 
@@ -175,9 +175,7 @@ impl Ipv4Repr {
             src,
             dst,
         ];
-        // Ten 16-bit halves: the sum fits a u32 unfolded.
-        let sum: u32 = words.iter().map(|&w| (w >> 16) + (w & 0xffff)).sum();
-        words[2] |= internet_checksum(sum, &[]) as u32;
+        words[2] |= !fold(words.iter().map(|&w| w as u64).sum()) as u32;
         for (chunk, word) in buf[..IPV4_HEADER_LEN].chunks_exact_mut(4).zip(words) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
