@@ -343,26 +343,27 @@ impl Endpoint {
                 *self.addresses.iter().find(|a| a.is_ipv4() == rip.is_ipv4()).ok_or(ConnectError::NoLocalAddress)?
             }
         };
-        let (tuple, (iss, ts_offset)) = match local.map(|l| l.port()).filter(|&p| p != 0) {
+        let (tuple, (iss, ts_offset), in_use_unchecked) = match local.map(|l| l.port()).filter(|&p| p != 0) {
             Some(port) => {
                 let t = FourTuple::new(SocketAddr::new(local_ip, port), remote);
-                // The ISN's hash runs while the table's line for `t` loads.
+                // In a large table a new tuple's line is rarely cached: ask for it now, and
+                // compute the ISN and build the connection while it loads.
                 self.demux.prefetch(&t);
-                let isn = self.isn.isn_and_ts_offset(&t, now);
-                if self.lookup(&t).is_some() {
-                    return Err(ConnectError::AddrInUse);
-                }
-                (t, isn)
+                (t, self.isn.isn_and_ts_offset(&t, now), true)
             }
             None => {
                 let t = self.pick_ephemeral(local_ip, remote).ok_or(ConnectError::AddrInUse)?;
-                (t, self.isn.isn_and_ts_offset(&t, now))
+                (t, self.isn.isn_and_ts_offset(&t, now), false)
             }
         };
         let (index, generation) = self.conns.next_key();
         let handle = ConnHandle { index, generation };
         let n = NewConn { handle, tuple, iss, ts_offset: if self.config.timestamps { ts_offset } else { 0 }, now };
-        let conn = Connection::new_active(&mut self.ctx(now), n);
+        let conn = Connection::new_active(&self.config, n);
+        if in_use_unchecked && self.lookup(&tuple).is_some() {
+            return Err(ConnectError::AddrInUse);
+        }
+        self.ctx(now).transition(tuple, State::Closed, State::SynSent, Cause::Connect);
         let inserted = self.conns.insert(conn);
         debug_assert_eq!(inserted, (index, generation));
         self.demux_insert(&tuple, Demux::Conn(index));
@@ -420,6 +421,7 @@ impl Endpoint {
 
     /// After anything touched a connection: reschedule its timer, queue it for output, and
     /// retire it into a TIME-WAIT record or free it when it is done.
+    #[inline]
     fn after_conn(&mut self, now: Instant, h: ConnHandle) {
         let Some(conn) = self.conns.get_mut(h.index, h.generation) else { return };
         reschedule(&mut self.timers, conn, h);
@@ -427,6 +429,16 @@ impl Endpoint {
             conn.in_dirty = true;
             self.dirty.push_back(h);
         }
+        if matches!(conn.state, State::TimeWait | State::Closed) {
+            self.after_conn_ended(now, h);
+        }
+    }
+
+    /// The rest of `after_conn` for a connection that has just ended: once per connection,
+    /// so kept out of line (the common path stays small enough to inline at every call).
+    #[inline(never)]
+    fn after_conn_ended(&mut self, now: Instant, h: ConnHandle) {
+        let Some(conn) = self.conns.get_mut(h.index, h.generation) else { return };
         let (state, tuple) = (conn.state, conn.tuple);
         match state {
             State::TimeWait => self.enter_time_wait(now, h),
