@@ -1,7 +1,7 @@
 //! Runs N lifecycles of one stack in a plain loop, for profilers:
 //! `cargo build --release -p synack-bench --example lifecycles && valgrind --tool=callgrind target/release/examples/lifecycles synack 20000`.
 //! Stacks: `synack`, `synack-100k` (client and server each hold 100,000 idle connections;
-//! `IDLE=N` in the environment sets another number), `synack-100k-server` (only the server holds
+//! `IDLE=N` in the environment sets another number, at most 100,000), `synack-100k-server` (only the server holds
 //! them, their peers are a third endpoint), `smoltcp`.
 
 use synack_bench::{smoltcp_side, synack_side};
@@ -14,7 +14,16 @@ fn main() {
     match stack.as_str() {
         "synack" | "synack-100k" | "synack-100k-server" => {
             let mut pair = synack_side::Pair::new();
-            let idle = std::env::var("IDLE").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+            let idle = match std::env::var("IDLE") {
+                Err(_) => synack_side::MAX_IDLE,
+                Ok(v) => match v.parse::<usize>() {
+                    Ok(n) if n <= synack_side::MAX_IDLE => n,
+                    _ => {
+                        eprintln!("IDLE must be a number of connections from 0 to {}", synack_side::MAX_IDLE);
+                        std::process::exit(2);
+                    }
+                },
+            };
             match stack.as_str() {
                 "synack-100k" => pair.add_idle(idle),
                 "synack-100k-server" => pair.add_idle_on_server(idle),

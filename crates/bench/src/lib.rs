@@ -28,6 +28,7 @@ pub mod synack_side {
     const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 7788);
     const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
     /// Addresses the idle connections come from (25,000 ports each).
+    pub const MAX_IDLE: usize = 4 * 25_000;
     const IDLE_IPS: [IpAddr; 4] = [
         IpAddr::V4(Ipv4Addr::new(10, 0, 1, 1)),
         IpAddr::V4(Ipv4Addr::new(10, 0, 1, 2)),
@@ -90,6 +91,7 @@ pub mod synack_side {
         /// Opens `n` established connections to the server from a third endpoint, which is
         /// then dropped: the idle connections are the server's alone (the client stays small).
         pub fn add_idle_on_server(&mut self, n: usize) {
+            assert!(n <= MAX_IDLE, "at most {MAX_IDLE} idle connections (4 addresses, 25,000 ports each)");
             let config = Config { record_transitions: false, rng_seed: 3, ..Config::default() };
             let mut crowd = Endpoint::new(config, &IDLE_IPS);
             for i in 0..n {
@@ -106,6 +108,7 @@ pub mod synack_side {
         /// Opens `n` established connections between client and server that then stay idle:
         /// both endpoints hold them.
         pub fn add_idle(&mut self, n: usize) {
+            assert!(n <= MAX_IDLE, "at most {MAX_IDLE} idle connections (4 addresses, 25,000 ports each)");
             for i in 0..n {
                 let ip = IDLE_IPS[i / 25_000];
                 let port = 10_000 + (i % 25_000) as u16;
