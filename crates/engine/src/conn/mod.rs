@@ -275,9 +275,9 @@ impl Connection {
         }
     }
 
-    /// An active open (RFC 9293 §3.10.1): SYN-SENT, the SYN goes out on the next poll.
-    /// An active open in SYN-SENT. The caller records the transition once the connection is
-    /// sure to be kept (it is built before the endpoint has checked that its tuple is free).
+    /// An active open (RFC 9293 §3.10.1): SYN-SENT, the SYN goes out on the next poll. The
+    /// caller records the transition once the connection is sure to be kept (it is built
+    /// before the endpoint has checked that its tuple is free).
     pub fn new_active(config: &Config, n: NewConn) -> Connection {
         let mut conn = Connection::blank(config, n, State::SynSent);
         conn.neg.rcv_wscale = if config.window_scaling { config.window_scale_for(conn.recv_cap as usize) } else { 0 };

@@ -5,9 +5,10 @@
 //! against the record the entry points to, which the caller reads next anyway. A lookup thus
 //! touches one line of the table (a std `HashMap` with the tuple as key touched a control line
 //! and a 16-byte entry on another line), a table of 100,000 connections takes 1 MiB instead of
-//! 2.1, and `connect` can `prefetch` that line while it computes the ISN: in a large table a new
-//! tuple's line is rarely in the cache. (Prefetching every arriving packet's line before parsing
-//! it was tried and cost more than it saved.)
+//! 2.1, and `connect` can `prefetch` that line while it computes the ISN and builds the
+//! connection: in a large table a new tuple's line is rarely in the cache. (Prefetching every
+//! arriving packet's line before parsing it, or every SYN's, was tried and cost more than it
+//! saved.)
 //!
 //! A full bucket spills into the next. Its `spilled` count says how many entries passed it
 //! while looking for room, so a lookup stops at the first bucket with none; an entry never
@@ -74,9 +75,9 @@ pub(super) struct DemuxTable {
     buckets: Vec<Bucket>,
     len: usize,
     hasher: SeededState,
-    /// The last tuple hashed and its hash: a packet's tuple is hashed for `prefetch` before
-    /// parsing and looked up after, and the packets of a flow come in runs. A hash never
-    /// changes, so this is never stale.
+    /// The last tuple hashed and its hash: `connect` hashes a tuple for `prefetch`, then looks
+    /// it up and inserts it, and a flow's packets come in runs (a lookup, then the same tuple
+    /// replaced or removed). A hash never changes, so this is never stale.
     memo: Cell<Option<(FourTuple, u64)>>,
 }
 

@@ -434,8 +434,8 @@ impl Endpoint {
         }
     }
 
-    /// The rest of `after_conn` for a connection that has just ended: once per connection,
-    /// so kept out of line (the common path stays small enough to inline at every call).
+    /// The rest of `after_conn` for a connection in TIME-WAIT or CLOSED: rare (mostly the call
+    /// that ended it), so kept out of line and the common path small enough to inline.
     #[inline(never)]
     fn after_conn_ended(&mut self, now: Instant, h: ConnHandle) {
         let Some(conn) = self.conns.get_mut(h.index, h.generation) else { return };
