@@ -27,14 +27,21 @@ pub mod synack_side {
 
     const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 7788);
     const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
-    /// Addresses the idle connections come from (25,000 ports each).
-    pub const MAX_IDLE: usize = 4 * 25_000;
+    /// Addresses the idle connections come from, `PORTS_PER_IDLE_IP` ports each from 10000 on.
     const IDLE_IPS: [IpAddr; 4] = [
         IpAddr::V4(Ipv4Addr::new(10, 0, 1, 1)),
         IpAddr::V4(Ipv4Addr::new(10, 0, 1, 2)),
         IpAddr::V4(Ipv4Addr::new(10, 0, 1, 3)),
         IpAddr::V4(Ipv4Addr::new(10, 0, 1, 4)),
     ];
+    const PORTS_PER_IDLE_IP: usize = 25_000;
+    /// The most idle connections `add_idle` and `add_idle_on_server` can open.
+    pub const MAX_IDLE: usize = IDLE_IPS.len() * PORTS_PER_IDLE_IP;
+
+    /// The local address of the `i`th idle connection.
+    fn idle_local(i: usize) -> SocketAddr {
+        SocketAddr::new(IDLE_IPS[i / PORTS_PER_IDLE_IP], 10_000 + (i % PORTS_PER_IDLE_IP) as u16)
+    }
 
     impl Default for Pair {
         fn default() -> Pair {
@@ -91,12 +98,11 @@ pub mod synack_side {
         /// Opens `n` established connections to the server from a third endpoint, which is
         /// then dropped: the idle connections are the server's alone (the client stays small).
         pub fn add_idle_on_server(&mut self, n: usize) {
-            assert!(n <= MAX_IDLE, "at most {MAX_IDLE} idle connections (4 addresses, 25,000 ports each)");
+            assert!(n <= MAX_IDLE, "at most {MAX_IDLE} idle connections");
             let config = Config { record_transitions: false, rng_seed: 3, ..Config::default() };
             let mut crowd = Endpoint::new(config, &IDLE_IPS);
             for i in 0..n {
-                let local = SocketAddr::new(IDLE_IPS[i / 25_000], 10_000 + (i % 25_000) as u16);
-                crowd.connect(self.now, Some(local), SERVER).expect("connect");
+                crowd.connect(self.now, Some(idle_local(i)), SERVER).expect("connect");
                 exchange(&mut crowd, &mut self.server, self.now, &mut self.buf);
                 self.server.accept(self.listener).expect("accepted");
             }
@@ -108,11 +114,9 @@ pub mod synack_side {
         /// Opens `n` established connections between client and server that then stay idle:
         /// both endpoints hold them.
         pub fn add_idle(&mut self, n: usize) {
-            assert!(n <= MAX_IDLE, "at most {MAX_IDLE} idle connections (4 addresses, 25,000 ports each)");
+            assert!(n <= MAX_IDLE, "at most {MAX_IDLE} idle connections");
             for i in 0..n {
-                let ip = IDLE_IPS[i / 25_000];
-                let port = 10_000 + (i % 25_000) as u16;
-                let c = self.client.connect(self.now, Some(SocketAddr::new(ip, port)), SERVER).expect("connect");
+                let c = self.client.connect(self.now, Some(idle_local(i)), SERVER).expect("connect");
                 self.pump();
                 let s = self.server.accept(self.listener).expect("accepted");
                 debug_assert_eq!(self.client.state(c), Some(State::Established));

@@ -343,24 +343,23 @@ impl Endpoint {
                 *self.addresses.iter().find(|a| a.is_ipv4() == rip.is_ipv4()).ok_or(ConnectError::NoLocalAddress)?
             }
         };
-        let (tuple, (iss, ts_offset), in_use_unchecked) = match local.map(|l| l.port()).filter(|&p| p != 0) {
+        let (tuple, must_check_in_use) = match local.map(|l| l.port()).filter(|&p| p != 0) {
             Some(port) => {
                 let t = FourTuple::new(SocketAddr::new(local_ip, port), remote);
                 // In a large table a new tuple's line is rarely cached: ask for it now, and
                 // compute the ISN and build the connection while it loads.
                 self.demux.prefetch(&t);
-                (t, self.isn.isn_and_ts_offset(&t, now), true)
+                (t, true)
             }
-            None => {
-                let t = self.pick_ephemeral(local_ip, remote).ok_or(ConnectError::AddrInUse)?;
-                (t, self.isn.isn_and_ts_offset(&t, now), false)
-            }
+            // A picked port is free already.
+            None => (self.pick_ephemeral(local_ip, remote).ok_or(ConnectError::AddrInUse)?, false),
         };
+        let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
         let (index, generation) = self.conns.next_key();
         let handle = ConnHandle { index, generation };
         let n = NewConn { handle, tuple, iss, ts_offset: if self.config.timestamps { ts_offset } else { 0 }, now };
         let conn = Connection::new_active(&self.config, n);
-        if in_use_unchecked && self.lookup(&tuple).is_some() {
+        if must_check_in_use && self.lookup(&tuple).is_some() {
             return Err(ConnectError::AddrInUse);
         }
         self.ctx(now).transition(tuple, State::Closed, State::SynSent, Cause::Connect);
