@@ -1,6 +1,6 @@
 //! IPv4 header (RFC 791): a zero-copy view and a parse/emit representation.
 
-use crate::checksum::{fold, internet_checksum};
+use crate::checksum::{fold, header_checksum, internet_checksum};
 use crate::{Ecn, WireError};
 use std::net::Ipv4Addr;
 
@@ -114,7 +114,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         Ipv4Addr::new(d[0], d[1], d[2], d[3])
     }
     pub fn verify_checksum(&self) -> bool {
-        internet_checksum(0, &self.b()[..self.header_len()]) == 0
+        header_checksum(&self.b()[..self.header_len()]) == 0
     }
     /// The payload as the total-length field bounds it (trailing link padding excluded).
     pub fn payload(&self) -> &[u8] {

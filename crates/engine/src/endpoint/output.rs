@@ -109,7 +109,10 @@ impl Endpoint {
             match emit_segment_chunks_with(&ip, &repr, &[a, b], ident, buf, full_checksum) {
                 Ok(len) => {
                     self.counters.segments_out += 1;
-                    return Some(Transmit { len, src: ip.src, dst: ip.dst, gso_size: seg.gso_size });
+                    // The addresses from the connection, not from `ip`: a copy of that stack
+                    // record reads in wide words what was just stored in narrow ones, and waits.
+                    let (src, dst) = (conn.tuple.local_ip, conn.tuple.remote_ip);
+                    return Some(Transmit { len, src, dst, gso_size: seg.gso_size });
                 }
                 Err(_) => continue, // only a buffer too small for the headers ends here
             }
