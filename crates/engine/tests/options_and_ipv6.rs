@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use std::time::Duration;
 use synack_engine::{Config, Endpoint, Instant, State};
 use synack_wire::{SeqNum, TcpOptions};
 
@@ -71,6 +72,51 @@ fn paws_drops_a_segment_with_an_older_timestamp_and_acks() {
     assert_eq!(h.output().len(), 1, "an ACK answers the old duplicate");
     assert!(h.read_all(c).is_empty());
     assert_eq!(h.ep.counters().dropped_paws, 1);
+}
+
+/// The TSval of the last segment in `out`.
+fn tsval(out: &[Seg]) -> u32 {
+    out.last().and_then(|s| s.opts.timestamps).expect("a timestamp").0
+}
+
+/// The peer's FIN (TSval `peer_ts`, echoing `our_ts`) takes `h` into TIME-WAIT: the ACK that
+/// enters it carries `our_ts`, and 2 s later the record answers the FIN again 2000 ms on.
+fn fin_into_time_wait_keeps_the_clock(h: &mut H, peer_ts: u32, our_ts: u32) {
+    let ts = |val| TcpOptions { timestamps: Some((val, our_ts)), ..TcpOptions::default() };
+    h.inject(Seg::new(FIN | ACK, PEER_ISN + 1, h.iss + 2).opts(ts(peer_ts)));
+    assert_eq!(h.table_state(), Some(State::TimeWait));
+    assert_eq!(tsval(&h.output()), our_ts, "the ACK that enters TIME-WAIT");
+    h.advance(Duration::from_secs(2));
+    h.inject(Seg::new(FIN | ACK, PEER_ISN + 1, h.iss + 2).opts(ts(peer_ts + 1)));
+    assert_eq!(tsval(&h.output()), our_ts + 2000, "the record's re-ACK, on the same clock");
+}
+
+#[test]
+fn time_wait_acks_keep_the_connections_timestamp_clock_passive_and_active() {
+    let ts = |val, ecr| TcpOptions { timestamps: Some((val, ecr)), ..TcpOptions::default() };
+    // Passive: the server shuts down first (FIN-WAIT-2), then the peer's FIN.
+    let (mut h, l) = H::listening(full_config());
+    h.inject(Seg::new(SYN, PEER_ISN, 0).opts(linux_syn_options(1000)));
+    let synack_ts = tsval(&h.output());
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).opts(ts(1001, synack_ts)));
+    let c = h.ep.accept(l).unwrap();
+    h.now = h.now + Duration::from_millis(700);
+    h.ep.shutdown(h.now, c).unwrap();
+    assert_eq!(tsval(&h.output()), synack_ts + 700, "the FIN, 700 ms on");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 2).opts(ts(1002, synack_ts + 700)));
+    h.now = h.now + Duration::from_millis(300);
+    fin_into_time_wait_keeps_the_clock(&mut h, 1003, synack_ts + 1000);
+
+    // Active: our SYN's TSval starts the clock.
+    let mut h = H::new(full_config());
+    let c = h.ep.connect(h.now, Some(h.local), h.remote).unwrap();
+    let syn_ts = tsval(&h.output());
+    h.inject(Seg::new(SYN | ACK, PEER_ISN, h.iss + 1).opts(linux_syn_options(2000)));
+    h.output();
+    h.now = h.now + Duration::from_millis(40);
+    h.ep.close(h.now, c).unwrap();
+    assert_eq!(tsval(&h.output()), syn_ts + 40, "the FIN, 40 ms on");
+    fin_into_time_wait_keeps_the_clock(&mut h, 2001, syn_ts + 40);
 }
 
 #[test]

@@ -593,8 +593,9 @@ impl Connection {
     }
 
     /// Where the last ACK put the TIME-WAIT record's numbers.
-    pub(crate) fn time_wait_numbers(&self) -> (SeqNum, SeqNum, u32, u16, bool) {
-        (self.snd_max, self.rcv_nxt, self.ts_recent, self.recv_window_field() as u16, self.neg.ts_ok)
+    /// And our TSval offset, so that the record's first ACK need not hash the tuple again.
+    pub(crate) fn time_wait_numbers(&self) -> (SeqNum, SeqNum, u32, u16, bool, u32) {
+        (self.snd_max, self.rcv_nxt, self.ts_recent, self.recv_window_field() as u16, self.neg.ts_ok, self.ts_offset)
     }
 
     /// Whether the ACK for the segment that brought us here is still owed.

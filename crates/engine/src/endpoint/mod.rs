@@ -464,14 +464,14 @@ impl Endpoint {
     /// `tcp_time_wait`), and the connection, if the user still holds it, shows CLOSED.
     fn enter_time_wait(&mut self, now: Instant, h: ConnHandle) {
         let Some(conn) = self.conn_mut_opt(h) else { return };
-        let (snd_nxt, rcv_nxt, ts_recent, window, ts_ok) = conn.time_wait_numbers();
+        let (snd_nxt, rcv_nxt, ts_recent, window, ts_ok, ts_offset) = conn.time_wait_numbers();
         let owes_ack = conn.owes_ack();
         let tuple = conn.tuple;
         conn.retire();
         let deadline = now + self.config.time_wait_len();
         let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok };
         if owes_ack {
-            self.push_control(self.time_wait_ack(now, &record));
+            self.push_control(input::time_wait_ack(now, &record, ts_offset));
         }
         let (index, generation) = self.time_waits.insert(record);
         self.timers.push(deadline, TimerRef::TimeWait(index, generation));
