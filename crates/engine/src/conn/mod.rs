@@ -592,8 +592,8 @@ impl Connection {
         (self.recv_window() >> self.neg.rcv_wscale).min(u16::MAX as u32)
     }
 
-    /// Where the last ACK put the TIME-WAIT record's numbers.
-    /// And our TSval offset, so that the record's first ACK need not hash the tuple again.
+    /// Where the last ACK put the TIME-WAIT record's numbers, and our TSval offset (so that
+    /// the record's first ACK need not hash the tuple again).
     pub(crate) fn time_wait_numbers(&self) -> (SeqNum, SeqNum, u32, u16, bool, u32) {
         (self.snd_max, self.rcv_nxt, self.ts_recent, self.recv_window_field() as u16, self.neg.ts_ok, self.ts_offset)
     }

@@ -380,13 +380,13 @@ impl Endpoint {
     /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> from a TIME-WAIT record, its TSval offset
     /// hashed again from the tuple (the record has no room to keep it).
     pub(super) fn time_wait_ack(&self, now: Instant, r: &TimeWait) -> ControlSegment {
-        time_wait_ack(now, r, self.isn.ts_offset(&r.tuple))
+        time_wait_ack_with(now, r, self.isn.ts_offset(&r.tuple))
     }
 }
 
 /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> from a TIME-WAIT record whose connection's TSval
 /// offset is `ts_offset`.
-pub(super) fn time_wait_ack(now: Instant, r: &TimeWait, ts_offset: u32) -> ControlSegment {
+pub(super) fn time_wait_ack_with(now: Instant, r: &TimeWait, ts_offset: u32) -> ControlSegment {
     let timestamps = r.ts_ok.then(|| ((now.as_millis() as u32).wrapping_add(ts_offset), r.ts_recent));
     ControlSegment {
         tuple: r.tuple,

@@ -471,7 +471,7 @@ impl Endpoint {
         let deadline = now + self.config.time_wait_len();
         let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok };
         if owes_ack {
-            self.push_control(input::time_wait_ack(now, &record, ts_offset));
+            self.push_control(input::time_wait_ack_with(now, &record, ts_offset));
         }
         let (index, generation) = self.time_waits.insert(record);
         self.timers.push(deadline, TimerRef::TimeWait(index, generation));
