@@ -290,14 +290,17 @@ impl Endpoint {
     fn find_listener(&self, local: SocketAddr) -> Option<ListenerHandle> {
         let any = |ip: IpAddr| SocketAddr::new(ip, local.port());
         let family_any = if local.is_ipv4() { IpAddr::from([0u8; 4]) } else { IpAddr::from([0u16; 8]) };
-        let ours = self.addresses.contains(&local.ip());
-        let index = self
-            .listener_by_addr
-            .get(&local)
-            .or_else(|| ours.then(|| self.listener_by_addr.get(&any(family_any))).flatten())
-            .or_else(|| ours.then(|| self.listener_by_addr.get(&any(IpAddr::from([0u16; 8])))).flatten())
-            .copied()
-            .or(self.any_listener)?;
+        let index = match self.listener_by_addr.get(&local) {
+            Some(&index) => index,
+            // The address scan only when no listener holds the exact address.
+            None if self.addresses.contains(&local.ip()) => self
+                .listener_by_addr
+                .get(&any(family_any))
+                .or_else(|| self.listener_by_addr.get(&any(IpAddr::from([0u16; 8]))))
+                .copied()
+                .or(self.any_listener)?,
+            None => self.any_listener?,
+        };
         Some(ListenerHandle { index, generation: self.listeners.generation(index) })
     }
 

@@ -6,8 +6,8 @@ use crate::conn::ControlSegment;
 use crate::Instant;
 use std::net::IpAddr;
 use synack_wire::{
-    emit_segment_chunks, emit_segment_chunks_with, Ecn, IpHeader, OptionLayout, TcpOptions, TcpRepr, IPV4_HEADER_LEN,
-    IPV6_HEADER_LEN, TCP_HEADER_LEN,
+    emit_segment_chunks_with, Ecn, IpHeader, OptionLayout, TcpOptions, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN,
+    TCP_HEADER_LEN,
 };
 
 /// One IP packet written into the caller's buffer.
@@ -134,6 +134,6 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
         options: TcpOptions { layout, ..ctl.options },
         payload: &[],
     };
-    let len = emit_segment_chunks(&ip, &repr, &[], ident, buf).ok()?;
+    let len = emit_segment_chunks_with(&ip, &repr, &[], ident, buf, true).ok()?;
     Some(Transmit { len, src: ip.src, dst: ip.dst, gso_size: None })
 }
