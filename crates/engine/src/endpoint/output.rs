@@ -134,6 +134,7 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
         options: TcpOptions { layout, ..ctl.options },
         payload: &[],
     };
-    let len = emit_segment_chunks_with(&ip, &repr, &[], ident, buf, true).ok()?;
+    let full_checksum = true;
+    let len = emit_segment_chunks_with(&ip, &repr, &[], ident, buf, full_checksum).ok()?;
     Some(Transmit { len, src: ip.src, dst: ip.dst, gso_size: None })
 }
