@@ -18,6 +18,7 @@ use super::Demux;
 use crate::tuple::SeededState;
 use crate::FourTuple;
 use std::cell::Cell;
+use std::net::IpAddr;
 
 const SLOTS: usize = 12;
 
@@ -149,7 +150,22 @@ impl DemuxTable {
 
     /// Where `t` points. `tuple_of` gives the tuple of the record an entry points at.
     pub fn get<'r>(&self, t: &FourTuple, tuple_of: impl Fn(Demux) -> Option<&'r FourTuple>) -> Option<Demux> {
-        let (b, slot) = self.probe(t, |entry| tuple_of(unpack(entry)) == Some(t))?;
+        // An IPv4 key is compared by its 4-byte addresses: `t` was usually stored a moment
+        // ago, an IPv4 address in 4 bytes of the 16 an `IpAddr` has room for, and the general
+        // comparison's wider loads (hoisted out of the loop for the IPv6 case) cannot be
+        // forwarded from that store and wait for it to reach the cache.
+        let found = match (&t.local_ip, &t.remote_ip) {
+            (IpAddr::V4(local), IpAddr::V4(remote)) => {
+                let (local, remote, ports) = (IpAddr::V4(*local), IpAddr::V4(*remote), (t.local_port, t.remote_port));
+                self.probe(t, |entry| {
+                    tuple_of(unpack(entry)).is_some_and(|r| {
+                        (r.local_port, r.remote_port) == ports && r.local_ip == local && r.remote_ip == remote
+                    })
+                })
+            }
+            _ => self.probe(t, |entry| tuple_of(unpack(entry)) == Some(t)),
+        };
+        let (b, slot) = found?;
         Some(unpack(self.buckets[b].entries[slot]))
     }
 

@@ -35,9 +35,6 @@ impl Endpoint {
         if tcp.src_port == 0 || tcp.dst_port == 0 || seg.ip.src.is_multicast() || seg.ip.src.is_unspecified() {
             return self.counters.dropped_malformed += 1;
         }
-        if !self.addresses.contains(&seg.ip.dst) && !self.accepts_any_address() {
-            return self.counters.dropped_not_our_address += 1;
-        }
         // FreeBSD's drop_synfin; a TIME-WAIT record still answers as RFC 9293 says (the
         // STANDARD branch of the FreeBSD suite's rcv-syn-fin-time-wait scripts).
         let drop_synfin = self.config.tcp_drop_synfin && tcp.flags.syn() && tcp.flags.fin();
@@ -47,7 +44,13 @@ impl Endpoint {
             local_port: tcp.dst_port,
             remote_port: tcp.src_port,
         };
-        match self.lookup(&tuple) {
+        let found = self.lookup(&tuple);
+        // Every table entry has one of our addresses (or one an any-IP listener took), so
+        // only a packet that matches none is checked against them.
+        if found.is_none() && !self.addresses.contains(&seg.ip.dst) && !self.accepts_any_address() {
+            return self.counters.dropped_not_our_address += 1;
+        }
+        match found {
             // A TIME-WAIT record either handles the segment or, reopened by a new SYN, passes
             // it on to the listener.
             Some(Demux::TimeWait(index)) if !self.time_wait_segment(now, index, tcp) => return,
