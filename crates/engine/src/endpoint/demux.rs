@@ -397,4 +397,40 @@ mod tests {
         assert_eq!(table.get(&tuple(2), of(&records)), Some(Demux::TimeWait(1)));
         assert_eq!(table.get(&tuple(3), of(&records)), None);
     }
+
+    #[test]
+    fn a_tuple_that_differs_in_any_one_field_is_not_a_match() {
+        // Records that share the key's tag and bucket but differ from it in one field each,
+        // the same addresses in IPv6 (mapped) form among them; the key's own record last.
+        let key4 = FourTuple::new(SocketAddr::from(([192, 0, 2, 1], 80)), SocketAddr::from(([10, 0, 0, 2], 4000)));
+        let v6 = |t: &FourTuple| {
+            let map = |ip: IpAddr| match ip {
+                IpAddr::V4(v4) => IpAddr::V6(v4.to_ipv6_mapped()),
+                v6 => v6,
+            };
+            FourTuple { local_ip: map(t.local_ip), remote_ip: map(t.remote_ip), ..*t }
+        };
+        for key in [key4, v6(&key4)] {
+            let others = [
+                FourTuple { local_ip: IpAddr::from([192, 0, 2, 9]), ..key4 },
+                FourTuple { remote_ip: IpAddr::from([10, 0, 0, 9]), ..key4 },
+                FourTuple { local_port: 81, ..key4 },
+                FourTuple { remote_port: 4001, ..key4 },
+            ];
+            let mut records: Vec<Option<FourTuple>> = others.iter().map(|t| Some(*t)).collect();
+            records.extend(others.iter().map(|t| Some(v6(t))));
+            // The key in the other family, then the key itself.
+            records.push(Some(if key == key4 { v6(&key4) } else { key4 }));
+            records.push(Some(key));
+            let mut table = DemuxTable::new(SeededState::new(9, 10));
+            let hash = table.hash(&key);
+            for i in 0..records.len() as u32 - 1 {
+                table.place(hash, pack(Demux::Conn(i)));
+            }
+            assert_eq!(table.get(&key, of(&records)), None, "{key:?}");
+            let own = records.len() as u32 - 1;
+            table.place(hash, pack(Demux::Conn(own)));
+            assert_eq!(table.get(&key, of(&records)), Some(Demux::Conn(own)), "{key:?}");
+        }
+    }
 }
