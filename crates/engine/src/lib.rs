@@ -49,6 +49,14 @@ mod time;
 mod time_wait;
 mod tuple;
 
+/// Marks the branch it is called on as rare, so that the compiler lays that branch's code out
+/// of the way of the common path and keeps the common path's registers free of it (what
+/// `std::hint::cold_path` does in Rust releases newer than this crate's 1.85 minimum). A call
+/// to a `#[cold]` function is what the optimiser reads as unlikely.
+#[cold]
+#[inline(never)]
+pub(crate) fn cold() {}
+
 pub use config::{Config, EcnMode};
 pub use conn::ConnInfo;
 pub use counters::Counters;

@@ -5,7 +5,7 @@
 use super::{Connection, ControlSegment, Ctx, Timer};
 use crate::congestion::NewReno;
 use crate::half_open::DEFAULT_MSS;
-use crate::{Cause, ConnError, Event, Instant, State};
+use crate::{cold, Cause, ConnError, Event, Instant, State};
 use std::time::Duration;
 use synack_wire::{Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
@@ -52,6 +52,7 @@ impl Connection {
         let f = seg.flags;
         // First, check the ACK bit: an ACK of something we did not send gets a RST.
         if f.ack() && (seg.ack <= self.iss || seg.ack > self.snd_max) {
+            cold();
             ctx.counters.dropped_bad_ack += 1;
             if !f.rst() {
                 reply_rst(ctx, self.tuple, seg.ack);
@@ -60,6 +61,7 @@ impl Connection {
         }
         // Second, check the RST bit: acceptable only with an acceptable ACK.
         if f.rst() {
+            cold();
             if f.ack() {
                 ctx.counters.resets_received += 1;
                 ctx.counters.failed_connects += 1;
@@ -71,6 +73,7 @@ impl Connection {
         }
         // Fourth, check the SYN bit.
         if !f.syn() {
+            cold();
             ctx.counters.dropped_syn_sent_unexpected += 1;
             return;
         }
@@ -95,6 +98,7 @@ impl Connection {
             self.process_text_and_fin(ctx, seq, data, fin);
         } else {
             // Simultaneous open: SYN-RECEIVED, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+            cold();
             self.set_state(ctx, State::SynReceived, Cause::RcvdSyn);
             self.snd_nxt = self.iss;
             self.rcv_adv = self.rcv_nxt + self.recv_window();
@@ -141,6 +145,7 @@ impl Connection {
             && seg.ack == self.iss + 1
             && self.snd_max == self.iss + 1
         {
+            cold();
             self.snd_una = seg.ack;
             self.snd_wnd = seg.window as u32; // a SYN's window is not scaled (RFC 7323 §2.2)
             self.max_snd_wnd = self.snd_wnd;
@@ -155,6 +160,7 @@ impl Connection {
         if self.neg.ts_ok && !f.rst() {
             if let Some((val, _)) = seg.options.timestamps {
                 if SeqNum(val) < SeqNum(self.ts_recent) {
+                    cold();
                     ctx.counters.dropped_paws += 1;
                     // A bare ACK overtaken by a newer one is not answered: its news is stale,
                     // and the answer would be a duplicate ACK to the peer, counted toward a
@@ -169,6 +175,7 @@ impl Connection {
         // First, check the sequence number.
         let mut old_trimmed = false;
         if !self.acceptable(seg) {
+            cold();
             if f.syn() {
                 // RFC 5961 §4.2: a SYN gets a challenge ACK whatever its sequence number.
                 ctx.counters.dropped_out_of_window += 1;
@@ -196,6 +203,7 @@ impl Connection {
         }
         // Second, check the RST bit (RFC 5961 §3.2: exact match resets, otherwise challenge).
         if f.rst() {
+            cold();
             if seg.seq == self.rcv_nxt || ctx.config.tcp_insecure_rst {
                 ctx.counters.resets_received += 1;
                 // Reported in CLOSING and LAST-ACK too: the user may still hold the socket
@@ -213,6 +221,7 @@ impl Connection {
         // Fourth, check the SYN bit: in a synchronized state, RFC 5961 §4.2 challenge ACK;
         // with `tcp_insecure_syn`, RFC 793's rule: a SYN in the window resets the connection.
         if f.syn() {
+            cold();
             if ctx.config.tcp_insecure_syn {
                 ctx.counters.resets_received += 1;
                 ctx.push_control(ControlSegment {
@@ -232,10 +241,14 @@ impl Connection {
         self.ecn_on_segment(ctx, seg, ecn);
         // Fifth, check the ACK field.
         if !f.ack() {
+            cold();
             ctx.counters.dropped_no_ack_flag += 1;
             return;
         }
+        // A connection is in SYN-RECEIVED only after a simultaneous open (a passive open is
+        // a half-open record until its handshake completes).
         if self.state == State::SynReceived {
+            cold();
             if seg.ack > self.snd_una && seg.ack <= self.snd_max {
                 self.snd_una = seg.ack;
                 self.snd_wnd = (seg.window as u32) << self.neg.snd_wscale;
@@ -244,6 +257,7 @@ impl Connection {
                 self.snd_wl2 = seg.ack;
                 self.finish_handshake(ctx, Cause::RcvdAck);
             } else {
+                cold();
                 ctx.counters.dropped_bad_ack += 1;
                 reply_rst(ctx, self.tuple, seg.ack);
                 return;
@@ -327,12 +341,14 @@ impl Connection {
         let ack = seg.ack;
         if ack > self.snd_max {
             // "If the ACK acks something not yet sent ... send an ACK, drop the segment."
+            cold();
             ctx.counters.dropped_bad_ack += 1;
             self.ack_unacceptable(ctx, seg);
             return false;
         }
         // RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is answered with a challenge.
         if ack < self.snd_una - self.max_snd_wnd {
+            cold();
             ctx.counters.dropped_bad_ack += 1;
             self.challenge_ack(ctx);
             return false;
@@ -435,6 +451,7 @@ impl Connection {
     pub(super) fn process_text_and_fin(&mut self, ctx: &mut Ctx, seq: SeqNum, data: &[u8], fin: bool) {
         if !data.is_empty() && self.state.accepts_text() {
             if self.read_closed {
+                cold();
                 // RFC 1122 §4.2.2.13: data after CLOSE cannot be delivered; say so with a RST.
                 self.send_rst(ctx);
                 self.error = Some(ConnError::Aborted);

@@ -2,7 +2,7 @@
 //! The endpoint copies the data straight from the send buffer into the packet.
 
 use super::{Connection, Ctx, Timer};
-use crate::{Instant, State};
+use crate::{cold, Instant, State};
 use std::ops::Range;
 use synack_wire::{Ecn, SackBlocks, SeqNum, TcpFlags, TcpOptions};
 
@@ -198,6 +198,7 @@ impl Connection {
         // Zero-window and keepalive probes: an old sequence number that elicits an ACK, as
         // Linux does (RFC 1122 §4.2.2.17 persist, §4.2.3.6 keepalive with SEG.SEQ = SND.NXT-1).
         if self.probe_now || self.keepalive_probe_now {
+            cold();
             if self.probe_now {
                 ctx.counters.window_probes_sent += 1;
             } else {
@@ -263,6 +264,7 @@ impl Connection {
             && in_flight == 0
             && self.timers[Timer::Persist as usize] == Instant::NEVER
         {
+            cold();
             // RFC 9293 §3.8.6.1: a zero window is probed on a backed-off timer.
             let rto = self.rtt.rto(ctx.config.rto_max);
             let backoff = rto.saturating_mul(1 << self.probe_count.min(10)).min(ctx.config.rto_max);

@@ -262,7 +262,10 @@ impl DemuxTable {
         }
     }
 
-    /// Twice the buckets, every entry placed again by its record's tuple.
+    /// Twice the buckets, every entry placed again by its record's tuple. Rare (each growth
+    /// doubles the table), so out of the way of `insert`'s common path.
+    #[cold]
+    #[inline(never)]
     fn grow<'r>(&mut self, tuple_of: &impl Fn(Demux) -> Option<&'r FourTuple>) {
         let doubled = vec![EMPTY; self.buckets.len() * 2];
         let old = std::mem::replace(&mut self.buckets, doubled);

@@ -6,7 +6,7 @@ use super::{ConnHandle, Demux, Endpoint, TimerRef};
 use crate::conn::{Connection, ControlSegment, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
-use crate::{Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
+use crate::{cold, Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
 use synack_wire::{parse_segment_with, Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
 
 impl Endpoint {
@@ -27,12 +27,18 @@ impl Endpoint {
         self.counters.packets_in += 1;
         let seg = match parse_segment_with(bytes, verify_checksum) {
             Ok(seg) => seg,
-            Err(WireError::BadChecksum) => return self.counters.dropped_bad_checksum += 1,
-            Err(WireError::Unsupported(_)) => return self.counters.dropped_unsupported += 1,
-            Err(_) => return self.counters.dropped_malformed += 1,
+            Err(e) => {
+                cold();
+                return match e {
+                    WireError::BadChecksum => self.counters.dropped_bad_checksum += 1,
+                    WireError::Unsupported(_) => self.counters.dropped_unsupported += 1,
+                    _ => self.counters.dropped_malformed += 1,
+                };
+            }
         };
         let tcp = &seg.tcp;
         if tcp.src_port == 0 || tcp.dst_port == 0 || seg.ip.src.is_multicast() || seg.ip.src.is_unspecified() {
+            cold();
             return self.counters.dropped_malformed += 1;
         }
         // FreeBSD's drop_synfin; a TIME-WAIT record still answers as RFC 9293 says (the
@@ -48,13 +54,17 @@ impl Endpoint {
         // Every table entry has one of our addresses (or one an any-IP listener took), so
         // only a packet that matches none is checked against them.
         if found.is_none() && !self.addresses.contains(&seg.ip.dst) && !self.accepts_any_address() {
+            cold();
             return self.counters.dropped_not_our_address += 1;
         }
         match found {
             // A TIME-WAIT record either handles the segment or, reopened by a new SYN, passes
             // it on to the listener.
             Some(Demux::TimeWait(index)) if !self.time_wait_segment(now, index, tcp) => return,
-            _ if drop_synfin => return self.counters.dropped_syn_fin += 1,
+            _ if drop_synfin => {
+                cold();
+                return self.counters.dropped_syn_fin += 1;
+            }
             Some(Demux::Conn(index)) => {
                 let h = ConnHandle { index, generation: self.conns.generation(index) };
                 self.with_conn(now, h, |c, ctx| c.on_segment(ctx, tcp, seg.ip.ecn));
@@ -70,7 +80,9 @@ impl Endpoint {
     }
 
     /// A segment for a TIME-WAIT record: the record decides, the endpoint acts. Returns true
-    /// when a new SYN has ended TIME-WAIT and should go on to the listener.
+    /// when a new SYN has ended TIME-WAIT and should go on to the listener. Out of line: most
+    /// packets are for live connections, and this code would stand between their paths.
+    #[inline(never)]
     fn time_wait_segment(&mut self, now: Instant, index: u32, tcp: &TcpRepr) -> bool {
         let Some(record) = self.time_waits.at(index) else { return false };
         let tuple = record.tuple;
@@ -141,25 +153,30 @@ impl Endpoint {
         let f = tcp.flags;
         // First, check for a RST: ignore it.
         if f.rst() {
+            cold();
             return self.counters.dropped_rst_ignored += 1;
         }
         // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>. (SYN cookies will be checked here.)
         if f.ack() {
+            cold();
             self.counters.dropped_listener_non_syn += 1;
             return self.closed_port(tuple, tcp);
         }
         // Third, check for a SYN; anything else is dropped.
         if !f.syn() {
+            cold();
             return self.counters.dropped_listener_non_syn += 1;
         }
         let Some(listener) = self.listener(handle) else { return };
         // Like Linux: a full accept queue drops new SYNs too (the client will retry), and a
         // full SYN queue drops them before any state is kept.
         if listener.accept_queue_full() {
+            cold();
             return self.counters.listen_overflows += 1;
         }
         let syn_queue_max = self.config.tcp_max_syn_backlog.min(listener.backlog.max(8) * 2).max(1);
         if listener.syn_queue_len >= syn_queue_max {
+            cold();
             return self.counters.syn_queue_overflows += 1;
         }
         let no_options = listener.no_options;
@@ -233,6 +250,7 @@ impl Endpoint {
         let wnd = self.config.recv_buffer_size.min(u16::MAX as usize) as u32;
         // A retransmitted SYN (same ISN): send the SYN-ACK again, as Linux does.
         if f.syn() && !f.ack() && !f.rst() && tcp.seq == entry.irs {
+            cold();
             self.counters.syn_ack_retransmits += 1;
             let synack = self.syn_ack(now, &entry);
             self.push_control(synack);
@@ -243,6 +261,7 @@ impl Endpoint {
         let acceptable = tcp.seq.in_range(rcv_nxt, rcv_nxt + wnd)
             || (len > 0 && (tcp.seq + (len - 1)).in_range(rcv_nxt, rcv_nxt + wnd));
         if !acceptable {
+            cold();
             self.counters.dropped_out_of_window += 1;
             if !f.rst() {
                 self.push_control(self.half_open_ack(now, &entry));
@@ -252,6 +271,7 @@ impl Endpoint {
         // Second, RST: exact → the entry goes, the listener stays (RFC 9293: "return to LISTEN");
         // in window → challenge ACK (RFC 5961 §3.2).
         if f.rst() {
+            cold();
             if tcp.seq == rcv_nxt || self.config.tcp_insecure_rst {
                 self.counters.resets_received += 1;
                 self.remove_half_open(index);
@@ -264,23 +284,28 @@ impl Endpoint {
         }
         // Fourth, SYN: challenge ACK (RFC 5961 §4.2).
         if f.syn() {
+            cold();
             self.counters.challenge_acks_sent += 1;
             self.push_control(self.half_open_ack(now, &entry));
             return;
         }
         // Fifth, ACK: SND.UNA < SEG.ACK =< SND.NXT, i.e. exactly ISS+1, completes the handshake.
         if !f.ack() {
+            cold();
             return self.counters.dropped_no_ack_flag += 1;
         }
         if tcp.ack != entry.iss + 1 {
+            cold();
             self.counters.dropped_bad_ack += 1;
             return self.closed_port(tuple, tcp);
         }
         let Some(listener) = self.listener(entry.listener) else {
+            cold();
             self.remove_half_open(index);
             return self.closed_port(tuple, tcp);
         };
         if listener.accept_queue_full() {
+            cold();
             self.counters.accept_queue_overflows += 1;
             if self.config.tcp_abort_on_overflow {
                 self.remove_half_open(index);
