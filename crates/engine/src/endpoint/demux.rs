@@ -76,10 +76,22 @@ pub(super) struct DemuxTable {
     buckets: Vec<Bucket>,
     len: usize,
     hasher: SeededState,
-    /// The last tuple hashed and its hash: `connect` hashes a tuple for `prefetch`, then looks
-    /// it up and inserts it, and a flow's packets come in runs (a lookup, then the same tuple
-    /// replaced or removed). A hash never changes, so this is never stale.
-    memo: Cell<Option<(FourTuple, u64)>>,
+    /// The last tuple hashed: `connect` hashes a tuple for `prefetch`, then looks it up and
+    /// inserts it, and a flow's packets come in runs (a lookup, then the same tuple replaced
+    /// or removed).
+    memo: Cell<Option<Memo>>,
+}
+
+/// The last tuple hashed, its hash, and its entry once a lookup, insertion or replacement has
+/// seen it: the next packet of the same flow then needs no probe at all (the one-entry cache
+/// of the last connection looked up that 4.3BSD's `tcp_input` kept, `tcp_last_inpcb`). A hash
+/// never changes; the entry is kept true by every change to the table's entries (`insert`,
+/// `replace` and `remove` update or forget it; growing moves entries but changes none).
+#[derive(Debug, Clone, Copy)]
+struct Memo {
+    tuple: FourTuple,
+    hash: u64,
+    entry: Option<Demux>,
 }
 
 /// A `Demux` in 32 bits: kind in the top two, slab index below (ordered as `TimerRef`s are:
@@ -128,14 +140,23 @@ impl DemuxTable {
     }
 
     fn hash(&self, t: &FourTuple) -> u64 {
-        if let Some((last, hash)) = self.memo.get() {
-            if last == *t {
-                return hash;
+        if let Some(memo) = self.memo.get() {
+            if memo.tuple == *t {
+                return memo.hash;
             }
         }
         let hash = self.hasher.hash_tuple(t);
-        self.memo.set(Some((*t, hash)));
+        self.memo.set(Some(Memo { tuple: *t, hash, entry: None }));
         hash
+    }
+
+    /// Remembers `t`'s entry (or that it has none known) in the memo, if the memo holds `t`.
+    fn remember(&self, t: &FourTuple, entry: Option<Demux>) {
+        if let Some(memo) = self.memo.get() {
+            if memo.tuple == *t {
+                self.memo.set(Some(Memo { entry, ..memo }));
+            }
+        }
     }
 
     fn mask(&self) -> usize {
@@ -150,6 +171,11 @@ impl DemuxTable {
 
     /// Where `t` points. `tuple_of` gives the tuple of the record an entry points at.
     pub fn get<'r>(&self, t: &FourTuple, tuple_of: impl Fn(Demux) -> Option<&'r FourTuple>) -> Option<Demux> {
+        if let Some(Memo { tuple, entry: Some(entry), .. }) = self.memo.get() {
+            if tuple == *t {
+                return Some(entry);
+            }
+        }
         // An IPv4 key is compared by its 4-byte addresses: `t` was usually stored a moment
         // ago, an IPv4 address in 4 bytes of the 16 an `IpAddr` has room for, and the general
         // comparison's wider loads (hoisted out of the loop for the IPv6 case) cannot be
@@ -166,7 +192,9 @@ impl DemuxTable {
             _ => self.probe(t, |entry| tuple_of(unpack(entry)) == Some(t)),
         };
         let (b, slot) = found?;
-        Some(unpack(self.buckets[b].entries[slot]))
+        let entry = unpack(self.buckets[b].entries[slot]);
+        self.remember(t, Some(entry));
+        Some(entry)
     }
 
     /// The bucket and slot of the entry `to` on `t`'s path (entry and tag both match: an entry
@@ -208,6 +236,7 @@ impl DemuxTable {
         let hash = self.hash(t);
         self.place(hash, pack(to));
         self.len += 1;
+        self.remember(t, Some(to));
     }
 
     /// Points `t` at `to` instead of `from` (a record turning into another kind), or adds it.
@@ -219,7 +248,10 @@ impl DemuxTable {
         tuple_of: impl Fn(Demux) -> Option<&'r FourTuple>,
     ) {
         match self.find(t, from) {
-            Some((b, slot)) => self.buckets[b].entries[slot] = pack(to),
+            Some((b, slot)) => {
+                self.buckets[b].entries[slot] = pack(to);
+                self.remember(t, Some(to));
+            }
             None => self.insert(t, to, tuple_of),
         }
     }
@@ -233,6 +265,7 @@ impl DemuxTable {
         bucket.entries[slot] = bucket.entries[last];
         bucket.head[LEN] -= 1;
         self.len -= 1;
+        self.remember(t, None);
         // The buckets it passed on its way have one entry fewer beyond them.
         let mut b = self.hash(t) as usize & self.mask();
         while b != found {
@@ -309,6 +342,56 @@ mod tests {
     }
 
     #[test]
+    fn lookups_agree_with_a_plain_map_through_random_changes() {
+        // Few tuples, so that the same flow comes up again and again (the memo's case), and
+        // freed record slots taken again by other tuples (a stale memo would point at them).
+        use crate::SplitMix64;
+        use std::collections::HashMap;
+        for seed in 0..300 {
+            let mut rng = SplitMix64::new(seed);
+            let mut table = DemuxTable::new(SeededState::new(seed, !seed));
+            let mut records: Vec<Option<FourTuple>> = vec![];
+            let mut free: Vec<u32> = vec![];
+            let mut model: HashMap<FourTuple, Demux> = HashMap::new();
+            let kinds = [Demux::Conn as fn(u32) -> Demux, Demux::HalfOpen, Demux::TimeWait];
+            for step in 0..400 {
+                let t = tuple(rng.below(6) as u32);
+                let got = table.get(&t, of(&records));
+                assert_eq!(got, model.get(&t).copied(), "seed {seed} step {step}: lookup of {t:?}");
+                let slot = free.pop().unwrap_or_else(|| {
+                    records.push(None);
+                    records.len() as u32 - 1
+                });
+                let new = kinds[rng.below(3) as usize](slot);
+                match model.get(&t).copied() {
+                    None => {
+                        records[slot as usize] = Some(t);
+                        table.insert(&t, new, of(&records));
+                        model.insert(t, new);
+                    }
+                    Some(old) => {
+                        let old_slot = match old {
+                            Demux::Conn(i) | Demux::HalfOpen(i) | Demux::TimeWait(i) => i,
+                        };
+                        if rng.chance(1, 2) {
+                            records[slot as usize] = Some(t);
+                            table.replace(&t, old, new, of(&records));
+                            model.insert(t, new);
+                        } else {
+                            table.remove(&t, old);
+                            model.remove(&t);
+                            free.push(slot);
+                        }
+                        // The old record goes after its entry, as the endpoint's do.
+                        records[old_slot as usize] = None;
+                        free.push(old_slot);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_hundred_thousand_tuples_are_found_and_removed_through_growth() {
         let n = 100_000;
         let records: Vec<Option<FourTuple>> = (0..n).map(|i| Some(tuple(i))).collect();
@@ -341,17 +424,17 @@ mod tests {
         table.buckets = vec![EMPTY; 4];
         for i in 0..n {
             let hash = table.hash(&tuple(i)) & !3; // home bucket 0 for all
-            table.memo.set(Some((tuple(i), hash)));
+            table.memo.set(Some(Memo { tuple: tuple(i), hash, entry: None }));
             table.place(hash, pack(Demux::Conn(i)));
             table.len += 1;
         }
         assert_eq!(table.buckets[0].head[SPILLED] as usize, n as usize - SLOTS);
         for i in 0..n {
-            table.memo.set(Some((tuple(i), table.hasher.hash_tuple(&tuple(i)) & !3)));
+            table.memo.set(Some(Memo { tuple: tuple(i), hash: table.hasher.hash_tuple(&tuple(i)) & !3, entry: None }));
             assert_eq!(table.get(&tuple(i), of(&records)), Some(Demux::Conn(i)));
         }
         for i in 0..n {
-            table.memo.set(Some((tuple(i), table.hasher.hash_tuple(&tuple(i)) & !3)));
+            table.memo.set(Some(Memo { tuple: tuple(i), hash: table.hasher.hash_tuple(&tuple(i)) & !3, entry: None }));
             table.remove(&tuple(i), Demux::Conn(i));
         }
         assert_eq!(table.len(), 0);
