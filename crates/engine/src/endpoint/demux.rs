@@ -83,8 +83,8 @@ pub(super) struct DemuxTable {
 }
 
 /// The last tuple hashed, its hash, and its entry once a lookup, insertion or replacement has
-/// seen it: the next packet of the same flow then needs no probe at all (the one-entry cache
-/// of the last connection looked up that 4.3BSD's `tcp_input` kept, `tcp_last_inpcb`). A hash
+/// seen it: the next packet of the same flow then needs no probe at all (the BSDs' `tcp_input`
+/// kept such a one-entry cache of the last connection it looked up, `tcp_last_inpcb`). A hash
 /// never changes; the entry is kept true by every change to the table's entries (`insert`,
 /// `replace` and `remove` update or forget it; growing moves entries but changes none).
 #[derive(Debug, Clone, Copy)]
