@@ -334,11 +334,16 @@ mod tests {
         FourTuple::new(SocketAddr::from(([192, 0, 2, 1], 80)), remote)
     }
 
+    /// The slab index an entry points at, whatever its kind.
+    fn index(d: Demux) -> u32 {
+        match d {
+            Demux::Conn(i) | Demux::HalfOpen(i) | Demux::TimeWait(i) => i,
+        }
+    }
+
     /// Records live in a plain vector here: entry `Conn(i)` is the record of `tuple(i)`.
     fn of<'r>(records: &'r [Option<FourTuple>]) -> impl Fn(Demux) -> Option<&'r FourTuple> {
-        move |d| match d {
-            Demux::Conn(i) | Demux::HalfOpen(i) | Demux::TimeWait(i) => records.get(i as usize)?.as_ref(),
-        }
+        move |d| records.get(index(d) as usize)?.as_ref()
     }
 
     #[test]
@@ -370,9 +375,7 @@ mod tests {
                         model.insert(t, new);
                     }
                     Some(old) => {
-                        let old_slot = match old {
-                            Demux::Conn(i) | Demux::HalfOpen(i) | Demux::TimeWait(i) => i,
-                        };
+                        let old_slot = index(old);
                         if rng.chance(1, 2) {
                             records[slot as usize] = Some(t);
                             table.replace(&t, old, new, of(&records));
