@@ -37,12 +37,22 @@ impl<T> Slab<T> {
         }
     }
 
-    /// The generation the next `insert` into a free place would get, or 0 for a new place:
-    /// lets a record be built knowing its own handle.
-    pub fn next_key(&self) -> (u32, u32) {
-        match self.free.last() {
-            Some(&index) => (index, self.places[index as usize].generation),
-            None => (self.places.len() as u32, 0),
+    /// Stores the record `build` makes knowing its own (index, generation), and returns them.
+    #[inline]
+    pub fn insert_with(&mut self, build: impl FnOnce((u32, u32)) -> T) -> (u32, u32) {
+        self.len += 1;
+        match self.free.pop() {
+            Some(index) => {
+                let place = &mut self.places[index as usize];
+                let key = (index, place.generation);
+                place.value = Some(build(key));
+                key
+            }
+            None => {
+                let key = (self.places.len() as u32, 0);
+                self.places.push(Place { generation: 0, value: Some(build(key)) });
+                key
+            }
         }
     }
 
@@ -116,16 +126,19 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert!(s.free(j));
         assert!(!s.free(j));
-        assert_eq!((s.get(j, h), s.len(), s.next_key()), (None, 0, (j, h.wrapping_add(1))));
+        assert_eq!((s.get(j, h), s.len()), (None, 0));
+        assert_eq!(s.insert_with(|_| "c"), (j, h.wrapping_add(1)), "the place again, a new generation");
     }
 
     #[test]
-    fn next_key_predicts_the_insert() {
+    fn insert_with_builds_the_record_knowing_its_key() {
         let mut s = Slab::default();
-        let (i, _) = s.insert(1);
+        let (i, _) = s.insert((0, 0));
         s.remove(i);
-        let predicted = s.next_key();
-        assert_eq!(s.insert(2), predicted);
-        assert_eq!(s.next_key(), (1, 0));
+        let key = s.insert_with(|key| key);
+        assert_eq!(s.get(key.0, key.1), Some(&key), "reused place");
+        let key = s.insert_with(|key| key);
+        assert_eq!((key, s.get(key.0, key.1)), ((1, 0), Some(&(1, 0))), "new place");
+        assert_eq!(s.len(), 2);
     }
 }

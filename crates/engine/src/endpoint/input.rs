@@ -319,8 +319,6 @@ impl Endpoint {
         }
         self.remove_half_open(index);
         self.counters.passive_opens += 1;
-        let (conn_index, conn_generation) = self.conns.next_key();
-        let handle = ConnHandle { index: conn_index, generation: conn_generation };
         let ts_ok = entry.ts_ok && tcp.options.timestamps.is_some();
         let neg = Negotiated {
             snd_mss: entry.peer_mss.clamp(64, self.config.mss_for(tuple.local_ip.is_ipv6())),
@@ -332,24 +330,16 @@ impl Endpoint {
             ecn_ok: entry.ecn_ok,
         };
         let ts_recent = tcp.options.timestamps.map_or(entry.ts_recent, |(val, _)| val);
-        let n = NewConn { handle, tuple, iss: entry.iss, ts_offset: if ts_ok { entry.ts_offset } else { 0 }, now };
-        let conn = {
-            let mut ctx = self.ctx(now);
-            ctx.transition(tuple, State::SynReceived, State::Established, Cause::RcvdAck);
-            Connection::new_passive(
-                &mut ctx,
-                n,
-                entry.irs,
-                neg,
-                ts_recent,
-                entry.listener,
-                tcp.window,
-                tcp.seq,
-                tcp.ack,
-            )
-        };
-        let inserted = self.conns.insert(conn);
-        debug_assert_eq!(inserted, (conn_index, conn_generation));
+        let ts_offset = if ts_ok { entry.ts_offset } else { 0 };
+        let mut ctx = ctx_of!(self, now);
+        ctx.transition(tuple, State::SynReceived, State::Established, Cause::RcvdAck);
+        let (conn_index, conn_generation) = self.conns.insert_with(|(index, generation)| {
+            let handle = ConnHandle { index, generation };
+            let n = NewConn { handle, tuple, iss: entry.iss, ts_offset, now };
+            let (irs, listener) = (entry.irs, entry.listener);
+            Connection::new_passive(&mut ctx, n, irs, neg, ts_recent, listener, tcp.window, tcp.seq, tcp.ack)
+        });
+        let handle = ConnHandle { index: conn_index, generation: conn_generation };
         self.demux_insert(&tuple, Demux::Conn(conn_index));
         if let Some(l) = self.listener_mut(entry.listener) {
             l.accept_queue.push_back(handle);

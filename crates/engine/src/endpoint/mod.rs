@@ -10,6 +10,22 @@
 //! listening address to its listener. User calls are in `calls.rs`, packet input in
 //! `input.rs`, output in `output.rs`, timers in `timers.rs`, the socket table in `table.rs`.
 
+/// The `Ctx` of an endpoint, borrowed field by field: a macro rather than a method, so that
+/// `conn_and_ctx` can hold a connection from `conns` beside it (defined before the submodules
+/// so that they can use it too).
+macro_rules! ctx_of {
+    ($endpoint:expr, $now:expr) => {
+        $crate::conn::Ctx {
+            now: $now,
+            config: &$endpoint.config,
+            events: &mut $endpoint.events,
+            counters: &mut $endpoint.counters,
+            control: &mut $endpoint.control,
+            buffers: &mut $endpoint.buffers,
+        }
+    };
+}
+
 mod calls;
 mod demux;
 mod input;
@@ -34,21 +50,6 @@ use demux::DemuxTable;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use timers::TimerHeap;
-
-/// The `Ctx` of an endpoint, borrowed field by field: a macro rather than a method, so that
-/// `conn_and_ctx` can hold a connection from `conns` beside it.
-macro_rules! ctx_of {
-    ($endpoint:expr, $now:expr) => {
-        Ctx {
-            now: $now,
-            config: &$endpoint.config,
-            events: &mut $endpoint.events,
-            counters: &mut $endpoint.counters,
-            control: &mut $endpoint.control,
-            buffers: &mut $endpoint.buffers,
-        }
-    };
-}
 
 /// Names one connection of an endpoint. Stale handles (of freed connections) are detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -358,16 +359,17 @@ impl Endpoint {
             None => (self.pick_ephemeral(local_ip, remote).ok_or(ConnectError::AddrInUse)?, false),
         };
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
-        let (index, generation) = self.conns.next_key();
-        let handle = ConnHandle { index, generation };
-        let n = NewConn { handle, tuple, iss, ts_offset: if self.config.timestamps { ts_offset } else { 0 }, now };
-        let conn = Connection::new_active(&self.config, n);
+        let ts_offset = if self.config.timestamps { ts_offset } else { 0 };
         if must_check_in_use && self.lookup(&tuple).is_some() {
             return Err(ConnectError::AddrInUse);
         }
         self.ctx(now).transition(tuple, State::Closed, State::SynSent, Cause::Connect);
-        let inserted = self.conns.insert(conn);
-        debug_assert_eq!(inserted, (index, generation));
+        let config = &self.config;
+        let (index, generation) = self.conns.insert_with(|(index, generation)| {
+            let handle = ConnHandle { index, generation };
+            Connection::new_active(config, NewConn { handle, tuple, iss, ts_offset, now })
+        });
+        let handle = ConnHandle { index, generation };
         self.demux_insert(&tuple, Demux::Conn(index));
         self.after_conn(now, handle);
         Ok(handle)
