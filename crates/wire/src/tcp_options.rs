@@ -79,8 +79,7 @@ pub struct TcpOptions {
 impl TcpOptions {
     /// Parses the option bytes of a header (everything after the fixed 20 bytes).
     #[inline(always)]
-    pub fn parse(mut bytes: &[u8]) -> Result<TcpOptions, WireError> {
-        let mut opts = TcpOptions::default();
+    pub fn parse(bytes: &[u8]) -> Result<TcpOptions, WireError> {
         // RFC 7323 Appendix A: nearly every segment of a connection with timestamps carries
         // exactly `nop, nop, TS`; read that layout without the general loop.
         if let Ok(&[kind::NOP, kind::NOP, kind::TIMESTAMPS, 10, v0, v1, v2, v3, e0, e1, e2, e3]) =
@@ -92,6 +91,28 @@ impl TcpOptions {
             let both = u64::from_be_bytes([v0, v1, v2, v3, e0, e1, e2, e3]);
             return Ok(TcpOptions { timestamps: Some(((both >> 32) as u32, both as u32)), ..TcpOptions::default() });
         }
+        // A SYN or SYN-ACK from Linux (and from synack): `mss, sackOK, TS, nop, wscale`.
+        if let Ok(
+            &[kind::MSS, 4, m0, m1, kind::SACK_PERMITTED, 2, kind::TIMESTAMPS, 10, v0, v1, v2, v3, e0, e1, e2, e3, kind::NOP, kind::WINDOW_SCALE, 3, shift],
+        ) = <&[u8; 20]>::try_from(bytes)
+        {
+            let both = u64::from_be_bytes([v0, v1, v2, v3, e0, e1, e2, e3]);
+            return Ok(TcpOptions {
+                mss: Some(u16::from_be_bytes([m0, m1])),
+                window_scale: Some(shift),
+                sack_permitted: true,
+                timestamps: Some(((both >> 32) as u32, both as u32)),
+                ..TcpOptions::default()
+            });
+        }
+        Self::parse_general(bytes)
+    }
+
+    /// `parse` for the layouts it does not read at a glance: any order, unknown kinds skipped.
+    // Out of line: the segments of a connection seldom get here.
+    #[inline(never)]
+    fn parse_general(mut bytes: &[u8]) -> Result<TcpOptions, WireError> {
+        let mut opts = TcpOptions::default();
         while let Some((&kind, rest)) = bytes.split_first() {
             match kind {
                 kind::EOL => break,
@@ -189,6 +210,24 @@ impl TcpOptions {
             out[4..8].copy_from_slice(&val.to_be_bytes());
             out[8..].copy_from_slice(&ecr.to_be_bytes());
             return Ok((12, TIMESTAMPS_WORD as u64 + val as u64 + ecr as u64));
+        }
+        // A SYN or SYN-ACK with every option, in Linux's layout: `mss, sackOK, TS, nop, wscale`.
+        if let (OptionLayout::Linux, Some(mss), Some(shift), true, true, Some((val, ecr))) =
+            (self.layout, self.mss, self.window_scale, self.sack_permitted, self.sack.is_empty(), self.timestamps)
+        {
+            let out: &mut [u8; 20] =
+                buf.get_mut(..20).and_then(|b| b.try_into().ok()).ok_or(WireError::BufferTooSmall)?;
+            let words = [
+                u32::from_be_bytes([kind::MSS, 4, 0, 0]) | mss as u32,
+                u32::from_be_bytes([kind::SACK_PERMITTED, 2, kind::TIMESTAMPS, 10]),
+                val,
+                ecr,
+                u32::from_be_bytes([kind::NOP, kind::WINDOW_SCALE, 3, shift]),
+            ];
+            for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
+                chunk.copy_from_slice(&word.to_be_bytes());
+            }
+            return Ok((20, words.iter().map(|&w| w as u64).sum()));
         }
         let len = self.emit_general(buf)?;
         let sum = buf[..len].chunks_exact(4).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as u64).sum();
@@ -380,5 +419,30 @@ mod tests {
         assert_eq!(&buf[4..6], &[4, 2]);
         assert_eq!(&buf[16..20], &[1, 3, 3, 7]);
         assert_eq!(TcpOptions::parse(&buf[..n]).unwrap(), opts);
+    }
+
+    #[test]
+    fn the_layouts_read_and_written_at_a_glance_agree_with_the_general_code() {
+        for (mss, shift, ts) in [(0, 0, (0, 0)), (536, 14, (u32::MAX, 1)), (u16::MAX, u8::MAX, (7, u32::MAX))] {
+            let syn = TcpOptions {
+                mss: Some(mss),
+                window_scale: Some(shift),
+                sack_permitted: true,
+                timestamps: Some(ts),
+                ..Default::default()
+            };
+            let data = TcpOptions { timestamps: Some(ts), ..Default::default() };
+            for opts in [syn, data] {
+                let (mut fast, mut general) = ([0u8; 40], [0u8; 40]);
+                let (len, sum) = opts.emit_summed(&mut fast).unwrap();
+                assert_eq!(opts.emit_general(&mut general), Ok(len), "{opts:?}");
+                assert_eq!(fast, general, "{opts:?}");
+                let words: u64 =
+                    general[..len].chunks_exact(4).map(|w| u32::from_be_bytes(w.try_into().unwrap()) as u64).sum();
+                assert_eq!(sum, words, "{opts:?}");
+                assert_eq!(TcpOptions::parse(&fast[..len]), Ok(opts));
+                assert_eq!(TcpOptions::parse_general(&fast[..len]), Ok(opts));
+            }
+        }
     }
 }
