@@ -151,7 +151,7 @@ impl Default for Config {
 
 impl Config {
     pub(crate) fn rto_bounds(&self) -> crate::rtt::RtoBounds {
-        crate::rtt::RtoBounds { min: self.rto_min, max: self.rto_max, slop: self.rto_slop }
+        crate::rtt::RtoBounds::new(self.rto_min, self.rto_max, self.rto_slop)
     }
 
     /// TIME-WAIT duration, 2 × MSL.

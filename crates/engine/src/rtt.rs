@@ -17,22 +17,29 @@ pub struct RttEstimator {
 const GRANULARITY_US: u32 = 1000;
 
 /// What bounds a computed RTO: RFC 6298 §2.4–2.5's minimum and maximum, and a slop added
-/// before clamping (FreeBSD's `net.inet.tcp.rexmit_slop`, 200 ms there; 0 for Linux).
+/// before clamping (FreeBSD's `net.inet.tcp.rexmit_slop`, 200 ms there; 0 for Linux). In
+/// microseconds, as the estimator works: `Duration` arithmetic normalizes at every step.
 #[derive(Debug, Clone, Copy)]
 pub struct RtoBounds {
-    pub min: Duration,
-    pub max: Duration,
-    pub slop: Duration,
+    pub min_us: u64,
+    pub max_us: u64,
+    pub slop_us: u64,
+}
+
+impl RtoBounds {
+    pub fn new(min: Duration, max: Duration, slop: Duration) -> RtoBounds {
+        RtoBounds { min_us: micros(min), max_us: micros(max), slop_us: micros(slop) }
+    }
 }
 
 impl RttEstimator {
     pub fn new(initial: Duration) -> RttEstimator {
-        RttEstimator { srtt_us: 0, rttvar_us: 0, rto_us: initial.as_micros() as u32, backoff: 0 }
+        RttEstimator { srtt_us: 0, rttvar_us: 0, rto_us: micros(initial).min(u32::MAX as u64) as u32, backoff: 0 }
     }
 
-    /// RFC 6298 §2.2–2.3: fold in a measurement.
-    pub fn sample(&mut self, rtt: Duration, bounds: RtoBounds) {
-        let r = rtt.as_micros().min(u32::MAX as u128) as u32;
+    /// RFC 6298 §2.2–2.3: fold in a measurement of `rtt_us` microseconds.
+    pub fn sample_us(&mut self, rtt_us: u64, bounds: RtoBounds) {
+        let r = rtt_us.min(u32::MAX as u64) as u32;
         if self.srtt_us == 0 {
             self.srtt_us = r.max(1);
             self.rttvar_us = r / 2;
@@ -42,18 +49,20 @@ impl RttEstimator {
             self.rttvar_us = ((3 * self.rttvar_us as u64 + delta as u64) / 4) as u32;
             self.srtt_us = ((7 * self.srtt_us as u64 + r as u64) / 8).max(1) as u32;
         }
-        let rto = self.srtt_us as u64
-            + (4 * self.rttvar_us as u64).max(GRANULARITY_US as u64)
-            + bounds.slop.as_micros().min(u32::MAX as u128) as u64;
-        let (min, max) = (bounds.min.as_micros() as u64, bounds.max.as_micros() as u64);
+        let rto = self.srtt_us as u64 + (4 * self.rttvar_us as u64).max(GRANULARITY_US as u64) + bounds.slop_us;
+        let (min, max) = (bounds.min_us, bounds.max_us);
         self.rto_us = rto.clamp(min, max.max(min)).min(u32::MAX as u64) as u32;
         self.backoff = 0;
     }
 
-    /// The timeout to arm now, backoff included, never above `max`.
+    /// The timeout to arm now in microseconds, backoff included, never above `max_us`.
+    pub fn rto_us(&self, max_us: u64) -> u64 {
+        ((self.rto_us as u64) << self.backoff.min(20)).min(max_us)
+    }
+
+    /// `rto_us` as a `Duration`.
     pub fn rto(&self, max: Duration) -> Duration {
-        let us = (self.rto_us as u64) << self.backoff.min(20);
-        Duration::from_micros(us).min(max)
+        Duration::from_micros(self.rto_us(micros(max)))
     }
 
     /// RFC 6298 §5.5: double the RTO after an expiration.
@@ -61,12 +70,21 @@ impl RttEstimator {
         self.backoff = self.backoff.saturating_add(1);
     }
 
+    /// The smoothed RTT in microseconds, once there is a sample.
+    pub fn srtt_us(&self) -> Option<u64> {
+        (self.srtt_us > 0).then_some(self.srtt_us as u64)
+    }
     pub fn srtt(&self) -> Option<Duration> {
-        (self.srtt_us > 0).then(|| Duration::from_micros(self.srtt_us as u64))
+        self.srtt_us().map(Duration::from_micros)
     }
     pub fn rttvar(&self) -> Duration {
         Duration::from_micros(self.rttvar_us as u64)
     }
+}
+
+/// A `Duration` in whole microseconds, saturating.
+pub(crate) fn micros(d: Duration) -> u64 {
+    d.as_micros().min(u64::MAX as u128) as u64
 }
 
 #[cfg(test)]
@@ -75,12 +93,12 @@ mod tests {
 
     const MIN: Duration = Duration::from_millis(200);
     const MAX: Duration = Duration::from_secs(120);
-    const LINUX: RtoBounds = RtoBounds { min: MIN, max: MAX, slop: Duration::ZERO };
+    const LINUX: RtoBounds = RtoBounds { min_us: 200_000, max_us: 120_000_000, slop_us: 0 };
 
     #[test]
     fn first_sample_sets_srtt_and_half_variance() {
         let mut e = RttEstimator::new(Duration::from_secs(1));
-        e.sample(Duration::from_millis(100), LINUX);
+        e.sample_us(100000, LINUX);
         assert_eq!(e.srtt(), Some(Duration::from_millis(100)));
         assert_eq!(e.rttvar(), Duration::from_millis(50));
         assert_eq!(e.rto(MAX), Duration::from_millis(300));
@@ -89,7 +107,7 @@ mod tests {
     #[test]
     fn rto_is_clamped_to_the_minimum() {
         let mut e = RttEstimator::new(Duration::from_secs(1));
-        e.sample(Duration::from_millis(1), LINUX);
+        e.sample_us(1000, LINUX);
         assert_eq!(e.rto(MAX), MIN);
     }
 
@@ -103,18 +121,18 @@ mod tests {
             e.back_off();
         }
         assert_eq!(e.rto(MAX), MAX);
-        e.sample(Duration::from_millis(100), LINUX);
+        e.sample_us(100000, LINUX);
         assert_eq!(e.rto(MAX), Duration::from_millis(300));
     }
 
     #[test]
     fn slop_is_added_before_the_minimum_applies() {
-        let bsd = RtoBounds { min: Duration::from_millis(30), max: MAX, slop: Duration::from_millis(200) };
+        let bsd = RtoBounds::new(Duration::from_millis(30), MAX, Duration::from_millis(200));
         let mut e = RttEstimator::new(Duration::from_secs(1));
-        e.sample(Duration::from_millis(100), bsd);
+        e.sample_us(100000, bsd);
         assert_eq!(e.rto(MAX), Duration::from_millis(500));
         let mut e = RttEstimator::new(Duration::from_secs(1));
-        e.sample(Duration::from_micros(100), bsd);
+        e.sample_us(100, bsd);
         assert_eq!(e.rto(MAX), Duration::from_micros(100 + 1000 + 200_000));
     }
 }

@@ -29,6 +29,10 @@ impl Instant {
     pub const fn as_millis(self) -> u64 {
         self.0 / 1000
     }
+    /// `us` microseconds later (saturating at `NEVER`): adding a `Duration` converts it first.
+    pub const fn add_micros(self, us: u64) -> Instant {
+        Instant(self.0.saturating_add(us))
+    }
     /// The time since `earlier`, zero when `earlier` is later.
     pub fn saturating_since(self, earlier: Instant) -> Duration {
         Duration::from_micros(self.0.saturating_sub(earlier.0))

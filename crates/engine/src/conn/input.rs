@@ -6,7 +6,6 @@ use super::{Connection, ControlSegment, Ctx, Timer};
 use crate::congestion::NewReno;
 use crate::half_open::DEFAULT_MSS;
 use crate::{cold, Cause, ConnError, Event, Instant, State};
-use std::time::Duration;
 use synack_wire::{Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
 impl Connection {
@@ -434,14 +433,14 @@ impl Connection {
             if let Some((_, ecr)) = seg.options.timestamps {
                 let rtt_ms = self.ts_now(ctx.now).wrapping_sub(ecr);
                 if ecr != 0 && rtt_ms < 1 << 31 {
-                    self.rtt.sample(Duration::from_millis(rtt_ms as u64), bounds);
+                    self.rtt.sample_us(rtt_ms as u64 * 1000, bounds);
                     return;
                 }
             }
         }
         if let Some((seq, sent)) = self.rtt_probe {
             if seg.ack > seq {
-                self.rtt.sample(ctx.now - sent, bounds);
+                self.rtt.sample_us(ctx.now.as_micros().saturating_sub(sent.as_micros()), bounds);
                 self.rtt_probe = None;
             }
         }

@@ -7,13 +7,14 @@
 use super::output::OutSegment;
 use super::{Connection, Ctx, Timer};
 use crate::congestion::DUP_ACK_THRESHOLD;
+use crate::rtt::micros;
 use crate::Instant;
 use crate::State;
 use std::time::Duration;
 use synack_wire::{SeqNum, TcpRepr};
 
 /// RFC 8985 §7.2: the probe timeout is at least this (Linux's floor too).
-const MIN_PTO: Duration = Duration::from_millis(10);
+const MIN_PTO_US: u64 = 10_000;
 
 /// What the congestion state was before a fast retransmit, to restore if it proves spurious.
 #[derive(Debug, Clone, Copy)]
@@ -53,7 +54,7 @@ impl Connection {
         if self.loss_probe_armed {
             // Recovery runs on the RTO, not on a probe armed before it began.
             self.loss_probe_armed = false;
-            self.timers[Timer::Retransmit as usize] = ctx.now + self.rtt.rto(ctx.config.rto_max);
+            self.timers[Timer::Retransmit as usize] = self.rto_deadline(ctx);
         }
     }
 
@@ -189,14 +190,14 @@ impl Connection {
     /// With one segment in flight a delayed ACK is likely (RFC 8985 adds the worst case,
     /// 200 ms, which is the RTO here anyway).
     pub(super) fn retransmit_deadline(&mut self, ctx: &Ctx) -> Instant {
-        let rto = self.rtt.rto(ctx.config.rto_max);
+        let rto_us = self.rto_us(ctx);
         if self.loss_probe_high.is_some_and(|high| self.snd_una >= high) {
             self.loss_probe_high = None;
         }
         let full = (self.neg.snd_mss as u32).saturating_sub(if self.neg.ts_ok { 12 } else { 0 });
-        let pto = self.rtt.srtt().map(|srtt| (2 * srtt).max(MIN_PTO));
+        let pto_us = self.rtt.srtt_us().map(|srtt_us| (2 * srtt_us).max(MIN_PTO_US));
         self.loss_probe_armed = false;
-        if let Some(pto) = pto {
+        if let Some(pto_us) = pto_us {
             if self.neg.sack_ok
                 && matches!(self.state, State::Established | State::CloseWait)
                 && !self.cc.in_recovery
@@ -204,13 +205,23 @@ impl Connection {
                 && self.snd_nxt == self.snd_max
                 && self.loss_probe_high.is_none()
                 && self.snd_max.since(self.snd_una) > full
-                && pto < rto
+                && pto_us < rto_us
             {
                 self.loss_probe_armed = true;
-                return ctx.now + pto;
+                return ctx.now.add_micros(pto_us);
             }
         }
-        ctx.now + rto
+        ctx.now.add_micros(rto_us)
+    }
+
+    /// The RTO in force (backoff included) in microseconds.
+    fn rto_us(&self, ctx: &Ctx) -> u64 {
+        self.rtt.rto_us(micros(ctx.config.rto_max))
+    }
+
+    /// When a retransmission timer armed now with the RTO would fire.
+    pub(super) fn rto_deadline(&self, ctx: &Ctx) -> Instant {
+        ctx.now.add_micros(self.rto_us(ctx))
     }
 
     /// The probe timer fired: a probe goes out on the next poll.

@@ -85,7 +85,7 @@ impl Connection {
                 if self.loss_probe_armed {
                     // RFC 8985 §7: the probe timeout, not the RTO: probe, then arm the RTO.
                     self.fire_loss_probe(ctx);
-                    self.timers[Timer::Retransmit as usize] = ctx.now + self.rtt.rto(cfg.rto_max);
+                    self.timers[Timer::Retransmit as usize] = self.rto_deadline(ctx);
                     return;
                 }
                 if let Some(limit) = self.user_timeout {
@@ -111,7 +111,7 @@ impl Connection {
                 self.snd_nxt = self.snd_una;
             }
         }
-        self.timers[Timer::Retransmit as usize] = ctx.now + self.rtt.rto(cfg.rto_max);
+        self.timers[Timer::Retransmit as usize] = self.rto_deadline(ctx);
     }
 
     #[cold]
