@@ -195,9 +195,13 @@ impl<'a> TcpRepr<'a> {
         packet.check_len()?;
         let bytes: &'a [u8] = packet.buffer;
         let header_len = packet.header_len();
+        // Both ports from one 32-bit load: a caller that stores them side by side (as the
+        // engine's 4-tuple does, destination first) then stores them as one word, and a load
+        // of that word soon after is forwarded from the store rather than waiting for two.
+        let ports = packet.u32_at(field::SRC_PORT.start);
         Ok(TcpRepr {
-            src_port: packet.src_port(),
-            dst_port: packet.dst_port(),
+            src_port: (ports >> 16) as u16,
+            dst_port: ports as u16,
             seq: packet.seq_number(),
             ack: packet.ack_number(),
             flags: packet.flags(),
