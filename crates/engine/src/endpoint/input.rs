@@ -321,7 +321,8 @@ impl Endpoint {
             }
             return;
         }
-        self.remove_half_open(index);
+        // The entry goes; its demux entry is pointed at the connection below, not removed.
+        self.take_half_open(index);
         self.counters.passive_opens += 1;
         let ts_ok = entry.ts_ok && tcp.options.timestamps.is_some();
         let neg = Negotiated {
@@ -344,7 +345,7 @@ impl Endpoint {
             Connection::new_passive(&mut ctx, n, irs, neg, ts_recent, listener, tcp.window, tcp.seq, tcp.ack)
         });
         let handle = ConnHandle { index: conn_index, generation: conn_generation };
-        self.demux_insert(&tuple, Demux::Conn(conn_index));
+        self.demux_replace(&tuple, Demux::HalfOpen(index), Demux::Conn(conn_index));
         if let Some(l) = self.listener_mut(entry.listener) {
             l.accept_queue.push_back(handle);
         }
@@ -359,12 +360,19 @@ impl Endpoint {
 
     /// Takes a half-open entry out of its slab, the demux table and its listener's count.
     pub(super) fn remove_half_open(&mut self, index: u32) {
-        if let Some(e) = self.half_opens.remove(index) {
-            self.demux.remove(&e.tuple, Demux::HalfOpen(index));
-            if let Some(l) = self.listener_mut(e.listener) {
-                l.syn_queue_len = l.syn_queue_len.saturating_sub(1);
-            }
+        if let Some(tuple) = self.take_half_open(index) {
+            self.demux.remove(&tuple, Demux::HalfOpen(index));
         }
+    }
+
+    /// Takes a half-open entry out of its slab and its listener's count, and returns its
+    /// tuple; the demux entry stays for the caller to remove or point elsewhere.
+    fn take_half_open(&mut self, index: u32) -> Option<FourTuple> {
+        let e = self.half_opens.remove(index)?;
+        if let Some(l) = self.listener_mut(e.listener) {
+            l.syn_queue_len = l.syn_queue_len.saturating_sub(1);
+        }
+        Some(e.tuple)
     }
 
     /// <SEQ=ISS+1><ACK=IRS+1><CTL=ACK> from a half-open entry.
