@@ -13,8 +13,12 @@ impl Endpoint {
     }
 
     pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
-        let now = self.last_now;
-        self.with_conn(now, h, |c, _| c.recv(buf)).unwrap_or(Err(RecvError::InvalidHandle))
+        // Not through `with_conn`: its `Option` around the result was packed on the stack in
+        // pieces and read back across them, which waits for the stores to reach the cache.
+        let Some(conn) = self.conn_mut_opt(h) else { return Err(RecvError::InvalidHandle) };
+        let read = conn.recv(buf);
+        self.after_conn(self.last_now, h);
+        read
     }
 
     /// Half-close: a FIN follows the queued data; receiving continues.
