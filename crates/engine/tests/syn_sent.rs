@@ -107,10 +107,11 @@ fn syn_is_retransmitted_with_doubling_waits_then_connect_times_out() {
 fn connect_checks_its_addresses_and_refuses_a_tuple_in_use() {
     let (mut h, _) = H::syn_sent(plain_config());
     h.events();
-    let population = h.ep.population();
+    let (population, sockets) = (h.ep.population(), h.ep.sockets());
     assert_eq!(h.ep.connect(h.now, Some(h.local), h.remote), Err(ConnectError::AddrInUse));
     assert_eq!(h.events(), [], "a refused connect records no transition");
     assert_eq!(h.ep.population(), population, "and keeps no connection");
+    assert_eq!(h.ep.sockets(), sockets, "not even one that was built before the check");
     assert_eq!(h.ep.connect(h.now, None, "10.0.0.2:0".parse().unwrap()), Err(ConnectError::InvalidRemoteAddress));
     assert_eq!(h.ep.connect(h.now, None, "[fd00::2]:80".parse().unwrap()), Err(ConnectError::NoLocalAddress));
     assert_eq!(

@@ -360,15 +360,17 @@ impl Endpoint {
         };
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
         let ts_offset = if self.config.timestamps { ts_offset } else { 0 };
-        if must_check_in_use && self.lookup(&tuple).is_some() {
-            return Err(ConnectError::AddrInUse);
-        }
-        self.ctx(now).transition(tuple, State::Closed, State::SynSent, Cause::Connect);
         let config = &self.config;
         let (index, generation) = self.conns.insert_with(|(index, generation)| {
             let handle = ConnHandle { index, generation };
             Connection::new_active(config, NewConn { handle, tuple, iss, ts_offset, now })
         });
+        // Checked only now, so that the prefetched line has had the ISN and the build to load.
+        if must_check_in_use && self.lookup(&tuple).is_some() {
+            self.conns.free(index);
+            return Err(ConnectError::AddrInUse);
+        }
+        self.ctx(now).transition(tuple, State::Closed, State::SynSent, Cause::Connect);
         let handle = ConnHandle { index, generation };
         self.demux_insert(&tuple, Demux::Conn(index));
         self.after_conn(now, handle);
