@@ -9,32 +9,37 @@ use std::time::Duration;
 impl Endpoint {
     pub fn send(&mut self, h: ConnHandle, data: &[u8]) -> Result<usize, SendError> {
         let now = self.last_now;
-        self.with_conn(now, h, |c, ctx| c.send(ctx, data)).unwrap_or(Err(SendError::InvalidHandle))
+        self.with_conn(now, h, Err(SendError::InvalidHandle), |c, ctx| c.send(ctx, data))
     }
 
     pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
-        // Not through `with_conn`: its `Option` around the result was packed on the stack in
-        // pieces and read back across them, which waits for the stores to reach the cache.
-        let Some(conn) = self.conn_mut_opt(h) else { return Err(RecvError::InvalidHandle) };
-        let read = conn.recv(buf);
-        self.after_conn(self.last_now, h);
-        read
+        let now = self.last_now;
+        self.with_conn(now, h, Err(RecvError::InvalidHandle), |c, _| c.recv(buf))
     }
 
     /// Half-close: a FIN follows the queued data; receiving continues.
     pub fn shutdown(&mut self, now: Instant, h: ConnHandle) -> Result<(), InvalidHandle> {
-        self.with_conn(now, h, |c, ctx| c.shutdown(ctx, Cause::Shutdown)).ok_or(InvalidHandle)
+        self.with_conn(now, h, Err(InvalidHandle), |c, ctx| {
+            c.shutdown(ctx, Cause::Shutdown);
+            Ok(())
+        })
     }
 
     /// Graceful close; the handle is given up (it stays valid for queries until freed).
     /// Unread data or linger 0 make it an abort with RST.
     pub fn close(&mut self, now: Instant, h: ConnHandle) -> Result<(), InvalidHandle> {
-        self.with_conn(now, h, |c, ctx| c.close(ctx)).ok_or(InvalidHandle)
+        self.with_conn(now, h, Err(InvalidHandle), |c, ctx| {
+            c.close(ctx);
+            Ok(())
+        })
     }
 
     /// Abortive close: RST (in the states that have a peer), CLOSED at once.
     pub fn abort(&mut self, now: Instant, h: ConnHandle) -> Result<(), InvalidHandle> {
-        self.with_conn(now, h, |c, ctx| c.abort(ctx, Cause::Abort)).ok_or(InvalidHandle)
+        self.with_conn(now, h, Err(InvalidHandle), |c, ctx| {
+            c.abort(ctx, Cause::Abort);
+            Ok(())
+        })
     }
 
     /// The connection's state; a connection that went on into TIME-WAIT shows CLOSED (its
@@ -60,7 +65,10 @@ impl Endpoint {
     }
     pub fn set_nodelay(&mut self, h: ConnHandle, on: bool) -> Result<(), InvalidHandle> {
         let now = self.last_now;
-        self.with_conn(now, h, |c, _| c.set_nodelay(on)).ok_or(InvalidHandle)
+        self.with_conn(now, h, Err(InvalidHandle), |c, _| {
+            c.set_nodelay(on);
+            Ok(())
+        })
     }
     pub fn nodelay(&self, h: ConnHandle) -> Option<bool> {
         self.conn(h).map(|c| c.nodelay())
@@ -73,7 +81,10 @@ impl Endpoint {
         self.conn(h).map(|c| c.linger())
     }
     pub fn set_keepalive(&mut self, now: Instant, h: ConnHandle, on: bool) -> Result<(), InvalidHandle> {
-        self.with_conn(now, h, |c, ctx| c.set_keepalive(ctx, on)).ok_or(InvalidHandle)
+        self.with_conn(now, h, Err(InvalidHandle), |c, ctx| {
+            c.set_keepalive(ctx, on);
+            Ok(())
+        })
     }
     /// RFC 9293 §3.10.8 USER TIMEOUT: abort when sent data stays unacknowledged this long.
     /// `TCP_NOOPT`: the SYN carries no options and the peer's (but its MSS) are ignored.

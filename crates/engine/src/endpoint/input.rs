@@ -67,7 +67,7 @@ impl Endpoint {
             }
             Some(Demux::Conn(index)) => {
                 let h = ConnHandle { index, generation: self.conns.generation(index) };
-                self.with_conn(now, h, |c, ctx| c.on_segment(ctx, tcp, seg.ip.ecn));
+                self.with_conn(now, h, (), |c, ctx| c.on_segment(ctx, tcp, seg.ip.ecn));
                 return;
             }
             Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, tcp, seg.ip.ecn),
@@ -352,7 +352,7 @@ impl Endpoint {
         self.events.push_back(Event::Incoming(entry.listener));
         // The rest of the ACK segment (data, FIN) is processed by the new connection.
         if !tcp.payload.is_empty() || tcp.flags.fin() {
-            self.with_conn(now, handle, |c, ctx| c.on_segment(ctx, tcp, ecn));
+            self.with_conn(now, handle, (), |c, ctx| c.on_segment(ctx, tcp, ecn));
         } else {
             self.after_conn(now, handle);
         }

@@ -243,7 +243,7 @@ impl Endpoint {
             }
         }
         for conn in listener.accept_queue {
-            self.with_conn(now, conn, |c, ctx| c.abort(ctx, Cause::ListenerClosed));
+            self.with_conn(now, conn, (), |c, ctx| c.abort(ctx, Cause::ListenerClosed));
         }
         Ok(())
     }
@@ -255,7 +255,7 @@ impl Endpoint {
         match self.lookup(tuple) {
             Some(Demux::Conn(index)) => {
                 let h = ConnHandle { index, generation: self.conns.generation(index) };
-                self.with_conn(now, h, |c, ctx| c.abort(ctx, Cause::Abort));
+                self.with_conn(now, h, (), |c, ctx| c.abort(ctx, Cause::Abort));
             }
             Some(Demux::HalfOpen(index)) => {
                 self.remove_half_open(index);
@@ -411,18 +411,22 @@ impl Endpoint {
         self.conns.get_mut(h.index, h.generation)
     }
 
-    /// Runs `f` on a live connection with a context, then settles what it changed.
+    /// Runs `f` on a live connection with a context, then settles what it changed; `stale` is
+    /// the answer when `h` names no live connection. (An `Option` around `f`'s result instead
+    /// was packed on the stack in pieces and read back across them, which waits for the
+    /// stores to reach the cache: `recv`'s result did, once per call.)
     fn with_conn<R>(
         &mut self,
         now: Instant,
         h: ConnHandle,
+        stale: R,
         f: impl FnOnce(&mut Connection, &mut Ctx) -> R,
-    ) -> Option<R> {
+    ) -> R {
         self.last_now = self.last_now.max(now);
-        let (conn, mut ctx) = self.conn_and_ctx(now, h)?;
+        let Some((conn, mut ctx)) = self.conn_and_ctx(now, h) else { return stale };
         let r = f(conn, &mut ctx);
         self.after_conn(now, h);
-        Some(r)
+        r
     }
 
     /// After anything touched a connection: reschedule its timer, queue it for output, and

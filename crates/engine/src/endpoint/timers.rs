@@ -84,7 +84,7 @@ impl Endpoint {
                     if let Some(c) = self.conn_mut_opt(h) {
                         c.heap_deadline = Instant::NEVER;
                     }
-                    self.with_conn(now, h, |c, ctx| c.on_timeout(ctx));
+                    self.with_conn(now, h, (), |c, ctx| c.on_timeout(ctx));
                 }
                 TimerRef::HalfOpen(i, _) => self.half_open_timeout(now, i),
                 TimerRef::TimeWait(i, _) => {
