@@ -193,6 +193,10 @@ pub(crate) struct NewConn {
 }
 
 impl Connection {
+    // Inlined, as `new_active` and `new_passive` are into the slab's `insert_with`, so that
+    // the record is built in its slab place: returned by value, its 504 bytes were copied once
+    // more on an active open and twice more on a passive one (1.4 % of the instructions).
+    #[inline(always)]
     fn blank(config: &Config, n: NewConn, state: State) -> Connection {
         let ipv6 = n.tuple.local_ip.is_ipv6();
         let rcv_mss = config.mss_for(ipv6);
@@ -278,6 +282,7 @@ impl Connection {
     /// An active open (RFC 9293 §3.10.1): SYN-SENT, the SYN goes out on the next poll. The
     /// caller records the transition once the connection is sure to be kept (it is built
     /// before the endpoint has checked that its tuple is free).
+    #[inline(always)]
     pub fn new_active(config: &Config, n: NewConn) -> Connection {
         let mut conn = Connection::blank(config, n, State::SynSent);
         conn.neg.rcv_wscale = if config.window_scaling { config.window_scale_for(conn.recv_cap as usize) } else { 0 };
@@ -286,6 +291,7 @@ impl Connection {
 
     /// A passive open completed by a valid final ACK: built from the half-open entry.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub fn new_passive(
         ctx: &mut Ctx,
         n: NewConn,
