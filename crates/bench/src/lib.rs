@@ -63,11 +63,17 @@ pub mod synack_side {
         /// Moves packets both ways until neither side has anything to send; drops events.
         pub fn pump(&mut self) {
             exchange(&mut self.client, &mut self.server, self.now, &mut self.buf);
+            // An application reads an event's kind and handle (copied whole, an event is read
+            // in wide loads over the narrow stores that wrote it a moment ago, and waits).
             while let Some(e) = self.client.poll_event() {
-                std::hint::black_box(e);
+                if let Event::Readable(h) = e {
+                    std::hint::black_box(h);
+                }
             }
             while let Some(e) = self.server.poll_event() {
-                if let Event::Incoming(_) = e {}
+                if let Event::Incoming(l) = e {
+                    std::hint::black_box(l);
+                }
             }
         }
 
