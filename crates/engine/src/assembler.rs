@@ -15,6 +15,11 @@ pub struct Assembler {
 }
 
 impl Assembler {
+    /// Holding nothing. A constant that a new connection's record is built with in place
+    /// (`Default::default()` was staged on the stack and copied over with loads that
+    /// straddled its stores, which waited).
+    pub const EMPTY: Assembler = Assembler { chunks: BTreeMap::new(), bytes: 0, last_inserted: None };
+
     pub fn is_empty(&self) -> bool {
         self.chunks.is_empty()
     }

@@ -241,7 +241,7 @@ impl Connection {
             send_cap: config.send_buffer_size.min(1 << 30) as u32,
             recv_buf: VecDeque::new(),
             recv_cap,
-            ooo: Assembler::default(),
+            ooo: Assembler::EMPTY,
             ooo_fin: None,
             rtt: RttEstimator::new(config.rto_initial),
             cc: NewReno::new(0, n.iss),
