@@ -368,11 +368,13 @@ impl Endpoint {
     /// Takes a half-open entry out of its slab and its listener's count, and returns its
     /// tuple; the demux entry stays for the caller to remove or point elsewhere.
     fn take_half_open(&mut self, index: u32) -> Option<FourTuple> {
-        let e = self.half_opens.remove(index)?;
-        if let Some(l) = self.listener_mut(e.listener) {
+        // The two fields needed, not the record by value (see `handle_timeout`).
+        let (tuple, listener) = self.half_opens.at(index).map(|e| (e.tuple, e.listener))?;
+        self.half_opens.free(index);
+        if let Some(l) = self.listener_mut(listener) {
             l.syn_queue_len = l.syn_queue_len.saturating_sub(1);
         }
-        Some(e.tuple)
+        Some(tuple)
     }
 
     /// <SEQ=ISS+1><ACK=IRS+1><CTL=ACK> from a half-open entry.

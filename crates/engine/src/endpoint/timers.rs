@@ -88,10 +88,14 @@ impl Endpoint {
                 }
                 TimerRef::HalfOpen(i, _) => self.half_open_timeout(now, i),
                 TimerRef::TimeWait(i, _) => {
-                    if let Some(record) = self.time_waits.remove(i) {
-                        self.demux.remove(&record.tuple, Demux::TimeWait(i));
+                    // Only the tuple is copied out: the whole record, taken by value, was
+                    // copied twice over the stack, and the second copy's loads straddled the
+                    // first one's stores and waited.
+                    if let Some(tuple) = self.time_waits.at(i).map(|r| r.tuple) {
+                        self.time_waits.free(i);
+                        self.demux.remove(&tuple, Demux::TimeWait(i));
                         self.counters.time_wait_expired += 1;
-                        self.transition(now, record.tuple, State::TimeWait, State::Closed, Cause::TimeWaitExpired);
+                        self.transition(now, tuple, State::TimeWait, State::Closed, Cause::TimeWaitExpired);
                     }
                 }
             }
