@@ -21,11 +21,16 @@ pub const MAX_SACK_BLOCKS: usize = 4;
 /// Up to four SACK blocks, each `[left, right)` in sequence space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SackBlocks {
-    len: u8,
+    /// A whole word (the padding after a `u8` takes the same room): the blocks are often
+    /// built in one place and copied to another, and a copy reads the count as a word, which
+    /// waits for a one-byte store instead of being forwarded from it.
+    len: u32,
     blocks: [(SeqNum, SeqNum); MAX_SACK_BLOCKS],
 }
 
 impl SackBlocks {
+    /// None. Inlined across the crate boundary (a call for a few stores).
+    #[inline]
     pub fn new() -> Self {
         Self::default()
     }
