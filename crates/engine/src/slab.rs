@@ -23,18 +23,7 @@ impl<T> Default for Slab<T> {
 impl<T> Slab<T> {
     /// Stores `value`; returns its (index, generation).
     pub fn insert(&mut self, value: T) -> (u32, u32) {
-        self.len += 1;
-        match self.free.pop() {
-            Some(index) => {
-                let place = &mut self.places[index as usize];
-                place.value = Some(value);
-                (index, place.generation)
-            }
-            None => {
-                self.places.push(Place { generation: 0, value: Some(value) });
-                (self.places.len() as u32 - 1, 0)
-            }
-        }
+        self.insert_with(|_| value)
     }
 
     /// Stores the record `build` makes knowing its own (index, generation), and returns them.
@@ -80,11 +69,8 @@ impl<T> Slab<T> {
 
     /// Takes the record out; its place gets a new generation and will be reused.
     pub fn remove(&mut self, index: u32) -> Option<T> {
-        let place = self.places.get_mut(index as usize)?;
-        let value = place.value.take()?;
-        place.generation = place.generation.wrapping_add(1);
-        self.free.push(index);
-        self.len -= 1;
+        let value = self.places.get_mut(index as usize)?.value.take()?;
+        self.vacated(index);
         Some(value)
     }
 
@@ -93,10 +79,16 @@ impl<T> Slab<T> {
     pub fn free(&mut self, index: u32) -> bool {
         let Some(place) = self.places.get_mut(index as usize).filter(|p| p.value.is_some()) else { return false };
         place.value = None;
+        self.vacated(index);
+        true
+    }
+
+    /// The bookkeeping of a place just emptied: a new generation, and on the free list.
+    fn vacated(&mut self, index: u32) {
+        let place = &mut self.places[index as usize];
         place.generation = place.generation.wrapping_add(1);
         self.free.push(index);
         self.len -= 1;
-        true
     }
 
     pub fn len(&self) -> usize {

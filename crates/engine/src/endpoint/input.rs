@@ -119,13 +119,13 @@ impl Endpoint {
                 rst.options = Default::default();
                 self.push_control(rst);
                 self.counters.resets_received += 1;
-                self.time_waits.remove(index);
+                self.time_waits.free(index);
                 self.demux.remove(&tuple, Demux::TimeWait(index));
                 self.transition(now, tuple, State::TimeWait, State::Closed, Cause::RcvdSyn);
                 false
             }
             TimeWaitVerdict::Reopen => {
-                self.time_waits.remove(index);
+                self.time_waits.free(index);
                 self.demux.remove(&tuple, Demux::TimeWait(index));
                 self.transition(now, tuple, State::TimeWait, State::Closed, Cause::NewSynInTimeWait);
                 true

@@ -262,7 +262,7 @@ impl Endpoint {
                 self.transition(now, *tuple, State::SynReceived, State::Closed, Cause::Abort);
             }
             Some(Demux::TimeWait(index)) => {
-                self.time_waits.remove(index);
+                self.time_waits.free(index);
                 self.demux.remove(tuple, Demux::TimeWait(index));
                 self.transition(now, *tuple, State::TimeWait, State::Closed, Cause::Abort);
             }
