@@ -218,16 +218,21 @@ impl Connection {
         let in_flight = self.snd_nxt.since(self.snd_una) as usize;
         let sent_data = in_flight.min(buf_len);
         let unsent = buf_len - sent_data;
-        // The peer's window counts from SND.UNA; cwnd counts what is in the network, which in
-        // SACK recovery is the pipe.
-        let usable = (self.snd_wnd as usize)
-            .saturating_sub(in_flight)
-            .min(((self.cc.cwnd + self.limited_transmit_bytes()) as usize).saturating_sub(pipe.unwrap_or(in_flight)));
         // Once our FIN is acknowledged the buffer is empty and `fin_seq` would point past it.
         let fin_unsent = self.fin_queued && !self.our_fin_acked && self.snd_nxt <= fin_seq;
         // Retransmissions (after a timeout) stay single segments.
         let seg_max = if self.snd_nxt >= self.snd_max { gso_len } else { mss };
-        let len = unsent.min(seg_max).min(usable);
+        let wanted = unsent.min(seg_max);
+        // The peer's window counts from SND.UNA; cwnd counts what is in the network, which in
+        // SACK recovery is the pipe.
+        let window_room = (self.snd_wnd as usize).saturating_sub(in_flight);
+        let flight = pipe.unwrap_or(in_flight);
+        let cwnd_room = match (self.cc.cwnd as usize).saturating_sub(flight) {
+            room if room >= wanted => room,
+            // RFC 3042's allowance, asked for only when cwnd alone holds the data back.
+            _ => ((self.cc.cwnd + self.limited_transmit_bytes()) as usize).saturating_sub(flight),
+        };
+        let len = wanted.min(window_room).min(cwnd_room);
         if len > 0 {
             let completes = len == unsent;
             // RFC 9293 §3.7.4 (Nagle): hold a small segment while data is unacknowledged.
