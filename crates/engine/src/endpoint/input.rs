@@ -37,10 +37,6 @@ impl Endpoint {
             }
         };
         let tcp = &seg.tcp;
-        if tcp.src_port == 0 || tcp.dst_port == 0 || seg.ip.src.is_multicast() || seg.ip.src.is_unspecified() {
-            cold();
-            return self.counters.dropped_malformed += 1;
-        }
         // FreeBSD's drop_synfin; a TIME-WAIT record still answers as RFC 9293 says (the
         // STANDARD branch of the FreeBSD suite's rcv-syn-fin-time-wait scripts).
         let drop_synfin = self.config.tcp_drop_synfin && tcp.flags.syn() && tcp.flags.fin();
@@ -51,11 +47,18 @@ impl Endpoint {
             remote_port: tcp.src_port,
         };
         let found = self.lookup(&tuple);
-        // Every table entry has one of our addresses (or one an any-IP listener took), so
-        // only a packet that matches none is checked against them.
-        if found.is_none() && !self.addresses.contains(&seg.ip.dst) && !self.accepts_any_address() {
-            cold();
-            return self.counters.dropped_not_our_address += 1;
+        // Every table entry has a remote address and ports that `connect` or a listener
+        // accepted, and one of our addresses (or one an any-IP listener took), so only a
+        // packet that matches none is checked for them.
+        if found.is_none() {
+            if tcp.src_port == 0 || tcp.dst_port == 0 || seg.ip.src.is_multicast() || seg.ip.src.is_unspecified() {
+                cold();
+                return self.counters.dropped_malformed += 1;
+            }
+            if !self.addresses.contains(&seg.ip.dst) && !self.accepts_any_address() {
+                cold();
+                return self.counters.dropped_not_our_address += 1;
+            }
         }
         match found {
             // A TIME-WAIT record either handles the segment or, reopened by a new SYN, passes
