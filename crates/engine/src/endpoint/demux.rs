@@ -76,22 +76,23 @@ pub(super) struct DemuxTable {
     buckets: Vec<Bucket>,
     len: usize,
     hasher: SeededState,
-    /// The last tuple hashed: `connect` hashes a tuple for `prefetch`, then looks it up and
-    /// inserts it, and a flow's packets come in runs (a lookup, then the same tuple replaced
-    /// or removed).
+    /// The last tuple found, inserted or replaced, and its entry: a flow's packets come in
+    /// runs (a lookup, then the same tuple replaced or removed).
     memo: Cell<Option<Memo>>,
+    /// Tests bend every hash to bucket 0 of a small table, to make buckets spill.
+    #[cfg(test)]
+    bend_home: bool,
 }
 
-/// The last tuple hashed, its hash, and its entry once a lookup, insertion or replacement has
-/// seen it: the next packet of the same flow then needs no probe at all (the BSDs' `tcp_input`
-/// kept such a one-entry cache of the last connection it looked up, `tcp_last_inpcb`). A hash
-/// never changes; the entry is kept true by every change to the table's entries (`insert`,
-/// `replace` and `remove` update or forget it; growing moves entries but changes none).
+/// A tuple and its entry: the next packet of the same flow then needs no probe at all (the
+/// BSDs' `tcp_input` kept such a one-entry cache of the last connection it looked up,
+/// `tcp_last_inpcb`). Kept true by every change to the table's entries (`insert`, `replace`
+/// and `remove` set or forget it; growing moves entries but changes none). Hashes are not
+/// kept: two multiplications cost less than comparing a tuple.
 #[derive(Debug, Clone, Copy)]
 struct Memo {
     tuple: FourTuple,
-    hash: u64,
-    entry: Option<Demux>,
+    entry: Demux,
 }
 
 /// A `Demux` in 32 bits: kind in the top two, slab index below (ordered as `TimerRef`s are:
@@ -136,26 +137,35 @@ fn prefetch_line(bucket: &Bucket) {
 
 impl DemuxTable {
     pub fn new(hasher: SeededState) -> DemuxTable {
-        DemuxTable { buckets: vec![EMPTY; 2], len: 0, hasher, memo: Cell::new(None) }
+        DemuxTable {
+            buckets: vec![EMPTY; 2],
+            len: 0,
+            hasher,
+            memo: Cell::new(None),
+            #[cfg(test)]
+            bend_home: false,
+        }
     }
 
+    #[inline]
     fn hash(&self, t: &FourTuple) -> u64 {
-        if let Some(memo) = self.memo.get() {
-            if memo.tuple == *t {
-                return memo.hash;
-            }
-        }
         let hash = self.hasher.hash_tuple(t);
-        self.memo.set(Some(Memo { tuple: *t, hash, entry: None }));
+        #[cfg(test)]
+        if self.bend_home {
+            return hash & !3;
+        }
         hash
     }
 
-    /// Remembers `t`'s entry (or that it has none known) in the memo, if the memo holds `t`.
-    fn remember(&self, t: &FourTuple, entry: Option<Demux>) {
-        if let Some(memo) = self.memo.get() {
-            if memo.tuple == *t {
-                self.memo.set(Some(Memo { entry, ..memo }));
-            }
+    /// Remembers `t`'s entry.
+    fn remember(&self, t: &FourTuple, entry: Demux) {
+        self.memo.set(Some(Memo { tuple: *t, entry }));
+    }
+
+    /// Forgets `t`'s entry, if the memo holds it.
+    fn forget(&self, t: &FourTuple) {
+        if self.memo.get().is_some_and(|memo| memo.tuple == *t) {
+            self.memo.set(None);
         }
     }
 
@@ -164,9 +174,9 @@ impl DemuxTable {
     }
 
     /// Starts loading the line where `t` would be, so that the lookup a little later finds it
-    /// in the cache. Inlined, so that `connect` compares its new tuple with the memo's from
-    /// registers: the tuple it had just stored field by field was read back in wider words,
-    /// which waited for those stores.
+    /// in the cache. Inlined, so that `connect` hashes its new tuple from registers: the
+    /// tuple it had just stored field by field was read back in wider words, which waited
+    /// for those stores.
     #[inline]
     pub fn prefetch(&self, t: &FourTuple) {
         prefetch_line(&self.buckets[self.hash(t) as usize & self.mask()]);
@@ -174,7 +184,7 @@ impl DemuxTable {
 
     /// Where `t` points. `tuple_of` gives the tuple of the record an entry points at.
     pub fn get<'r>(&self, t: &FourTuple, tuple_of: impl Fn(Demux) -> Option<&'r FourTuple>) -> Option<Demux> {
-        if let Some(Memo { tuple, entry: Some(entry), .. }) = self.memo.get() {
+        if let Some(Memo { tuple, entry }) = self.memo.get() {
             if tuple == *t {
                 return Some(entry);
             }
@@ -196,7 +206,7 @@ impl DemuxTable {
         };
         let (b, slot) = found?;
         let entry = unpack(self.buckets[b].entries[slot]);
-        self.remember(t, Some(entry));
+        self.remember(t, entry);
         Some(entry)
     }
 
@@ -239,7 +249,7 @@ impl DemuxTable {
         let hash = self.hash(t);
         self.place(hash, pack(to));
         self.len += 1;
-        self.remember(t, Some(to));
+        self.remember(t, to);
     }
 
     /// Points `t` at `to` instead of `from` (a record turning into another kind), or adds it.
@@ -253,7 +263,7 @@ impl DemuxTable {
         match self.find(t, from) {
             Some((b, slot)) => {
                 self.buckets[b].entries[slot] = pack(to);
-                self.remember(t, Some(to));
+                self.remember(t, to);
             }
             None => self.insert(t, to, tuple_of),
         }
@@ -268,7 +278,7 @@ impl DemuxTable {
         bucket.entries[slot] = bucket.entries[last];
         bucket.head[LEN] -= 1;
         self.len -= 1;
-        self.remember(t, None);
+        self.forget(t);
         // The buckets it passed on its way have one entry fewer beyond them.
         let mut b = self.hash(t) as usize & self.mask();
         while b != found {
@@ -428,19 +438,19 @@ mod tests {
         let records: Vec<Option<FourTuple>> = (0..n).map(|i| Some(tuple(i))).collect();
         let mut table = DemuxTable::new(SeededState::new(3, 4));
         table.buckets = vec![EMPTY; 4];
+        table.bend_home = true; // home bucket 0 for all
         for i in 0..n {
-            let hash = table.hash(&tuple(i)) & !3; // home bucket 0 for all
-            table.memo.set(Some(Memo { tuple: tuple(i), hash, entry: None }));
+            let hash = table.hash(&tuple(i));
             table.place(hash, pack(Demux::Conn(i)));
             table.len += 1;
         }
         assert_eq!(table.buckets[0].head[SPILLED] as usize, n as usize - SLOTS);
         for i in 0..n {
-            table.memo.set(Some(Memo { tuple: tuple(i), hash: table.hasher.hash_tuple(&tuple(i)) & !3, entry: None }));
+            table.memo.set(None);
             assert_eq!(table.get(&tuple(i), of(&records)), Some(Demux::Conn(i)));
         }
         for i in 0..n {
-            table.memo.set(Some(Memo { tuple: tuple(i), hash: table.hasher.hash_tuple(&tuple(i)) & !3, entry: None }));
+            table.memo.set(None);
             table.remove(&tuple(i), Demux::Conn(i));
         }
         assert_eq!(table.len(), 0);
