@@ -173,6 +173,8 @@ pub(crate) struct Connection {
     our_fin_acked: bool,
     want_writable: bool,
     pub in_dirty: bool,
+    /// Queued for the timer heap's next update (`Endpoint::sync_timers`).
+    pub timer_pending: bool,
 
     nodelay: bool,
     /// `TCP_NOOPT`: our SYN (or SYN-ACK) carries no options and the peer's are ignored but
@@ -271,6 +273,7 @@ impl Connection {
             our_fin_acked: false,
             want_writable: false,
             in_dirty: false,
+            timer_pending: false,
             nodelay: false,
             no_options: false,
             keepalive: false,

@@ -339,6 +339,7 @@ impl Endpoint {
         };
         let ts_recent = tcp.options.timestamps.map_or(entry.ts_recent, |(val, _)| val);
         let ts_offset = if ts_ok { entry.ts_offset } else { 0 };
+        self.bound_timers_pending();
         let mut ctx = ctx_of!(self, now);
         ctx.transition(tuple, State::SynReceived, State::Established, Cause::RcvdAck);
         let (conn_index, conn_generation) = self.conns.insert_with(|(index, generation)| {

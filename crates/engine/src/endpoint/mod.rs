@@ -100,6 +100,11 @@ pub struct Endpoint {
     /// The any-IP listener, if one is open: it takes connections to every address and port.
     any_listener: Option<u32>,
     timers: TimerHeap,
+    /// Connections whose timers changed since the heap was last brought up to date: the
+    /// heap is updated only when it is read (`poll_timeout`, `handle_timeout`), so that a
+    /// connection whose deadlines move several times in between, or that ends before then,
+    /// leaves no stale entries to pop.
+    timers_pending: Vec<ConnHandle>,
     control: VecDeque<ControlSegment>,
     dirty: VecDeque<ConnHandle>,
     events: VecDeque<Event>,
@@ -130,6 +135,7 @@ impl Endpoint {
             listener_by_addr: HashMap::with_hasher(hasher),
             any_listener: None,
             timers: TimerHeap::default(),
+            timers_pending: Vec::new(),
             control: VecDeque::new(),
             dirty: VecDeque::new(),
             events: VecDeque::new(),
@@ -360,6 +366,7 @@ impl Endpoint {
         };
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
         let ts_offset = if self.config.timestamps { ts_offset } else { 0 };
+        self.bound_timers_pending();
         let config = &self.config;
         let (index, generation) = self.conns.insert_with(|(index, generation)| {
             let handle = ConnHandle { index, generation };
@@ -434,7 +441,7 @@ impl Endpoint {
     #[inline]
     fn after_conn(&mut self, now: Instant, h: ConnHandle) {
         let Some(conn) = self.conns.get_mut(h.index, h.generation) else { return };
-        reschedule(&mut self.timers, conn, h);
+        reschedule(&mut self.timers_pending, conn, h);
         if !conn.in_dirty && conn.wants_output() {
             conn.in_dirty = true;
             self.dirty.push_back(h);
@@ -507,13 +514,11 @@ fn record_tuple<'r>(
     }
 }
 
-/// Puts a connection's earliest deadline into the timer heap if it is earlier than the entry
-/// the heap already holds for it (later entries are skipped as stale when they come up).
-fn reschedule(timers: &mut TimerHeap, conn: &mut Connection, h: ConnHandle) {
-    let deadline = conn.next_deadline();
-    if deadline < conn.heap_deadline {
-        conn.heap_deadline = deadline;
-        timers.push(deadline, TimerRef::Conn(h.index, h.generation));
+/// Queues a connection whose timers may have changed for the heap's next update.
+fn reschedule(pending: &mut Vec<ConnHandle>, conn: &mut Connection, h: ConnHandle) {
+    if !conn.timer_pending {
+        conn.timer_pending = true;
+        pending.push(h);
     }
 }
 

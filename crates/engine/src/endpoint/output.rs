@@ -83,7 +83,7 @@ impl Endpoint {
             let conn = self.conns.get_mut(h.index, h.generation).expect("polled just now");
             // Sending only arms timers (it never changes the state), so of `after_conn` only
             // the rescheduling applies here.
-            reschedule(&mut self.timers, conn, h);
+            reschedule(&mut self.timers_pending, conn, h);
             if !more {
                 self.dirty.pop_front();
                 conn.in_dirty = false;

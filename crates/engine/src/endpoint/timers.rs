@@ -46,8 +46,36 @@ impl TimerHeap {
 }
 
 impl Endpoint {
+    /// Brings the heap up to date with the connections queued by `reschedule`: each one's
+    /// earliest deadline goes in if it is earlier than the entry the heap holds for it (later
+    /// entries are skipped as stale when they come up). Connections gone since are skipped.
+    #[inline]
+    fn sync_timers(&mut self) {
+        if self.timers_pending.is_empty() {
+            return;
+        }
+        for h in self.timers_pending.drain(..) {
+            let Some(conn) = self.conns.get_mut(h.index, h.generation) else { continue };
+            conn.timer_pending = false;
+            let deadline = conn.next_deadline();
+            if deadline < conn.heap_deadline {
+                conn.heap_deadline = deadline;
+                self.timers.push(deadline, TimerRef::Conn(h.index, h.generation));
+            }
+        }
+    }
+
+    /// Called where connections are made: a driver that never reads the timers would
+    /// otherwise queue one handle for every connection ever made.
+    pub(super) fn bound_timers_pending(&mut self) {
+        if self.timers_pending.len() > 2 * self.conns.len() + 64 {
+            self.sync_timers();
+        }
+    }
+
     /// The earliest deadline of any timer, if one is armed.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.sync_timers();
         while let Some((at, what)) = self.timers.peek() {
             if self.timer_is_live(at, what) {
                 return Some(at);
@@ -70,7 +98,10 @@ impl Endpoint {
     /// Runs every timer due at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = self.last_now.max(now);
-        while let Some((at, what)) = self.timers.peek() {
+        loop {
+            // A timer that ran may have armed another, due now too.
+            self.sync_timers();
+            let Some((at, what)) = self.timers.peek() else { break };
             if at > now {
                 break;
             }
@@ -136,5 +167,24 @@ mod tests {
             heap.pop();
         }
         assert_eq!(popped, sorted);
+    }
+
+    /// A driver that never asks for timers (only sends and receives) must not make the
+    /// queue of connections awaiting the heap grow with every connection it ever opened.
+    #[test]
+    fn connections_queued_for_the_heap_stay_bounded_without_timer_reads() {
+        use crate::{Config, Endpoint};
+        use std::net::SocketAddr;
+        let local = SocketAddr::from(([10, 0, 0, 1], 0));
+        let mut ep = Endpoint::new(Config::default(), &[local.ip()]);
+        let remote = SocketAddr::from(([10, 0, 0, 2], 80));
+        for port in 1024..11_024u16 {
+            let h = ep.connect(Instant::ZERO, Some(SocketAddr::new(local.ip(), port)), remote).expect("connect");
+            ep.abort(Instant::ZERO, h).expect("abort");
+        }
+        assert!(ep.timers_pending.len() <= 2 * ep.conns.len() + 65, "{} queued", ep.timers_pending.len());
+        // And the first read of the timers finds every live deadline (none: all aborted).
+        assert_eq!(ep.poll_timeout(), None);
+        assert!(ep.timers_pending.is_empty());
     }
 }
