@@ -213,9 +213,11 @@ impl Endpoint {
         self.counters.syn_acks_sent += 1;
         let synack = self.syn_ack(now, &entry);
         self.push_control(synack);
-        let deadline = entry.deadline;
         let (index, generation) = self.half_opens.insert(entry);
-        self.timers.push(deadline, TimerRef::HalfOpen(index, generation));
+        // Into the heap when the timers are next read, if the handshake has not completed
+        // by then (its later deadlines are pushed by the timer that sets them).
+        self.timers_pending.push(TimerRef::HalfOpen(index, generation));
+        self.bound_timers_pending();
         self.demux_insert(&tuple, Demux::HalfOpen(index));
     }
 

@@ -100,11 +100,11 @@ pub struct Endpoint {
     /// The any-IP listener, if one is open: it takes connections to every address and port.
     any_listener: Option<u32>,
     timers: TimerHeap,
-    /// Connections whose timers changed since the heap was last brought up to date: the
-    /// heap is updated only when it is read (`poll_timeout`, `handle_timeout`), so that a
-    /// connection whose deadlines move several times in between, or that ends before then,
-    /// leaves no stale entries to pop.
-    timers_pending: Vec<ConnHandle>,
+    /// Connections whose timers changed, and new half-open entries, since the heap was last
+    /// brought up to date: the heap is updated only when it is read (`poll_timeout`,
+    /// `handle_timeout`), so that a connection whose deadlines move several times in
+    /// between, or a record that ends before then, leaves no stale entries to pop.
+    timers_pending: Vec<TimerRef>,
     control: VecDeque<ControlSegment>,
     dirty: VecDeque<ConnHandle>,
     events: VecDeque<Event>,
@@ -515,10 +515,10 @@ fn record_tuple<'r>(
 }
 
 /// Queues a connection whose timers may have changed for the heap's next update.
-fn reschedule(pending: &mut Vec<ConnHandle>, conn: &mut Connection, h: ConnHandle) {
+fn reschedule(pending: &mut Vec<TimerRef>, conn: &mut Connection, h: ConnHandle) {
     if !conn.timer_pending {
         conn.timer_pending = true;
-        pending.push(h);
+        pending.push(TimerRef::Conn(h.index, h.generation));
     }
 }
 

@@ -46,29 +46,40 @@ impl TimerHeap {
 }
 
 impl Endpoint {
-    /// Brings the heap up to date with the connections queued by `reschedule`: each one's
-    /// earliest deadline goes in if it is earlier than the entry the heap holds for it (later
-    /// entries are skipped as stale when they come up). Connections gone since are skipped.
+    /// Brings the heap up to date with the records queued since it was last read: each
+    /// connection's earliest deadline goes in if it is earlier than the entry the heap holds
+    /// for it (later entries are skipped as stale when they come up), and each new half-open
+    /// entry's first deadline. Records gone since are skipped.
     #[inline]
     fn sync_timers(&mut self) {
         if self.timers_pending.is_empty() {
             return;
         }
-        for h in self.timers_pending.drain(..) {
-            let Some(conn) = self.conns.get_mut(h.index, h.generation) else { continue };
-            conn.timer_pending = false;
-            let deadline = conn.next_deadline();
-            if deadline < conn.heap_deadline {
-                conn.heap_deadline = deadline;
-                self.timers.push(deadline, TimerRef::Conn(h.index, h.generation));
+        for what in self.timers_pending.drain(..) {
+            match what {
+                TimerRef::Conn(index, generation) => {
+                    let Some(conn) = self.conns.get_mut(index, generation) else { continue };
+                    conn.timer_pending = false;
+                    let deadline = conn.next_deadline();
+                    if deadline < conn.heap_deadline {
+                        conn.heap_deadline = deadline;
+                        self.timers.push(deadline, what);
+                    }
+                }
+                TimerRef::HalfOpen(index, generation) => {
+                    if let Some(entry) = self.half_opens.get(index, generation) {
+                        self.timers.push(entry.deadline, what);
+                    }
+                }
+                TimerRef::TimeWait(..) => debug_assert!(false, "TIME-WAIT records are pushed at once"),
             }
         }
     }
 
-    /// Called where connections are made: a driver that never reads the timers would
-    /// otherwise queue one handle for every connection ever made.
+    /// Called where connections and half-open entries are made: a driver that never reads
+    /// the timers would otherwise queue one handle for every record ever made.
     pub(super) fn bound_timers_pending(&mut self) {
-        if self.timers_pending.len() > 2 * self.conns.len() + 64 {
+        if self.timers_pending.len() > 2 * (self.conns.len() + self.half_opens.len()) + 64 {
             self.sync_timers();
         }
     }
