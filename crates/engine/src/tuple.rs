@@ -1,3 +1,4 @@
+use crate::SplitMix64;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
@@ -121,17 +122,11 @@ fn folded_multiply(a: u64, b: u64) -> u64 {
 }
 
 impl SeededState {
-    /// Keys derived from two seed words (SplitMix64's output mix over each in turn, so that
-    /// small or equal seeds still give four unrelated keys, none zero in practice).
+    /// Keys drawn from SplitMix64 seeded with both seed words, so that small or equal seeds
+    /// still give four unrelated keys; odd, so that none is zero.
     pub fn new(seed0: u64, seed1: u64) -> SeededState {
-        let mut state = seed0 ^ seed1.rotate_left(32);
-        let mut next = || {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            (z ^ (z >> 31)) | 1
-        };
+        let mut rng = SplitMix64::new(seed0 ^ seed1.rotate_left(32));
+        let mut next = || rng.next_u64() | 1;
         SeededState { keys: [next(), next(), next(), next()] }
     }
 
@@ -152,6 +147,8 @@ impl SeededState {
     #[inline]
     pub fn hash_tuple(&self, t: &FourTuple) -> u64 {
         let (words, n) = t.words();
+        // The IPv4 case whole and first: with the first pair absorbed before the branch, the
+        // compiler built all five words for both cases (83 more instructions per lifecycle).
         if n == 2 {
             return self.finish(self.absorb(self.keys[0], words[0], words[1]));
         }
