@@ -37,6 +37,7 @@ mod counters;
 mod endpoint;
 mod error;
 mod event;
+mod fifo;
 mod half_open;
 mod isn;
 mod listener;

@@ -12,6 +12,7 @@ pub(crate) use timers::{Timer, TIMER_COUNT};
 use crate::assembler::Assembler;
 use crate::buffers::BufferPool;
 use crate::congestion::NewReno;
+use crate::fifo::Fifo;
 use crate::rtt::RttEstimator;
 use crate::scoreboard::Scoreboard;
 use crate::{
@@ -26,9 +27,9 @@ use synack_wire::{SeqNum, TcpFlags, TcpOptions};
 pub(crate) struct Ctx<'a> {
     pub now: Instant,
     pub config: &'a Config,
-    pub events: &'a mut VecDeque<Event>,
+    pub events: &'a mut Fifo<Event>,
     pub counters: &'a mut Counters,
-    pub control: &'a mut VecDeque<ControlSegment>,
+    pub control: &'a mut Fifo<ControlSegment>,
     pub buffers: &'a mut BufferPool,
 }
 
@@ -37,7 +38,7 @@ pub(crate) struct Ctx<'a> {
 /// falls behind. A RST or ACK not sent is recovered from by the peer's retransmission.
 pub(crate) const CONTROL_QUEUE_MAX: usize = 4096;
 
-pub(crate) fn push_control(queue: &mut VecDeque<ControlSegment>, counters: &mut Counters, seg: ControlSegment) {
+pub(crate) fn push_control(queue: &mut Fifo<ControlSegment>, counters: &mut Counters, seg: ControlSegment) {
     if queue.len() < CONTROL_QUEUE_MAX {
         queue.push_back(seg);
     } else {
@@ -59,7 +60,7 @@ impl Ctx<'_> {
 
 /// A segment that is not part of a connection's stream: RSTs, challenge ACKs, SYN-ACKs of
 /// half-open entries, ACKs from TIME-WAIT.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct ControlSegment {
     pub tuple: FourTuple,
     pub seq: SeqNum,

@@ -38,6 +38,7 @@ pub use table::{format_ss_table, SocketInfo};
 
 use crate::buffers::BufferPool;
 use crate::conn::{Connection, ControlSegment, Ctx, NewConn};
+use crate::fifo::Fifo;
 use crate::half_open::HalfOpen;
 use crate::isn::IsnGenerator;
 use crate::listener::Listener;
@@ -47,7 +48,7 @@ use crate::time_wait::TimeWait;
 use crate::tuple::SeededState;
 use crate::{Cause, Config, ConnectError, Counters, Event, FourTuple, Instant, InvalidHandle, ListenError, State};
 use demux::DemuxTable;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use timers::TimerHeap;
 
@@ -105,9 +106,9 @@ pub struct Endpoint {
     /// `handle_timeout`), so that a connection whose deadlines move several times in
     /// between, or a record that ends before then, leaves no stale entries to pop.
     timers_pending: Vec<TimerRef>,
-    control: VecDeque<ControlSegment>,
-    dirty: VecDeque<ConnHandle>,
-    events: VecDeque<Event>,
+    control: Fifo<ControlSegment>,
+    dirty: Fifo<ConnHandle>,
+    events: Fifo<Event>,
     /// Stream buffers of ended connections, for the next ones.
     buffers: BufferPool,
     counters: Counters,
@@ -136,9 +137,9 @@ impl Endpoint {
             any_listener: None,
             timers: TimerHeap::default(),
             timers_pending: Vec::new(),
-            control: VecDeque::new(),
-            dirty: VecDeque::new(),
-            events: VecDeque::new(),
+            control: Fifo::default(),
+            dirty: Fifo::default(),
+            events: Fifo::default(),
             buffers: BufferPool::default(),
             counters: Counters::default(),
             ip_ident,
@@ -438,7 +439,7 @@ impl Endpoint {
 
     /// After anything touched a connection: reschedule its timer, queue it for output, and
     /// retire it into a TIME-WAIT record or free it when it is done.
-    #[inline]
+    #[inline(always)]
     fn after_conn(&mut self, now: Instant, h: ConnHandle) {
         let Some(conn) = self.conns.get_mut(h.index, h.generation) else { return };
         reschedule(&mut self.timers_pending, conn, h);
