@@ -213,14 +213,23 @@ impl DemuxTable {
     /// The bucket and slot of the entry `to` on `t`'s path (entry and tag both match: an entry
     /// is unique, and the tag keeps even a stray one of another tuple from being taken).
     fn find(&self, t: &FourTuple, to: Demux) -> Option<(usize, usize)> {
+        self.find_hashed(self.hash(t), to)
+    }
+
+    /// `find` for a tuple whose hash the caller has.
+    fn find_hashed(&self, hash: u64, to: Demux) -> Option<(usize, usize)> {
         let entry = pack(to);
-        self.probe(t, |e| e == entry)
+        self.probe_hashed(hash, |e| e == entry)
     }
 
     /// Walks `t`'s path, from its home bucket on while buckets have spilled, to the first slot
     /// whose tag is `t`'s and whose entry `is_it` accepts.
     fn probe(&self, t: &FourTuple, is_it: impl Fn(u32) -> bool) -> Option<(usize, usize)> {
-        let hash = self.hash(t);
+        self.probe_hashed(self.hash(t), is_it)
+    }
+
+    #[inline]
+    fn probe_hashed(&self, hash: u64, is_it: impl Fn(u32) -> bool) -> Option<(usize, usize)> {
         let mut b = hash as usize & self.mask();
         for _ in 0..self.buckets.len() {
             let bucket = &self.buckets[b];
@@ -271,7 +280,9 @@ impl DemuxTable {
 
     /// Removes the entry `t → at`, if there is one.
     pub fn remove(&mut self, t: &FourTuple, at: Demux) {
-        let Some((found, slot)) = self.find(t, at) else { return };
+        // Hashed once: for the probe, and for the walk over the buckets passed below.
+        let hash = self.hash(t);
+        let Some((found, slot)) = self.find_hashed(hash, at) else { return };
         let bucket = &mut self.buckets[found];
         let last = bucket.len() - 1;
         bucket.head[slot] = bucket.head[last];
@@ -280,7 +291,7 @@ impl DemuxTable {
         self.len -= 1;
         self.forget(t);
         // The buckets it passed on its way have one entry fewer beyond them.
-        let mut b = self.hash(t) as usize & self.mask();
+        let mut b = hash as usize & self.mask();
         while b != found {
             let passed = &mut self.buckets[b];
             if passed.head[SPILLED] != u8::MAX {
