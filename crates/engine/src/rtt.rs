@@ -1,5 +1,6 @@
 //! Retransmission timeout per RFC 6298.
 
+use crate::time::micros;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy)]
@@ -82,23 +83,9 @@ impl RttEstimator {
     }
 }
 
-/// A `Duration` in whole microseconds, saturating. In 64-bit arithmetic: `as_micros` works
-/// in 128 bits, and every timer armed from the config pays for it.
-pub(crate) fn micros(d: Duration) -> u64 {
-    d.as_secs().saturating_mul(1_000_000).saturating_add(d.subsec_micros() as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn micros_is_exact_below_the_limit_and_saturates_above() {
-        assert_eq!(micros(Duration::new(1, 500_999)), 1_000_500);
-        assert_eq!(micros(Duration::from_micros(u64::MAX)), u64::MAX);
-        assert_eq!(micros(Duration::MAX), u64::MAX);
-        assert_eq!(micros(Duration::ZERO), 0);
-    }
 
     const MIN: Duration = Duration::from_millis(200);
     const MAX: Duration = Duration::from_secs(120);

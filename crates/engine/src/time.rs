@@ -42,7 +42,7 @@ impl Instant {
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, d: Duration) -> Instant {
-        Instant(self.0.saturating_add(crate::rtt::micros(d)))
+        Instant(self.0.saturating_add(micros(d)))
     }
 }
 
@@ -51,6 +51,12 @@ impl Sub<Instant> for Instant {
     fn sub(self, earlier: Instant) -> Duration {
         self.saturating_since(earlier)
     }
+}
+
+/// A `Duration` in whole microseconds, saturating. In 64-bit arithmetic: `as_micros` works
+/// in 128 bits, and every timer armed from the config pays for it.
+pub(crate) fn micros(d: Duration) -> u64 {
+    d.as_secs().saturating_mul(1_000_000).saturating_add(d.subsec_micros() as u64)
 }
 
 impl fmt::Debug for Instant {
@@ -66,5 +72,18 @@ impl fmt::Display for Instant {
             return write!(f, "never");
         }
         write!(f, "{}.{:06}", self.0 / 1_000_000, self.0 % 1_000_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn micros_is_exact_below_the_limit_and_saturates_above() {
+        assert_eq!(micros(Duration::new(1, 500_999)), 1_000_500);
+        assert_eq!(micros(Duration::from_micros(u64::MAX)), u64::MAX);
+        assert_eq!(micros(Duration::MAX), u64::MAX);
+        assert_eq!(micros(Duration::ZERO), 0);
     }
 }

@@ -7,7 +7,7 @@
 use super::output::OutSegment;
 use super::{Connection, Ctx, Timer};
 use crate::congestion::DUP_ACK_THRESHOLD;
-use crate::rtt::micros;
+use crate::time::micros;
 use crate::Instant;
 use crate::State;
 use std::time::Duration;
