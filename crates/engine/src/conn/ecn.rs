@@ -4,7 +4,7 @@
 //! without resending anything, and says so with CWR.
 
 use super::output::OutSegment;
-use super::{Connection, Ctx};
+use super::{Connection, Ctx, Owed};
 use crate::EcnMode;
 use synack_wire::{Ecn, TcpFlags, TcpRepr};
 
@@ -41,7 +41,7 @@ impl Connection {
         if ecn == Ecn::Ce {
             ctx.counters.ce_marked_in += 1;
             self.ece_pending = true;
-            self.ack_now = true;
+            self.owed.set(Owed::ACK);
         }
     }
 

@@ -2,7 +2,7 @@
 //! RST and SYN rules of RFC 5961 and timestamps/PAWS of RFC 7323. The steps keep the RFC's
 //! order: sequence number, RST, SYN, ACK, URG, text, FIN.
 
-use super::{Connection, ControlSegment, Ctx, Timer};
+use super::{Connection, ControlSegment, Ctx, Owed, Timer};
 use crate::congestion::NewReno;
 use crate::half_open::DEFAULT_MSS;
 use crate::{cold, Cause, ConnError, Event, Instant, State};
@@ -90,7 +90,7 @@ impl Connection {
             self.snd_una = seg.ack;
             self.snd_nxt = self.snd_nxt.max(self.snd_una);
             self.finish_handshake(ctx, Cause::RcvdSynAck);
-            self.ack_now = true;
+            self.owed.set(Owed::ACK);
             // "Data or controls that were queued for transmission may be included": and the
             // SYN-ACK's own text and FIN continue at the sixth step.
             let (seq, data, fin) = self.trim(ctx, seg.seq + 1, seg.payload, f.fin());
@@ -152,7 +152,7 @@ impl Connection {
             self.snd_wl2 = seg.ack;
             self.sample_rtt(ctx, seg);
             self.finish_handshake(ctx, Cause::RcvdSynAck);
-            self.ack_now = true;
+            self.owed.set(Owed::ACK);
             return;
         }
         // RFC 7323 §5.3 R1 (PAWS): a segment with an older timestamp is a duplicate.
@@ -268,7 +268,9 @@ impl Connection {
         match self.state {
             State::Closing if self.our_fin_acked => {
                 // An old segment whose ACK ends the exchange is not answered (BSD returns here).
-                self.ack_now &= !old_trimmed;
+                if old_trimmed {
+                    self.owed.clear(Owed::ACK);
+                }
                 self.set_state(ctx, State::TimeWait, Cause::RcvdAckOfFin);
                 return;
             }
@@ -320,7 +322,7 @@ impl Connection {
             ctx.counters.duplicate_bytes_in += skip as u64;
             data = &data[skip..];
             seq = self.rcv_nxt;
-            self.ack_now = true; // a duplicate is answered at once (RFC 9293 §3.10.7.4)
+            self.owed.set(Owed::ACK); // a duplicate is answered at once (RFC 9293 §3.10.7.4)
             if fin && fin_seq < self.rcv_nxt {
                 fin = false; // a FIN we already processed
             }
@@ -329,7 +331,7 @@ impl Connection {
         if data.len() > room as usize {
             data = &data[..room as usize];
             fin = false;
-            self.ack_now = true;
+            self.owed.set(Owed::ACK);
         }
         (seq, data, fin)
     }
@@ -375,7 +377,7 @@ impl Connection {
                     // RFC 6582 §3.2 step 5: a partial ACK retransmits the next hole. With
                     // SACK the scoreboard says which holes to resend (RFC 6675 §5 step 5).
                     self.cc.on_partial_ack(acked, mss);
-                    self.rexmit_one = true;
+                    self.owed.set(Owed::REXMIT_ONE);
                 }
             } else {
                 self.cc.on_new_ack(acked, mss);
@@ -467,7 +469,7 @@ impl Connection {
                     let recv_buf = &mut self.recv_buf;
                     let n = self.ooo.pop_at(offset, |bytes| recv_buf.extend(bytes));
                     self.advance_rcv(n);
-                    self.ack_now = true; // RFC 5681 §4.2: ACK at once when a gap fills
+                    self.owed.set(Owed::ACK); // RFC 5681 §4.2: ACK at once when a gap fills
                 }
                 // RFC 9293 §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
                 // segment; otherwise delay the ACK. Full-sized is the MSS less the options
@@ -478,7 +480,7 @@ impl Connection {
                 let segments = (data.len() / full.max(1)).min(u8::MAX as usize) as u8;
                 self.full_segments_unacked = self.full_segments_unacked.saturating_add(segments);
                 if self.full_segments_unacked >= 2 {
-                    self.ack_now = true;
+                    self.owed.set(Owed::ACK);
                 } else if self.timers[Timer::DelayedAck as usize] == Instant::NEVER {
                     self.timers[Timer::DelayedAck as usize] = ctx.now + ctx.config.delayed_ack;
                 }
@@ -487,7 +489,7 @@ impl Connection {
                 let new_bytes = self.ooo.insert(offset, data);
                 ctx.counters.duplicate_bytes_in += (data.len() - new_bytes) as u64;
                 ctx.counters.out_of_order_segments_in += 1;
-                self.ack_now = true; // RFC 5681 §4.2: out-of-order data is ACKed at once
+                self.owed.set(Owed::ACK); // RFC 5681 §4.2: out-of-order data is ACKed at once
             }
             if was_empty && !self.recv_buf.is_empty() {
                 ctx.events.push_back(Event::Readable(self.handle));
@@ -496,7 +498,7 @@ impl Connection {
         if fin && !self.fin_received {
             let fin_offset = self.rcv_offset + (seq + data.len() as u32).since(self.rcv_nxt) as u64;
             self.ooo_fin = Some(fin_offset);
-            self.ack_now = true;
+            self.owed.set(Owed::ACK);
         }
         if self.ooo_fin == Some(self.rcv_offset) {
             self.ooo_fin = None;
@@ -532,7 +534,7 @@ impl Connection {
     fn process_fin(&mut self, ctx: &mut Ctx) {
         self.rcv_nxt += 1;
         self.fin_received = true;
-        self.ack_now = true;
+        self.owed.set(Owed::ACK);
         ctx.events.push_back(Event::PeerClosed(self.handle));
         if self.recv_buf.is_empty() {
             ctx.events.push_back(Event::Readable(self.handle));
@@ -554,7 +556,7 @@ impl Connection {
     fn challenge_ack(&mut self, ctx: &mut Ctx) {
         if self.oow_ack_allowed(ctx) {
             ctx.counters.challenge_acks_sent += 1;
-            self.ack_now = true;
+            self.owed.set(Owed::ACK);
             self.ack_is_challenge = true;
         }
     }
@@ -567,10 +569,10 @@ impl Connection {
     fn ack_unacceptable(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
         if seg.payload.is_empty() && !seg.flags.syn() && !seg.flags.fin() {
             if self.oow_ack_allowed(ctx) {
-                self.ack_now = true;
+                self.owed.set(Owed::ACK);
             }
         } else {
-            self.ack_now = true;
+            self.owed.set(Owed::ACK);
         }
     }
 

@@ -4,9 +4,11 @@
 mod ecn;
 mod input;
 mod output;
+mod owed;
 mod recovery;
 mod timers;
 
+use owed::Owed;
 pub(crate) use timers::{Timer, TIMER_COUNT};
 
 use crate::assembler::Assembler;
@@ -145,8 +147,6 @@ pub(crate) struct Connection {
     ecn_recover: SeqNum,
     /// The retransmission timer is set for a tail loss probe (RFC 8985 §7), not the RTO.
     loss_probe_armed: bool,
-    /// A probe is due on the next poll.
-    loss_probe_now: bool,
     /// SND.MAX when the last probe went out: no second probe until SND.UNA passes it.
     loss_probe_high: Option<SeqNum>,
     /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission).
@@ -164,13 +164,11 @@ pub(crate) struct Connection {
     /// When an ACK last answered an unacceptable segment or a challenge (NEVER: not yet).
     last_oow_ack: Instant,
 
-    ack_now: bool,
+    /// The segments owed on the next poll (an ACK now, a resend, a probe).
+    owed: Owed,
     /// The ACK owed is a challenge ACK (RFC 5961): `resend_fin_with_ack` leaves it bare.
     ack_is_challenge: bool,
     full_segments_unacked: u8,
-    rexmit_one: bool,
-    probe_now: bool,
-    keepalive_probe_now: bool,
     our_fin_acked: bool,
     want_writable: bool,
     pub in_dirty: bool,
@@ -254,7 +252,6 @@ impl Connection {
             cwr_pending: false,
             ecn_recover: n.iss,
             loss_probe_armed: false,
-            loss_probe_now: false,
             loss_probe_high: None,
             rtt_probe: None,
             timers: [Instant::NEVER; TIMER_COUNT],
@@ -265,12 +262,9 @@ impl Connection {
             last_progress: n.now,
             last_heard: n.now,
             last_oow_ack: Instant::NEVER,
-            ack_now: false,
+            owed: Owed::NOTHING,
             ack_is_challenge: false,
             full_segments_unacked: 0,
-            rexmit_one: false,
-            probe_now: false,
-            keepalive_probe_now: false,
             our_fin_acked: false,
             want_writable: false,
             in_dirty: false,
@@ -372,7 +366,7 @@ impl Connection {
         self.state = State::Closed;
         self.timers = [Instant::NEVER; TIMER_COUNT];
         self.heap_deadline = Instant::NEVER;
-        self.ack_now = false;
+        self.owed.clear(Owed::ACK);
     }
 
     /// Hands the stream buffers' allocations to the pool as the connection is freed.
@@ -453,7 +447,7 @@ impl Connection {
         let now_open = self.recv_window_field() << self.neg.rcv_wscale;
         let threshold = (self.recv_cap / 2).min(self.rcv_mss as u32);
         if now_open >= advertised + threshold {
-            self.ack_now = true;
+            self.owed.set(Owed::ACK);
         }
     }
 
@@ -610,7 +604,7 @@ impl Connection {
 
     /// Whether the ACK for the segment that brought us here is still owed.
     pub(crate) fn owes_ack(&self) -> bool {
-        self.ack_now || self.timers[Timer::DelayedAck as usize] != Instant::NEVER
+        self.owed.has(Owed::ACK) || self.timers[Timer::DelayedAck as usize] != Instant::NEVER
     }
 
     fn ts_now(&self, now: Instant) -> u32 {

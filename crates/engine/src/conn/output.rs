@@ -1,7 +1,7 @@
 //! What a connection sends next: SYN or SYN-ACK, (re)transmitted data, FIN, probes, ACKs.
 //! The endpoint copies the data straight from the send buffer into the packet.
 
-use super::{Connection, Ctx, Timer};
+use super::{Connection, Ctx, Owed, Timer};
 use crate::{cold, Instant, State};
 use std::ops::Range;
 use synack_wire::{Ecn, SackBlocks, SeqNum, TcpFlags, TcpOptions};
@@ -45,7 +45,9 @@ impl Connection {
             State::SynSent if self.snd_nxt == self.iss => Some(self.syn_segment(ctx, false)),
             State::SynReceived if self.snd_nxt == self.iss => Some(self.syn_segment(ctx, true)),
             State::SynSent | State::Closed | State::Listen | State::TimeWait => None,
-            State::SynReceived => self.ack_now.then(|| self.segment(ctx, self.snd_max, TcpFlags::ACK, 0..0)),
+            State::SynReceived => {
+                self.owed.has(Owed::ACK).then(|| self.segment(ctx, self.snd_max, TcpFlags::ACK, 0..0))
+            }
             _ => self.poll_synchronized(ctx, max_payload, gso_segments.max(1)),
         }
     }
@@ -55,24 +57,22 @@ impl Connection {
     /// has just sent its last segment leaves the output queue at once, and one that only
     /// took an ACK never enters it). Mirrors the conditions of `poll_segment` below.
     pub fn wants_output(&self) -> bool {
+        // The synchronized states but TIME-WAIT are one range of the enum: one comparison,
+        // where a match on the state was a jump through a table.
+        if (State::Established..=State::LastAck).contains(&self.state) {
+            let in_flight = self.snd_nxt.since(self.snd_una) as usize;
+            let fin_unsent =
+                self.fin_queued && !self.our_fin_acked && self.snd_nxt <= self.snd_una + self.send_buf.len() as u32;
+            return self.owed.any()
+                || self.in_sack_recovery()
+                || self.snd_nxt < self.snd_max
+                || self.send_buf.len() > in_flight
+                || fin_unsent;
+        }
         match self.state {
             State::SynSent => self.snd_nxt == self.iss,
-            State::SynReceived => self.snd_nxt == self.iss || self.ack_now,
-            State::Closed | State::Listen | State::TimeWait => false,
-            _ => {
-                let in_flight = self.snd_nxt.since(self.snd_una) as usize;
-                let fin_unsent =
-                    self.fin_queued && !self.our_fin_acked && self.snd_nxt <= self.snd_una + self.send_buf.len() as u32;
-                self.ack_now
-                    || self.rexmit_one
-                    || self.loss_probe_now
-                    || self.probe_now
-                    || self.keepalive_probe_now
-                    || self.in_sack_recovery()
-                    || self.snd_nxt < self.snd_max
-                    || self.send_buf.len() > in_flight
-                    || fin_unsent
-            }
+            State::SynReceived => self.snd_nxt == self.iss || self.owed.has(Owed::ACK),
+            _ => false,
         }
     }
 
@@ -106,7 +106,7 @@ impl Connection {
         self.arm_retransmit(ctx);
         let flags = if with_ack { TcpFlags::SYN | TcpFlags::ACK } else { TcpFlags::SYN };
         let flags = flags | self.ecn_syn_flags(ctx, with_ack);
-        self.ack_now = false;
+        self.owed.clear(Owed::ACK);
         OutSegment {
             seq: self.iss,
             ack: if with_ack { self.rcv_nxt } else { SeqNum(0) },
@@ -160,53 +160,14 @@ impl Connection {
         let fin_seq = self.snd_una + buf_len as u32;
         let fin_sent = self.fin_queued && !self.our_fin_acked && self.snd_max > fin_seq;
 
-        // Fast retransmit, or a partial ACK in recovery: resend the first unacknowledged segment.
-        if self.rexmit_one {
-            self.rexmit_one = false;
-            if self.snd_max > self.snd_una {
-                // Only what was sent before: never new data past SND.MAX (which would go out
-                // without SND.MAX knowing, and make the peer's ACK of it look bogus).
-                let outstanding = (self.snd_max.since(self.snd_una) as usize).min(buf_len);
-                let len = outstanding.min(mss);
-                let fin = fin_sent && len == buf_len;
-                ctx.counters.retransmitted_segments += 1;
-                self.rtt_probe = None;
-                self.note_fast_retransmit_sent(ctx.now, len);
-                return Some(self.data_segment(ctx, self.snd_una, 0..len, fin));
-            }
-        }
-        // RFC 6675 §5 step 6 (recovery with SACK): while cwnd leaves room for a segment over
-        // the pipe, resend the next lost hole, else send new data below.
+        // In SACK recovery cwnd counts the pipe (RFC 6675 §5), not what is in flight.
         let pipe = if self.in_sack_recovery() { Some(self.pipe() as usize) } else { None };
-        if let Some(pipe) = pipe {
-            if pipe + mss <= self.cc.cwnd as usize {
-                if let Some((seq, len)) = self.next_lost_segment(mss) {
-                    let offset = seq.since(self.snd_una) as usize;
-                    if offset + len <= buf_len && self.scoreboard.note_resent(seq, seq + len as u32, ctx.now) {
-                        ctx.counters.retransmitted_segments += 1;
-                        return Some(self.data_segment(ctx, seq, offset..offset + len, false));
-                    }
-                }
-            }
-        }
-        if self.loss_probe_now {
-            self.loss_probe_now = false;
-            if let Some(seg) = self.loss_probe_segment(ctx, mss) {
+        // Resends and probes come before new data. They are rare: one test passes them all,
+        // and their code lies out of line, away from the path every segment takes.
+        if self.owed.has(Owed::REPAIR) || pipe.is_some() {
+            if let Some(seg) = self.poll_repair(ctx, mss, buf_len, fin_sent, pipe) {
                 return Some(seg);
             }
-        }
-        // Zero-window and keepalive probes: an old sequence number that elicits an ACK, as
-        // Linux does (RFC 1122 §4.2.2.17 persist, §4.2.3.6 keepalive with SEG.SEQ = SND.NXT-1).
-        if self.probe_now || self.keepalive_probe_now {
-            cold();
-            if self.probe_now {
-                ctx.counters.window_probes_sent += 1;
-            } else {
-                ctx.counters.keepalive_probes_sent += 1;
-            }
-            self.probe_now = false;
-            self.keepalive_probe_now = false;
-            return Some(self.segment(ctx, self.snd_una - 1, TcpFlags::ACK, 0..0));
         }
 
         // Resending after a timeout: skip what the peer has SACKed.
@@ -284,7 +245,7 @@ impl Connection {
             self.arm_retransmit(ctx);
             return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
         }
-        if self.ack_now {
+        if self.owed.has(Owed::ACK) {
             if ctx.config.resend_fin_with_ack && fin_sent && !self.ack_is_challenge && self.snd_max == fin_seq + 1 {
                 return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
             }
@@ -292,6 +253,64 @@ impl Connection {
             // back to resend, and an ACK numbered below the peer's RCV.NXT would be found
             // unacceptable and its acknowledgment lost (Linux's tcp_acceptable_seq likewise).
             return Some(self.segment(ctx, self.snd_max, TcpFlags::ACK, 0..0));
+        }
+        None
+    }
+
+    /// The resends and probes owed, in the order they go before new data: the first
+    /// unacknowledged segment (fast retransmit, a partial ACK in recovery), a SACK hole
+    /// (RFC 6675), a tail loss probe (RFC 8985), a zero-window or keepalive probe.
+    #[inline(never)]
+    fn poll_repair(
+        &mut self,
+        ctx: &mut Ctx,
+        mss: usize,
+        buf_len: usize,
+        fin_sent: bool,
+        pipe: Option<usize>,
+    ) -> Option<OutSegment> {
+        // Fast retransmit, or a partial ACK in recovery: resend the first unacknowledged segment.
+        // (Taken whatever follows: with nothing outstanding there is nothing to resend.)
+        if self.owed.take(Owed::REXMIT_ONE) && self.snd_max > self.snd_una {
+            // Only what was sent before: never new data past SND.MAX (which would go out
+            // without SND.MAX knowing, and make the peer's ACK of it look bogus).
+            let outstanding = (self.snd_max.since(self.snd_una) as usize).min(buf_len);
+            let len = outstanding.min(mss);
+            let fin = fin_sent && len == buf_len;
+            ctx.counters.retransmitted_segments += 1;
+            self.rtt_probe = None;
+            self.note_fast_retransmit_sent(ctx.now, len);
+            return Some(self.data_segment(ctx, self.snd_una, 0..len, fin));
+        }
+        // RFC 6675 §5 step 6 (recovery with SACK): while cwnd leaves room for a segment over
+        // the pipe, resend the next lost hole, else send new data below.
+        if let Some(pipe) = pipe {
+            if pipe + mss <= self.cc.cwnd as usize {
+                if let Some((seq, len)) = self.next_lost_segment(mss) {
+                    let offset = seq.since(self.snd_una) as usize;
+                    if offset + len <= buf_len && self.scoreboard.note_resent(seq, seq + len as u32, ctx.now) {
+                        ctx.counters.retransmitted_segments += 1;
+                        return Some(self.data_segment(ctx, seq, offset..offset + len, false));
+                    }
+                }
+            }
+        }
+        if self.owed.take(Owed::LOSS_PROBE) {
+            if let Some(seg) = self.loss_probe_segment(ctx, mss) {
+                return Some(seg);
+            }
+        }
+        // Zero-window and keepalive probes: an old sequence number that elicits an ACK, as
+        // Linux does (RFC 1122 §4.2.2.17 persist, §4.2.3.6 keepalive with SEG.SEQ = SND.NXT-1).
+        if self.owed.has(Owed::WINDOW_PROBE | Owed::KEEPALIVE_PROBE) {
+            cold();
+            if self.owed.has(Owed::WINDOW_PROBE) {
+                ctx.counters.window_probes_sent += 1;
+            } else {
+                ctx.counters.keepalive_probes_sent += 1;
+            }
+            self.owed.clear(Owed::WINDOW_PROBE | Owed::KEEPALIVE_PROBE);
+            return Some(self.segment(ctx, self.snd_una - 1, TcpFlags::ACK, 0..0));
         }
         None
     }
@@ -337,7 +356,7 @@ impl Connection {
         let options = TcpOptions { timestamps, sack, ..TcpOptions::default() };
         let window = self.recv_window_field();
         let flags = flags | self.ecn_echo_flag();
-        self.ack_now = false;
+        self.owed.clear(Owed::ACK);
         self.ack_is_challenge = false;
         self.full_segments_unacked = 0;
         self.timers[Timer::DelayedAck as usize] = Instant::NEVER;

@@ -5,7 +5,7 @@
 //! Eifel detection, RFC 4015).
 
 use super::output::OutSegment;
-use super::{Connection, Ctx, Timer};
+use super::{Connection, Ctx, Owed, Timer};
 use crate::congestion::DUP_ACK_THRESHOLD;
 use crate::time::micros;
 use crate::Instant;
@@ -48,7 +48,7 @@ impl Connection {
             // RFC 6675 §5 step 4: cwnd = ssthresh, no inflation; the pipe does that job.
             self.cc.cwnd = self.cc.ssthresh;
         }
-        self.rexmit_one = true;
+        self.owed.set(Owed::REXMIT_ONE);
         self.rtt_probe = None;
         ctx.counters.fast_retransmits += 1;
         if self.loss_probe_armed {
@@ -150,7 +150,7 @@ impl Connection {
                 self.cc.dup_acks = 0;
                 // A new loss may start recovery again at once.
                 self.cc.recover = self.snd_una - 1;
-                self.rexmit_one = false;
+                self.owed.clear(Owed::REXMIT_ONE);
                 ctx.counters.spurious_retransmits_undone += 1;
                 true
             }
@@ -228,7 +228,7 @@ impl Connection {
     #[cold]
     pub(super) fn fire_loss_probe(&mut self, ctx: &mut Ctx) {
         self.loss_probe_armed = false;
-        self.loss_probe_now = true;
+        self.owed.set(Owed::LOSS_PROBE);
         self.loss_probe_high = Some(self.snd_max);
         ctx.counters.loss_probes_sent += 1;
     }

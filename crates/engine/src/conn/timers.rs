@@ -1,7 +1,7 @@
 //! The connection's timers: a fixed table of deadlines (quinn-proto's shape), the earliest
 //! of which the endpoint keeps in its heap.
 
-use super::{Connection, Ctx};
+use super::{Connection, Ctx, Owed};
 use crate::{Cause, ConnError, Instant, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,9 +42,9 @@ impl Connection {
             self.timers[timer as usize] = Instant::NEVER;
             match timer {
                 Timer::Retransmit => self.on_retransmit_timeout(ctx),
-                Timer::DelayedAck => self.ack_now = true,
+                Timer::DelayedAck => self.owed.set(Owed::ACK),
                 Timer::Persist => {
-                    self.probe_now = true;
+                    self.owed.set(Owed::WINDOW_PROBE);
                     self.probe_count = self.probe_count.saturating_add(1);
                 }
                 Timer::Keepalive => self.on_keepalive_timeout(ctx),
@@ -107,7 +107,7 @@ impl Connection {
                 self.cc.on_timeout(flight, self.neg.snd_mss as u32, self.snd_max);
                 self.rtt.back_off();
                 self.rtt_probe = None;
-                self.rexmit_one = false;
+                self.owed.clear(Owed::REXMIT_ONE);
                 self.snd_nxt = self.snd_una;
             }
         }
@@ -130,7 +130,7 @@ impl Connection {
             return;
         }
         self.keepalive_probes_sent += 1;
-        self.keepalive_probe_now = true;
+        self.owed.set(Owed::KEEPALIVE_PROBE);
         self.timers[Timer::Keepalive as usize] = ctx.now + cfg.tcp_keepalive_intvl;
     }
 }
