@@ -1,5 +1,7 @@
 //! One `Config` per endpoint, with Linux-like defaults and sysctl-like names.
 
+use crate::rtt::RtoBounds;
+use crate::time::micros;
 use std::time::Duration;
 use synack_wire::OptionLayout;
 
@@ -149,11 +151,30 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    pub(crate) fn rto_bounds(&self) -> crate::rtt::RtoBounds {
-        crate::rtt::RtoBounds::new(self.rto_min, self.rto_max, self.rto_slop)
-    }
+/// The config's times that every connection uses, in microseconds as engine time counts:
+/// derived once per change of the config (a `Duration` costs a multiplication and a division
+/// each time it becomes microseconds, and timers are armed from these on every segment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timing {
+    pub rto: RtoBounds,
+    pub rto_initial_us: u64,
+    pub delayed_ack_us: u64,
+    /// 2 × MSL.
+    pub time_wait_us: u64,
+}
 
+impl Timing {
+    pub fn of(config: &Config) -> Timing {
+        Timing {
+            rto: RtoBounds::new(config.rto_min, config.rto_max, config.rto_slop),
+            rto_initial_us: micros(config.rto_initial),
+            delayed_ack_us: micros(config.delayed_ack),
+            time_wait_us: micros(config.time_wait_len()),
+        }
+    }
+}
+
+impl Config {
     /// TIME-WAIT duration, 2 × MSL.
     pub fn time_wait_len(&self) -> Duration {
         self.msl * 2
@@ -180,5 +201,32 @@ impl Config {
     /// initial RTO doubled each time, including the final wait after the last one.
     pub fn half_open_lifetime(&self) -> Duration {
         (0..=self.tcp_synack_retries as u32).map(|i| self.rto_initial * (1 << i)).sum()
+    }
+}
+
+/// The config borrowed from `Endpoint::config_mut`: it dereferences to the `Config`, and when
+/// it goes out of scope the endpoint's times in microseconds are derived again from what was
+/// changed.
+pub struct ConfigMut<'a> {
+    pub(crate) config: &'a mut Config,
+    pub(crate) timing: &'a mut Timing,
+}
+
+impl std::ops::Deref for ConfigMut<'_> {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        self.config
+    }
+}
+
+impl std::ops::DerefMut for ConfigMut<'_> {
+    fn deref_mut(&mut self) -> &mut Config {
+        self.config
+    }
+}
+
+impl Drop for ConfigMut<'_> {
+    fn drop(&mut self) {
+        *self.timing = Timing::of(self.config);
     }
 }

@@ -58,7 +58,7 @@ mod tuple;
 #[inline(never)]
 pub(crate) fn cold() {}
 
-pub use config::{Config, EcnMode};
+pub use config::{Config, ConfigMut, EcnMode};
 pub use conn::ConnInfo;
 pub use counters::Counters;
 pub use endpoint::{format_ss_table, record_sizes, ConnHandle, Endpoint, ListenerHandle, SocketInfo, Transmit};

@@ -20,7 +20,7 @@ const GRANULARITY_US: u32 = 1000;
 /// What bounds a computed RTO: RFC 6298 §2.4–2.5's minimum and maximum, and a slop added
 /// before clamping (FreeBSD's `net.inet.tcp.rexmit_slop`, 200 ms there; 0 for Linux). In
 /// microseconds, as the estimator works: `Duration` arithmetic normalizes at every step.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RtoBounds {
     pub min_us: u64,
     pub max_us: u64,
@@ -34,8 +34,9 @@ impl RtoBounds {
 }
 
 impl RttEstimator {
-    pub fn new(initial: Duration) -> RttEstimator {
-        RttEstimator { srtt_us: 0, rttvar_us: 0, rto_us: micros(initial).min(u32::MAX as u64) as u32, backoff: 0 }
+    /// Before any sample the RTO is `initial_us` (RFC 6298 §2.1).
+    pub fn new(initial_us: u64) -> RttEstimator {
+        RttEstimator { srtt_us: 0, rttvar_us: 0, rto_us: initial_us.min(u32::MAX as u64) as u32, backoff: 0 }
     }
 
     /// RFC 6298 §2.2–2.3: fold in a measurement of `rtt_us` microseconds.
@@ -93,7 +94,7 @@ mod tests {
 
     #[test]
     fn first_sample_sets_srtt_and_half_variance() {
-        let mut e = RttEstimator::new(Duration::from_secs(1));
+        let mut e = RttEstimator::new(1_000_000);
         e.sample_us(100000, LINUX);
         assert_eq!(e.srtt(), Some(Duration::from_millis(100)));
         assert_eq!(e.rttvar(), Duration::from_millis(50));
@@ -102,14 +103,14 @@ mod tests {
 
     #[test]
     fn rto_is_clamped_to_the_minimum() {
-        let mut e = RttEstimator::new(Duration::from_secs(1));
+        let mut e = RttEstimator::new(1_000_000);
         e.sample_us(1000, LINUX);
         assert_eq!(e.rto(MAX), MIN);
     }
 
     #[test]
     fn backoff_doubles_up_to_the_maximum_and_a_sample_resets_it() {
-        let mut e = RttEstimator::new(Duration::from_secs(1));
+        let mut e = RttEstimator::new(1_000_000);
         e.back_off();
         e.back_off();
         assert_eq!(e.rto(MAX), Duration::from_secs(4));
@@ -124,10 +125,10 @@ mod tests {
     #[test]
     fn slop_is_added_before_the_minimum_applies() {
         let bsd = RtoBounds::new(Duration::from_millis(30), MAX, Duration::from_millis(200));
-        let mut e = RttEstimator::new(Duration::from_secs(1));
+        let mut e = RttEstimator::new(1_000_000);
         e.sample_us(100000, bsd);
         assert_eq!(e.rto(MAX), Duration::from_millis(500));
-        let mut e = RttEstimator::new(Duration::from_secs(1));
+        let mut e = RttEstimator::new(1_000_000);
         e.sample_us(100, bsd);
         assert_eq!(e.rto(MAX), Duration::from_micros(100 + 1000 + 200_000));
     }

@@ -104,6 +104,20 @@ fn syn_is_retransmitted_with_doubling_waits_then_connect_times_out() {
 }
 
 #[test]
+fn a_timer_setting_changed_at_run_time_applies_to_the_next_connection() {
+    let mut h = H::new(plain_config());
+    // The endpoint keeps the config's times in microseconds: a change through `config_mut`
+    // must reach them, not only the `Config`.
+    h.ep.config_mut().rto_initial = Duration::from_millis(300);
+    assert_eq!(h.ep.config().rto_initial, Duration::from_millis(300));
+    h.ep.connect(h.now, Some(h.local), h.remote).expect("connect");
+    assert_eq!(h.keys().len(), 1, "the SYN");
+    let sent = h.advance_collect(Duration::from_millis(2500));
+    let times: Vec<u64> = sent.iter().map(|(t, _)| t.as_millis()).collect();
+    assert_eq!(times, [300, 900, 2100], "waits of 300, 600 and 1200 ms");
+}
+
+#[test]
 fn connect_checks_its_addresses_and_refuses_a_tuple_in_use() {
     let (mut h, _) = H::syn_sent(plain_config());
     h.events();

@@ -82,7 +82,7 @@ impl Runner {
             return self.fail(format!("`{cmd}`: the value is not a number"));
         };
         let on = n != 0;
-        let c = self.ep.config_mut();
+        let mut c = self.ep.config_mut();
         match name {
             "net.inet.tcp.insecure_rst" => c.tcp_insecure_rst = on,
             "net.inet.tcp.insecure_syn" => c.tcp_insecure_syn = on,

@@ -430,7 +430,7 @@ impl Connection {
     /// An RTT sample from the echoed timestamp (RFC 7323 §4.1) or from the one timed segment
     /// (RFC 6298 §3, Karn's rule: never from a retransmitted one).
     fn sample_rtt(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
-        let bounds = ctx.config.rto_bounds();
+        let bounds = ctx.timing.rto;
         if self.neg.ts_ok {
             if let Some((_, ecr)) = seg.options.timestamps {
                 let rtt_ms = self.ts_now(ctx.now).wrapping_sub(ecr);
@@ -482,7 +482,7 @@ impl Connection {
                 if self.full_segments_unacked >= 2 {
                     self.owed.set(Owed::ACK);
                 } else if self.timers[Timer::DelayedAck as usize] == Instant::NEVER {
-                    self.timers[Timer::DelayedAck as usize] = ctx.now + ctx.config.delayed_ack;
+                    self.timers[Timer::DelayedAck as usize] = ctx.now.add_micros(ctx.timing.delayed_ack_us);
                 }
             } else {
                 let offset = self.rcv_offset + seq.since(self.rcv_nxt) as u64;
@@ -520,7 +520,7 @@ impl Connection {
             self.advance_rcv(n);
             ctx.events.push_back(Event::Readable(self.handle));
             if self.timers[Timer::DelayedAck as usize] == Instant::NEVER {
-                self.timers[Timer::DelayedAck as usize] = ctx.now + ctx.config.delayed_ack;
+                self.timers[Timer::DelayedAck as usize] = ctx.now.add_micros(ctx.timing.delayed_ack_us);
             }
         }
     }

@@ -13,6 +13,7 @@ pub(crate) use timers::{Timer, TIMER_COUNT};
 
 use crate::assembler::Assembler;
 use crate::buffers::BufferPool;
+use crate::config::Timing;
 use crate::congestion::NewReno;
 use crate::fifo::Fifo;
 use crate::rtt::RttEstimator;
@@ -29,6 +30,8 @@ use synack_wire::{SeqNum, TcpFlags, TcpOptions};
 pub(crate) struct Ctx<'a> {
     pub now: Instant,
     pub config: &'a Config,
+    /// The config's times in microseconds.
+    pub timing: &'a Timing,
     pub events: &'a mut Fifo<Event>,
     pub counters: &'a mut Counters,
     pub control: &'a mut Fifo<ControlSegment>,
@@ -198,7 +201,7 @@ impl Connection {
     // the record is built in its slab place: returned by value, its 504 bytes were copied once
     // more on an active open and twice more on a passive one (1.4 % of the instructions).
     #[inline(always)]
-    fn blank(config: &Config, n: NewConn, state: State) -> Connection {
+    fn blank(config: &Config, timing: &Timing, n: NewConn, state: State) -> Connection {
         let ipv6 = n.tuple.local_ip.is_ipv6();
         let rcv_mss = config.mss_for(ipv6);
         let recv_cap = config.recv_buffer_size.min(1 << 30) as u32;
@@ -244,7 +247,7 @@ impl Connection {
             recv_cap,
             ooo: Assembler::EMPTY,
             ooo_fin: None,
-            rtt: RttEstimator::new(config.rto_initial),
+            rtt: RttEstimator::new(timing.rto_initial_us),
             cc: NewReno::new(0, n.iss),
             scoreboard: Scoreboard::default(),
             undo: None,
@@ -281,8 +284,8 @@ impl Connection {
     /// caller records the transition once the connection is sure to be kept (it is built
     /// before the endpoint has checked that its tuple is free).
     #[inline(always)]
-    pub fn new_active(config: &Config, n: NewConn) -> Connection {
-        let mut conn = Connection::blank(config, n, State::SynSent);
+    pub fn new_active(config: &Config, timing: &Timing, n: NewConn) -> Connection {
+        let mut conn = Connection::blank(config, timing, n, State::SynSent);
         conn.neg.rcv_wscale = if config.window_scaling { config.window_scale_for(conn.recv_cap as usize) } else { 0 };
         conn
     }
@@ -302,7 +305,7 @@ impl Connection {
         seg_ack: SeqNum,
     ) -> Connection {
         let now = n.now;
-        let mut conn = Connection::blank(ctx.config, n, State::Established);
+        let mut conn = Connection::blank(ctx.config, ctx.timing, n, State::Established);
         conn.neg = neg;
         conn.round_recv_buffer(ctx.config);
         conn.listener = Some(listener);

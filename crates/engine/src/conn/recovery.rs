@@ -7,7 +7,6 @@
 use super::output::OutSegment;
 use super::{Connection, Ctx, Owed, Timer};
 use crate::congestion::DUP_ACK_THRESHOLD;
-use crate::time::micros;
 use crate::Instant;
 use crate::State;
 use std::time::Duration;
@@ -216,7 +215,7 @@ impl Connection {
 
     /// The RTO in force (backoff included) in microseconds.
     fn rto_us(&self, ctx: &Ctx) -> u64 {
-        self.rtt.rto_us(micros(ctx.config.rto_max))
+        self.rtt.rto_us(ctx.timing.rto.max_us)
     }
 
     /// When a retransmission timer armed now with the RTO would fire.

@@ -105,7 +105,7 @@ impl Endpoint {
                 false
             }
             TimeWaitVerdict::AckAndRestart => {
-                let deadline = now + self.config.time_wait_len();
+                let deadline = now.add_micros(self.timing.time_wait_us);
                 let generation = self.time_waits.generation(index);
                 let Some(record) = self.time_waits.at_mut(index) else { return false };
                 record.deadline = deadline;
@@ -196,7 +196,7 @@ impl Endpoint {
             irs: tcp.seq,
             ts_recent: opts.timestamps.map_or(0, |(val, _)| val),
             ts_offset,
-            deadline: now + cfg.rto_initial,
+            deadline: now.add_micros(self.timing.rto_initial_us),
             peer_mss: opts.mss.unwrap_or(DEFAULT_MSS),
             peer_wscale: opts.window_scale.filter(|_| cfg.window_scaling && !no_options).map(|s| s.min(14)),
             retries: 0,

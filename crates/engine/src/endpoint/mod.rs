@@ -18,6 +18,7 @@ macro_rules! ctx_of {
         $crate::conn::Ctx {
             now: $now,
             config: &$endpoint.config,
+            timing: &$endpoint.timing,
             events: &mut $endpoint.events,
             counters: &mut $endpoint.counters,
             control: &mut $endpoint.control,
@@ -37,6 +38,7 @@ pub use output::Transmit;
 pub use table::{format_ss_table, SocketInfo};
 
 use crate::buffers::BufferPool;
+use crate::config::{ConfigMut, Timing};
 use crate::conn::{Connection, ControlSegment, Ctx, NewConn};
 use crate::fifo::Fifo;
 use crate::half_open::HalfOpen;
@@ -88,6 +90,8 @@ enum TimerRef {
 
 pub struct Endpoint {
     config: Config,
+    /// `config`'s times in microseconds, kept in step with it (`config_mut`).
+    timing: Timing,
     addresses: Vec<IpAddr>,
     rng: SplitMix64,
     isn: IsnGenerator,
@@ -124,6 +128,7 @@ impl Endpoint {
         let ip_ident = rng.next_u64() as u16;
         let hasher = SeededState::new(rng.next_u64(), rng.next_u64());
         Endpoint {
+            timing: Timing::of(&config),
             config,
             addresses: addresses.to_vec(),
             rng,
@@ -152,8 +157,8 @@ impl Endpoint {
     }
     /// Changes take effect for what happens next, as a sysctl does: new connections, new
     /// segments, new timers. Connections keep what they negotiated.
-    pub fn config_mut(&mut self) -> &mut Config {
-        &mut self.config
+    pub fn config_mut(&mut self) -> ConfigMut<'_> {
+        ConfigMut { config: &mut self.config, timing: &mut self.timing }
     }
     pub fn addresses(&self) -> &[IpAddr] {
         &self.addresses
@@ -368,10 +373,10 @@ impl Endpoint {
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
         let ts_offset = if self.config.timestamps { ts_offset } else { 0 };
         self.bound_timers_pending();
-        let config = &self.config;
+        let (config, timing) = (&self.config, &self.timing);
         let (index, generation) = self.conns.insert_with(|(index, generation)| {
             let handle = ConnHandle { index, generation };
-            Connection::new_active(config, NewConn { handle, tuple, iss, ts_offset, now })
+            Connection::new_active(config, timing, NewConn { handle, tuple, iss, ts_offset, now })
         });
         // Checked only now, so that the prefetched line has had the ISN and the build to load.
         if must_check_in_use && self.lookup(&tuple).is_some() {
@@ -487,7 +492,7 @@ impl Endpoint {
         let owes_ack = conn.owes_ack();
         let tuple = conn.tuple;
         conn.retire();
-        let deadline = now + self.config.time_wait_len();
+        let deadline = now.add_micros(self.timing.time_wait_us);
         let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok };
         if owes_ack {
             self.push_control(input::time_wait_ack_with(now, &record, ts_offset));
