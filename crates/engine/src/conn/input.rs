@@ -402,15 +402,7 @@ impl Connection {
             // RFC 5681 §2: a duplicate ACK leaves the window unchanged. RFC 6675 §2 also counts
             // one that carries SACK information whatever its window: a receiver that grows
             // its window as it goes (Linux autotuning) would otherwise never send three.
-            self.cc.dup_acks = self.cc.dup_acks.saturating_add(1);
-            if self.cc.in_recovery {
-                if !self.neg.sack_ok {
-                    self.cc.inflate(mss);
-                }
-            } else if self.cc.dup_acks as u32 >= self.entry_dup_thresh() && ack > self.cc.recover {
-                // RFC 6582 §3.2 steps 1–3: fast retransmit, enter fast recovery.
-                self.enter_fast_recovery(ctx);
-            }
+            self.on_duplicate_ack(ctx, ack, mss);
         }
         self.on_sack_blocks(ctx, seg);
         // Window update, guarded by SND.WL1/SND.WL2 against old segments.
@@ -425,6 +417,21 @@ impl Connection {
             self.probe_count = 0;
         }
         true
+    }
+
+    /// A duplicate ACK counted: in NewReno recovery it inflates the window; the third (or
+    /// fewer, RFC 5827) starts fast retransmit. Out of line: rare beside new ACKs.
+    #[inline(never)]
+    fn on_duplicate_ack(&mut self, ctx: &mut Ctx, ack: SeqNum, mss: u32) {
+        self.cc.dup_acks = self.cc.dup_acks.saturating_add(1);
+        if self.cc.in_recovery {
+            if !self.neg.sack_ok {
+                self.cc.inflate(mss);
+            }
+        } else if self.cc.dup_acks as u32 >= self.entry_dup_thresh() && ack > self.cc.recover {
+            // RFC 6582 §3.2 steps 1–3: fast retransmit, enter fast recovery.
+            self.enter_fast_recovery(ctx);
+        }
     }
 
     /// An RTT sample from the echoed timestamp (RFC 7323 §4.1) or from the one timed segment

@@ -61,11 +61,17 @@ impl Connection {
     /// recovery when SND.UNA's segment is lost by RFC 6675 §4's count. Checked on every ACK:
     /// one carried by data never counts as a duplicate (RFC 5681 §2), so on a connection busy
     /// both ways SACK is the only sign of a loss before the timer.
+    #[inline]
     pub(super) fn on_sack_blocks(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
-        // Nothing SACKed before and nothing now: the common case, kept cheap.
-        if !self.neg.sack_ok || (seg.options.sack.is_empty() && self.scoreboard.is_empty()) {
-            return;
+        // Nothing SACKed before and nothing now: the common case, tested in line; the work
+        // is out of line, away from the path of every ACK.
+        if self.neg.sack_ok && !(seg.options.sack.is_empty() && self.scoreboard.is_empty()) {
+            self.fold_sack_blocks(ctx, seg);
         }
+    }
+
+    #[inline(never)]
+    fn fold_sack_blocks(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
         self.scoreboard.advance(self.snd_una);
         self.scoreboard.add(seg.options.sack.as_slice(), self.snd_una, self.snd_max);
         if self.cc.in_recovery {
