@@ -154,7 +154,7 @@ impl Default for Config {
 /// The config's times that every connection uses, in microseconds as engine time counts:
 /// derived once per change of the config (a `Duration` costs a multiplication and a division
 /// each time it becomes microseconds, and timers are armed from these on every segment).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Timing {
     pub rto: RtoBounds,
     pub rto_initial_us: u64,

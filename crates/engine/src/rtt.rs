@@ -20,7 +20,7 @@ const GRANULARITY_US: u32 = 1000;
 /// What bounds a computed RTO: RFC 6298 §2.4–2.5's minimum and maximum, and a slop added
 /// before clamping (FreeBSD's `net.inet.tcp.rexmit_slop`, 200 ms there; 0 for Linux). In
 /// microseconds, as the estimator works: `Duration` arithmetic normalizes at every step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct RtoBounds {
     pub min_us: u64,
     pub max_us: u64,
