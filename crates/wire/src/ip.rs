@@ -124,6 +124,7 @@ pub fn emit_segment_chunks(
 /// Like `emit_segment_chunks`; with `full_checksum` false the TCP checksum field holds only
 /// the pseudo-header's sum (Linux's CHECKSUM_PARTIAL), for a device that finishes it (TUN with
 /// offload, where a super-packet is checksummed, if at all, after it is cut up).
+#[inline]
 pub fn emit_segment_chunks_with(
     ip: &IpHeader,
     tcp: &TcpRepr,
@@ -132,13 +133,35 @@ pub fn emit_segment_chunks_with(
     buf: &mut [u8],
     full_checksum: bool,
 ) -> Result<usize, WireError> {
+    let header = EmitIp { src: &ip.src, dst: &ip.dst, ttl: ip.ttl, ecn: ip.ecn, ident, full_checksum };
+    emit_segment_between(header, tcp, chunks, buf)
+}
+
+/// The IP-level facts `emit_segment_between` takes, the addresses by reference: a sender
+/// that keeps them in a record of its own passes them where they lie (a copy of a 17-byte
+/// `IpAddr` is a run of odd-sized moves).
+#[derive(Debug, Clone, Copy)]
+pub struct EmitIp<'a> {
+    pub src: &'a IpAddr,
+    pub dst: &'a IpAddr,
+    pub ttl: u8,
+    pub ecn: Ecn,
+    /// The IPv4 identification (ignored for IPv6).
+    pub ident: u16,
+    /// False for Linux's CHECKSUM_PARTIAL, as in `emit_segment_chunks_with`.
+    pub full_checksum: bool,
+}
+
+/// `emit_segment_chunks_with` with the IP-level facts borrowed.
+pub fn emit_segment_between(ip: EmitIp, tcp: &TcpRepr, chunks: &[&[u8]], buf: &mut [u8]) -> Result<usize, WireError> {
+    let EmitIp { ident, full_checksum, .. } = ip;
     let payload_len: usize = chunks.iter().map(|c| c.len()).sum();
     let options_len = tcp.options.buffer_len();
     if options_len > MAX_OPTIONS_LEN {
         return Err(WireError::Malformed("TCP options exceed 40 bytes"));
     }
     let header_len = TCP_HEADER_LEN + options_len;
-    let ip_len = ip.header_len();
+    let ip_len = if ip.src.is_ipv4() { IPV4_HEADER_LEN } else { IPV6_HEADER_LEN };
     let tcp_len = header_len + payload_len;
     let total = ip_len + tcp_len;
     if buf.len() < total {
@@ -147,18 +170,19 @@ pub fn emit_segment_chunks_with(
     // The TCP checksum is summed from the header words as they are built and from the payload
     // where it lies, not read back from the buffer (loads of bytes just stored wait for the
     // stores to reach the cache).
-    match (ip.src, ip.dst) {
-        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+    let pseudo = match (ip.src, ip.dst) {
+        (&IpAddr::V4(src), &IpAddr::V4(dst)) => {
             let repr = Ipv4Repr { src, dst, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: ip.ttl, ecn: ip.ecn };
-            repr.emit(buf, ident)?
+            repr.emit(buf, ident)?;
+            pseudo_header_sum(src.into(), dst.into(), IP_PROTOCOL_TCP, tcp_len)
         }
-        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+        (&IpAddr::V6(src), &IpAddr::V6(dst)) => {
             let (next_header, hop_limit) = (IP_PROTOCOL_TCP, ip.ttl);
-            Ipv6Repr { src, dst, next_header, payload_len: tcp_len, hop_limit, ecn: ip.ecn }.emit(buf)?
+            Ipv6Repr { src, dst, next_header, payload_len: tcp_len, hop_limit, ecn: ip.ecn }.emit(buf)?;
+            pseudo_header_sum(src.into(), dst.into(), IP_PROTOCOL_TCP, tcp_len)
         }
         _ => return Err(WireError::Malformed("source and destination of different IP versions")),
-    }
-    let pseudo = pseudo_header_sum(ip.src, ip.dst, IP_PROTOCOL_TCP, tcp_len) as u64;
+    } as u64;
     let (header, payload) = buf[ip_len..total].split_at_mut(header_len);
     let (_, options_sum) = tcp.options.emit_summed(&mut header[TCP_HEADER_LEN..])?;
     let mut fixed = tcp.fixed_words(header_len);

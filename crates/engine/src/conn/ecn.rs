@@ -75,7 +75,7 @@ impl Connection {
         seg.ecn = Ecn::Ect0;
         if self.cwr_pending {
             self.cwr_pending = false;
-            seg.flags |= TcpFlags::CWR;
+            seg.tcp.flags |= TcpFlags::CWR;
         }
     }
 

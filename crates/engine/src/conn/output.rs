@@ -4,19 +4,18 @@
 use super::{Connection, Ctx, Owed, Timer};
 use crate::{cold, Instant, State};
 use std::ops::Range;
-use synack_wire::{Ecn, SackBlocks, SeqNum, TcpFlags, TcpOptions};
+use synack_wire::{Ecn, SackBlocks, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
-/// One segment to emit; `data` indexes the send buffer.
+/// One segment to emit: its TCP header as the emitter takes it (built where the result lies
+/// and handed over by reference, not copied into the emitter's type: such a copy of a record
+/// just made reads it in wide words that wait for the narrower stores that made it), and
+/// `data`, which indexes the send buffer (the header's own payload stays empty).
 #[derive(Debug, Clone)]
 pub(crate) struct OutSegment {
-    pub seq: SeqNum,
-    pub ack: SeqNum,
-    pub flags: TcpFlags,
-    pub window: u16,
-    pub options: TcpOptions,
-    pub data: Range<usize>,
+    pub tcp: TcpRepr<'static>,
     /// The IP ECN codepoint (ECT(0) on new data of an ECN connection).
     pub ecn: Ecn,
+    pub data: Range<usize>,
     /// Payload bytes per segment when this is a super-segment of several (TSO/GSO).
     pub gso_size: Option<u16>,
 }
@@ -107,16 +106,8 @@ impl Connection {
         let flags = if with_ack { TcpFlags::SYN | TcpFlags::ACK } else { TcpFlags::SYN };
         let flags = flags | self.ecn_syn_flags(ctx, with_ack);
         self.owed.clear(Owed::ACK);
-        OutSegment {
-            seq: self.iss,
-            ack: if with_ack { self.rcv_nxt } else { SeqNum(0) },
-            flags,
-            window: window as u16,
-            options,
-            data: 0..0,
-            ecn: Ecn::NotEct,
-            gso_size: None,
-        }
+        let ack = if with_ack { self.rcv_nxt } else { SeqNum(0) };
+        self.out_segment(self.iss, ack, flags, window as u16, options, 0..0)
     }
 
     /// RFC 6298 §5.1: start the timer if it is not running. RFC 8985 §7.2: after new data a
@@ -353,7 +344,7 @@ impl Connection {
         // were then copied in wide words that waited for those smaller stores.
         let sack = if self.neg.sack_ok && !self.ooo.is_empty() { self.sack_blocks() } else { SackBlocks::new() };
         let timestamps = if self.neg.ts_ok { Some((self.ts_now(ctx.now), self.ts_recent)) } else { None };
-        let options = TcpOptions { timestamps, sack, ..TcpOptions::default() };
+        let options = TcpOptions { timestamps, sack, layout: ctx.config.option_layout, ..TcpOptions::default() };
         let window = self.recv_window_field();
         let flags = flags | self.ecn_echo_flag();
         self.owed.clear(Owed::ACK);
@@ -362,14 +353,35 @@ impl Connection {
         self.timers[Timer::DelayedAck as usize] = Instant::NEVER;
         self.last_ack_sent = self.rcv_nxt;
         self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + (window << self.neg.rcv_wscale));
+        self.out_segment(seq, self.rcv_nxt, flags, window as u16, options, data)
+    }
+
+    /// The segment with these fields between this connection's addresses and ports.
+    #[inline(always)]
+    fn out_segment(
+        &self,
+        seq: SeqNum,
+        ack: SeqNum,
+        flags: TcpFlags,
+        window: u16,
+        options: TcpOptions,
+        data: Range<usize>,
+    ) -> OutSegment {
+        let t = &self.tuple;
         OutSegment {
-            seq,
-            ack: self.rcv_nxt,
-            flags,
-            window: window as u16,
-            options,
-            data,
+            tcp: TcpRepr {
+                src_port: t.local_port,
+                dst_port: t.remote_port,
+                seq,
+                ack,
+                flags,
+                window,
+                urgent: 0,
+                options,
+                payload: &[],
+            },
             ecn: Ecn::NotEct,
+            data,
             gso_size: None,
         }
     }

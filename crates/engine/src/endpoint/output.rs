@@ -6,7 +6,7 @@ use crate::conn::ControlSegment;
 use crate::Instant;
 use std::net::IpAddr;
 use synack_wire::{
-    emit_segment_chunks_with, Ecn, IpHeader, OptionLayout, TcpOptions, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN,
+    emit_segment_between, Ecn, EmitIp, OptionLayout, TcpOptions, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN,
     TCP_HEADER_LEN,
 };
 
@@ -88,30 +88,17 @@ impl Endpoint {
                 self.dirty.pop_front();
                 conn.in_dirty = false;
             }
-            let Some(seg) = out else { continue };
+            let Some(seg) = &out else { continue };
             let ident = self.ip_ident;
             self.ip_ident = self.ip_ident.wrapping_add(1);
-            let tuple = conn.tuple;
-            let ip = IpHeader { src: tuple.local_ip, dst: tuple.remote_ip, ttl: TTL, ecn: seg.ecn };
-            let repr = TcpRepr {
-                src_port: tuple.local_port,
-                dst_port: tuple.remote_port,
-                seq: seg.seq,
-                ack: seg.ack,
-                flags: seg.flags,
-                window: seg.window,
-                urgent: 0,
-                options: TcpOptions { layout: self.config.option_layout, ..seg.options },
-                payload: &[],
-            };
             let (a, b) = conn.send_slices(seg.data.clone());
             let full_checksum = seg.gso_size.is_none();
-            match emit_segment_chunks_with(&ip, &repr, &[a, b], ident, buf, full_checksum) {
+            let (src, dst) = (&conn.tuple.local_ip, &conn.tuple.remote_ip);
+            let ip = EmitIp { src, dst, ttl: TTL, ecn: seg.ecn, ident, full_checksum };
+            match emit_segment_between(ip, &seg.tcp, &[a, b], buf) {
                 Ok(len) => {
                     self.counters.segments_out += 1;
-                    // The addresses from the connection, not from `ip`: a copy of that stack
-                    // record reads in wide words what was just stored in narrow ones, and waits.
-                    let (src, dst) = (conn.tuple.local_ip, conn.tuple.remote_ip);
+                    let (src, dst) = (*src, *dst);
                     return Some(Transmit { len, src, dst, gso_size: seg.gso_size });
                 }
                 Err(_) => continue, // only a buffer too small for the headers ends here
@@ -122,7 +109,6 @@ impl Endpoint {
 }
 
 fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mut [u8]) -> Option<Transmit> {
-    let ip = IpHeader { src: ctl.tuple.local_ip, dst: ctl.tuple.remote_ip, ttl: TTL, ecn: Ecn::NotEct };
     let repr = TcpRepr {
         src_port: ctl.tuple.local_port,
         dst_port: ctl.tuple.remote_port,
@@ -134,7 +120,8 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
         options: TcpOptions { layout, ..ctl.options },
         payload: &[],
     };
-    let full_checksum = true;
-    let len = emit_segment_chunks_with(&ip, &repr, &[], ident, buf, full_checksum).ok()?;
-    Some(Transmit { len, src: ip.src, dst: ip.dst, gso_size: None })
+    let (src, dst) = (&ctl.tuple.local_ip, &ctl.tuple.remote_ip);
+    let ip = EmitIp { src, dst, ttl: TTL, ecn: Ecn::NotEct, ident, full_checksum: true };
+    let len = emit_segment_between(ip, &repr, &[], buf).ok()?;
+    Some(Transmit { len, src: *src, dst: *dst, gso_size: None })
 }
