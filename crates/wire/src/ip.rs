@@ -19,10 +19,17 @@ pub struct IpHeader {
 
 impl IpHeader {
     pub fn header_len(&self) -> usize {
-        match self.src {
-            IpAddr::V4(_) => IPV4_HEADER_LEN,
-            IpAddr::V6(_) => IPV6_HEADER_LEN,
-        }
+        ip_header_len(&self.src)
+    }
+}
+
+/// The length of the IP header `emit_segment` writes for a packet from `src`: 20 bytes for
+/// IPv4 (no options), 40 for IPv6 (no extension headers).
+#[inline]
+pub fn ip_header_len(src: &IpAddr) -> usize {
+    match src {
+        IpAddr::V4(_) => IPV4_HEADER_LEN,
+        IpAddr::V6(_) => IPV6_HEADER_LEN,
     }
 }
 
@@ -161,7 +168,7 @@ pub fn emit_segment_between(ip: EmitIp, tcp: &TcpRepr, chunks: &[&[u8]], buf: &m
         return Err(WireError::Malformed("TCP options exceed 40 bytes"));
     }
     let header_len = TCP_HEADER_LEN + options_len;
-    let ip_len = if ip.src.is_ipv4() { IPV4_HEADER_LEN } else { IPV6_HEADER_LEN };
+    let ip_len = ip_header_len(ip.src);
     let tcp_len = header_len + payload_len;
     let total = ip_len + tcp_len;
     if buf.len() < total {

@@ -6,8 +6,7 @@ use crate::conn::ControlSegment;
 use crate::Instant;
 use std::net::IpAddr;
 use synack_wire::{
-    emit_segment_between, Ecn, EmitIp, OptionLayout, TcpOptions, TcpRepr, IPV4_HEADER_LEN, IPV6_HEADER_LEN,
-    TCP_HEADER_LEN,
+    emit_segment_between, ip_header_len, Ecn, EmitIp, OptionLayout, TcpOptions, TcpRepr, TCP_HEADER_LEN,
 };
 
 /// One IP packet written into the caller's buffer.
@@ -76,8 +75,8 @@ impl Endpoint {
                 self.dirty.pop_front();
                 continue;
             };
-            let headers = if conn.tuple.local_ip.is_ipv6() { IPV6_HEADER_LEN } else { IPV4_HEADER_LEN };
-            let max_payload = buf.len().saturating_sub(headers + TCP_HEADER_LEN);
+            let headers = ip_header_len(&conn.tuple.local_ip) + TCP_HEADER_LEN;
+            let max_payload = buf.len().saturating_sub(headers);
             let out = conn.poll_segment(&mut ctx, max_payload, gso_segments);
             let more = out.is_some() && conn.wants_output();
             let conn = self.conns.get_mut(h.index, h.generation).expect("polled just now");
