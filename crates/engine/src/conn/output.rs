@@ -6,10 +6,10 @@ use crate::{cold, Instant, State};
 use std::ops::Range;
 use synack_wire::{Ecn, SackBlocks, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
-/// One segment to emit: its TCP header as the emitter takes it (built where the result lies
-/// and handed over by reference, not copied into the emitter's type: such a copy of a record
-/// just made reads it in wide words that wait for the narrower stores that made it), and
-/// `data`, which indexes the send buffer (the header's own payload stays empty).
+/// One segment to emit: its TCP header as the emitter takes it, built here once and handed
+/// over by reference (the endpoint rebuilt it from these fields and the tuple for every
+/// segment: copies of the options and of two 17-byte `IpAddr`s), and `data`, which indexes
+/// the send buffer (the header's own payload stays empty).
 #[derive(Debug, Clone)]
 pub(crate) struct OutSegment {
     pub tcp: TcpRepr<'static>,
