@@ -12,6 +12,7 @@ use std::net::IpAddr;
 /// emitter stores headers as 32-bit words, and a load that spans two stores made just before
 /// cannot be forwarded from them and waits (the carry chain also keeps the compiler from
 /// vectorizing the loop into such wider loads).
+#[inline(always)]
 pub(crate) fn sum_words(data: &[u8]) -> u32 {
     let (sum, rest) = sum_quads(data);
     let mut tail = 0u64;
@@ -27,6 +28,7 @@ pub(crate) fn sum_words(data: &[u8]) -> u32 {
 }
 
 /// The whole 32-bit words of `data` added (native order), unfolded, and the bytes after them.
+#[inline(always)]
 fn sum_quads(data: &[u8]) -> (u64, &[u8]) {
     let (mut sum, mut carries) = (0u32, 0u64);
     let mut quads = data.chunks_exact(4);

@@ -55,6 +55,16 @@ pub fn parse_segment(bytes: &[u8]) -> Result<Segment<'_>, WireError> {
 // the stores to reach the cache instead of being forwarded from them.
 #[inline]
 pub fn parse_segment_with(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Segment<'_>, WireError> {
+    match crate::parse_plain_ipv4(bytes, verify_tcp_checksum) {
+        Ok(segment) => Ok(segment.into()),
+        Err(_) => parse_general(bytes, verify_tcp_checksum),
+    }
+}
+
+/// `parse_segment_with` for every packet: IPv6, IPv4 with options, and whatever the plain
+/// IPv4 path turned down (this one says why).
+#[inline(never)]
+pub(crate) fn parse_general(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Segment<'_>, WireError> {
     let (ip, tcp_bytes) = match bytes.first().map(|b| b >> 4) {
         Some(4) => {
             let packet = Ipv4Packet::new_checked(bytes)?;

@@ -85,6 +85,22 @@ impl TcpOptions {
     /// Parses the option bytes of a header (everything after the fixed 20 bytes).
     #[inline(always)]
     pub fn parse(bytes: &[u8]) -> Result<TcpOptions, WireError> {
+        match Self::parse_common(bytes) {
+            Some(options) => Ok(options),
+            None => Self::parse_general(bytes),
+        }
+    }
+
+    /// The layouts nearly every segment carries, read at a glance; `None` for any other
+    /// (which `parse` reads with the general loop). Built from values alone, never through
+    /// memory that a call writes, so that a caller's segment gets the fields where it keeps
+    /// them (a copy of the whole struct loaded it in 16-byte words across the narrower
+    /// stores that had just built it, which waits for them to reach the cache).
+    #[inline(always)]
+    pub(crate) fn parse_common(bytes: &[u8]) -> Option<TcpOptions> {
+        if bytes.is_empty() {
+            return Some(TcpOptions::default());
+        }
         // RFC 7323 Appendix A: nearly every segment of a connection with timestamps carries
         // exactly `nop, nop, TS`; read that layout without the general loop.
         if let Ok(&[kind::NOP, kind::NOP, kind::TIMESTAMPS, 10, v0, v1, v2, v3, e0, e1, e2, e3]) =
@@ -94,7 +110,7 @@ impl TcpOptions {
             // from two 32-bit halves, the pair was reloaded as one 64-bit word, a load that
             // waits for both smaller stores to reach the cache.
             let both = u64::from_be_bytes([v0, v1, v2, v3, e0, e1, e2, e3]);
-            return Ok(TcpOptions { timestamps: Some(((both >> 32) as u32, both as u32)), ..TcpOptions::default() });
+            return Some(TcpOptions { timestamps: Some(((both >> 32) as u32, both as u32)), ..TcpOptions::default() });
         }
         // A SYN or SYN-ACK from Linux (and from synack): `mss, sackOK, TS, nop, wscale`.
         if let Ok(
@@ -102,7 +118,7 @@ impl TcpOptions {
         ) = <&[u8; 20]>::try_from(bytes)
         {
             let both = u64::from_be_bytes([v0, v1, v2, v3, e0, e1, e2, e3]);
-            return Ok(TcpOptions {
+            return Some(TcpOptions {
                 mss: Some(u16::from_be_bytes([m0, m1])),
                 window_scale: Some(shift),
                 sack_permitted: true,
@@ -110,7 +126,7 @@ impl TcpOptions {
                 ..TcpOptions::default()
             });
         }
-        Self::parse_general(bytes)
+        None
     }
 
     /// `parse` for the layouts it does not read at a glance: any order, unknown kinds skipped.

@@ -55,6 +55,7 @@ impl Connection {
     /// nothing, so that the endpoint polls just the connections that may (a connection that
     /// has just sent its last segment leaves the output queue at once, and one that only
     /// took an ACK never enters it). Mirrors the conditions of `poll_segment` below.
+    #[inline(always)]
     pub fn wants_output(&self) -> bool {
         // The synchronized states but TIME-WAIT are one range of the enum: one comparison,
         // where a match on the state was a jump through a table.

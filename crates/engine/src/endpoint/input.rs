@@ -7,7 +7,8 @@ use crate::conn::{Connection, ControlSegment, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
 use crate::{cold, Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
-use synack_wire::{parse_segment_with, Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
+use std::net::IpAddr;
+use synack_wire::{parse_plain_ipv4, parse_segment_with, Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
 
 impl Endpoint {
     /// One IP packet from the network. Never panics, whatever the bytes.
@@ -25,37 +26,58 @@ impl Endpoint {
     fn handle_packet_with(&mut self, now: Instant, bytes: &[u8], verify_checksum: bool) {
         self.last_now = self.last_now.max(now);
         self.counters.packets_in += 1;
-        let seg = match parse_segment_with(bytes, verify_checksum) {
-            Ok(seg) => seg,
-            Err(e) => {
-                cold();
-                return match e {
-                    WireError::BadChecksum => self.counters.dropped_bad_checksum += 1,
-                    WireError::Unsupported(_) => self.counters.dropped_unsupported += 1,
-                    _ => self.counters.dropped_malformed += 1,
+        // The plain IPv4 packet parsed and handled in line; every other packet (IPv6, IPv4
+        // options, anything malformed) out of line.
+        match parse_plain_ipv4(bytes, verify_checksum) {
+            Ok(seg) => {
+                let tuple = FourTuple {
+                    local_ip: IpAddr::V4(seg.dst),
+                    remote_ip: IpAddr::V4(seg.src),
+                    local_port: seg.tcp.dst_port,
+                    remote_port: seg.tcp.src_port,
                 };
+                self.handle_segment(now, tuple, &seg.tcp, seg.ecn)
             }
-        };
-        let tcp = &seg.tcp;
+            Err(_) => self.handle_other_packet(now, bytes, verify_checksum),
+        }
+    }
+
+    #[inline(never)]
+    fn handle_other_packet(&mut self, now: Instant, bytes: &[u8], verify_checksum: bool) {
+        match parse_segment_with(bytes, verify_checksum) {
+            Ok(seg) => {
+                let (ip, tcp) = (&seg.ip, &seg.tcp);
+                let tuple = FourTuple {
+                    local_ip: ip.dst,
+                    remote_ip: ip.src,
+                    local_port: tcp.dst_port,
+                    remote_port: tcp.src_port,
+                };
+                self.handle_segment(now, tuple, tcp, ip.ecn)
+            }
+            Err(WireError::BadChecksum) => self.counters.dropped_bad_checksum += 1,
+            Err(WireError::Unsupported(_)) => self.counters.dropped_unsupported += 1,
+            Err(_) => self.counters.dropped_malformed += 1,
+        }
+    }
+
+    /// A parsed segment of `tuple` (seen from here), demultiplexed.
+    #[inline(always)]
+    fn handle_segment(&mut self, now: Instant, tuple: FourTuple, tcp: &TcpRepr, ecn: Ecn) {
         // FreeBSD's drop_synfin; a TIME-WAIT record still answers as RFC 9293 says (the
         // STANDARD branch of the FreeBSD suite's rcv-syn-fin-time-wait scripts).
         let drop_synfin = self.config.tcp_drop_synfin && tcp.flags.syn() && tcp.flags.fin();
-        let tuple = FourTuple {
-            local_ip: seg.ip.dst,
-            remote_ip: seg.ip.src,
-            local_port: tcp.dst_port,
-            remote_port: tcp.src_port,
-        };
         let found = self.lookup(&tuple);
         // Every table entry has a remote address and ports that `connect` or a listener
         // accepted, and one of our addresses (or one an any-IP listener took), so only a
         // packet that matches none is checked for them.
         if found.is_none() {
-            if tcp.src_port == 0 || tcp.dst_port == 0 || seg.ip.src.is_multicast() || seg.ip.src.is_unspecified() {
+            let remote_ip = &tuple.remote_ip;
+            if tcp.src_port == 0 || tcp.dst_port == 0 || remote_ip.is_multicast() || remote_ip.is_unspecified() {
                 cold();
                 return self.counters.dropped_malformed += 1;
             }
-            if !self.addresses.contains(&seg.ip.dst) && !self.accepts_any_address() {
+            if !self.addresses.contains(&tuple.local_ip) && !self.accepts_any_address() {
                 cold();
                 return self.counters.dropped_not_our_address += 1;
             }
@@ -70,10 +92,10 @@ impl Endpoint {
             }
             Some(Demux::Conn(index)) => {
                 let h = ConnHandle { index, generation: self.conns.generation(index) };
-                self.with_conn(now, h, (), |c, ctx| c.on_segment(ctx, tcp, seg.ip.ecn));
+                self.with_conn(now, h, (), |c, ctx| c.on_segment(ctx, tcp, ecn));
                 return;
             }
-            Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, tcp, seg.ip.ecn),
+            Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, tcp, ecn),
             Some(Demux::TimeWait(_)) | None => {}
         }
         match self.find_listener(tuple.local()) {

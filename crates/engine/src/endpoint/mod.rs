@@ -428,6 +428,7 @@ impl Endpoint {
     /// the answer when `h` names no live connection. (An `Option` around `f`'s result instead
     /// was packed on the stack in pieces and read back across them, which waits for the
     /// stores to reach the cache: `recv`'s result did, once per call.)
+    #[inline(always)]
     fn with_conn<R>(
         &mut self,
         now: Instant,
