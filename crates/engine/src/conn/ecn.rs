@@ -3,7 +3,7 @@
 //! a sender that gets ECE halves its window once per window of data, as for a loss but
 //! without resending anything, and says so with CWR.
 
-use super::output::OutSegment;
+use super::output::DataMarks;
 use super::{Connection, Ctx, Owed};
 use crate::EcnMode;
 use synack_wire::{Ecn, TcpFlags, TcpRepr};
@@ -65,18 +65,14 @@ impl Connection {
         ctx.counters.ecn_reductions += 1;
     }
 
-    /// A segment of new data: ECT(0) on an ECN connection (never on retransmissions or pure
-    /// ACKs, §6.1.5 and §6.1.4), and CWR once after a reduction.
-    #[cold]
-    pub(super) fn ecn_mark_new_data(&mut self, seg: &mut OutSegment) {
+    /// How a segment of new data goes out: ECT(0) on an ECN connection (never on
+    /// retransmissions or pure ACKs, §6.1.5 and §6.1.4), and CWR once after a reduction.
+    pub(super) fn new_data_marks(&mut self) -> DataMarks {
         if !self.neg.ecn_ok {
-            return;
+            return DataMarks::default();
         }
-        seg.ecn = Ecn::Ect0;
-        if self.cwr_pending {
-            self.cwr_pending = false;
-            seg.tcp.flags |= TcpFlags::CWR;
-        }
+        let cwr = if std::mem::take(&mut self.cwr_pending) { TcpFlags::CWR } else { TcpFlags::NONE };
+        DataMarks { ecn: Ecn::Ect0, cwr, gso_size: None }
     }
 
     /// ECE on every segment while a CE waits to be acknowledged.

@@ -20,6 +20,15 @@ pub(crate) struct OutSegment {
     pub gso_size: Option<u16>,
 }
 
+/// What new data carries beyond a segment's usual fields: the ECN codepoint and CWR
+/// (`new_data_marks`), and the segment size of a super-segment.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct DataMarks {
+    pub ecn: Ecn,
+    pub cwr: TcpFlags,
+    pub gso_size: Option<u16>,
+}
+
 impl Connection {
     /// The two slices of the send buffer that make up `range`. Inlined: returned through
     /// memory, the pair was reloaded in wider words than it was stored in (see `parse_segment_with`).
@@ -208,14 +217,12 @@ impl Connection {
                 self.snd_nxt = seq + len as u32 + fin as u32;
                 self.snd_max = self.snd_max.max(self.snd_nxt);
                 self.arm_retransmit(ctx);
-                let mut out = self.data_segment(ctx, seq, sent_data..sent_data + len, fin);
-                if new_data {
-                    self.ecn_mark_new_data(&mut out);
-                }
-                if len > mss {
-                    out.gso_size = Some(mss as u16);
-                }
-                return Some(out);
+                // The marks go in with the fields, so that the segment is built where it is
+                // returned (marked after, it was built aside and then copied, in wide loads
+                // that waited for the stores that had just made it).
+                let marks = if new_data { self.new_data_marks() } else { DataMarks::default() };
+                let marks = DataMarks { gso_size: (len > mss).then_some(mss as u16), ..marks };
+                return Some(self.data_segment(ctx, seq, sent_data..sent_data + len, fin, marks));
             }
         } else if unsent > 0
             && self.snd_wnd == 0
@@ -272,7 +279,7 @@ impl Connection {
             ctx.counters.retransmitted_segments += 1;
             self.rtt_probe = None;
             self.note_fast_retransmit_sent(ctx.now, len);
-            return Some(self.data_segment(ctx, self.snd_una, 0..len, fin));
+            return Some(self.data_segment(ctx, self.snd_una, 0..len, fin, DataMarks::default()));
         }
         // RFC 6675 §5 step 6 (recovery with SACK): while cwnd leaves room for a segment over
         // the pipe, resend the next lost hole, else send new data below.
@@ -282,7 +289,7 @@ impl Connection {
                     let offset = seq.since(self.snd_una) as usize;
                     if offset + len <= buf_len && self.scoreboard.note_resent(seq, seq + len as u32, ctx.now) {
                         ctx.counters.retransmitted_segments += 1;
-                        return Some(self.data_segment(ctx, seq, offset..offset + len, false));
+                        return Some(self.data_segment(ctx, seq, offset..offset + len, false, DataMarks::default()));
                     }
                 }
             }
@@ -307,8 +314,15 @@ impl Connection {
         None
     }
 
-    pub(super) fn data_segment(&mut self, ctx: &mut Ctx, seq: SeqNum, data: Range<usize>, fin: bool) -> OutSegment {
-        let mut flags = TcpFlags::ACK;
+    pub(super) fn data_segment(
+        &mut self,
+        ctx: &mut Ctx,
+        seq: SeqNum,
+        data: Range<usize>,
+        fin: bool,
+        marks: DataMarks,
+    ) -> OutSegment {
+        let mut flags = TcpFlags::ACK | marks.cwr;
         // PSH on the segment that empties what the user has written so far.
         if data.end == self.send_buf.len() && !data.is_empty() {
             flags |= TcpFlags::PSH;
@@ -316,7 +330,7 @@ impl Connection {
         if fin {
             flags |= TcpFlags::FIN;
         }
-        self.segment(ctx, seq, flags, data)
+        self.marked_segment(ctx, seq, flags, data, marks)
     }
 
     /// The SACK blocks to send (RFC 2018 §4): the out-of-order ranges held, most recent first,
@@ -339,8 +353,21 @@ impl Connection {
     /// Not inlined: as a call it writes the segment straight into the caller's result; inlined,
     /// the compiler staged it on the stack and copied it in wide words that waited for the
     /// stores that had just made it.
-    #[inline(never)]
+    #[inline(always)]
     fn segment(&mut self, ctx: &mut Ctx, seq: SeqNum, flags: TcpFlags, data: Range<usize>) -> OutSegment {
+        self.marked_segment(ctx, seq, flags, data, DataMarks::default())
+    }
+
+    /// `segment` with the ECN codepoint and super-segment size of new data.
+    #[inline(never)]
+    fn marked_segment(
+        &mut self,
+        ctx: &mut Ctx,
+        seq: SeqNum,
+        flags: TcpFlags,
+        data: Range<usize>,
+        marks: DataMarks,
+    ) -> OutSegment {
         // Built whole, in the result: assigned field by field into a local first, the options
         // were then copied in wide words that waited for those smaller stores.
         let sack = if self.neg.sack_ok && !self.ooo.is_empty() { self.sack_blocks() } else { SackBlocks::new() };
@@ -354,7 +381,8 @@ impl Connection {
         self.timers[Timer::DelayedAck as usize] = Instant::NEVER;
         self.last_ack_sent = self.rcv_nxt;
         self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + (window << self.neg.rcv_wscale));
-        self.out_segment(seq, self.rcv_nxt, flags, window as u16, options, data)
+        let seg = self.out_segment(seq, self.rcv_nxt, flags, window as u16, options, data);
+        OutSegment { ecn: marks.ecn, gso_size: marks.gso_size, ..seg }
     }
 
     /// The segment with these fields between this connection's addresses and ports.

@@ -4,7 +4,7 @@
 //! probe (RFC 8985 §7), and undoing a fast retransmit that reordering made spurious (RFC 3522
 //! Eifel detection, RFC 4015).
 
-use super::output::OutSegment;
+use super::output::{DataMarks, OutSegment};
 use super::{Connection, Ctx, Owed, Timer};
 use crate::congestion::DUP_ACK_THRESHOLD;
 use crate::Instant;
@@ -253,9 +253,8 @@ impl Connection {
             self.snd_max = self.snd_max.max(self.snd_nxt);
             self.loss_probe_high = Some(self.snd_max);
             ctx.counters.data_segments_out += 1;
-            let mut out = self.data_segment(ctx, seq, in_flight..in_flight + len, false);
-            self.ecn_mark_new_data(&mut out);
-            return Some(out);
+            let marks = self.new_data_marks();
+            return Some(self.data_segment(ctx, seq, in_flight..in_flight + len, false, marks));
         }
         let outstanding = (self.snd_max.since(self.snd_una) as usize).min(buf_len);
         if outstanding == 0 {
@@ -265,6 +264,6 @@ impl Connection {
         ctx.counters.retransmitted_segments += 1;
         self.rtt_probe = None;
         let start = outstanding - len;
-        Some(self.data_segment(ctx, self.snd_una + start as u32, start..outstanding, false))
+        Some(self.data_segment(ctx, self.snd_una + start as u32, start..outstanding, false, DataMarks::default()))
     }
 }

@@ -18,7 +18,7 @@ use super::Demux;
 use crate::tuple::SeededState;
 use crate::FourTuple;
 use std::cell::Cell;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 const SLOTS: usize = 12;
 
@@ -205,10 +205,11 @@ impl DemuxTable {
         let hash = self.hash(t);
         let found = match (&t.local_ip, &t.remote_ip) {
             (IpAddr::V4(local), IpAddr::V4(remote)) => {
-                let (local, remote, ports) = (IpAddr::V4(*local), IpAddr::V4(*remote), (t.local_port, t.remote_port));
+                let (local, remote, ports) = (*local, *remote, (t.local_port, t.remote_port));
+                let is = |ip: &IpAddr, v4: Ipv4Addr| matches!(ip, IpAddr::V4(a) if *a == v4);
                 self.probe_hashed(hash, |entry| {
                     tuple_of(unpack(entry)).is_some_and(|r| {
-                        (r.local_port, r.remote_port) == ports && r.local_ip == local && r.remote_ip == remote
+                        (r.local_port, r.remote_port) == ports && is(&r.local_ip, local) && is(&r.remote_ip, remote)
                     })
                 })
             }
