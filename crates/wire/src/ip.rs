@@ -57,14 +57,15 @@ pub fn parse_segment(bytes: &[u8]) -> Result<Segment<'_>, WireError> {
 pub fn parse_segment_with(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Segment<'_>, WireError> {
     match crate::parse_plain_ipv4(bytes, verify_tcp_checksum) {
         Ok(segment) => Ok(segment.into()),
-        Err(_) => parse_general(bytes, verify_tcp_checksum),
+        Err(_) => parse_segment_general(bytes, verify_tcp_checksum),
     }
 }
 
 /// `parse_segment_with` for every packet: IPv6, IPv4 with options, and whatever the plain
-/// IPv4 path turned down (this one says why).
+/// IPv4 path turned down (this one says why). Public so that tests and the fuzzer can hold
+/// `parse_plain_ipv4` to it; `parse_segment_with` is the one to call.
 #[inline(never)]
-pub(crate) fn parse_general(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Segment<'_>, WireError> {
+pub fn parse_segment_general(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Segment<'_>, WireError> {
     let (ip, tcp_bytes) = match bytes.first().map(|b| b >> 4) {
         Some(4) => {
             let packet = Ipv4Packet::new_checked(bytes)?;

@@ -104,7 +104,7 @@ pub fn parse_plain_ipv4(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Ipv4S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{emit_segment, ip::parse_general};
+    use crate::{emit_segment, parse_segment_general as parse_general};
     use proptest::prelude::*;
 
     fn packet(options: TcpOptions, payload: &[u8]) -> Vec<u8> {
