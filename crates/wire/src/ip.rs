@@ -49,10 +49,8 @@ pub fn parse_segment(bytes: &[u8]) -> Result<Segment<'_>, WireError> {
 /// Like `parse_segment`; with `verify_tcp_checksum` false the TCP checksum is not checked,
 /// for a packet whose device vouches for it or left it to be filled in (a TUN device with
 /// offload hands over the kernel's super-packets with partial checksums, as a NIC would).
-// Inlined (with `TcpRepr::parse` and `TcpOptions::parse`) into the caller, so that the
-// segment is built where it is used: returned by value through three calls, each copy loaded
-// 16-byte words that the callee had just stored in smaller pieces, and such a load waits for
-// the stores to reach the cache instead of being forwarded from them.
+// The plain IPv4 packet in line (`parse_plain_ipv4`), every other out of line. A caller on
+// a hot path may call `parse_plain_ipv4` itself and keep its `Ipv4Addr`s, as the engine does.
 #[inline]
 pub fn parse_segment_with(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Segment<'_>, WireError> {
     match crate::parse_plain_ipv4(bytes, verify_tcp_checksum) {
@@ -63,7 +61,11 @@ pub fn parse_segment_with(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Seg
 
 /// `parse_segment_with` for every packet: IPv6, IPv4 with options, and whatever the plain
 /// IPv4 path turned down (this one says why). Public so that tests and the fuzzer can hold
-/// `parse_plain_ipv4` to it; `parse_segment_with` is the one to call.
+/// `parse_plain_ipv4` to it, and for a caller that has tried that path already.
+// `TcpRepr::parse` and `TcpOptions::parse` inlined here, so that the segment is built where it
+// is returned: returned by value through three calls, each copy loaded 16-byte words that the
+// callee had just stored in smaller pieces, and such a load waits for the stores to reach the
+// cache instead of being forwarded from them.
 #[inline(never)]
 pub fn parse_segment_general(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Segment<'_>, WireError> {
     let (ip, tcp_bytes) = match bytes.first().map(|b| b >> 4) {

@@ -66,6 +66,9 @@ pub fn parse_plain_ipv4(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Ipv4S
     if header_len < TCP_HEADER_LEN || header_len > tcp.len() {
         return Err(NOT_PLAIN);
     }
+    // The options before the checksum: a packet with others (SACK blocks, another stack's
+    // SYN layout) goes to the general parse without having been summed here first.
+    let Some(options) = TcpOptions::parse_common(&tcp[TCP_HEADER_LEN..header_len]) else { return Err(NOT_PLAIN) };
     if verify_tcp_checksum {
         // RFC 9293 §3.1: the pseudo-header is source, destination, zero, protocol and TCP
         // length, here in the machine's order as the addresses are.
@@ -86,10 +89,7 @@ pub fn parse_plain_ipv4(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Ipv4S
         flags: TcpFlags(fixed[13]),
         window: u16::from_be_bytes([fixed[14], fixed[15]]),
         urgent: u16::from_be_bytes([fixed[18], fixed[19]]),
-        options: match TcpOptions::parse_common(&tcp[TCP_HEADER_LEN..header_len]) {
-            Some(options) => options,
-            None => return Err(NOT_PLAIN),
-        },
+        options,
         payload: &tcp[header_len..],
     };
     Ok(Ipv4Segment {

@@ -8,7 +8,7 @@ use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
 use crate::{cold, Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
 use std::net::IpAddr;
-use synack_wire::{parse_plain_ipv4, parse_segment_with, Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
+use synack_wire::{parse_plain_ipv4, parse_segment_general, Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
 
 impl Endpoint {
     /// One IP packet from the network. Never panics, whatever the bytes.
@@ -44,7 +44,8 @@ impl Endpoint {
 
     #[inline(never)]
     fn handle_other_packet(&mut self, now: Instant, bytes: &[u8], verify_checksum: bool) {
-        match parse_segment_with(bytes, verify_checksum) {
+        // Not `parse_segment_with`, which would try the plain IPv4 path again.
+        match parse_segment_general(bytes, verify_checksum) {
             Ok(seg) => {
                 let (ip, tcp) = (&seg.ip, &seg.tcp);
                 let tuple = FourTuple {
