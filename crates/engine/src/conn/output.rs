@@ -122,6 +122,7 @@ impl Connection {
 
     /// RFC 6298 §5.1: start the timer if it is not running. RFC 8985 §7.2: after new data a
     /// tail loss probe may be due sooner than the RTO already running.
+    #[inline(always)]
     fn arm_retransmit(&mut self, ctx: &Ctx) {
         let running = self.timers[Timer::Retransmit as usize];
         if running == Instant::NEVER {
@@ -149,6 +150,13 @@ impl Connection {
     }
 
     fn poll_synchronized(&mut self, ctx: &mut Ctx, max_payload: usize, gso_segments: usize) -> Option<OutSegment> {
+        let buf_len = self.send_buf.len();
+        // Nothing written and nothing to resend (the handshake's ACK, a FIN, the ACK of one):
+        // only the FIN and the ACK below can be due, and none of the sizes are needed.
+        if buf_len == 0 && self.snd_nxt == self.snd_max && !self.owed.has(Owed::REPAIR) && !self.in_sack_recovery() {
+            let fin_sent = self.fin_queued && !self.our_fin_acked && self.snd_max > self.snd_una;
+            return self.poll_fin_or_ack(ctx, self.snd_una, 0, fin_sent);
+        }
         // RFC 6691: the MSS counts data only; options come out of it so that a full segment
         // still fits the path MTU (1448 data bytes with timestamps over Ethernet, as Linux).
         let ts_len = if self.neg.ts_ok { 12 } else { 0 };
@@ -157,7 +165,6 @@ impl Connection {
         // A super-segment of new data may hold several segments (what fits in the buffer).
         let gso_len = (mss * gso_segments).min(fits).max(1);
         let mss = mss.min(fits).max(1);
-        let buf_len = self.send_buf.len();
         let fin_seq = self.snd_una + buf_len as u32;
         let fin_sent = self.fin_queued && !self.our_fin_acked && self.snd_max > fin_seq;
 
@@ -180,8 +187,6 @@ impl Connection {
         let in_flight = self.snd_nxt.since(self.snd_una) as usize;
         let sent_data = in_flight.min(buf_len);
         let unsent = buf_len - sent_data;
-        // Once our FIN is acknowledged the buffer is empty and `fin_seq` would point past it.
-        let fin_unsent = self.fin_queued && !self.our_fin_acked && self.snd_nxt <= fin_seq;
         // Retransmissions (after a timeout) stay single segments.
         let seg_max = if self.snd_nxt >= self.snd_max { gso_len } else { mss };
         let wanted = unsent.min(seg_max);
@@ -204,7 +209,7 @@ impl Connection {
             let sws_holds = len < mss && !completes && in_flight > 0;
             if !nagle_holds && !sws_holds {
                 // A FIN rides only on a single segment; after a super-segment it goes alone.
-                let fin = fin_unsent && completes && len <= mss;
+                let fin = self.fin_unsent(fin_seq) && completes && len <= mss;
                 let seq = self.snd_nxt;
                 if seq < self.snd_max {
                     ctx.counters.retransmitted_segments += 1;
@@ -235,7 +240,20 @@ impl Connection {
             let backoff = rto.saturating_mul(1 << self.probe_count.min(10)).min(ctx.config.rto_max);
             self.timers[Timer::Persist as usize] = ctx.now + backoff;
         }
-        if fin_unsent && unsent == 0 && self.snd_nxt == fin_seq {
+        self.poll_fin_or_ack(ctx, fin_seq, unsent, fin_sent)
+    }
+
+    /// Whether our FIN is queued and not yet sent; `fin_seq` is its sequence number (once
+    /// it is acknowledged the buffer is empty and `fin_seq` would point past it).
+    fn fin_unsent(&self, fin_seq: SeqNum) -> bool {
+        self.fin_queued && !self.our_fin_acked && self.snd_nxt <= fin_seq
+    }
+
+    /// When no data goes out: the FIN if it is due (`unsent` bytes still wait before it),
+    /// else an ACK if one is owed.
+    #[inline(always)]
+    fn poll_fin_or_ack(&mut self, ctx: &mut Ctx, fin_seq: SeqNum, unsent: usize, fin_sent: bool) -> Option<OutSegment> {
+        if self.fin_unsent(fin_seq) && unsent == 0 && self.snd_nxt == fin_seq {
             if fin_seq < self.snd_max {
                 ctx.counters.retransmitted_segments += 1;
             }
