@@ -26,8 +26,15 @@ VALGRIND_PIE_BASE = 0x108000
 
 
 def trace(binary, stack, lifecycles, path):
+    if not os.access(binary, os.X_OK):
+        sys.exit(f"{binary}: not an executable (cargo build --release -p synack-bench --example lifecycles)")
     cmd = ["valgrind", "--tool=lackey", "--trace-mem=yes", f"--log-file={path}", binary, stack, str(lifecycles)]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except FileNotFoundError:
+        sys.exit("valgrind not found (apt install valgrind)")
+    except subprocess.CalledProcessError as e:
+        sys.exit(f"{' '.join(cmd[4:])} failed under valgrind (exit {e.returncode})")
 
 
 def unforwardable(path, window):
