@@ -70,13 +70,11 @@ impl Connection {
         // where a match on the state was a jump through a table.
         if (State::Established..=State::LastAck).contains(&self.state) {
             let in_flight = self.snd_nxt.since(self.snd_una) as usize;
-            let fin_unsent =
-                self.fin_queued && !self.our_fin_acked && self.snd_nxt <= self.snd_una + self.send_buf.len() as u32;
             return self.owed.any()
                 || self.in_sack_recovery()
                 || self.snd_nxt < self.snd_max
                 || self.send_buf.len() > in_flight
-                || fin_unsent;
+                || self.fin_unsent(self.snd_una + self.send_buf.len() as u32);
         }
         match self.state {
             State::SynSent => self.snd_nxt == self.iss,
@@ -154,8 +152,7 @@ impl Connection {
         // Nothing written and nothing to resend (the handshake's ACK, a FIN, the ACK of one):
         // only the FIN and the ACK below can be due, and none of the sizes are needed.
         if buf_len == 0 && self.snd_nxt == self.snd_max && !self.owed.has(Owed::REPAIR) && !self.in_sack_recovery() {
-            let fin_sent = self.fin_queued && !self.our_fin_acked && self.snd_max > self.snd_una;
-            return self.poll_fin_or_ack(ctx, self.snd_una, 0, fin_sent);
+            return self.poll_fin_or_ack(ctx, self.snd_una, 0, self.fin_sent(self.snd_una));
         }
         // RFC 6691: the MSS counts data only; options come out of it so that a full segment
         // still fits the path MTU (1448 data bytes with timestamps over Ethernet, as Linux).
@@ -166,7 +163,7 @@ impl Connection {
         let gso_len = (mss * gso_segments).min(fits).max(1);
         let mss = mss.min(fits).max(1);
         let fin_seq = self.snd_una + buf_len as u32;
-        let fin_sent = self.fin_queued && !self.our_fin_acked && self.snd_max > fin_seq;
+        let fin_sent = self.fin_sent(fin_seq);
 
         // In SACK recovery cwnd counts the pipe (RFC 6675 §5), not what is in flight.
         let pipe = if self.in_sack_recovery() { Some(self.pipe() as usize) } else { None };
@@ -243,8 +240,15 @@ impl Connection {
         self.poll_fin_or_ack(ctx, fin_seq, unsent, fin_sent)
     }
 
+    /// Whether our FIN, numbered `fin_seq`, has been sent and is not yet acknowledged.
+    #[inline(always)]
+    fn fin_sent(&self, fin_seq: SeqNum) -> bool {
+        self.fin_queued && !self.our_fin_acked && self.snd_max > fin_seq
+    }
+
     /// Whether our FIN is queued and not yet sent; `fin_seq` is its sequence number (once
     /// it is acknowledged the buffer is empty and `fin_seq` would point past it).
+    #[inline(always)]
     fn fin_unsent(&self, fin_seq: SeqNum) -> bool {
         self.fin_queued && !self.our_fin_acked && self.snd_nxt <= fin_seq
     }
@@ -367,16 +371,16 @@ impl Connection {
 
     /// Builds a synchronized-state segment: every one carries ACK, our window, timestamps and
     /// SACK blocks as negotiated, and so settles any ACK we owed.
-    ///
-    /// Not inlined: as a call it writes the segment straight into the caller's result; inlined,
-    /// the compiler staged it on the stack and copied it in wide words that waited for the
-    /// stores that had just made it.
     #[inline(always)]
     fn segment(&mut self, ctx: &mut Ctx, seq: SeqNum, flags: TcpFlags, data: Range<usize>) -> OutSegment {
         self.marked_segment(ctx, seq, flags, data, DataMarks::default())
     }
 
     /// `segment` with the ECN codepoint and super-segment size of new data.
+    ///
+    /// Not inlined: as a call it writes the segment straight into the caller's result; inlined,
+    /// the compiler staged it on the stack and copied it in wide words that waited for the
+    /// stores that had just made it.
     #[inline(never)]
     fn marked_segment(
         &mut self,
