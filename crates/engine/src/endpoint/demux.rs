@@ -221,6 +221,19 @@ impl DemuxTable {
         Some(entry)
     }
 
+    /// Where the entry `t → entry` lies, if it is in the table, and `t`'s hash: from the memo
+    /// when it holds them (returned too), else hashed and probed.
+    #[inline(always)]
+    fn locate(&self, t: &FourTuple, entry: Demux) -> (Option<Memo>, u64, Option<(usize, usize)>) {
+        match self.memo_of(t, entry) {
+            Some(memo) => (Some(memo), memo.hash, Some((memo.bucket as usize, memo.slot as usize))),
+            None => {
+                let hash = self.hash(t);
+                (None, hash, self.find_hashed(hash, entry))
+            }
+        }
+    }
+
     /// The bucket and slot of the entry `to` on the path of the tuple whose hash is `hash`
     /// (entry and tag both match: an entry is unique, and the tag keeps even a stray one of
     /// another tuple from being taken).
@@ -273,13 +286,7 @@ impl DemuxTable {
         to: Demux,
         tuple_of: impl Fn(Demux) -> Option<&'r FourTuple>,
     ) {
-        let (hash, found) = match self.memo_of(t, from) {
-            Some(memo) => (memo.hash, Some((memo.bucket as usize, memo.slot as usize))),
-            None => {
-                let hash = self.hash(t);
-                (hash, self.find_hashed(hash, from))
-            }
-        };
+        let (_, hash, found) = self.locate(t, from);
         match found {
             Some((b, slot)) => {
                 self.buckets[b].entries[slot] = pack(to);
@@ -293,14 +300,7 @@ impl DemuxTable {
     pub fn remove(&mut self, t: &FourTuple, at: Demux) {
         // Hashed once (or not at all, from the memo): for the probe, and for the walk over the
         // buckets passed below.
-        let memo = self.memo_of(t, at);
-        let (hash, found) = match memo {
-            Some(memo) => (memo.hash, Some((memo.bucket as usize, memo.slot as usize))),
-            None => {
-                let hash = self.hash(t);
-                (hash, self.find_hashed(hash, at))
-            }
-        };
+        let (memo, hash, found) = self.locate(t, at);
         let Some((found, slot)) = found else { return };
         let bucket = &mut self.buckets[found];
         let last = bucket.len() - 1;
