@@ -4,19 +4,18 @@
 use super::{reschedule, Endpoint};
 use crate::conn::ControlSegment;
 use crate::Instant;
-use std::net::IpAddr;
 use synack_wire::{
     emit_segment_between, ip_header_len, Ecn, EmitIp, OptionLayout, TcpOptions, TcpRepr, TCP_HEADER_LEN,
 };
 
-/// One IP packet written into the caller's buffer.
+/// One IP packet written into the caller's buffer. Its addresses are in its IP header (a TUN
+/// device or a simulated link needs nothing else): not copied out beside it, which a sender
+/// that only hands the bytes on would pay for on every packet.
 #[must_use]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transmit {
     /// Bytes written at the start of the buffer.
     pub len: usize,
-    pub src: IpAddr,
-    pub dst: IpAddr,
     /// Set only by `poll_transmit_gso`: the packet is a TCP super-segment to be cut into
     /// segments of this many payload bytes, and its TCP checksum is partial (pseudo-header
     /// only), as Linux's TSO/GSO expects.
@@ -97,8 +96,7 @@ impl Endpoint {
             match emit_segment_between(ip, &seg.tcp, &[a, b], buf) {
                 Ok(len) => {
                     self.counters.segments_out += 1;
-                    let (src, dst) = (*src, *dst);
-                    return Some(Transmit { len, src, dst, gso_size: seg.gso_size });
+                    return Some(Transmit { len, gso_size: seg.gso_size });
                 }
                 Err(_) => continue, // only a buffer too small for the headers ends here
             }
@@ -122,5 +120,5 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
     let (src, dst) = (&ctl.tuple.local_ip, &ctl.tuple.remote_ip);
     let ip = EmitIp { src, dst, ttl: TTL, ecn: Ecn::NotEct, ident, full_checksum: true };
     let len = emit_segment_between(ip, &repr, &[], buf).ok()?;
-    Some(Transmit { len, src: *src, dst: *dst, gso_size: None })
+    Some(Transmit { len, gso_size: None })
 }
