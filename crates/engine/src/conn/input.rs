@@ -43,7 +43,7 @@ impl Connection {
         if let (true, Some((val, _))) = (self.neg.ts_ok, opts.timestamps) {
             self.ts_recent = val;
         }
-        self.round_recv_buffer(ctx.config);
+        self.round_recv_buffer(&ctx.config);
     }
 
     /// RFC 9293 §3.10.7.3: SYN-SENT.
@@ -118,7 +118,7 @@ impl Connection {
     fn finish_handshake(&mut self, ctx: &mut Ctx, cause: Cause) {
         self.timers[Timer::Retransmit as usize] = Instant::NEVER;
         self.rto_count = 0;
-        self.cc = NewReno::new(self.initial_cwnd(ctx.config), self.iss);
+        self.cc = NewReno::new(self.initial_cwnd(&ctx.config), self.iss);
         self.last_progress = ctx.now;
         self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + self.recv_window());
         self.set_state(ctx, State::Established, cause);

@@ -26,16 +26,39 @@ use std::collections::VecDeque;
 use std::time::Duration;
 use synack_wire::{SeqNum, TcpFlags, TcpOptions};
 
-/// What a connection call may touch outside the connection itself.
+/// The parts of an endpoint that a connection call may touch besides the connection: one
+/// borrow, where a `Ctx` of one reference per part was seven words written to the stack for
+/// every call into a connection.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub config: Config,
+    /// The config's times in microseconds, kept in step with it (`Endpoint::config_mut`).
+    pub timing: Timing,
+    pub events: Fifo<Event>,
+    pub counters: Counters,
+    pub control: Fifo<ControlSegment>,
+    /// Stream buffers of ended connections, for the next ones.
+    pub buffers: BufferPool,
+}
+
+/// What a connection call may touch outside the connection itself: the time and the
+/// endpoint's shared parts, read through it as if they were its own fields.
 pub(crate) struct Ctx<'a> {
     pub now: Instant,
-    pub config: &'a Config,
-    /// The config's times in microseconds.
-    pub timing: &'a Timing,
-    pub events: &'a mut Fifo<Event>,
-    pub counters: &'a mut Counters,
-    pub control: &'a mut Fifo<ControlSegment>,
-    pub buffers: &'a mut BufferPool,
+    pub shared: &'a mut Shared,
+}
+
+impl std::ops::Deref for Ctx<'_> {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        self.shared
+    }
+}
+
+impl std::ops::DerefMut for Ctx<'_> {
+    fn deref_mut(&mut self) -> &mut Shared {
+        self.shared
+    }
 }
 
 /// At most this many control segments wait for `poll_transmit`; more are dropped and counted
@@ -43,22 +66,21 @@ pub(crate) struct Ctx<'a> {
 /// falls behind. A RST or ACK not sent is recovered from by the peer's retransmission.
 pub(crate) const CONTROL_QUEUE_MAX: usize = 4096;
 
-pub(crate) fn push_control(queue: &mut Fifo<ControlSegment>, counters: &mut Counters, seg: ControlSegment) {
-    if queue.len() < CONTROL_QUEUE_MAX {
-        queue.push_back(seg);
-    } else {
-        counters.control_queue_overflows += 1;
+impl Shared {
+    pub fn push_control(&mut self, seg: ControlSegment) {
+        if self.control.len() < CONTROL_QUEUE_MAX {
+            self.control.push_back(seg);
+        } else {
+            self.counters.control_queue_overflows += 1;
+        }
     }
 }
 
 impl Ctx<'_> {
-    pub fn push_control(&mut self, seg: ControlSegment) {
-        push_control(self.control, self.counters, seg);
-    }
-
     pub fn transition(&mut self, tuple: FourTuple, from: State, to: State, cause: Cause) {
         if self.config.record_transitions && from != to {
-            self.events.push_back(Event::Transition(Transition { at: self.now, tuple, from, to, cause }));
+            let at = self.now;
+            self.events.push_back(Event::Transition(Transition { at, tuple, from, to, cause }));
         }
     }
 }
@@ -305,9 +327,9 @@ impl Connection {
         seg_ack: SeqNum,
     ) -> Connection {
         let now = n.now;
-        let mut conn = Connection::blank(ctx.config, ctx.timing, n, State::Established);
+        let mut conn = Connection::blank(&ctx.config, &ctx.timing, n, State::Established);
         conn.neg = neg;
-        conn.round_recv_buffer(ctx.config);
+        conn.round_recv_buffer(&ctx.config);
         conn.listener = Some(listener);
         conn.irs = irs;
         conn.rcv_nxt = irs + 1;
@@ -322,7 +344,7 @@ impl Connection {
         conn.snd_wl2 = seg_ack;
         conn.ts_recent = ts_recent;
         // RFC 6582 §3.2: recover starts at the initial send sequence number.
-        conn.cc = NewReno::new(conn.initial_cwnd(ctx.config), conn.iss);
+        conn.cc = NewReno::new(conn.initial_cwnd(&ctx.config), conn.iss);
         conn.last_progress = now;
         conn
     }

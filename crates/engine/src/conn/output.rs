@@ -85,7 +85,7 @@ impl Connection {
 
     /// Our SYN (active open) or SYN-ACK (simultaneous open), with the options Linux sends.
     fn syn_segment(&mut self, ctx: &mut Ctx, with_ack: bool) -> OutSegment {
-        let cfg = ctx.config;
+        let cfg = &ctx.config;
         let offer = |negotiated: bool, enabled: bool| (if with_ack { negotiated } else { enabled }) && !self.no_options;
         let options = TcpOptions {
             mss: (!self.no_options).then_some(self.rcv_mss),

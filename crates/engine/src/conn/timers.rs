@@ -59,7 +59,7 @@ impl Connection {
     }
 
     fn on_retransmit_timeout(&mut self, ctx: &mut Ctx) {
-        let cfg = ctx.config;
+        let cfg = &ctx.config;
         match self.state {
             State::SynSent | State::SynReceived => {
                 self.rto_count += 1;
@@ -119,7 +119,7 @@ impl Connection {
         if !self.keepalive || !self.state.is_synchronized() {
             return;
         }
-        let cfg = ctx.config;
+        let cfg = &ctx.config;
         let idle = ctx.now - self.last_heard;
         if idle < cfg.tcp_keepalive_time && self.keepalive_probes_sent == 0 {
             self.timers[Timer::Keepalive as usize] = self.last_heard + cfg.tcp_keepalive_time;

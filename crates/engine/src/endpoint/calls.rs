@@ -102,7 +102,7 @@ impl Endpoint {
     /// returns false when too late.
     pub fn set_recv_buffer_size(&mut self, h: ConnHandle, bytes: usize) -> Result<bool, InvalidHandle> {
         let conn = self.conns.get_mut(h.index, h.generation).ok_or(InvalidHandle)?;
-        Ok(conn.set_recv_buffer_size(&self.config, bytes))
+        Ok(conn.set_recv_buffer_size(&self.shared.config, bytes))
     }
     pub fn buffer_sizes(&self, h: ConnHandle) -> Option<(usize, usize)> {
         self.conn(h).map(|c| (c.send_buffer_size(), c.recv_buffer_size()))

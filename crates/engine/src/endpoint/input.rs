@@ -3,7 +3,7 @@
 //! port. Every packet that is dropped is counted under its reason.
 
 use super::{ConnHandle, Demux, Endpoint, TimerRef};
-use crate::conn::{Connection, ControlSegment, Negotiated, NewConn};
+use crate::conn::{Connection, ControlSegment, Ctx, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
 use crate::{cold, Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
@@ -25,7 +25,7 @@ impl Endpoint {
 
     fn handle_packet_with(&mut self, now: Instant, bytes: &[u8], verify_checksum: bool) {
         self.last_now = self.last_now.max(now);
-        self.counters.packets_in += 1;
+        self.shared.counters.packets_in += 1;
         // The plain IPv4 packet parsed and handled in line; every other packet (IPv6, IPv4
         // options, anything malformed) out of line.
         match parse_plain_ipv4(bytes, verify_checksum) {
@@ -56,9 +56,9 @@ impl Endpoint {
                 };
                 self.handle_segment(now, tuple, tcp, ip.ecn)
             }
-            Err(WireError::BadChecksum) => self.counters.dropped_bad_checksum += 1,
-            Err(WireError::Unsupported(_)) => self.counters.dropped_unsupported += 1,
-            Err(_) => self.counters.dropped_malformed += 1,
+            Err(WireError::BadChecksum) => self.shared.counters.dropped_bad_checksum += 1,
+            Err(WireError::Unsupported(_)) => self.shared.counters.dropped_unsupported += 1,
+            Err(_) => self.shared.counters.dropped_malformed += 1,
         }
     }
 
@@ -67,7 +67,7 @@ impl Endpoint {
     fn handle_segment(&mut self, now: Instant, tuple: FourTuple, tcp: &TcpRepr, ecn: Ecn) {
         // FreeBSD's drop_synfin; a TIME-WAIT record still answers as RFC 9293 says (the
         // STANDARD branch of the FreeBSD suite's rcv-syn-fin-time-wait scripts).
-        let drop_synfin = self.config.tcp_drop_synfin && tcp.flags.syn() && tcp.flags.fin();
+        let drop_synfin = self.shared.config.tcp_drop_synfin && tcp.flags.syn() && tcp.flags.fin();
         let found = self.lookup(&tuple);
         // Every table entry has a remote address and ports that `connect` or a listener
         // accepted, and one of our addresses (or one an any-IP listener took), so only a
@@ -76,11 +76,11 @@ impl Endpoint {
             let remote_ip = &tuple.remote_ip;
             if tcp.src_port == 0 || tcp.dst_port == 0 || remote_ip.is_multicast() || remote_ip.is_unspecified() {
                 cold();
-                return self.counters.dropped_malformed += 1;
+                return self.shared.counters.dropped_malformed += 1;
             }
             if !self.addresses.contains(&tuple.local_ip) && !self.accepts_any_address() {
                 cold();
-                return self.counters.dropped_not_our_address += 1;
+                return self.shared.counters.dropped_not_our_address += 1;
             }
         }
         match found {
@@ -89,7 +89,7 @@ impl Endpoint {
             Some(Demux::TimeWait(index)) if !self.time_wait_segment(now, index, tcp) => return,
             _ if drop_synfin => {
                 cold();
-                return self.counters.dropped_syn_fin += 1;
+                return self.shared.counters.dropped_syn_fin += 1;
             }
             Some(Demux::Conn(index)) => {
                 let h = ConnHandle { index, generation: self.conns.generation(index) };
@@ -112,13 +112,15 @@ impl Endpoint {
     fn time_wait_segment(&mut self, now: Instant, index: u32, tcp: &TcpRepr) -> bool {
         let Some(record) = self.time_waits.at(index) else { return false };
         let tuple = record.tuple;
-        let rules =
-            TimeWaitRules { reopen: self.config.tcp_time_wait_reopen, insecure_syn: self.config.tcp_insecure_syn };
+        let rules = TimeWaitRules {
+            reopen: self.shared.config.tcp_time_wait_reopen,
+            insecure_syn: self.shared.config.tcp_insecure_syn,
+        };
         match record.decide(tcp, rules) {
             TimeWaitVerdict::Drop => {
-                self.counters.dropped_in_time_wait += 1;
+                self.shared.counters.dropped_in_time_wait += 1;
                 if tcp.flags.rst() {
-                    self.counters.dropped_rst_ignored += 1;
+                    self.shared.counters.dropped_rst_ignored += 1;
                 }
                 false
             }
@@ -128,13 +130,13 @@ impl Endpoint {
                 false
             }
             TimeWaitVerdict::AckAndRestart => {
-                let deadline = now.add_micros(self.timing.time_wait_us);
+                let deadline = now.add_micros(self.shared.timing.time_wait_us);
                 let generation = self.time_waits.generation(index);
                 let Some(record) = self.time_waits.at_mut(index) else { return false };
                 record.deadline = deadline;
                 let ack = self.time_wait_ack(now, &self.time_waits.at(index).expect("looked up above").clone());
                 self.push_control(ack);
-                self.counters.time_wait_reacks += 1;
+                self.shared.counters.time_wait_reacks += 1;
                 self.timers.push(deadline, TimerRef::TimeWait(index, generation));
                 false
             }
@@ -144,7 +146,7 @@ impl Endpoint {
                 rst.window = 0;
                 rst.options = Default::default();
                 self.push_control(rst);
-                self.counters.resets_received += 1;
+                self.shared.counters.resets_received += 1;
                 self.time_waits.free(index);
                 self.demux.remove(&tuple, Demux::TimeWait(index));
                 self.transition(now, tuple, State::TimeWait, State::Closed, Cause::RcvdSyn);
@@ -164,7 +166,7 @@ impl Endpoint {
     #[cold]
     fn closed_port(&mut self, tuple: FourTuple, tcp: &TcpRepr) {
         if tcp.flags.rst() {
-            return self.counters.dropped_closed_port_rst += 1;
+            return self.shared.counters.dropped_closed_port_rst += 1;
         }
         let (seq, ack, flags) = if tcp.flags.ack() {
             (tcp.ack, SeqNum(0), TcpFlags::RST)
@@ -183,33 +185,33 @@ impl Endpoint {
         // First, check for a RST: ignore it.
         if f.rst() {
             cold();
-            return self.counters.dropped_rst_ignored += 1;
+            return self.shared.counters.dropped_rst_ignored += 1;
         }
         // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>. (SYN cookies will be checked here.)
         if f.ack() {
             cold();
-            self.counters.dropped_listener_non_syn += 1;
+            self.shared.counters.dropped_listener_non_syn += 1;
             return self.closed_port(tuple, tcp);
         }
         // Third, check for a SYN; anything else is dropped.
         if !f.syn() {
             cold();
-            return self.counters.dropped_listener_non_syn += 1;
+            return self.shared.counters.dropped_listener_non_syn += 1;
         }
         let Some(listener) = self.listener(handle) else { return };
         // Like Linux: a full accept queue drops new SYNs too (the client will retry), and a
         // full SYN queue drops them before any state is kept.
         if listener.accept_queue_full() {
             cold();
-            return self.counters.listen_overflows += 1;
+            return self.shared.counters.listen_overflows += 1;
         }
-        let syn_queue_max = self.config.tcp_max_syn_backlog.min(listener.backlog.max(8) * 2).max(1);
+        let syn_queue_max = self.shared.config.tcp_max_syn_backlog.min(listener.backlog.max(8) * 2).max(1);
         if listener.syn_queue_len >= syn_queue_max {
             cold();
-            return self.counters.syn_queue_overflows += 1;
+            return self.shared.counters.syn_queue_overflows += 1;
         }
         let no_options = listener.no_options;
-        let cfg = &self.config;
+        let cfg = &self.shared.config;
         let opts = &tcp.options;
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
         let entry = HalfOpen {
@@ -219,7 +221,7 @@ impl Endpoint {
             irs: tcp.seq,
             ts_recent: opts.timestamps.map_or(0, |(val, _)| val),
             ts_offset,
-            deadline: now.add_micros(self.timing.rto_initial_us),
+            deadline: now.add_micros(self.shared.timing.rto_initial_us),
             peer_mss: opts.mss.unwrap_or(DEFAULT_MSS),
             peer_wscale: opts.window_scale.filter(|_| cfg.window_scaling && !no_options).map(|s| s.min(14)),
             retries: 0,
@@ -233,7 +235,7 @@ impl Endpoint {
             l.syn_queue_len += 1;
         }
         self.transition(now, tuple, State::Listen, State::SynReceived, Cause::RcvdSyn);
-        self.counters.syn_acks_sent += 1;
+        self.shared.counters.syn_acks_sent += 1;
         let synack = self.syn_ack(now, &entry);
         self.push_control(synack);
         let (index, generation) = self.half_opens.insert(entry);
@@ -246,7 +248,7 @@ impl Endpoint {
 
     /// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> with the options the SYN allowed.
     pub(super) fn syn_ack(&self, now: Instant, e: &HalfOpen) -> ControlSegment {
-        let cfg = &self.config;
+        let cfg = &self.shared.config;
         let mss = cfg.mss_for(e.tuple.local_ip.is_ipv6());
         let window = cfg.recv_buffer_size.min(u16::MAX as usize) as u32;
         let window =
@@ -279,11 +281,11 @@ impl Endpoint {
         let tuple = entry.tuple;
         let f = tcp.flags;
         let rcv_nxt = entry.irs + 1;
-        let wnd = self.config.recv_buffer_size.min(u16::MAX as usize) as u32;
+        let wnd = self.shared.config.recv_buffer_size.min(u16::MAX as usize) as u32;
         // A retransmitted SYN (same ISN): send the SYN-ACK again, as Linux does.
         if f.syn() && !f.ack() && !f.rst() && tcp.seq == entry.irs {
             cold();
-            self.counters.syn_ack_retransmits += 1;
+            self.shared.counters.syn_ack_retransmits += 1;
             let synack = self.syn_ack(now, &entry);
             self.push_control(synack);
             return;
@@ -294,7 +296,7 @@ impl Endpoint {
             || (len > 0 && (tcp.seq + (len - 1)).in_range(rcv_nxt, rcv_nxt + wnd));
         if !acceptable {
             cold();
-            self.counters.dropped_out_of_window += 1;
+            self.shared.counters.dropped_out_of_window += 1;
             if !f.rst() {
                 self.push_control(self.half_open_ack(now, &entry));
             }
@@ -304,12 +306,12 @@ impl Endpoint {
         // in window → challenge ACK (RFC 5961 §3.2).
         if f.rst() {
             cold();
-            if tcp.seq == rcv_nxt || self.config.tcp_insecure_rst {
-                self.counters.resets_received += 1;
+            if tcp.seq == rcv_nxt || self.shared.config.tcp_insecure_rst {
+                self.shared.counters.resets_received += 1;
                 self.remove_half_open(index);
                 self.transition(now, tuple, State::SynReceived, State::Listen, Cause::RcvdRst);
             } else {
-                self.counters.challenge_acks_sent += 1;
+                self.shared.counters.challenge_acks_sent += 1;
                 self.push_control(self.half_open_ack(now, &entry));
             }
             return;
@@ -317,18 +319,18 @@ impl Endpoint {
         // Fourth, SYN: challenge ACK (RFC 5961 §4.2).
         if f.syn() {
             cold();
-            self.counters.challenge_acks_sent += 1;
+            self.shared.counters.challenge_acks_sent += 1;
             self.push_control(self.half_open_ack(now, &entry));
             return;
         }
         // Fifth, ACK: SND.UNA < SEG.ACK =< SND.NXT, i.e. exactly ISS+1, completes the handshake.
         if !f.ack() {
             cold();
-            return self.counters.dropped_no_ack_flag += 1;
+            return self.shared.counters.dropped_no_ack_flag += 1;
         }
         if tcp.ack != entry.iss + 1 {
             cold();
-            self.counters.dropped_bad_ack += 1;
+            self.shared.counters.dropped_bad_ack += 1;
             return self.closed_port(tuple, tcp);
         }
         let Some(listener) = self.listener(entry.listener) else {
@@ -338,8 +340,8 @@ impl Endpoint {
         };
         if listener.accept_queue_full() {
             cold();
-            self.counters.accept_queue_overflows += 1;
-            if self.config.tcp_abort_on_overflow {
+            self.shared.counters.accept_queue_overflows += 1;
+            if self.shared.config.tcp_abort_on_overflow {
                 self.remove_half_open(index);
                 self.transition(now, tuple, State::SynReceived, State::Closed, Cause::Abort);
                 self.closed_port(tuple, tcp);
@@ -351,12 +353,14 @@ impl Endpoint {
         }
         // The entry goes; its demux entry is pointed at the connection below, not removed.
         self.take_half_open(index);
-        self.counters.passive_opens += 1;
+        self.shared.counters.passive_opens += 1;
         let ts_ok = entry.ts_ok && tcp.options.timestamps.is_some();
         let neg = Negotiated {
-            snd_mss: entry.peer_mss.clamp(64, self.config.mss_for(tuple.local_ip.is_ipv6())),
+            snd_mss: entry.peer_mss.clamp(64, self.shared.config.mss_for(tuple.local_ip.is_ipv6())),
             snd_wscale: entry.peer_wscale.unwrap_or(0),
-            rcv_wscale: entry.peer_wscale.map_or(0, |_| self.config.window_scale_for(self.config.recv_buffer_size)),
+            rcv_wscale: entry
+                .peer_wscale
+                .map_or(0, |_| self.shared.config.window_scale_for(self.shared.config.recv_buffer_size)),
             sack_ok: entry.sack_ok,
             ts_ok,
             wscale_ok: entry.peer_wscale.is_some(),
@@ -365,7 +369,7 @@ impl Endpoint {
         let ts_recent = tcp.options.timestamps.map_or(entry.ts_recent, |(val, _)| val);
         let ts_offset = if ts_ok { entry.ts_offset } else { 0 };
         self.bound_timers_pending();
-        let mut ctx = ctx_of!(self, now);
+        let mut ctx = Ctx { now, shared: &mut self.shared };
         ctx.transition(tuple, State::SynReceived, State::Established, Cause::RcvdAck);
         let (conn_index, conn_generation) = self.conns.insert_with(|(index, generation)| {
             let handle = ConnHandle { index, generation };
@@ -378,7 +382,7 @@ impl Endpoint {
         if let Some(l) = self.listener_mut(entry.listener) {
             l.accept_queue.push_back(handle);
         }
-        self.events.push_back(Event::Incoming(entry.listener));
+        self.shared.events.push_back(Event::Incoming(entry.listener));
         // The rest of the ACK segment (data, FIN) is processed by the new connection.
         if !tcp.payload.is_empty() || tcp.flags.fin() {
             self.with_conn(now, handle, (), |c, ctx| c.on_segment(ctx, tcp, ecn));
@@ -420,19 +424,19 @@ impl Endpoint {
         let generation = self.half_opens.generation(index);
         let Some(entry) = self.half_opens.at_mut(index) else { return };
         let tuple = entry.tuple;
-        if entry.retries >= self.config.tcp_synack_retries {
-            self.counters.half_open_expired += 1;
+        if entry.retries >= self.shared.config.tcp_synack_retries {
+            self.shared.counters.half_open_expired += 1;
             self.remove_half_open(index);
             self.transition(now, tuple, State::SynReceived, State::Listen, Cause::SynAckRetriesExhausted);
             return;
         }
         entry.retries += 1;
         // Doubling waits, capped at the maximum RTO as Linux caps them (TCP_RTO_MAX).
-        let backoff = self.config.rto_initial.saturating_mul(1 << entry.retries.min(20));
-        entry.deadline = now + backoff.min(self.config.rto_max);
+        let backoff = self.shared.config.rto_initial.saturating_mul(1 << entry.retries.min(20));
+        entry.deadline = now + backoff.min(self.shared.config.rto_max);
         let deadline = entry.deadline;
         let entry = entry.clone();
-        self.counters.syn_ack_retransmits += 1;
+        self.shared.counters.syn_ack_retransmits += 1;
         let synack = self.syn_ack(now, &entry);
         self.push_control(synack);
         self.timers.push(deadline, TimerRef::HalfOpen(index, generation));

@@ -10,23 +10,6 @@
 //! listening address to its listener. User calls are in `calls.rs`, packet input in
 //! `input.rs`, output in `output.rs`, timers in `timers.rs`, the socket table in `table.rs`.
 
-/// The `Ctx` of an endpoint, borrowed field by field: a macro rather than a method, so that
-/// `conn_and_ctx` can hold a connection from `conns` beside it (defined before the submodules
-/// so that they can use it too).
-macro_rules! ctx_of {
-    ($endpoint:expr, $now:expr) => {
-        $crate::conn::Ctx {
-            now: $now,
-            config: &$endpoint.config,
-            timing: &$endpoint.timing,
-            events: &mut $endpoint.events,
-            counters: &mut $endpoint.counters,
-            control: &mut $endpoint.control,
-            buffers: &mut $endpoint.buffers,
-        }
-    };
-}
-
 mod calls;
 mod demux;
 mod input;
@@ -39,7 +22,7 @@ pub use table::{format_ss_table, SocketInfo};
 
 use crate::buffers::BufferPool;
 use crate::config::{ConfigMut, Timing};
-use crate::conn::{Connection, ControlSegment, Ctx, NewConn};
+use crate::conn::{Connection, ControlSegment, Ctx, NewConn, Shared};
 use crate::fifo::Fifo;
 use crate::half_open::HalfOpen;
 use crate::isn::IsnGenerator;
@@ -89,9 +72,9 @@ enum TimerRef {
 }
 
 pub struct Endpoint {
-    config: Config,
-    /// `config`'s times in microseconds, kept in step with it (`config_mut`).
-    timing: Timing,
+    /// The config, its times, the event and control queues, the counters and the buffer pool:
+    /// what a connection call may touch besides the connection (`Ctx`).
+    shared: Shared,
     addresses: Vec<IpAddr>,
     rng: SplitMix64,
     isn: IsnGenerator,
@@ -110,12 +93,7 @@ pub struct Endpoint {
     /// `handle_timeout`), so that a connection whose deadlines move several times in
     /// between, or a record that ends before then, leaves no stale entries to pop.
     timers_pending: Vec<TimerRef>,
-    control: Fifo<ControlSegment>,
     dirty: Fifo<ConnHandle>,
-    events: Fifo<Event>,
-    /// Stream buffers of ended connections, for the next ones.
-    buffers: BufferPool,
-    counters: Counters,
     ip_ident: u16,
     last_now: Instant,
 }
@@ -127,9 +105,16 @@ impl Endpoint {
         let isn = IsnGenerator::new(rng.next_u64(), rng.next_u64());
         let ip_ident = rng.next_u64() as u16;
         let hasher = SeededState::new(rng.next_u64(), rng.next_u64());
-        Endpoint {
+        let shared = Shared {
             timing: Timing::of(&config),
             config,
+            events: Fifo::default(),
+            counters: Counters::default(),
+            control: Fifo::default(),
+            buffers: BufferPool::default(),
+        };
+        Endpoint {
+            shared,
             addresses: addresses.to_vec(),
             rng,
             isn,
@@ -142,39 +127,35 @@ impl Endpoint {
             any_listener: None,
             timers: TimerHeap::default(),
             timers_pending: Vec::new(),
-            control: Fifo::default(),
             dirty: Fifo::default(),
-            events: Fifo::default(),
-            buffers: BufferPool::default(),
-            counters: Counters::default(),
             ip_ident,
             last_now: Instant::ZERO,
         }
     }
 
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.shared.config
     }
     /// Changes take effect for what happens next, as a sysctl does: new connections, new
     /// segments, new timers. Connections keep what they negotiated.
     pub fn config_mut(&mut self) -> ConfigMut<'_> {
-        ConfigMut { config: &mut self.config, timing: &mut self.timing }
+        ConfigMut { config: &mut self.shared.config, timing: &mut self.shared.timing }
     }
     pub fn addresses(&self) -> &[IpAddr] {
         &self.addresses
     }
     pub fn counters(&self) -> &Counters {
-        &self.counters
+        &self.shared.counters
     }
 
     fn push_control(&mut self, seg: ControlSegment) {
-        crate::conn::push_control(&mut self.control, &mut self.counters, seg);
+        self.shared.push_control(seg);
     }
 
     /// The next user-visible event, in the order they happened.
     #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.shared.events.pop_front()
     }
 
     // ---- Listeners ----
@@ -192,7 +173,7 @@ impl Endpoint {
         if self.listener_by_addr.contains_key(&addr) {
             return Err(ListenError::AddrInUse);
         }
-        let backlog = backlog.min(self.config.somaxconn);
+        let backlog = backlog.min(self.shared.config.somaxconn);
         let (index, generation) = self.listeners.insert(Listener::new(addr, backlog));
         self.listener_by_addr.insert(addr, index);
         Ok(ListenerHandle { index, generation })
@@ -210,7 +191,7 @@ impl Endpoint {
             return Err(ListenError::AddrInUse);
         }
         let addr = SocketAddr::new(IpAddr::from([0u16; 8]), 0);
-        let backlog = backlog.min(self.config.somaxconn);
+        let backlog = backlog.min(self.shared.config.somaxconn);
         let (index, generation) = self.listeners.insert(Listener::new(addr, backlog));
         self.any_listener = Some(index);
         Ok(ListenerHandle { index, generation })
@@ -371,9 +352,9 @@ impl Endpoint {
             None => (self.pick_ephemeral(local_ip, remote).ok_or(ConnectError::AddrInUse)?, false),
         };
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
-        let ts_offset = if self.config.timestamps { ts_offset } else { 0 };
+        let ts_offset = if self.shared.config.timestamps { ts_offset } else { 0 };
         self.bound_timers_pending();
-        let (config, timing) = (&self.config, &self.timing);
+        let (config, timing) = (&self.shared.config, &self.shared.timing);
         let (index, generation) = self.conns.insert_with(|(index, generation)| {
             let handle = ConnHandle { index, generation };
             Connection::new_active(config, timing, NewConn { handle, tuple, iss, ts_offset, now })
@@ -393,7 +374,7 @@ impl Endpoint {
     /// A random port of the ephemeral range that makes a free 4-tuple (probing onward from a
     /// random start, as Linux's port selection does).
     fn pick_ephemeral(&mut self, local_ip: IpAddr, remote: SocketAddr) -> Option<FourTuple> {
-        let (lo, hi) = self.config.ephemeral_ports;
+        let (lo, hi) = self.shared.config.ephemeral_ports;
         let span = (hi as u32).checked_sub(lo as u32)? + 1;
         let start = self.rng.below(span as u64) as u32;
         (0..span).find_map(|i| {
@@ -407,13 +388,7 @@ impl Endpoint {
 
     /// The context a connection call may touch.
     fn ctx(&mut self, now: Instant) -> Ctx<'_> {
-        ctx_of!(self, now)
-    }
-
-    /// A live connection and the context its calls may touch, borrowed together.
-    fn conn_and_ctx(&mut self, now: Instant, h: ConnHandle) -> Option<(&mut Connection, Ctx<'_>)> {
-        let conn = self.conns.get_mut(h.index, h.generation)?;
-        Some((conn, ctx_of!(self, now)))
+        Ctx { now, shared: &mut self.shared }
     }
 
     fn conn(&self, h: ConnHandle) -> Option<&Connection> {
@@ -437,9 +412,11 @@ impl Endpoint {
         f: impl FnOnce(&mut Connection, &mut Ctx) -> R,
     ) -> R {
         self.last_now = self.last_now.max(now);
-        let Some((conn, mut ctx)) = self.conn_and_ctx(now, h) else { return stale };
-        let r = f(conn, &mut ctx);
-        self.after_conn(now, h);
+        let Some(conn) = self.conns.get_mut(h.index, h.generation) else { return stale };
+        let r = f(conn, &mut Ctx { now, shared: &mut self.shared });
+        if settle(&mut self.timers_pending, &mut self.dirty, conn, h) {
+            self.after_conn_ended(now, h);
+        }
         r
     }
 
@@ -448,12 +425,7 @@ impl Endpoint {
     #[inline(always)]
     fn after_conn(&mut self, now: Instant, h: ConnHandle) {
         let Some(conn) = self.conns.get_mut(h.index, h.generation) else { return };
-        reschedule(&mut self.timers_pending, conn, h);
-        if !conn.in_dirty && conn.wants_output() {
-            conn.in_dirty = true;
-            self.dirty.push_back(h);
-        }
-        if matches!(conn.state, State::TimeWait | State::Closed) {
+        if settle(&mut self.timers_pending, &mut self.dirty, conn, h) {
             self.after_conn_ended(now, h);
         }
     }
@@ -479,7 +451,7 @@ impl Endpoint {
         let Some(conn) = self.conn(h) else { return };
         if conn.state == State::Closed && conn.released && conn.listener.is_none() {
             if let Some(conn) = self.conns.at_mut(h.index) {
-                conn.give_buffers(&mut self.buffers);
+                conn.give_buffers(&mut self.shared.buffers);
             }
             self.conns.free(h.index);
         }
@@ -493,7 +465,7 @@ impl Endpoint {
         let owes_ack = conn.owes_ack();
         let tuple = conn.tuple;
         conn.retire();
-        let deadline = now.add_micros(self.timing.time_wait_us);
+        let deadline = now.add_micros(self.shared.timing.time_wait_us);
         let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok };
         if owes_ack {
             self.push_control(input::time_wait_ack_with(now, &record, ts_offset));
@@ -501,8 +473,8 @@ impl Endpoint {
         let (index, generation) = self.time_waits.insert(record);
         self.timers.push(deadline, TimerRef::TimeWait(index, generation));
         self.demux_replace(&tuple, Demux::Conn(h.index), Demux::TimeWait(index));
-        self.counters.time_wait_entered += 1;
-        self.events.push_back(Event::Closed(h));
+        self.shared.counters.time_wait_entered += 1;
+        self.shared.events.push_back(Event::Closed(h));
         self.maybe_free(h);
     }
 }
@@ -519,6 +491,18 @@ fn record_tuple<'r>(
         Demux::HalfOpen(i) => half_opens.at(i).map(|e| &e.tuple),
         Demux::TimeWait(i) => time_waits.at(i).map(|r| &r.tuple),
     }
+}
+
+/// `after_conn` on the connection already in hand: reschedules its timer and queues it for
+/// output; true when it has reached TIME-WAIT or CLOSED and `after_conn_ended` must follow.
+#[inline(always)]
+fn settle(pending: &mut Vec<TimerRef>, dirty: &mut Fifo<ConnHandle>, conn: &mut Connection, h: ConnHandle) -> bool {
+    reschedule(pending, conn, h);
+    if !conn.in_dirty && conn.wants_output() {
+        conn.in_dirty = true;
+        dirty.push_back(h);
+    }
+    matches!(conn.state, State::TimeWait | State::Closed)
 }
 
 /// Queues a connection whose timers may have changed for the heap's next update.

@@ -2,7 +2,7 @@
 //! connections that may have something to send, in the order they became ready.
 
 use super::{reschedule, Endpoint};
-use crate::conn::ControlSegment;
+use crate::conn::{ControlSegment, Ctx};
 use crate::Instant;
 use synack_wire::{
     emit_segment_between, ip_header_len, Ecn, EmitIp, OptionLayout, TcpOptions, TcpRepr, TCP_HEADER_LEN,
@@ -33,7 +33,7 @@ impl Endpoint {
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         // Most polls find nothing (a driver polls until `None`): answer those without the
         // frame of the whole output path.
-        if self.control.is_empty() && self.dirty.is_empty() {
+        if self.shared.control.is_empty() && self.dirty.is_empty() {
             self.last_now = self.last_now.max(now);
             return None;
         }
@@ -54,31 +54,30 @@ impl Endpoint {
         self.last_now = self.last_now.max(now);
         // Read in place, not popped by value: a copy of the whole record would load it in
         // wide words that wait for the smaller stores that made it a moment ago.
-        while let Some(ctl) = self.control.front() {
+        while let Some(ctl) = self.shared.control.front() {
             let ident = self.ip_ident;
             self.ip_ident = self.ip_ident.wrapping_add(1);
-            let sent = emit_control(ctl, self.config.option_layout, ident, buf);
+            let sent = emit_control(ctl, self.shared.config.option_layout, ident, buf);
             let rst = ctl.flags.rst();
-            self.control.pop_front();
+            self.shared.control.pop_front();
             if let Some(t) = sent {
-                self.counters.segments_out += 1;
+                self.shared.counters.segments_out += 1;
                 // Every RST leaves through here; counted when sent, not when queued.
                 if rst {
-                    self.counters.resets_sent += 1;
+                    self.shared.counters.resets_sent += 1;
                 }
                 return Some(t);
             }
         }
         while let Some(&h) = self.dirty.front() {
-            let Some((conn, mut ctx)) = self.conn_and_ctx(now, h) else {
+            let Some(conn) = self.conns.get_mut(h.index, h.generation) else {
                 self.dirty.pop_front();
                 continue;
             };
             let headers = ip_header_len(&conn.tuple.local_ip) + TCP_HEADER_LEN;
             let max_payload = buf.len().saturating_sub(headers);
-            let out = conn.poll_segment(&mut ctx, max_payload, gso_segments);
+            let out = conn.poll_segment(&mut Ctx { now, shared: &mut self.shared }, max_payload, gso_segments);
             let more = out.is_some() && conn.wants_output();
-            let conn = self.conns.get_mut(h.index, h.generation).expect("polled just now");
             // Sending only arms timers (it never changes the state), so of `after_conn` only
             // the rescheduling applies here.
             reschedule(&mut self.timers_pending, conn, h);
@@ -95,7 +94,7 @@ impl Endpoint {
             let ip = EmitIp { src, dst, ttl: TTL, ecn: seg.ecn, ident, full_checksum };
             match emit_segment_between(ip, &seg.tcp, &[a, b], buf) {
                 Ok(len) => {
-                    self.counters.segments_out += 1;
+                    self.shared.counters.segments_out += 1;
                     return Some(Transmit { len, gso_size: seg.gso_size });
                 }
                 Err(_) => continue, // only a buffer too small for the headers ends here

@@ -136,7 +136,7 @@ impl Endpoint {
                     if let Some(tuple) = self.time_waits.at(i).map(|r| r.tuple) {
                         self.time_waits.free(i);
                         self.demux.remove(&tuple, Demux::TimeWait(i));
-                        self.counters.time_wait_expired += 1;
+                        self.shared.counters.time_wait_expired += 1;
                         self.transition(now, tuple, State::TimeWait, State::Closed, Cause::TimeWaitExpired);
                     }
                 }
@@ -145,8 +145,8 @@ impl Endpoint {
     }
 
     pub(super) fn transition(&mut self, now: Instant, tuple: FourTuple, from: State, to: State, cause: Cause) {
-        if self.config.record_transitions {
-            self.events.push_back(Event::Transition(Transition { at: now, tuple, from, to, cause }));
+        if self.shared.config.record_transitions {
+            self.shared.events.push_back(Event::Transition(Transition { at: now, tuple, from, to, cause }));
         }
     }
 }
