@@ -438,6 +438,9 @@ impl Connection {
     }
 
     /// RECEIVE (RFC 9293 §3.10.3). `Ok(0)` is end of stream (the peer's FIN, all data read).
+    /// Inlined into `Endpoint::recv`: a result returned through memory was stored in pieces
+    /// and copied on in one 16-byte load, which waited for those stores.
+    #[inline]
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
         if !self.recv_buf.is_empty() && !buf.is_empty() {
             let n = buf.len().min(self.recv_buf.len());

@@ -246,7 +246,10 @@ impl Endpoint {
         self.demux_insert(&tuple, Demux::HalfOpen(index));
     }
 
-    /// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> with the options the SYN allowed.
+    /// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> with the options the SYN allowed. Inlined, so that
+    /// the segment is written into the control queue field by field: returned through memory,
+    /// it was stored in pieces and copied into the queue in 16-byte loads that waited for them.
+    #[inline]
     pub(super) fn syn_ack(&self, now: Instant, e: &HalfOpen) -> ControlSegment {
         let cfg = &self.shared.config;
         let mss = cfg.mss_for(e.tuple.local_ip.is_ipv6());
