@@ -4,7 +4,7 @@
 //! skipped when they come up.
 
 use super::{demux, ConnHandle, Demux, Endpoint, TimerRef};
-use crate::{Cause, Event, FourTuple, Instant, State, Transition};
+use crate::{Cause, FourTuple, Instant, State};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -144,10 +144,9 @@ impl Endpoint {
         }
     }
 
+    /// `Ctx::transition` for a record that is not a connection (half-open, TIME-WAIT).
     pub(super) fn transition(&mut self, now: Instant, tuple: FourTuple, from: State, to: State, cause: Cause) {
-        if self.shared.config.record_transitions {
-            self.shared.events.push_back(Event::Transition(Transition { at: now, tuple, from, to, cause }));
-        }
+        self.ctx(now).transition(tuple, from, to, cause);
     }
 }
 
