@@ -15,6 +15,15 @@ mod kind {
 /// `nop, nop, TS, 10`: the first word of timestamps sent alone.
 const TIMESTAMPS_WORD: u32 = u32::from_be_bytes([kind::NOP, kind::NOP, kind::TIMESTAMPS, 10]);
 
+/// The option words of Linux's SYN layout as `parse_common` reads them (in the machine's
+/// order), the values masked out: `mss 4 (value)`, `sackOK 2 TS 10`, then after the
+/// timestamps `nop wscale 3 (shift)`.
+const SYN_MSS: u32 = u32::from_ne_bytes([kind::MSS, 4, 0, 0]);
+const SYN_MSS_MASK: u32 = u32::from_ne_bytes([0xff, 0xff, 0, 0]);
+const SYN_MIDDLE: u32 = u32::from_ne_bytes([kind::SACK_PERMITTED, 2, kind::TIMESTAMPS, 10]);
+const SYN_TAIL: u32 = u32::from_ne_bytes([kind::NOP, kind::WINDOW_SCALE, 3, 0]);
+const SYN_TAIL_MASK: u32 = u32::from_ne_bytes([0xff, 0xff, 0xff, 0]);
+
 /// At most four SACK blocks fit in the 40 option bytes (RFC 2018 §3).
 pub const MAX_SACK_BLOCKS: usize = 4;
 
@@ -102,10 +111,13 @@ impl TcpOptions {
             return Some(TcpOptions::default());
         }
         // RFC 7323 Appendix A: nearly every segment of a connection with timestamps carries
-        // exactly `nop, nop, TS`; read that layout without the general loop.
-        if let Ok(&[kind::NOP, kind::NOP, kind::TIMESTAMPS, 10, v0, v1, v2, v3, e0, e1, e2, e3]) =
-            <&[u8; 12]>::try_from(bytes)
-        {
+        // exactly `nop, nop, TS`; read that layout without the general loop. The kinds and
+        // lengths are compared a word at a time (byte by byte, the compiler made one
+        // comparison and branch of each).
+        if let Ok(&[k0, k1, k2, k3, v0, v1, v2, v3, e0, e1, e2, e3]) = <&[u8; 12]>::try_from(bytes) {
+            if u32::from_be_bytes([k0, k1, k2, k3]) != TIMESTAMPS_WORD {
+                return None;
+            }
             // The result built whole, both values from one 64-bit word: assigned into `opts`
             // from two 32-bit halves, the pair was reloaded as one 64-bit word, a load that
             // waits for both smaller stores to reach the cache.
@@ -113,10 +125,17 @@ impl TcpOptions {
             return Some(TcpOptions { timestamps: Some(((both >> 32) as u32, both as u32)), ..TcpOptions::default() });
         }
         // A SYN or SYN-ACK from Linux (and from synack): `mss, sackOK, TS, nop, wscale`.
-        if let Ok(
-            &[kind::MSS, 4, m0, m1, kind::SACK_PERMITTED, 2, kind::TIMESTAMPS, 10, v0, v1, v2, v3, e0, e1, e2, e3, kind::NOP, kind::WINDOW_SCALE, 3, shift],
-        ) = <&[u8; 20]>::try_from(bytes)
+        if let Ok(&[k0, k1, m0, m1, k4, k5, k6, k7, v0, v1, v2, v3, e0, e1, e2, e3, k16, k17, k18, shift]) =
+            <&[u8; 20]>::try_from(bytes)
         {
+            // Three words, the values masked out: `mss 4 (value)`, `sackOK 2 TS 10` and
+            // `nop wscale 3 (shift)` (32-bit words, as the emitter stores them).
+            let mss_word = u32::from_ne_bytes([k0, k1, m0, m1]) & SYN_MSS_MASK;
+            let middle = u32::from_ne_bytes([k4, k5, k6, k7]);
+            let tail = u32::from_ne_bytes([k16, k17, k18, shift]) & SYN_TAIL_MASK;
+            if mss_word != SYN_MSS || middle != SYN_MIDDLE || tail != SYN_TAIL {
+                return None;
+            }
             let both = u64::from_be_bytes([v0, v1, v2, v3, e0, e1, e2, e3]);
             return Some(TcpOptions {
                 mss: Some(u16::from_be_bytes([m0, m1])),
@@ -367,6 +386,31 @@ impl TcpOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The two layouts read at a glance are recognised by their kind and length bytes alone:
+    /// any other value in one of those (and only those) sends the bytes to the general loop.
+    #[test]
+    fn the_layouts_read_at_a_glance_are_checked_in_every_kind_and_length_byte() {
+        let timestamps = [kind::NOP, kind::NOP, kind::TIMESTAMPS, 10, 1, 2, 3, 4, 5, 6, 7, 8];
+        let syn = [kind::MSS, 4, 5, 180, kind::SACK_PERMITTED, 2, kind::TIMESTAMPS, 10, 1, 2, 3, 4, 5, 6, 7, 8];
+        let syn: Vec<u8> = syn.iter().chain(&[kind::NOP, kind::WINDOW_SCALE, 3, 7]).copied().collect();
+        let ts_fixed = [0, 1, 2, 3];
+        let syn_fixed = [0, 1, 4, 5, 6, 7, 16, 17, 18];
+        for (bytes, fixed) in [(&timestamps[..], &ts_fixed[..]), (&syn[..], &syn_fixed[..])] {
+            let expected = TcpOptions::parse_general(bytes).unwrap();
+            assert_eq!(TcpOptions::parse_common(bytes), Some(expected));
+            for at in 0..bytes.len() {
+                let mut changed = bytes.to_vec();
+                changed[at] ^= 0x40;
+                let common = TcpOptions::parse_common(&changed);
+                if fixed.contains(&at) {
+                    assert_eq!(common, None, "byte {at} of {bytes:?} changed");
+                } else {
+                    assert_eq!(common, Some(TcpOptions::parse_general(&changed).unwrap()), "byte {at} changed");
+                }
+            }
+        }
+    }
 
     #[test]
     fn unknown_options_are_skipped_by_length() {
