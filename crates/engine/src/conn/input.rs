@@ -2,7 +2,7 @@
 //! RST and SYN rules of RFC 5961 and timestamps/PAWS of RFC 7323. The steps keep the RFC's
 //! order: sequence number, RST, SYN, ACK, URG, text, FIN.
 
-use super::{Connection, ControlSegment, Ctx, Owed, Timer};
+use super::{Connection, ControlOptions, ControlSegment, Ctx, Owed, Timer};
 use crate::congestion::NewReno;
 use crate::half_open::DEFAULT_MSS;
 use crate::{cold, Cause, ConnError, Event, Instant, State};
@@ -229,7 +229,7 @@ impl Connection {
                     ack: self.rcv_nxt,
                     flags: TcpFlags::RST | TcpFlags::ACK,
                     window: 0,
-                    options: TcpOptions::default(),
+                    options: ControlOptions::default(),
                 });
                 self.close_with(ctx, Some(ConnError::Reset), Cause::RcvdSyn);
             } else {
@@ -604,6 +604,6 @@ pub(crate) fn reply_rst(ctx: &mut Ctx, tuple: crate::FourTuple, seq: SeqNum) {
         ack: SeqNum(0),
         flags: TcpFlags::RST,
         window: 0,
-        options: TcpOptions::default(),
+        options: ControlOptions::default(),
     });
 }

@@ -3,12 +3,12 @@
 //! port. Every packet that is dropped is counted under its reason.
 
 use super::{ConnHandle, Demux, Endpoint, TimerRef};
-use crate::conn::{Connection, ControlSegment, Ctx, Negotiated, NewConn};
+use crate::conn::{Connection, ControlOptions, ControlSegment, Ctx, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
 use crate::{cold, Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
 use std::net::IpAddr;
-use synack_wire::{parse_plain_ipv4, parse_segment_general, Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
+use synack_wire::{parse_plain_ipv4, parse_segment_general, Ecn, SeqNum, TcpFlags, TcpRepr, WireError};
 
 impl Endpoint {
     /// One IP packet from the network. Never panics, whatever the bytes.
@@ -173,7 +173,7 @@ impl Endpoint {
         } else {
             (SeqNum(0), tcp.seq + tcp.segment_len(), TcpFlags::RST | TcpFlags::ACK)
         };
-        self.push_control(ControlSegment { tuple, seq, ack, flags, window: 0, options: TcpOptions::default() });
+        self.push_control(ControlSegment { tuple, seq, ack, flags, window: 0, options: ControlOptions::default() });
     }
 
     /// RFC 9293 §3.10.7.2: LISTEN. Out of line, as `half_open_segment`: one or two segments
@@ -257,13 +257,11 @@ impl Endpoint {
         let window =
             if cfg.round_syn_window_to_mss && window >= mss as u32 { window - window % mss as u32 } else { window };
         let ts_offset = e.ts_offset;
-        let options = TcpOptions {
+        let options = ControlOptions {
             mss: (!e.no_options).then_some(mss),
             window_scale: e.peer_wscale.map(|_| cfg.window_scale_for(cfg.recv_buffer_size)),
             sack_permitted: e.sack_ok,
             timestamps: e.ts_ok.then(|| ((now.as_millis() as u32).wrapping_add(ts_offset), e.ts_recent)),
-            sack: Default::default(),
-            layout: cfg.option_layout,
         };
         // RFC 3168 §6.1.1: an ECN-setup SYN-ACK has ECE and not CWR.
         let ecn = if e.ecn_ok { TcpFlags::ECE } else { TcpFlags::NONE };
@@ -418,7 +416,7 @@ impl Endpoint {
         let mut synack = self.syn_ack(now, e);
         synack.seq = e.iss + 1;
         synack.flags = TcpFlags::ACK;
-        synack.options = TcpOptions { timestamps: synack.options.timestamps, ..Default::default() };
+        synack.options = ControlOptions { timestamps: synack.options.timestamps, ..Default::default() };
         synack
     }
 
@@ -462,6 +460,6 @@ pub(super) fn time_wait_ack_with(now: Instant, r: &TimeWait, ts_offset: u32) -> 
         ack: r.rcv_nxt,
         flags: TcpFlags::ACK,
         window: r.window,
-        options: TcpOptions { timestamps, ..Default::default() },
+        options: ControlOptions { timestamps, ..Default::default() },
     }
 }

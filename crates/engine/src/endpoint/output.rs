@@ -5,7 +5,7 @@ use super::{reschedule, Endpoint};
 use crate::conn::{ControlSegment, Ctx};
 use crate::Instant;
 use synack_wire::{
-    emit_segment_between, ip_header_len, Ecn, EmitIp, OptionLayout, TcpOptions, TcpRepr, TCP_HEADER_LEN,
+    emit_segment_between, ip_header_len, Ecn, EmitIp, OptionLayout, SackBlocks, TcpOptions, TcpRepr, TCP_HEADER_LEN,
 };
 
 /// One IP packet written into the caller's buffer. Its addresses are in its IP header (a TUN
@@ -113,7 +113,14 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
         flags: ctl.flags,
         window: ctl.window,
         urgent: 0,
-        options: TcpOptions { layout, ..ctl.options },
+        options: TcpOptions {
+            mss: ctl.options.mss,
+            window_scale: ctl.options.window_scale,
+            sack_permitted: ctl.options.sack_permitted,
+            sack: SackBlocks::new(),
+            timestamps: ctl.options.timestamps,
+            layout,
+        },
         payload: &[],
     };
     let (src, dst) = (&ctl.tuple.local_ip, &ctl.tuple.remote_ip);
