@@ -190,11 +190,8 @@ impl Config {
     /// the 16-bit field express the buffer; at most 14).
     pub fn window_scale_for(&self, recv_buffer: usize) -> u8 {
         let recv_buffer = self.window_scale_buffer.unwrap_or(recv_buffer);
-        let mut shift = 0u8;
-        while shift < 14 && (recv_buffer >> shift) > u16::MAX as usize {
-            shift += 1;
-        }
-        shift
+        // The bits above the field's sixteen: the buffer shifted by their number fits.
+        ((usize::BITS - (recv_buffer >> 16).leading_zeros()) as u8).min(14)
     }
 
     /// The half-open lifetime: the sum of the waits between SYN-ACK retransmissions,
@@ -228,5 +225,26 @@ impl std::ops::DerefMut for ConfigMut<'_> {
 impl Drop for ConfigMut<'_> {
     fn drop(&mut self) {
         *self.timing = Timing::of(self.config);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shift is the smallest (at most 14) that brings the buffer within the 16-bit field.
+    #[test]
+    fn window_scale_is_the_smallest_shift_that_fits_the_buffer() {
+        let config = Config::default();
+        let mut sizes = vec![0, 1, u16::MAX as usize, usize::MAX];
+        for bit in 0..usize::BITS {
+            let p = 1usize << bit;
+            sizes.extend([p - 1, p, p + 1]);
+        }
+        for size in sizes {
+            let smallest = (0..14u8).find(|&s| size >> s <= u16::MAX as usize).unwrap_or(14);
+            assert_eq!(config.window_scale_for(size), smallest, "buffer of {size} bytes");
+        }
+        assert_eq!(config.window_scale_for(256 * 1024), 3);
     }
 }
