@@ -161,16 +161,49 @@ pub(crate) struct Timing {
     pub delayed_ack_us: u64,
     /// 2 × MSL.
     pub time_wait_us: u64,
+    /// `round_syn_window_to_mss`.
+    pub round_syn_window: bool,
+    /// `syn_window` of the config's own receive buffer and MSS, for IPv4 and IPv6: (room,
+    /// MSS, window), so that the connections made with the defaults need no division.
+    pub own_syn_windows: [(u32, u16, u32); 2],
 }
 
 impl Timing {
     pub fn of(config: &Config) -> Timing {
+        let round_syn_window = config.round_syn_window_to_mss;
+        let room = config.recv_buffer_size.min(u16::MAX as usize) as u32;
+        let own = |ipv6| {
+            let mss = config.mss_for(ipv6);
+            (room, mss, rounded_syn_window(round_syn_window, room, mss))
+        };
         Timing {
             rto: RtoBounds::new(config.rto_min, config.rto_max, config.rto_slop),
             rto_initial_us: micros(config.rto_initial),
             delayed_ack_us: micros(config.delayed_ack),
             time_wait_us: micros(config.time_wait_len()),
+            round_syn_window,
+            own_syn_windows: [own(false), own(true)],
         }
+    }
+
+    /// The window field of a SYN or SYN-ACK with `room` bytes of receive buffer (at most
+    /// 65535: RFC 7323 §2.2, a SYN's window is not scaled) and our `mss`: like Linux, a whole
+    /// number of MSS when `round_syn_window_to_mss` is set. That takes a division, a slow
+    /// instruction; for the config's own buffer and MSS it was done in `Timing::of`.
+    #[inline]
+    pub fn syn_window(&self, room: u32, mss: u16) -> u32 {
+        match self.own_syn_windows.iter().find(|&&(r, m, _)| (r, m) == (room, mss)) {
+            Some(&(_, _, window)) => window,
+            None => rounded_syn_window(self.round_syn_window, room, mss),
+        }
+    }
+}
+
+fn rounded_syn_window(round: bool, room: u32, mss: u16) -> u32 {
+    if round && room >= mss as u32 {
+        room - room % mss as u32
+    } else {
+        room
     }
 }
 
@@ -246,5 +279,19 @@ mod tests {
             assert_eq!(config.window_scale_for(size), smallest, "buffer of {size} bytes");
         }
         assert_eq!(config.window_scale_for(256 * 1024), 3);
+    }
+
+    /// A SYN's window is a whole number of MSS when the config asks (65535 with an MSS of 1460
+    /// is 44 of them, 64240, as Linux announces), whether or not the pair was worked out ahead.
+    #[test]
+    fn syn_window_is_a_whole_number_of_mss_when_asked() {
+        let rounding = Timing::of(&Config::default());
+        assert_eq!(rounding.syn_window(65535, 1460), 64240);
+        assert_eq!(rounding.syn_window(65535, 1440), 64800);
+        assert_eq!(rounding.syn_window(30000, 1000), 30000);
+        assert_eq!(rounding.syn_window(1000, 1460), 1000, "less than one MSS stays");
+        let exact = Timing::of(&Config { round_syn_window_to_mss: false, ..Config::default() });
+        assert_eq!(exact.syn_window(65535, 1460), 65535);
+        assert_eq!(exact.syn_window(20000, 1220), 20000);
     }
 }

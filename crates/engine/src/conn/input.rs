@@ -482,9 +482,14 @@ impl Connection {
                 // segment; otherwise delay the ACK. Full-sized is the MSS less the options
                 // every segment carries (RFC 6691): 1448 bytes with timestamps.
                 let ts_len = if self.neg.ts_ok { 12 } else { 0 };
-                let full = (self.rcv_mss.min(self.neg.snd_mss) as usize).saturating_sub(ts_len);
-                // A super-segment (TUN offload) counts for every full segment it holds.
-                let segments = (data.len() / full.max(1)).min(u8::MAX as usize) as u8;
+                let full = (self.rcv_mss.min(self.neg.snd_mss) as usize).saturating_sub(ts_len).max(1);
+                // A super-segment (TUN offload) counts for every full segment it holds. (Most
+                // segments hold one or less: counted without a division, a slow instruction.)
+                let segments = match data.len() {
+                    n if n < full => 0,
+                    n if n < 2 * full => 1,
+                    n => (n / full).min(u8::MAX as usize) as u8,
+                };
                 self.full_segments_unacked = self.full_segments_unacked.saturating_add(segments);
                 if self.full_segments_unacked >= 2 {
                     self.owed.set(Owed::ACK);

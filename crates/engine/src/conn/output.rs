@@ -97,12 +97,7 @@ impl Connection {
             layout: cfg.option_layout,
         };
         // RFC 7323 §2.2: the SYN's window is unscaled; like Linux, a whole number of MSS.
-        let window = self.recv_window().min(u16::MAX as u32);
-        let window = if cfg.round_syn_window_to_mss && window >= self.rcv_mss as u32 {
-            window - window % self.rcv_mss as u32
-        } else {
-            window
-        };
+        let window = ctx.timing.syn_window(self.recv_window().min(u16::MAX as u32), self.rcv_mss);
         if self.snd_max > self.iss {
             ctx.counters.retransmitted_segments += 1;
         } else if self.rto_count == 0 {
@@ -214,7 +209,8 @@ impl Connection {
                 } else if !self.neg.ts_ok && self.rtt_probe.is_none() {
                     self.rtt_probe = Some((seq, ctx.now));
                 }
-                ctx.counters.data_segments_out += len.div_ceil(mss) as u64;
+                // Most segments are one (counted without a division, a slow instruction).
+                ctx.counters.data_segments_out += if len <= mss { 1 } else { len.div_ceil(mss) as u64 };
                 let new_data = seq >= self.snd_max;
                 self.snd_nxt = seq + len as u32 + fin as u32;
                 self.snd_max = self.snd_max.max(self.snd_nxt);

@@ -253,9 +253,7 @@ impl Endpoint {
     pub(super) fn syn_ack(&self, now: Instant, e: &HalfOpen) -> ControlSegment {
         let cfg = &self.shared.config;
         let mss = cfg.mss_for(e.tuple.local_ip.is_ipv6());
-        let window = cfg.recv_buffer_size.min(u16::MAX as usize) as u32;
-        let window =
-            if cfg.round_syn_window_to_mss && window >= mss as u32 { window - window % mss as u32 } else { window };
+        let window = self.shared.timing.syn_window(cfg.recv_buffer_size.min(u16::MAX as usize) as u32, mss);
         let ts_offset = e.ts_offset;
         let options = ControlOptions {
             mss: (!e.no_options).then_some(mss),
