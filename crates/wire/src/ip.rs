@@ -229,12 +229,12 @@ pub fn emit_segment_between(ip: EmitIp, tcp: &TcpRepr, chunks: &[&[u8]], buf: &m
 }
 
 /// The most option bytes a TCP header holds (data offset 15 words).
-const MAX_OPTIONS_LEN: usize = 40;
+pub(crate) const MAX_OPTIONS_LEN: usize = 40;
 
 /// The one's-complement sum of the concatenated `chunks`, read where they are. A chunk that
 /// starts at an odd offset has its bytes in the other halves of the 16-bit words, so its sum
 /// is taken byte-swapped (RFC 1071 §2 (B)).
-fn payload_sum(chunks: &[&[u8]]) -> u64 {
+pub(crate) fn payload_sum(chunks: &[&[u8]]) -> u64 {
     let mut sum = 0u64;
     let mut odd = false;
     for chunk in chunks.iter().filter(|c| !c.is_empty()) {

@@ -26,7 +26,7 @@ pub use ip::{
 };
 pub use ipv4::{Ipv4Packet, Ipv4Repr, IPV4_HEADER_LEN};
 pub use ipv6::{Ipv6Packet, Ipv6Repr, IPV6_HEADER_LEN};
-pub use plain_ipv4::{parse_plain_ipv4, Ipv4Segment};
+pub use plain_ipv4::{emit_plain_ipv4, parse_plain_ipv4, EmitIpv4, Ipv4Segment};
 pub use seq::SeqNum;
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr, TCP_HEADER_LEN};
 pub use tcp_options::{OptionLayout, SackBlocks, TcpOptions, MAX_SACK_BLOCKS};

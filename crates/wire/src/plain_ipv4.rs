@@ -1,11 +1,14 @@
-//! The packet nearly every connection receives — IPv4 without options, not a fragment,
-//! carrying TCP with the usual options — parsed in one pass, in line: the IPv4 header's
-//! words are loaded once for its checksum, its fields and the TCP pseudo-header, and the
-//! checksums are summed here rather than in calls. Any other packet, and any this path would
-//! reject, is left to the general parse, which says what is wrong with it.
+//! The packet nearly every connection receives and sends — IPv4 without options, not a
+//! fragment, carrying TCP with the usual options — parsed in one pass, in line: the IPv4
+//! header's words are loaded once for its checksum, its fields and the TCP pseudo-header, and
+//! the checksums are summed here rather than in calls. Any other packet, and any this path
+//! would reject, is left to the general parse, which says what is wrong with it. Its mirror,
+//! `emit_plain_ipv4`, writes such a packet as `emit_segment_between` does, with less work.
 
 use crate::checksum::{fold, sum_words};
-use crate::{Ecn, IpHeader, Segment, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
+use crate::ip::{payload_sum, MAX_OPTIONS_LEN};
+use crate::{emit_segment_between, EmitIp};
+use crate::{Ecn, IpHeader, Ipv4Repr, Segment, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
 use crate::{IPV4_HEADER_LEN, IP_PROTOCOL_TCP, TCP_HEADER_LEN};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -99,6 +102,89 @@ pub fn parse_plain_ipv4(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Ipv4S
         ecn: Ecn::from_bits(header[1]),
         tcp,
     })
+}
+
+/// The IP-level facts `emit_plain_ipv4` takes.
+#[derive(Debug, Clone, Copy)]
+pub struct EmitIpv4 {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub ttl: u8,
+    pub ecn: Ecn,
+    pub ident: u16,
+    /// False for Linux's CHECKSUM_PARTIAL, as in `emit_segment_chunks_with`.
+    pub full_checksum: bool,
+}
+
+/// `emit_segment_between` for IPv4, the packet nearly every connection sends, written in one
+/// pass: the options first, where they go (their length then needs no pass of its own), the
+/// payload's two parts (a ring buffer's) without a loop over chunks, the pseudo-header from
+/// the addresses' words. The same bytes and the same errors as the general emitter.
+pub fn emit_plain_ipv4(ip: EmitIpv4, tcp: &TcpRepr, payload: [&[u8]; 2], buf: &mut [u8]) -> Result<usize, WireError> {
+    const OPTIONS_AT: usize = IPV4_HEADER_LEN + TCP_HEADER_LEN;
+    let [first, second] = payload;
+    let payload_len = first.len() + second.len();
+    // A buffer that may not hold the longest header (never the case for a packet buffer) goes
+    // to the general emitter, which says what is wrong; here the options have their 40 bytes,
+    // and options that do not fit them are too long for any header.
+    let Some(options_room) = buf.get_mut(OPTIONS_AT..OPTIONS_AT + MAX_OPTIONS_LEN) else {
+        return emit_short(ip, tcp, payload, buf);
+    };
+    let Ok((options_len, options_sum)) = tcp.options.emit_summed(options_room) else {
+        return Err(WireError::Malformed("TCP options exceed 40 bytes"));
+    };
+    let header_len = TCP_HEADER_LEN + options_len;
+    let tcp_len = header_len + payload_len;
+    let total = IPV4_HEADER_LEN + tcp_len;
+    if buf.len() < total {
+        return Err(WireError::BufferTooSmall);
+    }
+    let repr = Ipv4Repr {
+        src: ip.src,
+        dst: ip.dst,
+        protocol: IP_PROTOCOL_TCP,
+        payload_len: tcp_len,
+        ttl: ip.ttl,
+        ecn: ip.ecn,
+    };
+    repr.emit(buf, ip.ident)?;
+    // RFC 9293 §3.1: source, destination, zero and protocol, TCP length; each address's value
+    // is congruent to the sum of its 16-bit halves modulo 2^16 - 1.
+    let pseudo = u32::from(ip.src) as u64 + u32::from(ip.dst) as u64 + IP_PROTOCOL_TCP as u64 + tcp_len as u64;
+    let mut fixed = tcp.fixed_words(header_len);
+    let checksum = if ip.full_checksum {
+        let fixed_sum: u64 = fixed.iter().map(|&w| w as u64).sum();
+        let payload = if payload_len == 0 { 0 } else { payload_sum(&[first, second]) };
+        !fold(pseudo + fixed_sum + options_sum + payload)
+    } else {
+        fold(pseudo)
+    };
+    // Each word one 32-bit store, as the general emitter does.
+    fixed[4] |= (checksum as u32) << 16;
+    for (chunk, word) in buf[IPV4_HEADER_LEN..OPTIONS_AT].chunks_exact_mut(4).zip(fixed) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    // Most segments carry no data, and most data is in one part: no copy call for an empty one.
+    if payload_len > 0 {
+        let data = &mut buf[IPV4_HEADER_LEN + header_len..total];
+        let (to_first, to_second) = data.split_at_mut(first.len());
+        if !first.is_empty() {
+            to_first.copy_from_slice(first);
+        }
+        if !second.is_empty() {
+            to_second.copy_from_slice(second);
+        }
+    }
+    Ok(total)
+}
+
+/// `emit_plain_ipv4` into a buffer shorter than 80 bytes, by the general emitter.
+#[cold]
+#[inline(never)]
+fn emit_short(ip: EmitIpv4, tcp: &TcpRepr, payload: [&[u8]; 2], buf: &mut [u8]) -> Result<usize, WireError> {
+    let (src, dst) = (IpAddr::V4(ip.src), IpAddr::V4(ip.dst));
+    let EmitIpv4 { ttl, ecn, ident, full_checksum, .. } = ip;
+    emit_segment_between(EmitIp { src: &src, dst: &dst, ttl, ecn, ident, full_checksum }, tcp, &payload, buf)
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@
 use super::{reschedule, Endpoint};
 use crate::conn::{ControlSegment, Ctx};
 use crate::Instant;
+use std::net::IpAddr;
 use synack_wire::{
-    emit_segment_between, ip_header_len, Ecn, EmitIp, OptionLayout, SackBlocks, TcpOptions, TcpRepr, TCP_HEADER_LEN,
+    emit_plain_ipv4, emit_segment_between, ip_header_len, Ecn, EmitIp, EmitIpv4, OptionLayout, SackBlocks, TcpOptions,
+    TcpRepr, TCP_HEADER_LEN,
 };
 
 /// One IP packet written into the caller's buffer. Its addresses are in its IP header (a TUN
@@ -90,9 +92,17 @@ impl Endpoint {
             self.ip_ident = self.ip_ident.wrapping_add(1);
             let (a, b) = conn.send_slices(seg.data.clone());
             let full_checksum = seg.gso_size.is_none();
-            let (src, dst) = (&conn.tuple.local_ip, &conn.tuple.remote_ip);
-            let ip = EmitIp { src, dst, ttl: TTL, ecn: seg.ecn, ident, full_checksum };
-            match emit_segment_between(ip, &seg.tcp, &[a, b], buf) {
+            let sent = match (&conn.tuple.local_ip, &conn.tuple.remote_ip) {
+                (&IpAddr::V4(src), &IpAddr::V4(dst)) => {
+                    let ip = EmitIpv4 { src, dst, ttl: TTL, ecn: seg.ecn, ident, full_checksum };
+                    emit_plain_ipv4(ip, &seg.tcp, [a, b], buf)
+                }
+                (src, dst) => {
+                    let ip = EmitIp { src, dst, ttl: TTL, ecn: seg.ecn, ident, full_checksum };
+                    emit_segment_between(ip, &seg.tcp, &[a, b], buf)
+                }
+            };
+            match sent {
                 Ok(len) => {
                     self.shared.counters.segments_out += 1;
                     return Some(Transmit { len, gso_size: seg.gso_size });
@@ -123,8 +133,16 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
         },
         payload: &[],
     };
-    let (src, dst) = (&ctl.tuple.local_ip, &ctl.tuple.remote_ip);
-    let ip = EmitIp { src, dst, ttl: TTL, ecn: Ecn::NotEct, ident, full_checksum: true };
-    let len = emit_segment_between(ip, &repr, &[], buf).ok()?;
+    let len = match (&ctl.tuple.local_ip, &ctl.tuple.remote_ip) {
+        (&IpAddr::V4(src), &IpAddr::V4(dst)) => {
+            let ip = EmitIpv4 { src, dst, ttl: TTL, ecn: Ecn::NotEct, ident, full_checksum: true };
+            emit_plain_ipv4(ip, &repr, [&[], &[]], buf)
+        }
+        (src, dst) => {
+            let ip = EmitIp { src, dst, ttl: TTL, ecn: Ecn::NotEct, ident, full_checksum: true };
+            emit_segment_between(ip, &repr, &[], buf)
+        }
+    }
+    .ok()?;
     Some(Transmit { len, gso_size: None })
 }
