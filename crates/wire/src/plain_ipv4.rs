@@ -69,9 +69,6 @@ pub fn parse_plain_ipv4(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Ipv4S
     if header_len < TCP_HEADER_LEN || header_len > tcp.len() {
         return Err(NOT_PLAIN);
     }
-    // The options before the checksum: a packet with others (SACK blocks, another stack's
-    // SYN layout) goes to the general parse without having been summed here first.
-    let Some(options) = TcpOptions::parse_common(&tcp[TCP_HEADER_LEN..header_len]) else { return Err(NOT_PLAIN) };
     if verify_tcp_checksum {
         // RFC 9293 §3.1: the pseudo-header is source, destination, zero, protocol and TCP
         // length, here in the machine's order as the addresses are.
@@ -82,6 +79,10 @@ pub fn parse_plain_ipv4(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Ipv4S
             return Err(NOT_PLAIN);
         }
     }
+    // The options after the checksum, so that they are built where the segment keeps them
+    // (before it, they were held across the sum and copied); a packet with others (SACK
+    // blocks, another stack's SYN layout) is summed again by the general parse.
+    let Some(options) = TcpOptions::parse_common(&tcp[TCP_HEADER_LEN..header_len]) else { return Err(NOT_PLAIN) };
     let ports = u32::from_be_bytes([fixed[0], fixed[1], fixed[2], fixed[3]]);
     let be32 = |at: usize| u32::from_be_bytes([fixed[at], fixed[at + 1], fixed[at + 2], fixed[at + 3]]);
     let tcp = TcpRepr {
