@@ -14,6 +14,13 @@ use std::net::IpAddr;
 /// vectorizing the loop into such wider loads).
 #[inline(always)]
 pub(crate) fn sum_words(data: &[u8]) -> u32 {
+    u16::from_be(fold16(fold64(sum_native(data)))) as u32
+}
+
+/// The sum `sum_words` folds: `data` added as native 32-bit words, a last pair and a last odd
+/// byte as `sum_words` takes them, unfolded.
+#[inline(always)]
+pub(crate) fn sum_native(data: &[u8]) -> u64 {
     let (sum, rest) = sum_quads(data);
     let mut tail = 0u64;
     let mut pairs = rest.chunks_exact(2);
@@ -24,7 +31,18 @@ pub(crate) fn sum_words(data: &[u8]) -> u32 {
     if let [last] = pairs.remainder() {
         tail += u16::from_ne_bytes([*last, 0]) as u64;
     }
-    u16::from_be(fold16(fold64(sum + tail))) as u32
+    sum + tail
+}
+
+/// The words of `data`, a known number of them, added as native 32-bit words: a sum the
+/// compiler writes out in full, without `sum_quads`' loop.
+#[inline(always)]
+pub(crate) fn sum_fixed<const N: usize>(data: &[u8; N]) -> u64 {
+    let mut sum = 0;
+    for q in data.chunks_exact(4) {
+        sum += u32::from_ne_bytes([q[0], q[1], q[2], q[3]]) as u64;
+    }
+    sum
 }
 
 /// The whole 32-bit words of `data` added (native order), unfolded, and the bytes after them.

@@ -5,7 +5,7 @@
 //! would reject, is left to the general parse, which says what is wrong with it. Its mirror,
 //! `emit_plain_ipv4`, writes such a packet as `emit_segment_between` does, with less work.
 
-use crate::checksum::{fold, sum_words};
+use crate::checksum::{fold, sum_fixed, sum_native};
 use crate::ip::{payload_sum, MAX_OPTIONS_LEN};
 use crate::{emit_segment_between, EmitIp};
 use crate::{Ecn, IpHeader, Ipv4Repr, Segment, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
@@ -75,7 +75,19 @@ pub fn parse_plain_ipv4(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Ipv4S
         let len = tcp.len() as u16;
         let rest = u32::from_ne_bytes([0, IP_PROTOCOL_TCP, (len >> 8) as u8, len as u8]);
         let pseudo = src as u64 + dst as u64 + rest as u64;
-        if fold(pseudo + u16::to_be(sum_words(tcp) as u16) as u64) != 0xffff {
+        // The fixed header and the usual option lengths summed in full, the payload in a loop
+        // when there is one; all in the machine's order, as the pseudo-header.
+        let options = &tcp[TCP_HEADER_LEN..header_len];
+        let options_sum = if let Ok(timestamps) = <&[u8; 12]>::try_from(options) {
+            sum_fixed(timestamps)
+        } else if let Ok(syn) = <&[u8; 20]>::try_from(options) {
+            sum_fixed(syn)
+        } else {
+            sum_native(options)
+        };
+        let payload = &tcp[header_len..];
+        let payload_sum = if payload.is_empty() { 0 } else { sum_native(payload) };
+        if fold(pseudo + sum_fixed(fixed) + options_sum + payload_sum) != 0xffff {
             return Err(NOT_PLAIN);
         }
     }
