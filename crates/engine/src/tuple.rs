@@ -56,15 +56,23 @@ impl FourTuple {
     /// fed the message's bytes, computed on its words directly (no byte buffering, which cost
     /// more than the rounds themselves).
     pub(crate) fn siphash<const C: usize, const D: usize>(&self, k0: u64, k1: u64) -> u64 {
-        let (words, len) = self.sip_message();
-        siphash_words::<C, D>(k0, k1, &words, len)
+        let (w, len) = self.sip_message();
+        // The message's blocks, the last holding its length (mod 256) in its top byte: a fixed
+        // number for each layout, so that the compiler writes out the compressions (over the
+        // words with their number unknown, it kept them on the stack and looped).
+        if len == 12 {
+            siphash_blocks::<C, D, 2>(k0, k1, [w[0], w[1] | 12 << 56])
+        } else {
+            debug_assert_eq!(len, 36);
+            siphash_blocks::<C, D, 5>(k0, k1, [w[0], w[1], w[2], w[3], w[4] | 36 << 56])
+        }
     }
 }
 
-/// SipHash-c-d (Aumasson and Bernstein) of the first `len` bytes of `words` read as
-/// little-endian 64-bit words (those past `len` are zero).
+/// SipHash-c-d (Aumasson and Bernstein) of a message already cut into its little-endian
+/// 64-bit blocks, the last one padded and holding the length.
 #[inline(always)]
-fn siphash_words<const C: usize, const D: usize>(k0: u64, k1: u64, words: &[u64], len: usize) -> u64 {
+fn siphash_blocks<const C: usize, const D: usize, const N: usize>(k0: u64, k1: u64, blocks: [u64; N]) -> u64 {
     let mut v = [
         k0 ^ 0x736f_6d65_7073_6575,
         k1 ^ 0x646f_7261_6e64_6f6d,
@@ -83,12 +91,7 @@ fn siphash_words<const C: usize, const D: usize>(k0: u64, k1: u64, words: &[u64]
         v[1] = v[1].rotate_left(17) ^ v[2];
         v[2] = v[2].rotate_left(32);
     };
-    // The last block is the bytes after the whole words with the message length (mod 256)
-    // in its top byte.
-    let whole = len / 8;
-    let tail = if len % 8 == 0 { 0 } else { words[whole] };
-    let last = tail | (len as u64) << 56;
-    for &m in words[..whole].iter().chain([&last]) {
+    for m in blocks {
         v[3] ^= m;
         for _ in 0..C {
             round(&mut v);
@@ -249,15 +252,16 @@ mod tests {
     #[test]
     fn siphash_2_4_matches_the_reference_vectors() {
         // The reference implementation's vectors (vectors.h) for key 00 01 .. 0f and the
-        // messages 00 01 .. of each length: the empty one and the 8-byte one (a whole word);
-        // the 12-byte one (a word and a tail, as an IPv4 tuple's message is) against the crate.
+        // messages 00 01 .. of each length: the empty one (one block, the length 0) and the
+        // 8-byte one (a whole word, then the length); the 12-byte one (a word and a tail, as an
+        // IPv4 tuple's message is) against the crate.
         let (k0, k1) = (0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908);
-        assert_eq!(siphash_words::<2, 4>(k0, k1, &[], 0), 0x726f_db47_dd0e_0e31);
-        assert_eq!(siphash_words::<2, 4>(k0, k1, &[0x0706_0504_0302_0100], 8), 0x93f5_f579_9a93_2462);
-        let twelve = [0x0706_0504_0302_0100, 0x0b0a_0908];
+        assert_eq!(siphash_blocks::<2, 4, 1>(k0, k1, [0]), 0x726f_db47_dd0e_0e31);
+        assert_eq!(siphash_blocks::<2, 4, 2>(k0, k1, [0x0706_0504_0302_0100, 8 << 56]), 0x93f5_f579_9a93_2462);
+        let twelve = [0x0706_0504_0302_0100, 0x0b0a_0908 | 12 << 56];
         let mut reference = SipHasher24::new_with_keys(k0, k1);
         reference.write(&(0..12).collect::<Vec<u8>>());
-        assert_eq!(siphash_words::<2, 4>(k0, k1, &twelve, 12), reference.finish());
+        assert_eq!(siphash_blocks::<2, 4, 2>(k0, k1, twelve), reference.finish());
     }
 
     /// One client address, every remote port to one local port: the flood a single host can
