@@ -459,7 +459,11 @@ impl Connection {
             let (a, b) = self.recv_buf.as_slices();
             let from_a = n.min(a.len());
             buf[..from_a].copy_from_slice(&a[..from_a]);
-            buf[from_a..n].copy_from_slice(&b[..n - from_a]);
+            // The ring's second half only when the read reaches it (a copy call for nothing
+            // otherwise).
+            if n > from_a {
+                buf[from_a..n].copy_from_slice(&b[..n - from_a]);
+            }
             self.recv_buf.drain(..n);
             self.maybe_window_update();
             return Ok(n);
