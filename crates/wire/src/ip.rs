@@ -205,21 +205,8 @@ pub fn emit_segment_between(ip: EmitIp, tcp: &TcpRepr, chunks: &[&[u8]], buf: &m
     } as u64;
     let (header, payload) = buf[ip_len..total].split_at_mut(header_len);
     let (_, options_sum) = tcp.options.emit_summed(&mut header[TCP_HEADER_LEN..])?;
-    let mut fixed = tcp.fixed_words(header_len);
-    let checksum = if full_checksum {
-        let fixed_sum: u64 = fixed.iter().map(|&w| w as u64).sum();
-        let payload = if payload_len == 0 { 0 } else { payload_sum(chunks) };
-        !fold(pseudo + fixed_sum + options_sum + payload)
-    } else {
-        // Linux's CHECKSUM_PARTIAL: the pseudo-header's sum, not complemented.
-        fold(pseudo)
-    };
-    // Each word one 32-bit store, so that the checksum a receiver computes right after reads
-    // each word from one store (a load that spans two waits for them to reach the cache).
-    fixed[4] |= (checksum as u32) << 16;
-    for (chunk, word) in header.chunks_exact_mut(4).zip(fixed) {
-        chunk.copy_from_slice(&word.to_be_bytes());
-    }
+    let sums = Sums { pseudo, options: options_sum, payload_len, full_checksum };
+    write_fixed_header(&mut header[..TCP_HEADER_LEN], tcp, header_len, sums, chunks);
     let mut at = 0;
     for chunk in chunks.iter().filter(|c| !c.is_empty()) {
         payload[at..at + chunk.len()].copy_from_slice(chunk);
@@ -228,13 +215,45 @@ pub fn emit_segment_between(ip: EmitIp, tcp: &TcpRepr, chunks: &[&[u8]], buf: &m
     Ok(total)
 }
 
+/// What the TCP checksum is made of besides the fixed header: the pseudo-header's sum and the
+/// options' (unfolded, big-endian word values), and whether to finish it at all.
+pub(crate) struct Sums {
+    pub pseudo: u64,
+    pub options: u64,
+    pub payload_len: usize,
+    /// False for Linux's CHECKSUM_PARTIAL: the pseudo-header's sum, not complemented.
+    pub full_checksum: bool,
+}
+
+/// Writes the fixed 20 bytes of the TCP header with its checksum, summed from the header
+/// words as they are built and from the payload `chunks` where they lie, not read back from
+/// the buffer (loads of bytes just stored wait for the stores to reach the cache). Shared by
+/// both emitters.
+#[inline(always)]
+pub(crate) fn write_fixed_header(header: &mut [u8], tcp: &TcpRepr, header_len: usize, sums: Sums, chunks: &[&[u8]]) {
+    let mut fixed = tcp.fixed_words(header_len);
+    let checksum = if sums.full_checksum {
+        let fixed_sum: u64 = fixed.iter().map(|&w| w as u64).sum();
+        let payload = if sums.payload_len == 0 { 0 } else { payload_sum(chunks) };
+        !fold(sums.pseudo + fixed_sum + sums.options + payload)
+    } else {
+        fold(sums.pseudo)
+    };
+    // Each word one 32-bit store, so that the checksum a receiver computes right after reads
+    // each word from one store (a load that spans two waits for them to reach the cache).
+    fixed[4] |= (checksum as u32) << 16;
+    for (chunk, word) in header.chunks_exact_mut(4).zip(fixed) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+}
+
 /// The most option bytes a TCP header holds (data offset 15 words).
 pub(crate) const MAX_OPTIONS_LEN: usize = 40;
 
 /// The one's-complement sum of the concatenated `chunks`, read where they are. A chunk that
 /// starts at an odd offset has its bytes in the other halves of the 16-bit words, so its sum
 /// is taken byte-swapped (RFC 1071 §2 (B)).
-pub(crate) fn payload_sum(chunks: &[&[u8]]) -> u64 {
+fn payload_sum(chunks: &[&[u8]]) -> u64 {
     let mut sum = 0u64;
     let mut odd = false;
     for chunk in chunks.iter().filter(|c| !c.is_empty()) {

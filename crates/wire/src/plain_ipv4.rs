@@ -6,7 +6,7 @@
 //! `emit_plain_ipv4`, writes such a packet as `emit_segment_between` does, with less work.
 
 use crate::checksum::{fold, sum_fixed, sum_native};
-use crate::ip::{payload_sum, MAX_OPTIONS_LEN};
+use crate::ip::{write_fixed_header, Sums, MAX_OPTIONS_LEN};
 use crate::{emit_segment_between, EmitIp};
 use crate::{Ecn, IpHeader, Ipv4Repr, Segment, SeqNum, TcpFlags, TcpOptions, TcpRepr, WireError};
 use crate::{IPV4_HEADER_LEN, IP_PROTOCOL_TCP, TCP_HEADER_LEN};
@@ -164,19 +164,8 @@ pub fn emit_plain_ipv4(ip: EmitIpv4, tcp: &TcpRepr, payload: [&[u8]; 2], buf: &m
     // RFC 9293 §3.1: source, destination, zero and protocol, TCP length; each address's value
     // is congruent to the sum of its 16-bit halves modulo 2^16 - 1.
     let pseudo = u32::from(ip.src) as u64 + u32::from(ip.dst) as u64 + IP_PROTOCOL_TCP as u64 + tcp_len as u64;
-    let mut fixed = tcp.fixed_words(header_len);
-    let checksum = if ip.full_checksum {
-        let fixed_sum: u64 = fixed.iter().map(|&w| w as u64).sum();
-        let payload = if payload_len == 0 { 0 } else { payload_sum(&[first, second]) };
-        !fold(pseudo + fixed_sum + options_sum + payload)
-    } else {
-        fold(pseudo)
-    };
-    // Each word one 32-bit store, as the general emitter does.
-    fixed[4] |= (checksum as u32) << 16;
-    for (chunk, word) in buf[IPV4_HEADER_LEN..OPTIONS_AT].chunks_exact_mut(4).zip(fixed) {
-        chunk.copy_from_slice(&word.to_be_bytes());
-    }
+    let sums = Sums { pseudo, options: options_sum, payload_len, full_checksum: ip.full_checksum };
+    write_fixed_header(&mut buf[IPV4_HEADER_LEN..OPTIONS_AT], tcp, header_len, sums, &payload);
     // Most segments carry no data, and most data is in one part: no copy call for an empty one.
     if payload_len > 0 {
         let data = &mut buf[IPV4_HEADER_LEN + header_len..total];
