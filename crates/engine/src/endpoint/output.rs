@@ -3,11 +3,11 @@
 
 use super::{reschedule, Endpoint};
 use crate::conn::{ControlSegment, Ctx};
-use crate::Instant;
+use crate::{FourTuple, Instant};
 use std::net::IpAddr;
 use synack_wire::{
     emit_plain_ipv4, emit_segment_between, ip_header_len, Ecn, EmitIp, EmitIpv4, OptionLayout, SackBlocks, TcpOptions,
-    TcpRepr, TCP_HEADER_LEN,
+    TcpRepr, WireError, TCP_HEADER_LEN,
 };
 
 /// One IP packet written into the caller's buffer. Its addresses are in its IP header (a TUN
@@ -92,17 +92,7 @@ impl Endpoint {
             self.ip_ident = self.ip_ident.wrapping_add(1);
             let (a, b) = conn.send_slices(seg.data.clone());
             let full_checksum = seg.gso_size.is_none();
-            let sent = match (&conn.tuple.local_ip, &conn.tuple.remote_ip) {
-                (&IpAddr::V4(src), &IpAddr::V4(dst)) => {
-                    let ip = EmitIpv4 { src, dst, ttl: TTL, ecn: seg.ecn, ident, full_checksum };
-                    emit_plain_ipv4(ip, &seg.tcp, [a, b], buf)
-                }
-                (src, dst) => {
-                    let ip = EmitIp { src, dst, ttl: TTL, ecn: seg.ecn, ident, full_checksum };
-                    emit_segment_between(ip, &seg.tcp, &[a, b], buf)
-                }
-            };
-            match sent {
+            match emit(&conn.tuple, seg.ecn, ident, full_checksum, &seg.tcp, [a, b], buf) {
                 Ok(len) => {
                     self.shared.counters.segments_out += 1;
                     return Some(Transmit { len, gso_size: seg.gso_size });
@@ -133,16 +123,28 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
         },
         payload: &[],
     };
-    let len = match (&ctl.tuple.local_ip, &ctl.tuple.remote_ip) {
+    let len = emit(&ctl.tuple, Ecn::NotEct, ident, true, &repr, [&[], &[]], buf).ok()?;
+    Some(Transmit { len, gso_size: None })
+}
+
+/// One segment between `tuple`'s addresses: an IPv4 one by the emitter written for it, any
+/// other by the general one. In line in both callers.
+#[inline(always)]
+fn emit(
+    tuple: &FourTuple,
+    ecn: Ecn,
+    ident: u16,
+    full_checksum: bool,
+    tcp: &TcpRepr,
+    payload: [&[u8]; 2],
+    buf: &mut [u8],
+) -> Result<usize, WireError> {
+    match (&tuple.local_ip, &tuple.remote_ip) {
         (&IpAddr::V4(src), &IpAddr::V4(dst)) => {
-            let ip = EmitIpv4 { src, dst, ttl: TTL, ecn: Ecn::NotEct, ident, full_checksum: true };
-            emit_plain_ipv4(ip, &repr, [&[], &[]], buf)
+            emit_plain_ipv4(EmitIpv4 { src, dst, ttl: TTL, ecn, ident, full_checksum }, tcp, payload, buf)
         }
         (src, dst) => {
-            let ip = EmitIp { src, dst, ttl: TTL, ecn: Ecn::NotEct, ident, full_checksum: true };
-            emit_segment_between(ip, &repr, &[], buf)
+            emit_segment_between(EmitIp { src, dst, ttl: TTL, ecn, ident, full_checksum }, tcp, &payload, buf)
         }
     }
-    .ok()?;
-    Some(Transmit { len, gso_size: None })
 }
