@@ -24,20 +24,15 @@ for _ in $(seq "$R"); do
     echo "$(us_per_lifecycle "$1") $(us_per_lifecycle "$2")"
 done | awk '
     { old[NR] = $1; new[NR] = $2; ratio[NR] = $2 / $1 }
-    function median(a, n,   i, j, t, s) {
-        for (i = 1; i <= n; i++) s[i] = a[i]
-        for (i = 2; i <= n; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t }
-        return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
+    # Sorts a[1..n] in place (insertion sort: a few dozen rounds).
+    function sort(a, n,   i, j, t) {
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
     }
-    function quartile(a, n, q,   i, j, t, s) {
-        for (i = 1; i <= n; i++) s[i] = a[i]
-        for (i = 2; i <= n; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t }
-        return s[int((n - 1) * q) + 1]
-    }
+    function median(s, n) { return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2 }
+    function quartile(s, n, q) { return s[int((n - 1) * q) + 1] }
     END {
-        lo_old = old[1]; lo_new = new[1]
-        for (i = 1; i <= NR; i++) { if (old[i] < lo_old) lo_old = old[i]; if (new[i] < lo_new) lo_new = new[i] }
-        printf "old: median %.3f us, fastest %.3f us\n", median(old, NR), lo_old
-        printf "new: median %.3f us, fastest %.3f us\n", median(new, NR), lo_new
+        sort(old, NR); sort(new, NR); sort(ratio, NR)
+        printf "old: median %.3f us, fastest %.3f us\n", median(old, NR), old[1]
+        printf "new: median %.3f us, fastest %.3f us\n", median(new, NR), new[1]
         printf "new/old: median %.3f, quartiles %.3f and %.3f (%d rounds)\n", median(ratio, NR), quartile(ratio, NR, 0.25), quartile(ratio, NR, 0.75), NR
     }'
