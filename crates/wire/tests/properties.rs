@@ -275,7 +275,7 @@ proptest! {
         let expected = emit_segment_between(between, &tcp, &parts, &mut general);
         let mut plain = vec![0u8; buf_len];
         let ip = EmitIpv4 { src, dst, ttl, ecn, ident, full_checksum };
-        let got = emit_plain_ipv4(ip, &tcp, parts, &mut plain);
+        let got = emit_plain_ipv4(ip, &tcp, &parts, &mut plain);
         prop_assert_eq!(got, expected);
         if let Ok(n) = got {
             prop_assert_eq!(&plain[..n], &general[..n]);

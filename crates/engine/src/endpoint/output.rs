@@ -92,7 +92,7 @@ impl Endpoint {
             self.ip_ident = self.ip_ident.wrapping_add(1);
             let (a, b) = conn.send_slices(seg.data.clone());
             let full_checksum = seg.gso_size.is_none();
-            match emit(&conn.tuple, seg.ecn, ident, full_checksum, &seg.tcp, [a, b], buf) {
+            match emit(&conn.tuple, seg.ecn, ident, full_checksum, &seg.tcp, &[a, b], buf) {
                 Ok(len) => {
                     self.shared.counters.segments_out += 1;
                     return Some(Transmit { len, gso_size: seg.gso_size });
@@ -123,7 +123,7 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
         },
         payload: &[],
     };
-    let len = emit(&ctl.tuple, Ecn::NotEct, ident, true, &repr, [&[], &[]], buf).ok()?;
+    let len = emit(&ctl.tuple, Ecn::NotEct, ident, true, &repr, &[&[], &[]], buf).ok()?;
     Some(Transmit { len, gso_size: None })
 }
 
@@ -136,15 +136,13 @@ fn emit(
     ident: u16,
     full_checksum: bool,
     tcp: &TcpRepr,
-    payload: [&[u8]; 2],
+    payload: &[&[u8]; 2],
     buf: &mut [u8],
 ) -> Result<usize, WireError> {
     match (&tuple.local_ip, &tuple.remote_ip) {
         (&IpAddr::V4(src), &IpAddr::V4(dst)) => {
             emit_plain_ipv4(EmitIpv4 { src, dst, ttl: TTL, ecn, ident, full_checksum }, tcp, payload, buf)
         }
-        (src, dst) => {
-            emit_segment_between(EmitIp { src, dst, ttl: TTL, ecn, ident, full_checksum }, tcp, &payload, buf)
-        }
+        (src, dst) => emit_segment_between(EmitIp { src, dst, ttl: TTL, ecn, ident, full_checksum }, tcp, payload, buf),
     }
 }
