@@ -4,7 +4,33 @@
 
 use crate::ConnHandle;
 use std::collections::VecDeque;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+
+/// A listening address as the endpoint's listener table keys it: integers. Keyed by
+/// `SocketAddr`, a SYN's lookup built the address on the stack (a tag byte, then the
+/// address) and the table's hash and comparison read it back in loads wider than those
+/// stores, which wait for them to reach the cache; this key is read as it was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ListenKey {
+    /// An IPv4 address in the low 32 bits, an IPv6 address whole.
+    ip: u128,
+    /// The port, and bit 16 set for IPv6 (so that 0.0.0.1 and ::1 differ).
+    port_and_family: u32,
+}
+
+impl ListenKey {
+    #[inline(always)]
+    pub fn new(ip: &IpAddr, port: u16) -> ListenKey {
+        match ip {
+            IpAddr::V4(v4) => ListenKey { ip: u32::from(*v4) as u128, port_and_family: port as u32 },
+            IpAddr::V6(v6) => ListenKey { ip: v6.to_bits(), port_and_family: 1 << 16 | port as u32 },
+        }
+    }
+
+    pub fn of(addr: SocketAddr) -> ListenKey {
+        ListenKey::new(&addr.ip(), addr.port())
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct Listener {
@@ -25,5 +51,34 @@ impl Listener {
 
     pub fn accept_queue_full(&self) -> bool {
         self.accept_queue.len() >= self.backlog
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_differ_exactly_when_the_addresses_do() {
+        let addrs: Vec<SocketAddr> = [
+            "0.0.0.1:80",
+            "0.0.0.1:81",
+            "10.0.0.1:80",
+            "0.0.0.0:80",
+            "[::1]:80",
+            "[::]:80",
+            "[::ffff:10.0.0.1]:80",
+            "[::10.0.0.1]:80",
+            "[fe80::1]:80",
+            "[fe80::1]:65535",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        for a in &addrs {
+            for b in &addrs {
+                assert_eq!(ListenKey::of(*a) == ListenKey::of(*b), a == b, "{a} and {b}");
+            }
+        }
     }
 }

@@ -171,7 +171,7 @@ impl BuildHasher for SeededState {
     }
 }
 
-/// `SeededState`'s hash through `Hasher` (for the listeners' `HashMap` by socket address):
+/// `SeededState`'s hash through `Hasher` (for the listeners' `HashMap` by address and port):
 /// each number written is one absorbed word, bytes go eight at a time.
 pub struct TableHasher {
     state: SeededState,
@@ -192,6 +192,10 @@ impl Hasher for TableHasher {
     }
     fn write_u64(&mut self, n: u64) {
         self.acc = self.state.absorb(self.acc, n, 0);
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64(n as u64);
+        self.write_u64((n >> 64) as u64);
     }
     fn write_u32(&mut self, n: u32) {
         self.write_u64(n as u64);

@@ -99,7 +99,7 @@ impl Endpoint {
             Some(Demux::HalfOpen(index)) => return self.half_open_segment(now, index, tcp, ecn),
             Some(Demux::TimeWait(_)) | None => {}
         }
-        match self.find_listener(tuple.local()) {
+        match self.find_listener(&tuple.local_ip, tuple.local_port) {
             Some(listener) => self.listener_segment(now, listener, tuple, tcp),
             None => self.closed_port(tuple, tcp),
         }

@@ -26,7 +26,7 @@ use crate::conn::{Connection, ControlSegment, Ctx, NewConn, Shared};
 use crate::fifo::Fifo;
 use crate::half_open::HalfOpen;
 use crate::isn::IsnGenerator;
-use crate::listener::Listener;
+use crate::listener::{ListenKey, Listener};
 use crate::rng::SplitMix64;
 use crate::slab::Slab;
 use crate::time_wait::TimeWait;
@@ -84,7 +84,7 @@ pub struct Endpoint {
     listeners: Slab<Listener>,
     /// Demultiplexing by 4-tuple (never a scan over connections), then by listening address.
     demux: DemuxTable,
-    listener_by_addr: HashMap<SocketAddr, u32, SeededState>,
+    listener_by_addr: HashMap<ListenKey, u32, SeededState>,
     /// The any-IP listener, if one is open: it takes connections to every address and port.
     any_listener: Option<u32>,
     timers: TimerHeap,
@@ -170,12 +170,12 @@ impl Endpoint {
         if backlog == 0 {
             return Err(ListenError::InvalidBacklog);
         }
-        if self.listener_by_addr.contains_key(&addr) {
+        if self.listener_by_addr.contains_key(&ListenKey::of(addr)) {
             return Err(ListenError::AddrInUse);
         }
         let backlog = backlog.min(self.shared.config.somaxconn);
         let (index, generation) = self.listeners.insert(Listener::new(addr, backlog));
-        self.listener_by_addr.insert(addr, index);
+        self.listener_by_addr.insert(ListenKey::of(addr), index);
         Ok(ListenerHandle { index, generation })
     }
 
@@ -227,7 +227,7 @@ impl Endpoint {
         if self.any_listener == Some(h.index) {
             self.any_listener = None;
         } else {
-            self.listener_by_addr.remove(&listener.addr);
+            self.listener_by_addr.remove(&ListenKey::of(listener.addr));
         }
         let orphans: Vec<u32> = self.half_opens.iter().filter(|(_, e)| e.listener == h).map(|(i, _)| i).collect();
         for i in orphans {
@@ -280,19 +280,17 @@ impl Endpoint {
     }
 
     /// The listener for a local address: specific, then the wildcard of its family, then `::`,
-    /// then the any-IP listener. Wildcards only answer for the endpoint's own addresses.
-    fn find_listener(&self, local: SocketAddr) -> Option<ListenerHandle> {
-        let any = |ip: IpAddr| SocketAddr::new(ip, local.port());
-        let family_any = if local.is_ipv4() { IpAddr::from([0u8; 4]) } else { IpAddr::from([0u16; 8]) };
-        let index = match self.listener_by_addr.get(&local) {
-            Some(&index) => index,
+    /// then the any-IP listener. Wildcards only answer for the endpoint's own addresses. The
+    /// address by reference, read where the tuple holds it.
+    fn find_listener(&self, ip: &IpAddr, port: u16) -> Option<ListenerHandle> {
+        let family_any = if ip.is_ipv4() { IpAddr::from([0u8; 4]) } else { IpAddr::from([0u16; 8]) };
+        let get = |ip: &IpAddr| self.listener_by_addr.get(&ListenKey::new(ip, port)).copied();
+        let index = match get(ip) {
+            Some(index) => index,
             // The address scan only when no listener holds the exact address.
-            None if self.addresses.contains(&local.ip()) => self
-                .listener_by_addr
-                .get(&any(family_any))
-                .or_else(|| self.listener_by_addr.get(&any(IpAddr::from([0u16; 8]))))
-                .copied()
-                .or(self.any_listener)?,
+            None if self.addresses.contains(ip) => {
+                get(&family_any).or_else(|| get(&IpAddr::from([0u16; 8]))).or(self.any_listener)?
+            }
             None => self.any_listener?,
         };
         Some(ListenerHandle { index, generation: self.listeners.generation(index) })
