@@ -247,8 +247,10 @@ impl TcpOptions {
             let out: &mut [u8; 12] =
                 buf.get_mut(..12).and_then(|b| b.try_into().ok()).ok_or(WireError::BufferTooSmall)?;
             out[..4].copy_from_slice(&TIMESTAMPS_WORD.to_be_bytes());
-            out[4..8].copy_from_slice(&val.to_be_bytes());
-            out[8..].copy_from_slice(&ecr.to_be_bytes());
+            // Both values in one 64-bit store, as `parse_common` reads them: a packet parsed
+            // soon after it was written (two endpoints in one process) is then read from the
+            // store buffer, where a load across two 32-bit stores waits for the cache.
+            out[4..].copy_from_slice(&(u64::from(val) << 32 | u64::from(ecr)).to_be_bytes());
             return Ok((12, TIMESTAMPS_WORD as u64 + val as u64 + ecr as u64));
         }
         // A SYN or SYN-ACK with every option, in Linux's layout: `mss, sackOK, TS, nop, wscale`.
