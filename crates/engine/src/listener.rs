@@ -17,6 +17,9 @@ pub(crate) struct ListenKey {
     /// The port, and bit 16 set for IPv6 (so that 0.0.0.1 and ::1 differ).
     port_and_family: u32,
 }
+// An IPv6 socket address's flow label and scope id are not part of the key: a packet carries
+// neither, so a listener is found by address and port alone (keyed by `SocketAddr`, one
+// opened with a scope id was never found).
 
 impl ListenKey {
     #[inline(always)]
@@ -80,5 +83,7 @@ mod tests {
                 assert_eq!(ListenKey::of(*a) == ListenKey::of(*b), a == b, "{a} and {b}");
             }
         }
+        let scoped = SocketAddr::V6(std::net::SocketAddrV6::new("fe80::1".parse().unwrap(), 80, 7, 3));
+        assert_eq!(ListenKey::of(scoped), ListenKey::of("[fe80::1]:80".parse().unwrap()));
     }
 }
