@@ -259,17 +259,15 @@ impl TcpOptions {
         {
             let out: &mut [u8; 20] =
                 buf.get_mut(..20).and_then(|b| b.try_into().ok()).ok_or(WireError::BufferTooSmall)?;
-            let words = [
-                u32::from_be_bytes([kind::MSS, 4, 0, 0]) | mss as u32,
-                u32::from_be_bytes([kind::SACK_PERMITTED, 2, kind::TIMESTAMPS, 10]),
-                val,
-                ecr,
-                u32::from_be_bytes([kind::NOP, kind::WINDOW_SCALE, 3, shift]),
-            ];
-            for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
-                chunk.copy_from_slice(&word.to_be_bytes());
-            }
-            return Ok((20, words.iter().map(|&w| w as u64).sum()));
+            let mss_word = u32::from_be_bytes([kind::MSS, 4, 0, 0]) | mss as u32;
+            let middle = u32::from_be_bytes([kind::SACK_PERMITTED, 2, kind::TIMESTAMPS, 10]);
+            let tail = u32::from_be_bytes([kind::NOP, kind::WINDOW_SCALE, 3, shift]);
+            out[..4].copy_from_slice(&mss_word.to_be_bytes());
+            out[4..8].copy_from_slice(&middle.to_be_bytes());
+            // The timestamps in one 64-bit store, as in the layout above and for its reason.
+            out[8..16].copy_from_slice(&(u64::from(val) << 32 | u64::from(ecr)).to_be_bytes());
+            out[16..].copy_from_slice(&tail.to_be_bytes());
+            return Ok((20, [mss_word, middle, val, ecr, tail].iter().map(|&w| w as u64).sum()));
         }
         let len = self.emit_general(buf)?;
         let sum = buf[..len].chunks_exact(4).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as u64).sum();
