@@ -173,6 +173,36 @@ fn ipv6_and_ipv4_connections_live_side_by_side_on_one_endpoint() {
     assert_eq!(h.ep.listener_queues(l4), Some((1, 0)));
 }
 
+/// `[::]` takes connections to the endpoint's IPv4 and IPv6 addresses alike (dual stack), and
+/// `0.0.0.0` comes before it for IPv4.
+#[test]
+fn the_ipv6_wildcard_listens_on_both_families_and_the_ipv4_wildcard_wins_for_ipv4() {
+    let v4: std::net::SocketAddr = "10.0.0.1:80".parse().unwrap();
+    let v6: std::net::SocketAddr = "[fd00::1]:80".parse().unwrap();
+    let mut h = H::with_addrs(plain_config(), v6, "[fd00::2]:5000".parse().unwrap());
+    h.ep = Endpoint::new(plain_config(), &[v4.ip(), v6.ip()]);
+    let any6 = h.ep.listen("[::]:80".parse().unwrap(), 8).unwrap();
+    // A SYN from `from` to `to`, answered; the listener whose SYN queue it joined.
+    let syn_to = |h: &mut H, from: &str, to: std::net::SocketAddr| {
+        let before = h.ep.listener_queues(any6);
+        let syn = h.packet(&Seg::new(SYN, 1, 0), from.parse().unwrap(), to);
+        h.ep.handle_packet(h.now, &syn);
+        assert_eq!(h.output()[0].flags, SYN | ACK, "{from} to {to}");
+        if h.ep.listener_queues(any6) != before {
+            "[::]"
+        } else {
+            "0.0.0.0"
+        }
+    };
+    assert_eq!(syn_to(&mut h, "[fd00::2]:5000", v6), "[::]");
+    assert_eq!(syn_to(&mut h, "10.0.0.2:5000", v4), "[::]");
+    let any4 = h.ep.listen("0.0.0.0:80".parse().unwrap(), 8).unwrap();
+    assert_eq!(syn_to(&mut h, "10.0.0.2:5001", v4), "0.0.0.0");
+    assert_eq!(syn_to(&mut h, "[fd00::2]:5001", v6), "[::]");
+    assert_eq!(h.ep.listener_queues(any4), Some((1, 0)));
+    assert_eq!(h.ep.listener_queues(any6), Some((3, 0)));
+}
+
 #[test]
 fn record_sizes_stay_small() {
     let (half_open, time_wait, connection) = synack_engine::record_sizes();

@@ -283,13 +283,14 @@ impl Endpoint {
     /// then the any-IP listener. Wildcards only answer for the endpoint's own addresses. The
     /// address by reference, read where the tuple holds it.
     fn find_listener(&self, ip: &IpAddr, port: u16) -> Option<ListenerHandle> {
-        let family_any = if ip.is_ipv4() { IpAddr::from([0u8; 4]) } else { IpAddr::from([0u16; 8]) };
         let get = |ip: &IpAddr| self.listener_by_addr.get(&ListenKey::new(ip, port)).copied();
         let index = match get(ip) {
             Some(index) => index,
-            // The address scan only when no listener holds the exact address.
+            // The address scan only when no listener holds the exact address; `::` is the
+            // IPv6 family's own wildcard, looked up once.
             None if self.addresses.contains(ip) => {
-                get(&family_any).or_else(|| get(&IpAddr::from([0u16; 8]))).or(self.any_listener)?
+                let ipv4_any = || if ip.is_ipv4() { get(&IpAddr::from([0u8; 4])) } else { None };
+                ipv4_any().or_else(|| get(&IpAddr::from([0u16; 8]))).or(self.any_listener)?
             }
             None => self.any_listener?,
         };
