@@ -1,14 +1,21 @@
 //! The demultiplexing table: 4-tuple to the record that holds it (`Demux`).
 //!
-//! Buckets of one cache line each: twelve one-byte tags (top bits of the tuple's hash) beside
-//! the twelve 4-byte entries they belong to. Tuples are not stored: a matching tag is confirmed
-//! against the record the entry points to, which the caller reads next anyway. A lookup thus
-//! touches one line of the table (a std `HashMap` with the tuple as key touched a control line
-//! and a 16-byte entry on another line), a table of 100,000 connections takes 1 MiB instead of
-//! 2.1, and `connect` can `prefetch` that line while it computes the ISN and builds the
-//! connection: in a large table a new tuple's line is rarely in the cache. (Prefetching every
-//! arriving packet's line before parsing it, or every SYN's, was tried and cost more than it
-//! saved.)
+//! Buckets of twelve slots, each bucket in two parts: its head (twelve one-byte tags, the top
+//! bits of the tuples' hashes, then the count of entries and the spill count: 16 bytes) in one
+//! array, its twelve 4-byte entries in another. Tuples are not stored: a matching tag is
+//! confirmed against the record the entry points to, which the caller reads next anyway. A
+//! table of 100,000 connections takes 1 MiB (a std `HashMap` with the tuple as key took 2.1).
+//!
+//! The heads lie apart because the lookups that touch a cold part of a large table are those
+//! of new tuples (a SYN, `connect`'s check that its tuple is free), which end at the head: a
+//! tag that no slot has means no entry. Such a lookup reads 16 bytes of an array a quarter
+//! the size of the whole table (256 KiB for 100,000 connections), whose lines stay in the
+//! caches far more often than those of the 1 MiB table did when heads and entries shared a
+//! line. A new entry is not written at once (see `insert`), so that its entries line, cold
+//! too, is written only by a later change, or never. `connect` `prefetch`es the head's line
+//! while it computes the ISN and builds the connection. (Prefetching every arriving packet's
+//! line before parsing it, or every SYN's, or the entries line in every lookup, or both of a
+//! new entry's lines, was tried and cost more than it saved.)
 //!
 //! A full bucket spills into the next. Its `spilled` count says how many entries passed it
 //! while looking for room, so a lookup stops at the first bucket with none; an entry never
@@ -22,13 +29,12 @@ use std::net::{IpAddr, Ipv4Addr};
 
 const SLOTS: usize = 12;
 
+/// A bucket's head: twelve tags, then the count of entries and the spill count (16 bytes, so
+/// that one vector comparison finds every slot whose tag matches). Its entries lie apart.
 #[derive(Debug, Clone, Copy)]
-#[repr(C, align(64))]
-struct Bucket {
-    /// Twelve tags, then the count of entries and the spill count (16 bytes, so that one
-    /// vector comparison finds every slot whose tag matches).
+#[repr(C, align(16))]
+struct Head {
     head: [u8; 16],
-    entries: [u32; SLOTS],
 }
 
 const LEN: usize = SLOTS;
@@ -36,7 +42,7 @@ const LEN: usize = SLOTS;
 /// a lookup always goes on: slower, never wrong).
 const SPILLED: usize = SLOTS + 1;
 
-impl Bucket {
+impl Head {
     fn len(&self) -> usize {
         self.head[LEN] as usize
     }
@@ -69,15 +75,18 @@ fn tag_bits(head: &[u8; 16], tag: u8) -> u16 {
     head.iter().enumerate().fold(0, |bits, (i, &t)| bits | ((t == tag) as u16) << i)
 }
 
-const EMPTY: Bucket = Bucket { head: [0; 16], entries: [0; SLOTS] };
+const EMPTY: Head = Head { head: [0; 16] };
 
 #[derive(Debug)]
 pub(super) struct DemuxTable {
-    buckets: Vec<Bucket>,
+    heads: Vec<Head>,
+    /// Each bucket's entries, in the same order.
+    entries: Vec<[u32; SLOTS]>,
     len: usize,
     hasher: SeededState,
     /// The last tuple found, inserted or replaced, and its entry: a flow's packets come in
-    /// runs (a lookup, then the same tuple replaced or removed).
+    /// runs (a lookup, then the same tuple replaced or removed). The last entry inserted waits
+    /// here, not yet in its bucket, until the next change to the table.
     memo: Cell<Option<Memo>>,
     /// Tests bend every hash to bucket 0 of a small table, to make buckets spill.
     #[cfg(test)]
@@ -88,14 +97,24 @@ pub(super) struct DemuxTable {
 /// probe at all (the BSDs' `tcp_input` kept such a one-entry cache of the last connection it
 /// looked up, `tcp_last_inpcb`), and replacing or removing its entry, which a flow's last
 /// packets do, needs no hash. Kept true by every change to the table (`insert`, `replace` and
-/// `remove` set, move or forget it; growing forgets it).
+/// `remove` set, move or forget it; growing forgets it, after placing it if it waited).
 #[derive(Debug, Clone, Copy)]
 struct Memo {
     tuple: FourTuple,
     entry: Demux,
     hash: u64,
+    /// `UNPLACED` while the entry is not yet in its bucket (see `insert`).
     bucket: u32,
     slot: u32,
+}
+
+/// A memo's `bucket` while its entry waits to be placed.
+const UNPLACED: u32 = u32::MAX;
+
+impl Memo {
+    fn placed(&self) -> bool {
+        self.bucket != UNPLACED
+    }
 }
 
 /// A `Demux` in 32 bits: kind in the top two, slab index below (ordered as `TimerRef`s are:
@@ -126,13 +145,13 @@ fn tag(hash: u64) -> u8 {
 
 /// Asks the cache to load `bucket`'s line; a hint, nothing waits for it.
 #[inline]
-fn prefetch_line(bucket: &Bucket) {
+fn prefetch_line<T>(bucket: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: PREFETCHT0 has no architectural effect (it cannot fault or change memory); the
     // address is that of a live bucket.
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(bucket as *const Bucket as *const i8);
+        _mm_prefetch::<_MM_HINT_T0>(bucket as *const T as *const i8);
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = bucket;
@@ -141,7 +160,8 @@ fn prefetch_line(bucket: &Bucket) {
 impl DemuxTable {
     pub fn new(hasher: SeededState) -> DemuxTable {
         DemuxTable {
-            buckets: vec![EMPTY; 2],
+            heads: vec![EMPTY; 2],
+            entries: vec![[0; SLOTS]; 2],
             len: 0,
             hasher,
             memo: Cell::new(None),
@@ -171,7 +191,7 @@ impl DemuxTable {
     }
 
     fn mask(&self) -> usize {
-        self.buckets.len() - 1
+        self.heads.len() - 1
     }
 
     /// Starts loading the line where `t` would be, so that the lookup a little later finds it
@@ -180,7 +200,7 @@ impl DemuxTable {
     /// for those stores.
     #[inline]
     pub fn prefetch(&self, t: &FourTuple) {
-        prefetch_line(&self.buckets[self.hash(t) as usize & self.mask()]);
+        prefetch_line(&self.heads[self.hash(t) as usize & self.mask()]);
     }
 
     /// Where `t` points. `tuple_of` gives the tuple of the record an entry points at.
@@ -216,8 +236,11 @@ impl DemuxTable {
             _ => self.probe_hashed(hash, |entry| tuple_of(unpack(entry)) == Some(t)),
         };
         let (b, slot) = found?;
-        let entry = unpack(self.buckets[b].entries[slot]);
-        self.remember(t, entry, hash, (b, slot));
+        let entry = unpack(self.entries[b][slot]);
+        // An unplaced entry stays in the memo: it is in the table nowhere else.
+        if self.memo.get().is_none_or(|memo| memo.placed()) {
+            self.remember(t, entry, hash, (b, slot));
+        }
         Some(entry)
     }
 
@@ -248,12 +271,12 @@ impl DemuxTable {
     #[inline]
     fn probe_hashed(&self, hash: u64, is_it: impl Fn(u32) -> bool) -> Option<(usize, usize)> {
         let mut b = hash as usize & self.mask();
-        for _ in 0..self.buckets.len() {
-            let bucket = &self.buckets[b];
+        for _ in 0..self.heads.len() {
+            let bucket = &self.heads[b];
             let mut candidates = bucket.matching(tag(hash));
             while candidates != 0 {
                 let slot = candidates.trailing_zeros() as usize;
-                if is_it(bucket.entries[slot]) {
+                if is_it(self.entries[b][slot]) {
                     return Some((b, slot));
                 }
                 candidates &= candidates - 1;
@@ -267,15 +290,32 @@ impl DemuxTable {
     }
 
     /// Adds `t → to`; `t` must not be in the table. `tuple_of` is needed when the table grows.
+    ///
+    /// The entry waits in the memo, where lookups find it, and goes into its bucket at the
+    /// next change to the table (a newer entry then waits in its place). In a large table a
+    /// new tuple's entries line is rarely cached, and a store into it at once would hold up
+    /// the stores behind it while the line loads. Later, the store is one among other work;
+    /// or it never happens: an entry removed while it still waits (a short connection's, when
+    /// nothing else changed the table meanwhile) never touches its bucket.
     pub fn insert<'r>(&mut self, t: &FourTuple, to: Demux, tuple_of: impl Fn(Demux) -> Option<&'r FourTuple>) {
+        self.settle();
         // Grow at three quarters full, so that few buckets spill.
-        if (self.len + 1) * 4 > self.buckets.len() * SLOTS * 3 {
+        if (self.len + 1) * 4 > self.heads.len() * SLOTS * 3 {
             self.grow(&tuple_of);
         }
         let hash = self.hash(t);
-        let at = self.place(hash, pack(to));
         self.len += 1;
-        self.remember(t, to, hash, at);
+        self.memo.set(Some(Memo { tuple: *t, entry: to, hash, bucket: UNPLACED, slot: 0 }));
+    }
+
+    /// Places the memo's entry if it waits (`insert`).
+    #[inline]
+    fn settle(&mut self) {
+        if let Some(mut memo) = self.memo.get().filter(|memo| !memo.placed()) {
+            let (b, slot) = self.place(memo.hash, pack(memo.entry));
+            (memo.bucket, memo.slot) = (b as u32, slot as u32);
+            self.memo.set(Some(memo));
+        }
     }
 
     /// Points `t` at `to` instead of `from` (a record turning into another kind), or adds it.
@@ -286,10 +326,16 @@ impl DemuxTable {
         to: Demux,
         tuple_of: impl Fn(Demux) -> Option<&'r FourTuple>,
     ) {
+        if let Some(mut memo) = self.memo_of(t, from).filter(|memo| !memo.placed()) {
+            memo.entry = to;
+            self.memo.set(Some(memo));
+            return;
+        }
+        self.settle();
         let (_, hash, found) = self.locate(t, from);
         match found {
             Some((b, slot)) => {
-                self.buckets[b].entries[slot] = pack(to);
+                self.entries[b][slot] = pack(to);
                 self.remember(t, to, hash, (b, slot));
             }
             None => self.insert(t, to, tuple_of),
@@ -300,13 +346,20 @@ impl DemuxTable {
     pub fn remove(&mut self, t: &FourTuple, at: Demux) {
         // Hashed once (or not at all, from the memo): for the probe, and for the walk over the
         // buckets passed below.
+        if self.memo_of(t, at).is_some_and(|memo| !memo.placed()) {
+            self.memo.set(None);
+            self.len -= 1;
+            return;
+        }
+        self.settle();
         let (memo, hash, found) = self.locate(t, at);
         let Some((found, slot)) = found else { return };
-        let bucket = &mut self.buckets[found];
+        let bucket = &mut self.heads[found];
         let last = bucket.len() - 1;
         bucket.head[slot] = bucket.head[last];
-        bucket.entries[slot] = bucket.entries[last];
         bucket.head[LEN] -= 1;
+        let entries = &mut self.entries[found];
+        entries[slot] = entries[last];
         self.len -= 1;
         match (memo, self.memo.get()) {
             // The memo held `t`: forgotten.
@@ -322,7 +375,7 @@ impl DemuxTable {
         // The buckets it passed on its way have one entry fewer beyond them.
         let mut b = hash as usize & self.mask();
         while b != found {
-            let passed = &mut self.buckets[b];
+            let passed = &mut self.heads[b];
             if passed.head[SPILLED] != u8::MAX {
                 passed.head[SPILLED] -= 1;
             }
@@ -336,12 +389,12 @@ impl DemuxTable {
         let mut b = hash as usize & mask;
         // Ends: the table is never full (`insert` grows it first).
         loop {
-            let bucket = &mut self.buckets[b];
+            let bucket = &mut self.heads[b];
             let len = bucket.len();
             if len < SLOTS {
                 bucket.head[len] = tag(hash);
-                bucket.entries[len] = entry;
                 bucket.head[LEN] += 1;
+                self.entries[b][len] = entry;
                 return (b, len);
             }
             bucket.head[SPILLED] = bucket.head[SPILLED].saturating_add(1);
@@ -354,12 +407,13 @@ impl DemuxTable {
     #[cold]
     #[inline(never)]
     fn grow<'r>(&mut self, tuple_of: &impl Fn(Demux) -> Option<&'r FourTuple>) {
-        let doubled = vec![EMPTY; self.buckets.len() * 2];
-        let old = std::mem::replace(&mut self.buckets, doubled);
+        let doubled = vec![EMPTY; self.heads.len() * 2];
+        let old = std::mem::replace(&mut self.heads, doubled);
+        let old_entries = std::mem::replace(&mut self.entries, vec![[0; SLOTS]; old.len() * 2]);
         // Every entry moves (and the mask changes): where the memo says is no longer true.
         self.memo.set(None);
-        for bucket in &old {
-            for &entry in &bucket.entries[..bucket.len()] {
+        for (bucket, entries) in old.iter().zip(&old_entries) {
+            for &entry in &entries[..bucket.len()] {
                 // Every entry's record exists (records leave the table before their slab).
                 match tuple_of(unpack(entry)) {
                     Some(t) => {
@@ -453,8 +507,53 @@ mod tests {
                         free.push(old_slot);
                     }
                 }
+                assert_eq!(placed(&table) + waiting(&table), table.len(), "seed {seed} step {step}: entries counted");
             }
         }
+    }
+
+    /// Entries in buckets.
+    fn placed(table: &DemuxTable) -> usize {
+        table.heads.iter().map(|h| h.len()).sum()
+    }
+
+    /// Entries waiting in the memo (0 or 1).
+    fn waiting(table: &DemuxTable) -> usize {
+        table.memo.get().is_some_and(|memo| !memo.placed()) as usize
+    }
+
+    #[test]
+    fn an_entry_removed_while_it_waits_never_touches_its_bucket() {
+        let records = vec![Some(tuple(0))];
+        let mut table = DemuxTable::new(SeededState::new(9, 10));
+        table.insert(&tuple(0), Demux::HalfOpen(0), of(&records));
+        table.replace(&tuple(0), Demux::HalfOpen(0), Demux::Conn(0), of(&records));
+        assert_eq!(table.get(&tuple(0), of(&records)), Some(Demux::Conn(0)));
+        assert_eq!((placed(&table), waiting(&table), table.len()), (0, 1, 1));
+        table.remove(&tuple(0), Demux::Conn(0));
+        assert_eq!((placed(&table), waiting(&table), table.len()), (0, 0, 0));
+        assert_eq!(table.get(&tuple(0), of(&records)), None);
+    }
+
+    #[test]
+    fn a_waiting_entry_goes_into_its_bucket_at_the_next_change_and_is_found_there() {
+        let records = vec![Some(tuple(0)), Some(tuple(1))];
+        let mut table = DemuxTable::new(SeededState::new(11, 12));
+        table.insert(&tuple(0), Demux::Conn(0), of(&records));
+        // A lookup of another tuple (absent) leaves the waiting entry where it is.
+        assert_eq!(table.get(&tuple(1), of(&records)), None);
+        assert_eq!((placed(&table), waiting(&table)), (0, 1));
+        table.insert(&tuple(1), Demux::Conn(1), of(&records));
+        assert_eq!((placed(&table), waiting(&table), table.len()), (1, 1, 2));
+        // Tuple 0 is found by its probe; the memo keeps tuple 1, which still waits.
+        assert_eq!(table.get(&tuple(0), of(&records)), Some(Demux::Conn(0)));
+        assert_eq!(waiting(&table), 1);
+        assert_eq!(table.get(&tuple(1), of(&records)), Some(Demux::Conn(1)));
+        // Removing tuple 0 places tuple 1 first; then only it is left, in its bucket.
+        table.remove(&tuple(0), Demux::Conn(0));
+        assert_eq!((placed(&table), waiting(&table), table.len()), (1, 0, 1));
+        table.memo.set(None);
+        assert_eq!(table.get(&tuple(1), of(&records)), Some(Demux::Conn(1)));
     }
 
     #[test]
@@ -466,7 +565,7 @@ mod tests {
             table.insert(&tuple(i), Demux::Conn(i), of(&records));
         }
         assert_eq!(table.len(), n as usize);
-        assert!(table.buckets.len() * SLOTS * 3 >= table.len() * 4, "grown at three quarters");
+        assert!(table.heads.len() * SLOTS * 3 >= table.len() * 4, "grown at three quarters");
         for i in 0..n {
             assert_eq!(table.get(&tuple(i), of(&records)), Some(Demux::Conn(i)), "tuple {i}");
         }
@@ -487,14 +586,15 @@ mod tests {
         let n = 40u32;
         let records: Vec<Option<FourTuple>> = (0..n).map(|i| Some(tuple(i))).collect();
         let mut table = DemuxTable::new(SeededState::new(3, 4));
-        table.buckets = vec![EMPTY; 4];
+        table.heads = vec![EMPTY; 4];
+        table.entries = vec![[0; SLOTS]; 4];
         table.bend_home = true; // home bucket 0 for all
         for i in 0..n {
             let hash = table.hash(&tuple(i));
             table.place(hash, pack(Demux::Conn(i)));
             table.len += 1;
         }
-        assert_eq!(table.buckets[0].head[SPILLED] as usize, n as usize - SLOTS);
+        assert_eq!(table.heads[0].head[SPILLED] as usize, n as usize - SLOTS);
         for i in 0..n {
             table.memo.set(None);
             assert_eq!(table.get(&tuple(i), of(&records)), Some(Demux::Conn(i)));
@@ -504,7 +604,7 @@ mod tests {
             table.remove(&tuple(i), Demux::Conn(i));
         }
         assert_eq!(table.len(), 0);
-        assert!(table.buckets.iter().all(|b| b.len() == 0 && !b.spilled()), "{:?}", table.buckets);
+        assert!(table.heads.iter().all(|b| b.len() == 0 && !b.spilled()), "{:?}", table.heads);
     }
 
     #[test]
