@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 use std::time::Duration;
-use synack_engine::{ConnError, ConnectError, Event, RecvError, SendError, State};
+use synack_engine::{Config, ConnError, ConnectError, Event, RecvError, SendError, State};
 
 #[test]
 fn connect_sends_a_syn_with_our_mss_and_waits_in_syn_sent() {
@@ -142,6 +142,63 @@ fn connect_without_a_port_picks_distinct_ephemeral_ports() {
     let (pa, pb) = (h.ep.local_addr(a).unwrap().port(), h.ep.local_addr(b).unwrap().port());
     assert_ne!(pa, pb);
     assert!((32768..=60999).contains(&pa) && (32768..=60999).contains(&pb));
+}
+
+#[test]
+fn a_half_open_entry_and_the_connection_it_becomes_hold_their_tuple_against_connect() {
+    // The endpoint counts which of its ports records hold, and `connect` looks in the table
+    // only for a held port: every kind of record must count.
+    let (mut h, l) = H::syn_received(plain_config());
+    assert_eq!(h.ep.connect(h.now, Some(h.local), h.remote), Err(ConnectError::AddrInUse), "half-open");
+    let iss = h.iss;
+    h.inject(Seg::new(ACK, PEER_ISN + 1, iss + 1));
+    let c = h.ep.accept(l).expect("accepted");
+    assert_eq!(h.ep.connect(h.now, Some(h.local), h.remote), Err(ConnectError::AddrInUse), "established");
+    h.ep.abort(h.now, c).unwrap();
+    h.ep.connect(h.now, Some(h.local), h.remote).expect("the tuple is free once the connection is gone");
+}
+
+#[test]
+fn a_local_port_is_free_for_connect_again_once_its_last_record_is_gone() {
+    let mut h = H::new(plain_config());
+    let other: std::net::SocketAddr = "10.0.0.3:5000".parse().unwrap();
+    let a = h.ep.connect(h.now, Some(h.local), h.remote).unwrap();
+    let b = h.ep.connect(h.now, Some(h.local), other).expect("same port, another peer");
+    h.ep.abort(h.now, a).unwrap();
+    assert_eq!(h.ep.connect(h.now, Some(h.local), other), Err(ConnectError::AddrInUse), "b still holds it");
+    let a = h.ep.connect(h.now, Some(h.local), h.remote).expect("a's tuple is free");
+    h.ep.abort(h.now, a).unwrap();
+    h.ep.abort(h.now, b).unwrap();
+    for peer in [h.remote, other] {
+        let c = h.ep.connect(h.now, Some(h.local), peer).expect("both free");
+        h.ep.abort(h.now, c).unwrap();
+    }
+}
+
+#[test]
+fn time_wait_releases_its_port_when_it_expires() {
+    let (mut h, _) = H::time_wait(plain_config());
+    h.advance(Duration::from_secs(121));
+    assert_eq!(h.table_state(), None, "2MSL passed");
+    h.ep.connect(h.now, Some(h.local), h.remote).expect("the tuple is free");
+    assert_eq!(h.ep.connect(h.now, Some(h.local), h.remote), Err(ConnectError::AddrInUse));
+}
+
+#[test]
+fn ephemeral_ports_run_out_per_peer_not_per_endpoint() {
+    let config = Config { ephemeral_ports: (40000, 40003), ..plain_config() };
+    let mut h = H::new(config);
+    let mut ports = vec![];
+    for _ in 0..4 {
+        let c = h.ep.connect(h.now, None, h.remote).unwrap();
+        ports.push(h.ep.local_addr(c).unwrap().port());
+    }
+    ports.sort();
+    assert_eq!(ports, [40000, 40001, 40002, 40003]);
+    assert_eq!(h.ep.connect(h.now, None, h.remote), Err(ConnectError::AddrInUse), "every port to this peer is taken");
+    let other: std::net::SocketAddr = "10.0.0.3:5000".parse().unwrap();
+    let c = h.ep.connect(h.now, None, other).expect("the same ports make free tuples with another peer");
+    assert!((40000..=40003).contains(&h.ep.local_addr(c).unwrap().port()));
 }
 
 #[test]

@@ -342,18 +342,18 @@ impl DemuxTable {
         }
     }
 
-    /// Removes the entry `t → at`, if there is one.
-    pub fn remove(&mut self, t: &FourTuple, at: Demux) {
+    /// Removes the entry `t → at`, if there is one; whether there was.
+    pub fn remove(&mut self, t: &FourTuple, at: Demux) -> bool {
         // Hashed once (or not at all, from the memo): for the probe, and for the walk over the
         // buckets passed below.
         if self.memo_of(t, at).is_some_and(|memo| !memo.placed()) {
             self.memo.set(None);
             self.len -= 1;
-            return;
+            return true;
         }
         self.settle();
         let (memo, hash, found) = self.locate(t, at);
-        let Some((found, slot)) = found else { return };
+        let Some((found, slot)) = found else { return false };
         let bucket = &mut self.heads[found];
         let last = bucket.len() - 1;
         bucket.head[slot] = bucket.head[last];
@@ -381,6 +381,7 @@ impl DemuxTable {
             }
             b = (b + 1) & self.mask();
         }
+        true
     }
 
     /// Puts `entry` in the first bucket with room on `hash`'s path; returns where.

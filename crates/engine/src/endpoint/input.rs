@@ -148,13 +148,13 @@ impl Endpoint {
                 self.push_control(rst);
                 self.shared.counters.resets_received += 1;
                 self.time_waits.free(index);
-                self.demux.remove(&tuple, Demux::TimeWait(index));
+                self.demux_remove(&tuple, Demux::TimeWait(index));
                 self.transition(now, tuple, State::TimeWait, State::Closed, Cause::RcvdSyn);
                 false
             }
             TimeWaitVerdict::Reopen => {
                 self.time_waits.free(index);
-                self.demux.remove(&tuple, Demux::TimeWait(index));
+                self.demux_remove(&tuple, Demux::TimeWait(index));
                 self.transition(now, tuple, State::TimeWait, State::Closed, Cause::NewSynInTimeWait);
                 true
             }
@@ -393,7 +393,7 @@ impl Endpoint {
     /// Takes a half-open entry out of its slab, the demux table and its listener's count.
     pub(super) fn remove_half_open(&mut self, index: u32) {
         if let Some(tuple) = self.take_half_open(index) {
-            self.demux.remove(&tuple, Demux::HalfOpen(index));
+            self.demux_remove(&tuple, Demux::HalfOpen(index));
         }
     }
 

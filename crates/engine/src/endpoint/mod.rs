@@ -14,6 +14,7 @@ mod calls;
 mod demux;
 mod input;
 mod output;
+mod port_use;
 mod table;
 mod timers;
 
@@ -33,6 +34,7 @@ use crate::time_wait::TimeWait;
 use crate::tuple::SeededState;
 use crate::{Cause, Config, ConnectError, Counters, Event, FourTuple, Instant, InvalidHandle, ListenError, State};
 use demux::DemuxTable;
+use port_use::PortUse;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use timers::TimerHeap;
@@ -84,6 +86,8 @@ pub struct Endpoint {
     listeners: Slab<Listener>,
     /// Demultiplexing by 4-tuple (never a scan over connections), then by listening address.
     demux: DemuxTable,
+    /// Which ports of the endpoint's addresses records hold (`connect`'s check).
+    port_use: PortUse,
     listener_by_addr: HashMap<ListenKey, u32, SeededState>,
     /// The any-IP listener, if one is open: it takes connections to every address and port.
     any_listener: Option<u32>,
@@ -123,6 +127,7 @@ impl Endpoint {
             time_waits: Slab::default(),
             listeners: Slab::default(),
             demux: DemuxTable::new(hasher),
+            port_use: PortUse::new(addresses.len()),
             listener_by_addr: HashMap::with_hasher(hasher),
             any_listener: None,
             timers: TimerHeap::default(),
@@ -232,7 +237,7 @@ impl Endpoint {
         let orphans: Vec<u32> = self.half_opens.iter().filter(|(_, e)| e.listener == h).map(|(i, _)| i).collect();
         for i in orphans {
             if let Some(e) = self.half_opens.remove(i) {
-                self.demux.remove(&e.tuple, Demux::HalfOpen(i));
+                self.demux_remove(&e.tuple, Demux::HalfOpen(i));
             }
         }
         for conn in listener.accept_queue {
@@ -256,7 +261,7 @@ impl Endpoint {
             }
             Some(Demux::TimeWait(index)) => {
                 self.time_waits.free(index);
-                self.demux.remove(tuple, Demux::TimeWait(index));
+                self.demux_remove(tuple, Demux::TimeWait(index));
                 self.transition(now, *tuple, State::TimeWait, State::Closed, Cause::Abort);
             }
             None => return false,
@@ -308,6 +313,23 @@ impl Endpoint {
     fn demux_insert(&mut self, t: &FourTuple, to: Demux) {
         let (conns, half_opens, time_waits) = (&self.conns, &self.half_opens, &self.time_waits);
         self.demux.insert(t, to, |d| record_tuple(conns, half_opens, time_waits, d));
+        if let Some(address) = self.address_index(&t.local_ip) {
+            self.port_use.add(address, t.local_port);
+        }
+    }
+
+    /// Removes the entry `t → at` of a record that is going, if the table has it.
+    fn demux_remove(&mut self, t: &FourTuple, at: Demux) {
+        if self.demux.remove(t, at) {
+            if let Some(address) = self.address_index(&t.local_ip) {
+                self.port_use.sub(address, t.local_port);
+            }
+        }
+    }
+
+    /// Where `ip` is among the endpoint's addresses.
+    fn address_index(&self, ip: &IpAddr) -> Option<usize> {
+        self.addresses.iter().position(|a| a == ip)
     }
 
     /// Points `t` at `to` instead of `from` (a record turned into another kind).
@@ -342,10 +364,14 @@ impl Endpoint {
         let (tuple, must_check_in_use) = match local.map(|l| l.port()).filter(|&p| p != 0) {
             Some(port) => {
                 let t = FourTuple::new(SocketAddr::new(local_ip, port), remote);
-                // In a large table a new tuple's line is rarely cached: ask for it now, and
-                // compute the ISN and build the connection while it loads.
-                self.demux.prefetch(&t);
-                (t, true)
+                // A port no record holds makes a free tuple. Else, in a large table a new
+                // tuple's line is rarely cached: ask for it now, and compute the ISN and build
+                // the connection while it loads.
+                let held = self.address_index(&local_ip).is_some_and(|a| self.port_use.held(a, port));
+                if held {
+                    self.demux.prefetch(&t);
+                }
+                (t, held)
             }
             // A picked port is free already.
             None => (self.pick_ephemeral(local_ip, remote).ok_or(ConnectError::AddrInUse)?, false),
@@ -376,10 +402,12 @@ impl Endpoint {
         let (lo, hi) = self.shared.config.ephemeral_ports;
         let span = (hi as u32).checked_sub(lo as u32)? + 1;
         let start = self.rng.below(span as u64) as u32;
+        let address = self.address_index(&local_ip);
         (0..span).find_map(|i| {
-            let port = lo as u32 + (start + i) % span;
-            let t = FourTuple::new(SocketAddr::new(local_ip, port as u16), remote);
-            self.lookup(&t).is_none().then_some(t)
+            let port = (lo as u32 + (start + i) % span) as u16;
+            let t = FourTuple::new(SocketAddr::new(local_ip, port), remote);
+            let held = address.is_some_and(|a| self.port_use.held(a, port));
+            (!held || self.lookup(&t).is_none()).then_some(t)
         })
     }
 
@@ -438,7 +466,7 @@ impl Endpoint {
         match state {
             State::TimeWait => self.enter_time_wait(now, h),
             State::Closed => {
-                self.demux.remove(&tuple, Demux::Conn(h.index));
+                self.demux_remove(&tuple, Demux::Conn(h.index));
                 self.maybe_free(h);
             }
             _ => {}

@@ -135,7 +135,7 @@ impl Endpoint {
                     // first one's stores and waited.
                     if let Some(tuple) = self.time_waits.at(i).map(|r| r.tuple) {
                         self.time_waits.free(i);
-                        self.demux.remove(&tuple, Demux::TimeWait(i));
+                        self.demux_remove(&tuple, Demux::TimeWait(i));
                         self.shared.counters.time_wait_expired += 1;
                         self.transition(now, tuple, State::TimeWait, State::Closed, Cause::TimeWaitExpired);
                     }
