@@ -1,18 +1,19 @@
 //! How many records (connections, half-open entries, TIME-WAIT records) hold each port of
 //! each of the endpoint's own addresses, so that `connect` can tell that its 4-tuple is free
 //! without reading the demultiplexing table: when no record holds the local address and port,
-//! none holds the tuple. In a large table a new tuple's bucket is rarely cached, while a
-//! client's ports are usually close to those it used last, whose counts share cache lines.
+//! none holds the tuple. In a large table a new tuple's bucket is rarely cached; the counts of
+//! an address take 64 KiB, and ports taken one after another (as the benchmark's client takes
+//! them, and as RFC 6056's algorithms 3 and 4 do for one peer) share their cache lines.
 //! Linux's connect skips its established-hash check on the same grounds when a socket alone
 //! owns its bound port.
 //!
 //! Only the endpoint's own addresses are counted: `connect` takes no other, and a record on
 //! another address (an any-IP listener's) can never hold a tuple it asks for.
 
-/// Counts per port, 64 KiB for each of the endpoint's addresses, allocated zeroed: the
-/// system maps a page only when a count on it first changes. A count that reaches 255 stays
-/// there (a listening port's accepted connections): that port is then always checked in the
-/// table, which is slower, never wrong.
+/// Counts per port, 64 KiB for each of the endpoint's addresses, allocated zeroed (where the
+/// allocator maps fresh pages for them, only pages whose counts change take memory). A count
+/// that reaches 255 stays there (a listening port's accepted connections): that port is then
+/// always checked in the table, which is slower, never wrong.
 #[derive(Debug)]
 pub(super) struct PortUse {
     /// The counts of the endpoint's `a`th address from `a << 16` on.
