@@ -10,12 +10,13 @@
 //! of new tuples (a SYN, `connect`'s check that its tuple is free), which end at the head: a
 //! tag that no slot has means no entry. Such a lookup reads 16 bytes of an array a quarter
 //! the size of the whole table (256 KiB for 100,000 connections), whose lines stay in the
-//! caches far more often than those of the 1 MiB table did when heads and entries shared a
-//! line. A new entry is not written at once (see `insert`), so that its entries line, cold
-//! too, is written only by a later change, or never. `connect` `prefetch`es the head's line
-//! while it computes the ISN and builds the connection. (Prefetching every arriving packet's
-//! line before parsing it, or every SYN's, or the entries line in every lookup, or both of a
-//! new entry's lines, was tried and cost more than it saved.)
+//! caches more often than those of the 1 MiB table did when heads and entries shared a line.
+//! A new entry is not written at once (see `insert`), so that its entries line, cold too, is
+//! written only by a later change, or never. `connect`, when it must look, `prefetch`es the
+//! head's line while it computes the ISN and builds the connection. (Prefetching every
+//! arriving packet's line before parsing it, or every SYN's, was tried and cost more than it
+//! saved; prefetching the entries line in every lookup, or both of a new entry's lines, saved
+//! nothing measurable.)
 //!
 //! A full bucket spills into the next. Its `spilled` count says how many entries passed it
 //! while looking for room, so a lookup stops at the first bucket with none; an entry never
