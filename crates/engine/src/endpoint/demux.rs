@@ -98,7 +98,8 @@ pub(super) struct DemuxTable {
 /// probe at all (the BSDs' `tcp_input` kept such a one-entry cache of the last connection it
 /// looked up, `tcp_last_inpcb`), and replacing or removing its entry, which a flow's last
 /// packets do, needs no hash. Kept true by every change to the table (`insert`, `replace` and
-/// `remove` set, move or forget it; growing forgets it, after placing it if it waited).
+/// `remove` set, move or forget it; growing, which `insert` does after placing a waiting
+/// entry, forgets it).
 #[derive(Debug, Clone, Copy)]
 struct Memo {
     tuple: FourTuple,
@@ -144,18 +145,18 @@ fn tag(hash: u64) -> u8 {
     (hash >> 56) as u8
 }
 
-/// Asks the cache to load `bucket`'s line; a hint, nothing waits for it.
+/// Asks the cache to load `head`'s line; a hint, nothing waits for it.
 #[inline]
-fn prefetch_line<T>(bucket: &T) {
+fn prefetch_line(head: &Head) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: PREFETCHT0 has no architectural effect (it cannot fault or change memory); the
-    // address is that of a live bucket.
+    // address is that of a live bucket head.
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(bucket as *const T as *const i8);
+        _mm_prefetch::<_MM_HINT_T0>(head as *const Head as *const i8);
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = bucket;
+    let _ = head;
 }
 
 impl DemuxTable {
@@ -345,14 +346,15 @@ impl DemuxTable {
 
     /// Removes the entry `t → at`, if there is one; whether there was.
     pub fn remove(&mut self, t: &FourTuple, at: Demux) -> bool {
-        // Hashed once (or not at all, from the memo): for the probe, and for the walk over the
-        // buckets passed below.
+        // An entry that still waits was never in a bucket.
         if self.memo_of(t, at).is_some_and(|memo| !memo.placed()) {
             self.memo.set(None);
             self.len -= 1;
             return true;
         }
         self.settle();
+        // Hashed once (or not at all, from the memo): for the probe, and for the walk over the
+        // buckets passed below.
         let (memo, hash, found) = self.locate(t, at);
         let Some((found, slot)) = found else { return false };
         let bucket = &mut self.heads[found];
