@@ -243,7 +243,7 @@ impl Endpoint {
         // by then (its later deadlines are pushed by the timer that sets them).
         self.timers_pending.push(TimerRef::HalfOpen(index, generation));
         self.bound_timers_pending();
-        self.demux_insert(&tuple, Demux::HalfOpen(index));
+        self.demux_insert(&tuple, Demux::HalfOpen(index), self.address_index(&tuple.local_ip));
     }
 
     /// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> with the options the SYN allowed. Inlined, so that

@@ -310,10 +310,12 @@ impl Endpoint {
     }
 
     /// Enters `t → to` for a record just stored; `t` must not be in the table yet.
-    fn demux_insert(&mut self, t: &FourTuple, to: Demux) {
+    /// `address` is where `t.local_ip` is among the endpoint's addresses (`address_index`),
+    /// passed in by a caller that knows it already.
+    fn demux_insert(&mut self, t: &FourTuple, to: Demux, address: Option<usize>) {
         let (conns, half_opens, time_waits) = (&self.conns, &self.half_opens, &self.time_waits);
         self.demux.insert(t, to, |d| record_tuple(conns, half_opens, time_waits, d));
-        if let Some(address) = self.address_index(&t.local_ip) {
+        if let Some(address) = address {
             self.port_use.add(address, t.local_port);
         }
     }
@@ -353,28 +355,29 @@ impl Endpoint {
         if remote.port() == 0 || rip.is_unspecified() || rip.is_multicast() {
             return Err(ConnectError::InvalidRemoteAddress);
         }
-        let local_ip = match local.map(|l| l.ip()).filter(|ip| !ip.is_unspecified()) {
+        // The local address as its place among ours: the port counts are kept by that place.
+        let address = match local.map(|l| l.ip()).filter(|ip| !ip.is_unspecified()) {
             Some(ip) if ip.is_ipv4() != rip.is_ipv4() => return Err(ConnectError::InvalidRemoteAddress),
-            Some(ip) if !self.addresses.contains(&ip) => return Err(ConnectError::InvalidLocalAddress),
-            Some(ip) => ip,
+            Some(ip) => self.address_index(&ip).ok_or(ConnectError::InvalidLocalAddress)?,
             None => {
-                *self.addresses.iter().find(|a| a.is_ipv4() == rip.is_ipv4()).ok_or(ConnectError::NoLocalAddress)?
+                self.addresses.iter().position(|a| a.is_ipv4() == rip.is_ipv4()).ok_or(ConnectError::NoLocalAddress)?
             }
         };
+        let local_ip = self.addresses[address];
         let (tuple, must_check_in_use) = match local.map(|l| l.port()).filter(|&p| p != 0) {
             Some(port) => {
                 let t = FourTuple::new(SocketAddr::new(local_ip, port), remote);
                 // A port no record holds makes a free tuple. Else, in a large table a new
                 // tuple's line is rarely cached: ask for it now, and compute the ISN and build
                 // the connection while it loads.
-                let held = self.address_index(&local_ip).is_some_and(|a| self.port_use.held(a, port));
+                let held = self.port_use.held(address, port);
                 if held {
                     self.demux.prefetch(&t);
                 }
                 (t, held)
             }
             // A picked port is free already.
-            None => (self.pick_ephemeral(local_ip, remote).ok_or(ConnectError::AddrInUse)?, false),
+            None => (self.pick_ephemeral(address, remote).ok_or(ConnectError::AddrInUse)?, false),
         };
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
         let ts_offset = if self.shared.config.timestamps { ts_offset } else { 0 };
@@ -391,23 +394,22 @@ impl Endpoint {
         }
         self.ctx(now).transition(tuple, State::Closed, State::SynSent, Cause::Connect);
         let handle = ConnHandle { index, generation };
-        self.demux_insert(&tuple, Demux::Conn(index));
+        self.demux_insert(&tuple, Demux::Conn(index), Some(address));
         self.after_conn(now, handle);
         Ok(handle)
     }
 
     /// A random port of the ephemeral range that makes a free 4-tuple (probing onward from a
-    /// random start, as Linux's port selection does).
-    fn pick_ephemeral(&mut self, local_ip: IpAddr, remote: SocketAddr) -> Option<FourTuple> {
+    /// random start, as Linux's port selection does) from our address at `address`.
+    fn pick_ephemeral(&mut self, address: usize, remote: SocketAddr) -> Option<FourTuple> {
         let (lo, hi) = self.shared.config.ephemeral_ports;
         let span = (hi as u32).checked_sub(lo as u32)? + 1;
         let start = self.rng.below(span as u64) as u32;
-        let address = self.address_index(&local_ip);
+        let local_ip = self.addresses[address];
         (0..span).find_map(|i| {
             let port = (lo as u32 + (start + i) % span) as u16;
             let t = FourTuple::new(SocketAddr::new(local_ip, port), remote);
-            let held = address.is_some_and(|a| self.port_use.held(a, port));
-            (!held || self.lookup(&t).is_none()).then_some(t)
+            (!self.port_use.held(address, port) || self.lookup(&t).is_none()).then_some(t)
         })
     }
 
