@@ -310,8 +310,8 @@ impl Endpoint {
     }
 
     /// Enters `t → to` for a record just stored; `t` must not be in the table yet.
-    /// `address` is where `t.local_ip` is among the endpoint's addresses (`address_index`),
-    /// passed in by a caller that knows it already.
+    /// `address` is where `t.local_ip` is among the endpoint's addresses (`address_index`):
+    /// an argument because `connect` has found it already.
     fn demux_insert(&mut self, t: &FourTuple, to: Demux, address: Option<usize>) {
         let (conns, half_opens, time_waits) = (&self.conns, &self.half_opens, &self.time_waits);
         self.demux.insert(t, to, |d| record_tuple(conns, half_opens, time_waits, d));
