@@ -70,6 +70,39 @@ fn serve_answers_curl_over_a_tun_device_and_stops_cleanly_on_ctrl_c() {
     assert!(stdout.contains("passive_opens"), "{stdout}");
 }
 
+/// Bytes per packet the kernel counted on `syn0`'s receive side: each write synack makes to
+/// the TUN device is one received packet there, a super-packet counted whole.
+fn device_bytes_per_write(ns: &NetNs) -> f64 {
+    let stat = |name: &str| -> f64 {
+        let path = format!("/sys/class/net/syn0/statistics/{name}");
+        ns.exec_ok(&["cat", &path]).expect("device statistics").trim().parse().expect("a number")
+    };
+    stat("rx_bytes") / stat("rx_packets").max(1.0)
+}
+
+#[test]
+/// Offload is on by default: a download leaves synack as TSO super-packets, many segments per
+/// write; `--no-offload` writes one segment at a time.
+fn serve_offloads_a_download_into_super_packets_unless_told_not_to() {
+    if !require_root_tun_and_tools("serve_offload", &["ip", "curl", "cat"]) {
+        return;
+    }
+    for (args, offload) in [(&[][..], true), (&["--no-offload"][..], false)] {
+        let ns = NetNs::create(&format!("synack-serveo-{}", std::process::id())).expect("namespace");
+        let (server, body, _) = serve_and_fetch(&ns, args, 20 << 20);
+        assert_body(&body, 20 << 20);
+        let per_write = device_bytes_per_write(&ns);
+        interrupt(&server);
+        let out = server.wait_with_output().expect("serve exits");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        if offload {
+            assert!(per_write > 8.0 * 1500.0, "offload on, yet {per_write:.0} bytes per device write");
+        } else {
+            assert!(per_write <= 1500.0, "offload off, yet {per_write:.0} bytes per device write");
+        }
+    }
+}
+
 #[test]
 /// Offload (the default) with faults: reads are split into packets and writes coalesced, so
 /// that the fault wrapper still sees every packet.

@@ -28,6 +28,13 @@ pub struct FaultConfig {
     pub seed: u64,
 }
 
+impl FaultConfig {
+    /// Whether any packet would be lost, duplicated, reordered or held.
+    pub fn is_active(&self) -> bool {
+        self.loss_ppm > 0 || self.duplicate_ppm > 0 || self.reorder_ppm > 0 || !self.delay.is_zero()
+    }
+}
+
 struct Faults {
     config: FaultConfig,
     rng: SplitMix64,
@@ -63,9 +70,15 @@ impl Tap {
         self
     }
 
+    /// Injects `config`'s faults. A config that does nothing leaves the tap transparent, so
+    /// that the device keeps its offload path (super-packets both ways).
     pub fn faults(mut self, config: FaultConfig) -> Tap {
-        self.faults =
-            Some(Faults { config, rng: SplitMix64::new(config.seed), delayed: Default::default(), next_id: 0 });
+        self.faults = config.is_active().then(|| Faults {
+            config,
+            rng: SplitMix64::new(config.seed),
+            delayed: Default::default(),
+            next_id: 0,
+        });
         self
     }
 
@@ -156,6 +169,14 @@ mod tests {
         std::thread::sleep(delay);
         assert_eq!(tap.due(), vec![(Direction::Out, b"late".to_vec())]);
         assert_eq!(tap.next_due(), None);
+    }
+
+    #[test]
+    fn faults_that_do_nothing_leave_the_tap_transparent() {
+        assert!(Tap::default().faults(FaultConfig { seed: 9, ..Default::default() }).is_transparent());
+        assert!(!Tap::default().faults(FaultConfig { loss_ppm: 1, ..Default::default() }).is_transparent());
+        let delay = std::time::Duration::from_millis(1);
+        assert!(!Tap::default().faults(FaultConfig { delay, ..Default::default() }).is_transparent());
     }
 
     #[test]
