@@ -283,6 +283,18 @@ fn send_buffer_limits_queued_data_and_writable_follows_acks() {
     assert_eq!(h.ep.send(c, b"more"), Ok(4));
 }
 
+/// A partial write means the buffer is full: room freed by an ACK is announced as after a
+/// refused write, so an application that waits for `Writable` after a short write goes on.
+#[test]
+fn a_partial_write_is_followed_by_writable_when_room_frees() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.set_send_buffer_size(c, 100).unwrap();
+    assert_eq!(h.ep.send(c, &data(150)), Ok(100));
+    h.output();
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 101));
+    assert!(h.events().contains(&Event::Writable(c)));
+}
+
 #[test]
 fn user_timeout_aborts_when_data_stays_unacknowledged() {
     let (mut h, c) = H::established(plain_config());

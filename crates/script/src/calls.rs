@@ -141,6 +141,8 @@ impl Runner {
                 let len = call.args.get(2).and_then(Arg::int).unwrap_or(0).max(0) as usize;
                 match entry.sock {
                     Sock::Conn(h) => {
+                        // No read returns more than the receive buffer holds.
+                        let len = len.min(self.ep.buffer_sizes(h).map_or(0, |(_, recv)| recv));
                         let mut buf = vec![0u8; len];
                         match self.ep.recv(h, &mut buf) {
                             Ok(n) => Ok(n as i64),
@@ -166,6 +168,8 @@ impl Runner {
                 let len = call.args.get(2).and_then(Arg::int).unwrap_or(0).max(0) as usize;
                 match entry.sock {
                     Sock::Conn(h) => {
+                        // No write takes more than the send buffer holds.
+                        let len = len.min(self.ep.buffer_sizes(h).map_or(0, |(send, _)| send));
                         let r = self.ep.send(h, &vec![0u8; len]);
                         self.drain();
                         match r {

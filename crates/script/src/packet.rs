@@ -101,7 +101,9 @@ pub fn decode_options(mut bytes: &[u8]) -> Result<Vec<OptSpec>, String> {
 }
 
 /// Builds the IP packet for an inbound line. `ack_offset` is synack's ISN (0 before it is known).
-pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_offset: u32) -> Vec<u8> {
+/// A line whose segment does not fit in one IP packet is an error (IPv4's total length and
+/// IPv6's payload length are 16-bit fields).
+pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_offset: u32) -> Result<Vec<u8>, String> {
     let options = match &spec.options {
         Some(Some(list)) => encode_options(list),
         _ => Vec::new(),
@@ -119,6 +121,14 @@ pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_of
     let payload_len = spec.seq.payload_len() as usize;
     let tcp_len = TCP_HEADER_LEN + options.len() + payload_len;
     let ip_len = if src.is_ipv4() { 20 } else { 40 };
+    let carried = if src.is_ipv4() { ip_len + tcp_len } else { tcp_len };
+    if carried > u16::MAX as usize {
+        return Err(format!(
+            "a segment of {payload_len} payload bytes does not fit in one {} packet (at most {} bytes of payload here)",
+            if src.is_ipv4() { "IPv4" } else { "IPv6" },
+            u16::MAX as usize - (carried - payload_len)
+        ));
+    }
     let mut buf = vec![0u8; ip_len + tcp_len];
     let ecn = spec.ecn.as_deref().and_then(ecn_codepoint).unwrap_or(Ecn::NotEct);
     match (src.ip(), dst.ip()) {
@@ -146,7 +156,7 @@ pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_of
     tcp[TCP_HEADER_LEN..TCP_HEADER_LEN + options.len()].copy_from_slice(options);
     let sum = internet_checksum(pseudo_header_sum(src.ip(), dst.ip(), IP_PROTOCOL_TCP, tcp_len), tcp);
     tcp[16..18].copy_from_slice(&sum.to_be_bytes());
-    buf
+    Ok(buf)
 }
 
 /// An outbound segment in script space.

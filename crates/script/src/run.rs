@@ -219,7 +219,10 @@ impl Runner {
             return self.fail("an inbound packet before any socket is bound or connected");
         };
         self.tuple_used = true;
-        let bytes = build_inbound(spec, tuple.remote(), tuple.local(), self.iss.unwrap_or(0));
+        let bytes = match build_inbound(spec, tuple.remote(), tuple.local(), self.iss.unwrap_or(0)) {
+            Ok(bytes) => bytes,
+            Err(e) => return self.fail(e),
+        };
         let text = self.describe_inbound(&bytes);
         self.log.trace.push(format!("{} < {text}", self.now));
         self.ep.handle_packet(self.now, &bytes);

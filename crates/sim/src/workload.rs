@@ -96,7 +96,12 @@ struct AppEnd {
     shut: bool,
     eof: bool,
     closed: bool,
+    /// How many bytes to offer the next `send`.
+    chunk: usize,
 }
+
+/// The smallest offer to `send`.
+const MIN_CHUNK: usize = 1024;
 
 pub const CLIENT_PORT_BASE: u16 = 40000;
 pub const SERVER_PORT: u16 = 7788;
@@ -118,13 +123,19 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
     let host_config =
         |n: u64| Config { rng_seed: spec.seed.wrapping_mul(0x9e37_79b9).wrapping_add(n), ..spec.config.clone() };
     let client = sim.add_host("client", Endpoint::new(host_config(1), &[client_ip]));
-    let server = sim.add_host("server", Endpoint::new(host_config(2), &[server_ip]));
+    // The server's queues hold every connection of the run at once: a burst of K SYNs arrives
+    // together, and with the default 256-entry SYN queue the rest would wait for SYN
+    // retransmissions (up to `tcp_syn_retries`) and fail beyond a couple of thousand.
+    let mut server_config = host_config(2);
+    server_config.tcp_max_syn_backlog = server_config.tcp_max_syn_backlog.max(2 * spec.connections);
+    server_config.somaxconn = server_config.somaxconn.max(spec.connections);
+    let server = sim.add_host("server", Endpoint::new(server_config, &[server_ip]));
     let mut errors = Vec::new();
     let listener = sim
         .endpoint(server)
         .listen(SocketAddr::new(server_ip, SERVER_PORT), spec.connections.max(1))
         .expect("a fresh endpoint can listen");
-    let mut ends: Vec<(HostId, AppEnd)> = Vec::new();
+    let mut app = Apps::default();
     let mut conn_of_port: HashMap<u16, usize> = HashMap::new();
     for i in 0..spec.connections {
         let port = CLIENT_PORT_BASE + i as u16;
@@ -133,7 +144,7 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
         match h {
             Ok(handle) => {
                 conn_of_port.insert(port, i);
-                ends.push((client, new_end(i, 0, handle)));
+                app.add(client, new_end(i, 0, handle));
             }
             Err(e) => errors.push(format!("connect {i}: {e}")),
         }
@@ -143,24 +154,38 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
     let mut transfer_done_at = None;
     let expected_ends = 2 * spec.connections;
     loop {
-        // The applications react to what happened.
-        for event in std::mem::take(&mut sim.host_mut(server).events) {
-            if let Event::Incoming(l) = event {
-                while let Some(h) = sim.endpoint(server).accept(l) {
-                    let port = sim.endpoint(server).peer_addr(h).map_or(0, |a| a.port());
-                    match conn_of_port.get(&port) {
-                        Some(&i) => ends.push((server, new_end(i, 1, h))),
-                        None => errors.push(format!("accepted unknown peer port {port}")),
+        // The applications react to what happened: only the ends an event names are pumped,
+        // so that a step costs what happened in it, not the number of connections.
+        for host in [client, server] {
+            for event in std::mem::take(&mut sim.host_mut(host).events) {
+                match event {
+                    Event::Incoming(l) if l == listener => {
+                        while let Some(h) = sim.endpoint(server).accept(l) {
+                            let port = sim.endpoint(server).peer_addr(h).map_or(0, |a| a.port());
+                            match conn_of_port.get(&port) {
+                                Some(&i) => app.add(server, new_end(i, 1, h)),
+                                None => errors.push(format!("accepted unknown peer port {port}")),
+                            }
+                        }
                     }
+                    Event::Connected(h)
+                    | Event::Readable(h)
+                    | Event::Writable(h)
+                    | Event::PeerClosed(h)
+                    | Event::Error(h, _)
+                    | Event::Closed(h) => app.mark(host, h),
+                    Event::Incoming(_) | Event::Transition(_) => {}
                 }
             }
         }
-        sim.host_mut(client).events.clear();
-        for (host, end) in ends.iter_mut() {
+        while let Some(i) = app.dirty.pop() {
+            app.queued[i] = false;
+            let (host, end) = &mut app.ends[i];
+            let was_done = end.eof && end.shut;
             pump(&mut sim, *host, end, spec, &mut buf, &mut errors);
+            app.done += usize::from(!was_done && end.eof && end.shut);
         }
-        let _ = listener;
-        if transfer_done_at.is_none() && ends.len() == expected_ends && ends.iter().all(|(_, e)| e.eof && e.shut) {
+        if transfer_done_at.is_none() && app.ends.len() == expected_ends && app.done == expected_ends {
             transfer_done_at = Some(sim.now());
         }
         if !errors.is_empty() {
@@ -170,6 +195,7 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
             break;
         }
     }
+    let ends = app.ends;
     let mut final_states = Vec::new();
     for (host, end) in &ends {
         let state = sim.endpoint(*host).state(end.handle).unwrap_or(State::Closed);
@@ -228,8 +254,41 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
     (report, sim)
 }
 
+/// The application ends of a run, and which of them have something to do.
+#[derive(Default)]
+struct Apps {
+    ends: Vec<(HostId, AppEnd)>,
+    by_handle: HashMap<(HostId, ConnHandle), usize>,
+    /// Ends to pump at the next round, each listed once (`queued`).
+    dirty: Vec<usize>,
+    queued: Vec<bool>,
+    /// Ends that have read the peer's FIN and sent their own.
+    done: usize,
+}
+
+impl Apps {
+    fn add(&mut self, host: HostId, end: AppEnd) {
+        let i = self.ends.len();
+        self.by_handle.insert((host, end.handle), i);
+        self.ends.push((host, end));
+        self.queued.push(false);
+        self.queue(i);
+    }
+    fn mark(&mut self, host: HostId, h: ConnHandle) {
+        if let Some(&i) = self.by_handle.get(&(host, h)) {
+            self.queue(i);
+        }
+    }
+    fn queue(&mut self, i: usize) {
+        if !self.queued[i] {
+            self.queued[i] = true;
+            self.dirty.push(i);
+        }
+    }
+}
+
 fn new_end(conn: usize, dir: u8, handle: ConnHandle) -> AppEnd {
-    AppEnd { conn, dir, handle, sent: 0, received: 0, shut: false, eof: false, closed: false }
+    AppEnd { conn, dir, handle, sent: 0, received: 0, shut: false, eof: false, closed: false, chunk: MIN_CHUNK }
 }
 
 /// Writes what fits, reads what is there (checking it), half-closes after the last byte and
@@ -241,12 +300,21 @@ fn pump(sim: &mut Sim, host: HostId, end: &mut AppEnd, spec: &TransferSpec, buf:
     let now = sim.now();
     let ep = sim.endpoint(host);
     while end.sent < spec.bytes {
-        let n = (spec.bytes - end.sent).min(buf.len());
+        // Offer about what the send buffer took last time: making up bytes it refuses (64 KiB
+        // offered for the few segments an ACK frees) would cost more than the whole engine.
+        let n = (spec.bytes - end.sent).min(end.chunk).min(buf.len());
         for (k, b) in buf[..n].iter_mut().enumerate() {
             *b = pattern_byte(spec.seed, end.conn, end.dir, end.sent + k);
         }
         match ep.send(end.handle, &buf[..n]) {
-            Ok(written) => end.sent += written,
+            Ok(written) => {
+                end.sent += written;
+                if written < n {
+                    end.chunk = written.max(MIN_CHUNK);
+                    break; // the send buffer is full
+                }
+                end.chunk = (2 * end.chunk).min(buf.len());
+            }
             Err(SendError::WouldBlock) | Err(SendError::NotConnected) => break,
             Err(e) => {
                 errors.push(format!("connection {} dir {}: send: {e}", end.conn, end.dir));

@@ -440,9 +440,13 @@ impl Connection {
         }
         let room = (self.send_cap as usize).saturating_sub(self.send_buf.len());
         let n = room.min(data.len());
-        if n == 0 && !data.is_empty() {
+        if n < data.len() {
+            // The buffer is full (or now filled): `Writable` tells when room frees up, after
+            // a partial write as after a refused one (Linux sets SOCK_NOSPACE in both).
             self.want_writable = true;
-            return Err(SendError::WouldBlock);
+            if n == 0 {
+                return Err(SendError::WouldBlock);
+            }
         }
         ctx.buffers.fill(&mut self.send_buf);
         self.send_buf.extend(&data[..n]);
