@@ -41,6 +41,29 @@ fn next_address(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// synack's address: `local` if given (the kernel side's family, and not its address), else
+/// the one after the kernel side's.
+fn local_address(kernel_ip: IpAddr, local: Option<IpAddr>) -> Result<IpAddr, String> {
+    let Some(local) = local else {
+        let next = next_address(kernel_ip);
+        return if next.is_unspecified() || next == kernel_ip {
+            Err(format!("no address follows {kernel_ip}: give synack's with --local"))
+        } else {
+            Ok(next)
+        };
+    };
+    if local.is_ipv4() != kernel_ip.is_ipv4() {
+        return Err(format!("--local {local} and --addr {kernel_ip} are of different IP versions"));
+    }
+    if local == kernel_ip {
+        return Err(format!("--local {local} is the kernel side's address; synack needs one of its own"));
+    }
+    if local.is_unspecified() || local.is_multicast() {
+        return Err(format!("--local {local} cannot be a host's address"));
+    }
+    Ok(local)
+}
+
 fn ip(args: &[&str]) -> Result<(), String> {
     let out = Command::new("ip").args(args).output().map_err(|e| format!("cannot run ip: {e}"))?;
     if out.status.success() {
@@ -63,12 +86,25 @@ pub fn serve(args: ServeArgs) -> ExitCode {
 /// Creates the TUN device and gives the kernel side `cidr`; returns synack's address.
 fn setup_device(tun: &str, cidr: &str, local: Option<IpAddr>, offload: bool) -> Result<(TunDevice, IpAddr), String> {
     let (kernel_ip, _) = parse_cidr(cidr)?;
-    let local = local.unwrap_or_else(|| next_address(kernel_ip));
+    let local = local_address(kernel_ip, local)?;
     let dev = if offload { TunDevice::open_with_offload(tun, 1500) } else { TunDevice::open(tun, 1500) };
     let dev = dev.map_err(|e| e.to_string())?;
     ip(&["addr", "add", cidr, "dev", tun])?;
     ip(&["link", "set", tun, "up"])?;
     Ok((dev, local))
+}
+
+/// How long `serve` (at Ctrl-C) and `connect` (at the end) let connections finish sending.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Names the connections `Stack::close` had to reset, and what they had not delivered.
+fn report_abandoned(report: &synack_runtime::CloseReport) {
+    for a in &report.abandoned {
+        eprintln!(
+            "synack: reset {} -> {} in {} with {} bytes not acknowledged",
+            a.local, a.peer, a.state, a.unacked_bytes
+        );
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -83,6 +119,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 /// end of input half-closes (FIN), and the command ends when the peer has closed too.
 pub fn connect(tun: &str, cidr: &str, local: Option<IpAddr>, offload: bool, to: SocketAddr) -> ExitCode {
     let result = (|| {
+        if to.port() == 0 {
+            return Err(format!("{to}: port 0 cannot be connected to (1 to 65535)"));
+        }
+        if to.ip().is_unspecified() || to.ip().is_multicast() {
+            return Err(format!("{to}: not a host's address"));
+        }
         let (dev, local) = setup_device(tun, cidr, local, offload)?;
         runtime()?.block_on(async move {
             use tokio::io::AsyncWriteExt;
@@ -100,6 +142,8 @@ pub fn connect(tun: &str, cidr: &str, local: Option<IpAddr>, offload: bool, to: 
             tokio::io::copy(&mut from_peer, &mut stdout).await.map_err(|e| e.to_string())?;
             stdout.flush().await.map_err(|e| e.to_string())?;
             upload.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+            // The last ACK (of the peer's FIN) must leave before the process ends.
+            report_abandoned(&stack.close(CLOSE_TIMEOUT).await);
             Ok::<(), String>(())
         })
     })();
@@ -157,6 +201,7 @@ fn run(args: ServeArgs) -> Result<(), String> {
         });
         tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
         print!("{}", format_ss_table(&stack.sockets()));
+        report_abandoned(&stack.close(CLOSE_TIMEOUT).await);
         let counters: Vec<String> =
             stack.counters().iter().filter(|(_, v)| *v > 0).map(|(k, v)| format!("{k} {v}")).collect();
         println!("counters: {}", counters.join(", "));
@@ -175,5 +220,15 @@ mod tests {
         assert!(parse_cidr("10.200.0.1/33").unwrap_err().contains("prefix"));
         assert!(parse_cidr("nope/8").unwrap_err().contains("not an IP"));
         assert_eq!(next_address("10.200.0.1".parse().unwrap()), "10.200.0.2".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn a_local_address_of_the_other_family_or_the_kernels_is_refused() {
+        let kernel: IpAddr = "10.200.0.1".parse().unwrap();
+        assert_eq!(local_address(kernel, None), Ok("10.200.0.2".parse().unwrap()));
+        assert!(local_address(kernel, Some("fd00::2".parse().unwrap())).unwrap_err().contains("different IP versions"));
+        assert!(local_address(kernel, Some(kernel)).unwrap_err().contains("kernel side's address"));
+        assert!(local_address(kernel, Some("0.0.0.0".parse().unwrap())).is_err());
+        assert!(local_address("255.255.255.255".parse().unwrap(), None).is_err());
     }
 }

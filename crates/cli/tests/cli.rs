@@ -154,6 +154,90 @@ fn script_failures_and_parse_errors_exit_non_zero_with_the_line() {
     assert!(out.contains("line 1 at 0.000000: socket() returned 3, expected 4"), "{out}");
     assert!(out.contains("0 passed, 2 failed"), "{out}");
     let o = synack(&["script", "--profile", "solaris", bad.to_str().unwrap()]);
-    assert!(!o.status.success() && text(&o).contains("unknown profile"));
+    assert!(!o.status.success() && text(&o).contains("invalid value 'solaris'"), "{}", text(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Each value that once panicked, hung or was taken silently: refused before anything runs,
+/// with exit code 2 and a message naming the value and what is allowed.
+#[test]
+fn out_of_range_values_are_refused_up_front_with_the_range() {
+    let tun = ["--tun", "synack-never", "--addr", "10.250.0.1/24"];
+    let serve = |extra: &[&'static str]| [&["serve"][..], &tun[..], extra].concat();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (serve(&["--delay", "1e300"]), "allowed: 0 to 10000 ms"),
+        (serve(&["--ss-interval", "1e-300"]), "allowed: 0.1 to 86400 s"),
+        (serve(&["--ss-interval", "inf"]), "allowed: 0.1 to 86400 s"),
+        (serve(&["--port", "0"]), "allowed: 1 to 65535"),
+        (serve(&["--port", "-5"]), "-5 is out of range"),
+        (serve(&["--local", "fd00::2"]), "different IP versions"),
+        (vec!["sim", "--bytes", "1000000000000000"], "allowed: 0 to 10000000000"),
+        (vec!["sim", "--bytes", "18446744073709551615"], "allowed: 0 to 10000000000"),
+        (vec!["sim", "--delay", "99999999999"], "allowed: 0 to 10000"),
+        (vec!["sim", "--jitter", "18446744073709551615"], "allowed: 0 to 10000"),
+        (vec!["sim", "--bandwidth", "0.000001"], "0 for unlimited, or 0.01 to"),
+        (vec!["sim", "--bandwidth", "0.0000001"], "0 for unlimited, or 0.01 to"),
+        (vec!["sim", "--mark", "5"], "--ecn"),
+        (vec!["sim", "--delay", "-5"], "-5 is out of range"),
+        (vec!["sim", "--seed", "-1"], "-1 is out of range"),
+        (vec!["sim", "--connections", "20001"], "allowed: 1 to 20000"),
+        (vec!["sim", "--connections", "20000", "--bytes", "1000000"], "at most 10000000000 in all"),
+        (vec!["sim", "--bytes", "200000000", "--pcap", "/tmp/x.pcap"], "kept in memory"),
+        (vec!["sim", "--delay", "10000", "--bytes", "10000000000"], "virtual time"),
+        (vec!["sim", "--pcap", "/nonexistent-dir/x.pcap"], "/nonexistent-dir/x.pcap"),
+        (vec!["demo", "--pcap", "/nonexistent-dir/x.pcap"], "/nonexistent-dir/x.pcap"),
+        (vec!["swarm", "--start", "18446744073709551610", "--seeds", "10"], "at most 6 seeds"),
+        (vec!["swarm", "--seeds", "0"], "allowed: 1 to"),
+        (vec!["swarm", "--seeds", "-5"], "-5 is out of range"),
+        (vec!["connect", "--tun", "x", "--addr", "10.250.0.1/24", "10.250.0.1:0"], "port 0"),
+    ];
+    for (args, expected) in cases {
+        let started = std::time::Instant::now();
+        let o = synack(&args);
+        let out = text(&o);
+        assert!(!o.status.success(), "{args:?} was accepted: {out}");
+        assert!(!out.contains("panicked") && !out.contains("synack sim:"), "{args:?} ran: {out}");
+        assert!(out.contains(expected), "{args:?}: expected {expected:?} in: {out}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{args:?} took {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn sim_moves_20000_connections_on_a_perfect_link() {
+    let o = synack(&["sim", "--connections", "20000", "--bytes", "1000"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("bytes delivered intact: 40000000 of 40000000"), "{out}");
+}
+
+/// Files that once crashed, aborted, looped or passed: each is a failure with its reason,
+/// and the run goes on to the next.
+#[test]
+fn script_reports_every_bad_file_and_runs_the_rest() {
+    let dir = std::env::temp_dir().join(format!("synack-cli-badscripts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let setup = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n\
+                 +0 < S 0:0(0) win 65535 <mss 1460>\n+0 > S. 0:0(0) ack 1 <...>\n\
+                 +0 < . 1:1(0) ack 1 win 65535\n+0 accept(3, ..., ...) = 4\n";
+    std::fs::write(dir.join("a-huge-segment.pkt"), format!("{setup}+0 < P. 1:65501(65500) ack 1 win 65535\n")).unwrap();
+    std::fs::write(
+        dir.join("b-huge-read.pkt"),
+        format!("{setup}+0 < P. 1:11(10) ack 1 win 65535\n+0 read(4, ..., 100000000000) = 10\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("c-empty.pkt"), "").unwrap();
+    std::fs::write(dir.join("d-good.pkt"), format!("{setup}+0 close(4) = 0\n+0 > F. 1:1(0) ack 1 <...>\n")).unwrap();
+    std::os::unix::fs::symlink("/", dir.join("e-link-to-root")).unwrap();
+    let o = synack(&["script", dir.to_str().unwrap()]);
+    let out = text(&o);
+    assert!(!out.contains("panicked"), "{out}");
+    assert!(out.contains("does not fit in one IPv4 packet"), "{out}");
+    assert!(out.contains("pass  ") && out.contains("b-huge-read.pkt"), "the huge read returns what is there: {out}");
+    assert!(out.contains("c-empty.pkt: the script has no events"), "{out}");
+    assert!(out.contains("2 passed, 2 failed"), "{out}");
+    for path in ["/dev/null", "/proc/self"] {
+        let o = synack(&["script", path]);
+        assert!(!o.status.success(), "{path} passed: {}", text(&o));
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

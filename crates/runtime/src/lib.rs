@@ -10,4 +10,4 @@ mod stack;
 pub mod tap;
 
 pub use net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpListener, TcpStream, WriteHalf};
-pub use stack::Stack;
+pub use stack::{Abandoned, CloseReport, Stack};

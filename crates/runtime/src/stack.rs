@@ -19,6 +19,9 @@ pub(crate) struct Shared {
     pub(crate) inner: Mutex<Inner>,
     /// A user call changed something: the driver should transmit and re-arm its timer.
     pub(crate) kick: Notify,
+    /// The driver finished a round (took packets or timers in, sent what was due): whoever
+    /// waits for the connections to get somewhere (`Stack::close`) looks again.
+    pub(crate) progress: Notify,
 }
 
 pub(crate) struct Inner {
@@ -213,7 +216,7 @@ impl Stack {
             tx_dropped: 0,
             tap,
         };
-        let shared = Arc::new(Shared { inner: Mutex::new(inner), kick: Notify::new() });
+        let shared = Arc::new(Shared { inner: Mutex::new(inner), kick: Notify::new(), progress: Notify::new() });
         tokio::spawn(drive(shared.clone(), fd, mtu));
         Ok(Stack { shared })
     }
@@ -236,6 +239,114 @@ impl Stack {
     /// The endpoint's counters, like `netstat -s`.
     pub fn counters(&self) -> Counters {
         self.lock().ep.counters().clone()
+    }
+
+    /// Stops the stack gracefully, for a program about to exit: a user-space stack's data
+    /// dies with its process, so call this before `main` returns.
+    ///
+    /// Every listener closes (connections waiting in an accept queue are reset, SYNs are
+    /// answered with RST from then on), every connection is shut down for writing (FIN after
+    /// its queued data, as `shutdown(SHUT_WR)`), and the call waits until each has had all
+    /// its data and its FIN acknowledged (FIN-WAIT-2, TIME-WAIT or CLOSED), or `timeout`
+    /// passes. Connections that have not finished by then are reset, and the report lists
+    /// them with the bytes they had not delivered.
+    pub async fn close(&self, timeout: Duration) -> CloseReport {
+        {
+            let mut inner = self.lock();
+            let now = inner.now();
+            for l in inner.ep.listener_handles() {
+                let _ = inner.ep.close_listener(now, l);
+            }
+            for h in inner.ep.connection_handles() {
+                let _ = inner.ep.shutdown(now, h);
+            }
+        }
+        self.kick();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let progress = self.shared.progress.notified();
+            tokio::pin!(progress);
+            progress.as_mut().enable();
+            if self.lock().unfinished().is_empty() {
+                break;
+            }
+            if tokio::time::timeout_at(deadline, progress).await.is_err() {
+                break;
+            }
+        }
+        let (finished, abandoned) = self.lock().abandon_unfinished();
+        if !abandoned.is_empty() {
+            // Give the driver a round to send the RSTs before the program goes on to exit.
+            let progress = self.shared.progress.notified();
+            self.kick();
+            let _ = tokio::time::timeout(Duration::from_millis(200), progress).await;
+        }
+        CloseReport { finished, abandoned }
+    }
+}
+
+/// What `Stack::close` achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseReport {
+    /// Connections whose data and FIN were all acknowledged (or that had already ended).
+    pub finished: usize,
+    /// Connections reset at the timeout, with what they had not delivered.
+    pub abandoned: Vec<Abandoned>,
+}
+
+/// A connection `Stack::close` gave up on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Abandoned {
+    pub local: std::net::SocketAddr,
+    pub peer: std::net::SocketAddr,
+    /// Its state at the timeout.
+    pub state: synack_engine::State,
+    /// Bytes sent but not acknowledged, or not sent yet (the FIN not counted).
+    pub unacked_bytes: usize,
+}
+
+impl Inner {
+    /// Resets every connection that has not finished sending; returns how many had finished
+    /// and what the others had not delivered.
+    fn abandon_unfinished(&mut self) -> (usize, Vec<Abandoned>) {
+        let unfinished = self.unfinished();
+        let finished = self.ep.connection_handles().len() - unfinished.len();
+        let now = self.now();
+        let mut abandoned = Vec::new();
+        for h in unfinished {
+            let ep = &self.ep;
+            if let (Some(state), Some(local), Some(peer), Some((_, unacked))) =
+                (ep.state(h), ep.local_addr(h), ep.peer_addr(h), ep.queue_lens(h))
+            {
+                abandoned.push(Abandoned { local, peer, state, unacked_bytes: unacked });
+            }
+            let _ = self.ep.abort(now, h);
+        }
+        (finished, abandoned)
+    }
+
+    /// Connections whose data or FIN is not yet acknowledged.
+    fn unfinished(&self) -> Vec<ConnHandle> {
+        use synack_engine::State::{Closed, FinWait2, TimeWait};
+        let finished = |h: &ConnHandle| matches!(self.ep.state(*h), None | Some(Closed | FinWait2 | TimeWait));
+        self.ep.connection_handles().into_iter().filter(|h| !finished(h)).collect()
+    }
+}
+
+impl Drop for Inner {
+    /// The stack is going away (its last handle dropped, or its runtime shut down): say so
+    /// if connections still had data on its way, which is lost with it.
+    fn drop(&mut self) {
+        let unfinished = self.unfinished();
+        if unfinished.is_empty() {
+            return;
+        }
+        let bytes: usize = unfinished.iter().filter_map(|&h| self.ep.queue_lens(h)).map(|(_, send)| send).sum();
+        eprintln!(
+            "synack: the stack stopped with {} connection(s) still sending ({bytes} bytes unacknowledged or unsent); \
+             await Stack::close before exiting to let them finish",
+            unfinished.len()
+        );
     }
 }
 
@@ -275,6 +386,7 @@ async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
             let now = inner.now();
             inner.ep.handle_timeout(now);
             inner.flush(fd.get_ref(), &mut tx);
+            shared.progress.notify_waiters();
             let engine = inner.ep.poll_timeout().map_or(IDLE_CHECK, |at| at.saturating_since(now).min(IDLE_CHECK));
             inner.tap.next_due().map_or(engine, |d| d.min(engine))
         };

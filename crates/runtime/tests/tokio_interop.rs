@@ -350,3 +350,45 @@ async fn a_delay_fault_holds_packets_both_ways_and_transfers_still_complete() {
     // The handshake alone crosses the delay twice (SYN-ACK out, ACK in after the SYN in).
     assert!(started.elapsed() >= Duration::from_millis(100), "took {:?}", started.elapsed());
 }
+
+/// A kernel server that accepts, never reads, and holds the connection for a few seconds.
+const PY_STALLED_SERVER: &str = r#"
+import socket, time
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+srv.bind(("0.0.0.0", 9300)); srv.listen(1)
+print("READY", flush=True)
+c, _ = srv.accept()
+time.sleep(5)
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// `Stack::close` waits for what can finish and, at its timeout, resets what cannot and says
+/// so: here a peer that never reads, with more queued than its window takes.
+async fn close_reports_and_resets_a_connection_whose_peer_never_reads() {
+    let Some((ns, dev)) = setup("tk_close", &["python3"]) else { return };
+    let stack = stack(dev);
+    let mut server = ns.command("python3");
+    server.args(["-c", PY_STALLED_SERVER]).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut server = server.spawn().expect("python3 starts");
+    let mut ready = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+    assert_eq!(ready.trim(), "READY");
+    let peer: SocketAddr = format!("{KERNEL_ADDR}:9300").parse().unwrap();
+    let mut stream = TcpStream::connect(&stack, peer).await.expect("connects");
+    let mut queued = 0;
+    let chunk = vec![7u8; 64 * 1024];
+    // Write until the send buffer is full (the peer's window closed behind it).
+    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(500), stream.write(&chunk)).await {
+        queued += n;
+    }
+    assert!(queued > 0);
+    let report = tokio::time::timeout(TEST_LIMIT, stack.close(Duration::from_secs(1))).await.expect("in time");
+    assert_eq!(report.abandoned.len(), 1, "{report:?}");
+    let gave_up = &report.abandoned[0];
+    assert_eq!(gave_up.peer, peer);
+    assert!(gave_up.unacked_bytes > 0, "{report:?}");
+    assert!(stack.sockets().iter().all(|s| s.remote != Some(peer)), "reset: {:?}", stack.sockets());
+    let _ = server.kill();
+    let _ = server.wait();
+}

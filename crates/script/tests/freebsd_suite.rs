@@ -7,8 +7,17 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use synack_script::{collect_scripts, run_file, Profile, Verdict};
 
+/// Where the conformance suites are: `$SYNACK_CONFORMANCE_DIR`, or `../shared/conformance`
+/// beside the checkout.
+fn conformance_dir() -> PathBuf {
+    match std::env::var_os("SYNACK_CONFORMANCE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"),
+    }
+}
+
 fn suite_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/freebsd-tcp-testsuite")
+    conformance_dir().join("freebsd-tcp-testsuite")
 }
 
 fn known_failures() -> BTreeMap<String, String> {
@@ -26,7 +35,14 @@ fn known_failures() -> BTreeMap<String, String> {
 fn freebsd_state_event_engine_and_snippets() {
     let dir = suite_dir();
     if !dir.is_dir() {
-        synack_sim::skip::skip("freebsd_suite", &format!("the suite is not at {}", dir.display()));
+        synack_sim::skip::skip(
+            "freebsd_suite",
+            &format!(
+                "the FreeBSD TCP test suite is not at {} (set SYNACK_CONFORMANCE_DIR to the folder that holds \
+                 freebsd-tcp-testsuite/; the README says where to get it)",
+                dir.display()
+            ),
+        );
         return;
     }
     let known = known_failures();

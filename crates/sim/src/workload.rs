@@ -110,8 +110,27 @@ pub fn run_transfer(spec: &TransferSpec) -> TransferReport {
     run_transfer_sim(spec).0
 }
 
+/// How far a run has come, for a progress line.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub bytes_delivered: u64,
+    pub bytes_expected: u64,
+    pub now: Instant,
+}
+
 /// `run_transfer`, also returning the simulation (its log, when `spec.record`).
 pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
+    run_transfer_sim_with_progress(spec, &mut |_| {})
+}
+
+/// Simulation steps between two calls of the progress callback.
+const PROGRESS_EVERY_STEPS: u64 = 4096;
+
+/// `run_transfer_sim`, calling `progress` every few thousand steps of the simulation.
+pub fn run_transfer_sim_with_progress(
+    spec: &TransferSpec,
+    progress: &mut dyn FnMut(Progress),
+) -> (TransferReport, Sim) {
     let mut sim = Sim::new(spec.seed);
     sim.record = spec.record;
     sim.set_default_link(spec.link);
@@ -153,7 +172,13 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut transfer_done_at = None;
     let expected_ends = 2 * spec.connections;
-    loop {
+    let bytes_expected = (expected_ends * spec.bytes) as u64;
+    let mut limit_reached = false;
+    for step in 1u64.. {
+        if step % PROGRESS_EVERY_STEPS == 0 {
+            let bytes_delivered = app.ends.iter().map(|(_, e)| e.received as u64).sum();
+            progress(Progress { bytes_delivered, bytes_expected, now: sim.now() });
+        }
         // The applications react to what happened: only the ends an event names are pumped,
         // so that a step costs what happened in it, not the number of connections.
         for host in [client, server] {
@@ -192,8 +217,15 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
             break;
         }
         if !sim.step(limit) {
+            limit_reached = sim.next_event_time().is_some_and(|at| at > limit);
             break;
         }
+    }
+    if limit_reached {
+        errors.push(format!(
+            "the run reached its virtual time limit of {} s with work left (a slower link or longer delay needs fewer bytes)",
+            spec.time_limit.as_secs()
+        ));
     }
     let ends = app.ends;
     let mut final_states = Vec::new();
@@ -237,7 +269,7 @@ pub fn run_transfer_sim(spec: &TransferSpec) -> (TransferReport, Sim) {
     let ecn_reductions = sum(|c| c.ecn_reductions);
     let report = TransferReport {
         bytes_delivered: delivered,
-        bytes_expected: (expected_ends * spec.bytes) as u64,
+        bytes_expected,
         transfer_time: transfer_done_at.unwrap_or(sim.now()) - Instant::ZERO,
         total_time: sim.now() - Instant::ZERO,
         retransmitted_segments: retransmitted,

@@ -1,6 +1,6 @@
 //! An `ss -tan`-style view of an endpoint's sockets.
 
-use super::Endpoint;
+use super::{ConnHandle, Endpoint, ListenerHandle};
 use crate::State;
 use std::fmt::Write;
 use std::net::SocketAddr;
@@ -47,6 +47,19 @@ impl Endpoint {
         }
         out.sort_by_key(|s| (s.state, s.local, s.remote));
         out
+    }
+
+    /// Every connection the endpoint holds, CLOSED ones not yet released included.
+    pub fn connection_handles(&self) -> Vec<ConnHandle> {
+        self.conns.iter().map(|(index, _)| ConnHandle { index, generation: self.conns.generation(index) }).collect()
+    }
+
+    /// Every open listener.
+    pub fn listener_handles(&self) -> Vec<ListenerHandle> {
+        self.listeners
+            .iter()
+            .map(|(index, _)| ListenerHandle { index, generation: self.listeners.generation(index) })
+            .collect()
     }
 
     /// Number of live connections, half-open entries and TIME-WAIT records held.
