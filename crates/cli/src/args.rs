@@ -48,6 +48,21 @@ pub fn bandwidth(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A network interface name as Linux takes it: 1 to 15 bytes (IFNAMSIZ less the NUL), no
+/// `/`, `:` or white space, and not `.` or `..`.
+pub fn interface_name(s: &str) -> Result<String, String> {
+    let bad = s.is_empty()
+        || s.len() > 15
+        || s == "."
+        || s == ".."
+        || s.chars().any(|c| c == '/' || c == ':' || c.is_whitespace() || c.is_control());
+    if bad {
+        Err(format!("'{s}' is not an interface name (1 to 15 characters, no '/', ':' or spaces)"))
+    } else {
+        Ok(s.to_string())
+    }
+}
+
 /// A percentage as parts per million.
 pub fn to_ppm(pct: f64) -> u32 {
     (pct / 100.0 * synack_sim::PPM as f64).round() as u32
@@ -70,5 +85,9 @@ mod tests {
         assert_eq!(bandwidth("0"), Ok(0.0));
         assert!(bandwidth("0.0000001").unwrap_err().contains("0 for unlimited"));
         assert!(percent("150").is_err());
+        assert_eq!(interface_name("syn0"), Ok("syn0".to_string()));
+        for bad in ["", "a/b", "a b", "0123456789abcdef", ".."] {
+            assert!(interface_name(bad).is_err(), "{bad:?}");
+        }
     }
 }

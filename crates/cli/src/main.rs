@@ -172,8 +172,8 @@ struct SimArgs {
 /// The TUN device of `serve` and `connect`, and the two ends' addresses on it.
 #[derive(clap::Args)]
 struct TunArgs {
-    /// Name of the TUN device to create.
-    #[arg(long)]
+    /// Name of the TUN device to create (1 to 15 characters, no '/', ':' or spaces).
+    #[arg(long, value_parser = args::interface_name)]
     tun: String,
     /// The kernel side's address and prefix on the device, e.g. 10.200.0.1/24.
     #[arg(long)]
