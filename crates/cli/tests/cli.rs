@@ -244,3 +244,21 @@ fn script_reports_every_bad_file_and_runs_the_rest() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn every_option_of_every_command_has_help_text() {
+    for command in ["demo", "sim", "serve", "connect", "script", "swarm"] {
+        let o = synack(&[command, "--help"]);
+        assert!(o.status.success());
+        let help = String::from_utf8_lossy(&o.stdout).into_owned();
+        let options: Vec<&str> = help.lines().filter(|l| l.trim_start().starts_with('-')).collect();
+        assert!(!options.is_empty(), "{command}: {help}");
+        for line in options {
+            // "  -x, --name <VALUE>  What it does": the option, then at least two spaces and text.
+            // clap's own "[default: 1]" is not a description.
+            let text = line.trim().split_once("  ").map_or("", |(_, text)| text.split('[').next().unwrap_or(""));
+            let described = !text.trim().is_empty();
+            assert!(described, "synack {command}: no help for `{}`", line.trim());
+        }
+    }
+}
