@@ -1,4 +1,5 @@
-use crate::{ConnHandle, FourTuple, Instant, ListenerHandle, State};
+use crate::handle::{ConnHandle, ListenerHandle};
+use crate::{FourTuple, Instant, State};
 use std::fmt;
 
 /// What the user learns by polling `Endpoint::poll_event`.

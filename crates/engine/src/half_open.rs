@@ -2,7 +2,8 @@
 //! SYN-ACK and the final ACK. The full connection is built only when that ACK checks out, as
 //! Linux does with request sockets; until then a SYN costs one of these records.
 
-use crate::{FourTuple, Instant, ListenerHandle};
+use crate::handle::ListenerHandle;
+use crate::{FourTuple, Instant};
 use synack_wire::SeqNum;
 
 #[derive(Debug, Clone)]

@@ -39,6 +39,7 @@ mod error;
 mod event;
 mod fifo;
 mod half_open;
+mod handle;
 mod isn;
 mod listener;
 mod rng;
@@ -61,7 +62,8 @@ pub(crate) fn cold() {}
 pub use config::{Config, ConfigMut, EcnMode};
 pub use conn::ConnInfo;
 pub use counters::Counters;
-pub use endpoint::{format_ss_table, record_sizes, ConnHandle, Endpoint, ListenerHandle, SocketInfo, Transmit};
+pub use endpoint::{format_ss_table, record_sizes, Endpoint, SocketInfo, Transmit};
+pub use handle::{ConnHandle, ListenerHandle};
 pub use error::{ConnectError, InvalidHandle, ListenError, RecvError, SendError};
 pub use event::{Cause, ConnError, Event, Transition};
 pub use isn::IsnGenerator;

@@ -2,7 +2,7 @@
 //! stacks build them: the SYN queue (half-open entries, held in the endpoint's half-open table
 //! and counted here) and the accept queue (established connections not yet accepted).
 
-use crate::ConnHandle;
+use crate::handle::ConnHandle;
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 

@@ -32,26 +32,13 @@ use crate::rng::SplitMix64;
 use crate::slab::Slab;
 use crate::time_wait::TimeWait;
 use crate::tuple::SeededState;
+use crate::handle::{ConnHandle, ListenerHandle};
 use crate::{Cause, Config, ConnectError, Counters, Event, FourTuple, Instant, InvalidHandle, ListenError, State};
 use demux::DemuxTable;
 use port_use::PortUse;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use timers::TimerHeap;
-
-/// Names one connection of an endpoint. Stale handles (of freed connections) are detected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnHandle {
-    index: u32,
-    generation: u32,
-}
-
-/// Names one listener of an endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ListenerHandle {
-    index: u32,
-    generation: u32,
-}
 
 /// Where the demultiplexing table sends a 4-tuple: which kind of record holds it and its slab
 /// index. A tuple is in at most one record at a time, so one lookup per packet finds it (RFC
