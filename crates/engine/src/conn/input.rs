@@ -116,7 +116,7 @@ impl Connection {
     /// The handshake is complete on our side: ESTABLISHED (or FIN-WAIT-1 if the user already
     /// shut the write side down).
     fn finish_handshake(&mut self, ctx: &mut Ctx, cause: Cause) {
-        self.timers[Timer::Retransmit as usize] = Instant::NEVER;
+        self.timers.stop(Timer::Retransmit);
         self.rto_count = 0;
         self.cc = NewReno::new(self.initial_cwnd(&ctx.config), self.iss);
         self.last_progress = ctx.now;
@@ -287,7 +287,7 @@ impl Connection {
         if self.state == State::FinWait1 && self.our_fin_acked {
             self.set_state(ctx, State::FinWait2, Cause::RcvdAckOfFin);
             if self.released {
-                self.timers[Timer::FinWait2 as usize] = ctx.now + ctx.config.tcp_fin_timeout;
+                self.timers.set(Timer::FinWait2, ctx.now + ctx.config.tcp_fin_timeout);
             }
         }
     }
@@ -386,8 +386,8 @@ impl Connection {
             self.probe_count = 0;
             self.last_progress = ctx.now;
             // RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart it.
-            self.timers[Timer::Retransmit as usize] =
-                if self.snd_una == self.snd_max { Instant::NEVER } else { self.retransmit_deadline(ctx) };
+            let deadline = if self.snd_una == self.snd_max { Instant::NEVER } else { self.retransmit_deadline(ctx) };
+            self.timers.set(Timer::Retransmit, deadline);
             if self.want_writable && data_acked > 0 {
                 self.want_writable = false;
                 ctx.events.push_back(Event::Writable(self.handle));
@@ -413,7 +413,7 @@ impl Connection {
             self.snd_wl2 = ack;
         }
         if self.snd_wnd > 0 {
-            self.timers[Timer::Persist as usize] = Instant::NEVER;
+            self.timers.stop(Timer::Persist);
             self.probe_count = 0;
         }
         true
@@ -493,8 +493,8 @@ impl Connection {
                 self.full_segments_unacked = self.full_segments_unacked.saturating_add(segments);
                 if self.full_segments_unacked >= 2 {
                     self.owed.set(Owed::ACK);
-                } else if self.timers[Timer::DelayedAck as usize] == Instant::NEVER {
-                    self.timers[Timer::DelayedAck as usize] = ctx.now.add_micros(ctx.timing.delayed_ack_us);
+                } else if !self.timers.is_armed(Timer::DelayedAck) {
+                    self.timers.set(Timer::DelayedAck, ctx.now.add_micros(ctx.timing.delayed_ack_us));
                 }
             } else {
                 let offset = self.rcv_offset + seq.since(self.rcv_nxt) as u64;
@@ -531,8 +531,8 @@ impl Connection {
         if n > 0 {
             self.advance_rcv(n);
             ctx.events.push_back(Event::Readable(self.handle));
-            if self.timers[Timer::DelayedAck as usize] == Instant::NEVER {
-                self.timers[Timer::DelayedAck as usize] = ctx.now.add_micros(ctx.timing.delayed_ack_us);
+            if !self.timers.is_armed(Timer::DelayedAck) {
+                self.timers.set(Timer::DelayedAck, ctx.now.add_micros(ctx.timing.delayed_ack_us));
             }
         }
     }

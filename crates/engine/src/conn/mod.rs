@@ -9,7 +9,7 @@ mod recovery;
 mod timers;
 
 use owed::Owed;
-pub(crate) use timers::{Timer, TIMER_COUNT};
+pub(crate) use timers::{Timer, TimerTable};
 
 use crate::assembler::Assembler;
 use crate::buffers::BufferPool;
@@ -188,7 +188,7 @@ pub(crate) struct Connection {
     loss_probe_high: Option<SeqNum>,
     /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission).
     rtt_probe: Option<(SeqNum, Instant)>,
-    timers: [Instant; TIMER_COUNT],
+    timers: TimerTable,
     /// The deadline the endpoint's timer heap holds for this connection.
     pub heap_deadline: Instant,
     /// Expirations of the retransmission timer since progress; persist/keepalive probes.
@@ -291,7 +291,7 @@ impl Connection {
             loss_probe_armed: false,
             loss_probe_high: None,
             rtt_probe: None,
-            timers: [Instant::NEVER; TIMER_COUNT],
+            timers: TimerTable::new(),
             heap_deadline: Instant::NEVER,
             rto_count: 0,
             probe_count: 0,
@@ -384,7 +384,7 @@ impl Connection {
     /// Ends the connection: CLOSED, queues flushed, the error recorded and reported.
     fn close_with(&mut self, ctx: &mut Ctx, error: Option<ConnError>, cause: Cause) {
         self.set_state(ctx, State::Closed, cause);
-        self.timers = [Instant::NEVER; TIMER_COUNT];
+        self.timers.clear();
         ctx.buffers.give(&mut self.send_buf);
         self.ooo.clear();
         if let Some(e) = error {
@@ -401,7 +401,7 @@ impl Connection {
     /// (a delayed ACK or the FIN-WAIT-2 timer may still be armed; the record owns what is left).
     pub(crate) fn retire(&mut self) {
         self.state = State::Closed;
-        self.timers = [Instant::NEVER; TIMER_COUNT];
+        self.timers.clear();
         self.heap_deadline = Instant::NEVER;
         self.owed.clear(Owed::ACK);
     }
@@ -534,7 +534,7 @@ impl Connection {
         }
         self.shutdown(ctx, Cause::Close);
         if self.state == State::FinWait2 {
-            self.timers[Timer::FinWait2 as usize] = ctx.now + ctx.config.tcp_fin_timeout;
+            self.timers.set(Timer::FinWait2, ctx.now + ctx.config.tcp_fin_timeout);
         }
     }
 
@@ -569,8 +569,7 @@ impl Connection {
     }
     pub fn set_keepalive(&mut self, ctx: &mut Ctx, on: bool) {
         self.keepalive = on;
-        self.timers[Timer::Keepalive as usize] =
-            if on { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER };
+        self.timers.set(Timer::Keepalive, if on { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER });
     }
     /// Only before our SYN has gone out; returns false when too late.
     pub fn set_no_options(&mut self, on: bool) -> bool {
@@ -652,7 +651,7 @@ impl Connection {
 
     /// Whether the ACK for the segment that brought us here is still owed.
     pub(crate) fn owes_ack(&self) -> bool {
-        self.owed.has(Owed::ACK) || self.timers[Timer::DelayedAck as usize] != Instant::NEVER
+        self.owed.has(Owed::ACK) || self.timers.is_armed(Timer::DelayedAck)
     }
 
     fn ts_now(&self, now: Instant) -> u32 {

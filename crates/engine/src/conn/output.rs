@@ -121,13 +121,14 @@ impl Connection {
     /// tail loss probe may be due sooner than the RTO already running.
     #[inline(always)]
     fn arm_retransmit(&mut self, ctx: &Ctx) {
-        let running = self.timers[Timer::Retransmit as usize];
+        let running = self.timers.get(Timer::Retransmit);
         if running == Instant::NEVER {
-            self.timers[Timer::Retransmit as usize] = self.retransmit_deadline(ctx);
+            let deadline = self.retransmit_deadline(ctx);
+            self.timers.set(Timer::Retransmit, deadline);
         } else if !self.loss_probe_armed {
             let probe = self.retransmit_deadline(ctx);
             if self.loss_probe_armed && probe < running {
-                self.timers[Timer::Retransmit as usize] = probe;
+                self.timers.set(Timer::Retransmit, probe);
             } else {
                 self.loss_probe_armed = false;
             }
@@ -226,16 +227,12 @@ impl Connection {
                 let marks = DataMarks { gso_size: (len > mss).then_some(mss as u16), ..marks };
                 return Some(self.data_segment(ctx, seq, sent_data..sent_data + len, fin, marks));
             }
-        } else if unsent > 0
-            && self.snd_wnd == 0
-            && in_flight == 0
-            && self.timers[Timer::Persist as usize] == Instant::NEVER
-        {
+        } else if unsent > 0 && self.snd_wnd == 0 && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {
             cold();
             // RFC 9293 §3.8.6.1: a zero window is probed on a backed-off timer.
             let rto = self.rtt.rto(ctx.config.rto_max);
             let backoff = rto.saturating_mul(1 << self.probe_count.min(10)).min(ctx.config.rto_max);
-            self.timers[Timer::Persist as usize] = ctx.now + backoff;
+            self.timers.set(Timer::Persist, ctx.now + backoff);
         }
         self.poll_fin_or_ack(ctx, fin_seq, unsent, fin_sent)
     }
@@ -400,7 +397,7 @@ impl Connection {
         self.owed.clear(Owed::ACK);
         self.ack_is_challenge = false;
         self.full_segments_unacked = 0;
-        self.timers[Timer::DelayedAck as usize] = Instant::NEVER;
+        self.timers.stop(Timer::DelayedAck);
         self.last_ack_sent = self.rcv_nxt;
         self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + (window << self.neg.rcv_wscale));
         let seg = self.out_segment(seq, self.rcv_nxt, flags, window as u16, options, data);

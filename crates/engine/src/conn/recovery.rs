@@ -53,7 +53,7 @@ impl Connection {
         if self.loss_probe_armed {
             // Recovery runs on the RTO, not on a probe armed before it began.
             self.loss_probe_armed = false;
-            self.timers[Timer::Retransmit as usize] = self.rto_deadline(ctx);
+            self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
         }
     }
 

@@ -18,9 +18,53 @@ pub(crate) enum Timer {
     FinWait2 = 4,
 }
 
-pub(crate) const TIMER_COUNT: usize = 5;
+const TIMER_COUNT: usize = 5;
 const ALL: [Timer; TIMER_COUNT] =
     [Timer::Retransmit, Timer::DelayedAck, Timer::Persist, Timer::Keepalive, Timer::FinWait2];
+
+/// One deadline per timer; `Instant::NEVER` is a stopped timer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimerTable([Instant; TIMER_COUNT]);
+
+impl TimerTable {
+    pub const fn new() -> TimerTable {
+        TimerTable([Instant::NEVER; TIMER_COUNT])
+    }
+    #[inline]
+    pub fn set(&mut self, timer: Timer, at: Instant) {
+        self.0[timer as usize] = at;
+    }
+    #[inline]
+    pub fn stop(&mut self, timer: Timer) {
+        self.0[timer as usize] = Instant::NEVER;
+    }
+    #[inline]
+    pub fn get(&self, timer: Timer) -> Instant {
+        self.0[timer as usize]
+    }
+    #[inline]
+    pub fn is_armed(&self, timer: Timer) -> bool {
+        self.0[timer as usize] != Instant::NEVER
+    }
+    /// Stops every timer.
+    pub fn clear(&mut self) {
+        *self = TimerTable::new();
+    }
+    /// The earliest deadline, `Instant::NEVER` when all are stopped.
+    #[inline]
+    pub fn next(&self) -> Instant {
+        self.0.iter().copied().min().unwrap_or(Instant::NEVER)
+    }
+    /// Stops `timer` and returns true if its deadline is at or before `now`.
+    #[inline]
+    fn take_expired(&mut self, timer: Timer, now: Instant) -> bool {
+        let due = self.0[timer as usize] <= now;
+        if due {
+            self.stop(timer);
+        }
+        due
+    }
+}
 
 impl Connection {
     pub fn next_deadline(&self) -> Instant {
@@ -30,16 +74,15 @@ impl Connection {
         if self.state == State::Closed {
             return Instant::NEVER;
         }
-        self.timers.iter().copied().min().unwrap_or(Instant::NEVER)
+        self.timers.next()
     }
 
     /// Runs every timer whose deadline has passed.
     pub fn on_timeout(&mut self, ctx: &mut Ctx) {
         for timer in ALL {
-            if self.state == State::Closed || self.timers[timer as usize] > ctx.now {
+            if self.state == State::Closed || !self.timers.take_expired(timer, ctx.now) {
                 continue;
             }
-            self.timers[timer as usize] = Instant::NEVER;
             match timer {
                 Timer::Retransmit => self.on_retransmit_timeout(ctx),
                 Timer::DelayedAck => self.owed.set(Owed::ACK),
@@ -85,7 +128,7 @@ impl Connection {
                 if self.loss_probe_armed {
                     // RFC 8985 §7: the probe timeout, not the RTO: probe, then arm the RTO.
                     self.fire_loss_probe(ctx);
-                    self.timers[Timer::Retransmit as usize] = self.rto_deadline(ctx);
+                    self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
                     return;
                 }
                 if let Some(limit) = self.user_timeout {
@@ -111,7 +154,7 @@ impl Connection {
                 self.snd_nxt = self.snd_una;
             }
         }
-        self.timers[Timer::Retransmit as usize] = self.rto_deadline(ctx);
+        self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
     }
 
     #[cold]
@@ -122,7 +165,7 @@ impl Connection {
         let cfg = &ctx.config;
         let idle = ctx.now - self.last_heard;
         if idle < cfg.tcp_keepalive_time && self.keepalive_probes_sent == 0 {
-            self.timers[Timer::Keepalive as usize] = self.last_heard + cfg.tcp_keepalive_time;
+            self.timers.set(Timer::Keepalive, self.last_heard + cfg.tcp_keepalive_time);
             return;
         }
         if self.keepalive_probes_sent >= cfg.tcp_keepalive_probes {
@@ -131,6 +174,6 @@ impl Connection {
         }
         self.keepalive_probes_sent += 1;
         self.owed.set(Owed::KEEPALIVE_PROBE);
-        self.timers[Timer::Keepalive as usize] = ctx.now + cfg.tcp_keepalive_intvl;
+        self.timers.set(Timer::Keepalive, ctx.now + cfg.tcp_keepalive_intvl);
     }
 }
