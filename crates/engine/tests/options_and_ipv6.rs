@@ -238,3 +238,42 @@ fn no_options_on_a_connection_sends_a_bare_syn_and_ignores_the_peers_tcp_noopt()
     let info = h.ep.conn_info(c).unwrap();
     assert!(!info.ts_ok && !info.sack_ok && info.snd_wscale == 0, "{info:?}");
 }
+
+/// `Transmit` says where each packet goes and its ECN codepoint, as its IP header does, for
+/// both families and for data, control and ECN-capable segments.
+#[test]
+fn transmit_carries_the_ip_headers_addresses_and_ecn() {
+    use synack_engine::{EcnMode, Event};
+    use synack_wire::parse_segment;
+    for (a, b) in [("10.0.0.1", "10.0.0.2"), ("fd00::1", "fd00::2")] {
+        let config = Config { tcp_ecn: EcnMode::On, ..full_config() };
+        let (ia, ib) = (a.parse().unwrap(), b.parse().unwrap());
+        let mut server = Endpoint::new(config.clone(), &[ia]);
+        let mut client = Endpoint::new(config, &[ib]);
+        let l = server.listen(std::net::SocketAddr::new(ia, 80), 8).unwrap();
+        let c = client.connect(Instant::ZERO, None, std::net::SocketAddr::new(ia, 80)).unwrap();
+        let mut buf = [0u8; 1500];
+        let mut seen = 0;
+        let mut check = |t: synack_engine::Transmit, buf: &[u8]| {
+            let seg = parse_segment(&buf[..t.len]).unwrap();
+            assert_eq!((t.src, t.dst, t.ecn), (seg.ip.src, seg.ip.dst, seg.ip.ecn));
+            seen += 1;
+        };
+        for round in 0..4 {
+            while let Some(t) = client.poll_transmit(Instant::ZERO, &mut buf) {
+                check(t, &buf);
+                server.handle_packet(Instant::ZERO, &buf[..t.len]);
+            }
+            while let Some(t) = server.poll_transmit(Instant::ZERO, &mut buf) {
+                check(t, &buf);
+                client.handle_packet(Instant::ZERO, &buf[..t.len]);
+            }
+            if round == 1 {
+                while client.poll_event().is_some_and(|e| !matches!(e, Event::Connected(_))) {}
+                client.send(c, b"data").unwrap();
+            }
+        }
+        assert!(server.accept(l).is_some());
+        assert!(seen >= 4, "{seen} packets checked");
+    }
+}

@@ -191,7 +191,7 @@ impl Sim {
                 let now = self.now;
                 let Some(t) = self.hosts[id].endpoint.poll_transmit(now, &mut self.tx_buf[..1500]) else { break };
                 let bytes = self.tx_buf[..t.len].to_vec();
-                self.route(id, bytes);
+                self.route(id, t.dst, t.ecn, bytes);
             }
             self.collect_events(id);
         }
@@ -209,11 +209,9 @@ impl Sim {
         }
     }
 
-    fn route(&mut self, from: HostId, bytes: Vec<u8>) {
-        let dst = match parse_segment(&bytes) {
-            Ok(seg) => seg.ip.dst,
-            Err(_) => return, // the engine only emits well-formed packets
-        };
+    /// Carries a packet `from` a host to whichever host owns `dst`; `ecn` is its IP header's
+    /// codepoint (the engine's `Transmit` says both, so the bytes are not parsed again).
+    fn route(&mut self, from: HostId, dst: IpAddr, ecn: Ecn, bytes: Vec<u8>) {
         let Some(&to) = self.addr_to_host.get(&dst) else {
             return self.log_packet(from, None, bytes, Fate::Unroutable);
         };
@@ -237,7 +235,7 @@ impl Sim {
         let ce_mark_ppm = link.config.ce_mark_ppm;
         let mut bytes = bytes;
         if !outcome.lost && ce_mark_ppm > 0 {
-            let ect = parse_segment(&bytes).is_ok_and(|s| matches!(s.ip.ecn, Ecn::Ect0 | Ecn::Ect1));
+            let ect = matches!(ecn, Ecn::Ect0 | Ecn::Ect1);
             if ect && self.rng.chance(ce_mark_ppm, PPM) && set_ecn(&mut bytes, Ecn::Ce) {
                 self.stats.ce_marked += 1;
             }
@@ -255,6 +253,9 @@ impl Sim {
     }
 
     fn scripted_drop(&mut self, from: HostId, bytes: &[u8]) -> bool {
+        if !self.faults.iter().any(|f| f.from == from) {
+            return false;
+        }
         let Ok(seg) = parse_segment(bytes) else { return false };
         let mut drop = false;
         for f in self.faults.iter_mut().filter(|f| f.from == from) {

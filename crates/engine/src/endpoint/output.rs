@@ -10,14 +10,19 @@ use synack_wire::{
     TcpRepr, WireError, TCP_HEADER_LEN,
 };
 
-/// One IP packet written into the caller's buffer. Its addresses are in its IP header (a TUN
-/// device or a simulated link needs nothing else): not copied out beside it, which a sender
-/// that only hands the bytes on would pay for on every packet.
+/// One IP packet written into the caller's buffer, and where it goes: a router or a simulated
+/// link routes and marks it by these fields without parsing the bytes again.
 #[must_use]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transmit {
     /// Bytes written at the start of the buffer.
     pub len: usize,
+    /// The packet's source and destination addresses (as in its IP header).
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// The ECN codepoint in its IP header (RFC 3168 §5): ECT(0) on a connection that
+    /// negotiated ECN, where a router may mark it Congestion Experienced.
+    pub ecn: Ecn,
     /// Set only by `poll_transmit_gso`: the packet is a TCP super-segment to be cut into
     /// segments of this many payload bytes, and its TCP checksum is partial (pseudo-header
     /// only), as Linux's TSO/GSO expects.
@@ -95,7 +100,8 @@ impl Endpoint {
             match emit(&conn.tuple, seg.ecn, ident, full_checksum, &seg.tcp, &[a, b], buf) {
                 Ok(len) => {
                     self.shared.counters.segments_out += 1;
-                    return Some(Transmit { len, gso_size: seg.gso_size });
+                    let (src, dst) = (conn.tuple.local_ip, conn.tuple.remote_ip);
+                    return Some(Transmit { len, src, dst, ecn: seg.ecn, gso_size: seg.gso_size });
                 }
                 Err(_) => continue, // only a buffer too small for the headers ends here
             }
@@ -124,7 +130,7 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
         payload: &[],
     };
     let len = emit(&ctl.tuple, Ecn::NotEct, ident, true, &repr, &[&[], &[]], buf).ok()?;
-    Some(Transmit { len, gso_size: None })
+    Some(Transmit { len, src: ctl.tuple.local_ip, dst: ctl.tuple.remote_ip, ecn: Ecn::NotEct, gso_size: None })
 }
 
 /// One segment between `tuple`'s addresses: an IPv4 one by the emitter written for it, any
