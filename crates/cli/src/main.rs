@@ -2,6 +2,7 @@
 //! Every numeric option has a range, checked before anything runs; a value outside it is
 //! refused with the range in the message and exit code 2.
 
+mod apps;
 mod args;
 mod script;
 mod serve;
@@ -60,7 +61,7 @@ enum Command {
         port: u64,
         /// echo, discard or http.
         #[arg(long, default_value = "http")]
-        mode: synack_runtime::apps::Mode,
+        mode: apps::Mode,
         /// Print the socket table every SECONDS, 0.1 to 86400 (SIGUSR1 prints it at any time).
         #[arg(long, allow_negative_numbers = true, value_parser = real(0.1, 86_400.0, " s"))]
         ss_interval: Option<f64>,

@@ -1,11 +1,11 @@
 //! `synack serve`: a TUN device, the kernel side's address on it, and a server on synack's side.
 //! The socket table is printed every `--ss-interval` seconds, on SIGUSR1, and at Ctrl-C.
 
+use crate::apps::{self, Mode};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 use synack_engine::{format_ss_table, Config};
-use synack_runtime::apps::{self, Mode};
 use synack_runtime::tap::{FaultConfig, Tap};
 use synack_runtime::{Stack, TcpListener};
 use synack_tun::TunDevice;

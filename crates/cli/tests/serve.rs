@@ -2,6 +2,11 @@
 //! test creates (and deletes), with curl as the client and Ctrl-C (SIGINT) to stop it. Needs
 //! root and /dev/net/tun; skipped with a reason otherwise, unless SYNACK_NO_SKIP=1.
 
+// The servers `synack serve` runs: its body pattern is what the downloads are checked against.
+#[allow(dead_code)]
+#[path = "../src/apps.rs"]
+mod apps;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use synack_sim::skip::require_root_tun_and_tools;
@@ -42,7 +47,7 @@ fn serve_and_fetch(ns: &NetNs, args: &[&str], bytes: usize) -> (std::process::Ch
 
 fn assert_body(body: &[u8], len: usize) {
     assert_eq!(body.len(), len);
-    assert!(body.iter().enumerate().all(|(i, &b)| b == synack_runtime::apps::body_byte(i)));
+    assert!(body.iter().enumerate().all(|(i, &b)| b == apps::body_byte(i)));
 }
 
 fn interrupt(server: &std::process::Child) {

@@ -315,3 +315,15 @@ impl WriteHalf<'_> {
     /// A borrowed half leaves closing to its stream.
     fn mark_shut(&mut self) {}
 }
+
+impl std::fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpStream").field("handle", &self.core.handle).finish()
+    }
+}
+
+impl std::fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpListener").field("handle", &self.handle).field("addr", &self.addr).finish()
+    }
+}

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Duration;
 use synack_engine::{Config, ConnHandle, Counters, Endpoint, Event, Instant, ListenerHandle, SocketInfo};
-use synack_tun::{SendBatch, TunDevice, BATCH_HEADROOM, BATCH_SIZE};
+use synack_tun::{PacketDevice, SendBatch, BATCH_HEADROOM, BATCH_SIZE};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 
@@ -45,7 +45,7 @@ impl Inner {
     /// One read from the device, handed to the endpoint. With offload and nothing tapping each
     /// packet, a super-packet goes in whole (one segment of up to 64 KiB); otherwise the read
     /// is split into packets, each through the tap.
-    fn receive(&mut self, device: &TunDevice, rx: &mut RxBuffers) -> io::Result<()> {
+    fn receive(&mut self, device: &impl PacketDevice, rx: &mut RxBuffers) -> io::Result<()> {
         if device.offload() && self.tap.is_transparent() {
             let (len, trusted) = device.recv_whole(&mut rx.scratch)?;
             let now = self.now();
@@ -72,7 +72,7 @@ impl Inner {
     }
 
     /// Sends what the endpoint has to send and wakes whoever its events concern.
-    fn flush(&mut self, device: &TunDevice, tx: &mut TxBatch) {
+    fn flush(&mut self, device: &impl PacketDevice, tx: &mut TxBatch) {
         let now = self.now();
         loop {
             // Up to a batch of packets, each behind the headroom the device wants, in one
@@ -194,17 +194,18 @@ struct TxBatch {
 }
 
 impl Stack {
-    /// Starts a stack with `addresses` on `device`. Must be called inside a tokio runtime.
-    pub fn new(config: Config, addresses: &[IpAddr], device: TunDevice) -> io::Result<Stack> {
+    /// Starts a stack with `addresses` on `device` (a `TunDevice`, or one end of a
+    /// `PacketPipe`). Must be called inside a tokio runtime.
+    pub fn new(config: Config, addresses: &[IpAddr], device: impl PacketDevice) -> io::Result<Stack> {
         Stack::with_tap(config, addresses, device, Tap::default())
     }
 
     /// Like `new`, with every packet passing through `tap` (pcap, trace, faults).
-    pub fn with_tap(config: Config, addresses: &[IpAddr], device: TunDevice, tap: Tap) -> io::Result<Stack> {
+    pub fn with_tap(config: Config, addresses: &[IpAddr], device: impl PacketDevice, tap: Tap) -> io::Result<Stack> {
         device.set_nonblocking(true)?;
         let mtu = device.mtu().max(config.mtu);
-        // SAFETY: the TunDevice owns its file descriptor for as long as it lives (it closes it
-        // on drop and never replaces it), so `as_raw_fd` gives the same open fd throughout.
+        // SAFETY: `PacketDevice`'s contract: the descriptor stays the same and open for as long
+        // as the device lives, and the AsyncFd owns the device.
         let fd = unsafe { AsyncFd::register_with_interest(device, tokio::io::Interest::READABLE) }?;
         let inner = Inner {
             ep: Endpoint::new(config, addresses),
@@ -350,7 +351,7 @@ impl Drop for Inner {
     }
 }
 
-async fn drive(shared: Arc<Shared>, fd: AsyncFd<TunDevice>, mtu: usize) {
+async fn drive(shared: Arc<Shared>, fd: AsyncFd<impl PacketDevice>, mtu: usize) {
     let mut rx = RxBuffers {
         scratch: vec![0u8; BATCH_HEADROOM + 65536],
         bufs: vec![vec![0u8; mtu.max(1500)]; BATCH_SIZE],

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 use synack_engine::Config;
-use synack_runtime::apps::{self, body_byte, Mode};
+// The server applications of `synack serve` (they live with the command, not in this library).
+#[path = "../../cli/src/apps.rs"]
+mod apps;
+use apps::{body_byte, Mode};
 use synack_runtime::{Stack, TcpListener};
 use synack_tun::TunDevice;
 

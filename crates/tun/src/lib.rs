@@ -1,7 +1,14 @@
-//! A Linux TUN device that moves raw IPv4 and IPv6 packets, and the network-namespace helper
-//! the real-wire tests use. It knows nothing about TCP.
+//! Packet devices for a stack: a Linux TUN device that moves raw IPv4 and IPv6 packets, a
+//! `PacketPipe` pair that joins two stacks in one process (no root needed), the
+//! `PacketDevice` trait both implement, and the network-namespace helper of the real-wire
+//! tests. Nothing here knows about TCP.
 
+mod device;
 pub mod netns;
+mod pipe;
+
+pub use device::PacketDevice;
+pub use pipe::PacketPipe;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -181,6 +188,35 @@ impl TunDevice {
             return Err(io::Error::new(io::ErrorKind::Unsupported, "recv on an offload device: use recv_batch"));
         }
         self.device.recv(buf)
+    }
+}
+
+// SAFETY: the device owns its descriptor for as long as it lives (it closes it on drop and
+// never replaces it).
+unsafe impl PacketDevice for TunDevice {
+    fn mtu(&self) -> usize {
+        TunDevice::mtu(self)
+    }
+    fn offload(&self) -> bool {
+        TunDevice::offload(self)
+    }
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        TunDevice::set_nonblocking(self, on)
+    }
+    fn send(&self, packet: &[u8]) -> io::Result<()> {
+        TunDevice::send(self, packet)
+    }
+    fn send_batch(&self, state: &mut SendBatch, bufs: &mut [Vec<u8>]) -> io::Result<()> {
+        TunDevice::send_batch(self, state, bufs)
+    }
+    fn send_gso(&self, buf: &mut [u8], gso_size: u16) -> io::Result<()> {
+        TunDevice::send_gso(self, buf, gso_size)
+    }
+    fn recv_whole(&self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+        TunDevice::recv_whole(self, buf)
+    }
+    fn recv_batch(&self, scratch: &mut [u8], bufs: &mut [Vec<u8>], sizes: &mut [usize]) -> io::Result<usize> {
+        TunDevice::recv_batch(self, scratch, bufs, sizes)
     }
 }
 

@@ -43,7 +43,7 @@ fn http_request_complete(req: &[u8]) -> Option<Option<usize>> {
 }
 
 /// Serves one accepted connection with `mode` on the tokio `Stack` (what `synack serve` runs).
-pub async fn handle(stream: crate::TcpStream, mode: Mode) -> io::Result<()> {
+pub async fn handle(stream: synack_runtime::TcpStream, mode: Mode) -> io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _ = stream.set_nodelay(true);
     let (mut r, mut w) = stream.into_split();
