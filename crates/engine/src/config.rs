@@ -68,6 +68,10 @@ pub struct Config {
     /// (RFC 5961 §7; Linux `tcp_invalid_ratelimit`), so that no two endpoints can ACK each
     /// other in a loop.
     pub tcp_invalid_ratelimit: Duration,
+    /// At most this many challenge ACKs a second from the whole endpoint, on top of each
+    /// record's own limit (RFC 5961 §7; Linux `tcp_challenge_ack_limit`, unlimited by default
+    /// since Linux 6.0, as the per-record limit is enough and a shared one leaks information).
+    pub tcp_challenge_ack_limit: u32,
     /// Keepalive (RFC 1122 §4.2.3.6) timing, used by connections that enable it.
     pub tcp_keepalive_time: Duration,
     pub tcp_keepalive_intvl: Duration,
@@ -133,6 +137,7 @@ impl Default for Config {
             initial_cwnd_segments: 10,
             tcp_insecure_rst: false,
             tcp_invalid_ratelimit: Duration::from_millis(500),
+            tcp_challenge_ack_limit: u32::MAX,
             tcp_keepalive_time: Duration::from_secs(7200),
             tcp_keepalive_intvl: Duration::from_secs(75),
             tcp_keepalive_probes: 9,

@@ -18,6 +18,8 @@ pub(crate) struct HalfOpen {
     pub ts_offset: u32,
     /// When the next SYN-ACK retransmission (or, after the last one, the expiry) is due.
     pub deadline: Instant,
+    /// When the entry last sent a challenge ACK (RFC 5961 §7's per-record limit).
+    pub last_challenge: Instant,
     /// The MSS the peer announced (536 when absent, RFC 9293 §3.7.1).
     pub peer_mss: u16,
     /// The peer's window-scale shift, when both sides offered scaling.

@@ -45,6 +45,7 @@ mod listener;
 mod rng;
 mod rtt;
 mod scoreboard;
+mod segment_checks;
 mod slab;
 mod state;
 mod time;

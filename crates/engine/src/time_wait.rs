@@ -2,6 +2,7 @@
 //! state's rules; RFC 1337 for ignoring RST). As in Linux's `tcp_timewait_state_process`, the
 //! record only *decides*; the endpoint acts on the verdict.
 
+use crate::segment_checks;
 use crate::{FourTuple, Instant};
 use synack_wire::{SeqNum, TcpRepr};
 
@@ -28,6 +29,9 @@ pub(crate) enum TimeWaitVerdict {
     /// An out-of-window segment or one with data: ACK it (RFC 9293 §3.10.7.4, first:
     /// unacceptable segments are answered with an ACK); the timer keeps running.
     Ack,
+    /// A SYN that does not reopen: a challenge ACK (RFC 5961 §4.2), within the endpoint's
+    /// limit on them.
+    Challenge,
     /// A new SYN with a sequence number above the old connection's: end TIME-WAIT and let
     /// the listener take it (RFC 9293 §3.10.7.4 note, RFC 6191).
     Reopen,
@@ -53,7 +57,7 @@ impl TimeWait {
         }
         // RFC 793 (`tcp_insecure_syn`): any SYN in the window resets. The window is the
         // field of our last ACK (a scaled one counts as unscaled).
-        let in_window = seg.seq.in_range(self.rcv_nxt, self.rcv_nxt + self.window as u32);
+        let in_window = segment_checks::seq_in_window(seg.seq, self.rcv_nxt, self.window as u32);
         if flags.syn() && rules.insecure_syn && in_window && !(rules.reopen && !flags.ack() && seg.seq > self.rcv_nxt) {
             return TimeWaitVerdict::Reset;
         }
@@ -65,8 +69,8 @@ impl TimeWait {
             if rules.reopen && (seg.seq > self.rcv_nxt || newer_ts) {
                 return TimeWaitVerdict::Reopen;
             }
-            // RFC 5961 §4.2 (or an out-of-window SYN): a (challenge) ACK.
-            return TimeWaitVerdict::Ack;
+            // RFC 5961 §4.2 (or an out-of-window SYN): a challenge ACK.
+            return TimeWaitVerdict::Challenge;
         }
         if !flags.ack() {
             return TimeWaitVerdict::Drop;
@@ -142,14 +146,14 @@ mod tests {
         let strict = TimeWaitRules { reopen: false, insecure_syn: true };
         assert_eq!(record().decide(&seg(1000, TcpFlags::SYN), strict), TimeWaitVerdict::Reset);
         assert_eq!(record().decide(&seg(1099, TcpFlags::SYN), strict), TimeWaitVerdict::Reset);
-        assert_eq!(record().decide(&seg(1100, TcpFlags::SYN), strict), TimeWaitVerdict::Ack);
+        assert_eq!(record().decide(&seg(1100, TcpFlags::SYN), strict), TimeWaitVerdict::Challenge);
         let secure = TimeWaitRules { reopen: false, insecure_syn: false };
-        assert_eq!(record().decide(&seg(1000, TcpFlags::SYN), secure), TimeWaitVerdict::Ack);
+        assert_eq!(record().decide(&seg(1000, TcpFlags::SYN), secure), TimeWaitVerdict::Challenge);
     }
 
     #[test]
     fn new_syn_above_rcv_nxt_reopens_and_old_one_is_acked() {
         assert_eq!(record().decide(&seg(5000, TcpFlags::SYN), LINUX), TimeWaitVerdict::Reopen);
-        assert_eq!(record().decide(&seg(10, TcpFlags::SYN), LINUX), TimeWaitVerdict::Ack);
+        assert_eq!(record().decide(&seg(10, TcpFlags::SYN), LINUX), TimeWaitVerdict::Challenge);
     }
 }

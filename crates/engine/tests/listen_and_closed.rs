@@ -182,6 +182,44 @@ fn in_window_rst_that_is_not_exact_gets_a_challenge_ack() {
     assert_eq!(h.ep.counters().challenge_acks_sent, 1);
 }
 
+/// RFC 5961 §7: a half-open entry's challenge ACKs go through the same per-record limit as a
+/// connection's, so a flood of forged RSTs or SYNs draws one answer per half second.
+#[test]
+fn a_half_open_entrys_challenge_acks_are_rate_limited_like_a_connections() {
+    let (mut h, l) = H::syn_received(plain_config());
+    for i in 0..5 {
+        h.inject(Seg::new(RST, PEER_ISN + 10 + i, 0));
+        h.inject(Seg::new(SYN, PEER_ISN + 500 + i, 0));
+    }
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1, 0)], "one answer for ten");
+    assert_eq!(h.ep.counters().challenge_acks_sent, 1);
+    assert_eq!(h.ep.counters().acks_rate_limited, 9);
+    assert_eq!(h.ep.listener_queues(l), Some((1, 0)), "the entry stays");
+    h.advance(Duration::from_millis(500));
+    h.output();
+    h.inject(Seg::new(RST, PEER_ISN + 20, 0));
+    assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1, 0)], "allowed again after 500 ms");
+}
+
+/// `tcp_challenge_ack_limit`: the endpoint's own limit, over all its records, on top of each
+/// record's.
+#[test]
+fn the_endpoint_limits_challenge_acks_per_second_over_all_records() {
+    let config = Config { tcp_challenge_ack_limit: 1, ..plain_config() };
+    let (mut h, _) = H::syn_received(config);
+    h.inject(Seg::new(RST, PEER_ISN + 10, 0));
+    assert_eq!(h.keys().len(), 1);
+    // A second half-open entry, from another port: its own limit allows, the endpoint's not.
+    let other: std::net::SocketAddr = "10.0.0.2:5001".parse().unwrap();
+    let syn = h.packet(&Seg::new(SYN, PEER_ISN, 0), other, h.local);
+    h.ep.handle_packet(h.now, &syn);
+    assert_eq!(h.output().len(), 1, "its SYN-ACK");
+    let rst = h.packet(&Seg::new(RST, PEER_ISN + 10, 0), other, h.local);
+    h.ep.handle_packet(h.now, &rst);
+    assert!(h.output().is_empty(), "over the endpoint's one a second");
+    assert_eq!(h.ep.counters().challenge_acks_sent, 1);
+}
+
 #[test]
 fn retransmitted_syn_gets_the_same_syn_ack_again() {
     let (mut h, _) = H::syn_received(plain_config());

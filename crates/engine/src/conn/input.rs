@@ -5,6 +5,7 @@
 use super::{Connection, ControlOptions, ControlSegment, Ctx, Owed, Timer};
 use crate::congestion::NewReno;
 use crate::half_open::DEFAULT_MSS;
+use crate::segment_checks::{self, RstVerdict, SynVerdict};
 use crate::{cold, Cause, ConnError, Event, Instant, State};
 use synack_wire::{Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
@@ -203,7 +204,7 @@ impl Connection {
         // Second, check the RST bit (RFC 5961 §3.2: exact match resets, otherwise challenge).
         if f.rst() {
             cold();
-            if seg.seq == self.rcv_nxt || ctx.config.tcp_insecure_rst {
+            if segment_checks::rst_verdict(seg.seq, self.rcv_nxt, ctx.config.tcp_insecure_rst) == RstVerdict::Reset {
                 ctx.counters.resets_received += 1;
                 // Reported in CLOSING and LAST-ACK too: the user may still hold the socket
                 // (after a shutdown), and the peer did abort (FreeBSD sets ECONNRESET alike).
@@ -221,7 +222,7 @@ impl Connection {
         // with `tcp_insecure_syn`, RFC 793's rule: a SYN in the window resets the connection.
         if f.syn() {
             cold();
-            if ctx.config.tcp_insecure_syn {
+            if segment_checks::syn_verdict(ctx.config.tcp_insecure_syn) == SynVerdict::Reset {
                 ctx.counters.resets_received += 1;
                 ctx.push_control(ControlSegment {
                     tuple: self.tuple,
@@ -296,15 +297,7 @@ impl Connection {
     /// window a segment at RCV.NXT is let through with its text trimmed away, so that its
     /// ACK, RST and window are still processed (the RFC's "special allowance").
     fn acceptable(&self, seg: &TcpRepr) -> bool {
-        let len = seg.segment_len();
-        let wnd = self.recv_window();
-        let (nxt, end) = (self.rcv_nxt, self.rcv_nxt + wnd);
-        match (len, wnd) {
-            (0, 0) => seg.seq == nxt,
-            (0, _) => seg.seq.in_range(nxt, end),
-            (_, 0) => seg.seq == nxt,
-            (_, _) => seg.seq.in_range(nxt, end) || (seg.seq + (len - 1)).in_range(nxt, end),
-        }
+        segment_checks::acceptable(seg.seq, seg.segment_len(), self.rcv_nxt, self.recv_window())
     }
 
     /// Cuts the text down to the part inside the receive window. Returns the sequence number
@@ -566,8 +559,11 @@ impl Connection {
     /// `tcp_invalid_ratelimit` (RFC 5961 §7).
     #[cold]
     fn challenge_ack(&mut self, ctx: &mut Ctx) {
-        if self.oow_ack_allowed(ctx) {
-            ctx.counters.challenge_acks_sent += 1;
+        let (now, per_record, per_second) =
+            (ctx.now, ctx.config.tcp_invalid_ratelimit, ctx.config.tcp_challenge_ack_limit);
+        let shared = &mut *ctx.shared;
+        let (budget, counters) = (&mut shared.challenge_budget, &mut shared.counters);
+        if segment_checks::challenge_allowed(now, &mut self.last_oow_ack, per_record, budget, per_second, counters) {
             self.owed.set(Owed::ACK);
             self.ack_is_challenge = true;
         }
@@ -589,14 +585,8 @@ impl Connection {
     }
 
     fn oow_ack_allowed(&mut self, ctx: &mut Ctx) -> bool {
-        let limit = ctx.config.tcp_invalid_ratelimit;
-        if self.last_oow_ack == Instant::NEVER || ctx.now - self.last_oow_ack >= limit {
-            self.last_oow_ack = ctx.now;
-            true
-        } else {
-            ctx.counters.acks_rate_limited += 1;
-            false
-        }
+        let (now, per_record) = (ctx.now, ctx.config.tcp_invalid_ratelimit);
+        segment_checks::out_of_window_ack_allowed(now, &mut self.last_oow_ack, per_record, &mut ctx.shared.counters)
     }
 }
 

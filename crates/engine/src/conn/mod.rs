@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub control: Fifo<ControlSegment>,
     /// Stream buffers of ended connections, for the next ones.
     pub buffers: BufferPool,
+    /// The endpoint's share of challenge ACKs this second (`tcp_challenge_ack_limit`).
+    pub challenge_budget: crate::segment_checks::ChallengeBudget,
 }
 
 /// What a connection call may touch outside the connection itself: the time and the

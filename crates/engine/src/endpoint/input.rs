@@ -5,6 +5,7 @@
 use super::{ConnHandle, Demux, Endpoint, TimerRef};
 use crate::conn::{Connection, ControlOptions, ControlSegment, Ctx, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
+use crate::segment_checks::{self, RstVerdict, SynVerdict};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
 use crate::{cold, Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
 use std::net::IpAddr;
@@ -129,6 +130,15 @@ impl Endpoint {
                 self.push_control(ack);
                 false
             }
+            TimeWaitVerdict::Challenge => {
+                let ack = self.time_wait_ack(now, record);
+                let shared = &mut self.shared;
+                let per_second = shared.config.tcp_challenge_ack_limit;
+                if segment_checks::budget_allows(now, &mut shared.challenge_budget, per_second, &mut shared.counters) {
+                    self.push_control(ack);
+                }
+                false
+            }
             TimeWaitVerdict::AckAndRestart => {
                 let deadline = now.add_micros(self.shared.timing.time_wait_us);
                 let generation = self.time_waits.generation(index);
@@ -222,6 +232,7 @@ impl Endpoint {
             ts_recent: opts.timestamps.map_or(0, |(val, _)| val),
             ts_offset,
             deadline: now.add_micros(self.shared.timing.rto_initial_us),
+            last_challenge: Instant::NEVER,
             peer_mss: opts.mss.unwrap_or(DEFAULT_MSS),
             peer_wscale: opts.window_scale.filter(|_| cfg.window_scaling && !no_options).map(|s| s.min(14)),
             retries: 0,
@@ -289,11 +300,8 @@ impl Endpoint {
             self.push_control(synack);
             return;
         }
-        // First, the sequence number (zero-length segments: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND).
-        let len = tcp.segment_len();
-        let acceptable = tcp.seq.in_range(rcv_nxt, rcv_nxt + wnd)
-            || (len > 0 && (tcp.seq + (len - 1)).in_range(rcv_nxt, rcv_nxt + wnd));
-        if !acceptable {
+        // First, the sequence number.
+        if !segment_checks::acceptable(tcp.seq, tcp.segment_len(), rcv_nxt, wnd) {
             cold();
             self.shared.counters.dropped_out_of_window += 1;
             if !f.rst() {
@@ -305,21 +313,33 @@ impl Endpoint {
         // in window → challenge ACK (RFC 5961 §3.2).
         if f.rst() {
             cold();
-            if tcp.seq == rcv_nxt || self.shared.config.tcp_insecure_rst {
-                self.shared.counters.resets_received += 1;
-                self.remove_half_open(index);
-                self.transition(now, tuple, State::SynReceived, State::Listen, Cause::RcvdRst);
-            } else {
-                self.shared.counters.challenge_acks_sent += 1;
-                self.push_control(self.half_open_ack(now, &entry));
+            match segment_checks::rst_verdict(tcp.seq, rcv_nxt, self.shared.config.tcp_insecure_rst) {
+                RstVerdict::Reset => {
+                    self.shared.counters.resets_received += 1;
+                    self.remove_half_open(index);
+                    self.transition(now, tuple, State::SynReceived, State::Listen, Cause::RcvdRst);
+                }
+                RstVerdict::Challenge => self.half_open_challenge(now, index),
             }
             return;
         }
-        // Fourth, SYN: challenge ACK (RFC 5961 §4.2).
+        // Fourth, SYN (not the retransmitted one): a challenge ACK (RFC 5961 §4.2), under RFC
+        // 793's rules a RST that ends the entry.
         if f.syn() {
             cold();
-            self.shared.counters.challenge_acks_sent += 1;
-            self.push_control(self.half_open_ack(now, &entry));
+            match segment_checks::syn_verdict(self.shared.config.tcp_insecure_syn) {
+                SynVerdict::Challenge => self.half_open_challenge(now, index),
+                SynVerdict::Reset => {
+                    self.shared.counters.resets_received += 1;
+                    let mut rst = self.half_open_ack(now, &entry);
+                    rst.flags = TcpFlags::RST | TcpFlags::ACK;
+                    rst.window = 0;
+                    rst.options = Default::default();
+                    self.push_control(rst);
+                    self.remove_half_open(index);
+                    self.transition(now, tuple, State::SynReceived, State::Closed, Cause::RcvdSyn);
+                }
+            }
             return;
         }
         // Fifth, ACK: SND.UNA < SEG.ACK =< SND.NXT, i.e. exactly ISS+1, completes the handshake.
@@ -387,6 +407,19 @@ impl Endpoint {
             self.with_conn(now, handle, (), |c, ctx| c.on_segment(ctx, tcp, ecn));
         } else {
             self.after_conn(now, handle);
+        }
+    }
+
+    /// A challenge ACK from a half-open entry, within its own and the endpoint's limits.
+    #[cold]
+    fn half_open_challenge(&mut self, now: Instant, index: u32) {
+        let Some(entry) = self.half_opens.at_mut(index) else { return };
+        let shared = &mut self.shared;
+        let (per_record, per_second) = (shared.config.tcp_invalid_ratelimit, shared.config.tcp_challenge_ack_limit);
+        let (budget, counters) = (&mut shared.challenge_budget, &mut shared.counters);
+        if segment_checks::challenge_allowed(now, &mut entry.last_challenge, per_record, budget, per_second, counters) {
+            let entry = entry.clone();
+            self.push_control(self.half_open_ack(now, &entry));
         }
     }
 

@@ -103,6 +103,7 @@ impl Endpoint {
             counters: Counters::default(),
             control: Fifo::default(),
             buffers: BufferPool::default(),
+            challenge_budget: Default::default(),
         };
         Endpoint {
             shared,
