@@ -231,12 +231,12 @@ fn main() -> ExitCode {
             delay,
             seed,
         } => {
-            let faults = synack_runtime::tap::FaultConfig {
+            let faults = synack_runtime::tap::Faults {
                 loss_ppm: args::to_ppm(loss),
                 duplicate_ppm: args::to_ppm(dup),
                 reorder_ppm: args::to_ppm(reorder),
                 delay: std::time::Duration::from_secs_f64(delay / 1000.0),
-                seed,
+                ..Default::default()
             };
             serve::serve(serve::ServeArgs {
                 tun,
@@ -249,6 +249,7 @@ fn main() -> ExitCode {
                 trace,
                 pcap,
                 faults,
+                seed,
             })
         }
     }

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 use synack_engine::{format_ss_table, Config};
-use synack_runtime::tap::{FaultConfig, Tap};
+use synack_runtime::tap::{Faults, Tap};
 use synack_runtime::{Stack, TcpListener};
 use synack_tun::TunDevice;
 
@@ -20,7 +20,8 @@ pub struct ServeArgs {
     pub ss_interval: Option<f64>,
     pub trace: bool,
     pub pcap: Option<std::path::PathBuf>,
-    pub faults: FaultConfig,
+    pub faults: Faults,
+    pub seed: u64,
 }
 
 /// `10.200.0.1/24` -> (10.200.0.1, 24).
@@ -157,7 +158,7 @@ pub fn connect(tun: &str, cidr: &str, local: Option<IpAddr>, offload: bool, to: 
 }
 
 fn run(args: ServeArgs) -> Result<(), String> {
-    let mut tap = Tap::default().faults(args.faults);
+    let mut tap = Tap::default().faults(args.faults, args.seed);
     if let Some(path) = &args.pcap {
         tap = tap.pcap(path).map_err(|e| format!("cannot write the pcap: {e}"))?;
     }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use synack_sim::scenarios;
 use synack_sim::workload::{run_transfer, run_transfer_sim_with_progress, swarm_spec, Progress, TransferSpec};
-use synack_sim::{render_ladder, render_trace, write_pcap, LinkConfig, Sim, TraceOptions};
+use synack_sim::{render_ladder, render_trace, write_pcap, Faults, LinkConfig, Sim, TraceOptions};
 
 /// The most bytes `sim` moves each way, all connections together (10 GB: about a minute).
 pub const MAX_TOTAL_BYTES: u64 = 10_000_000_000;
@@ -97,16 +97,16 @@ fn transfer_spec(args: &SimArgs) -> Result<TransferSpec, String> {
             "with --pcap every packet is kept in memory: at most {MAX_PCAP_BYTES} bytes each way in all, not {total}"
         ));
     }
-    let link = LinkConfig {
+    let faults = Faults {
         delay: Duration::from_millis(args.delay),
         jitter: Duration::from_millis(args.jitter),
-        bandwidth_bps: (args.bandwidth * 1e6) as u64,
         loss_ppm: to_ppm(args.faults.loss),
         duplicate_ppm: to_ppm(args.faults.dup),
         reorder_ppm: to_ppm(args.faults.reorder),
         corrupt_ppm: to_ppm(args.corrupt),
         ce_mark_ppm: to_ppm(args.mark),
     };
+    let link = LinkConfig { faults, bandwidth_bps: (args.bandwidth * 1e6) as u64 };
     let mut spec = TransferSpec::new(args.connections as usize, args.bytes as usize, args.seed, link);
     if args.ecn {
         spec.config.tcp_ecn = synack_engine::EcnMode::On;
@@ -117,7 +117,7 @@ fn transfer_spec(args: &SimArgs) -> Result<TransferSpec, String> {
     // bytes, or one window per round trip for each connection. Refused when it would not fit
     // in half the run's time limit (losses and slow start need the rest).
     let rate_s = if link.bandwidth_bps == 0 { 0.0 } else { total as f64 * 8.0 / link.bandwidth_bps as f64 };
-    let rtt_s = 2.0 * (link.delay + link.jitter).as_secs_f64();
+    let rtt_s = 2.0 * (faults.delay + faults.jitter).as_secs_f64();
     let window = spec.config.send_buffer_size.min(spec.config.recv_buffer_size) as f64;
     let least_s = rate_s.max(args.bytes as f64 / window * rtt_s);
     let allowed_s = spec.time_limit.as_secs_f64() / 2.0;
@@ -259,7 +259,7 @@ pub fn swarm(start: u64, seeds: u64, verbose: bool) -> ExitCode {
                 "seed {seed}: {} conn x {} B, loss {:.1}%, {} retransmits, {:.1} s virtual: {}",
                 spec.connections,
                 spec.bytes,
-                spec.link.loss_ppm as f64 / 1e4,
+                spec.link.faults.loss_ppm as f64 / 1e4,
                 report.retransmitted_segments,
                 report.total_time.as_secs_f64(),
                 if report.ok() { "ok".to_string() } else { report.errors.join("; ") }

@@ -1,6 +1,7 @@
 //! Taps and faults on the packets a stack exchanges with its device: a pcap file (raw IP, real
-//! timestamps), a live trace in tcpdump's format, and seeded loss, duplication and reordering
-//! in both directions, so that real-wire tests exercise retransmission without kernel qdiscs.
+//! timestamps), a live trace in tcpdump's format, and seeded faults in both directions (the
+//! model the simulator's links use: loss, duplication, reordering, corruption, delay, jitter,
+//! CE marks), so that real-wire tests exercise retransmission without kernel qdiscs.
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::DataLink;
@@ -8,44 +9,27 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 use synack_engine::SplitMix64;
+pub use synack_faults::Faults;
 use synack_wire::tcpdump::Formatter;
+use synack_wire::{ecn_of, set_ecn, Ecn};
 
 /// What the tap and the faults do; `Default` does nothing.
 #[derive(Default)]
 pub struct Tap {
     pcap: Option<PcapWriter<File>>,
     trace: Option<Formatter>,
-    faults: Option<Faults>,
+    faults: Option<Injector>,
 }
 
-/// Seeded faults, as parts per million, each direction; `delay` holds every packet that long.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FaultConfig {
-    pub loss_ppm: u32,
-    pub duplicate_ppm: u32,
-    pub reorder_ppm: u32,
-    pub delay: std::time::Duration,
-    pub seed: u64,
-}
-
-impl FaultConfig {
-    /// Whether any packet would be lost, duplicated, reordered or held.
-    pub fn is_active(&self) -> bool {
-        self.loss_ppm > 0 || self.duplicate_ppm > 0 || self.reorder_ppm > 0 || !self.delay.is_zero()
-    }
-}
-
-struct Faults {
-    config: FaultConfig,
+/// The faults of both directions (`synack_faults`: the simulator's links draw theirs from
+/// the same model), with their generator and the packets they hold back.
+struct Injector {
+    faults: Faults,
     rng: SplitMix64,
     /// Delayed packets by release time (and arrival order, to keep ties in order).
     delayed: std::collections::BTreeMap<(std::time::Instant, u64), (Direction, Vec<u8>)>,
     next_id: u64,
 }
-
-/// How long a reordered packet is held back: later packets overtake it, but it is not lost
-/// (holding it until some later packet came would turn every burst's tail into a loss).
-const REORDER_HOLD: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Which way a packet goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,12 +54,13 @@ impl Tap {
         self
     }
 
-    /// Injects `config`'s faults. A config that does nothing leaves the tap transparent, so
-    /// that the device keeps its offload path (super-packets both ways).
-    pub fn faults(mut self, config: FaultConfig) -> Tap {
-        self.faults = config.is_active().then(|| Faults {
-            config,
-            rng: SplitMix64::new(config.seed),
+    /// Injects `faults` in both directions, drawn from a generator seeded with `seed`. Faults
+    /// that do nothing leave the tap transparent, so that the device keeps its offload path
+    /// (super-packets both ways).
+    pub fn faults(mut self, faults: Faults, seed: u64) -> Tap {
+        self.faults = faults.is_active().then(|| Injector {
+            faults,
+            rng: SplitMix64::new(seed),
             delayed: Default::default(),
             next_id: 0,
         });
@@ -94,23 +79,24 @@ impl Tap {
         let out = match &mut self.faults {
             None => vec![packet.to_vec()],
             Some(f) => {
-                let c = f.config;
                 let now = std::time::Instant::now();
                 let mut out = Vec::new();
-                let hold = |f: &mut Faults, at: std::time::Instant, p: &[u8]| {
-                    f.next_id += 1;
-                    f.delayed.insert((at, f.next_id), (dir, p.to_vec()));
-                };
-                if !f.rng.chance(c.loss_ppm, 1_000_000) {
-                    let copies = if f.rng.chance(c.duplicate_ppm, 1_000_000) { 2 } else { 1 };
-                    for _ in 0..copies {
-                        if f.rng.chance(c.reorder_ppm, 1_000_000) {
-                            hold(f, now + c.delay + REORDER_HOLD, packet);
-                        } else if !c.delay.is_zero() {
-                            hold(f, now + c.delay, packet);
-                        } else {
-                            out.push(packet.to_vec());
-                        }
+                let fate = f.faults.decide(&mut f.rng);
+                for copy in fate.copies() {
+                    let mut p = packet.to_vec();
+                    if copy.corrupted {
+                        Faults::corrupt(&mut p, &mut f.rng);
+                    }
+                    let ect = matches!(ecn_of(&p), Some(Ecn::Ect0 | Ecn::Ect1));
+                    if ect && f.faults.mark_ce(&mut f.rng) {
+                        set_ecn(&mut p, Ecn::Ce);
+                    }
+                    let hold = f.faults.delay + copy.jitter + copy.reordered.unwrap_or_default();
+                    if hold.is_zero() {
+                        out.push(p);
+                    } else {
+                        f.next_id += 1;
+                        f.delayed.insert((now + hold, f.next_id), (dir, p));
                     }
                 }
                 out
@@ -162,7 +148,7 @@ mod tests {
     #[test]
     fn delayed_packets_come_out_when_due_and_not_before() {
         let delay = std::time::Duration::from_millis(30);
-        let mut tap = Tap::default().faults(FaultConfig { delay, ..Default::default() });
+        let mut tap = Tap::default().faults(Faults { delay, ..Faults::default() }, 1);
         assert!(tap.pass(Direction::Out, b"late").is_empty());
         assert!(tap.due().is_empty());
         assert!(tap.next_due().is_some_and(|d| d <= delay));
@@ -173,10 +159,23 @@ mod tests {
 
     #[test]
     fn faults_that_do_nothing_leave_the_tap_transparent() {
-        assert!(Tap::default().faults(FaultConfig { seed: 9, ..Default::default() }).is_transparent());
-        assert!(!Tap::default().faults(FaultConfig { loss_ppm: 1, ..Default::default() }).is_transparent());
+        assert!(Tap::default().faults(Faults::default(), 9).is_transparent());
+        assert!(!Tap::default().faults(Faults { loss_ppm: 1, ..Faults::default() }, 9).is_transparent());
         let delay = std::time::Duration::from_millis(1);
-        assert!(!Tap::default().faults(FaultConfig { delay, ..Default::default() }).is_transparent());
+        assert!(!Tap::default().faults(Faults { delay, ..Faults::default() }, 9).is_transparent());
+    }
+
+    #[test]
+    fn marking_turns_ect_packets_into_ce_and_leaves_the_rest() {
+        let mut tap = Tap::default().faults(Faults { ce_mark_ppm: synack_faults::PPM, ..Faults::default() }, 1);
+        let mut ect = [0u8; 20];
+        ect[0] = 0x45; // IPv4, 20-byte header
+        ect[1] = Ecn::Ect0.bits();
+        let out = tap.pass(Direction::In, &ect);
+        assert_eq!(ecn_of(&out[0]), Some(Ecn::Ce));
+        let mut not_ect = ect;
+        not_ect[1] = 0;
+        assert_eq!(ecn_of(&tap.pass(Direction::In, &not_ect)[0]), Some(Ecn::NotEct));
     }
 
     #[test]
@@ -187,14 +186,8 @@ mod tests {
 
     #[test]
     fn faults_lose_duplicate_and_reorder_at_about_their_rates() {
-        let config = FaultConfig {
-            loss_ppm: 100_000,
-            duplicate_ppm: 100_000,
-            reorder_ppm: 100_000,
-            seed: 7,
-            ..Default::default()
-        };
-        let mut tap = Tap::default().faults(config);
+        let faults = Faults { loss_ppm: 100_000, duplicate_ppm: 100_000, reorder_ppm: 100_000, ..Faults::default() };
+        let mut tap = Tap::default().faults(faults, 7);
         let mut passed = 0;
         let mut out_of_order = 0;
         let mut last = -1i64;
@@ -210,7 +203,7 @@ mod tests {
                 passed += 1;
             }
             if i % 100 == 99 {
-                std::thread::sleep(REORDER_HOLD);
+                std::thread::sleep(std::time::Duration::from_millis(2)); // a reordered packet's hold
                 for (_, p) in tap.due() {
                     out_of_order += take(p, &mut last) as i32;
                     passed += 1;

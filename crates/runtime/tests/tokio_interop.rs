@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
 use synack_engine::{Config, State};
-use synack_runtime::tap::{FaultConfig, Tap};
+use synack_runtime::tap::{Faults, Tap};
 use synack_runtime::{Stack, TcpListener, TcpStream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -158,8 +158,8 @@ async fn synack_client_downloads_and_uploads_10_mib_against_a_kernel_server() {
 /// The same through synack's fault wrapper: 5 % loss and 5 % reordering each way.
 async fn synack_client_10_mib_down_and_up_arrive_intact_with_5_percent_loss_and_reordering() {
     let Some((ns, dev)) = setup("tk_clientf", &["python3"]) else { return };
-    let faults = FaultConfig { loss_ppm: 50_000, reorder_ppm: 50_000, seed: 12, ..Default::default() };
-    let stack = stack_with(dev, Tap::default().faults(faults));
+    let faults = Faults { loss_ppm: 50_000, reorder_ppm: 50_000, ..Faults::default() };
+    let stack = stack_with(dev, Tap::default().faults(faults, 12));
     download_and_upload_10_mib(&ns, &stack, Duration::from_secs(120)).await;
     assert!(stack.counters().retransmitted_segments > 0, "losses were repaired by retransmission");
 }
@@ -234,8 +234,8 @@ async fn the_stack_lists_its_sockets_like_ss() {
 /// reordering in each direction, against the kernel's TCP. About 20 s on this machine.
 async fn a_transfer_still_arrives_intact_with_5_percent_loss_and_reordering_both_ways() {
     let Some((ns, dev)) = setup("tk_faults", &["python3"]) else { return };
-    let faults = FaultConfig { loss_ppm: 50_000, reorder_ppm: 50_000, seed: 11, ..Default::default() };
-    let stack = stack_with(dev, Tap::default().faults(faults));
+    let faults = Faults { loss_ppm: 50_000, reorder_ppm: 50_000, ..Faults::default() };
+    let stack = stack_with(dev, Tap::default().faults(faults, 11));
     spawn_echo(TcpListener::bind(&stack, synack_addr(8080)).await.unwrap());
     let mut cmd = ns.command("python3");
     cmd.args(["-c", PY_ECHO_CLIENT, SYNACK_ADDR, &(10 << 20).to_string()]);
@@ -339,8 +339,8 @@ print("CLOSED")
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delay_fault_holds_packets_both_ways_and_transfers_still_complete() {
     let Some((ns, dev)) = setup("tk_delay", &["python3"]) else { return };
-    let faults = FaultConfig { delay: Duration::from_millis(25), seed: 3, ..Default::default() };
-    let stack = stack_with(dev, Tap::default().faults(faults));
+    let faults = Faults { delay: Duration::from_millis(25), ..Faults::default() };
+    let stack = stack_with(dev, Tap::default().faults(faults, 3));
     spawn_echo(TcpListener::bind(&stack, synack_addr(8080)).await.unwrap());
     let started = std::time::Instant::now();
     let mut cmd = ns.command("python3");

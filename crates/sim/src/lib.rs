@@ -13,7 +13,7 @@ mod trace;
 pub mod workload;
 
 pub use ladder::{render_ladder, segment_summary, transition_summary};
-pub use link::{LinkConfig, LinkStats, PPM};
+pub use link::{Faults, LinkConfig, LinkStats, PPM};
 pub use net::{Fate, Fault, HostId, LogEntry, Sim};
 pub use pcap::write_pcap;
 pub use trace::{render_trace, TraceOptions};

@@ -1,43 +1,31 @@
-//! A one-way link: what it does to each packet, decided by the simulation's seeded generator.
-//! Probabilities are integer parts per million, so runs are identical on every machine.
+//! A one-way link: its rate, and what its path's faults do to each packet, decided by the
+//! simulation's seeded generator.
 
 use std::time::Duration;
 use synack_engine::{Instant, SplitMix64};
 
-/// One million: probabilities are `n / PPM`.
-pub const PPM: u32 = 1_000_000;
+pub use synack_faults::{Faults, PPM};
 
+/// A one-way link: the faults of its path (`synack_faults`, the model the runtime's tap uses
+/// too) and its rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkConfig {
-    /// One-way propagation delay.
-    pub delay: Duration,
-    /// Extra delay drawn uniformly from `0..=jitter` per packet (order is kept unless reordered).
-    pub jitter: Duration,
+    pub faults: Faults,
     /// Serialization rate in bits per second; 0 is unlimited.
     pub bandwidth_bps: u64,
-    pub loss_ppm: u32,
-    pub duplicate_ppm: u32,
-    /// A reordered packet is held back by up to two extra delays, so later ones overtake it.
-    pub reorder_ppm: u32,
-    /// A corrupted packet has one bit flipped (the checksum must catch it).
-    pub corrupt_ppm: u32,
-    /// An ECN-capable (ECT) packet is marked Congestion Experienced instead, as an AQM router
-    /// does where it would otherwise drop (RFC 3168 §5). Not-ECT packets are not touched.
-    pub ce_mark_ppm: u32,
 }
 
 impl Default for LinkConfig {
+    /// 5 ms each way, unlimited rate, no faults.
     fn default() -> LinkConfig {
-        LinkConfig {
-            delay: Duration::from_millis(5),
-            jitter: Duration::ZERO,
-            bandwidth_bps: 0,
-            loss_ppm: 0,
-            duplicate_ppm: 0,
-            reorder_ppm: 0,
-            corrupt_ppm: 0,
-            ce_mark_ppm: 0,
-        }
+        LinkConfig { faults: Faults { delay: Duration::from_millis(5), ..Faults::default() }, bandwidth_bps: 0 }
+    }
+}
+
+impl LinkConfig {
+    /// A perfect link with this one-way delay.
+    pub fn with_delay(delay: Duration) -> LinkConfig {
+        LinkConfig { faults: Faults { delay, ..Faults::default() }, bandwidth_bps: 0 }
     }
 }
 
@@ -86,18 +74,16 @@ impl LinkState {
         let bits_ns = (len as u64 * 8).saturating_mul(1_000_000_000);
         let serialize = Duration::from_nanos(bits_ns.checked_div(c.bandwidth_bps).unwrap_or(0));
         self.busy_until = start + serialize;
-        if rng.chance(c.loss_ppm, PPM) {
+        let fate = c.faults.decide(rng);
+        if fate.lost() {
             stats.dropped += 1;
             out.lost = true;
             return out;
         }
-        let copies = if rng.chance(c.duplicate_ppm, PPM) { 2 } else { 1 };
-        for copy in 0..copies {
-            let jitter = if c.jitter.is_zero() { 0 } else { rng.below(c.jitter.as_micros() as u64 + 1) };
-            let mut arrival = self.busy_until + c.delay + Duration::from_micros(jitter);
-            if rng.chance(c.reorder_ppm, PPM) {
-                let extra = rng.below(2 * c.delay.as_micros() as u64 + 1000) + 1;
-                arrival = arrival + Duration::from_micros(extra);
+        for (i, copy) in fate.copies().iter().enumerate() {
+            let mut arrival = self.busy_until + c.faults.delay + copy.jitter;
+            if let Some(extra) = copy.reordered {
+                arrival = arrival + extra;
                 out.reordered = true;
                 stats.reordered += 1;
             } else {
@@ -105,15 +91,14 @@ impl LinkState {
                 arrival = arrival.max(self.last_arrival);
                 self.last_arrival = arrival;
             }
-            let corrupted = rng.chance(c.corrupt_ppm, PPM);
-            if corrupted {
+            if copy.corrupted {
                 stats.corrupted += 1;
             }
-            if copy == 1 {
+            if i == 1 {
                 out.duplicated = true;
                 stats.duplicated += 1;
             }
-            out.arrivals.push((arrival, corrupted));
+            out.arrivals.push((arrival, copy.corrupted));
         }
         out
     }

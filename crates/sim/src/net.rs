@@ -1,6 +1,6 @@
 //! The simulated network: hosts, links, the event queue and the virtual clock.
 
-use crate::link::{LinkConfig, LinkState, LinkStats, PPM};
+use crate::link::{Faults, LinkConfig, LinkState, LinkStats};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::IpAddr;
@@ -232,19 +232,16 @@ impl Sim {
         } else {
             Fate::Delivered
         };
-        let ce_mark_ppm = link.config.ce_mark_ppm;
+        let faults = link.config.faults;
         let mut bytes = bytes;
-        if !outcome.lost && ce_mark_ppm > 0 {
-            let ect = matches!(ecn, Ecn::Ect0 | Ecn::Ect1);
-            if ect && self.rng.chance(ce_mark_ppm, PPM) && set_ecn(&mut bytes, Ecn::Ce) {
-                self.stats.ce_marked += 1;
-            }
+        let ect = matches!(ecn, Ecn::Ect0 | Ecn::Ect1);
+        if !outcome.lost && ect && faults.mark_ce(&mut self.rng) && set_ecn(&mut bytes, Ecn::Ce) {
+            self.stats.ce_marked += 1;
         }
         for (at, corrupted) in outcome.arrivals {
             let mut copy = bytes.clone();
             if corrupted {
-                let bit = self.rng.below(copy.len() as u64 * 8);
-                copy[(bit / 8) as usize] ^= 1 << (bit % 8);
+                Faults::corrupt(&mut copy, &mut self.rng);
             }
             self.next_seq += 1;
             self.queue.push(Reverse((at, self.next_seq, to, copy)));
@@ -280,7 +277,7 @@ impl Sim {
     pub fn inject(&mut self, bytes: Vec<u8>) {
         let Ok(seg) = parse_segment(&bytes) else { return };
         let Some(&to) = self.addr_to_host.get(&seg.ip.dst) else { return };
-        let at = self.now + self.default_link.delay;
+        let at = self.now + self.default_link.faults.delay;
         self.next_seq += 1;
         self.queue.push(Reverse((at, self.next_seq, to, bytes.clone())));
         if self.record {

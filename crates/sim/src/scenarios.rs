@@ -118,7 +118,7 @@ fn server_addr() -> SocketAddr {
 impl Demo {
     pub fn new(seed: u64, tweak: impl Fn(&mut Config)) -> Demo {
         let mut sim = Sim::new(seed);
-        sim.set_default_link(LinkConfig { delay: LINK_DELAY, ..LinkConfig::default() });
+        sim.set_default_link(LinkConfig::with_delay(LINK_DELAY));
         let config = |n: u64| {
             let mut c = Config { rng_seed: seed.wrapping_mul(31).wrapping_add(n), ..Config::default() };
             tweak(&mut c);

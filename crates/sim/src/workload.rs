@@ -2,7 +2,7 @@
 //! N bytes of a known pattern, half-closes when done, checks every byte it receives (once, in
 //! order), and closes after the peer's FIN. Used by `synack sim` and the swarm tests.
 
-use crate::link::{LinkConfig, LinkStats};
+use crate::link::{Faults, LinkConfig, LinkStats};
 use crate::net::{HostId, Sim};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -398,16 +398,19 @@ fn pump(sim: &mut Sim, host: HostId, end: &mut AppEnd, spec: &TransferSpec, buf:
 pub fn swarm_spec(seed: u64) -> TransferSpec {
     let mut rng = synack_engine::SplitMix64::new(seed ^ 0x5a5a_5a5a);
     let pct = |rng: &mut synack_engine::SplitMix64, max: u64| (rng.below(max * 10_000 + 1)) as u32;
-    let link = LinkConfig {
-        delay: Duration::from_micros(500 + rng.below(50_000)),
-        jitter: Duration::from_micros(rng.below(5_000)),
-        bandwidth_bps: if rng.chance(1, 2) { 0 } else { 1_000_000 + rng.below(99_000_000) },
+    let delay = Duration::from_micros(500 + rng.below(50_000));
+    let jitter = Duration::from_micros(rng.below(5_000));
+    let bandwidth_bps = if rng.chance(1, 2) { 0 } else { 1_000_000 + rng.below(99_000_000) };
+    let faults = Faults {
+        delay,
+        jitter,
         loss_ppm: pct(&mut rng, 30),
         duplicate_ppm: pct(&mut rng, 10),
         reorder_ppm: pct(&mut rng, 10),
         corrupt_ppm: pct(&mut rng, 5),
         ce_mark_ppm: 0,
     };
+    let link = LinkConfig { faults, bandwidth_bps };
     let connections = 1 + rng.below(3) as usize;
     let bytes = match rng.below(4) {
         0 => rng.below(100) as usize,
@@ -423,7 +426,7 @@ pub fn swarm_spec(seed: u64) -> TransferSpec {
     // Drawn last, so that the draws above mean what they meant before ECN was added.
     if rng.chance(1, 2) {
         spec.config.tcp_ecn = synack_engine::EcnMode::On;
-        spec.link.ce_mark_ppm = pct(&mut rng, 10);
+        spec.link.faults.ce_mark_ppm = pct(&mut rng, 10);
     }
     spec
 }

@@ -30,14 +30,15 @@ fn different_seeds_give_different_initial_sequence_numbers() {
 
 #[test]
 fn a_faulty_transfer_replays_identically_from_its_seed() {
-    let link = LinkConfig {
+    let faults = synack_sim::Faults {
         loss_ppm: PPM / 10,
         duplicate_ppm: PPM / 20,
         reorder_ppm: PPM / 20,
         corrupt_ppm: PPM / 50,
         jitter: Duration::from_millis(3),
-        ..LinkConfig::default()
+        ..LinkConfig::default().faults
     };
+    let link = LinkConfig { faults, ..LinkConfig::default() };
     let mut spec = TransferSpec::new(2, 50_000, 99, link);
     spec.record = true;
     let (ra, a) = run_transfer_sim(&spec);

@@ -99,6 +99,15 @@ pub fn parse_segment_general(bytes: &[u8], verify_tcp_checksum: bool) -> Result<
     Ok(Segment { ip, tcp })
 }
 
+/// The ECN codepoint of an IPv4 or IPv6 packet; None for bytes that are not an IP packet.
+pub fn ecn_of(packet: &[u8]) -> Option<Ecn> {
+    match packet.first().map(|b| b >> 4) {
+        Some(4) if packet.len() >= IPV4_HEADER_LEN => Some(Ecn::from_bits(packet[1] & 0b11)),
+        Some(6) if packet.len() >= IPV6_HEADER_LEN => Some(Ecn::from_bits((packet[1] >> 4) & 0b11)),
+        _ => None,
+    }
+}
+
 /// Rewrites the ECN codepoint of an IPv4 or IPv6 packet in place (fixing the IPv4 header
 /// checksum), as a router that marks Congestion Experienced does. Returns false for bytes that
 /// are not an IP packet.

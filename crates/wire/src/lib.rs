@@ -21,8 +21,8 @@ pub use checksum::{internet_checksum, pseudo_header_sum};
 pub use ecn::Ecn;
 pub use error::WireError;
 pub use ip::{
-    emit_segment, emit_segment_between, emit_segment_chunks, emit_segment_chunks_with, ip_header_len, parse_segment,
-    parse_segment_general, parse_segment_with, segment_len, set_ecn, EmitIp, IpHeader, Segment,
+    ecn_of, emit_segment, emit_segment_between, emit_segment_chunks, emit_segment_chunks_with, ip_header_len,
+    parse_segment, parse_segment_general, parse_segment_with, segment_len, set_ecn, EmitIp, IpHeader, Segment,
 };
 pub use ipv4::{Ipv4Packet, Ipv4Repr, IPV4_HEADER_LEN};
 pub use ipv6::{Ipv6Packet, Ipv6Repr, IPV6_HEADER_LEN};
