@@ -18,7 +18,7 @@ impl IsnGenerator {
     /// One SipHash of the connection identity: the low half is F of RFC 6528, the high half
     /// the timestamp offset. One call per connection serves both.
     fn keyed_hash(&self, tuple: &FourTuple) -> u64 {
-        tuple.siphash::<2, 4>(self.key.0, self.key.1)
+        tuple.siphash_2_4(self.key.0, self.key.1)
     }
 
     /// RFC 6528 §3 ISN, and the connection's TSval offset (RFC 7323 §7.1 recommends one so

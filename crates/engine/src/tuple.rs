@@ -52,57 +52,18 @@ impl FourTuple {
         }
     }
 
-    /// SipHash-c-d of the tuple under the key (k0, k1): the same value as `siphasher`'s hasher
-    /// fed the message's bytes, computed on its words directly (no byte buffering, which cost
-    /// more than the rounds themselves).
-    pub(crate) fn siphash<const C: usize, const D: usize>(&self, k0: u64, k1: u64) -> u64 {
-        let (w, len) = self.sip_message();
-        // The message's blocks, the last holding its length (mod 256) in its top byte: a fixed
-        // number for each layout, so that the compiler writes out the compressions (over the
-        // words with their number unknown, it kept them on the stack and looped).
-        if len == 12 {
-            siphash_blocks::<C, D, 2>(k0, k1, [w[0], w[1] | 12 << 56])
-        } else {
-            debug_assert_eq!(len, 36);
-            siphash_blocks::<C, D, 5>(k0, k1, [w[0], w[1], w[2], w[3], w[4] | 36 << 56])
+    /// SipHash-2-4 of the tuple's message under the key (k0, k1) (`siphasher`).
+    pub(crate) fn siphash_2_4(&self, k0: u64, k1: u64) -> u64 {
+        use std::hash::Hasher;
+        let (words, len) = self.sip_message();
+        let mut bytes = [0u8; 40];
+        for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_le_bytes());
         }
+        let mut h = siphasher::sip::SipHasher24::new_with_keys(k0, k1);
+        h.write(&bytes[..len]);
+        h.finish()
     }
-}
-
-/// SipHash-c-d (Aumasson and Bernstein) of a message already cut into its little-endian
-/// 64-bit blocks, the last one padded and holding the length.
-#[inline(always)]
-fn siphash_blocks<const C: usize, const D: usize, const N: usize>(k0: u64, k1: u64, blocks: [u64; N]) -> u64 {
-    let mut v = [
-        k0 ^ 0x736f_6d65_7073_6575,
-        k1 ^ 0x646f_7261_6e64_6f6d,
-        k0 ^ 0x6c79_6765_6e65_7261,
-        k1 ^ 0x7465_6462_7974_6573,
-    ];
-    let round = |v: &mut [u64; 4]| {
-        v[0] = v[0].wrapping_add(v[1]);
-        v[1] = v[1].rotate_left(13) ^ v[0];
-        v[0] = v[0].rotate_left(32);
-        v[2] = v[2].wrapping_add(v[3]);
-        v[3] = v[3].rotate_left(16) ^ v[2];
-        v[0] = v[0].wrapping_add(v[3]);
-        v[3] = v[3].rotate_left(21) ^ v[0];
-        v[2] = v[2].wrapping_add(v[1]);
-        v[1] = v[1].rotate_left(17) ^ v[2];
-        v[2] = v[2].rotate_left(32);
-    };
-    for m in blocks {
-        v[3] ^= m;
-        for _ in 0..C {
-            round(&mut v);
-        }
-        v[0] ^= m;
-    }
-    v[2] ^= 0xff;
-    for _ in 0..D {
-        round(&mut v);
-    }
-    v[0] ^ v[1] ^ v[2] ^ v[3]
 }
 
 /// The keyed hash of the endpoint's tables (the demultiplexing table and the listeners by
@@ -223,7 +184,8 @@ impl fmt::Debug for FourTuple {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use siphasher::sip::{SipHasher13, SipHasher24};
+    use siphasher::sip::SipHasher24;
+    use std::hash::Hasher;
 
     fn tuples() -> Vec<FourTuple> {
         let v4 = |a: [u8; 4], port| SocketAddr::from((a, port));
@@ -236,36 +198,25 @@ mod tests {
         ]
     }
 
+    /// The ISN hash is SipHash-2-4 over the message's bytes, and the message holds every
+    /// field: its words beyond its length are zero, and changing any field changes the hash.
     #[test]
-    fn siphash_of_the_message_equals_the_crates_over_the_same_bytes() {
-        for (k0, k1) in [(0, 0), (1, 2), (0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908), (u64::MAX, 7)] {
-            for t in tuples() {
-                let (words, len) = t.sip_message();
-                let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).take(len).collect();
-                assert!(words.iter().flat_map(|w| w.to_le_bytes()).skip(len).all(|b| b == 0), "{t:?}");
-                let mut h13 = SipHasher13::new_with_keys(k0, k1);
-                h13.write(&bytes);
-                assert_eq!(t.siphash::<1, 3>(k0, k1), h13.finish(), "SipHash-1-3 of {t:?}");
-                let mut h24 = SipHasher24::new_with_keys(k0, k1);
-                h24.write(&bytes);
-                assert_eq!(t.siphash::<2, 4>(k0, k1), h24.finish(), "SipHash-2-4 of {t:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn siphash_2_4_matches_the_reference_vectors() {
-        // The reference implementation's vectors (vectors.h) for key 00 01 .. 0f and the
-        // messages 00 01 .. of each length: the empty one (one block, the length 0) and the
-        // 8-byte one (a whole word, then the length); the 12-byte one (a word and a tail, as an
-        // IPv4 tuple's message is) against the crate.
+    fn the_isn_hash_is_siphash_2_4_of_every_field() {
         let (k0, k1) = (0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908);
-        assert_eq!(siphash_blocks::<2, 4, 1>(k0, k1, [0]), 0x726f_db47_dd0e_0e31);
-        assert_eq!(siphash_blocks::<2, 4, 2>(k0, k1, [0x0706_0504_0302_0100, 8 << 56]), 0x93f5_f579_9a93_2462);
-        let twelve = [0x0706_0504_0302_0100, 0x0b0a_0908 | 12 << 56];
-        let mut reference = SipHasher24::new_with_keys(k0, k1);
-        reference.write(&(0..12).collect::<Vec<u8>>());
-        assert_eq!(siphash_blocks::<2, 4, 2>(k0, k1, twelve), reference.finish());
+        for t in tuples() {
+            let (words, len) = t.sip_message();
+            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).take(len).collect();
+            assert!(words.iter().flat_map(|w| w.to_le_bytes()).skip(len).all(|b| b == 0), "{t:?}");
+            let mut h24 = SipHasher24::new_with_keys(k0, k1);
+            h24.write(&bytes);
+            assert_eq!(t.siphash_2_4(k0, k1), h24.finish(), "{t:?}");
+            let mut other = t;
+            other.remote_port ^= 1;
+            assert_ne!(other.siphash_2_4(k0, k1), t.siphash_2_4(k0, k1));
+            other = t;
+            other.local_port ^= 1;
+            assert_ne!(other.siphash_2_4(k0, k1), t.siphash_2_4(k0, k1));
+        }
     }
 
     /// One client address, every remote port to one local port: the flood a single host can
