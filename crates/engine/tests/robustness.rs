@@ -46,7 +46,7 @@ proptest! {
             let seq = if seq_delta % 2 == 0 { PEER_ISN.wrapping_add(seq_delta % 4096) } else { seq_delta };
             let ack = if ack_delta % 2 == 0 { h.iss.wrapping_add(ack_delta % 4096) } else { ack_delta };
             let data = vec![0xab; len];
-            h.inject(Seg::new(TcpFlags(flags), seq, ack).win(win).data(&data));
+            h.inject(Seg::new(TcpFlags::from_bits_retain(flags), seq, ack).win(win).data(&data));
             h.output();
             h.advance(std::time::Duration::from_millis(step_ms));
             h.output();

@@ -150,7 +150,7 @@ pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_of
     let ack = spec.ack.map_or(0, |a| a.wrapping_add(ack_offset));
     tcp[8..12].copy_from_slice(&ack.to_be_bytes());
     tcp[12] = (((TCP_HEADER_LEN + options.len()) / 4) as u8) << 4;
-    tcp[13] = spec.flags.0;
+    tcp[13] = spec.flags.bits();
     tcp[14..16].copy_from_slice(&spec.window.unwrap_or(0).to_be_bytes());
     tcp[18..20].copy_from_slice(&spec.urgent.unwrap_or(0).to_be_bytes());
     tcp[TCP_HEADER_LEN..TCP_HEADER_LEN + options.len()].copy_from_slice(options);

@@ -213,18 +213,18 @@ fn parse_flags(line: usize, token: &str) -> Result<TcpFlags, ParseError> {
     let mut bits = 0u8;
     for c in token.chars() {
         bits |= match c {
-            'F' => TcpFlags::FIN.0,
-            'S' => TcpFlags::SYN.0,
-            'R' => TcpFlags::RST.0,
-            'P' => TcpFlags::PSH.0,
-            '.' => TcpFlags::ACK.0,
-            'U' => TcpFlags::URG.0,
-            'E' => TcpFlags::ECE.0,
-            'W' => TcpFlags::CWR.0,
+            'F' => TcpFlags::FIN.bits(),
+            'S' => TcpFlags::SYN.bits(),
+            'R' => TcpFlags::RST.bits(),
+            'P' => TcpFlags::PSH.bits(),
+            '.' => TcpFlags::ACK.bits(),
+            'U' => TcpFlags::URG.bits(),
+            'E' => TcpFlags::ECE.bits(),
+            'W' => TcpFlags::CWR.bits(),
             _ => return err(line, format!("unknown TCP flag `{c}` in `{token}`")),
         };
     }
-    Ok(TcpFlags(bits))
+    Ok(TcpFlags::from_bits_retain(bits))
 }
 
 fn parse_u32(line: usize, what: &str, s: &str) -> Result<u32, ParseError> {
@@ -466,7 +466,7 @@ mod tests {
         assert_eq!(e.time, Time::Relative(100_000));
         let Action::Packet(p) = e.action else { panic!() };
         assert!(p.inbound);
-        assert_eq!(p.flags, TcpFlags(TcpFlags::SYN.0 | TcpFlags::ACK.0));
+        assert_eq!(p.flags, TcpFlags::SYN | TcpFlags::ACK);
         assert_eq!(p.seq, SeqSpec::Range { start: 0, end: 0, len: 0 });
         assert_eq!((p.ack, p.window), (Some(1), Some(32767)));
         let opts = vec![OptSpec::Mss(1460), OptSpec::SackPermitted, OptSpec::Eol, OptSpec::Eol];

@@ -102,7 +102,7 @@ pub fn parse_plain_ipv4(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Ipv4S
         dst_port: ports as u16,
         seq: SeqNum(be32(4)),
         ack: SeqNum(be32(8)),
-        flags: TcpFlags(fixed[13]),
+        flags: TcpFlags::from_bits_retain(fixed[13]),
         window: u16::from_be_bytes([fixed[14], fixed[15]]),
         urgent: u16::from_be_bytes([fixed[18], fixed[19]]),
         options,

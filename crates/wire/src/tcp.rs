@@ -19,24 +19,24 @@ mod field {
     pub const URGENT: Range<usize> = 18..20;
 }
 
-/// The control bits of a TCP header (RFC 9293 §3.1, RFC 3168 ECE/CWR).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct TcpFlags(pub u8);
+bitflags::bitflags! {
+    /// The control bits of a TCP header (RFC 9293 §3.1, RFC 3168 ECE/CWR).
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct TcpFlags: u8 {
+        const FIN = 0x01;
+        const SYN = 0x02;
+        const RST = 0x04;
+        const PSH = 0x08;
+        const ACK = 0x10;
+        const URG = 0x20;
+        const ECE = 0x40;
+        const CWR = 0x80;
+    }
+}
 
 impl TcpFlags {
-    pub const FIN: TcpFlags = TcpFlags(0x01);
-    pub const SYN: TcpFlags = TcpFlags(0x02);
-    pub const RST: TcpFlags = TcpFlags(0x04);
-    pub const PSH: TcpFlags = TcpFlags(0x08);
-    pub const ACK: TcpFlags = TcpFlags(0x10);
-    pub const URG: TcpFlags = TcpFlags(0x20);
-    pub const ECE: TcpFlags = TcpFlags(0x40);
-    pub const CWR: TcpFlags = TcpFlags(0x80);
-    pub const NONE: TcpFlags = TcpFlags(0);
+    pub const NONE: TcpFlags = TcpFlags::empty();
 
-    pub fn contains(self, other: TcpFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
     pub fn fin(self) -> bool {
         self.contains(Self::FIN)
     }
@@ -60,19 +60,6 @@ impl TcpFlags {
     }
     pub fn cwr(self) -> bool {
         self.contains(Self::CWR)
-    }
-}
-
-impl std::ops::BitOr for TcpFlags {
-    type Output = TcpFlags;
-    fn bitor(self, rhs: TcpFlags) -> TcpFlags {
-        TcpFlags(self.0 | rhs.0)
-    }
-}
-
-impl std::ops::BitOrAssign for TcpFlags {
-    fn bitor_assign(&mut self, rhs: TcpFlags) {
-        self.0 |= rhs.0;
     }
 }
 
@@ -148,7 +135,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         (self.b()[field::OFFSET_FLAGS.start] >> 4) as usize * 4
     }
     pub fn flags(&self) -> TcpFlags {
-        TcpFlags(self.b()[field::OFFSET_FLAGS.start + 1])
+        TcpFlags::from_bits_retain(self.b()[field::OFFSET_FLAGS.start + 1])
     }
     pub fn window_len(&self) -> u16 {
         self.u16_at(field::WINDOW.start)
@@ -233,7 +220,7 @@ impl<'a> TcpRepr<'a> {
             (self.src_port as u32) << 16 | self.dst_port as u32,
             self.seq.0,
             self.ack.0,
-            ((header_len / 4) as u32) << 28 | (self.flags.0 as u32) << 16 | self.window as u32,
+            ((header_len / 4) as u32) << 28 | (self.flags.bits() as u32) << 16 | self.window as u32,
             self.urgent as u32,
         ]
     }

@@ -94,7 +94,7 @@ proptest! {
         let _ = v6;
         let ip = IpHeader { src: addrs.0, dst: addrs.1, ttl, ecn: Ecn::from_bits(ecn) };
         let tcp = TcpRepr {
-            src_port: ports.0, dst_port: ports.1, seq: SeqNum(seq), ack: SeqNum(ack), flags: TcpFlags(flags),
+            src_port: ports.0, dst_port: ports.1, seq: SeqNum(seq), ack: SeqNum(ack), flags: TcpFlags::from_bits_retain(flags),
             window, urgent, options, payload: &payload,
         };
         let mut buf = vec![0u8; 1024];
@@ -118,7 +118,7 @@ proptest! {
     ) {
         let ip = IpHeader { src: addrs.0, dst: addrs.1, ttl: 64, ecn: Ecn::NotEct };
         let tcp = TcpRepr {
-            src_port: 7788, dst_port: 3337, seq: SeqNum(seq), ack: SeqNum(1), flags: TcpFlags(flags),
+            src_port: 7788, dst_port: 3337, seq: SeqNum(seq), ack: SeqNum(1), flags: TcpFlags::from_bits_retain(flags),
             window: 512, urgent: 0, options, payload: &payload,
         };
         let mut plain = vec![0u8; 1024];
@@ -264,7 +264,7 @@ proptest! {
         let layout = if bsd { OptionLayout::Bsd } else { OptionLayout::Linux };
         let options = TcpOptions { mss, window_scale, sack_permitted, sack, timestamps, layout };
         let tcp = TcpRepr {
-            src_port: 7788, dst_port: 3337, seq: SeqNum(seq), ack: SeqNum(ack), flags: TcpFlags(flags),
+            src_port: 7788, dst_port: 3337, seq: SeqNum(seq), ack: SeqNum(ack), flags: TcpFlags::from_bits_retain(flags),
             window, urgent: 0, options, payload: &[],
         };
         let ecn = Ecn::from_bits(ecn);

@@ -41,7 +41,7 @@ impl Connection {
         if ecn == Ecn::Ce {
             ctx.counters.ce_marked_in += 1;
             self.ece_pending = true;
-            self.owed.set(Owed::ACK);
+            self.owed.insert(Owed::ACK);
         }
     }
 

@@ -91,7 +91,7 @@ impl Connection {
             self.snd_una = seg.ack;
             self.snd_nxt = self.snd_nxt.max(self.snd_una);
             self.finish_handshake(ctx, Cause::RcvdSynAck);
-            self.owed.set(Owed::ACK);
+            self.owed.insert(Owed::ACK);
             // "Data or controls that were queued for transmission may be included": and the
             // SYN-ACK's own text and FIN continue at the sixth step.
             let (seq, data, fin) = self.trim(ctx, seg.seq + 1, seg.payload, f.fin());
@@ -153,7 +153,7 @@ impl Connection {
             self.snd_wl2 = seg.ack;
             self.sample_rtt(ctx, seg);
             self.finish_handshake(ctx, Cause::RcvdSynAck);
-            self.owed.set(Owed::ACK);
+            self.owed.insert(Owed::ACK);
             return;
         }
         // RFC 7323 §5.3 R1 (PAWS): a segment with an older timestamp is a duplicate.
@@ -270,7 +270,7 @@ impl Connection {
             State::Closing if self.our_fin_acked => {
                 // An old segment whose ACK ends the exchange is not answered (BSD returns here).
                 if old_trimmed {
-                    self.owed.clear(Owed::ACK);
+                    self.owed.remove(Owed::ACK);
                 }
                 self.set_state(ctx, State::TimeWait, Cause::RcvdAckOfFin);
                 return;
@@ -315,7 +315,7 @@ impl Connection {
             ctx.counters.duplicate_bytes_in += skip as u64;
             data = &data[skip..];
             seq = self.rcv_nxt;
-            self.owed.set(Owed::ACK); // a duplicate is answered at once (RFC 9293 §3.10.7.4)
+            self.owed.insert(Owed::ACK); // a duplicate is answered at once (RFC 9293 §3.10.7.4)
             if fin && fin_seq < self.rcv_nxt {
                 fin = false; // a FIN we already processed
             }
@@ -324,7 +324,7 @@ impl Connection {
         if data.len() > room as usize {
             data = &data[..room as usize];
             fin = false;
-            self.owed.set(Owed::ACK);
+            self.owed.insert(Owed::ACK);
         }
         (seq, data, fin)
     }
@@ -370,7 +370,7 @@ impl Connection {
                     // RFC 6582 §3.2 step 5: a partial ACK retransmits the next hole. With
                     // SACK the scoreboard says which holes to resend (RFC 6675 §5 step 5).
                     self.cc.on_partial_ack(acked, mss);
-                    self.owed.set(Owed::REXMIT_ONE);
+                    self.owed.insert(Owed::REXMIT_ONE);
                 }
             } else {
                 self.cc.on_new_ack(acked, mss);
@@ -469,7 +469,7 @@ impl Connection {
                     let recv_buf = &mut self.recv_buf;
                     let n = self.ooo.pop_at(offset, |bytes| recv_buf.extend(bytes));
                     self.advance_rcv(n);
-                    self.owed.set(Owed::ACK); // RFC 5681 §4.2: ACK at once when a gap fills
+                    self.owed.insert(Owed::ACK); // RFC 5681 §4.2: ACK at once when a gap fills
                 }
                 // RFC 9293 §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
                 // segment; otherwise delay the ACK. Full-sized is the MSS less the options
@@ -485,7 +485,7 @@ impl Connection {
                 };
                 self.full_segments_unacked = self.full_segments_unacked.saturating_add(segments);
                 if self.full_segments_unacked >= 2 {
-                    self.owed.set(Owed::ACK);
+                    self.owed.insert(Owed::ACK);
                 } else if !self.timers.is_armed(Timer::DelayedAck) {
                     self.timers.set(Timer::DelayedAck, ctx.now.add_micros(ctx.timing.delayed_ack_us));
                 }
@@ -494,7 +494,7 @@ impl Connection {
                 let new_bytes = self.ooo.insert(offset, data);
                 ctx.counters.duplicate_bytes_in += (data.len() - new_bytes) as u64;
                 ctx.counters.out_of_order_segments_in += 1;
-                self.owed.set(Owed::ACK); // RFC 5681 §4.2: out-of-order data is ACKed at once
+                self.owed.insert(Owed::ACK); // RFC 5681 §4.2: out-of-order data is ACKed at once
             }
             if was_empty && !self.recv_buf.is_empty() {
                 ctx.events.push_back(Event::Readable(self.handle));
@@ -503,7 +503,7 @@ impl Connection {
         if fin && !self.fin_received {
             let fin_offset = self.rcv_offset + (seq + data.len() as u32).since(self.rcv_nxt) as u64;
             self.ooo_fin = Some(fin_offset);
-            self.owed.set(Owed::ACK);
+            self.owed.insert(Owed::ACK);
         }
         if self.ooo_fin == Some(self.rcv_offset) {
             self.ooo_fin = None;
@@ -539,7 +539,7 @@ impl Connection {
     fn process_fin(&mut self, ctx: &mut Ctx) {
         self.rcv_nxt += 1;
         self.fin_received = true;
-        self.owed.set(Owed::ACK);
+        self.owed.insert(Owed::ACK);
         ctx.events.push_back(Event::PeerClosed(self.handle));
         if self.recv_buf.is_empty() {
             ctx.events.push_back(Event::Readable(self.handle));
@@ -564,7 +564,7 @@ impl Connection {
         let shared = &mut *ctx.shared;
         let (budget, counters) = (&mut shared.challenge_budget, &mut shared.counters);
         if segment_checks::challenge_allowed(now, &mut self.last_oow_ack, per_record, budget, per_second, counters) {
-            self.owed.set(Owed::ACK);
+            self.owed.insert(Owed::ACK);
             self.ack_is_challenge = true;
         }
     }
@@ -577,10 +577,10 @@ impl Connection {
     fn ack_unacceptable(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
         if seg.payload.is_empty() && !seg.flags.syn() && !seg.flags.fin() {
             if self.oow_ack_allowed(ctx) {
-                self.owed.set(Owed::ACK);
+                self.owed.insert(Owed::ACK);
             }
         } else {
-            self.owed.set(Owed::ACK);
+            self.owed.insert(Owed::ACK);
         }
     }
 

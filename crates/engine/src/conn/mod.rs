@@ -405,7 +405,7 @@ impl Connection {
         self.state = State::Closed;
         self.timers.clear();
         self.heap_deadline = Instant::NEVER;
-        self.owed.clear(Owed::ACK);
+        self.owed.remove(Owed::ACK);
     }
 
     /// Hands the stream buffers' allocations to the pool as the connection is freed.
@@ -497,7 +497,7 @@ impl Connection {
         let now_open = self.recv_window_field() << self.neg.rcv_wscale;
         let threshold = (self.recv_cap / 2).min(self.rcv_mss as u32);
         if now_open >= advertised + threshold {
-            self.owed.set(Owed::ACK);
+            self.owed.insert(Owed::ACK);
         }
     }
 

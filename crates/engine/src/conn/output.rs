@@ -112,7 +112,7 @@ impl Connection {
         self.arm_retransmit(ctx);
         let flags = if with_ack { TcpFlags::SYN | TcpFlags::ACK } else { TcpFlags::SYN };
         let flags = flags | self.ecn_syn_flags(ctx, with_ack);
-        self.owed.clear(Owed::ACK);
+        self.owed.remove(Owed::ACK);
         let ack = if with_ack { self.rcv_nxt } else { SeqNum(0) };
         self.out_segment(self.iss, ack, flags, window as u16, options, 0..0)
     }
@@ -327,7 +327,7 @@ impl Connection {
             } else {
                 ctx.counters.keepalive_probes_sent += 1;
             }
-            self.owed.clear(Owed::WINDOW_PROBE | Owed::KEEPALIVE_PROBE);
+            self.owed.remove(Owed::WINDOW_PROBE | Owed::KEEPALIVE_PROBE);
             return Some(self.segment(ctx, self.snd_una - 1, TcpFlags::ACK, 0..0));
         }
         None
@@ -394,7 +394,7 @@ impl Connection {
         let options = TcpOptions { timestamps, sack, layout: ctx.config.option_layout, ..TcpOptions::default() };
         let window = self.recv_window_field();
         let flags = flags | self.ecn_echo_flag();
-        self.owed.clear(Owed::ACK);
+        self.owed.remove(Owed::ACK);
         self.ack_is_challenge = false;
         self.full_segments_unacked = 0;
         self.timers.stop(Timer::DelayedAck);

@@ -2,57 +2,46 @@
 //! `wants_output` asks "is anything owed?" with one comparison instead of one per flag, and
 //! `poll_synchronized` passes all the rare ones (retransmission, probes) with one test.
 
-use std::ops::BitOr;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Owed(u8);
-
-impl Owed {
-    pub const NOTHING: Owed = Owed(0);
-    /// An ACK now, not delayed (RFC 9293 §3.10.7.4, RFC 5681 §4.2).
-    pub const ACK: Owed = Owed(1);
-    /// One resend of the first unacknowledged segment: fast retransmit, a partial ACK in
-    /// recovery (RFC 6582 §3.2), or a retransmission timeout (RFC 6298 §5.4).
-    pub const REXMIT_ONE: Owed = Owed(1 << 1);
-    /// A tail loss probe (RFC 8985 §7.3).
-    pub const LOSS_PROBE: Owed = Owed(1 << 2);
-    /// A zero-window probe (RFC 9293 §3.8.6.1).
-    pub const WINDOW_PROBE: Owed = Owed(1 << 3);
-    /// A keep-alive probe (RFC 9293 §3.8.4).
-    pub const KEEPALIVE_PROBE: Owed = Owed(1 << 4);
-    /// Everything but the ACK: the resends and probes.
-    pub const REPAIR: Owed = Owed(0b1_1110);
-
-    pub fn any(self) -> bool {
-        self != Owed::NOTHING
-    }
-
-    /// Whether any of the bits of `which` is owed.
-    pub fn has(self, which: Owed) -> bool {
-        self.0 & which.0 != 0
-    }
-
-    pub fn set(&mut self, which: Owed) {
-        self.0 |= which.0;
-    }
-
-    pub fn clear(&mut self, which: Owed) {
-        self.0 &= !which.0;
-    }
-
-    /// Clears `which` and says whether any of it was owed.
-    pub fn take(&mut self, which: Owed) -> bool {
-        let had = self.has(which);
-        self.clear(which);
-        had
+bitflags::bitflags! {
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub(crate) struct Owed: u8 {
+        /// An ACK now, not delayed (RFC 9293 §3.10.7.4, RFC 5681 §4.2).
+        const ACK = 1;
+        /// One resend of the first unacknowledged segment: fast retransmit, a partial ACK in
+        /// recovery (RFC 6582 §3.2), or a retransmission timeout (RFC 6298 §5.4).
+        const REXMIT_ONE = 1 << 1;
+        /// A tail loss probe (RFC 8985 §7.3).
+        const LOSS_PROBE = 1 << 2;
+        /// A zero-window probe (RFC 9293 §3.8.6.1).
+        const WINDOW_PROBE = 1 << 3;
+        /// A keep-alive probe (RFC 9293 §3.8.4).
+        const KEEPALIVE_PROBE = 1 << 4;
+        /// Everything but the ACK: the resends and probes.
+        const REPAIR = Self::REXMIT_ONE.bits() | Self::LOSS_PROBE.bits() | Self::WINDOW_PROBE.bits()
+            | Self::KEEPALIVE_PROBE.bits();
     }
 }
 
-impl BitOr for Owed {
-    type Output = Owed;
+impl Owed {
+    pub const NOTHING: Owed = Owed::empty();
 
-    fn bitor(self, other: Owed) -> Owed {
-        Owed(self.0 | other.0)
+    #[inline]
+    pub fn any(self) -> bool {
+        !self.is_empty()
+    }
+
+    /// Whether any of the bits of `which` is owed.
+    #[inline]
+    pub fn has(self, which: Owed) -> bool {
+        self.intersects(which)
+    }
+
+    /// Clears `which` and says whether any of it was owed.
+    #[inline]
+    pub fn take(&mut self, which: Owed) -> bool {
+        let had = self.has(which);
+        self.remove(which);
+        had
     }
 }
 
@@ -66,7 +55,7 @@ mod tests {
         for (i, &flag) in all.iter().enumerate() {
             let mut owed = Owed::NOTHING;
             assert!(!owed.any());
-            owed.set(flag);
+            owed.insert(flag);
             assert!(owed.any());
             for (j, &other) in all.iter().enumerate() {
                 assert_eq!(owed.has(other), i == j, "flag {i} against {j}");
@@ -88,7 +77,7 @@ mod tests {
     #[test]
     fn clearing_one_flag_keeps_the_others() {
         let mut owed = Owed::ACK | Owed::LOSS_PROBE;
-        owed.clear(Owed::ACK);
+        owed.remove(Owed::ACK);
         assert!(!owed.has(Owed::ACK));
         assert!(owed.has(Owed::LOSS_PROBE));
         assert!(owed.any());

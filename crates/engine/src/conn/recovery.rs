@@ -47,7 +47,7 @@ impl Connection {
             // RFC 6675 §5 step 4: cwnd = ssthresh, no inflation; the pipe does that job.
             self.cc.cwnd = self.cc.ssthresh;
         }
-        self.owed.set(Owed::REXMIT_ONE);
+        self.owed.insert(Owed::REXMIT_ONE);
         self.rtt_probe = None;
         ctx.counters.fast_retransmits += 1;
         if self.loss_probe_armed {
@@ -155,7 +155,7 @@ impl Connection {
                 self.cc.dup_acks = 0;
                 // A new loss may start recovery again at once.
                 self.cc.recover = self.snd_una - 1;
-                self.owed.clear(Owed::REXMIT_ONE);
+                self.owed.remove(Owed::REXMIT_ONE);
                 ctx.counters.spurious_retransmits_undone += 1;
                 true
             }
@@ -233,7 +233,7 @@ impl Connection {
     #[cold]
     pub(super) fn fire_loss_probe(&mut self, ctx: &mut Ctx) {
         self.loss_probe_armed = false;
-        self.owed.set(Owed::LOSS_PROBE);
+        self.owed.insert(Owed::LOSS_PROBE);
         self.loss_probe_high = Some(self.snd_max);
         ctx.counters.loss_probes_sent += 1;
     }

@@ -85,9 +85,9 @@ impl Connection {
             }
             match timer {
                 Timer::Retransmit => self.on_retransmit_timeout(ctx),
-                Timer::DelayedAck => self.owed.set(Owed::ACK),
+                Timer::DelayedAck => self.owed.insert(Owed::ACK),
                 Timer::Persist => {
-                    self.owed.set(Owed::WINDOW_PROBE);
+                    self.owed.insert(Owed::WINDOW_PROBE);
                     self.probe_count = self.probe_count.saturating_add(1);
                 }
                 Timer::Keepalive => self.on_keepalive_timeout(ctx),
@@ -150,7 +150,7 @@ impl Connection {
                 self.cc.on_timeout(flight, self.neg.snd_mss as u32, self.snd_max);
                 self.rtt.back_off();
                 self.rtt_probe = None;
-                self.owed.clear(Owed::REXMIT_ONE);
+                self.owed.remove(Owed::REXMIT_ONE);
                 self.snd_nxt = self.snd_una;
             }
         }
@@ -173,7 +173,7 @@ impl Connection {
             return;
         }
         self.keepalive_probes_sent += 1;
-        self.owed.set(Owed::KEEPALIVE_PROBE);
+        self.owed.insert(Owed::KEEPALIVE_PROBE);
         self.timers.set(Timer::Keepalive, ctx.now + cfg.tcp_keepalive_intvl);
     }
 }
