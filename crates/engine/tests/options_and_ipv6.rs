@@ -206,6 +206,7 @@ fn the_ipv6_wildcard_listens_on_both_families_and_the_ipv4_wildcard_wins_for_ipv
 #[test]
 fn record_sizes_stay_small() {
     let (half_open, time_wait, connection) = synack_engine::record_sizes();
+    eprintln!("record sizes: half-open {half_open} B, TIME-WAIT {time_wait} B, connection {connection} B");
     assert!(half_open <= 96, "half-open record {half_open} B");
     assert!(time_wait <= 64, "TIME-WAIT record {time_wait} B");
     assert!(connection <= 512, "connection without buffers {connection} B");
