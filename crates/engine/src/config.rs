@@ -16,6 +16,8 @@ pub enum EcnMode {
     Passive,
 }
 
+/// The endpoint's configuration. Names follow Linux's sysctls where one exists (`tcp_syn_retries`,
+/// `tcp_max_syn_backlog`, ...); `Config::default()` is Linux's default behaviour.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Seeds every random choice of the endpoint: ISN secret, timestamp offsets, ephemeral ports.
@@ -52,12 +54,16 @@ pub struct Config {
     pub mtu: usize,
     /// Default send and receive buffer sizes of a new connection, bytes.
     pub send_buffer_size: usize,
+    /// Default receive buffer of a new connection, bytes (its window, and the window scale it
+    /// announces).
     pub recv_buffer_size: usize,
     /// Explicit Congestion Notification (RFC 3168).
     pub tcp_ecn: EcnMode,
     /// Negotiate RFC 7323 timestamps, RFC 7323 window scaling and RFC 2018 SACK.
     pub timestamps: bool,
+    /// Announce and accept RFC 7323 window scaling.
     pub window_scaling: bool,
+    /// Announce and accept RFC 2018 SACK (and use SACK-based loss recovery, RFC 6675).
     pub sack: bool,
     /// RFC 6928 initial congestion window, in segments.
     pub initial_cwnd_segments: u32,
@@ -74,7 +80,9 @@ pub struct Config {
     pub tcp_challenge_ack_limit: u32,
     /// Keepalive (RFC 1122 §4.2.3.6) timing, used by connections that enable it.
     pub tcp_keepalive_time: Duration,
+    /// Time between keepalive probes once the connection has been idle `tcp_keepalive_time`.
     pub tcp_keepalive_intvl: Duration,
+    /// Unanswered keepalive probes before the connection is aborted.
     pub tcp_keepalive_probes: u8,
     /// Emit `Event::Transition` records (the trace and the state table are built from them).
     pub record_transitions: bool,

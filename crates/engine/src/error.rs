@@ -3,6 +3,7 @@
 use crate::ConnError;
 use thiserror::Error;
 
+/// Why `connect` failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum ConnectError {
     /// The remote address is unspecified, multicast, or port 0; or families differ.
@@ -21,6 +22,7 @@ pub enum ConnectError {
     AddrInUse,
 }
 
+/// Why `listen` failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum ListenError {
     /// Another listener holds that address and port.
@@ -34,6 +36,7 @@ pub enum ListenError {
     InvalidBacklog,
 }
 
+/// Why `send` failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum SendError {
     /// The handle does not name a live connection.
@@ -53,10 +56,13 @@ pub enum SendError {
     WouldBlock,
 }
 
+/// Why `recv` failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum RecvError {
+    /// The handle does not name a live connection.
     #[error("no such connection")]
     InvalidHandle,
+    /// The handshake has not completed.
     #[error("not connected yet (the handshake has not completed)")]
     NotConnected,
     /// The connection failed; buffered data has been read or discarded.

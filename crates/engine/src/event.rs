@@ -50,36 +50,62 @@ impl fmt::Display for ConnError {
 /// One state change of one connection (or half-open entry, or TIME-WAIT record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
+    /// When it happened.
     pub at: Instant,
+    /// The connection's 4-tuple.
     pub tuple: FourTuple,
+    /// The state before.
     pub from: State,
+    /// The state after.
     pub to: State,
+    /// What made it happen.
     pub cause: Cause,
 }
 
 /// What made a transition happen, in the words a trace prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
+    /// `connect` was called.
     Connect,
+    /// A SYN arrived.
     RcvdSyn,
+    /// A SYN-ACK arrived.
     RcvdSynAck,
+    /// An acceptable ACK arrived.
     RcvdAck,
+    /// The ACK of our FIN arrived.
     RcvdAckOfFin,
+    /// The peer's FIN arrived.
     RcvdFin,
+    /// The peer's FIN and the ACK of ours arrived together.
     RcvdFinAckOfFin,
+    /// A RST arrived.
     RcvdRst,
+    /// `close` was called.
     Close,
+    /// `shutdown` was called.
     Shutdown,
+    /// `abort` was called (or linger 0).
     Abort,
+    /// 2MSL passed in TIME-WAIT.
     TimeWaitExpired,
+    /// `tcp_syn_retries` SYNs went unanswered.
     SynRetriesExhausted,
+    /// `tcp_synack_retries` SYN-ACKs went unanswered.
     SynAckRetriesExhausted,
+    /// `tcp_retries2` retransmissions went unanswered.
     RetransmissionsExhausted,
+    /// The user timeout passed with data unacknowledged.
     UserTimeout,
+    /// Keepalive probes went unanswered.
     KeepaliveTimeout,
+    /// An orphaned connection stayed in FIN-WAIT-2 longer than `tcp_fin_timeout`.
     FinWait2Timeout,
+    /// The listener was closed with the connection in its queue.
     ListenerClosed,
+    /// Data arrived after `close` (answered with RST).
     DataAfterClose,
+    /// A new SYN ended TIME-WAIT (RFC 6191).
     NewSynInTimeWait,
 }
 

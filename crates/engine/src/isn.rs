@@ -5,12 +5,14 @@
 use crate::{FourTuple, Instant};
 use synack_wire::SeqNum;
 
+/// RFC 6528 initial sequence numbers under a secret key.
 #[derive(Clone)]
 pub struct IsnGenerator {
     key: (u64, u64),
 }
 
 impl IsnGenerator {
+    /// A generator under the key (k0, k1).
     pub fn new(k0: u64, k1: u64) -> IsnGenerator {
         IsnGenerator { key: (k0, k1) }
     }

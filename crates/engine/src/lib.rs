@@ -28,6 +28,8 @@
 //! // Timers: sleep until client.poll_timeout(), then call client.handle_timeout(now).
 //! ```
 
+#![deny(missing_docs)]
+
 mod assembler;
 mod buffers;
 mod config;

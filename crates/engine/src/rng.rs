@@ -1,16 +1,20 @@
 //! The engine's only source of randomness: SplitMix64 seeded from the config, so that one seed
 //! gives one run. (Secrets such as the ISN key are drawn from it once, at construction.)
 
+/// SplitMix64: a small, fast, seedable generator; every random choice of the engine and the
+/// simulator comes from one, so a seed replays a run.
 #[derive(Debug, Clone)]
 pub struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
+    /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> SplitMix64 {
         SplitMix64 { state: seed }
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.state;

@@ -3,20 +3,32 @@ use std::fmt;
 /// The eleven connection states of RFC 9293 §3.3.2, with the RFC's names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum State {
+    /// No connection.
     Closed,
+    /// Waiting for a SYN (a listener).
     Listen,
+    /// Our SYN sent, waiting for the SYN-ACK.
     SynSent,
+    /// A SYN received and answered, waiting for its ACK.
     SynReceived,
+    /// The handshake is done; data flows both ways.
     Established,
+    /// Our FIN sent, not yet acknowledged.
     FinWait1,
+    /// Our FIN acknowledged, waiting for the peer's.
     FinWait2,
+    /// The peer's FIN received; we may still send.
     CloseWait,
+    /// Both FINs sent, ours not yet acknowledged (simultaneous close).
     Closing,
+    /// The peer's FIN received and ours sent, waiting for its ACK.
     LastAck,
+    /// Both FINs acknowledged; waiting 2MSL for stray segments.
     TimeWait,
 }
 
 impl State {
+    /// The eleven states, in RFC 9293's order.
     pub const ALL: [State; 11] = [
         State::Closed,
         State::Listen,
@@ -31,6 +43,7 @@ impl State {
         State::TimeWait,
     ];
 
+    /// The RFC's name (`SYN-RECEIVED`, `FIN-WAIT-1`, ...).
     pub fn name(self) -> &'static str {
         match self {
             State::Closed => "CLOSED",

@@ -10,22 +10,28 @@ use std::time::Duration;
 pub struct Instant(u64);
 
 impl Instant {
+    /// Time zero of the endpoint's clock.
     pub const ZERO: Instant = Instant(0);
     /// Later than any time a run reaches: "no deadline".
     pub const NEVER: Instant = Instant(u64::MAX);
 
+    /// `us` microseconds after zero.
     pub const fn from_micros(us: u64) -> Instant {
         Instant(us)
     }
+    /// `ms` milliseconds after zero.
     pub const fn from_millis(ms: u64) -> Instant {
         Instant(ms.saturating_mul(1000))
     }
+    /// `s` seconds after zero.
     pub const fn from_secs(s: u64) -> Instant {
         Instant(s.saturating_mul(1_000_000))
     }
+    /// Microseconds since zero.
     pub const fn as_micros(self) -> u64 {
         self.0
     }
+    /// Milliseconds since zero.
     pub const fn as_millis(self) -> u64 {
         self.0 / 1000
     }

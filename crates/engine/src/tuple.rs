@@ -7,19 +7,26 @@ use std::net::{IpAddr, SocketAddr};
 /// 38 bytes with no padding, so that the small records that hold one stay small.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FourTuple {
+    /// Our address.
     pub local_ip: IpAddr,
+    /// The peer's address.
     pub remote_ip: IpAddr,
+    /// Our port.
     pub local_port: u16,
+    /// The peer's port.
     pub remote_port: u16,
 }
 
 impl FourTuple {
+    /// The tuple of a connection from `local` to `remote`.
     pub fn new(local: SocketAddr, remote: SocketAddr) -> FourTuple {
         FourTuple { local_ip: local.ip(), remote_ip: remote.ip(), local_port: local.port(), remote_port: remote.port() }
     }
+    /// Our address and port.
     pub fn local(&self) -> SocketAddr {
         SocketAddr::new(self.local_ip, self.local_port)
     }
+    /// The peer's address and port.
     pub fn remote(&self) -> SocketAddr {
         SocketAddr::new(self.remote_ip, self.remote_port)
     }

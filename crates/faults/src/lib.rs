@@ -6,6 +6,8 @@
 //!
 //! Probabilities are integer parts per million, so that runs are the same on every machine.
 
+#![deny(missing_docs)]
+
 use std::time::Duration;
 use synack_engine::SplitMix64;
 
@@ -19,7 +21,9 @@ pub struct Faults {
     pub delay: Duration,
     /// Extra delay drawn uniformly from `0..=jitter` per packet.
     pub jitter: Duration,
+    /// Lost packets, parts per million.
     pub loss_ppm: u32,
+    /// Duplicated packets, parts per million.
     pub duplicate_ppm: u32,
     /// A reordered packet is held back by up to two delays and a millisecond more, so that
     /// later ones overtake it.
@@ -51,12 +55,15 @@ pub struct Fate {
 }
 
 impl Fate {
+    /// Whether the packet is lost (no copy goes on).
     pub fn lost(&self) -> bool {
         self.count == 0
     }
+    /// Whether it goes on twice.
     pub fn duplicated(&self) -> bool {
         self.count == 2
     }
+    /// The copies that go on, in order (the second is the duplicate).
     pub fn copies(&self) -> &[Copy] {
         &self.copies[..self.count as usize]
     }

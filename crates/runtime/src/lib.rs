@@ -4,6 +4,8 @@
 //! `Stack` is a tokio task with `TcpListener` and `TcpStream` in the manner of `tokio::net`,
 //! over any `PacketDevice`: a TUN device, or a `PacketPipe` to another stack in the process.
 
+#![deny(missing_docs)]
+
 mod net;
 mod stack;
 pub mod tap;

@@ -35,6 +35,7 @@ impl TcpListener {
         TcpListener::bind_with_backlog(stack, addr, 1024)
     }
 
+    /// Listens on `addr` with this backlog (capped by the stack's `somaxconn`).
     pub fn bind_with_backlog(stack: &Stack, addr: SocketAddr, backlog: usize) -> io::Result<TcpListener> {
         let handle = stack.lock().ep.listen(addr, backlog).map_err(|e| match e {
             ListenError::AddrInUse => io::Error::new(io::ErrorKind::AddrInUse, format!("{addr} is in use")),
@@ -72,6 +73,7 @@ impl TcpListener {
         Ok((stream, peer))
     }
 
+    /// The address it listens on.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         Ok(self.addr)
     }
@@ -198,14 +200,17 @@ impl TcpStream {
         Ok(stream)
     }
 
+    /// The connection's local address (its original destination under `bind_any`).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.core.stack.lock().ep.local_addr(self.core.handle).ok_or_else(|| io::ErrorKind::NotConnected.into())
     }
 
+    /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.core.stack.lock().ep.peer_addr(self.core.handle).ok_or_else(|| io::ErrorKind::NotConnected.into())
     }
 
+    /// TCP_NODELAY: small writes go out at once instead of waiting for Nagle's algorithm.
     pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
         self.core.stack.lock().ep.set_nodelay(self.core.handle, on).map_err(|_| io::ErrorKind::NotConnected.into())
     }
@@ -246,10 +251,13 @@ impl AsyncWrite for TcpStream {
     }
 }
 
+/// The read half of a `TcpStream` (`into_split`), for another task.
 pub struct OwnedReadHalf {
     core: Arc<Core>,
 }
 
+/// The write half of a `TcpStream` (`into_split`); dropping it shuts the write side down
+/// (FIN).
 pub struct OwnedWriteHalf {
     core: Arc<Core>,
     shut: bool,
@@ -263,10 +271,12 @@ impl Drop for OwnedWriteHalf {
     }
 }
 
+/// The read half of a borrowed `TcpStream` (`split`).
 pub struct ReadHalf<'a> {
     core: &'a Core,
 }
 
+/// The write half of a borrowed `TcpStream` (`split`).
 pub struct WriteHalf<'a> {
     core: &'a Core,
 }

@@ -298,7 +298,9 @@ pub struct CloseReport {
 /// A connection `Stack::close` gave up on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Abandoned {
+    /// Our address and port.
     pub local: std::net::SocketAddr,
+    /// The peer's address and port.
     pub peer: std::net::SocketAddr,
     /// Its state at the timeout.
     pub state: synack_engine::State,

@@ -34,7 +34,9 @@ struct Injector {
 /// Which way a packet goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
+    /// From the device to the stack.
     In = 0,
+    /// From the stack to the device.
     Out = 1,
 }
 
@@ -75,6 +77,8 @@ impl Tap {
         self.pcap.is_none() && self.trace.is_none() && self.faults.is_none()
     }
 
+    /// Records `packet` and returns the packets that go on now (none if lost or held back, two
+    /// if duplicated); held ones come out of `due` when their time comes.
     pub fn pass(&mut self, dir: Direction, packet: &[u8]) -> Vec<Vec<u8>> {
         let out = match &mut self.faults {
             None => vec![packet.to_vec()],

@@ -23,6 +23,7 @@ pub unsafe trait PacketDevice: AsRawFd + Send + Sync + 'static {
     fn mtu(&self) -> usize;
     /// Whether TCP super-packets (GSO/GRO) go both ways.
     fn offload(&self) -> bool;
+    /// Non-blocking mode: reads and writes fail with `WouldBlock` instead of waiting.
     fn set_nonblocking(&self, on: bool) -> io::Result<()>;
     /// Sends one IP packet.
     fn send(&self, packet: &[u8]) -> io::Result<()>;

@@ -3,6 +3,8 @@
 //! `PacketDevice` trait both implement, and the network-namespace helper of the real-wire
 //! tests. Nothing here knows about TCP.
 
+#![deny(missing_docs)]
+
 mod device;
 pub mod netns;
 mod pipe;
@@ -78,14 +80,17 @@ impl TunDevice {
         Ok(TunDevice { device, name: name.to_string(), mtu: mtu as usize, offload })
     }
 
+    /// Whether the device was opened with GSO/GRO offload.
     pub fn offload(&self) -> bool {
         self.offload
     }
 
+    /// The device's name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The device's MTU.
     pub fn mtu(&self) -> usize {
         self.mtu
     }

@@ -18,6 +18,7 @@ impl NetNs {
         Ok(ns)
     }
 
+    /// The namespace's name.
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -9,12 +9,14 @@ pub enum Ecn {
     NotEct,
     /// ECT(1) and ECT(0): the sender does ECN (RFC 3168 uses ECT(0)).
     Ect1,
+    /// ECN-Capable Transport (0).
     Ect0,
     /// Congestion Experienced: a router marked the packet instead of dropping it.
     Ce,
 }
 
 impl Ecn {
+    /// The codepoint of the IP header's two ECN bits.
     pub fn from_bits(bits: u8) -> Ecn {
         match bits & 0b11 {
             0b00 => Ecn::NotEct,
@@ -24,6 +26,7 @@ impl Ecn {
         }
     }
 
+    /// The two ECN bits of the IP header.
     pub fn bits(self) -> u8 {
         match self {
             Ecn::NotEct => 0b00,

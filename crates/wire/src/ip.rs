@@ -11,13 +11,18 @@ use std::net::IpAddr;
 /// the ECN codepoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpHeader {
+    /// Source address.
     pub src: IpAddr,
+    /// Destination address.
     pub dst: IpAddr,
+    /// TTL (IPv4) or hop limit (IPv6).
     pub ttl: u8,
+    /// The ECN codepoint.
     pub ecn: Ecn,
 }
 
 impl IpHeader {
+    /// Bytes of the IP header (20 for IPv4, 40 for IPv6).
     pub fn header_len(&self) -> usize {
         ip_header_len(&self.src)
     }
@@ -36,7 +41,9 @@ pub fn ip_header_len(src: &IpAddr) -> usize {
 /// A parsed TCP/IP segment borrowing its payload from the packet bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment<'a> {
+    /// The IP header's fields.
     pub ip: IpHeader,
+    /// The TCP segment.
     pub tcp: TcpRepr<'a>,
 }
 
@@ -171,9 +178,13 @@ pub fn emit_segment_chunks_with(
 /// `IpAddr` is a run of odd-sized moves).
 #[derive(Debug, Clone, Copy)]
 pub struct EmitIp<'a> {
+    /// Source address.
     pub src: &'a IpAddr,
+    /// Destination address.
     pub dst: &'a IpAddr,
+    /// TTL (IPv4) or hop limit (IPv6).
     pub ttl: u8,
+    /// The ECN codepoint.
     pub ecn: Ecn,
     /// The IPv4 identification (ignored for IPv6).
     pub ident: u16,

@@ -4,6 +4,7 @@ use crate::checksum::{fold, header_checksum, internet_checksum};
 use crate::{Ecn, WireError};
 use std::net::Ipv4Addr;
 
+/// An IPv4 header without options, bytes.
 pub const IPV4_HEADER_LEN: usize = 20;
 
 mod field {
@@ -31,6 +32,7 @@ pub struct Ipv4Packet<T: AsRef<[u8]>> {
 }
 
 impl<T: AsRef<[u8]>> Ipv4Packet<T> {
+    /// A view over `buffer` without checking its length (the accessors may panic on a short one).
     pub fn new_unchecked(buffer: T) -> Self {
         Ipv4Packet { buffer }
     }
@@ -72,47 +74,60 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         self.buffer.as_ref()
     }
 
+    /// The version field (4).
     pub fn version(&self) -> u8 {
         self.b()[field::VER_IHL] >> 4
     }
+    /// The header's length, bytes.
     pub fn header_len(&self) -> usize {
         (self.b()[field::VER_IHL] & 0x0f) as usize * 4
     }
+    /// The total length field, bytes.
     pub fn total_len(&self) -> u16 {
         u16::from_be_bytes([self.b()[field::TOTAL_LEN.start], self.b()[field::TOTAL_LEN.start + 1]])
     }
+    /// The identification field.
     pub fn ident(&self) -> u16 {
         u16::from_be_bytes([self.b()[field::IDENT.start], self.b()[field::IDENT.start + 1]])
     }
     fn flags_frag(&self) -> u16 {
         u16::from_be_bytes([self.b()[field::FLAGS_FRAG.start], self.b()[field::FLAGS_FRAG.start + 1]])
     }
+    /// The Don't Fragment flag.
     pub fn dont_fragment(&self) -> bool {
         self.flags_frag() & FLAG_DONT_FRAGMENT != 0
     }
+    /// Whether this is a fragment (MF set or a fragment offset).
     pub fn is_fragment(&self) -> bool {
         self.flags_frag() & (FLAG_MORE_FRAGMENTS | FRAG_OFFSET_MASK) != 0
     }
+    /// The type-of-service byte (DSCP and ECN).
     pub fn tos(&self) -> u8 {
         self.buffer.as_ref()[field::TOS]
     }
+    /// Time to live.
     pub fn ttl(&self) -> u8 {
         self.b()[field::TTL]
     }
+    /// The protocol field (6 for TCP).
     pub fn protocol(&self) -> u8 {
         self.b()[field::PROTOCOL]
     }
+    /// The header checksum field.
     pub fn checksum(&self) -> u16 {
         u16::from_be_bytes([self.b()[field::CHECKSUM.start], self.b()[field::CHECKSUM.start + 1]])
     }
+    /// The source address.
     pub fn src_addr(&self) -> Ipv4Addr {
         let s = &self.b()[field::SRC];
         Ipv4Addr::new(s[0], s[1], s[2], s[3])
     }
+    /// The destination address.
     pub fn dst_addr(&self) -> Ipv4Addr {
         let d = &self.b()[field::DST];
         Ipv4Addr::new(d[0], d[1], d[2], d[3])
     }
+    /// Whether the header checksum is right.
     pub fn verify_checksum(&self) -> bool {
         header_checksum(&self.b()[..self.header_len()]) == 0
     }
@@ -125,10 +140,15 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
 /// The meaning of an IPv4 header as synack uses it (no options, never fragmented).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ipv4Repr {
+    /// Source address.
     pub src: Ipv4Addr,
+    /// Destination address.
     pub dst: Ipv4Addr,
+    /// The protocol of the payload (6 for TCP).
     pub protocol: u8,
+    /// Bytes of payload after the header.
     pub payload_len: usize,
+    /// Time to live.
     pub ttl: u8,
     /// The ECN bits of the TOS byte (the DSCP bits are sent as zero).
     pub ecn: Ecn,
@@ -154,6 +174,7 @@ impl Ipv4Repr {
         })
     }
 
+    /// Bytes the packet takes: header and payload.
     pub fn buffer_len(&self) -> usize {
         IPV4_HEADER_LEN
     }

@@ -3,6 +3,7 @@
 use crate::{Ecn, WireError};
 use std::net::Ipv6Addr;
 
+/// The fixed IPv6 header, bytes.
 pub const IPV6_HEADER_LEN: usize = 40;
 
 mod field {
@@ -22,10 +23,12 @@ pub struct Ipv6Packet<T: AsRef<[u8]>> {
 }
 
 impl<T: AsRef<[u8]>> Ipv6Packet<T> {
+    /// A view over `buffer` without checking its length (the accessors may panic on a short one).
     pub fn new_unchecked(buffer: T) -> Self {
         Ipv6Packet { buffer }
     }
 
+    /// A view over `buffer`, checked to hold the header and the payload its length field says.
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         let packet = Self::new_unchecked(buffer);
         packet.check_len()?;
@@ -50,32 +53,40 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
     fn b(&self) -> &[u8] {
         self.buffer.as_ref()
     }
+    /// The version field (6).
     pub fn version(&self) -> u8 {
         self.b()[0] >> 4
     }
+    /// The payload length field, bytes.
     pub fn payload_len(&self) -> u16 {
         u16::from_be_bytes([self.b()[field::PAYLOAD_LEN.start], self.b()[field::PAYLOAD_LEN.start + 1]])
     }
+    /// The next header field (6 for TCP; extension headers are not supported).
     pub fn next_header(&self) -> u8 {
         self.b()[field::NEXT_HEADER]
     }
+    /// The traffic class byte (DSCP and ECN).
     pub fn traffic_class(&self) -> u8 {
         let b = self.buffer.as_ref();
         (b[0] << 4) | (b[1] >> 4)
     }
+    /// The hop limit.
     pub fn hop_limit(&self) -> u8 {
         self.b()[field::HOP_LIMIT]
     }
+    /// The source address.
     pub fn src_addr(&self) -> Ipv6Addr {
         let mut o = [0u8; 16];
         o.copy_from_slice(&self.b()[field::SRC]);
         Ipv6Addr::from(o)
     }
+    /// The destination address.
     pub fn dst_addr(&self) -> Ipv6Addr {
         let mut o = [0u8; 16];
         o.copy_from_slice(&self.b()[field::DST]);
         Ipv6Addr::from(o)
     }
+    /// The payload, as long as the length field says.
     pub fn payload(&self) -> &[u8] {
         &self.b()[IPV6_HEADER_LEN..IPV6_HEADER_LEN + self.payload_len() as usize]
     }
@@ -84,16 +95,22 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
 /// The meaning of an IPv6 fixed header (no extension headers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ipv6Repr {
+    /// Source address.
     pub src: Ipv6Addr,
+    /// Destination address.
     pub dst: Ipv6Addr,
+    /// The protocol of the payload (6 for TCP).
     pub next_header: u8,
+    /// Bytes of payload after the header.
     pub payload_len: usize,
+    /// Hop limit.
     pub hop_limit: u8,
     /// The ECN bits of the traffic class (the rest is sent as zero).
     pub ecn: Ecn,
 }
 
 impl Ipv6Repr {
+    /// The fields of a checked packet.
     pub fn parse<T: AsRef<[u8]>>(packet: &Ipv6Packet<T>) -> Result<Ipv6Repr, WireError> {
         packet.check_len()?;
         Ok(Ipv6Repr {
@@ -106,6 +123,7 @@ impl Ipv6Repr {
         })
     }
 
+    /// Bytes the packet takes: header and payload.
     pub fn buffer_len(&self) -> usize {
         IPV6_HEADER_LEN
     }

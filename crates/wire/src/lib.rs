@@ -5,6 +5,8 @@
 //! Contract: every parse function returns `Ok` or `Err` for any byte string and never panics;
 //! once a view's length check has passed, none of its accessors panics. Parsing allocates nothing.
 
+#![deny(missing_docs)]
+
 mod checksum;
 mod ecn;
 mod error;

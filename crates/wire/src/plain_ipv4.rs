@@ -26,10 +26,15 @@ const FRAGMENT_BITS: u16 = 0x3fff;
 /// to reach the cache).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ipv4Segment<'a> {
+    /// Source address.
     pub src: Ipv4Addr,
+    /// Destination address.
     pub dst: Ipv4Addr,
+    /// Time to live.
     pub ttl: u8,
+    /// The ECN codepoint.
     pub ecn: Ecn,
+    /// The TCP segment.
     pub tcp: TcpRepr<'a>,
 }
 
@@ -120,10 +125,15 @@ pub fn parse_plain_ipv4(bytes: &[u8], verify_tcp_checksum: bool) -> Result<Ipv4S
 /// The IP-level facts `emit_plain_ipv4` takes.
 #[derive(Debug, Clone, Copy)]
 pub struct EmitIpv4 {
+    /// Source address.
     pub src: Ipv4Addr,
+    /// Destination address.
     pub dst: Ipv4Addr,
+    /// Time to live.
     pub ttl: u8,
+    /// The ECN codepoint.
     pub ecn: Ecn,
+    /// The identification field.
     pub ident: u16,
     /// False for Linux's CHECKSUM_PARTIAL, as in `emit_segment_chunks_with`.
     pub full_checksum: bool,

@@ -21,6 +21,7 @@ impl SeqNum {
         self.0.wrapping_sub(other.0)
     }
 
+    /// The later of two sequence numbers (in modular order).
     pub fn max(self, other: SeqNum) -> SeqNum {
         if self >= other {
             self
@@ -29,6 +30,7 @@ impl SeqNum {
         }
     }
 
+    /// The earlier of two sequence numbers (in modular order).
     pub fn min(self, other: SeqNum) -> SeqNum {
         if self <= other {
             self

@@ -5,6 +5,7 @@ use crate::{SeqNum, TcpOptions, WireError, IP_PROTOCOL_TCP};
 use std::fmt;
 use std::net::IpAddr;
 
+/// A TCP header without options, bytes.
 pub const TCP_HEADER_LEN: usize = 20;
 
 mod field {
@@ -23,41 +24,58 @@ bitflags::bitflags! {
     /// The control bits of a TCP header (RFC 9293 §3.1, RFC 3168 ECE/CWR).
     #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct TcpFlags: u8 {
+        /// No more data from the sender.
         const FIN = 0x01;
+        /// Synchronize sequence numbers.
         const SYN = 0x02;
+        /// Reset the connection.
         const RST = 0x04;
+        /// Push the data to the application.
         const PSH = 0x08;
+        /// The acknowledgment field is significant.
         const ACK = 0x10;
+        /// The urgent pointer is significant.
         const URG = 0x20;
+        /// ECN echo (RFC 3168).
         const ECE = 0x40;
+        /// Congestion window reduced (RFC 3168).
         const CWR = 0x80;
     }
 }
 
 impl TcpFlags {
+    /// No flag set.
     pub const NONE: TcpFlags = TcpFlags::empty();
 
+    /// FIN: the sender has finished sending.
     pub fn fin(self) -> bool {
         self.contains(Self::FIN)
     }
+    /// SYN: synchronize sequence numbers.
     pub fn syn(self) -> bool {
         self.contains(Self::SYN)
     }
+    /// RST: reset the connection.
     pub fn rst(self) -> bool {
         self.contains(Self::RST)
     }
+    /// PSH: push the data to the application.
     pub fn psh(self) -> bool {
         self.contains(Self::PSH)
     }
+    /// ACK: the acknowledgment field is significant.
     pub fn ack(self) -> bool {
         self.contains(Self::ACK)
     }
+    /// URG: the urgent pointer is significant.
     pub fn urg(self) -> bool {
         self.contains(Self::URG)
     }
+    /// ECE: ECN echo (RFC 3168).
     pub fn ece(self) -> bool {
         self.contains(Self::ECE)
     }
+    /// CWR: congestion window reduced (RFC 3168).
     pub fn cwr(self) -> bool {
         self.contains(Self::CWR)
     }
@@ -77,10 +95,12 @@ pub struct TcpPacket<T: AsRef<[u8]>> {
 }
 
 impl<T: AsRef<[u8]>> TcpPacket<T> {
+    /// A view over `buffer` without checking its length (the accessors may panic on a short one).
     pub fn new_unchecked(buffer: T) -> Self {
         TcpPacket { buffer }
     }
 
+    /// A view over `buffer`, checked to hold the header its data offset says.
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         let packet = Self::new_unchecked(buffer);
         packet.check_len()?;
@@ -119,36 +139,47 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
     }
 
+    /// The source port.
     pub fn src_port(&self) -> u16 {
         self.u16_at(field::SRC_PORT.start)
     }
+    /// The destination port.
     pub fn dst_port(&self) -> u16 {
         self.u16_at(field::DST_PORT.start)
     }
+    /// The sequence number.
     pub fn seq_number(&self) -> SeqNum {
         SeqNum(self.u32_at(field::SEQ.start))
     }
+    /// The acknowledgment number.
     pub fn ack_number(&self) -> SeqNum {
         SeqNum(self.u32_at(field::ACK.start))
     }
+    /// The header's length (data offset), bytes.
     pub fn header_len(&self) -> usize {
         (self.b()[field::OFFSET_FLAGS.start] >> 4) as usize * 4
     }
+    /// The control bits.
     pub fn flags(&self) -> TcpFlags {
         TcpFlags::from_bits_retain(self.b()[field::OFFSET_FLAGS.start + 1])
     }
+    /// The window field (unscaled).
     pub fn window_len(&self) -> u16 {
         self.u16_at(field::WINDOW.start)
     }
+    /// The checksum field.
     pub fn checksum(&self) -> u16 {
         self.u16_at(field::CHECKSUM.start)
     }
+    /// The urgent pointer.
     pub fn urgent_at(&self) -> u16 {
         self.u16_at(field::URGENT.start)
     }
+    /// The option bytes.
     pub fn options(&self) -> &[u8] {
         &self.b()[TCP_HEADER_LEN..self.header_len()]
     }
+    /// The payload.
     pub fn payload(&self) -> &[u8] {
         &self.b()[self.header_len()..]
     }
@@ -163,14 +194,23 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
 /// it means something only when `flags.ack()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpRepr<'a> {
+    /// Source port.
     pub src_port: u16,
+    /// Destination port.
     pub dst_port: u16,
+    /// Sequence number.
     pub seq: SeqNum,
+    /// Acknowledgment number.
     pub ack: SeqNum,
+    /// Control bits.
     pub flags: TcpFlags,
+    /// Window field (unscaled).
     pub window: u16,
+    /// Urgent pointer.
     pub urgent: u16,
+    /// Options.
     pub options: TcpOptions,
+    /// Payload.
     pub payload: &'a [u8],
 }
 
@@ -204,10 +244,12 @@ impl<'a> TcpRepr<'a> {
         self.payload.len() as u32 + self.flags.syn() as u32 + self.flags.fin() as u32
     }
 
+    /// The header's length with its options, bytes.
     pub fn header_len(&self) -> usize {
         TCP_HEADER_LEN + self.options.buffer_len()
     }
 
+    /// Bytes the segment takes: header, options and payload.
     pub fn buffer_len(&self) -> usize {
         self.header_len() + self.payload.len()
     }

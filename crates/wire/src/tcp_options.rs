@@ -53,12 +53,15 @@ impl SackBlocks {
             false
         }
     }
+    /// The blocks as (left edge, right edge) pairs.
     pub fn as_slice(&self) -> &[(SeqNum, SeqNum)] {
         &self.blocks[..self.len as usize]
     }
+    /// Whether there is no block.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+    /// The number of blocks.
     pub fn len(&self) -> usize {
         self.len as usize
     }
@@ -81,12 +84,17 @@ pub enum OptionLayout {
 /// kinds by length, and always reports the Linux layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TcpOptions {
+    /// MSS (RFC 9293 §3.7.1), in SYNs.
     pub mss: Option<u16>,
+    /// Window-scale shift (RFC 7323 §2), in SYNs.
     pub window_scale: Option<u8>,
+    /// SACK permitted (RFC 2018), in SYNs.
     pub sack_permitted: bool,
+    /// SACK blocks (RFC 2018).
     pub sack: SackBlocks,
     /// (TSval, TSecr), RFC 7323 §3.
     pub timestamps: Option<(u32, u32)>,
+    /// How the options are ordered and padded when written.
     pub layout: OptionLayout,
 }
 

@@ -664,23 +664,40 @@ impl Connection {
 /// A snapshot of a connection's variables, like Linux's `TCP_INFO`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnInfo {
+    /// RFC 9293 state.
     pub state: State,
+    /// SND.UNA: the oldest unacknowledged sequence number.
     pub snd_una: SeqNum,
+    /// SND.NXT: the next sequence number to send.
     pub snd_nxt: SeqNum,
+    /// RCV.NXT: the next sequence number expected.
     pub rcv_nxt: SeqNum,
+    /// SND.WND: the peer's window, bytes (scaled).
     pub snd_wnd: u32,
+    /// RCV.WND: the window we offer, bytes.
     pub rcv_wnd: u32,
+    /// The MSS we send with (the peer's, less our option bytes).
     pub snd_mss: u16,
+    /// Congestion window, bytes.
     pub cwnd: u32,
+    /// Slow-start threshold, bytes.
     pub ssthresh: u32,
+    /// Smoothed RTT (RFC 6298), once measured.
     pub srtt: Option<Duration>,
+    /// RTT variation (RFC 6298).
     pub rttvar: Duration,
+    /// Current retransmission timeout, backoff included.
     pub rto: Duration,
     /// Bytes held out of order, waiting for a gap to fill.
     pub out_of_order_bytes: usize,
+    /// Retransmission timeouts in a row.
     pub retransmits: u8,
+    /// The peer's window-scale shift.
     pub snd_wscale: u8,
+    /// Our window-scale shift.
     pub rcv_wscale: u8,
+    /// SACK was negotiated.
     pub sack_ok: bool,
+    /// Timestamps were negotiated.
     pub ts_ok: bool,
 }

@@ -7,11 +7,16 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 impl Endpoint {
+    /// SEND (RFC 9293 §3.10.2): queues as much of `data` as the send buffer takes and returns how
+    /// much; `WouldBlock` when it takes nothing. `Event::Writable` follows when room frees after
+    /// either.
     pub fn send(&mut self, h: ConnHandle, data: &[u8]) -> Result<usize, SendError> {
         let now = self.last_now;
         self.with_conn(now, h, Err(SendError::InvalidHandle), |c, ctx| c.send(ctx, data))
     }
 
+    /// RECEIVE (RFC 9293 §3.10.3): copies what has arrived in order into `buf`; `Ok(0)` is the end of
+    /// the stream (the peer's FIN), `WouldBlock` means nothing yet.
     pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
         let now = self.last_now;
         self.with_conn(now, h, Err(RecvError::InvalidHandle), |c, _| c.recv(buf))
@@ -47,15 +52,19 @@ impl Endpoint {
     pub fn state(&self, h: ConnHandle) -> Option<State> {
         self.conn(h).map(|c| c.state)
     }
+    /// The connection's local address and port.
     pub fn local_addr(&self, h: ConnHandle) -> Option<SocketAddr> {
         self.conn(h).map(|c| c.tuple.local())
     }
+    /// The peer's address and port.
     pub fn peer_addr(&self, h: ConnHandle) -> Option<SocketAddr> {
         self.conn(h).map(|c| c.tuple.remote())
     }
+    /// A snapshot of the connection's variables, like Linux's `TCP_INFO`.
     pub fn conn_info(&self, h: ConnHandle) -> Option<ConnInfo> {
         self.conn(h).map(|c| c.info())
     }
+    /// Why the connection failed, if it did (refused, reset, timed out, aborted).
     pub fn conn_error(&self, h: ConnHandle) -> Option<crate::ConnError> {
         self.conn(h).and_then(|c| c.error)
     }
@@ -63,6 +72,8 @@ impl Endpoint {
     pub fn queue_lens(&self, h: ConnHandle) -> Option<(usize, usize)> {
         self.conn(h).map(|c| (c.recv_queue_len(), c.send_queue_len()))
     }
+    /// TCP_NODELAY: send small segments at once instead of waiting for the ACK of the last one
+    /// (Nagle's algorithm, RFC 9293 §3.8.6.2.2, is on by default).
     pub fn set_nodelay(&mut self, h: ConnHandle, on: bool) -> Result<(), InvalidHandle> {
         let now = self.last_now;
         self.with_conn(now, h, Err(InvalidHandle), |c, _| {
@@ -70,6 +81,7 @@ impl Endpoint {
             Ok(())
         })
     }
+    /// Whether TCP_NODELAY is on.
     pub fn nodelay(&self, h: ConnHandle) -> Option<bool> {
         self.conn(h).map(|c| c.nodelay())
     }
@@ -77,9 +89,11 @@ impl Endpoint {
     pub fn set_linger(&mut self, h: ConnHandle, linger: Option<Duration>) -> Result<(), InvalidHandle> {
         self.conn_mut_opt(h).map(|c| c.set_linger(linger)).ok_or(InvalidHandle)
     }
+    /// SO_LINGER as set (`Some(0)`: `close` sends RST).
     pub fn linger(&self, h: ConnHandle) -> Option<Option<Duration>> {
         self.conn(h).map(|c| c.linger())
     }
+    /// SO_KEEPALIVE (RFC 1122 §4.2.3.6): probe an idle peer with the config's keepalive timing.
     pub fn set_keepalive(&mut self, now: Instant, h: ConnHandle, on: bool) -> Result<(), InvalidHandle> {
         self.with_conn(now, h, Err(InvalidHandle), |c, ctx| {
             c.set_keepalive(ctx, on);
@@ -92,9 +106,11 @@ impl Endpoint {
     pub fn set_no_options(&mut self, h: ConnHandle, on: bool) -> Result<bool, InvalidHandle> {
         self.conn_mut_opt(h).map(|c| c.set_no_options(on)).ok_or(InvalidHandle)
     }
+    /// TCP_USER_TIMEOUT: abort when data stays unacknowledged this long (RFC 9293 §3.8.3).
     pub fn set_user_timeout(&mut self, h: ConnHandle, timeout: Option<Duration>) -> Result<(), InvalidHandle> {
         self.conn_mut_opt(h).map(|c| c.set_user_timeout(timeout)).ok_or(InvalidHandle)
     }
+    /// SO_SNDBUF: the send buffer's size, bytes; may change at any time (queued data is kept).
     pub fn set_send_buffer_size(&mut self, h: ConnHandle, bytes: usize) -> Result<(), InvalidHandle> {
         self.conn_mut_opt(h).map(|c| c.set_send_buffer_size(bytes)).ok_or(InvalidHandle)
     }
@@ -104,6 +120,7 @@ impl Endpoint {
         let conn = self.conns.get_mut(h.index, h.generation).ok_or(InvalidHandle)?;
         Ok(conn.set_recv_buffer_size(&self.shared.config, bytes))
     }
+    /// (send, receive) buffer sizes, bytes.
     pub fn buffer_sizes(&self, h: ConnHandle) -> Option<(usize, usize)> {
         self.conn(h).map(|c| (c.send_buffer_size(), c.recv_buffer_size()))
     }

@@ -60,6 +60,36 @@ enum TimerRef {
     TimeWait(u32, u32),
 }
 
+/// All TCP state of one host, driven sans-IO: no clock, no I/O, randomness from
+/// `Config::rng_seed`, so the same inputs always give the same outputs.
+///
+/// The poll loop: after every input (`handle_packet`, `handle_timeout`) and every user call,
+/// drain `poll_transmit` until it returns `None` and hand each packet to the network, then
+/// take `poll_event`s; sleep until `poll_timeout()` (or the next packet) and call
+/// `handle_timeout(now)` then. `now` never goes backwards.
+///
+/// ```
+/// use synack_engine::{Config, Endpoint, Event, Instant};
+///
+/// let mut server = Endpoint::new(Config::default(), &["10.0.0.1".parse().unwrap()]);
+/// let mut client = Endpoint::new(Config::default(), &["10.0.0.2".parse().unwrap()]);
+/// let listener = server.listen("10.0.0.1:80".parse().unwrap(), 128).unwrap();
+/// let conn = client.connect(Instant::ZERO, None, "10.0.0.1:80".parse().unwrap()).unwrap();
+/// let (mut buf, now) = ([0u8; 1500], Instant::ZERO);
+/// for _ in 0..4 {
+///     while let Some(t) = client.poll_transmit(now, &mut buf) { server.handle_packet(now, &buf[..t.len]); }
+///     while let Some(t) = server.poll_transmit(now, &mut buf) { client.handle_packet(now, &buf[..t.len]); }
+/// }
+/// let accepted = server.accept(listener).expect("the handshake is done");
+/// while let Some(event) = client.poll_event() {
+///     if let Event::Connected(h) = event { assert_eq!(h, conn); }
+/// }
+/// client.send(conn, b"hello").unwrap();
+/// while let Some(t) = client.poll_transmit(now, &mut buf) { server.handle_packet(now, &buf[..t.len]); }
+/// let mut got = [0u8; 5];
+/// assert_eq!(server.recv(accepted, &mut got), Ok(5));
+/// assert_eq!(&got, b"hello");
+/// ```
 pub struct Endpoint {
     /// The config, its times, the event and control queues, the counters and the buffer pool:
     /// what a connection call may touch besides the connection (`Ctx`).
@@ -126,6 +156,7 @@ impl Endpoint {
         }
     }
 
+    /// The configuration.
     pub fn config(&self) -> &Config {
         &self.shared.config
     }
@@ -134,9 +165,12 @@ impl Endpoint {
     pub fn config_mut(&mut self) -> ConfigMut<'_> {
         ConfigMut { config: &mut self.shared.config, timing: &mut self.shared.timing }
     }
+    /// The endpoint's own addresses.
     pub fn addresses(&self) -> &[IpAddr] {
         &self.addresses
     }
+    /// The endpoint's counters, like `netstat -s`: every dropped packet is counted under its
+    /// reason.
     pub fn counters(&self) -> &Counters {
         &self.shared.counters
     }
@@ -263,6 +297,7 @@ impl Endpoint {
         self.listener_mut(h).map(|l| l.no_options = on).ok_or(InvalidHandle)
     }
 
+    /// The address a listener listens on.
     pub fn listener_addr(&self, h: ListenerHandle) -> Option<SocketAddr> {
         self.listener(h).map(|l| l.addr)
     }

@@ -19,6 +19,7 @@ pub struct Transmit {
     pub len: usize,
     /// The packet's source and destination addresses (as in its IP header).
     pub src: IpAddr,
+    /// The packet's destination address.
     pub dst: IpAddr,
     /// The ECN codepoint in its IP header (RFC 3168 §5): ECT(0) on a connection that
     /// negotiated ECN, where a router may mark it Congestion Experienced.

@@ -8,12 +8,15 @@ use std::net::SocketAddr;
 /// One row of the state table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SocketInfo {
+    /// RFC 9293 state (LISTEN for a listener).
     pub state: State,
     /// Unread bytes; for a listener, the accept-queue length (as `ss` shows).
     pub recv_q: usize,
     /// Unacknowledged and unsent bytes; for a listener, the backlog.
     pub send_q: usize,
+    /// Local address and port.
     pub local: SocketAddr,
+    /// The peer's address and port (none for a listener).
     pub remote: Option<SocketAddr>,
 }
 
