@@ -1,30 +1,128 @@
-//! NewReno congestion control: RFC 5681 slow start and congestion avoidance, RFC 6582 fast
-//! retransmit and fast recovery. Works in bytes; the connection tells it what happened.
+//! Congestion control: how big the congestion window is, and how it answers ACKs, losses,
+//! ECN echoes and timeouts. The connection's send side keeps the loss-recovery bookkeeping
+//! (duplicate ACKs, the recovery point, RFC 6675's scoreboard) and tells the controller what
+//! happened through `CongestionControl`; a new controller is one more implementation of it
+//! and one more variant of `Congestion`. Everything is in bytes.
 
-use synack_wire::SeqNum;
+/// What the send side asks of a congestion controller.
+pub(crate) trait CongestionControl {
+    /// The congestion window, bytes.
+    fn cwnd(&self) -> u32;
+    /// The slow-start threshold, bytes (`u32::MAX` until the first reduction).
+    fn ssthresh(&self) -> u32;
+    /// New data acknowledged outside recovery: grow.
+    fn on_ack(&mut self, acked: u32, mss: u32);
+    /// A loss detected by duplicate ACKs or SACK: reduce, entering fast recovery. With
+    /// `inflate`, NewReno's window inflation by the three duplicate ACKs (RFC 6582 §3.2 step
+    /// 2); without it, cwnd = ssthresh (RFC 6675 §5 step 4: the pipe does that job).
+    fn on_loss(&mut self, flight: u32, mss: u32, inflate: bool);
+    /// Another duplicate ACK in NewReno recovery (RFC 6582 §3.2 step 4).
+    fn on_recovery_dup_ack(&mut self, mss: u32);
+    /// A partial ACK in NewReno recovery (RFC 6582 §3.2 step 5).
+    fn on_partial_ack(&mut self, acked: u32, mss: u32);
+    /// Recovery ends with everything up to the recovery point acknowledged.
+    fn on_recovery_exit(&mut self, flight: u32, mss: u32);
+    /// An ECN echo (RFC 3168 §6.1.2): reduce as for a loss, without recovery.
+    fn on_ecn_echo(&mut self, flight: u32, mss: u32);
+    /// A retransmission timeout (RFC 5681 §3.1 eq. 4).
+    fn on_rto(&mut self, flight: u32, mss: u32);
+    /// The state before a reduction that turned out spurious comes back (RFC 4015): cwnd no
+    /// smaller than `cwnd`, ssthresh as it was.
+    fn undo(&mut self, cwnd: u32, ssthresh: u32);
+}
 
+/// The congestion controllers a connection can run (`Config::tcp_congestion_control` will pick
+/// one when there is more than NewReno).
 #[derive(Debug, Clone, Copy)]
-pub struct NewReno {
-    pub cwnd: u32,
-    pub ssthresh: u32,
-    pub dup_acks: u8,
-    /// RFC 6582 §3.2: the highest sequence number sent when recovery began.
-    pub recover: SeqNum,
-    pub in_recovery: bool,
+pub(crate) enum Congestion {
+    NewReno(NewReno),
+}
+
+impl Congestion {
+    /// The configured controller with an initial window of `initial_window` bytes.
+    pub fn new(initial_window: u32) -> Congestion {
+        Congestion::NewReno(NewReno::new(initial_window))
+    }
+}
+
+/// Static dispatch to the variant: no allocation per connection, no indirect call.
+macro_rules! dispatch {
+    ($self:ident, $cc:ident => $e:expr) => {
+        match $self {
+            Congestion::NewReno($cc) => $e,
+        }
+    };
+}
+
+impl CongestionControl for Congestion {
+    #[inline]
+    fn cwnd(&self) -> u32 {
+        dispatch!(self, cc => cc.cwnd())
+    }
+    #[inline]
+    fn ssthresh(&self) -> u32 {
+        dispatch!(self, cc => cc.ssthresh())
+    }
+    #[inline]
+    fn on_ack(&mut self, acked: u32, mss: u32) {
+        dispatch!(self, cc => cc.on_ack(acked, mss))
+    }
+    fn on_loss(&mut self, flight: u32, mss: u32, inflate: bool) {
+        dispatch!(self, cc => cc.on_loss(flight, mss, inflate))
+    }
+    fn on_recovery_dup_ack(&mut self, mss: u32) {
+        dispatch!(self, cc => cc.on_recovery_dup_ack(mss))
+    }
+    fn on_partial_ack(&mut self, acked: u32, mss: u32) {
+        dispatch!(self, cc => cc.on_partial_ack(acked, mss))
+    }
+    fn on_recovery_exit(&mut self, flight: u32, mss: u32) {
+        dispatch!(self, cc => cc.on_recovery_exit(flight, mss))
+    }
+    fn on_ecn_echo(&mut self, flight: u32, mss: u32) {
+        dispatch!(self, cc => cc.on_ecn_echo(flight, mss))
+    }
+    fn on_rto(&mut self, flight: u32, mss: u32) {
+        dispatch!(self, cc => cc.on_rto(flight, mss))
+    }
+    fn undo(&mut self, cwnd: u32, ssthresh: u32) {
+        dispatch!(self, cc => cc.undo(cwnd, ssthresh))
+    }
+}
+
+/// NewReno: RFC 5681 slow start and congestion avoidance, RFC 6582 fast recovery.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewReno {
+    cwnd: u32,
+    ssthresh: u32,
 }
 
 /// RFC 5681 §3.2: the duplicate-ACK threshold.
 pub const DUP_ACK_THRESHOLD: u8 = 3;
 
 impl NewReno {
-    pub fn new(initial_window: u32, recover: SeqNum) -> NewReno {
-        NewReno { cwnd: initial_window, ssthresh: u32::MAX, dup_acks: 0, recover, in_recovery: false }
+    pub fn new(initial_window: u32) -> NewReno {
+        NewReno { cwnd: initial_window, ssthresh: u32::MAX }
     }
 
-    /// RFC 5681 §3.1: growth on an ACK of new data outside recovery. Slow start grows by the
-    /// bytes acknowledged, at most one MSS (RFC 3465 L=1); avoidance by about one MSS per RTT.
-    pub fn on_new_ack(&mut self, acked: u32, mss: u32) {
-        self.dup_acks = 0;
+    /// RFC 5681 §3.1 eq. 4 (and §3.2 step 2): half the flight, at least two segments.
+    fn reduced_ssthresh(flight: u32, mss: u32) -> u32 {
+        (flight / 2).max(2 * mss)
+    }
+}
+
+impl CongestionControl for NewReno {
+    fn cwnd(&self) -> u32 {
+        self.cwnd
+    }
+
+    fn ssthresh(&self) -> u32 {
+        self.ssthresh
+    }
+
+    /// RFC 5681 §3.1: slow start grows by the bytes acknowledged, at most one MSS (RFC 3465
+    /// L=1); avoidance by about one MSS per RTT.
+    fn on_ack(&mut self, acked: u32, mss: u32) {
         if self.cwnd < self.ssthresh {
             self.cwnd = self.cwnd.saturating_add(acked.min(mss));
         } else {
@@ -33,38 +131,42 @@ impl NewReno {
         }
     }
 
-    /// RFC 6582 §3.2 step 2: third duplicate ACK, enter fast recovery.
-    pub fn enter_recovery(&mut self, flight: u32, mss: u32, snd_max: SeqNum) {
-        self.ssthresh = (flight / 2).max(2 * mss);
-        self.cwnd = self.ssthresh + DUP_ACK_THRESHOLD as u32 * mss;
-        self.recover = snd_max;
-        self.in_recovery = true;
+    /// RFC 6582 §3.2 step 2; RFC 6675 §5 step 4 without inflation.
+    fn on_loss(&mut self, flight: u32, mss: u32, inflate: bool) {
+        self.ssthresh = NewReno::reduced_ssthresh(flight, mss);
+        self.cwnd = if inflate { self.ssthresh + DUP_ACK_THRESHOLD as u32 * mss } else { self.ssthresh };
     }
 
     /// RFC 6582 §3.2 step 4: each further duplicate ACK inflates the window by one MSS.
-    pub fn inflate(&mut self, mss: u32) {
+    fn on_recovery_dup_ack(&mut self, mss: u32) {
         self.cwnd = self.cwnd.saturating_add(mss);
     }
 
     /// RFC 6582 §3.2 step 5, partial ACK: deflate by the amount acknowledged, add back one MSS.
-    pub fn on_partial_ack(&mut self, acked: u32, mss: u32) {
+    fn on_partial_ack(&mut self, acked: u32, mss: u32) {
         self.cwnd = self.cwnd.saturating_sub(acked).saturating_add(mss).max(mss);
     }
 
-    /// RFC 6582 §3.2 step 5, full ACK: leave recovery with cwnd = min(ssthresh, flight + MSS).
-    pub fn on_full_ack(&mut self, flight: u32, mss: u32) {
+    /// RFC 6582 §3.2 step 5, full ACK: cwnd = min(ssthresh, flight + MSS).
+    fn on_recovery_exit(&mut self, flight: u32, mss: u32) {
         self.cwnd = self.ssthresh.min(flight.saturating_add(mss)).max(mss);
-        self.in_recovery = false;
-        self.dup_acks = 0;
     }
 
-    /// RFC 5681 §3.1 eq. 4 and RFC 6582 §4: after a retransmission timeout.
-    pub fn on_timeout(&mut self, flight: u32, mss: u32, snd_max: SeqNum) {
-        self.ssthresh = (flight / 2).max(2 * mss);
+    /// RFC 3168 §6.1.2: as for a loss, with cwnd no larger than it was.
+    fn on_ecn_echo(&mut self, flight: u32, mss: u32) {
+        self.ssthresh = NewReno::reduced_ssthresh(flight, mss);
+        self.cwnd = self.cwnd.min(self.ssthresh);
+    }
+
+    /// RFC 5681 §3.1 eq. 4: one segment after a timeout.
+    fn on_rto(&mut self, flight: u32, mss: u32) {
+        self.ssthresh = NewReno::reduced_ssthresh(flight, mss);
         self.cwnd = mss;
-        self.dup_acks = 0;
-        self.in_recovery = false;
-        self.recover = snd_max;
+    }
+
+    fn undo(&mut self, cwnd: u32, ssthresh: u32) {
+        self.cwnd = self.cwnd.max(cwnd);
+        self.ssthresh = ssthresh;
     }
 }
 
@@ -74,38 +176,49 @@ mod tests {
 
     #[test]
     fn slow_start_grows_by_at_most_one_mss_per_ack() {
-        let mut c = NewReno::new(10_000, SeqNum(0));
-        c.on_new_ack(5000, 1000);
+        let mut c = NewReno::new(10_000);
+        c.on_ack(5000, 1000);
         assert_eq!(c.cwnd, 11_000);
     }
 
     #[test]
     fn avoidance_grows_by_about_one_mss_per_window() {
-        let mut c = NewReno::new(10_000, SeqNum(0));
+        let mut c = NewReno::new(10_000);
         c.ssthresh = 10_000;
         for _ in 0..10 {
-            c.on_new_ack(1000, 1000);
+            c.on_ack(1000, 1000);
         }
         assert!((10_900..=11_000).contains(&c.cwnd), "cwnd {}", c.cwnd);
     }
 
     #[test]
     fn recovery_halves_then_exits_at_ssthresh() {
-        let mut c = NewReno::new(20_000, SeqNum(0));
-        c.enter_recovery(20_000, 1000, SeqNum(20_000));
+        let mut c = NewReno::new(20_000);
+        c.on_loss(20_000, 1000, true);
         assert_eq!(c.ssthresh, 10_000);
         assert_eq!(c.cwnd, 13_000);
-        c.inflate(1000);
+        c.on_recovery_dup_ack(1000);
         assert_eq!(c.cwnd, 14_000);
-        c.on_full_ack(9_000, 1000);
+        c.on_recovery_exit(9_000, 1000);
         assert_eq!(c.cwnd, 10_000);
-        assert!(!c.in_recovery);
+        let mut sack = NewReno::new(20_000);
+        sack.on_loss(20_000, 1000, false);
+        assert_eq!((sack.cwnd, sack.ssthresh), (10_000, 10_000), "RFC 6675: no inflation");
     }
 
     #[test]
     fn timeout_collapses_to_one_segment() {
-        let mut c = NewReno::new(20_000, SeqNum(0));
-        c.on_timeout(8000, 1000, SeqNum(5));
+        let mut c = NewReno::new(20_000);
+        c.on_rto(8000, 1000);
         assert_eq!((c.cwnd, c.ssthresh), (1000, 4000));
+    }
+
+    #[test]
+    fn an_ecn_echo_halves_without_inflation_and_undo_restores() {
+        let mut c = NewReno::new(20_000);
+        c.on_ecn_echo(20_000, 1000);
+        assert_eq!((c.cwnd, c.ssthresh), (10_000, 10_000));
+        c.undo(20_000, u32::MAX);
+        assert_eq!((c.cwnd, c.ssthresh), (20_000, u32::MAX));
     }
 }

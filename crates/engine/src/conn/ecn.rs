@@ -5,6 +5,7 @@
 
 use super::output::DataMarks;
 use super::{Connection, Ctx, Owed};
+use crate::congestion::CongestionControl;
 use crate::EcnMode;
 use synack_wire::{Ecn, TcpFlags, TcpRepr};
 
@@ -53,13 +54,12 @@ impl Connection {
         }
         // Once per window (§6.1.2: not again within a round trip): an echo counts only on an
         // ACK of data sent after the last reduction, which the receiver sent after our CWR.
-        if self.cc.in_recovery || seg.ack <= self.ecn_recover {
+        if self.fast_recovery.active || seg.ack <= self.ecn_recover {
             return;
         }
         let mss = self.neg.snd_mss as u32;
         let flight = self.snd_max.since(self.snd_una);
-        self.cc.ssthresh = (flight / 2).max(2 * mss);
-        self.cc.cwnd = self.cc.cwnd.min(self.cc.ssthresh);
+        self.cc.on_ecn_echo(flight, mss);
         self.ecn_recover = self.snd_max;
         self.cwr_pending = true;
         ctx.counters.ecn_reductions += 1;

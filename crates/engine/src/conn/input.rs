@@ -2,8 +2,9 @@
 //! RST and SYN rules of RFC 5961 and timestamps/PAWS of RFC 7323. The steps keep the RFC's
 //! order: sequence number, RST, SYN, ACK, URG, text, FIN.
 
+use super::recovery::FastRecovery;
 use super::{Connection, ControlOptions, ControlSegment, Ctx, Owed, Timer};
-use crate::congestion::NewReno;
+use crate::congestion::{Congestion, CongestionControl};
 use crate::half_open::DEFAULT_MSS;
 use crate::segment_checks::{self, RstVerdict, SynVerdict};
 use crate::{cold, Cause, ConnError, Event, Instant, State};
@@ -119,7 +120,8 @@ impl Connection {
     fn finish_handshake(&mut self, ctx: &mut Ctx, cause: Cause) {
         self.timers.stop(Timer::Retransmit);
         self.rto_count = 0;
-        self.cc = NewReno::new(self.initial_cwnd(&ctx.config), self.iss);
+        self.cc = Congestion::new(self.initial_cwnd(&ctx.config));
+        self.fast_recovery = FastRecovery::idle(self.iss);
         self.last_progress = ctx.now;
         self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + self.recv_window());
         self.set_state(ctx, State::Established, cause);
@@ -363,9 +365,11 @@ impl Connection {
             let flight = self.snd_max.since(self.snd_una);
             if self.undo_if_spurious(ctx, seg) {
                 // The window is back as it was; nothing more to do for this ACK.
-            } else if self.cc.in_recovery {
-                if ack >= self.cc.recover {
-                    self.cc.on_full_ack(flight, mss);
+            } else if self.fast_recovery.active {
+                if ack >= self.fast_recovery.recover {
+                    self.cc.on_recovery_exit(flight, mss);
+                    self.fast_recovery.active = false;
+                    self.fast_recovery.dup_acks = 0;
                 } else if !self.neg.sack_ok {
                     // RFC 6582 §3.2 step 5: a partial ACK retransmits the next hole. With
                     // SACK the scoreboard says which holes to resend (RFC 6675 §5 step 5).
@@ -373,7 +377,8 @@ impl Connection {
                     self.owed.insert(Owed::REXMIT_ONE);
                 }
             } else {
-                self.cc.on_new_ack(acked, mss);
+                self.fast_recovery.dup_acks = 0;
+                self.cc.on_ack(acked, mss);
             }
             self.rto_count = 0;
             self.probe_count = 0;
@@ -416,12 +421,12 @@ impl Connection {
     /// fewer, RFC 5827) starts fast retransmit. Out of line: rare beside new ACKs.
     #[inline(never)]
     fn on_duplicate_ack(&mut self, ctx: &mut Ctx, ack: SeqNum, mss: u32) {
-        self.cc.dup_acks = self.cc.dup_acks.saturating_add(1);
-        if self.cc.in_recovery {
+        self.fast_recovery.dup_acks = self.fast_recovery.dup_acks.saturating_add(1);
+        if self.fast_recovery.active {
             if !self.neg.sack_ok {
-                self.cc.inflate(mss);
+                self.cc.on_recovery_dup_ack(mss);
             }
-        } else if self.cc.dup_acks as u32 >= self.entry_dup_thresh() && ack > self.cc.recover {
+        } else if self.fast_recovery.dup_acks as u32 >= self.entry_dup_thresh() && ack > self.fast_recovery.recover {
             // RFC 6582 §3.2 steps 1–3: fast retransmit, enter fast recovery.
             self.enter_fast_recovery(ctx);
         }

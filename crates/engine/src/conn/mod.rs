@@ -14,7 +14,7 @@ pub(crate) use timers::{Timer, TimerTable};
 use crate::assembler::Assembler;
 use crate::buffers::BufferPool;
 use crate::config::Timing;
-use crate::congestion::NewReno;
+use crate::congestion::{Congestion, CongestionControl};
 use crate::fifo::Fifo;
 use crate::rtt::RttEstimator;
 use crate::scoreboard::Scoreboard;
@@ -174,7 +174,8 @@ pub(crate) struct Connection {
     ooo_fin: Option<u64>,
 
     rtt: RttEstimator,
-    cc: NewReno,
+    cc: Congestion,
+    fast_recovery: recovery::FastRecovery,
     /// What the peer has SACKed above SND.UNA, and what recovery resent (RFC 6675).
     scoreboard: Scoreboard,
     /// The congestion state before the last fast retransmit (RFC 4015 undo).
@@ -284,7 +285,8 @@ impl Connection {
             ooo: Assembler::EMPTY,
             ooo_fin: None,
             rtt: RttEstimator::new(timing.rto_initial_us),
-            cc: NewReno::new(0, n.iss),
+            cc: Congestion::new(0),
+            fast_recovery: recovery::FastRecovery::idle(n.iss),
             scoreboard: Scoreboard::default(),
             undo: None,
             ece_pending: false,
@@ -358,7 +360,8 @@ impl Connection {
         conn.snd_wl2 = seg_ack;
         conn.ts_recent = ts_recent;
         // RFC 6582 §3.2: recover starts at the initial send sequence number.
-        conn.cc = NewReno::new(conn.initial_cwnd(&ctx.config), conn.iss);
+        conn.cc = Congestion::new(conn.initial_cwnd(&ctx.config));
+        conn.fast_recovery = recovery::FastRecovery::idle(conn.iss);
         conn.last_progress = now;
         conn
     }
@@ -621,8 +624,8 @@ impl Connection {
             snd_wnd: self.snd_wnd,
             rcv_wnd: self.recv_window(),
             snd_mss: self.neg.snd_mss,
-            cwnd: self.cc.cwnd,
-            ssthresh: self.cc.ssthresh,
+            cwnd: self.cc.cwnd(),
+            ssthresh: self.cc.ssthresh(),
             srtt: self.rtt.srtt(),
             rttvar: self.rtt.rttvar(),
             out_of_order_bytes: self.ooo.len(),

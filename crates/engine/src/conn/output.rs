@@ -2,6 +2,7 @@
 //! The endpoint copies the data straight from the send buffer into the packet.
 
 use super::{Connection, Ctx, Owed, Timer};
+use crate::congestion::CongestionControl;
 use crate::{cold, Instant, State};
 use std::ops::Range;
 use synack_wire::{Ecn, SackBlocks, SeqNum, TcpFlags, TcpOptions, TcpRepr};
@@ -191,10 +192,10 @@ impl Connection {
         // SACK recovery is the pipe.
         let window_room = (self.snd_wnd as usize).saturating_sub(in_flight);
         let flight = pipe.unwrap_or(in_flight);
-        let cwnd_room = match (self.cc.cwnd as usize).saturating_sub(flight) {
+        let cwnd_room = match (self.cc.cwnd() as usize).saturating_sub(flight) {
             room if room >= wanted => room,
             // RFC 3042's allowance, asked for only when cwnd alone holds the data back.
-            _ => ((self.cc.cwnd + self.limited_transmit_bytes()) as usize).saturating_sub(flight),
+            _ => ((self.cc.cwnd() + self.limited_transmit_bytes()) as usize).saturating_sub(flight),
         };
         let len = wanted.min(window_room).min(cwnd_room);
         if len > 0 {
@@ -303,7 +304,7 @@ impl Connection {
         // RFC 6675 §5 step 6 (recovery with SACK): while cwnd leaves room for a segment over
         // the pipe, resend the next lost hole, else send new data below.
         if let Some(pipe) = pipe {
-            if pipe + mss <= self.cc.cwnd as usize {
+            if pipe + mss <= self.cc.cwnd() as usize {
                 if let Some((seq, len)) = self.next_lost_segment(mss) {
                     let offset = seq.since(self.snd_una) as usize;
                     if offset + len <= buf_len && self.scoreboard.note_resent(seq, seq + len as u32, ctx.now) {

@@ -6,7 +6,7 @@
 
 use super::output::{DataMarks, OutSegment};
 use super::{Connection, Ctx, Owed, Timer};
-use crate::congestion::DUP_ACK_THRESHOLD;
+use crate::congestion::{CongestionControl, DUP_ACK_THRESHOLD};
 use crate::Instant;
 use crate::State;
 use std::time::Duration;
@@ -14,6 +14,24 @@ use synack_wire::{SeqNum, TcpRepr};
 
 /// RFC 8985 §7.2: the probe timeout is at least this (Linux's floor too).
 const MIN_PTO_US: u64 = 10_000;
+
+/// Fast recovery's bookkeeping (RFC 6582 §3.2, RFC 6675 §5): the congestion controller is told
+/// what happens; this says whether recovery runs and where it ends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FastRecovery {
+    /// Duplicate ACKs in a row.
+    pub dup_acks: u8,
+    /// RFC 6582 §3.2: the highest sequence number sent when recovery began.
+    pub recover: SeqNum,
+    pub active: bool,
+}
+
+impl FastRecovery {
+    /// No recovery; none may begin below `recover` (the ISS at first, RFC 6582 §3.2).
+    pub fn idle(recover: SeqNum) -> FastRecovery {
+        FastRecovery { dup_acks: 0, recover, active: false }
+    }
+}
 
 /// What the congestion state was before a fast retransmit, to restore if it proves spurious.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +50,7 @@ impl Connection {
     /// Fast recovery with the SACK scoreboard (RFC 6675), when both ends agreed to SACK;
     /// otherwise NewReno's (RFC 6582).
     pub(super) fn in_sack_recovery(&self) -> bool {
-        self.neg.sack_ok && self.cc.in_recovery
+        self.neg.sack_ok && self.fast_recovery.active
     }
 
     /// Third duplicate ACK, or IsLost(SND.UNA): halve, resend SND.UNA's segment at once.
@@ -40,13 +58,12 @@ impl Connection {
     pub(super) fn enter_fast_recovery(&mut self, ctx: &mut Ctx) {
         let (_, mss) = self.dup_thresh_mss();
         let flight = self.snd_max.since(self.snd_una);
-        self.undo = Some(Undo { cwnd: self.cc.cwnd, ssthresh: self.cc.ssthresh, rexmit_tsval: None });
-        self.cc.enter_recovery(flight, mss, self.snd_max);
+        self.undo = Some(Undo { cwnd: self.cc.cwnd(), ssthresh: self.cc.ssthresh(), rexmit_tsval: None });
+        // RFC 6675 §5 step 4: with SACK, cwnd = ssthresh, no inflation; the pipe does that job.
+        self.cc.on_loss(flight, mss, !self.neg.sack_ok);
+        self.fast_recovery.recover = self.snd_max;
+        self.fast_recovery.active = true;
         self.scoreboard.clear_resent();
-        if self.neg.sack_ok {
-            // RFC 6675 §5 step 4: cwnd = ssthresh, no inflation; the pipe does that job.
-            self.cc.cwnd = self.cc.ssthresh;
-        }
         self.owed.insert(Owed::REXMIT_ONE);
         self.rtt_probe = None;
         ctx.counters.fast_retransmits += 1;
@@ -74,16 +91,16 @@ impl Connection {
     fn fold_sack_blocks(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
         self.scoreboard.advance(self.snd_una);
         self.scoreboard.add(seg.options.sack.as_slice(), self.snd_una, self.snd_max);
-        if self.cc.in_recovery {
+        if self.fast_recovery.active {
             let lost = self.scoreboard.expire_resent(self.snd_una, ctx.now, self.resend_timeout());
             ctx.counters.lost_retransmits += lost;
         } else {
             self.scoreboard.clear_resent();
         }
         let mss = self.neg.snd_mss as u32;
-        if !self.cc.in_recovery
+        if !self.fast_recovery.active
             && self.snd_max > self.snd_una
-            && self.snd_una >= self.cc.recover
+            && self.snd_una >= self.fast_recovery.recover
             && self.scoreboard.is_lost(self.snd_una, self.entry_dup_thresh(), mss)
         {
             self.enter_fast_recovery(ctx);
@@ -99,7 +116,7 @@ impl Connection {
         let flight = self.snd_max.since(self.snd_una);
         let segments = flight.div_ceil(mss.max(1));
         let unsent = self.send_buf.len() as u32 > flight;
-        let room = self.snd_wnd.min(self.cc.cwnd + self.limited_transmit_bytes()).saturating_sub(flight) >= mss;
+        let room = self.snd_wnd.min(self.cc.cwnd() + self.limited_transmit_bytes()).saturating_sub(flight) >= mss;
         if segments < 4 && !(unsent && room) {
             segments.saturating_sub(1).max(1)
         } else {
@@ -112,12 +129,15 @@ impl Connection {
     /// enough duplicate ACKs for a fast retransmit.
     pub(super) fn limited_transmit_bytes(&self) -> u32 {
         // Only new data, before any recovery: not while resending after a timeout.
-        if self.cc.in_recovery || self.rto_count > 0 || self.snd_nxt < self.snd_max {
+        if self.fast_recovery.active || self.rto_count > 0 || self.snd_nxt < self.snd_max {
             return 0;
         }
         let mss = self.neg.snd_mss as u32;
-        let signals =
-            if self.neg.sack_ok { self.scoreboard.sacked_above(self.snd_una) } else { self.cc.dup_acks as u32 * mss };
+        let signals = if self.neg.sack_ok {
+            self.scoreboard.sacked_above(self.snd_una)
+        } else {
+            self.fast_recovery.dup_acks as u32 * mss
+        };
         signals.min(2 * mss)
     }
 
@@ -149,12 +169,9 @@ impl Connection {
         let echoed = if self.neg.ts_ok { seg.options.timestamps.map(|(_, ecr)| ecr) } else { None };
         match echoed {
             Some(ecr) if ecr != 0 && SeqNum(ecr) < SeqNum(tsval) => {
-                self.cc.cwnd = self.cc.cwnd.max(cwnd);
-                self.cc.ssthresh = ssthresh;
-                self.cc.in_recovery = false;
-                self.cc.dup_acks = 0;
+                self.cc.undo(cwnd, ssthresh);
                 // A new loss may start recovery again at once.
-                self.cc.recover = self.snd_una - 1;
+                self.fast_recovery = FastRecovery::idle(self.snd_una - 1);
                 self.owed.remove(Owed::REXMIT_ONE);
                 ctx.counters.spurious_retransmits_undone += 1;
                 true
@@ -205,7 +222,7 @@ impl Connection {
         if let Some(pto_us) = pto_us {
             if self.neg.sack_ok
                 && matches!(self.state, State::Established | State::CloseWait)
-                && !self.cc.in_recovery
+                && !self.fast_recovery.active
                 && self.rto_count == 0
                 && self.snd_nxt == self.snd_max
                 && self.loss_probe_high.is_none()

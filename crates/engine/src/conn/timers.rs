@@ -1,7 +1,9 @@
 //! The connection's timers: a fixed table of deadlines (quinn-proto's shape), the earliest
 //! of which the endpoint keeps in its heap.
 
+use super::recovery::FastRecovery;
 use super::{Connection, Ctx, Owed};
+use crate::congestion::CongestionControl;
 use crate::{Cause, ConnError, Instant, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +149,8 @@ impl Connection {
                 // RFC 5681 §3.1 and RFC 6298 §5.5–5.6: collapse the window, back off, resend
                 // from SND.UNA (what the peer has SACKed is skipped).
                 let flight = self.snd_max.since(self.snd_una);
-                self.cc.on_timeout(flight, self.neg.snd_mss as u32, self.snd_max);
+                self.cc.on_rto(flight, self.neg.snd_mss as u32);
+                self.fast_recovery = FastRecovery::idle(self.snd_max);
                 self.rtt.back_off();
                 self.rtt_probe = None;
                 self.owed.remove(Owed::REXMIT_ONE);
