@@ -54,13 +54,13 @@ impl Connection {
         }
         // Once per window (§6.1.2: not again within a round trip): an echo counts only on an
         // ACK of data sent after the last reduction, which the receiver sent after our CWR.
-        if self.fast_recovery.active || seg.ack <= self.ecn_recover {
+        if self.snd.fast_recovery.active || seg.ack <= self.ecn_recover {
             return;
         }
         let mss = self.neg.snd_mss as u32;
-        let flight = self.snd_max.since(self.snd_una);
-        self.cc.on_ecn_echo(flight, mss);
-        self.ecn_recover = self.snd_max;
+        let flight = self.snd.flight();
+        self.snd.cc.on_ecn_echo(flight, mss);
+        self.ecn_recover = self.snd.max;
         self.cwr_pending = true;
         ctx.counters.ecn_reductions += 1;
     }

@@ -52,7 +52,7 @@ impl Connection {
     fn on_segment_syn_sent(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
         let f = seg.flags;
         // First, check the ACK bit: an ACK of something we did not send gets a RST.
-        if f.ack() && (seg.ack <= self.iss || seg.ack > self.snd_max) {
+        if f.ack() && (seg.ack <= self.snd.iss || seg.ack > self.snd.max) {
             cold();
             ctx.counters.dropped_bad_ack += 1;
             if !f.rst() {
@@ -78,19 +78,19 @@ impl Connection {
             ctx.counters.dropped_syn_sent_unexpected += 1;
             return;
         }
-        self.irs = seg.seq;
-        self.rcv_nxt = seg.seq + 1;
+        self.rcv.irs = seg.seq;
+        self.rcv.nxt = seg.seq + 1;
         self.negotiate(ctx, &seg.options);
         self.ecn_negotiate(ctx, seg);
         // RFC 7323 §2.2: the window field of a SYN is never scaled.
-        self.snd_wnd = seg.window as u32;
-        self.max_snd_wnd = self.snd_wnd;
-        self.snd_wl1 = seg.seq;
-        self.snd_wl2 = seg.ack;
+        self.snd.wnd = seg.window as u32;
+        self.snd.max_wnd = self.snd.wnd;
+        self.snd.wl1 = seg.seq;
+        self.snd.wl2 = seg.ack;
         if f.ack() {
             self.sample_rtt(ctx, seg);
-            self.snd_una = seg.ack;
-            self.snd_nxt = self.snd_nxt.max(self.snd_una);
+            self.snd.una = seg.ack;
+            self.snd.nxt = self.snd.nxt.max(self.snd.una);
             self.finish_handshake(ctx, Cause::RcvdSynAck);
             self.owed.insert(Owed::ACK);
             // "Data or controls that were queued for transmission may be included": and the
@@ -101,16 +101,16 @@ impl Connection {
             // Simultaneous open: SYN-RECEIVED, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
             cold();
             self.set_state(ctx, State::SynReceived, Cause::RcvdSyn);
-            self.snd_nxt = self.iss;
-            self.rcv_adv = self.rcv_nxt + self.recv_window();
+            self.snd.nxt = self.snd.iss;
+            self.rcv.adv = self.rcv.nxt + self.recv_window();
             // "If there are other controls or text in the segment, queue them for processing
             // after the ESTABLISHED state has been reached": the text waits in the reassembly
             // queue. A FIN is left for the peer to send again (it is not acknowledged), as
             // FreeBSD does; Linux drops the text too.
             let (seq, data, _fin) = self.trim(ctx, seg.seq + 1, seg.payload, false);
             if !data.is_empty() {
-                let offset = self.rcv_offset + seq.since(self.rcv_nxt) as u64;
-                self.ooo.insert(offset, data);
+                let offset = self.rcv.offset + seq.since(self.rcv.nxt) as u64;
+                self.rcv.ooo.insert(offset, data);
             }
         }
     }
@@ -120,10 +120,10 @@ impl Connection {
     fn finish_handshake(&mut self, ctx: &mut Ctx, cause: Cause) {
         self.timers.stop(Timer::Retransmit);
         self.rto_count = 0;
-        self.cc = Congestion::new(self.initial_cwnd(&ctx.config));
-        self.fast_recovery = FastRecovery::idle(self.iss);
+        self.snd.cc = Congestion::new(self.initial_cwnd(&ctx.config));
+        self.snd.fast_recovery = FastRecovery::idle(self.snd.iss);
         self.last_progress = ctx.now;
-        self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + self.recv_window());
+        self.rcv.adv = self.rcv.adv.max(self.rcv.nxt + self.recv_window());
         self.set_state(ctx, State::Established, cause);
         ctx.counters.active_opens += 1;
         ctx.events.push_back(Event::Connected(self.handle));
@@ -143,16 +143,16 @@ impl Connection {
             && f.syn()
             && f.ack()
             && !f.rst()
-            && seg.seq + 1 == self.rcv_nxt
-            && seg.ack == self.iss + 1
-            && self.snd_max == self.iss + 1
+            && seg.seq + 1 == self.rcv.nxt
+            && seg.ack == self.snd.iss + 1
+            && self.snd.max == self.snd.iss + 1
         {
             cold();
-            self.snd_una = seg.ack;
-            self.snd_wnd = seg.window as u32; // a SYN's window is not scaled (RFC 7323 §2.2)
-            self.max_snd_wnd = self.snd_wnd;
-            self.snd_wl1 = seg.seq;
-            self.snd_wl2 = seg.ack;
+            self.snd.una = seg.ack;
+            self.snd.wnd = seg.window as u32; // a SYN's window is not scaled (RFC 7323 §2.2)
+            self.snd.max_wnd = self.snd.wnd;
+            self.snd.wl1 = seg.seq;
+            self.snd.wl2 = seg.ack;
             self.sample_rtt(ctx, seg);
             self.finish_handshake(ctx, Cause::RcvdSynAck);
             self.owed.insert(Owed::ACK);
@@ -184,7 +184,7 @@ impl Connection {
                 self.challenge_ack(ctx);
                 return;
             }
-            let old = seg.seq + seg.segment_len() <= self.rcv_nxt;
+            let old = seg.seq + seg.segment_len() <= self.rcv.nxt;
             if !(ctx.config.process_ack_of_old_segment && old && !f.rst()) {
                 ctx.counters.dropped_out_of_window += 1;
                 if !f.rst() {
@@ -199,14 +199,14 @@ impl Connection {
         }
         // RFC 7323 §4.3: remember the timestamp of the segment that covers the ACK we sent.
         if let (true, Some((val, _))) = (self.neg.ts_ok, seg.options.timestamps) {
-            if seg.seq <= self.last_ack_sent && SeqNum(val) >= SeqNum(self.ts_recent) {
+            if seg.seq <= self.rcv.last_ack_sent && SeqNum(val) >= SeqNum(self.ts_recent) {
                 self.ts_recent = val;
             }
         }
         // Second, check the RST bit (RFC 5961 §3.2: exact match resets, otherwise challenge).
         if f.rst() {
             cold();
-            if segment_checks::rst_verdict(seg.seq, self.rcv_nxt, ctx.config.tcp_insecure_rst) == RstVerdict::Reset {
+            if segment_checks::rst_verdict(seg.seq, self.rcv.nxt, ctx.config.tcp_insecure_rst) == RstVerdict::Reset {
                 ctx.counters.resets_received += 1;
                 // Reported in CLOSING and LAST-ACK too: the user may still hold the socket
                 // (after a shutdown), and the peer did abort (FreeBSD sets ECONNRESET alike).
@@ -228,8 +228,8 @@ impl Connection {
                 ctx.counters.resets_received += 1;
                 ctx.push_control(ControlSegment {
                     tuple: self.tuple,
-                    seq: self.snd_max,
-                    ack: self.rcv_nxt,
+                    seq: self.snd.max,
+                    ack: self.rcv.nxt,
                     flags: TcpFlags::RST | TcpFlags::ACK,
                     window: 0,
                     options: ControlOptions::default(),
@@ -251,12 +251,12 @@ impl Connection {
         // a half-open record until its handshake completes).
         if self.state == State::SynReceived {
             cold();
-            if seg.ack > self.snd_una && seg.ack <= self.snd_max {
-                self.snd_una = seg.ack;
-                self.snd_wnd = (seg.window as u32) << self.neg.snd_wscale;
-                self.max_snd_wnd = self.snd_wnd;
-                self.snd_wl1 = seg.seq;
-                self.snd_wl2 = seg.ack;
+            if seg.ack > self.snd.una && seg.ack <= self.snd.max {
+                self.snd.una = seg.ack;
+                self.snd.wnd = (seg.window as u32) << self.neg.snd_wscale;
+                self.snd.max_wnd = self.snd.wnd;
+                self.snd.wl1 = seg.seq;
+                self.snd.wl2 = seg.ack;
                 self.finish_handshake(ctx, Cause::RcvdAck);
             } else {
                 cold();
@@ -299,7 +299,7 @@ impl Connection {
     /// window a segment at RCV.NXT is let through with its text trimmed away, so that its
     /// ACK, RST and window are still processed (the RFC's "special allowance").
     fn acceptable(&self, seg: &TcpRepr) -> bool {
-        segment_checks::acceptable(seg.seq, seg.segment_len(), self.rcv_nxt, self.recv_window())
+        segment_checks::acceptable(seg.seq, seg.segment_len(), self.rcv.nxt, self.recv_window())
     }
 
     /// Cuts the text down to the part inside the receive window. Returns the sequence number
@@ -312,17 +312,17 @@ impl Connection {
         mut fin: bool,
     ) -> (SeqNum, &'a [u8], bool) {
         let fin_seq = seq + data.len() as u32;
-        if seq < self.rcv_nxt {
-            let skip = (self.rcv_nxt.since(seq) as usize).min(data.len());
+        if seq < self.rcv.nxt {
+            let skip = (self.rcv.nxt.since(seq) as usize).min(data.len());
             ctx.counters.duplicate_bytes_in += skip as u64;
             data = &data[skip..];
-            seq = self.rcv_nxt;
+            seq = self.rcv.nxt;
             self.owed.insert(Owed::ACK); // a duplicate is answered at once (RFC 9293 §3.10.7.4)
-            if fin && fin_seq < self.rcv_nxt {
+            if fin && fin_seq < self.rcv.nxt {
                 fin = false; // a FIN we already processed
             }
         }
-        let room = self.recv_window().saturating_sub(seq.since(self.rcv_nxt));
+        let room = self.recv_window().saturating_sub(seq.since(self.rcv.nxt));
         if data.len() > room as usize {
             data = &data[..room as usize];
             fin = false;
@@ -335,7 +335,7 @@ impl Connection {
     /// is to be dropped.
     fn process_ack(&mut self, ctx: &mut Ctx, seg: &TcpRepr) -> bool {
         let ack = seg.ack;
-        if ack > self.snd_max {
+        if ack > self.snd.max {
             // "If the ACK acks something not yet sent ... send an ACK, drop the segment."
             cold();
             ctx.counters.dropped_bad_ack += 1;
@@ -343,7 +343,7 @@ impl Connection {
             return false;
         }
         // RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is answered with a challenge.
-        if ack < self.snd_una - self.max_snd_wnd {
+        if ack < self.snd.una - self.snd.max_wnd {
             cold();
             ctx.counters.dropped_bad_ack += 1;
             self.challenge_ack(ctx);
@@ -352,50 +352,50 @@ impl Connection {
         let window = (seg.window as u32) << self.neg.snd_wscale;
         let mss = self.neg.snd_mss as u32;
         self.ecn_on_ack(ctx, seg);
-        if ack > self.snd_una {
-            let acked = ack.since(self.snd_una);
-            let data_acked = (acked as usize).min(self.send_buf.len());
-            self.send_buf.drain(..data_acked);
+        if ack > self.snd.una {
+            let acked = ack.since(self.snd.una);
+            let data_acked = (acked as usize).min(self.snd.buf.len());
+            self.snd.buf.drain(..data_acked);
             if self.fin_queued && acked as usize > data_acked {
                 self.our_fin_acked = true;
             }
             self.sample_rtt(ctx, seg);
-            self.snd_una = ack;
-            self.snd_nxt = self.snd_nxt.max(ack);
-            let flight = self.snd_max.since(self.snd_una);
+            self.snd.una = ack;
+            self.snd.nxt = self.snd.nxt.max(ack);
+            let flight = self.snd.flight();
             if self.undo_if_spurious(ctx, seg) {
                 // The window is back as it was; nothing more to do for this ACK.
-            } else if self.fast_recovery.active {
-                if ack >= self.fast_recovery.recover {
-                    self.cc.on_recovery_exit(flight, mss);
-                    self.fast_recovery.active = false;
-                    self.fast_recovery.dup_acks = 0;
+            } else if self.snd.fast_recovery.active {
+                if ack >= self.snd.fast_recovery.recover {
+                    self.snd.cc.on_recovery_exit(flight, mss);
+                    self.snd.fast_recovery.active = false;
+                    self.snd.fast_recovery.dup_acks = 0;
                 } else if !self.neg.sack_ok {
                     // RFC 6582 §3.2 step 5: a partial ACK retransmits the next hole. With
                     // SACK the scoreboard says which holes to resend (RFC 6675 §5 step 5).
-                    self.cc.on_partial_ack(acked, mss);
+                    self.snd.cc.on_partial_ack(acked, mss);
                     self.owed.insert(Owed::REXMIT_ONE);
                 }
             } else {
-                self.fast_recovery.dup_acks = 0;
-                self.cc.on_ack(acked, mss);
+                self.snd.fast_recovery.dup_acks = 0;
+                self.snd.cc.on_ack(acked, mss);
             }
             self.rto_count = 0;
             self.probe_count = 0;
             self.last_progress = ctx.now;
             // RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart it.
-            let deadline = if self.snd_una == self.snd_max { Instant::NEVER } else { self.retransmit_deadline(ctx) };
+            let deadline = if self.snd.una == self.snd.max { Instant::NEVER } else { self.retransmit_deadline(ctx) };
             self.timers.set(Timer::Retransmit, deadline);
             if self.want_writable && data_acked > 0 {
                 self.want_writable = false;
                 ctx.events.push_back(Event::Writable(self.handle));
             }
-        } else if ack == self.snd_una
-            && self.snd_max > self.snd_una
+        } else if ack == self.snd.una
+            && self.snd.max > self.snd.una
             && seg.payload.is_empty()
             && !seg.flags.syn()
             && !seg.flags.fin()
-            && (window == self.snd_wnd || (self.neg.sack_ok && !seg.options.sack.is_empty()))
+            && (window == self.snd.wnd || (self.neg.sack_ok && !seg.options.sack.is_empty()))
         {
             // RFC 5681 §2: a duplicate ACK leaves the window unchanged. RFC 6675 §2 also counts
             // one that carries SACK information whatever its window: a receiver that grows
@@ -404,13 +404,13 @@ impl Connection {
         }
         self.on_sack_blocks(ctx, seg);
         // Window update, guarded by SND.WL1/SND.WL2 against old segments.
-        if self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= ack) {
-            self.snd_wnd = window;
-            self.max_snd_wnd = self.max_snd_wnd.max(window);
-            self.snd_wl1 = seg.seq;
-            self.snd_wl2 = ack;
+        if self.snd.wl1 < seg.seq || (self.snd.wl1 == seg.seq && self.snd.wl2 <= ack) {
+            self.snd.wnd = window;
+            self.snd.max_wnd = self.snd.max_wnd.max(window);
+            self.snd.wl1 = seg.seq;
+            self.snd.wl2 = ack;
         }
-        if self.snd_wnd > 0 {
+        if self.snd.wnd > 0 {
             self.timers.stop(Timer::Persist);
             self.probe_count = 0;
         }
@@ -421,12 +421,14 @@ impl Connection {
     /// fewer, RFC 5827) starts fast retransmit. Out of line: rare beside new ACKs.
     #[inline(never)]
     fn on_duplicate_ack(&mut self, ctx: &mut Ctx, ack: SeqNum, mss: u32) {
-        self.fast_recovery.dup_acks = self.fast_recovery.dup_acks.saturating_add(1);
-        if self.fast_recovery.active {
+        self.snd.fast_recovery.dup_acks = self.snd.fast_recovery.dup_acks.saturating_add(1);
+        if self.snd.fast_recovery.active {
             if !self.neg.sack_ok {
-                self.cc.on_recovery_dup_ack(mss);
+                self.snd.cc.on_recovery_dup_ack(mss);
             }
-        } else if self.fast_recovery.dup_acks as u32 >= self.entry_dup_thresh() && ack > self.fast_recovery.recover {
+        } else if self.snd.fast_recovery.dup_acks as u32 >= self.entry_dup_thresh()
+            && ack > self.snd.fast_recovery.recover
+        {
             // RFC 6582 §3.2 steps 1–3: fast retransmit, enter fast recovery.
             self.enter_fast_recovery(ctx);
         }
@@ -440,15 +442,15 @@ impl Connection {
             if let Some((_, ecr)) = seg.options.timestamps {
                 let rtt_ms = self.ts_now(ctx.now).wrapping_sub(ecr);
                 if ecr != 0 && rtt_ms < 1 << 31 {
-                    self.rtt.sample_us(rtt_ms as u64 * 1000, bounds);
+                    self.snd.rtt.sample_us(rtt_ms as u64 * 1000, bounds);
                     return;
                 }
             }
         }
-        if let Some((seq, sent)) = self.rtt_probe {
+        if let Some((seq, sent)) = self.snd.rtt_probe {
             if seg.ack > seq {
-                self.rtt.sample_us(ctx.now.as_micros().saturating_sub(sent.as_micros()), bounds);
-                self.rtt_probe = None;
+                self.snd.rtt.sample_us(ctx.now.as_micros().saturating_sub(sent.as_micros()), bounds);
+                self.snd.rtt_probe = None;
             }
         }
     }
@@ -464,15 +466,15 @@ impl Connection {
                 self.close_with(ctx, None, Cause::DataAfterClose);
                 return;
             }
-            let was_empty = self.recv_buf.is_empty();
-            ctx.buffers.fill(&mut self.recv_buf);
-            if seq == self.rcv_nxt {
-                self.recv_buf.extend(data);
+            let was_empty = self.rcv.buf.is_empty();
+            ctx.buffers.fill(&mut self.rcv.buf);
+            if seq == self.rcv.nxt {
+                self.rcv.buf.extend(data);
                 self.advance_rcv(data.len());
-                if !self.ooo.is_empty() {
-                    let offset = self.rcv_offset;
-                    let recv_buf = &mut self.recv_buf;
-                    let n = self.ooo.pop_at(offset, |bytes| recv_buf.extend(bytes));
+                if !self.rcv.ooo.is_empty() {
+                    let offset = self.rcv.offset;
+                    let recv_buf = &mut self.rcv.buf;
+                    let n = self.rcv.ooo.pop_at(offset, |bytes| recv_buf.extend(bytes));
                     self.advance_rcv(n);
                     self.owed.insert(Owed::ACK); // RFC 5681 §4.2: ACK at once when a gap fills
                 }
@@ -488,30 +490,30 @@ impl Connection {
                     n if n < 2 * full => 1,
                     n => (n / full).min(u8::MAX as usize) as u8,
                 };
-                self.full_segments_unacked = self.full_segments_unacked.saturating_add(segments);
-                if self.full_segments_unacked >= 2 {
+                self.rcv.full_segments_unacked = self.rcv.full_segments_unacked.saturating_add(segments);
+                if self.rcv.full_segments_unacked >= 2 {
                     self.owed.insert(Owed::ACK);
                 } else if !self.timers.is_armed(Timer::DelayedAck) {
                     self.timers.set(Timer::DelayedAck, ctx.now.add_micros(ctx.timing.delayed_ack_us));
                 }
             } else {
-                let offset = self.rcv_offset + seq.since(self.rcv_nxt) as u64;
-                let new_bytes = self.ooo.insert(offset, data);
+                let offset = self.rcv.offset + seq.since(self.rcv.nxt) as u64;
+                let new_bytes = self.rcv.ooo.insert(offset, data);
                 ctx.counters.duplicate_bytes_in += (data.len() - new_bytes) as u64;
                 ctx.counters.out_of_order_segments_in += 1;
                 self.owed.insert(Owed::ACK); // RFC 5681 §4.2: out-of-order data is ACKed at once
             }
-            if was_empty && !self.recv_buf.is_empty() {
+            if was_empty && !self.rcv.buf.is_empty() {
                 ctx.events.push_back(Event::Readable(self.handle));
             }
         }
         if fin && !self.fin_received {
-            let fin_offset = self.rcv_offset + (seq + data.len() as u32).since(self.rcv_nxt) as u64;
-            self.ooo_fin = Some(fin_offset);
+            let fin_offset = self.rcv.offset + (seq + data.len() as u32).since(self.rcv.nxt) as u64;
+            self.rcv.ooo_fin = Some(fin_offset);
             self.owed.insert(Owed::ACK);
         }
-        if self.ooo_fin == Some(self.rcv_offset) {
-            self.ooo_fin = None;
+        if self.rcv.ooo_fin == Some(self.rcv.offset) {
+            self.rcv.ooo_fin = None;
             self.process_fin(ctx);
         }
     }
@@ -520,12 +522,12 @@ impl Connection {
     /// §3.10.7.3) and acknowledged after the delayed-ACK wait.
     #[cold]
     fn deliver_queued_text(&mut self, ctx: &mut Ctx) {
-        if self.ooo.is_empty() {
+        if self.rcv.ooo.is_empty() {
             return;
         }
-        let offset = self.rcv_offset;
-        let recv_buf = &mut self.recv_buf;
-        let n = self.ooo.pop_at(offset, |bytes| recv_buf.extend(bytes));
+        let offset = self.rcv.offset;
+        let recv_buf = &mut self.rcv.buf;
+        let n = self.rcv.ooo.pop_at(offset, |bytes| recv_buf.extend(bytes));
         if n > 0 {
             self.advance_rcv(n);
             ctx.events.push_back(Event::Readable(self.handle));
@@ -536,17 +538,17 @@ impl Connection {
     }
 
     fn advance_rcv(&mut self, n: usize) {
-        self.rcv_nxt += n as u32;
-        self.rcv_offset += n as u64;
+        self.rcv.nxt += n as u32;
+        self.rcv.offset += n as u64;
     }
 
     /// RFC 9293 §3.10.7.4, eighth: the FIN is in order.
     fn process_fin(&mut self, ctx: &mut Ctx) {
-        self.rcv_nxt += 1;
+        self.rcv.nxt += 1;
         self.fin_received = true;
         self.owed.insert(Owed::ACK);
         ctx.events.push_back(Event::PeerClosed(self.handle));
-        if self.recv_buf.is_empty() {
+        if self.rcv.buf.is_empty() {
             ctx.events.push_back(Event::Readable(self.handle));
         }
         match self.state {

@@ -5,24 +5,24 @@ mod ecn;
 mod input;
 mod output;
 mod owed;
+mod receiver;
 mod recovery;
+mod sender;
 mod timers;
 
 use owed::Owed;
+pub(crate) use receiver::Receiver;
+pub(crate) use sender::Sender;
 pub(crate) use timers::{Timer, TimerTable};
 
-use crate::assembler::Assembler;
 use crate::buffers::BufferPool;
 use crate::config::Timing;
 use crate::congestion::{Congestion, CongestionControl};
 use crate::fifo::Fifo;
-use crate::rtt::RttEstimator;
-use crate::scoreboard::Scoreboard;
 use crate::{
     Cause, Config, ConnError, ConnHandle, Counters, Event, FourTuple, Instant, ListenerHandle, RecvError, SendError,
     State, Transition,
 };
-use std::collections::VecDeque;
 use std::time::Duration;
 use synack_wire::{SeqNum, TcpFlags};
 
@@ -141,23 +141,10 @@ pub(crate) struct Connection {
     fin_received: bool,
     pub error: Option<ConnError>,
 
-    // RFC 9293 §3.3.1 send sequence variables; `snd_max` is the highest SND.NXT so far
-    // (after a timeout SND.NXT is pulled back to SND.UNA to resend).
-    iss: SeqNum,
-    snd_una: SeqNum,
-    snd_nxt: SeqNum,
-    snd_max: SeqNum,
-    snd_wnd: u32,
-    max_snd_wnd: u32,
-    snd_wl1: SeqNum,
-    snd_wl2: SeqNum,
-    // Receive sequence variables; `rcv_adv` is the right edge we last advertised.
-    irs: SeqNum,
-    rcv_nxt: SeqNum,
-    rcv_adv: SeqNum,
-    /// Bytes delivered in order so far: the stream offset of RCV.NXT (for the assembler).
-    rcv_offset: u64,
-    last_ack_sent: SeqNum,
+    /// The send side: SND.*, the send buffer, RTT, congestion control and loss recovery.
+    pub snd: Sender,
+    /// The receive side: RCV.*, the receive buffer, reassembly and the delayed ACK.
+    pub rcv: Receiver,
 
     neg: Negotiated,
     /// Our own MSS (what we announced).
@@ -165,32 +152,11 @@ pub(crate) struct Connection {
     ts_recent: u32,
     ts_offset: u32,
 
-    send_buf: VecDeque<u8>,
-    send_cap: u32,
-    recv_buf: VecDeque<u8>,
-    recv_cap: u32,
-    ooo: Assembler,
-    /// Stream offset of a FIN that arrived ahead of missing data.
-    ooo_fin: Option<u64>,
-
-    rtt: RttEstimator,
-    cc: Congestion,
-    fast_recovery: recovery::FastRecovery,
-    /// What the peer has SACKed above SND.UNA, and what recovery resent (RFC 6675).
-    scoreboard: Scoreboard,
-    /// The congestion state before the last fast retransmit (RFC 4015 undo).
-    undo: Option<recovery::Undo>,
     /// ECN state (RFC 3168 §6.1): echo ECE until the peer's CWR; set CWR on the next new data
     /// after reducing for an echo; no second reduction until SND.UNA passes `ecn_recover`.
     ece_pending: bool,
     cwr_pending: bool,
     ecn_recover: SeqNum,
-    /// The retransmission timer is set for a tail loss probe (RFC 8985 §7), not the RTO.
-    loss_probe_armed: bool,
-    /// SND.MAX when the last probe went out: no second probe until SND.UNA passes it.
-    loss_probe_high: Option<SeqNum>,
-    /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission).
-    rtt_probe: Option<(SeqNum, Instant)>,
     timers: TimerTable,
     /// The deadline the endpoint's timer heap holds for this connection.
     pub heap_deadline: Instant,
@@ -208,7 +174,6 @@ pub(crate) struct Connection {
     owed: Owed,
     /// The ACK owed is a challenge ACK (RFC 5961): `resend_fin_with_ack` leaves it bare.
     ack_is_challenge: bool,
-    full_segments_unacked: u8,
     our_fin_acked: bool,
     want_writable: bool,
     pub in_dirty: bool,
@@ -261,40 +226,15 @@ impl Connection {
             fin_queued: false,
             fin_received: false,
             error: None,
-            iss: n.iss,
-            snd_una: n.iss,
-            snd_nxt: n.iss,
-            snd_max: n.iss,
-            snd_wnd: 0,
-            max_snd_wnd: 0,
-            snd_wl1: SeqNum(0),
-            snd_wl2: SeqNum(0),
-            irs: SeqNum(0),
-            rcv_nxt: SeqNum(0),
-            rcv_adv: SeqNum(0),
-            rcv_offset: 0,
-            last_ack_sent: SeqNum(0),
+            snd: Sender::new(n.iss, config.send_buffer_size.min(1 << 30) as u32, timing.rto_initial_us),
+            rcv: Receiver::new(recv_cap),
             neg,
             rcv_mss,
             ts_recent: 0,
             ts_offset: n.ts_offset,
-            send_buf: VecDeque::new(),
-            send_cap: config.send_buffer_size.min(1 << 30) as u32,
-            recv_buf: VecDeque::new(),
-            recv_cap,
-            ooo: Assembler::EMPTY,
-            ooo_fin: None,
-            rtt: RttEstimator::new(timing.rto_initial_us),
-            cc: Congestion::new(0),
-            fast_recovery: recovery::FastRecovery::idle(n.iss),
-            scoreboard: Scoreboard::default(),
-            undo: None,
             ece_pending: false,
             cwr_pending: false,
             ecn_recover: n.iss,
-            loss_probe_armed: false,
-            loss_probe_high: None,
-            rtt_probe: None,
             timers: TimerTable::new(),
             heap_deadline: Instant::NEVER,
             rto_count: 0,
@@ -305,7 +245,6 @@ impl Connection {
             last_oow_ack: Instant::NEVER,
             owed: Owed::NOTHING,
             ack_is_challenge: false,
-            full_segments_unacked: 0,
             our_fin_acked: false,
             want_writable: false,
             in_dirty: false,
@@ -324,7 +263,7 @@ impl Connection {
     #[inline(always)]
     pub fn new_active(config: &Config, timing: &Timing, n: NewConn) -> Connection {
         let mut conn = Connection::blank(config, timing, n, State::SynSent);
-        conn.neg.rcv_wscale = if config.window_scaling { config.window_scale_for(conn.recv_cap as usize) } else { 0 };
+        conn.neg.rcv_wscale = if config.window_scaling { config.window_scale_for(conn.rcv.cap as usize) } else { 0 };
         conn
     }
 
@@ -347,21 +286,21 @@ impl Connection {
         conn.neg = neg;
         conn.round_recv_buffer(&ctx.config);
         conn.listener = Some(listener);
-        conn.irs = irs;
-        conn.rcv_nxt = irs + 1;
-        conn.rcv_adv = conn.rcv_nxt + conn.recv_window();
-        conn.last_ack_sent = conn.rcv_nxt;
-        conn.snd_una = conn.iss + 1;
-        conn.snd_nxt = conn.snd_una;
-        conn.snd_max = conn.snd_una;
-        conn.snd_wnd = (peer_window as u32) << neg.snd_wscale;
-        conn.max_snd_wnd = conn.snd_wnd;
-        conn.snd_wl1 = seg_seq;
-        conn.snd_wl2 = seg_ack;
+        conn.rcv.irs = irs;
+        conn.rcv.nxt = irs + 1;
+        conn.rcv.adv = conn.rcv.nxt + conn.recv_window();
+        conn.rcv.last_ack_sent = conn.rcv.nxt;
+        conn.snd.una = conn.snd.iss + 1;
+        conn.snd.nxt = conn.snd.una;
+        conn.snd.max = conn.snd.una;
+        conn.snd.wnd = (peer_window as u32) << neg.snd_wscale;
+        conn.snd.max_wnd = conn.snd.wnd;
+        conn.snd.wl1 = seg_seq;
+        conn.snd.wl2 = seg_ack;
         conn.ts_recent = ts_recent;
         // RFC 6582 §3.2: recover starts at the initial send sequence number.
-        conn.cc = Congestion::new(conn.initial_cwnd(&ctx.config));
-        conn.fast_recovery = recovery::FastRecovery::idle(conn.iss);
+        conn.snd.cc = Congestion::new(conn.initial_cwnd(&ctx.config));
+        conn.snd.fast_recovery = recovery::FastRecovery::idle(conn.snd.iss);
         conn.last_progress = now;
         conn
     }
@@ -374,7 +313,7 @@ impl Connection {
             return;
         }
         let payload = (self.neg.snd_mss as u32).saturating_sub(if self.neg.ts_ok { 12 } else { 0 }).max(1);
-        self.recv_cap = self.recv_cap.next_multiple_of(payload).min(1 << 30);
+        self.rcv.cap = self.rcv.cap.next_multiple_of(payload).min(1 << 30);
     }
 
     fn initial_cwnd(&self, config: &Config) -> u32 {
@@ -390,13 +329,13 @@ impl Connection {
     fn close_with(&mut self, ctx: &mut Ctx, error: Option<ConnError>, cause: Cause) {
         self.set_state(ctx, State::Closed, cause);
         self.timers.clear();
-        ctx.buffers.give(&mut self.send_buf);
-        self.ooo.clear();
+        ctx.buffers.give(&mut self.snd.buf);
+        self.rcv.ooo.clear();
         if let Some(e) = error {
             self.error = Some(e);
             // RFC 9293 §3.10.7.4 (RST): "any outstanding RECEIVEs and SEND should receive
             // 'reset' responses" — buffered received data is discarded too.
-            ctx.buffers.give(&mut self.recv_buf);
+            ctx.buffers.give(&mut self.rcv.buf);
             ctx.events.push_back(Event::Error(self.handle, e));
         }
         ctx.events.push_back(Event::Closed(self.handle));
@@ -413,8 +352,8 @@ impl Connection {
 
     /// Hands the stream buffers' allocations to the pool as the connection is freed.
     pub(crate) fn give_buffers(&mut self, pool: &mut BufferPool) {
-        pool.give(&mut self.send_buf);
-        pool.give(&mut self.recv_buf);
+        pool.give(&mut self.snd.buf);
+        pool.give(&mut self.rcv.buf);
     }
 
     /// Queues a RST for this connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5, ABORT).
@@ -422,7 +361,7 @@ impl Connection {
     fn send_rst(&self, ctx: &mut Ctx) {
         ctx.push_control(ControlSegment {
             tuple: self.tuple,
-            seq: self.snd_max,
+            seq: self.snd.max,
             ack: SeqNum(0),
             flags: TcpFlags::RST,
             window: 0,
@@ -443,7 +382,7 @@ impl Connection {
         if !self.state.may_send() {
             return Err(if self.state == State::Closed { SendError::Closed } else { SendError::NotConnected });
         }
-        let room = (self.send_cap as usize).saturating_sub(self.send_buf.len());
+        let room = (self.snd.cap as usize).saturating_sub(self.snd.buf.len());
         let n = room.min(data.len());
         if n < data.len() {
             // The buffer is full (or now filled): `Writable` tells when room frees up, after
@@ -453,8 +392,8 @@ impl Connection {
                 return Err(SendError::WouldBlock);
             }
         }
-        ctx.buffers.fill(&mut self.send_buf);
-        self.send_buf.extend(&data[..n]);
+        ctx.buffers.fill(&mut self.snd.buf);
+        self.snd.buf.extend(&data[..n]);
         Ok(n)
     }
 
@@ -463,9 +402,9 @@ impl Connection {
     /// and copied on in one 16-byte load, which waited for those stores.
     #[inline]
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
-        if !self.recv_buf.is_empty() && !buf.is_empty() {
-            let n = buf.len().min(self.recv_buf.len());
-            let (a, b) = self.recv_buf.as_slices();
+        if !self.rcv.buf.is_empty() && !buf.is_empty() {
+            let n = buf.len().min(self.rcv.buf.len());
+            let (a, b) = self.rcv.buf.as_slices();
             let from_a = n.min(a.len());
             buf[..from_a].copy_from_slice(&a[..from_a]);
             // The ring's second half only when the read reaches it (a copy call for nothing
@@ -473,7 +412,7 @@ impl Connection {
             if n > from_a {
                 buf[from_a..n].copy_from_slice(&b[..n - from_a]);
             }
-            self.recv_buf.drain(..n);
+            self.rcv.buf.drain(..n);
             self.maybe_window_update();
             return Ok(n);
         }
@@ -496,9 +435,9 @@ impl Connection {
         if !self.state.is_synchronized() || self.fin_received {
             return;
         }
-        let advertised = self.rcv_adv.diff(self.rcv_nxt).max(0) as u32;
+        let advertised = self.rcv.adv.diff(self.rcv.nxt).max(0) as u32;
         let now_open = self.recv_window_field() << self.neg.rcv_wscale;
-        let threshold = (self.recv_cap / 2).min(self.rcv_mss as u32);
+        let threshold = (self.rcv.cap / 2).min(self.rcv_mss as u32);
         if now_open >= advertised + threshold {
             self.owed.insert(Owed::ACK);
         }
@@ -533,7 +472,7 @@ impl Connection {
         if self.state == State::Closed {
             return;
         }
-        if self.linger == Some(Duration::ZERO) || !self.recv_buf.is_empty() {
+        if self.linger == Some(Duration::ZERO) || !self.rcv.buf.is_empty() {
             self.abort(ctx, Cause::Abort);
             return;
         }
@@ -578,7 +517,7 @@ impl Connection {
     }
     /// Only before our SYN has gone out; returns false when too late.
     pub fn set_no_options(&mut self, on: bool) -> bool {
-        if self.snd_max != self.iss || self.state != State::SynSent {
+        if self.snd.max != self.snd.iss || self.state != State::SynSent {
             return false;
         }
         self.no_options = on;
@@ -589,47 +528,47 @@ impl Connection {
     }
     /// Buffer sizes may change any time; a smaller send buffer does not drop queued data.
     pub fn set_send_buffer_size(&mut self, bytes: usize) {
-        self.send_cap = bytes.clamp(1, 1 << 30) as u32;
+        self.snd.cap = bytes.clamp(1, 1 << 30) as u32;
     }
     /// The receive buffer can only be set before the handshake, as the window scale
     /// announced in the SYN depends on it (like SO_RCVBUF before connect/listen).
     pub fn set_recv_buffer_size(&mut self, config: &Config, bytes: usize) -> bool {
-        if self.state != State::SynSent || self.snd_nxt != self.iss {
+        if self.state != State::SynSent || self.snd.nxt != self.snd.iss {
             return false;
         }
-        self.recv_cap = bytes.clamp(1, 1 << 30) as u32;
-        self.neg.rcv_wscale = if config.window_scaling { config.window_scale_for(self.recv_cap as usize) } else { 0 };
+        self.rcv.cap = bytes.clamp(1, 1 << 30) as u32;
+        self.neg.rcv_wscale = if config.window_scaling { config.window_scale_for(self.rcv.cap as usize) } else { 0 };
         true
     }
     pub fn send_buffer_size(&self) -> usize {
-        self.send_cap as usize
+        self.snd.cap as usize
     }
     pub fn recv_buffer_size(&self) -> usize {
-        self.recv_cap as usize
+        self.rcv.cap as usize
     }
     /// Bytes queued to send, not yet acknowledged (ss's Send-Q).
     pub fn send_queue_len(&self) -> usize {
-        self.send_buf.len()
+        self.snd.buf.len()
     }
     /// Bytes received and not yet read (ss's Recv-Q).
     pub fn recv_queue_len(&self) -> usize {
-        self.recv_buf.len()
+        self.rcv.buf.len()
     }
     pub fn info(&self) -> ConnInfo {
         ConnInfo {
             state: self.state,
-            snd_una: self.snd_una,
-            snd_nxt: self.snd_nxt,
-            rcv_nxt: self.rcv_nxt,
-            snd_wnd: self.snd_wnd,
+            snd_una: self.snd.una,
+            snd_nxt: self.snd.nxt,
+            rcv_nxt: self.rcv.nxt,
+            snd_wnd: self.snd.wnd,
             rcv_wnd: self.recv_window(),
             snd_mss: self.neg.snd_mss,
-            cwnd: self.cc.cwnd(),
-            ssthresh: self.cc.ssthresh(),
-            srtt: self.rtt.srtt(),
-            rttvar: self.rtt.rttvar(),
-            out_of_order_bytes: self.ooo.len(),
-            rto: self.rtt.rto(Duration::MAX),
+            cwnd: self.snd.cc.cwnd(),
+            ssthresh: self.snd.cc.ssthresh(),
+            srtt: self.snd.rtt.srtt(),
+            rttvar: self.snd.rtt.rttvar(),
+            out_of_order_bytes: self.rcv.ooo.len(),
+            rto: self.snd.rtt.rto(Duration::MAX),
             retransmits: self.rto_count,
             snd_wscale: self.neg.snd_wscale,
             rcv_wscale: self.neg.rcv_wscale,
@@ -638,9 +577,9 @@ impl Connection {
         }
     }
 
-    /// The space left in the receive buffer: the window we can offer.
+    /// The window we can offer (`Receiver::window`).
     fn recv_window(&self) -> u32 {
-        self.recv_cap.saturating_sub(self.recv_buf.len() as u32)
+        self.rcv.window()
     }
 
     /// The window field for a non-SYN segment: scaled down, at most 65535.
@@ -651,7 +590,7 @@ impl Connection {
     /// Where the last ACK put the TIME-WAIT record's numbers, and our TSval offset (so that
     /// the record's first ACK need not hash the tuple again).
     pub(crate) fn time_wait_numbers(&self) -> (SeqNum, SeqNum, u32, u16, bool, u32) {
-        (self.snd_max, self.rcv_nxt, self.ts_recent, self.recv_window_field() as u16, self.neg.ts_ok, self.ts_offset)
+        (self.snd.max, self.rcv.nxt, self.ts_recent, self.recv_window_field() as u16, self.neg.ts_ok, self.ts_offset)
     }
 
     /// Whether the ACK for the segment that brought us here is still owed.

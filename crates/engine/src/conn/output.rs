@@ -39,7 +39,7 @@ impl Connection {
         if range.is_empty() {
             return (&[], &[]);
         }
-        let (a, b) = self.send_buf.as_slices();
+        let (a, b) = self.snd.buf.as_slices();
         if range.end <= a.len() {
             (&a[range], &[])
         } else if range.start >= a.len() {
@@ -55,11 +55,11 @@ impl Connection {
     /// segments, for a device that cuts it up (TUN offload).
     pub fn poll_segment(&mut self, ctx: &mut Ctx, max_payload: usize, gso_segments: usize) -> Option<OutSegment> {
         match self.state {
-            State::SynSent if self.snd_nxt == self.iss => Some(self.syn_segment(ctx, false)),
-            State::SynReceived if self.snd_nxt == self.iss => Some(self.syn_segment(ctx, true)),
+            State::SynSent if self.snd.nxt == self.snd.iss => Some(self.syn_segment(ctx, false)),
+            State::SynReceived if self.snd.nxt == self.snd.iss => Some(self.syn_segment(ctx, true)),
             State::SynSent | State::Closed | State::Listen | State::TimeWait => None,
             State::SynReceived => {
-                self.owed.has(Owed::ACK).then(|| self.segment(ctx, self.snd_max, TcpFlags::ACK, 0..0))
+                self.owed.has(Owed::ACK).then(|| self.segment(ctx, self.snd.max, TcpFlags::ACK, 0..0))
             }
             _ => self.poll_synchronized(ctx, max_payload, gso_segments.max(1)),
         }
@@ -74,16 +74,16 @@ impl Connection {
         // The synchronized states but TIME-WAIT are one range of the enum: one comparison,
         // where a match on the state was a jump through a table.
         if (State::Established..=State::LastAck).contains(&self.state) {
-            let in_flight = self.snd_nxt.since(self.snd_una) as usize;
+            let in_flight = self.snd.nxt.since(self.snd.una) as usize;
             return self.owed.any()
                 || self.in_sack_recovery()
-                || self.snd_nxt < self.snd_max
-                || self.send_buf.len() > in_flight
-                || self.fin_unsent(self.snd_una + self.send_buf.len() as u32);
+                || self.snd.nxt < self.snd.max
+                || self.snd.buf.len() > in_flight
+                || self.fin_unsent(self.snd.una + self.snd.buf.len() as u32);
         }
         match self.state {
-            State::SynSent => self.snd_nxt == self.iss,
-            State::SynReceived => self.snd_nxt == self.iss || self.owed.has(Owed::ACK),
+            State::SynSent => self.snd.nxt == self.snd.iss,
+            State::SynReceived => self.snd.nxt == self.snd.iss || self.owed.has(Owed::ACK),
             _ => false,
         }
     }
@@ -103,19 +103,19 @@ impl Connection {
         };
         // RFC 7323 §2.2: the SYN's window is unscaled; like Linux, a whole number of MSS.
         let window = ctx.timing.syn_window(self.recv_window().min(u16::MAX as u32), self.rcv_mss);
-        if self.snd_max > self.iss {
+        if self.snd.max > self.snd.iss {
             ctx.counters.retransmitted_segments += 1;
         } else if self.rto_count == 0 {
-            self.rtt_probe = Some((self.iss, ctx.now));
+            self.snd.rtt_probe = Some((self.snd.iss, ctx.now));
         }
-        self.snd_nxt = self.iss + 1;
-        self.snd_max = self.snd_max.max(self.snd_nxt);
+        self.snd.nxt = self.snd.iss + 1;
+        self.snd.max = self.snd.max.max(self.snd.nxt);
         self.arm_retransmit(ctx);
         let flags = if with_ack { TcpFlags::SYN | TcpFlags::ACK } else { TcpFlags::SYN };
         let flags = flags | self.ecn_syn_flags(ctx, with_ack);
         self.owed.remove(Owed::ACK);
-        let ack = if with_ack { self.rcv_nxt } else { SeqNum(0) };
-        self.out_segment(self.iss, ack, flags, window as u16, options, 0..0)
+        let ack = if with_ack { self.rcv.nxt } else { SeqNum(0) };
+        self.out_segment(self.snd.iss, ack, flags, window as u16, options, 0..0)
     }
 
     /// RFC 6298 §5.1: start the timer if it is not running. RFC 8985 §7.2: after new data a
@@ -126,12 +126,12 @@ impl Connection {
         if running == Instant::NEVER {
             let deadline = self.retransmit_deadline(ctx);
             self.timers.set(Timer::Retransmit, deadline);
-        } else if !self.loss_probe_armed {
+        } else if !self.snd.loss_probe_armed {
             let probe = self.retransmit_deadline(ctx);
-            if self.loss_probe_armed && probe < running {
+            if self.snd.loss_probe_armed && probe < running {
                 self.timers.set(Timer::Retransmit, probe);
             } else {
-                self.loss_probe_armed = false;
+                self.snd.loss_probe_armed = false;
             }
         }
     }
@@ -140,8 +140,8 @@ impl Connection {
     /// held out of order.
     fn options_len(&self) -> usize {
         let ts = if self.neg.ts_ok { 12 } else { 0 };
-        let sack_blocks = if self.neg.sack_ok && !self.ooo.is_empty() {
-            self.ooo.ranges(if self.neg.ts_ok { 3 } else { 4 }).len()
+        let sack_blocks = if self.neg.sack_ok && !self.rcv.ooo.is_empty() {
+            self.rcv.ooo.ranges(if self.neg.ts_ok { 3 } else { 4 }).len()
         } else {
             0
         };
@@ -149,11 +149,11 @@ impl Connection {
     }
 
     fn poll_synchronized(&mut self, ctx: &mut Ctx, max_payload: usize, gso_segments: usize) -> Option<OutSegment> {
-        let buf_len = self.send_buf.len();
+        let buf_len = self.snd.buf.len();
         // Nothing written and nothing to resend (the handshake's ACK, a FIN, the ACK of one):
         // only the FIN and the ACK below can be due, and none of the sizes are needed.
-        if buf_len == 0 && self.snd_nxt == self.snd_max && !self.owed.has(Owed::REPAIR) && !self.in_sack_recovery() {
-            return self.poll_fin_or_ack(ctx, self.snd_una, 0, self.fin_sent(self.snd_una));
+        if buf_len == 0 && self.snd.nxt == self.snd.max && !self.owed.has(Owed::REPAIR) && !self.in_sack_recovery() {
+            return self.poll_fin_or_ack(ctx, self.snd.una, 0, self.fin_sent(self.snd.una));
         }
         // RFC 6691: the MSS counts data only; options come out of it so that a full segment
         // still fits the path MTU (1448 data bytes with timestamps over Ethernet, as Linux).
@@ -163,7 +163,7 @@ impl Connection {
         // A super-segment of new data may hold several segments (what fits in the buffer).
         let gso_len = (mss * gso_segments).min(fits).max(1);
         let mss = mss.min(fits).max(1);
-        let fin_seq = self.snd_una + buf_len as u32;
+        let fin_seq = self.snd.una + buf_len as u32;
         let fin_sent = self.fin_sent(fin_seq);
 
         // In SACK recovery cwnd counts the pipe (RFC 6675 §5), not what is in flight.
@@ -177,25 +177,25 @@ impl Connection {
         }
 
         // Resending after a timeout: skip what the peer has SACKed.
-        if self.snd_nxt < self.snd_max {
-            if let Some(end) = self.scoreboard.sacked_end(self.snd_nxt) {
-                self.snd_nxt = end.min(self.snd_max);
+        if self.snd.nxt < self.snd.max {
+            if let Some(end) = self.snd.scoreboard.sacked_end(self.snd.nxt) {
+                self.snd.nxt = end.min(self.snd.max);
             }
         }
-        let in_flight = self.snd_nxt.since(self.snd_una) as usize;
+        let in_flight = self.snd.nxt.since(self.snd.una) as usize;
         let sent_data = in_flight.min(buf_len);
         let unsent = buf_len - sent_data;
         // Retransmissions (after a timeout) stay single segments.
-        let seg_max = if self.snd_nxt >= self.snd_max { gso_len } else { mss };
+        let seg_max = if self.snd.nxt >= self.snd.max { gso_len } else { mss };
         let wanted = unsent.min(seg_max);
         // The peer's window counts from SND.UNA; cwnd counts what is in the network, which in
         // SACK recovery is the pipe.
-        let window_room = (self.snd_wnd as usize).saturating_sub(in_flight);
+        let window_room = (self.snd.wnd as usize).saturating_sub(in_flight);
         let flight = pipe.unwrap_or(in_flight);
-        let cwnd_room = match (self.cc.cwnd() as usize).saturating_sub(flight) {
+        let cwnd_room = match (self.snd.cc.cwnd() as usize).saturating_sub(flight) {
             room if room >= wanted => room,
             // RFC 3042's allowance, asked for only when cwnd alone holds the data back.
-            _ => ((self.cc.cwnd() + self.limited_transmit_bytes()) as usize).saturating_sub(flight),
+            _ => ((self.snd.cc.cwnd() + self.limited_transmit_bytes()) as usize).saturating_sub(flight),
         };
         let len = wanted.min(window_room).min(cwnd_room);
         if len > 0 {
@@ -208,18 +208,18 @@ impl Connection {
             if !nagle_holds && !sws_holds {
                 // A FIN rides only on a single segment; after a super-segment it goes alone.
                 let fin = self.fin_unsent(fin_seq) && completes && len <= mss;
-                let seq = self.snd_nxt;
-                if seq < self.snd_max {
+                let seq = self.snd.nxt;
+                if seq < self.snd.max {
                     ctx.counters.retransmitted_segments += 1;
-                    self.rtt_probe = None;
-                } else if !self.neg.ts_ok && self.rtt_probe.is_none() {
-                    self.rtt_probe = Some((seq, ctx.now));
+                    self.snd.rtt_probe = None;
+                } else if !self.neg.ts_ok && self.snd.rtt_probe.is_none() {
+                    self.snd.rtt_probe = Some((seq, ctx.now));
                 }
                 // Most segments are one (counted without a division, a slow instruction).
                 ctx.counters.data_segments_out += if len <= mss { 1 } else { len.div_ceil(mss) as u64 };
-                let new_data = seq >= self.snd_max;
-                self.snd_nxt = seq + len as u32 + fin as u32;
-                self.snd_max = self.snd_max.max(self.snd_nxt);
+                let new_data = seq >= self.snd.max;
+                self.snd.nxt = seq + len as u32 + fin as u32;
+                self.snd.max = self.snd.max.max(self.snd.nxt);
                 self.arm_retransmit(ctx);
                 // The marks go in with the fields, so that the segment is built where it is
                 // returned (marked after, it was built aside and then copied, in wide loads
@@ -228,10 +228,10 @@ impl Connection {
                 let marks = DataMarks { gso_size: (len > mss).then_some(mss as u16), ..marks };
                 return Some(self.data_segment(ctx, seq, sent_data..sent_data + len, fin, marks));
             }
-        } else if unsent > 0 && self.snd_wnd == 0 && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {
+        } else if unsent > 0 && self.snd.wnd == 0 && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {
             cold();
             // RFC 9293 §3.8.6.1: a zero window is probed on a backed-off timer.
-            let rto = self.rtt.rto(ctx.config.rto_max);
+            let rto = self.snd.rtt.rto(ctx.config.rto_max);
             let backoff = rto.saturating_mul(1 << self.probe_count.min(10)).min(ctx.config.rto_max);
             self.timers.set(Timer::Persist, ctx.now + backoff);
         }
@@ -241,37 +241,37 @@ impl Connection {
     /// Whether our FIN, numbered `fin_seq`, has been sent and is not yet acknowledged.
     #[inline(always)]
     fn fin_sent(&self, fin_seq: SeqNum) -> bool {
-        self.fin_queued && !self.our_fin_acked && self.snd_max > fin_seq
+        self.fin_queued && !self.our_fin_acked && self.snd.max > fin_seq
     }
 
     /// Whether our FIN is queued and not yet sent; `fin_seq` is its sequence number (once
     /// it is acknowledged the buffer is empty and `fin_seq` would point past it).
     #[inline(always)]
     fn fin_unsent(&self, fin_seq: SeqNum) -> bool {
-        self.fin_queued && !self.our_fin_acked && self.snd_nxt <= fin_seq
+        self.fin_queued && !self.our_fin_acked && self.snd.nxt <= fin_seq
     }
 
     /// When no data goes out: the FIN if it is due (`unsent` bytes still wait before it),
     /// else an ACK if one is owed.
     #[inline(always)]
     fn poll_fin_or_ack(&mut self, ctx: &mut Ctx, fin_seq: SeqNum, unsent: usize, fin_sent: bool) -> Option<OutSegment> {
-        if self.fin_unsent(fin_seq) && unsent == 0 && self.snd_nxt == fin_seq {
-            if fin_seq < self.snd_max {
+        if self.fin_unsent(fin_seq) && unsent == 0 && self.snd.nxt == fin_seq {
+            if fin_seq < self.snd.max {
                 ctx.counters.retransmitted_segments += 1;
             }
-            self.snd_nxt = fin_seq + 1;
-            self.snd_max = self.snd_max.max(self.snd_nxt);
+            self.snd.nxt = fin_seq + 1;
+            self.snd.max = self.snd.max.max(self.snd.nxt);
             self.arm_retransmit(ctx);
             return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
         }
         if self.owed.has(Owed::ACK) {
-            if ctx.config.resend_fin_with_ack && fin_sent && !self.ack_is_challenge && self.snd_max == fin_seq + 1 {
+            if ctx.config.resend_fin_with_ack && fin_sent && !self.ack_is_challenge && self.snd.max == fin_seq + 1 {
                 return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
             }
             // The highest sequence number sent, not SND.NXT: after a timeout SND.NXT is pulled
             // back to resend, and an ACK numbered below the peer's RCV.NXT would be found
             // unacceptable and its acknowledgment lost (Linux's tcp_acceptable_seq likewise).
-            return Some(self.segment(ctx, self.snd_max, TcpFlags::ACK, 0..0));
+            return Some(self.segment(ctx, self.snd.max, TcpFlags::ACK, 0..0));
         }
         None
     }
@@ -290,24 +290,24 @@ impl Connection {
     ) -> Option<OutSegment> {
         // Fast retransmit, or a partial ACK in recovery: resend the first unacknowledged segment.
         // (Taken whatever follows: with nothing outstanding there is nothing to resend.)
-        if self.owed.take(Owed::REXMIT_ONE) && self.snd_max > self.snd_una {
+        if self.owed.take(Owed::REXMIT_ONE) && self.snd.max > self.snd.una {
             // Only what was sent before: never new data past SND.MAX (which would go out
             // without SND.MAX knowing, and make the peer's ACK of it look bogus).
-            let outstanding = (self.snd_max.since(self.snd_una) as usize).min(buf_len);
+            let outstanding = (self.snd.flight() as usize).min(buf_len);
             let len = outstanding.min(mss);
             let fin = fin_sent && len == buf_len;
             ctx.counters.retransmitted_segments += 1;
-            self.rtt_probe = None;
+            self.snd.rtt_probe = None;
             self.note_fast_retransmit_sent(ctx.now, len);
-            return Some(self.data_segment(ctx, self.snd_una, 0..len, fin, DataMarks::default()));
+            return Some(self.data_segment(ctx, self.snd.una, 0..len, fin, DataMarks::default()));
         }
         // RFC 6675 §5 step 6 (recovery with SACK): while cwnd leaves room for a segment over
         // the pipe, resend the next lost hole, else send new data below.
         if let Some(pipe) = pipe {
-            if pipe + mss <= self.cc.cwnd() as usize {
+            if pipe + mss <= self.snd.cc.cwnd() as usize {
                 if let Some((seq, len)) = self.next_lost_segment(mss) {
-                    let offset = seq.since(self.snd_una) as usize;
-                    if offset + len <= buf_len && self.scoreboard.note_resent(seq, seq + len as u32, ctx.now) {
+                    let offset = seq.since(self.snd.una) as usize;
+                    if offset + len <= buf_len && self.snd.scoreboard.note_resent(seq, seq + len as u32, ctx.now) {
                         ctx.counters.retransmitted_segments += 1;
                         return Some(self.data_segment(ctx, seq, offset..offset + len, false, DataMarks::default()));
                     }
@@ -329,7 +329,7 @@ impl Connection {
                 ctx.counters.keepalive_probes_sent += 1;
             }
             self.owed.remove(Owed::WINDOW_PROBE | Owed::KEEPALIVE_PROBE);
-            return Some(self.segment(ctx, self.snd_una - 1, TcpFlags::ACK, 0..0));
+            return Some(self.segment(ctx, self.snd.una - 1, TcpFlags::ACK, 0..0));
         }
         None
     }
@@ -344,7 +344,7 @@ impl Connection {
     ) -> OutSegment {
         let mut flags = TcpFlags::ACK | marks.cwr;
         // PSH on the segment that empties what the user has written so far.
-        if data.end == self.send_buf.len() && !data.is_empty() {
+        if data.end == self.snd.buf.len() && !data.is_empty() {
             flags |= TcpFlags::PSH;
         }
         if fin {
@@ -359,9 +359,9 @@ impl Connection {
     fn sack_blocks(&self) -> SackBlocks {
         let mut sack = SackBlocks::new();
         let max_blocks = if self.neg.ts_ok { 3 } else { 4 };
-        for (start, end) in self.ooo.ranges(max_blocks) {
-            let left = self.rcv_nxt + (start - self.rcv_offset) as u32;
-            let right = self.rcv_nxt + (end - self.rcv_offset) as u32;
+        for (start, end) in self.rcv.ooo.ranges(max_blocks) {
+            let left = self.rcv.nxt + (start - self.rcv.offset) as u32;
+            let right = self.rcv.nxt + (end - self.rcv.offset) as u32;
             sack.push(left, right);
         }
         sack
@@ -390,18 +390,18 @@ impl Connection {
     ) -> OutSegment {
         // Built whole, in the result: assigned field by field into a local first, the options
         // were then copied in wide words that waited for those smaller stores.
-        let sack = if self.neg.sack_ok && !self.ooo.is_empty() { self.sack_blocks() } else { SackBlocks::new() };
+        let sack = if self.neg.sack_ok && !self.rcv.ooo.is_empty() { self.sack_blocks() } else { SackBlocks::new() };
         let timestamps = if self.neg.ts_ok { Some((self.ts_now(ctx.now), self.ts_recent)) } else { None };
         let options = TcpOptions { timestamps, sack, layout: ctx.config.option_layout, ..TcpOptions::default() };
         let window = self.recv_window_field();
         let flags = flags | self.ecn_echo_flag();
         self.owed.remove(Owed::ACK);
         self.ack_is_challenge = false;
-        self.full_segments_unacked = 0;
+        self.rcv.full_segments_unacked = 0;
         self.timers.stop(Timer::DelayedAck);
-        self.last_ack_sent = self.rcv_nxt;
-        self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + (window << self.neg.rcv_wscale));
-        let seg = self.out_segment(seq, self.rcv_nxt, flags, window as u16, options, data);
+        self.rcv.last_ack_sent = self.rcv.nxt;
+        self.rcv.adv = self.rcv.adv.max(self.rcv.nxt + (window << self.neg.rcv_wscale));
+        let seg = self.out_segment(seq, self.rcv.nxt, flags, window as u16, options, data);
         OutSegment { ecn: marks.ecn, gso_size: marks.gso_size, ..seg }
     }
 

@@ -50,26 +50,26 @@ impl Connection {
     /// Fast recovery with the SACK scoreboard (RFC 6675), when both ends agreed to SACK;
     /// otherwise NewReno's (RFC 6582).
     pub(super) fn in_sack_recovery(&self) -> bool {
-        self.neg.sack_ok && self.fast_recovery.active
+        self.neg.sack_ok && self.snd.fast_recovery.active
     }
 
     /// Third duplicate ACK, or IsLost(SND.UNA): halve, resend SND.UNA's segment at once.
     #[cold]
     pub(super) fn enter_fast_recovery(&mut self, ctx: &mut Ctx) {
         let (_, mss) = self.dup_thresh_mss();
-        let flight = self.snd_max.since(self.snd_una);
-        self.undo = Some(Undo { cwnd: self.cc.cwnd(), ssthresh: self.cc.ssthresh(), rexmit_tsval: None });
+        let flight = self.snd.flight();
+        self.snd.undo = Some(Undo { cwnd: self.snd.cc.cwnd(), ssthresh: self.snd.cc.ssthresh(), rexmit_tsval: None });
         // RFC 6675 §5 step 4: with SACK, cwnd = ssthresh, no inflation; the pipe does that job.
-        self.cc.on_loss(flight, mss, !self.neg.sack_ok);
-        self.fast_recovery.recover = self.snd_max;
-        self.fast_recovery.active = true;
-        self.scoreboard.clear_resent();
+        self.snd.cc.on_loss(flight, mss, !self.neg.sack_ok);
+        self.snd.fast_recovery.recover = self.snd.max;
+        self.snd.fast_recovery.active = true;
+        self.snd.scoreboard.clear_resent();
         self.owed.insert(Owed::REXMIT_ONE);
-        self.rtt_probe = None;
+        self.snd.rtt_probe = None;
         ctx.counters.fast_retransmits += 1;
-        if self.loss_probe_armed {
+        if self.snd.loss_probe_armed {
             // Recovery runs on the RTO, not on a probe armed before it began.
-            self.loss_probe_armed = false;
+            self.snd.loss_probe_armed = false;
             self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
         }
     }
@@ -82,26 +82,26 @@ impl Connection {
     pub(super) fn on_sack_blocks(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
         // Nothing SACKed before and nothing now: the common case, tested in line; the work
         // is out of line, away from the path of every ACK.
-        if self.neg.sack_ok && !(seg.options.sack.is_empty() && self.scoreboard.is_empty()) {
+        if self.neg.sack_ok && !(seg.options.sack.is_empty() && self.snd.scoreboard.is_empty()) {
             self.fold_sack_blocks(ctx, seg);
         }
     }
 
     #[inline(never)]
     fn fold_sack_blocks(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
-        self.scoreboard.advance(self.snd_una);
-        self.scoreboard.add(seg.options.sack.as_slice(), self.snd_una, self.snd_max);
-        if self.fast_recovery.active {
-            let lost = self.scoreboard.expire_resent(self.snd_una, ctx.now, self.resend_timeout());
+        self.snd.scoreboard.advance(self.snd.una);
+        self.snd.scoreboard.add(seg.options.sack.as_slice(), self.snd.una, self.snd.max);
+        if self.snd.fast_recovery.active {
+            let lost = self.snd.scoreboard.expire_resent(self.snd.una, ctx.now, self.resend_timeout());
             ctx.counters.lost_retransmits += lost;
         } else {
-            self.scoreboard.clear_resent();
+            self.snd.scoreboard.clear_resent();
         }
         let mss = self.neg.snd_mss as u32;
-        if !self.fast_recovery.active
-            && self.snd_max > self.snd_una
-            && self.snd_una >= self.fast_recovery.recover
-            && self.scoreboard.is_lost(self.snd_una, self.entry_dup_thresh(), mss)
+        if !self.snd.fast_recovery.active
+            && self.snd.max > self.snd.una
+            && self.snd.una >= self.snd.fast_recovery.recover
+            && self.snd.scoreboard.is_lost(self.snd.una, self.entry_dup_thresh(), mss)
         {
             self.enter_fast_recovery(ctx);
         }
@@ -113,10 +113,10 @@ impl Connection {
     /// timer.
     pub(super) fn entry_dup_thresh(&self) -> u32 {
         let mss = self.neg.snd_mss as u32;
-        let flight = self.snd_max.since(self.snd_una);
+        let flight = self.snd.flight();
         let segments = flight.div_ceil(mss.max(1));
-        let unsent = self.send_buf.len() as u32 > flight;
-        let room = self.snd_wnd.min(self.cc.cwnd() + self.limited_transmit_bytes()).saturating_sub(flight) >= mss;
+        let unsent = self.snd.buf.len() as u32 > flight;
+        let room = self.snd.wnd.min(self.snd.cc.cwnd() + self.limited_transmit_bytes()).saturating_sub(flight) >= mss;
         if segments < 4 && !(unsent && room) {
             segments.saturating_sub(1).max(1)
         } else {
@@ -129,14 +129,14 @@ impl Connection {
     /// enough duplicate ACKs for a fast retransmit.
     pub(super) fn limited_transmit_bytes(&self) -> u32 {
         // Only new data, before any recovery: not while resending after a timeout.
-        if self.fast_recovery.active || self.rto_count > 0 || self.snd_nxt < self.snd_max {
+        if self.snd.fast_recovery.active || self.rto_count > 0 || self.snd.nxt < self.snd.max {
             return 0;
         }
         let mss = self.neg.snd_mss as u32;
         let signals = if self.neg.sack_ok {
-            self.scoreboard.sacked_above(self.snd_una)
+            self.snd.scoreboard.sacked_above(self.snd.una)
         } else {
-            self.fast_recovery.dup_acks as u32 * mss
+            self.snd.fast_recovery.dup_acks as u32 * mss
         };
         signals.min(2 * mss)
     }
@@ -145,17 +145,17 @@ impl Connection {
     /// smoothed RTT and a quarter for reordering (RFC 8985 §6.2's reordering window), at least
     /// 2 ms.
     fn resend_timeout(&self) -> Duration {
-        let srtt = self.rtt.srtt().unwrap_or(Duration::from_millis(200));
+        let srtt = self.snd.rtt.srtt().unwrap_or(Duration::from_millis(200));
         (srtt + srtt / 4).max(Duration::from_millis(2))
     }
 
     /// The fast retransmit of SND.UNA's first `len` bytes has gone out now.
     pub(super) fn note_fast_retransmit_sent(&mut self, now: Instant, len: usize) {
         if self.neg.sack_ok {
-            self.scoreboard.note_resent(self.snd_una, self.snd_una + len as u32, now);
+            self.snd.scoreboard.note_resent(self.snd.una, self.snd.una + len as u32, now);
         }
         let tsval = self.ts_now(now);
-        if let Some(undo) = &mut self.undo {
+        if let Some(undo) = &mut self.snd.undo {
             undo.rexmit_tsval.get_or_insert(tsval);
         }
     }
@@ -164,14 +164,14 @@ impl Connection {
     /// older than the retransmission's, the original got there: the loss was reordering, and
     /// the window comes back (RFC 4015 §3 restores cwnd and ssthresh). Returns true then.
     pub(super) fn undo_if_spurious(&mut self, ctx: &mut Ctx, seg: &TcpRepr) -> bool {
-        let Some(Undo { cwnd, ssthresh, rexmit_tsval: Some(tsval) }) = self.undo else { return false };
-        self.undo = None;
+        let Some(Undo { cwnd, ssthresh, rexmit_tsval: Some(tsval) }) = self.snd.undo else { return false };
+        self.snd.undo = None;
         let echoed = if self.neg.ts_ok { seg.options.timestamps.map(|(_, ecr)| ecr) } else { None };
         match echoed {
             Some(ecr) if ecr != 0 && SeqNum(ecr) < SeqNum(tsval) => {
-                self.cc.undo(cwnd, ssthresh);
+                self.snd.cc.undo(cwnd, ssthresh);
                 // A new loss may start recovery again at once.
-                self.fast_recovery = FastRecovery::idle(self.snd_una - 1);
+                self.snd.fast_recovery = FastRecovery::idle(self.snd.una - 1);
                 self.owed.remove(Owed::REXMIT_ONE);
                 ctx.counters.spurious_retransmits_undone += 1;
                 true
@@ -185,10 +185,10 @@ impl Connection {
     /// case the peer dropped what it had SACKed (RFC 2018 §8 allows it).
     #[cold]
     pub(super) fn recovery_on_timeout(&mut self) {
-        self.undo = None;
-        self.scoreboard.clear_resent();
+        self.snd.undo = None;
+        self.snd.scoreboard.clear_resent();
         if self.rto_count >= 2 {
-            self.scoreboard.clear();
+            self.snd.scoreboard.clear();
         }
     }
 
@@ -197,13 +197,13 @@ impl Connection {
     #[cold]
     pub(super) fn next_lost_segment(&self, mss: usize) -> Option<(SeqNum, usize)> {
         let (dup_thresh, smss) = self.dup_thresh_mss();
-        self.scoreboard.next_lost(self.snd_una, dup_thresh, smss, mss)
+        self.snd.scoreboard.next_lost(self.snd.una, dup_thresh, smss, mss)
     }
 
     /// RFC 6675 §4 SetPipe: the bytes the network still holds.
     pub(super) fn pipe(&self) -> u32 {
         let (dup_thresh, mss) = self.dup_thresh_mss();
-        self.scoreboard.pipe(self.snd_una, self.snd_max, dup_thresh, mss)
+        self.snd.scoreboard.pipe(self.snd.una, self.snd.max, dup_thresh, mss)
     }
 
     /// When the retransmission timer should fire next: the RTO, or sooner a tail loss probe
@@ -213,23 +213,23 @@ impl Connection {
     /// 200 ms, which is the RTO here anyway).
     pub(super) fn retransmit_deadline(&mut self, ctx: &Ctx) -> Instant {
         let rto_us = self.rto_us(ctx);
-        if self.loss_probe_high.is_some_and(|high| self.snd_una >= high) {
-            self.loss_probe_high = None;
+        if self.snd.loss_probe_high.is_some_and(|high| self.snd.una >= high) {
+            self.snd.loss_probe_high = None;
         }
         let full = (self.neg.snd_mss as u32).saturating_sub(if self.neg.ts_ok { 12 } else { 0 });
-        let pto_us = self.rtt.srtt_us().map(|srtt_us| (2 * srtt_us).max(MIN_PTO_US));
-        self.loss_probe_armed = false;
+        let pto_us = self.snd.rtt.srtt_us().map(|srtt_us| (2 * srtt_us).max(MIN_PTO_US));
+        self.snd.loss_probe_armed = false;
         if let Some(pto_us) = pto_us {
             if self.neg.sack_ok
                 && matches!(self.state, State::Established | State::CloseWait)
-                && !self.fast_recovery.active
+                && !self.snd.fast_recovery.active
                 && self.rto_count == 0
-                && self.snd_nxt == self.snd_max
-                && self.loss_probe_high.is_none()
-                && self.snd_max.since(self.snd_una) > full
+                && self.snd.nxt == self.snd.max
+                && self.snd.loss_probe_high.is_none()
+                && self.snd.flight() > full
                 && pto_us < rto_us
             {
-                self.loss_probe_armed = true;
+                self.snd.loss_probe_armed = true;
                 return ctx.now.add_micros(pto_us);
             }
         }
@@ -238,7 +238,7 @@ impl Connection {
 
     /// The RTO in force (backoff included) in microseconds.
     fn rto_us(&self, ctx: &Ctx) -> u64 {
-        self.rtt.rto_us(ctx.timing.rto.max_us)
+        self.snd.rtt.rto_us(ctx.timing.rto.max_us)
     }
 
     /// When a retransmission timer armed now with the RTO would fire.
@@ -249,9 +249,9 @@ impl Connection {
     /// The probe timer fired: a probe goes out on the next poll.
     #[cold]
     pub(super) fn fire_loss_probe(&mut self, ctx: &mut Ctx) {
-        self.loss_probe_armed = false;
+        self.snd.loss_probe_armed = false;
         self.owed.insert(Owed::LOSS_PROBE);
-        self.loss_probe_high = Some(self.snd_max);
+        self.snd.loss_probe_high = Some(self.snd.max);
         ctx.counters.loss_probes_sent += 1;
     }
 
@@ -259,28 +259,28 @@ impl Connection {
     /// again, so that the ACK it draws shows what was lost (and recovery can start).
     #[cold]
     pub(super) fn loss_probe_segment(&mut self, ctx: &mut Ctx, mss: usize) -> Option<OutSegment> {
-        let buf_len = self.send_buf.len();
-        let in_flight = self.snd_nxt.since(self.snd_una) as usize;
+        let buf_len = self.snd.buf.len();
+        let in_flight = self.snd.nxt.since(self.snd.una) as usize;
         let unsent = buf_len.saturating_sub(in_flight);
-        let window_room = (self.snd_wnd as usize).saturating_sub(in_flight);
+        let window_room = (self.snd.wnd as usize).saturating_sub(in_flight);
         if unsent > 0 && window_room > 0 {
             let len = unsent.min(mss).min(window_room);
-            let seq = self.snd_nxt;
-            self.snd_nxt = seq + len as u32;
-            self.snd_max = self.snd_max.max(self.snd_nxt);
-            self.loss_probe_high = Some(self.snd_max);
+            let seq = self.snd.nxt;
+            self.snd.nxt = seq + len as u32;
+            self.snd.max = self.snd.max.max(self.snd.nxt);
+            self.snd.loss_probe_high = Some(self.snd.max);
             ctx.counters.data_segments_out += 1;
             let marks = self.new_data_marks();
             return Some(self.data_segment(ctx, seq, in_flight..in_flight + len, false, marks));
         }
-        let outstanding = (self.snd_max.since(self.snd_una) as usize).min(buf_len);
+        let outstanding = (self.snd.flight() as usize).min(buf_len);
         if outstanding == 0 {
             return None;
         }
         let len = outstanding.min(mss);
         ctx.counters.retransmitted_segments += 1;
-        self.rtt_probe = None;
+        self.snd.rtt_probe = None;
         let start = outstanding - len;
-        Some(self.data_segment(ctx, self.snd_una + start as u32, start..outstanding, false, DataMarks::default()))
+        Some(self.data_segment(ctx, self.snd.una + start as u32, start..outstanding, false, DataMarks::default()))
     }
 }

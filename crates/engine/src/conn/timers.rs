@@ -119,15 +119,15 @@ impl Connection {
                     return;
                 }
                 ctx.counters.rto_expirations += 1;
-                self.rtt.back_off();
-                self.rtt_probe = None;
-                self.snd_nxt = self.iss; // the SYN (or SYN-ACK) goes out again on the next poll
+                self.snd.rtt.back_off();
+                self.snd.rtt_probe = None;
+                self.snd.nxt = self.snd.iss; // the SYN (or SYN-ACK) goes out again on the next poll
             }
             _ => {
-                if self.snd_una == self.snd_max {
+                if self.snd.una == self.snd.max {
                     return;
                 }
-                if self.loss_probe_armed {
+                if self.snd.loss_probe_armed {
                     // RFC 8985 §7: the probe timeout, not the RTO: probe, then arm the RTO.
                     self.fire_loss_probe(ctx);
                     self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
@@ -148,13 +148,13 @@ impl Connection {
                 self.recovery_on_timeout();
                 // RFC 5681 §3.1 and RFC 6298 §5.5–5.6: collapse the window, back off, resend
                 // from SND.UNA (what the peer has SACKed is skipped).
-                let flight = self.snd_max.since(self.snd_una);
-                self.cc.on_rto(flight, self.neg.snd_mss as u32);
-                self.fast_recovery = FastRecovery::idle(self.snd_max);
-                self.rtt.back_off();
-                self.rtt_probe = None;
+                let flight = self.snd.flight();
+                self.snd.cc.on_rto(flight, self.neg.snd_mss as u32);
+                self.snd.fast_recovery = FastRecovery::idle(self.snd.max);
+                self.snd.rtt.back_off();
+                self.snd.rtt_probe = None;
                 self.owed.remove(Owed::REXMIT_ONE);
-                self.snd_nxt = self.snd_una;
+                self.snd.nxt = self.snd.una;
             }
         }
         self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));

@@ -1,0 +1,58 @@
+//! The receive side of a connection (gVisor's `receiver`): the receive sequence variables of
+//! RFC 9293 §3.3.1, the receive buffer, the reassembly of out-of-order data and the count
+//! behind the delayed ACK. The connection's input and output code works on it through
+//! `Connection::rcv`.
+
+use crate::assembler::Assembler;
+use std::collections::VecDeque;
+use synack_wire::SeqNum;
+
+#[derive(Debug)]
+pub(crate) struct Receiver {
+    /// IRS: the peer's initial sequence number.
+    pub irs: SeqNum,
+    /// RCV.NXT: the next sequence number expected.
+    pub nxt: SeqNum,
+    /// The right edge of the window we last advertised.
+    pub adv: SeqNum,
+    /// Bytes delivered in order so far: the stream offset of RCV.NXT (for the assembler).
+    pub offset: u64,
+    /// The acknowledgment number of the last segment sent (RFC 7323 §4.3).
+    pub last_ack_sent: SeqNum,
+    /// Data received in order and not yet read.
+    pub buf: VecDeque<u8>,
+    /// The receive buffer's size, bytes.
+    pub cap: u32,
+    /// Data that arrived beyond RCV.NXT, waiting for the gap to fill.
+    pub ooo: Assembler,
+    /// Stream offset of a FIN that arrived ahead of missing data.
+    pub ooo_fin: Option<u64>,
+    /// Full-sized segments received since the last ACK (RFC 9293 §3.8.6.3: an ACK at least
+    /// every second one).
+    pub full_segments_unacked: u8,
+}
+
+impl Receiver {
+    /// Before the peer's SYN.
+    #[inline(always)]
+    pub fn new(cap: u32) -> Receiver {
+        Receiver {
+            irs: SeqNum(0),
+            nxt: SeqNum(0),
+            adv: SeqNum(0),
+            offset: 0,
+            last_ack_sent: SeqNum(0),
+            buf: VecDeque::new(),
+            cap,
+            ooo: Assembler::EMPTY,
+            ooo_fin: None,
+            full_segments_unacked: 0,
+        }
+    }
+
+    /// The space left in the receive buffer: the window we can offer.
+    #[inline]
+    pub fn window(&self) -> u32 {
+        self.cap.saturating_sub(self.buf.len() as u32)
+    }
+}

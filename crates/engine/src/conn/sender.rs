@@ -1,0 +1,81 @@
+//! The send side of a connection (gVisor's `sender`): the send sequence variables of RFC 9293
+//! §3.3.1, the send buffer, the RTT estimator, the congestion controller and the loss-recovery
+//! state. The connection's input and output code works on it through `Connection::snd`.
+
+use super::recovery::{FastRecovery, Undo};
+use crate::congestion::Congestion;
+use crate::rtt::RttEstimator;
+use crate::scoreboard::Scoreboard;
+use crate::Instant;
+use std::collections::VecDeque;
+use synack_wire::SeqNum;
+
+#[derive(Debug)]
+pub(crate) struct Sender {
+    /// ISS: our initial sequence number.
+    pub iss: SeqNum,
+    /// SND.UNA: the oldest unacknowledged sequence number.
+    pub una: SeqNum,
+    /// SND.NXT: the next sequence number to send (pulled back to SND.UNA to resend after a
+    /// timeout).
+    pub nxt: SeqNum,
+    /// The highest SND.NXT so far.
+    pub max: SeqNum,
+    /// SND.WND: the peer's window, bytes (scaled).
+    pub wnd: u32,
+    /// The largest window the peer has offered (RFC 5961 §5.2's MAX.SND.WND).
+    pub max_wnd: u32,
+    /// SND.WL1 and SND.WL2: the segment that last updated the window.
+    pub wl1: SeqNum,
+    pub wl2: SeqNum,
+    /// Data from SND.UNA on: sent and not acknowledged, then not yet sent.
+    pub buf: VecDeque<u8>,
+    /// The send buffer's size, bytes.
+    pub cap: u32,
+    pub rtt: RttEstimator,
+    pub cc: Congestion,
+    pub fast_recovery: FastRecovery,
+    /// What the peer has SACKed above SND.UNA, and what recovery resent (RFC 6675).
+    pub scoreboard: Scoreboard,
+    /// The congestion state before the last fast retransmit (RFC 4015 undo).
+    pub undo: Option<Undo>,
+    /// The retransmission timer is set for a tail loss probe (RFC 8985 §7), not the RTO.
+    pub loss_probe_armed: bool,
+    /// SND.MAX when the last probe went out: no second probe until SND.UNA passes it.
+    pub loss_probe_high: Option<SeqNum>,
+    /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission).
+    pub rtt_probe: Option<(SeqNum, Instant)>,
+}
+
+impl Sender {
+    /// Before the SYN: everything at the ISS, no window, no data.
+    #[inline(always)]
+    pub fn new(iss: SeqNum, cap: u32, rto_initial_us: u64) -> Sender {
+        Sender {
+            iss,
+            una: iss,
+            nxt: iss,
+            max: iss,
+            wnd: 0,
+            max_wnd: 0,
+            wl1: SeqNum(0),
+            wl2: SeqNum(0),
+            buf: VecDeque::new(),
+            cap,
+            rtt: RttEstimator::new(rto_initial_us),
+            cc: Congestion::new(0),
+            fast_recovery: FastRecovery::idle(iss),
+            scoreboard: Scoreboard::default(),
+            undo: None,
+            loss_probe_armed: false,
+            loss_probe_high: None,
+            rtt_probe: None,
+        }
+    }
+
+    /// Sequence numbers sent and not yet acknowledged (SYN and FIN included).
+    #[inline]
+    pub fn flight(&self) -> u32 {
+        self.max.since(self.una)
+    }
+}
