@@ -172,9 +172,9 @@ fuzz_target!(|data: &[u8]| {
         }
         while ep.poll_event().is_some() {}
         // Invariants.
-        let (_, half_open, _) = ep.population();
+        let half_open = ep.population().half_open;
         assert!(half_open <= SYN_BACKLOG, "{half_open} half-open entries past the SYN backlog");
-        if let Some((syn_q, accept_q)) = ep.listener_queues(listener) {
+        if let Some(synack_engine::ListenerQueues { syn_queue: syn_q, accept_queue: accept_q }) = ep.listener_queues(listener) {
             assert!(syn_q <= SYN_BACKLOG && accept_q <= 4 + 1, "listener queues {syn_q}/{accept_q}");
         }
         for &h in &conns {

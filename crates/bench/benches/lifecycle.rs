@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use synack_bench::{smoltcp_side, synack_side};
 
 fn lifecycles(c: &mut Criterion) {
-    let (half_open, time_wait, connection) = synack_engine::record_sizes();
+    let synack_engine::RecordSizes { half_open, time_wait, connection } = synack_engine::record_sizes();
     eprintln!(
         "record sizes: half-open {half_open} B, TIME-WAIT {time_wait} B, connection without buffers {connection} B"
     );
@@ -24,13 +24,13 @@ fn lifecycles(c: &mut Criterion) {
 
     let mut crowded = synack_side::Pair::new();
     crowded.add_idle(100_000);
-    assert_eq!(crowded.client.population().0, 100_000);
+    assert_eq!(crowded.client.population().connections, 100_000);
     group.bench_function("synack_with_100k_idle", |b| b.iter(|| crowded.lifecycle()));
     drop(crowded);
 
     let mut busy_server = synack_side::Pair::new();
     busy_server.add_idle_on_server(100_000);
-    assert_eq!(busy_server.server.population().0, 100_000);
+    assert_eq!(busy_server.server.population().connections, 100_000);
     group.bench_function("synack_with_100k_idle_on_server", |b| b.iter(|| busy_server.lifecycle()));
     group.finish();
 }

@@ -98,7 +98,7 @@ pub mod synack_side {
             self.client.handle_timeout(self.now);
             self.server.handle_timeout(self.now);
             self.pump();
-            debug_assert_eq!(self.client.population().2, 0);
+            debug_assert_eq!(self.client.population().time_wait, 0);
         }
 
         /// Opens `n` established connections to the server from a third endpoint, which is

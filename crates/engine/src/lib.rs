@@ -65,7 +65,10 @@ pub(crate) fn cold() {}
 pub use config::{Config, ConfigMut, EcnMode};
 pub use conn::ConnInfo;
 pub use counters::Counters;
-pub use endpoint::{format_ss_table, record_sizes, Endpoint, SocketInfo, Transmit};
+pub use endpoint::{
+    format_ss_table, record_sizes, BufferSizes, Endpoint, ListenerQueues, Population, QueueLens, RecordSizes,
+    SocketInfo, Transmit,
+};
 pub use error::{ConnectError, InvalidHandle, ListenError, RecvError, SendError};
 pub use event::{Cause, ConnError, Event, Transition};
 pub use handle::{ConnHandle, ListenerHandle};

@@ -65,7 +65,7 @@ fn syn_to_a_listener_gets_syn_ack_acknowledging_isn_plus_one() {
     assert_eq!(out[0].flags, SYN | ACK);
     assert_eq!(out[0].ack, PEER_ISN + 1);
     assert_eq!(out[0].opts.mss, Some(1460));
-    assert_eq!(h.ep.listener_queues(l), Some((1, 0)), "one half-open entry, nothing to accept");
+    assert_eq!(h.ep.listener_queues(l), Some(queues(1, 0)), "one half-open entry, nothing to accept");
     assert_eq!(h.table_state(), Some(State::SynReceived));
 }
 
@@ -81,7 +81,7 @@ fn rst_to_a_listener_is_ignored() {
     let (mut h, l) = H::listening(plain_config());
     h.inject(Seg::new(RST, PEER_ISN, 0));
     assert!(h.output().is_empty());
-    assert_eq!(h.ep.listener_queues(l), Some((0, 0)));
+    assert_eq!(h.ep.listener_queues(l), Some(queues(0, 0)));
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn full_syn_queue_drops_new_syns_and_counts_them() {
         h.ep.handle_packet(h.now, &bytes);
     }
     assert_eq!(h.output().len(), 2, "two SYN-ACKs");
-    assert_eq!(h.ep.listener_queues(l), Some((2, 0)));
+    assert_eq!(h.ep.listener_queues(l), Some(queues(2, 0)));
     assert_eq!(h.ep.counters().syn_queue_overflows, 2);
 }
 
@@ -112,12 +112,12 @@ fn wildcard_listener_takes_connections_to_any_local_address_and_specific_wins() 
     let any = h.ep.listen("0.0.0.0:80".parse().unwrap(), 8).unwrap();
     h.inject(Seg::new(SYN, PEER_ISN, 0));
     assert_eq!(h.output()[0].flags, SYN | ACK);
-    assert_eq!(h.ep.listener_queues(any), Some((1, 0)));
+    assert_eq!(h.ep.listener_queues(any), Some(queues(1, 0)));
     let specific = h.ep.listen(h.local, 8).unwrap();
     let from = std::net::SocketAddr::new(h.remote.ip(), 7000);
     let bytes = h.packet(&Seg::new(SYN, PEER_ISN, 0), from, h.local);
     h.ep.handle_packet(h.now, &bytes);
-    assert_eq!(h.ep.listener_queues(specific), Some((1, 0)));
+    assert_eq!(h.ep.listener_queues(specific), Some(queues(1, 0)));
 }
 
 #[test]
@@ -137,7 +137,7 @@ fn final_ack_completes_the_handshake_and_queues_the_connection_for_accept() {
     let (mut h, l) = H::syn_received(plain_config());
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
     assert!(h.output().is_empty(), "nothing to answer");
-    assert_eq!(h.ep.listener_queues(l), Some((0, 1)));
+    assert_eq!(h.ep.listener_queues(l), Some(queues(0, 1)));
     assert!(h.events().contains(&Event::Incoming(l)));
     let c = h.ep.accept(l).expect("accept");
     assert_eq!(h.state(c), State::Established);
@@ -150,7 +150,7 @@ fn final_ack_with_a_wrong_ack_number_gets_rst_and_the_entry_stays() {
     let (mut h, l) = H::syn_received(plain_config());
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 5));
     assert_eq!(h.keys(), vec![(RST, h.iss + 5, 0, 0)]);
-    assert_eq!(h.ep.listener_queues(l), Some((1, 0)));
+    assert_eq!(h.ep.listener_queues(l), Some(queues(1, 0)));
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn exact_rst_removes_the_half_open_entry_and_the_listener_stays() {
     let (mut h, l) = H::syn_received(plain_config());
     h.inject(Seg::new(RST, PEER_ISN + 1, 0));
     assert!(h.output().is_empty());
-    assert_eq!(h.ep.listener_queues(l), Some((0, 0)));
+    assert_eq!(h.ep.listener_queues(l), Some(queues(0, 0)));
     assert_eq!(h.table_state(), None);
     // The listener still answers.
     h.inject(Seg::new(SYN, PEER_ISN + 100, 0));
@@ -178,7 +178,7 @@ fn in_window_rst_that_is_not_exact_gets_a_challenge_ack() {
     let (mut h, l) = H::syn_received(plain_config());
     h.inject(Seg::new(RST, PEER_ISN + 10, 0));
     assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1, 0)]);
-    assert_eq!(h.ep.listener_queues(l), Some((1, 0)));
+    assert_eq!(h.ep.listener_queues(l), Some(queues(1, 0)));
     assert_eq!(h.ep.counters().challenge_acks_sent, 1);
 }
 
@@ -194,7 +194,7 @@ fn a_half_open_entrys_challenge_acks_are_rate_limited_like_a_connections() {
     assert_eq!(h.keys(), vec![(ACK, h.iss + 1, PEER_ISN + 1, 0)], "one answer for ten");
     assert_eq!(h.ep.counters().challenge_acks_sent, 1);
     assert_eq!(h.ep.counters().acks_rate_limited, 9);
-    assert_eq!(h.ep.listener_queues(l), Some((1, 0)), "the entry stays");
+    assert_eq!(h.ep.listener_queues(l), Some(queues(1, 0)), "the entry stays");
     h.advance(Duration::from_millis(500));
     h.output();
     h.inject(Seg::new(RST, PEER_ISN + 20, 0));
@@ -235,7 +235,7 @@ fn syn_ack_is_retransmitted_at_doubling_intervals_then_the_entry_is_dropped() {
     let times: Vec<u64> = sent.iter().map(|(t, _)| t.as_millis()).collect();
     assert_eq!(times, [1_000, 3_000, 7_000, 15_000, 31_000], "tcp_synack_retries = 5");
     assert!(sent.iter().all(|(_, s)| s.flags == SYN | ACK));
-    assert_eq!(h.ep.listener_queues(l), Some((0, 0)), "dropped after 63 s");
+    assert_eq!(h.ep.listener_queues(l), Some(queues(0, 0)), "dropped after 63 s");
     assert_eq!(h.ep.counters().half_open_expired, 1);
     assert_eq!(h.ep.config().half_open_lifetime(), Duration::from_secs(63));
 }
@@ -251,7 +251,7 @@ fn full_accept_queue_drops_the_final_ack_and_a_later_ack_gets_in() {
     let iss_first = h.output()[0].seq;
     let ack = h.packet(&Seg::new(ACK, 2, iss_first + 1), first, h.local);
     h.ep.handle_packet(h.now, &ack);
-    assert_eq!(h.ep.listener_queues(l), Some((0, 1)));
+    assert_eq!(h.ep.listener_queues(l), Some(queues(0, 1)));
     // Ours: the SYN is dropped (accept queue full), as Linux does.
     h.inject(Seg::new(SYN, PEER_ISN, 0));
     assert!(h.output().is_empty());
@@ -274,7 +274,7 @@ fn full_accept_queue_drops_the_final_ack_and_a_later_ack_gets_in() {
     // The application accepts; the client's next ACK (after our SYN-ACK retransmission) fits.
     h.ep.accept(l).unwrap();
     h.inject(Seg::new(ACK, PEER_ISN + 1, ours + 1));
-    assert_eq!(h.ep.listener_queues(l), Some((0, 1)));
+    assert_eq!(h.ep.listener_queues(l), Some(queues(0, 1)));
     assert_eq!(h.table_state(), Some(State::Established));
     let _ = c;
 }
@@ -292,7 +292,7 @@ fn full_accept_queue_with_abort_on_overflow_answers_the_final_ack_with_rst() {
     let iss_other = h.output()[0].seq;
     let ack = h.packet(&Seg::new(ACK, 2, iss_other + 1), other, h.local);
     h.ep.handle_packet(h.now, &ack);
-    assert_eq!(h.ep.listener_queues(l), Some((1, 1)));
+    assert_eq!(h.ep.listener_queues(l), Some(queues(1, 1)));
     h.output();
     // Our own final ACK meets a full queue.
     let ours_iss = {
@@ -332,6 +332,6 @@ fn an_any_ip_listener_takes_connections_to_every_address_and_reports_the_origina
     // The endpoint's own address and port still go to the specific listener.
     h.inject(Seg::new(SYN, PEER_ISN, 0));
     h.output();
-    assert_eq!(h.ep.listener_queues(specific), Some((1, 0)));
+    assert_eq!(h.ep.listener_queues(specific), Some(queues(1, 0)));
     assert_eq!(h.ep.listen_any(8), Err(synack_engine::ListenError::AddrInUse), "one per endpoint");
 }

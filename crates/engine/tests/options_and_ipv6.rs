@@ -170,7 +170,7 @@ fn ipv6_and_ipv4_connections_live_side_by_side_on_one_endpoint() {
     let syn4 = h.packet(&Seg::new(SYN, 1, 0), v4_peer, v4);
     h.ep.handle_packet(h.now, &syn4);
     assert_eq!(h.output()[0].flags, SYN | ACK);
-    assert_eq!(h.ep.listener_queues(l4), Some((1, 0)));
+    assert_eq!(h.ep.listener_queues(l4), Some(queues(1, 0)));
 }
 
 /// `[::]` takes connections to the endpoint's IPv4 and IPv6 addresses alike (dual stack), and
@@ -199,13 +199,13 @@ fn the_ipv6_wildcard_listens_on_both_families_and_the_ipv4_wildcard_wins_for_ipv
     let any4 = h.ep.listen("0.0.0.0:80".parse().unwrap(), 8).unwrap();
     assert_eq!(syn_to(&mut h, "10.0.0.2:5001", v4), "0.0.0.0");
     assert_eq!(syn_to(&mut h, "[fd00::2]:5001", v6), "[::]");
-    assert_eq!(h.ep.listener_queues(any4), Some((1, 0)));
-    assert_eq!(h.ep.listener_queues(any6), Some((3, 0)));
+    assert_eq!(h.ep.listener_queues(any4), Some(queues(1, 0)));
+    assert_eq!(h.ep.listener_queues(any6), Some(queues(3, 0)));
 }
 
 #[test]
 fn record_sizes_stay_small() {
-    let (half_open, time_wait, connection) = synack_engine::record_sizes();
+    let synack_engine::RecordSizes { half_open, time_wait, connection } = synack_engine::record_sizes();
     eprintln!("record sizes: half-open {half_open} B, TIME-WAIT {time_wait} B, connection {connection} B");
     assert!(half_open <= 96, "half-open record {half_open} B");
     assert!(time_wait <= 64, "TIME-WAIT record {time_wait} B");

@@ -51,7 +51,7 @@ proptest! {
             h.advance(std::time::Duration::from_millis(step_ms));
             h.output();
         }
-        let (conns, half_open, time_wait) = h.ep.population();
+        let synack_engine::Population { connections: conns, half_open, time_wait } = h.ep.population();
         prop_assert!(conns <= 2 && half_open <= 2 && time_wait <= 1);
     }
 }

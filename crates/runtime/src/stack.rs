@@ -318,7 +318,7 @@ impl Inner {
         let mut abandoned = Vec::new();
         for h in unfinished {
             let ep = &self.ep;
-            if let (Some(state), Some(local), Some(peer), Some((_, unacked))) =
+            if let (Some(state), Some(local), Some(peer), Some(synack_engine::QueueLens { unacked, .. })) =
                 (ep.state(h), ep.local_addr(h), ep.peer_addr(h), ep.queue_lens(h))
             {
                 abandoned.push(Abandoned { local, peer, state, unacked_bytes: unacked });
@@ -344,7 +344,7 @@ impl Drop for Inner {
         if unfinished.is_empty() {
             return;
         }
-        let bytes: usize = unfinished.iter().filter_map(|&h| self.ep.queue_lens(h)).map(|(_, send)| send).sum();
+        let bytes: usize = unfinished.iter().filter_map(|&h| self.ep.queue_lens(h)).map(|q| q.unacked).sum();
         eprintln!(
             "synack: the stack stopped with {} connection(s) still sending ({bytes} bytes unacknowledged or unsent); \
              await Stack::close before exiting to let them finish",

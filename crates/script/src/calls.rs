@@ -142,7 +142,7 @@ impl Runner {
                 match entry.sock {
                     Sock::Conn(h) => {
                         // No read returns more than the receive buffer holds.
-                        let len = len.min(self.ep.buffer_sizes(h).map_or(0, |(_, recv)| recv));
+                        let len = len.min(self.ep.buffer_sizes(h).map_or(0, |b| b.recv));
                         let mut buf = vec![0u8; len];
                         match self.ep.recv(h, &mut buf) {
                             Ok(n) => Ok(n as i64),
@@ -169,7 +169,7 @@ impl Runner {
                 match entry.sock {
                     Sock::Conn(h) => {
                         // No write takes more than the send buffer holds.
-                        let len = len.min(self.ep.buffer_sizes(h).map_or(0, |(send, _)| send));
+                        let len = len.min(self.ep.buffer_sizes(h).map_or(0, |b| b.send));
                         let r = self.ep.send(h, &vec![0u8; len]);
                         self.drain();
                         match r {
@@ -246,11 +246,11 @@ impl Runner {
         };
         let value: Result<i64, String> = match opt.as_str() {
             "SO_RCVBUF" => Ok(match conn.and_then(|h| self.ep.buffer_sizes(h)) {
-                Some((_, recv)) => recv as i64,
+                Some(sizes) => sizes.recv as i64,
                 None => entry.recv_buffer.unwrap_or(self.ep.config().recv_buffer_size) as i64,
             }),
             "SO_SNDBUF" => Ok(match conn.and_then(|h| self.ep.buffer_sizes(h)) {
-                Some((send, _)) => send as i64,
+                Some(sizes) => sizes.send as i64,
                 None => self.ep.config().send_buffer_size as i64,
             }),
             "SO_ERROR" => {

@@ -155,7 +155,9 @@ impl Demo {
     /// Waits for a connection in the listener's accept queue and accepts it.
     fn accept(&mut self, l: ListenerHandle) -> Result<ConnHandle, String> {
         let server = self.server;
-        self.wait("an incoming connection", |s| s.endpoint(server).listener_queues(l).is_some_and(|q| q.1 > 0))?;
+        self.wait("an incoming connection", |s| {
+            s.endpoint(server).listener_queues(l).is_some_and(|q| q.accept_queue > 0)
+        })?;
         self.sim.take_event(server, |e| matches!(e, Event::Incoming(_)));
         self.sim.endpoint(server).accept(l).ok_or_else(|| "accept queue empty".to_string())
     }
@@ -219,7 +221,8 @@ impl Demo {
         self.sim.run_to_idle(LIMIT);
         self.sim.snapshot("at the end");
         for h in [self.client, self.server] {
-            let (conns, half_open, time_wait) = self.sim.endpoint(h).population();
+            let synack_engine::Population { connections: conns, half_open, time_wait } =
+                self.sim.endpoint(h).population();
             if conns + half_open + time_wait > 0 {
                 return Err(format!("{} still holds connections at the end", self.sim.host(h).name));
             }
@@ -354,7 +357,7 @@ fn lost_last_ack(d: &mut Demo) -> Result<(), String> {
     d.sim.advance_to(d.sim.now() + Duration::from_millis(20));
     d.sim.snapshot("the client's last ACK was lost: the server waits in LAST-ACK");
     let server = d.server;
-    d.wait("server CLOSED", |sim| sim.endpoint(server).population().0 == 0)?;
+    d.wait("server CLOSED", |sim| sim.endpoint(server).population().connections == 0)?;
     d.sim.note("TIME-WAIT answered the repeated FIN; without it the server would have got a RST");
     d.finish()
 }
@@ -367,9 +370,9 @@ fn half_open_timeout(d: &mut Demo) -> Result<(), String> {
     d.sim.note(format!("a SYN arrives from {ghost}, a host that is gone"));
     d.sim.inject(forged_syn(ghost, server_addr(), SeqNum(1_000_000)));
     let server = d.server;
-    d.wait("the half-open entry", |sim| sim.endpoint(server).population().1 == 1)?;
+    d.wait("the half-open entry", |sim| sim.endpoint(server).population().half_open == 1)?;
     d.sim.snapshot("the half-open entry in the SYN queue");
-    d.wait("the half-open entry to expire", |sim| sim.endpoint(server).population().1 == 0)?;
+    d.wait("the half-open entry to expire", |sim| sim.endpoint(server).population().half_open == 0)?;
     let config = d.sim.endpoint(d.server).config().clone();
     d.sim.note(format!(
         "half-open lifetime {} s: initial RTO 1 s doubled over tcp_synack_retries = {} retransmissions (1+2+4+8+16+32)",

@@ -247,7 +247,7 @@ pub fn run_transfer_sim_with_progress(
         errors.push(format!("{} of {} connection ends were established", ends.len(), expected_ends));
     }
     for h in [client, server] {
-        let (conns, half_open, time_wait) = sim.endpoint(h).population();
+        let synack_engine::Population { connections: conns, half_open, time_wait } = sim.endpoint(h).population();
         if conns + half_open + time_wait > 0 {
             errors.push(format!(
                 "{} still holds {conns} connections, {half_open} half-open, {time_wait} TIME-WAIT at {}",

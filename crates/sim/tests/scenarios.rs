@@ -306,7 +306,7 @@ fn every_scenario_ends_with_nothing_left_open() {
     for s in SCENARIOS {
         let sim = run(s.name);
         for h in sim.hosts() {
-            assert_eq!(h.endpoint.population(), (0, 0, 0), "{}: {}", s.name, h.name);
+            assert_eq!(h.endpoint.population(), Default::default(), "{}: {}", s.name, h.name);
         }
     }
 }

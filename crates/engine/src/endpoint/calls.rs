@@ -1,7 +1,7 @@
 //! The socket-like calls on a connection: send, recv, shutdown, close, abort, options and
 //! inspection. Each runs on the connection and then lets the endpoint settle what changed.
 
-use super::{ConnHandle, Endpoint};
+use super::{BufferSizes, ConnHandle, Endpoint, QueueLens};
 use crate::{Cause, ConnInfo, Instant, InvalidHandle, RecvError, SendError, State};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -69,8 +69,8 @@ impl Endpoint {
         self.conn(h).and_then(|c| c.error)
     }
     /// (unread bytes, unacknowledged + unsent bytes).
-    pub fn queue_lens(&self, h: ConnHandle) -> Option<(usize, usize)> {
-        self.conn(h).map(|c| (c.recv_queue_len(), c.send_queue_len()))
+    pub fn queue_lens(&self, h: ConnHandle) -> Option<QueueLens> {
+        self.conn(h).map(|c| QueueLens { unread: c.recv_queue_len(), unacked: c.send_queue_len() })
     }
     /// TCP_NODELAY: send small segments at once instead of waiting for the ACK of the last one
     /// (Nagle's algorithm, RFC 9293 §3.8.6.2.2, is on by default).
@@ -90,8 +90,8 @@ impl Endpoint {
         self.conn_mut_opt(h).map(|c| c.set_linger(linger)).ok_or(InvalidHandle)
     }
     /// SO_LINGER as set (`Some(0)`: `close` sends RST).
-    pub fn linger(&self, h: ConnHandle) -> Option<Option<Duration>> {
-        self.conn(h).map(|c| c.linger())
+    pub fn linger(&self, h: ConnHandle) -> Result<Option<Duration>, InvalidHandle> {
+        self.conn(h).map(|c| c.linger()).ok_or(InvalidHandle)
     }
     /// SO_KEEPALIVE (RFC 1122 §4.2.3.6): probe an idle peer with the config's keepalive timing.
     pub fn set_keepalive(&mut self, now: Instant, h: ConnHandle, on: bool) -> Result<(), InvalidHandle> {
@@ -121,7 +121,7 @@ impl Endpoint {
         Ok(conn.set_recv_buffer_size(&self.shared.config, bytes))
     }
     /// (send, receive) buffer sizes, bytes.
-    pub fn buffer_sizes(&self, h: ConnHandle) -> Option<(usize, usize)> {
-        self.conn(h).map(|c| (c.send_buffer_size(), c.recv_buffer_size()))
+    pub fn buffer_sizes(&self, h: ConnHandle) -> Option<BufferSizes> {
+        self.conn(h).map(|c| BufferSizes { send: c.send_buffer_size(), recv: c.recv_buffer_size() })
     }
 }

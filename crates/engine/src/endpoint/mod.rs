@@ -19,7 +19,7 @@ mod table;
 mod timers;
 
 pub use output::Transmit;
-pub use table::{format_ss_table, SocketInfo};
+pub use table::{format_ss_table, BufferSizes, ListenerQueues, Population, QueueLens, SocketInfo};
 
 use crate::buffers::BufferPool;
 use crate::config::{ConfigMut, Timing};
@@ -303,8 +303,8 @@ impl Endpoint {
     }
 
     /// (SYN-queue length, accept-queue length) of a listener.
-    pub fn listener_queues(&self, h: ListenerHandle) -> Option<(usize, usize)> {
-        self.listener(h).map(|l| (l.syn_queue_len, l.accept_queue.len()))
+    pub fn listener_queues(&self, h: ListenerHandle) -> Option<ListenerQueues> {
+        self.listener(h).map(|l| ListenerQueues { syn_queue: l.syn_queue_len, accept_queue: l.accept_queue.len() })
     }
 
     /// The listener for a local address: specific, then the wildcard of its family, then `::`,
@@ -566,6 +566,21 @@ fn reschedule(pending: &mut Vec<TimerRef>, conn: &mut Connection, h: ConnHandle)
 }
 
 /// `size_of` the per-connection records, for the memory figures in docs/BENCHMARKS.md.
-pub fn record_sizes() -> (usize, usize, usize) {
-    (std::mem::size_of::<HalfOpen>(), std::mem::size_of::<TimeWait>(), std::mem::size_of::<Connection>())
+pub fn record_sizes() -> RecordSizes {
+    RecordSizes {
+        half_open: std::mem::size_of::<HalfOpen>(),
+        time_wait: std::mem::size_of::<TimeWait>(),
+        connection: std::mem::size_of::<Connection>(),
+    }
+}
+
+/// Bytes of each record an endpoint keeps (buffers not included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordSizes {
+    /// A half-open (SYN-RECEIVED) entry.
+    pub half_open: usize,
+    /// A TIME-WAIT record.
+    pub time_wait: usize,
+    /// A connection without its buffers.
+    pub connection: usize,
 }

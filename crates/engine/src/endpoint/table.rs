@@ -5,6 +5,44 @@ use crate::State;
 use std::fmt::Write;
 use std::net::SocketAddr;
 
+/// A connection's queues, as `ss` shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLens {
+    /// Bytes received and not yet read (Recv-Q).
+    pub unread: usize,
+    /// Bytes sent and not acknowledged, or not sent yet (Send-Q).
+    pub unacked: usize,
+}
+
+/// A connection's buffer sizes, bytes (SO_SNDBUF, SO_RCVBUF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferSizes {
+    /// The send buffer.
+    pub send: usize,
+    /// The receive buffer.
+    pub recv: usize,
+}
+
+/// A listener's two queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerQueues {
+    /// Half-open (SYN-RECEIVED) entries.
+    pub syn_queue: usize,
+    /// Established connections waiting for `accept`.
+    pub accept_queue: usize,
+}
+
+/// What an endpoint holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Population {
+    /// Connections (CLOSED ones the user has not released included).
+    pub connections: usize,
+    /// Half-open entries.
+    pub half_open: usize,
+    /// TIME-WAIT records.
+    pub time_wait: usize,
+}
+
 /// One row of the state table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SocketInfo {
@@ -65,10 +103,10 @@ impl Endpoint {
             .collect()
     }
 
-    /// Number of live connections, half-open entries and TIME-WAIT records held.
-    pub fn population(&self) -> (usize, usize, usize) {
+    /// How many connections, half-open entries and TIME-WAIT records the endpoint holds.
+    pub fn population(&self) -> Population {
         let (half_open, time_wait) = (self.half_opens.len(), self.time_waits.len());
-        (self.demux.len() - half_open - time_wait, half_open, time_wait)
+        Population { connections: self.demux.len() - half_open - time_wait, half_open, time_wait }
     }
 }
 

@@ -61,6 +61,11 @@ pub fn mss(mss: u16) -> TcpOptions {
 }
 
 /// Options off: segments are exactly what the assertions say.
+/// A listener's queues: half-open entries, connections waiting for `accept`.
+pub fn queues(syn_queue: usize, accept_queue: usize) -> synack_engine::ListenerQueues {
+    synack_engine::ListenerQueues { syn_queue, accept_queue }
+}
+
 pub fn plain_config() -> Config {
     Config {
         rng_seed: 1,
