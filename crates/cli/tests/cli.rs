@@ -262,3 +262,20 @@ fn every_option_of_every_command_has_help_text() {
         }
     }
 }
+
+/// On a terminal a long run says how far it has come (a pseudo-terminal from util-linux's
+/// `script`); piped, it prints only its results.
+#[test]
+fn a_long_run_shows_its_progress_on_a_terminal() {
+    if !synack_sim::skip::require_tool("progress_on_a_terminal", "script") {
+        return;
+    }
+    let command = format!("{} swarm --seeds 30000", env!("CARGO_BIN_EXE_synack"));
+    let o = Command::new("script").args(["-qec", &command, "/dev/null"]).output().expect("script runs");
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("synack swarm: seed "), "no progress line: {out}");
+    assert!(out.contains("30000 passed, 0 failed"), "{out}");
+    let piped = synack(&["swarm", "--seeds", "3000"]);
+    assert!(!text(&piped).contains("synack swarm: seed "), "progress on a pipe");
+}
