@@ -122,7 +122,7 @@ impl SeededState {
     pub fn hash_tuple(&self, t: &FourTuple) -> u64 {
         let (words, len) = t.sip_message();
         // The IPv4 case whole and first: with the first pair absorbed before the branch, the
-        // compiler built all five words for both cases (83 more instructions per lifecycle).
+        // compiler builds all five words for both cases.
         if len == 12 {
             return self.finish(self.absorb(self.keys[0], words[0], words[1]));
         }

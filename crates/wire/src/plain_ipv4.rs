@@ -146,8 +146,7 @@ pub struct EmitIpv4 {
 ///
 /// The parts come by reference: an array of two slices passed by value is copied for the
 /// call, in 16-byte loads over the 8-byte stores that had just built it, and such a load
-/// waits for those stores to reach the cache (perf put a quarter of the engine's transmit
-/// path's samples on that copy).
+/// waits for those stores to reach the cache.
 pub fn emit_plain_ipv4(ip: EmitIpv4, tcp: &TcpRepr, payload: &[&[u8]; 2], buf: &mut [u8]) -> Result<usize, WireError> {
     const OPTIONS_AT: usize = IPV4_HEADER_LEN + TCP_HEADER_LEN;
     let [first, second] = *payload;
