@@ -51,7 +51,7 @@ pub mod synack_side {
 
     impl Pair {
         pub fn new() -> Pair {
-            let config = Config { record_transitions: false, ..Config::default() };
+            let config = Config::default();
             let mut server = Endpoint::new(Config { rng_seed: 1, ..config.clone() }, &[SERVER.ip()]);
             let listener = server.listen(SERVER, 4096).expect("listen");
             let mut client_ips = vec![CLIENT_IP];
@@ -105,7 +105,7 @@ pub mod synack_side {
         /// then dropped: the idle connections are the server's alone (the client stays small).
         pub fn add_idle_on_server(&mut self, n: usize) {
             assert!(n <= MAX_IDLE, "at most {MAX_IDLE} idle connections");
-            let config = Config { record_transitions: false, rng_seed: 3, ..Config::default() };
+            let config = Config { rng_seed: 3, ..Config::default() };
             let mut crowd = Endpoint::new(config, &IDLE_IPS);
             for i in 0..n {
                 crowd.connect(self.now, Some(idle_local(i)), SERVER).expect("connect");

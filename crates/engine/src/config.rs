@@ -84,8 +84,6 @@ pub struct Config {
     pub tcp_keepalive_intvl: Duration,
     /// Unanswered keepalive probes before the connection is aborted.
     pub tcp_keepalive_probes: u8,
-    /// Emit `Event::Transition` records (the trace and the state table are built from them).
-    pub record_transitions: bool,
     /// Ephemeral port range for `connect` without a local port (Linux ip_local_port_range).
     pub ephemeral_ports: (u16, u16),
     /// Answer a SYN on a synchronized connection (or in TIME-WAIT) as RFC 793 did, with a
@@ -149,7 +147,6 @@ impl Default for Config {
             tcp_keepalive_time: Duration::from_secs(7200),
             tcp_keepalive_intvl: Duration::from_secs(75),
             tcp_keepalive_probes: 9,
-            record_transitions: true,
             ephemeral_ports: (32768, 60999),
             tcp_insecure_syn: false,
             tcp_time_wait_reopen: true,

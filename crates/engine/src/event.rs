@@ -19,8 +19,6 @@ pub enum Event {
     Error(ConnHandle, ConnError),
     /// The connection reached CLOSED or TIME-WAIT; its buffers stay readable until released.
     Closed(ConnHandle),
-    /// A state change, for traces and state tables.
-    Transition(Transition),
 }
 
 /// Why a connection ended abnormally.
@@ -47,7 +45,8 @@ impl fmt::Display for ConnError {
     }
 }
 
-/// One state change of one connection (or half-open entry, or TIME-WAIT record).
+/// One state change of one connection (or half-open entry, or TIME-WAIT record), for traces
+/// (`Endpoint::trace_transitions`, `Endpoint::poll_transition`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
     /// When it happened.

@@ -155,7 +155,6 @@ impl Inner {
                         w.wake();
                     }
                 }
-                Event::Transition(_) => {}
             }
         }
     }

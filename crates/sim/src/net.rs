@@ -124,7 +124,9 @@ impl Sim {
         self.now
     }
 
-    pub fn add_host(&mut self, name: &str, endpoint: Endpoint) -> HostId {
+    /// Adds a host; its endpoint's state changes are traced into the log (when `record`).
+    pub fn add_host(&mut self, name: &str, mut endpoint: Endpoint) -> HostId {
+        endpoint.trace_transitions(true);
         let id = self.hosts.len();
         for &addr in endpoint.addresses() {
             self.addr_to_host.insert(addr, id);
@@ -198,14 +200,13 @@ impl Sim {
     }
 
     fn collect_events(&mut self, id: HostId) {
-        while let Some(ev) = self.hosts[id].endpoint.poll_event() {
-            if let Event::Transition(t) = ev {
-                if self.record {
-                    self.log.push(LogEntry::Transition { host: id, transition: t });
-                }
-            } else {
-                self.hosts[id].events.push_back(ev);
+        while let Some(t) = self.hosts[id].endpoint.poll_transition() {
+            if self.record {
+                self.log.push(LogEntry::Transition { host: id, transition: t });
             }
+        }
+        while let Some(ev) = self.hosts[id].endpoint.poll_event() {
+            self.hosts[id].events.push_back(ev);
         }
     }
 

@@ -199,7 +199,7 @@ pub fn run_transfer_sim_with_progress(
                     | Event::PeerClosed(h)
                     | Event::Error(h, _)
                     | Event::Closed(h) => app.mark(host, h),
-                    Event::Incoming(_) | Event::Transition(_) => {}
+                    Event::Incoming(_) => {}
                 }
             }
         }

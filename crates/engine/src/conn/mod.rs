@@ -39,6 +39,10 @@ pub(crate) struct Shared {
     pub control: Fifo<ControlSegment>,
     /// Stream buffers of ended connections, for the next ones.
     pub buffers: BufferPool,
+    /// State changes are recorded for a trace (`Endpoint::trace_transitions`), in
+    /// `transitions` until the caller takes them.
+    pub trace_transitions: bool,
+    pub transitions: Fifo<Transition>,
     /// The endpoint's share of challenge ACKs this second (`tcp_challenge_ack_limit`).
     pub challenge_budget: crate::segment_checks::ChallengeBudget,
 }
@@ -80,9 +84,9 @@ impl Shared {
 
 impl Ctx<'_> {
     pub fn transition(&mut self, tuple: FourTuple, from: State, to: State, cause: Cause) {
-        if self.config.record_transitions && from != to {
+        if self.trace_transitions && from != to {
             let at = self.now;
-            self.events.push_back(Event::Transition(Transition { at, tuple, from, to, cause }));
+            self.transitions.push_back(Transition { at, tuple, from, to, cause });
         }
     }
 }

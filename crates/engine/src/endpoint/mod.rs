@@ -33,7 +33,9 @@ use crate::rng::SplitMix64;
 use crate::slab::Slab;
 use crate::time_wait::TimeWait;
 use crate::tuple::SeededState;
-use crate::{Cause, Config, ConnectError, Counters, Event, FourTuple, Instant, InvalidHandle, ListenError, State};
+use crate::{
+    Cause, Config, ConnectError, Counters, Event, FourTuple, Instant, InvalidHandle, ListenError, State, Transition,
+};
 use demux::DemuxTable;
 use port_use::PortUse;
 use std::collections::HashMap;
@@ -134,6 +136,8 @@ impl Endpoint {
             control: Fifo::default(),
             buffers: BufferPool::default(),
             challenge_budget: Default::default(),
+            trace_transitions: false,
+            transitions: Fifo::default(),
         };
         Endpoint {
             shared,
@@ -183,6 +187,19 @@ impl Endpoint {
     #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.shared.events.pop_front()
+    }
+
+    /// Records every state change of every connection, half-open entry and TIME-WAIT record
+    /// for `poll_transition` (off by default: a trace is for tools that draw one, such as the
+    /// simulator's traces and ladders; a caller that turns it on takes the transitions, or they
+    /// pile up).
+    pub fn trace_transitions(&mut self, on: bool) {
+        self.shared.trace_transitions = on;
+    }
+
+    /// The next recorded state change, in the order they happened.
+    pub fn poll_transition(&mut self) -> Option<Transition> {
+        self.shared.transitions.pop_front()
     }
 
     // ---- Listeners ----

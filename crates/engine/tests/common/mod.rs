@@ -190,7 +190,7 @@ impl H {
     }
 
     pub fn events(&mut self) -> Vec<Event> {
-        std::iter::from_fn(|| self.ep.poll_event()).filter(|e| !matches!(e, Event::Transition(_))).collect()
+        std::iter::from_fn(|| self.ep.poll_event()).collect()
     }
 
     pub fn state(&self, c: ConnHandle) -> State {
