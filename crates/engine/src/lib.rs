@@ -66,7 +66,7 @@ pub use config::{Config, ConfigMut, EcnMode};
 pub use conn::ConnInfo;
 pub use counters::Counters;
 pub use endpoint::{
-    format_ss_table, record_sizes, BufferSizes, Endpoint, ListenerQueues, Population, QueueLens, RecordSizes,
+    format_ss_table, record_sizes, BufferSizes, ConnMut, Endpoint, ListenerQueues, Population, QueueLens, RecordSizes,
     SocketInfo, Transmit,
 };
 pub use error::{ConnectError, InvalidHandle, ListenError, RecvError, SendError};

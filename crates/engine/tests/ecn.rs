@@ -30,7 +30,7 @@ fn passive(mode: EcnMode, syn_flags: TcpFlags) -> (H, ConnHandle, TcpFlags) {
     let synack = h.output().remove(0);
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
     let c = h.ep.accept(l).unwrap();
-    h.ep.set_nodelay(c, true).unwrap();
+    h.ep.conn_mut(c).unwrap().set_nodelay(true);
     (h, c, synack.flags)
 }
 

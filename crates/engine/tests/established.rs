@@ -135,7 +135,7 @@ fn segment_without_ack_is_dropped() {
 #[test]
 fn a_write_is_cut_into_mss_segments_with_psh_on_the_last() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.set_nodelay(c, true).unwrap();
+    h.ep.conn_mut(c).unwrap().set_nodelay(true);
     assert_eq!(h.ep.send(c, &data(4000)), Ok(4000));
     let out = h.keys();
     let s = h.iss + 1;
@@ -158,7 +158,7 @@ fn nagle_holds_a_small_segment_while_data_is_unacknowledged_and_nodelay_does_not
     assert!(h.output().is_empty(), "Nagle: wait for the ACK");
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 6));
     assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 6, PEER_ISN + 1, 6)]);
-    h.ep.set_nodelay(c, true).unwrap();
+    h.ep.conn_mut(c).unwrap().set_nodelay(true);
     h.ep.send(c, b"third").unwrap();
     assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 12, PEER_ISN + 1, 5)]);
 }
@@ -203,7 +203,7 @@ fn rtt_samples_bring_the_rto_down_to_its_minimum() {
 #[test]
 fn three_duplicate_acks_trigger_a_fast_retransmit_before_the_rto() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.set_nodelay(c, true).unwrap();
+    h.ep.conn_mut(c).unwrap().set_nodelay(true);
     h.ep.send(c, &data(1460 * 6)).unwrap();
     assert_eq!(h.output().len(), 6);
     let s = h.iss + 1;
@@ -225,7 +225,7 @@ fn three_duplicate_acks_trigger_a_fast_retransmit_before_the_rto() {
 #[test]
 fn partial_ack_in_recovery_retransmits_the_next_hole() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.set_nodelay(c, true).unwrap();
+    h.ep.conn_mut(c).unwrap().set_nodelay(true);
     h.ep.send(c, &data(1460 * 6)).unwrap();
     h.output();
     let s = h.iss + 1;
@@ -240,7 +240,7 @@ fn partial_ack_in_recovery_retransmits_the_next_hole() {
 #[test]
 fn zero_window_stops_sending_and_is_probed_until_it_opens() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.set_nodelay(c, true).unwrap();
+    h.ep.conn_mut(c).unwrap().set_nodelay(true);
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).win(0));
     h.ep.send(c, b"blocked").unwrap();
     assert!(h.output().is_empty(), "nothing fits in a zero window");
@@ -274,7 +274,7 @@ fn a_full_receive_buffer_advertises_zero_and_reading_reopens_the_window() {
 #[test]
 fn send_buffer_limits_queued_data_and_writable_follows_acks() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.set_send_buffer_size(c, 100).unwrap();
+    h.ep.conn_mut(c).unwrap().set_send_buffer_size(100);
     assert_eq!(h.ep.send(c, &data(150)), Ok(100));
     assert_eq!(h.ep.send(c, b"more"), Err(SendError::WouldBlock));
     h.output();
@@ -288,7 +288,7 @@ fn send_buffer_limits_queued_data_and_writable_follows_acks() {
 #[test]
 fn a_partial_write_is_followed_by_writable_when_room_frees() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.set_send_buffer_size(c, 100).unwrap();
+    h.ep.conn_mut(c).unwrap().set_send_buffer_size(100);
     assert_eq!(h.ep.send(c, &data(150)), Ok(100));
     h.output();
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 101));
@@ -298,7 +298,7 @@ fn a_partial_write_is_followed_by_writable_when_room_frees() {
 #[test]
 fn user_timeout_aborts_when_data_stays_unacknowledged() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.set_user_timeout(c, Some(Duration::from_secs(5))).unwrap();
+    h.ep.conn_mut(c).unwrap().set_user_timeout(Some(Duration::from_secs(5)));
     h.ep.send(c, b"x").unwrap();
     h.output();
     h.advance(Duration::from_secs(10));
@@ -315,7 +315,7 @@ fn keepalive_probes_an_idle_peer_and_gives_up_when_unanswered() {
         ..plain_config()
     };
     let (mut h, c) = H::established(config);
-    h.ep.set_keepalive(h.now, c, true).unwrap();
+    h.ep.conn_mut(c).unwrap().set_keepalive(h.now, true);
     let sent = h.advance_collect(Duration::from_secs(20));
     assert_eq!(sent.len(), 3);
     assert!(sent.iter().all(|(_, s)| s.key() == (ACK, h.iss, PEER_ISN + 1, 0)), "SEG.SEQ = SND.NXT - 1");
@@ -335,7 +335,7 @@ fn close_with_unread_data_sends_rst_rfc1122() {
 #[test]
 fn close_with_linger_zero_sends_rst() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.set_linger(c, Some(Duration::ZERO)).unwrap();
+    h.ep.conn_mut(c).unwrap().set_linger(Some(Duration::ZERO));
     h.ep.close(h.now, c).unwrap();
     assert_eq!(h.keys(), vec![(RST, h.iss + 1, 0, 0)]);
 }

@@ -32,7 +32,7 @@ impl Conn {
         let ts = TcpOptions { timestamps: Some((1001, tsval)), ..Default::default() };
         h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).opts(ts));
         let c = h.ep.accept(l).unwrap();
-        h.ep.set_nodelay(c, true).unwrap();
+        h.ep.conn_mut(c).unwrap().set_nodelay(true);
         let base = h.iss + 1;
         let mut conn = Conn { h, c, peer_ts: 1002, base };
         let ts = conn.send_segments(1);

@@ -230,10 +230,10 @@ fn no_options_on_a_listener_answers_a_linux_syn_with_a_bare_syn_ack_tcp_noopt() 
 fn no_options_on_a_connection_sends_a_bare_syn_and_ignores_the_peers_tcp_noopt() {
     let mut h = H::new(full_config());
     let c = h.ep.connect(h.now, Some(h.local), h.remote).unwrap();
-    assert_eq!(h.ep.set_no_options(c, true), Ok(true));
+    assert!(h.ep.conn_mut(c).unwrap().set_no_options(true));
     let syn = h.output().remove(0);
     assert_eq!(syn.opts, TcpOptions::default());
-    assert_eq!(h.ep.set_no_options(c, false), Ok(false), "too late once the SYN is out");
+    assert!(!h.ep.conn_mut(c).unwrap().set_no_options(false), "too late once the SYN is out");
     h.inject(Seg::new(SYN | ACK, PEER_ISN, h.iss + 1).opts(linux_syn_options(1000)));
     assert!(h.output()[0].opts == TcpOptions::default(), "no timestamps on the ACK");
     let info = h.ep.conn_info(c).unwrap();

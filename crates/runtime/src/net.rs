@@ -212,12 +212,18 @@ impl TcpStream {
 
     /// TCP_NODELAY: small writes go out at once instead of waiting for Nagle's algorithm.
     pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
-        self.core.stack.lock().ep.set_nodelay(self.core.handle, on).map_err(|_| io::ErrorKind::NotConnected.into())
+        let mut inner = self.core.stack.lock();
+        let mut conn = inner.ep.conn_mut(self.core.handle).ok_or(io::ErrorKind::NotConnected)?;
+        conn.set_nodelay(on);
+        Ok(())
     }
 
     /// SO_LINGER; `Some(Duration::ZERO)` makes dropping the stream send RST.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        self.core.stack.lock().ep.set_linger(self.core.handle, linger).map_err(|_| io::ErrorKind::NotConnected.into())
+        let mut inner = self.core.stack.lock();
+        let mut conn = inner.ep.conn_mut(self.core.handle).ok_or(io::ErrorKind::NotConnected)?;
+        conn.set_linger(linger);
+        Ok(())
     }
 
     /// Splits into halves that can move to different tasks. Dropping the write half shuts the

@@ -112,10 +112,12 @@ impl Runner {
                     let remote = SocketAddr::new(self.remote_ip(), SCRIPT_PORT);
                     match self.ep.connect(now, None, remote) {
                         Ok(h) => {
-                            if let Some(bytes) = entry.recv_buffer {
-                                let _ = self.ep.set_recv_buffer_size(h, bytes);
+                            if let Some(mut c) = self.ep.conn_mut(h) {
+                                if let Some(bytes) = entry.recv_buffer {
+                                    c.set_recv_buffer_size(bytes);
+                                }
+                                c.set_no_options(entry.no_options);
                             }
-                            let _ = self.ep.set_no_options(h, entry.no_options);
                             self.fd(fd).unwrap().sock = Sock::Conn(h);
                             self.tuple = Some(FourTuple::new(self.ep.local_addr(h).unwrap(), remote));
                             (self.listening, self.tuple_used) = (false, false);
@@ -294,13 +296,15 @@ impl Runner {
             ("SO_REUSEADDR" | "SO_REUSEPORT" | "SO_KEEPALIVE", Some(_)) => {
                 if let (Some(h), true) = (conn, opt == "SO_KEEPALIVE") {
                     let now = self.now;
-                    let _ = self.ep.set_keepalive(now, h, value != Some(0));
+                    if let Some(mut c) = self.ep.conn_mut(h) {
+                        c.set_keepalive(now, value != Some(0));
+                    }
                 }
                 Ok(0)
             }
             ("SO_RCVBUF", Some(v)) if v > 0 => match conn {
-                Some(h) => match self.ep.set_recv_buffer_size(h, v as usize) {
-                    Ok(true) => Ok(0),
+                Some(h) => match self.ep.conn_mut(h).map(|mut c| c.set_recv_buffer_size(v as usize)) {
+                    Some(true) => Ok(0),
                     _ => Err("EINVAL"),
                 },
                 None => {
@@ -309,14 +313,14 @@ impl Runner {
                 }
             },
             ("SO_SNDBUF", Some(v)) if v > 0 => {
-                if let Some(h) = conn {
-                    let _ = self.ep.set_send_buffer_size(h, v as usize);
+                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(h)) {
+                    c.set_send_buffer_size(v as usize);
                 }
                 Ok(0)
             }
             ("TCP_NOOPT", Some(v)) => match entry.sock {
-                Sock::Conn(h) => match self.ep.set_no_options(h, v != 0) {
-                    Ok(true) => Ok(0),
+                Sock::Conn(h) => match self.ep.conn_mut(h).map(|mut c| c.set_no_options(v != 0)) {
+                    Some(true) => Ok(0),
                     _ => Err("EINVAL"),
                 },
                 Sock::Listener(l) => {
@@ -329,8 +333,8 @@ impl Runner {
                 }
             },
             ("TCP_NODELAY", Some(v)) => {
-                if let Some(h) = conn {
-                    let _ = self.ep.set_nodelay(h, v != 0);
+                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(h)) {
+                    c.set_nodelay(v != 0);
                 }
                 self.drain();
                 Ok(0)
@@ -344,8 +348,8 @@ impl Runner {
                 let on = text.contains("onoff=1") || text.contains("l_onoff=1");
                 let secs =
                     text.split("linger=").nth(1).and_then(|t| t.trim_end_matches('}').parse::<u64>().ok()).unwrap_or(0);
-                if let Some(h) = conn {
-                    let _ = self.ep.set_linger(h, on.then(|| Duration::from_secs(secs)));
+                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(h)) {
+                    c.set_linger(on.then(|| Duration::from_secs(secs)));
                 }
                 Ok(0)
             }

@@ -212,7 +212,7 @@ impl Demo {
         let c = self.connect_from(CLIENT_PORT)?;
         let s = self.accept(l)?;
         self.wait_state(self.client, c, State::Established)?;
-        self.sim.endpoint(self.server).set_nodelay(s, true).map_err(|e| e.to_string())?;
+        self.sim.endpoint(self.server).conn_mut(s).ok_or("the accepted connection is gone")?.set_nodelay(true);
         Ok((l, c, s))
     }
 
@@ -469,7 +469,7 @@ fn reset(d: &mut Demo) -> Result<(), String> {
     d.read_exact(d.client, c, 10)?;
     d.sim.advance_to(d.sim.now() + Duration::from_millis(100));
     d.sim.note("the client sets SO_LINGER to 0 and closes: an abortive close");
-    d.sim.endpoint(d.client).set_linger(c, Some(Duration::ZERO)).map_err(|e| e.to_string())?;
+    d.sim.endpoint(d.client).conn_mut(c).ok_or("the connection is gone")?.set_linger(Some(Duration::ZERO));
     d.close(d.client, c)?;
     let server = d.server;
     d.wait("the server to see the reset", |sim| sim.endpoint(server).state(s) == Some(State::Closed))?;

@@ -72,53 +72,13 @@ impl Endpoint {
     pub fn queue_lens(&self, h: ConnHandle) -> Option<QueueLens> {
         self.conn(h).map(|c| QueueLens { unread: c.recv_queue_len(), unacked: c.send_queue_len() })
     }
-    /// TCP_NODELAY: send small segments at once instead of waiting for the ACK of the last one
-    /// (Nagle's algorithm, RFC 9293 §3.8.6.2.2, is on by default).
-    pub fn set_nodelay(&mut self, h: ConnHandle, on: bool) -> Result<(), InvalidHandle> {
-        let now = self.last_now;
-        self.with_conn(now, h, Err(InvalidHandle), |c, _| {
-            c.set_nodelay(on);
-            Ok(())
-        })
-    }
     /// Whether TCP_NODELAY is on.
     pub fn nodelay(&self, h: ConnHandle) -> Option<bool> {
         self.conn(h).map(|c| c.nodelay())
     }
-    /// SO_LINGER: `Some(0)` makes `close` send RST.
-    pub fn set_linger(&mut self, h: ConnHandle, linger: Option<Duration>) -> Result<(), InvalidHandle> {
-        self.conn_mut_opt(h).map(|c| c.set_linger(linger)).ok_or(InvalidHandle)
-    }
     /// SO_LINGER as set (`Some(0)`: `close` sends RST).
     pub fn linger(&self, h: ConnHandle) -> Result<Option<Duration>, InvalidHandle> {
         self.conn(h).map(|c| c.linger()).ok_or(InvalidHandle)
-    }
-    /// SO_KEEPALIVE (RFC 1122 §4.2.3.6): probe an idle peer with the config's keepalive timing.
-    pub fn set_keepalive(&mut self, now: Instant, h: ConnHandle, on: bool) -> Result<(), InvalidHandle> {
-        self.with_conn(now, h, Err(InvalidHandle), |c, ctx| {
-            c.set_keepalive(ctx, on);
-            Ok(())
-        })
-    }
-    /// RFC 9293 §3.10.8 USER TIMEOUT: abort when sent data stays unacknowledged this long.
-    /// `TCP_NOOPT`: the SYN carries no options and the peer's (but its MSS) are ignored.
-    /// Only before the SYN has gone out; returns false when too late.
-    pub fn set_no_options(&mut self, h: ConnHandle, on: bool) -> Result<bool, InvalidHandle> {
-        self.conn_mut_opt(h).map(|c| c.set_no_options(on)).ok_or(InvalidHandle)
-    }
-    /// TCP_USER_TIMEOUT: abort when data stays unacknowledged this long (RFC 9293 §3.8.3).
-    pub fn set_user_timeout(&mut self, h: ConnHandle, timeout: Option<Duration>) -> Result<(), InvalidHandle> {
-        self.conn_mut_opt(h).map(|c| c.set_user_timeout(timeout)).ok_or(InvalidHandle)
-    }
-    /// SO_SNDBUF: the send buffer's size, bytes; may change at any time (queued data is kept).
-    pub fn set_send_buffer_size(&mut self, h: ConnHandle, bytes: usize) -> Result<(), InvalidHandle> {
-        self.conn_mut_opt(h).map(|c| c.set_send_buffer_size(bytes)).ok_or(InvalidHandle)
-    }
-    /// Only before the SYN has gone out (the window scale it announces depends on it);
-    /// returns false when too late.
-    pub fn set_recv_buffer_size(&mut self, h: ConnHandle, bytes: usize) -> Result<bool, InvalidHandle> {
-        let conn = self.conns.get_mut(h.index, h.generation).ok_or(InvalidHandle)?;
-        Ok(conn.set_recv_buffer_size(&self.shared.config, bytes))
     }
     /// (send, receive) buffer sizes, bytes.
     pub fn buffer_sizes(&self, h: ConnHandle) -> Option<BufferSizes> {

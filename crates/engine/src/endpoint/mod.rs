@@ -13,11 +13,13 @@
 mod calls;
 mod demux;
 mod input;
+mod options;
 mod output;
 mod port_use;
 mod table;
 mod timers;
 
+pub use options::ConnMut;
 pub use output::Transmit;
 pub use table::{format_ss_table, BufferSizes, ListenerQueues, Population, QueueLens, SocketInfo};
 
