@@ -162,8 +162,6 @@ pub(crate) struct Connection {
     cwr_pending: bool,
     ecn_recover: SeqNum,
     timers: TimerTable,
-    /// The deadline the endpoint's timer heap holds for this connection.
-    pub heap_deadline: Instant,
     /// Expirations of the retransmission timer since progress; persist/keepalive probes.
     rto_count: u8,
     probe_count: u8,
@@ -180,9 +178,6 @@ pub(crate) struct Connection {
     ack_is_challenge: bool,
     our_fin_acked: bool,
     want_writable: bool,
-    pub in_dirty: bool,
-    /// Queued for the timer heap's next update (`Endpoint::sync_timers`).
-    pub timer_pending: bool,
 
     nodelay: bool,
     /// `TCP_NOOPT`: our SYN (or SYN-ACK) carries no options and the peer's are ignored but
@@ -240,7 +235,6 @@ impl Connection {
             cwr_pending: false,
             ecn_recover: n.iss,
             timers: TimerTable::new(),
-            heap_deadline: Instant::NEVER,
             rto_count: 0,
             probe_count: 0,
             keepalive_probes_sent: 0,
@@ -251,8 +245,6 @@ impl Connection {
             ack_is_challenge: false,
             our_fin_acked: false,
             want_writable: false,
-            in_dirty: false,
-            timer_pending: false,
             nodelay: false,
             no_options: false,
             keepalive: false,
@@ -350,7 +342,6 @@ impl Connection {
     pub(crate) fn retire(&mut self) {
         self.state = State::Closed;
         self.timers.clear();
-        self.heap_deadline = Instant::NEVER;
         self.owed.remove(Owed::ACK);
     }
 

@@ -2,7 +2,7 @@
 //! connection, half-open entry, TIME-WAIT record, listener (specific, then wildcard), closed
 //! port. Every packet that is dropped is counted under its reason.
 
-use super::{ConnHandle, Demux, Endpoint, TimerRef};
+use super::{ConnHandle, ConnSlot, Demux, Endpoint, TimerRef};
 use crate::conn::{Connection, ControlOptions, ControlSegment, Ctx, Negotiated, NewConn};
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::segment_checks::{self, RstVerdict, SynVerdict};
@@ -394,7 +394,9 @@ impl Endpoint {
             let handle = ConnHandle { index, generation };
             let n = NewConn { handle, tuple, iss: entry.iss, ts_offset, now };
             let (irs, listener) = (entry.irs, entry.listener);
-            Connection::new_passive(&mut ctx, n, irs, neg, ts_recent, listener, tcp.window, tcp.seq, tcp.ack)
+            ConnSlot::new(Connection::new_passive(
+                &mut ctx, n, irs, neg, ts_recent, listener, tcp.window, tcp.seq, tcp.ack,
+            ))
         });
         let handle = ConnHandle { index: conn_index, generation: conn_generation };
         self.demux_replace(&tuple, Demux::HalfOpen(index), Demux::Conn(conn_index));

@@ -16,6 +16,7 @@ mod input;
 mod options;
 mod output;
 mod port_use;
+mod slot;
 mod table;
 mod timers;
 
@@ -40,6 +41,7 @@ use crate::{
 };
 use demux::DemuxTable;
 use port_use::PortUse;
+use slot::ConnSlot;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use timers::TimerHeap;
@@ -101,7 +103,7 @@ pub struct Endpoint {
     addresses: Vec<IpAddr>,
     rng: SplitMix64,
     isn: IsnGenerator,
-    conns: Slab<Connection>,
+    conns: Slab<ConnSlot>,
     half_opens: Slab<HalfOpen>,
     time_waits: Slab<TimeWait>,
     listeners: Slab<Listener>,
@@ -427,7 +429,7 @@ impl Endpoint {
         let (config, timing) = (&self.shared.config, &self.shared.timing);
         let (index, generation) = self.conns.insert_with(|(index, generation)| {
             let handle = ConnHandle { index, generation };
-            Connection::new_active(config, timing, NewConn { handle, tuple, iss, ts_offset, now })
+            ConnSlot::new(Connection::new_active(config, timing, NewConn { handle, tuple, iss, ts_offset, now }))
         });
         // Checked only now, so that the prefetched line has had the ISN and the build to load.
         if must_check_in_use && self.lookup(&tuple).is_some() {
@@ -462,11 +464,11 @@ impl Endpoint {
         Ctx { now, shared: &mut self.shared }
     }
 
-    fn conn(&self, h: ConnHandle) -> Option<&Connection> {
+    fn conn(&self, h: ConnHandle) -> Option<&ConnSlot> {
         self.conns.get(h.index, h.generation)
     }
 
-    fn conn_mut_opt(&mut self, h: ConnHandle) -> Option<&mut Connection> {
+    fn conn_mut_opt(&mut self, h: ConnHandle) -> Option<&mut ConnSlot> {
         self.conns.get_mut(h.index, h.generation)
     }
 
@@ -536,6 +538,7 @@ impl Endpoint {
         let owes_ack = conn.owes_ack();
         let tuple = conn.tuple;
         conn.retire();
+        conn.heap_deadline = Instant::NEVER;
         let deadline = now.add_micros(self.shared.timing.time_wait_us);
         let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok };
         if owes_ack {
@@ -552,7 +555,7 @@ impl Endpoint {
 
 /// The tuple of the record a demux entry points at.
 fn record_tuple<'r>(
-    conns: &'r Slab<Connection>,
+    conns: &'r Slab<ConnSlot>,
     half_opens: &'r Slab<HalfOpen>,
     time_waits: &'r Slab<TimeWait>,
     d: Demux,
@@ -567,7 +570,7 @@ fn record_tuple<'r>(
 /// `after_conn` on the connection already in hand: reschedules its timer and queues it for
 /// output; true when it has reached TIME-WAIT or CLOSED and `after_conn_ended` must follow.
 #[inline(always)]
-fn settle(pending: &mut Vec<TimerRef>, dirty: &mut Fifo<ConnHandle>, conn: &mut Connection, h: ConnHandle) -> bool {
+fn settle(pending: &mut Vec<TimerRef>, dirty: &mut Fifo<ConnHandle>, conn: &mut ConnSlot, h: ConnHandle) -> bool {
     reschedule(pending, conn, h);
     if !conn.in_dirty && conn.wants_output() {
         conn.in_dirty = true;
@@ -577,7 +580,7 @@ fn settle(pending: &mut Vec<TimerRef>, dirty: &mut Fifo<ConnHandle>, conn: &mut 
 }
 
 /// Queues a connection whose timers may have changed for the heap's next update.
-fn reschedule(pending: &mut Vec<TimerRef>, conn: &mut Connection, h: ConnHandle) {
+fn reschedule(pending: &mut Vec<TimerRef>, conn: &mut ConnSlot, h: ConnHandle) {
     if !conn.timer_pending {
         conn.timer_pending = true;
         pending.push(TimerRef::Conn(h.index, h.generation));
@@ -589,7 +592,7 @@ pub fn record_sizes() -> RecordSizes {
     RecordSizes {
         half_open: std::mem::size_of::<HalfOpen>(),
         time_wait: std::mem::size_of::<TimeWait>(),
-        connection: std::mem::size_of::<Connection>(),
+        connection: std::mem::size_of::<ConnSlot>(),
     }
 }
 
