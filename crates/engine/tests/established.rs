@@ -283,6 +283,22 @@ fn send_buffer_limits_queued_data_and_writable_follows_acks() {
     assert_eq!(h.ep.send(c, b"more"), Ok(4));
 }
 
+/// `peek` (MSG_PEEK) copies without taking: the same bytes come again, and the window does not
+/// open until a read takes them.
+#[test]
+fn peek_leaves_the_data_for_the_next_read() {
+    let (mut h, c) = H::established(Config { recv_buffer_size: 3000, ..plain_config() });
+    h.inject(Seg::new(ACK | PSH, PEER_ISN + 1, h.iss + 1).data(b"abcdef"));
+    h.output();
+    let mut buf = [0u8; 16];
+    assert_eq!(h.ep.peek(c, &mut buf), Ok(6));
+    assert_eq!(&buf[..6], b"abcdef");
+    assert_eq!(h.ep.peek(c, &mut buf[..3]), Ok(3));
+    assert_eq!(h.ep.queue_lens(c).unwrap().unread, 6, "nothing taken");
+    assert_eq!(h.read_all(c), b"abcdef");
+    assert_eq!(h.ep.peek(c, &mut buf), Err(synack_engine::RecvError::WouldBlock));
+}
+
 /// A partial write means the buffer is full: room freed by an ACK is announced as after a
 /// refused write, so an application that waits for `Writable` after a short write goes on.
 #[test]

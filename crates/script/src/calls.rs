@@ -146,7 +146,11 @@ impl Runner {
                         // No read returns more than the receive buffer holds.
                         let len = len.min(self.ep.buffer_sizes(h).map_or(0, |b| b.recv));
                         let mut buf = vec![0u8; len];
-                        match self.ep.recv(h, &mut buf) {
+                        // recv's flags: MSG_PEEK leaves the data to be read again.
+                        let peek = call.name == "recv"
+                            && matches!(call.args.get(3), Some(Arg::Symbols(s)) if s.iter().any(|f| f == "MSG_PEEK"));
+                        let read = if peek { self.ep.peek(h, &mut buf) } else { self.ep.recv(h, &mut buf) };
+                        match read {
                             Ok(n) => Ok(n as i64),
                             Err(RecvError::WouldBlock) if entry.nonblocking => Err("EAGAIN"),
                             Err(RecvError::WouldBlock) => {

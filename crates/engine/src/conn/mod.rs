@@ -397,6 +397,16 @@ impl Connection {
     /// and copied on in one 16-byte load, which waited for those stores.
     #[inline]
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
+        self.read(buf, true)
+    }
+
+    /// RECEIVE without taking the data (`MSG_PEEK`): the next read returns it again.
+    pub fn peek(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
+        self.read(buf, false)
+    }
+
+    #[inline(always)]
+    fn read(&mut self, buf: &mut [u8], consume: bool) -> Result<usize, RecvError> {
         if !self.rcv.buf.is_empty() && !buf.is_empty() {
             let n = buf.len().min(self.rcv.buf.len());
             let (a, b) = self.rcv.buf.as_slices();
@@ -407,8 +417,10 @@ impl Connection {
             if n > from_a {
                 buf[from_a..n].copy_from_slice(&b[..n - from_a]);
             }
-            self.rcv.buf.drain(..n);
-            self.maybe_window_update();
+            if consume {
+                self.rcv.buf.drain(..n);
+                self.maybe_window_update();
+            }
             return Ok(n);
         }
         if let Some(e) = self.error {

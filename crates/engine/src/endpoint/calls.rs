@@ -22,6 +22,13 @@ impl Endpoint {
         self.with_conn(now, h, Err(RecvError::InvalidHandle), |c, _| c.recv(buf))
     }
 
+    /// `recv` with `MSG_PEEK`: copies what has arrived in order without taking it, so the next
+    /// read returns the same bytes (and the window does not open).
+    pub fn peek(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
+        let now = self.last_now;
+        self.with_conn(now, h, Err(RecvError::InvalidHandle), |c, _| c.peek(buf))
+    }
+
     /// Half-close: a FIN follows the queued data; receiving continues.
     pub fn shutdown(&mut self, now: Instant, h: ConnHandle) -> Result<(), InvalidHandle> {
         self.with_conn(now, h, Err(InvalidHandle), |c, ctx| {
