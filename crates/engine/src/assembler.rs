@@ -14,15 +14,19 @@ pub struct Assembler {
     #[allow(clippy::box_collection)]
     chunks: Option<Box<BTreeMap<u64, Vec<u8>>>>,
     bytes: usize,
-    /// The most recently inserted range, reported first in SACK blocks (RFC 2018 §4).
-    last_inserted: Option<(u64, u64)>,
+    /// Where the last three arrivals began, most recent first (`NONE` where there is none):
+    /// the blocks that hold them lead the SACK option, in that order (RFC 2018 §4).
+    recent: [u64; 3],
 }
+
+/// An empty place in `recent` (no stream offset reaches it).
+const NONE: u64 = u64::MAX;
 
 impl Assembler {
     /// Holding nothing. A constant that a new connection's record is built with in place
     /// (`Default::default()` was staged on the stack and copied over with loads that
     /// straddled its stores, which waited).
-    pub const EMPTY: Assembler = Assembler { chunks: None, bytes: 0, last_inserted: None };
+    pub const EMPTY: Assembler = Assembler { chunks: None, bytes: 0, recent: [NONE; 3] };
 
     pub fn is_empty(&self) -> bool {
         self.chunks.as_ref().is_none_or(|c| c.is_empty())
@@ -57,9 +61,48 @@ impl Assembler {
             new_bytes += self.put(cursor, &data[(cursor - offset) as usize..]);
         }
         if !data.is_empty() {
-            self.last_inserted = Some((offset, end));
+            // The new arrival first, then the earlier ones whose blocks it has not joined, each
+            // block named once, so that three distinct blocks are remembered.
+            let mut recent = [NONE; 3];
+            let mut blocks: [Option<(u64, u64)>; 3] = [None; 3];
+            let mut n = 0;
+            for at in [offset, self.recent[0], self.recent[1], self.recent[2]] {
+                if n == 3 || at == NONE {
+                    continue;
+                }
+                let block = self.block_of(at);
+                if block.is_some() && !blocks[..n].contains(&block) {
+                    (recent[n], blocks[n]) = (at, block);
+                    n += 1;
+                }
+            }
+            self.recent = recent;
         }
         new_bytes
+    }
+
+    /// The held block (adjacent chunks merged) that contains `at`, if any.
+    fn block_of(&self, at: u64) -> Option<(u64, u64)> {
+        let chunks = self.chunks.as_ref()?;
+        let (&start, chunk) = chunks.range(..=at).next_back()?;
+        let mut end = start + chunk.len() as u64;
+        if at >= end {
+            return None;
+        }
+        let mut first = start;
+        for (&s, c) in chunks.range(..start).rev() {
+            if s + c.len() as u64 != first {
+                break;
+            }
+            first = s;
+        }
+        for (&s, c) in chunks.range(end..) {
+            if s != end {
+                break;
+            }
+            end = s + c.len() as u64;
+        }
+        Some((first, end))
     }
 
     fn put(&mut self, offset: u64, data: &[u8]) -> usize {
@@ -95,11 +138,13 @@ impl Assembler {
     pub fn clear(&mut self) {
         self.chunks = None;
         self.bytes = 0;
-        self.last_inserted = None;
+        self.recent = [NONE; 3];
     }
 
-    /// Up to `max` held ranges as `[start, end)` offsets with adjacent chunks merged, the one
-    /// holding the most recent arrival first (RFC 2018 §4), the rest in ascending order.
+    /// Up to `max` held ranges as `[start, end)` offsets with adjacent chunks merged, as RFC
+    /// 2018 §4 orders SACK blocks: the one holding the most recent arrival first, then those
+    /// of the arrivals before it, most recent first (so a block is reported in several ACKs,
+    /// should some be lost), then the others in ascending order.
     pub fn ranges(&self, max: usize) -> Vec<(u64, u64)> {
         let mut merged: Vec<(u64, u64)> = Vec::new();
         for (&start, chunk) in self.chunks.iter().flat_map(|c| c.iter()) {
@@ -109,14 +154,20 @@ impl Assembler {
                 _ => merged.push((start, stop)),
             }
         }
-        if let Some((lo, _)) = self.last_inserted {
-            if let Some(i) = merged.iter().position(|&(s, e)| s <= lo && lo < e) {
-                let recent = merged.remove(i);
-                merged.insert(0, recent);
+        let mut out: Vec<(u64, u64)> = Vec::with_capacity(max);
+        let holding = |at: u64| merged.iter().copied().find(|&(s, e)| s <= at && at < e);
+        for block in self.recent.iter().filter(|&&at| at != NONE).filter_map(|&at| holding(at)) {
+            if !out.contains(&block) {
+                out.push(block);
             }
         }
-        merged.truncate(max);
-        merged
+        for block in merged.iter().copied() {
+            if !out.contains(&block) {
+                out.push(block);
+            }
+        }
+        out.truncate(max);
+        out
     }
 }
 
@@ -182,5 +233,22 @@ mod tests {
         assert!(a.chunks.is_none() && a.is_empty());
         assert_eq!(a.len(), 0);
         assert_eq!(drain(&mut a, 0), b"");
+    }
+
+    /// RFC 2018 §4: the block of the latest arrival first, then the blocks of the arrivals
+    /// before it, most recent first; the rest ascending.
+    #[test]
+    fn sack_ranges_lead_with_the_latest_arrivals() {
+        let mut a = Assembler::EMPTY;
+        a.insert(200, &[0; 100]);
+        a.insert(400, &[0; 100]);
+        a.insert(600, &[0; 100]);
+        assert_eq!(a.ranges(4), vec![(600, 700), (400, 500), (200, 300)]);
+        a.insert(50, &[0; 25]);
+        assert_eq!(a.ranges(4), vec![(50, 75), (600, 700), (400, 500), (200, 300)]);
+        assert_eq!(a.ranges(3), vec![(50, 75), (600, 700), (400, 500)]);
+        // An arrival that joins a block puts that block first; each block appears once.
+        a.insert(700, &[0; 50]);
+        assert_eq!(a.ranges(4), vec![(600, 750), (50, 75), (400, 500), (200, 300)]);
     }
 }
