@@ -52,11 +52,11 @@ pub mod synack_side {
     impl Pair {
         pub fn new() -> Pair {
             let config = Config::default();
-            let mut server = Endpoint::new(Config { rng_seed: 1, ..config.clone() }, &[SERVER.ip()]);
+            let mut server = Endpoint::new(config.clone().with(|c| c.rng_seed = 1), &[SERVER.ip()]);
             let listener = server.listen(SERVER, 4096).expect("listen");
             let mut client_ips = vec![CLIENT_IP];
             client_ips.extend(IDLE_IPS);
-            let client = Endpoint::new(Config { rng_seed: 2, ..config }, &client_ips);
+            let client = Endpoint::new(config.with(|c| c.rng_seed = 2), &client_ips);
             Pair { server, client, listener, now: Instant::ZERO, buf: vec![0; 1500], next_port: 1024 }
         }
 
@@ -105,7 +105,7 @@ pub mod synack_side {
         /// then dropped: the idle connections are the server's alone (the client stays small).
         pub fn add_idle_on_server(&mut self, n: usize) {
             assert!(n <= MAX_IDLE, "at most {MAX_IDLE} idle connections");
-            let config = Config { rng_seed: 3, ..Config::default() };
+            let config = Config::default().with(|c| c.rng_seed = 3);
             let mut crowd = Endpoint::new(config, &IDLE_IPS);
             for i in 0..n {
                 crowd.connect(self.now, Some(idle_local(i)), SERVER).expect("connect");

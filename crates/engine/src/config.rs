@@ -18,6 +18,11 @@ pub enum EcnMode {
 
 /// The endpoint's configuration. Names follow Linux's sysctls where one exists (`tcp_syn_retries`,
 /// `tcp_max_syn_backlog`, ...); `Config::default()` is Linux's default behaviour.
+/// `compat` holds the knobs that emulate another stack (FreeBSD, for its test suite).
+///
+/// Fields may be added: build one from `Config::default()` (or `Config::freebsd()`) and set
+/// fields on it, or with `with`: `Config::default().with(|c| c.tcp_syn_retries = 3)`.
+#[non_exhaustive]
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Seeds every random choice of the endpoint: ISN secret, timestamp offsets, ephemeral ports.
@@ -45,9 +50,6 @@ pub struct Config {
     pub rto_min: Duration,
     /// RFC 6298 §2.5 upper bound.
     pub rto_max: Duration,
-    /// Added to every computed RTO before the bounds apply (FreeBSD `rexmit_slop`, 200 ms
-    /// there; 0 here, as Linux).
-    pub rto_slop: Duration,
     /// Delayed-ACK timeout (RFC 9293 §3.8.6.3: under 0.5 s; Linux's minimum is 40 ms).
     pub delayed_ack: Duration,
     /// Link MTU; the MSS we announce is the MTU less the IP and TCP headers.
@@ -59,12 +61,13 @@ pub struct Config {
     pub recv_buffer_size: usize,
     /// Explicit Congestion Notification (RFC 3168).
     pub tcp_ecn: EcnMode,
-    /// Negotiate RFC 7323 timestamps, RFC 7323 window scaling and RFC 2018 SACK.
-    pub timestamps: bool,
+    /// Negotiate RFC 7323 timestamps (Linux `tcp_timestamps`), RFC 7323 window scaling
+    /// (`tcp_window_scaling`) and RFC 2018 SACK (`tcp_sack`).
+    pub tcp_timestamps: bool,
     /// Announce and accept RFC 7323 window scaling.
-    pub window_scaling: bool,
+    pub tcp_window_scaling: bool,
     /// Announce and accept RFC 2018 SACK (and use SACK-based loss recovery, RFC 6675).
-    pub sack: bool,
+    pub tcp_sack: bool,
     /// RFC 6928 initial congestion window, in segments.
     pub initial_cwnd_segments: u32,
     /// Accept a RST whose sequence number is anywhere in the window (RFC 793) instead of
@@ -84,8 +87,8 @@ pub struct Config {
     pub tcp_keepalive_intvl: Duration,
     /// Unanswered keepalive probes before the connection is aborted.
     pub tcp_keepalive_probes: u8,
-    /// Ephemeral port range for `connect` without a local port (Linux ip_local_port_range).
-    pub ephemeral_ports: (u16, u16),
+    /// Ephemeral port range for `connect` without a local port (Linux `ip_local_port_range`).
+    pub ip_local_port_range: (u16, u16),
     /// Answer a SYN on a synchronized connection (or in TIME-WAIT) as RFC 793 did, with a
     /// RST when it is in the window, instead of RFC 5961 §4's challenge ACK (FreeBSD
     /// `net.inet.tcp.insecure_syn`).
@@ -96,6 +99,56 @@ pub struct Config {
     pub tcp_time_wait_reopen: bool,
     /// Drop segments with both SYN and FIN set (FreeBSD `net.inet.tcp.drop_synfin`).
     pub tcp_drop_synfin: bool,
+    /// Knobs that make the engine behave as another stack does where the RFCs leave a
+    /// choice (the FreeBSD suite's expectations); the default is Linux's.
+    pub compat: Compat,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            rng_seed: 0,
+            tcp_synack_retries: 5,
+            tcp_syn_retries: 6,
+            tcp_retries2: 15,
+            tcp_max_syn_backlog: 256,
+            somaxconn: 4096,
+            tcp_abort_on_overflow: false,
+            tcp_fin_timeout: Duration::from_secs(60),
+            msl: Duration::from_secs(30),
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_millis(200),
+            rto_max: Duration::from_secs(120),
+            delayed_ack: Duration::from_millis(40),
+            mtu: 1500,
+            send_buffer_size: 256 * 1024,
+            recv_buffer_size: 256 * 1024,
+            tcp_ecn: EcnMode::Passive,
+            tcp_timestamps: true,
+            tcp_window_scaling: true,
+            tcp_sack: true,
+            initial_cwnd_segments: 10,
+            tcp_insecure_rst: false,
+            tcp_invalid_ratelimit: Duration::from_millis(500),
+            tcp_challenge_ack_limit: u32::MAX,
+            tcp_keepalive_time: Duration::from_secs(7200),
+            tcp_keepalive_intvl: Duration::from_secs(75),
+            tcp_keepalive_probes: 9,
+            ip_local_port_range: (32768, 60999),
+            tcp_insecure_syn: false,
+            tcp_time_wait_reopen: true,
+            tcp_drop_synfin: false,
+            compat: Compat::default(),
+        }
+    }
+}
+
+/// Where the RFCs leave a choice and another stack chose otherwise than Linux: the knobs that
+/// let the engine answer as that stack does. `Compat::default()` is Linux's; `freebsd()` is
+/// FreeBSD's as its TCP test suite sees it.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy)]
+pub struct Compat {
     /// How options are ordered and padded on the wire (Linux's layout or the BSDs').
     pub option_layout: OptionLayout,
     /// Compute the window-scale shift for this buffer size rather than the connection's
@@ -114,49 +167,40 @@ pub struct Config {
     /// processed, as the BSDs do (Stevens vol. 2 §28.8), instead of RFC 9293 §3.10.7.4's
     /// "send an ACK and drop it". Either way it is answered with an ACK.
     pub process_ack_of_old_segment: bool,
+    /// Added to every computed RTO before the bounds apply (FreeBSD `rexmit_slop`, 200 ms
+    /// there; 0 here, as Linux).
+    pub rto_slop: Duration,
 }
 
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            rng_seed: 0,
-            tcp_synack_retries: 5,
-            tcp_syn_retries: 6,
-            tcp_retries2: 15,
-            tcp_max_syn_backlog: 256,
-            somaxconn: 4096,
-            tcp_abort_on_overflow: false,
-            tcp_fin_timeout: Duration::from_secs(60),
-            msl: Duration::from_secs(30),
-            rto_initial: Duration::from_secs(1),
-            rto_min: Duration::from_millis(200),
-            rto_max: Duration::from_secs(120),
-            rto_slop: Duration::ZERO,
-            delayed_ack: Duration::from_millis(40),
-            mtu: 1500,
-            send_buffer_size: 256 * 1024,
-            recv_buffer_size: 256 * 1024,
-            tcp_ecn: EcnMode::Passive,
-            timestamps: true,
-            window_scaling: true,
-            sack: true,
-            initial_cwnd_segments: 10,
-            tcp_insecure_rst: false,
-            tcp_invalid_ratelimit: Duration::from_millis(500),
-            tcp_challenge_ack_limit: u32::MAX,
-            tcp_keepalive_time: Duration::from_secs(7200),
-            tcp_keepalive_intvl: Duration::from_secs(75),
-            tcp_keepalive_probes: 9,
-            ephemeral_ports: (32768, 60999),
-            tcp_insecure_syn: false,
-            tcp_time_wait_reopen: true,
-            tcp_drop_synfin: false,
+impl Default for Compat {
+    fn default() -> Compat {
+        Compat {
             option_layout: OptionLayout::Linux,
             window_scale_buffer: None,
             round_syn_window_to_mss: true,
             round_recv_buffer_to_mss: false,
             resend_fin_with_ack: false,
             process_ack_of_old_segment: false,
+            rto_slop: Duration::ZERO,
+        }
+    }
+}
+
+impl Compat {
+    /// FreeBSD: options laid out as its `tcp_addoptions` does (`mss,nop,wscale,sackOK,TS`, EOL
+    /// padding), the window-scale shift from `kern.ipc.maxsockbuf` (2 MiB: shift 6), SYN
+    /// windows not rounded to the MSS, the receive buffer rounded up to a multiple of the MSS,
+    /// the FIN on every ACK while unacknowledged, the ACK field of old segments processed, and
+    /// `net.inet.tcp.rexmit_slop` (200 ms) added to every RTO.
+    pub fn freebsd() -> Compat {
+        Compat {
+            option_layout: OptionLayout::Bsd,
+            window_scale_buffer: Some(2 * 1024 * 1024),
+            round_syn_window_to_mss: false,
+            round_recv_buffer_to_mss: true,
+            resend_fin_with_ack: true,
+            process_ack_of_old_segment: true,
+            rto_slop: Duration::from_millis(200),
         }
     }
 }
@@ -180,14 +224,14 @@ pub(crate) struct Timing {
 
 impl Timing {
     pub fn of(config: &Config) -> Timing {
-        let round_syn_window = config.round_syn_window_to_mss;
+        let round_syn_window = config.compat.round_syn_window_to_mss;
         let room = config.recv_buffer_size.min(u16::MAX as usize) as u32;
         let own = |ipv6| {
             let mss = config.mss_for(ipv6);
             (room, mss, rounded_syn_window(round_syn_window, room, mss))
         };
         Timing {
-            rto: RtoBounds::new(config.rto_min, config.rto_max, config.rto_slop),
+            rto: RtoBounds::new(config.rto_min, config.rto_max, config.compat.rto_slop),
             rto_initial_us: micros(config.rto_initial),
             delayed_ack_us: micros(config.delayed_ack),
             time_wait_us: micros(config.time_wait_len()),
@@ -218,6 +262,29 @@ fn rounded_syn_window(round: bool, room: u32, mss: u16) -> u32 {
 }
 
 impl Config {
+    /// FreeBSD as its TCP test suite sees it: `Compat::freebsd()`, a 64 KiB receive and 32 KiB
+    /// send buffer, 100 ms delayed ACKs, and its retransmission timer bounds (1 s initial,
+    /// 30 ms minimum, 64 s maximum); TIME-WAIT is not reopened by a new SYN (the suite's
+    /// STANDARD branches expect RFC 9293's answers there).
+    pub fn freebsd() -> Config {
+        Config::default().with(|c| {
+            c.compat = Compat::freebsd();
+            c.recv_buffer_size = 65_536;
+            c.send_buffer_size = 32_768;
+            c.tcp_time_wait_reopen = false;
+            c.delayed_ack = Duration::from_millis(100);
+            c.rto_initial = Duration::from_secs(1);
+            c.rto_min = Duration::from_millis(30);
+            c.rto_max = Duration::from_secs(64);
+        })
+    }
+
+    /// This config changed by `change`: `Config::default().with(|c| c.rng_seed = 7)`.
+    pub fn with(mut self, change: impl FnOnce(&mut Config)) -> Config {
+        change(&mut self);
+        self
+    }
+
     /// TIME-WAIT duration, 2 × MSL.
     pub fn time_wait_len(&self) -> Duration {
         self.msl * 2
@@ -232,7 +299,7 @@ impl Config {
     /// The window-scale shift for a receive buffer (RFC 7323 §2.3: the smallest shift that lets
     /// the 16-bit field express the buffer; at most 14).
     pub fn window_scale_for(&self, recv_buffer: usize) -> u8 {
-        let recv_buffer = self.window_scale_buffer.unwrap_or(recv_buffer);
+        let recv_buffer = self.compat.window_scale_buffer.unwrap_or(recv_buffer);
         // The bits above the field's sixteen: the buffer shifted by their number fits.
         ((usize::BITS - (recv_buffer >> 16).leading_zeros()) as u8).min(14)
     }
@@ -300,7 +367,7 @@ mod tests {
         assert_eq!(rounding.syn_window(65535, 1440), 64800);
         assert_eq!(rounding.syn_window(30000, 1000), 30000);
         assert_eq!(rounding.syn_window(1000, 1460), 1000, "less than one MSS stays");
-        let exact = Timing::of(&Config { round_syn_window_to_mss: false, ..Config::default() });
+        let exact = Timing::of(&Config::default().with(|c| c.compat.round_syn_window_to_mss = false));
         assert_eq!(exact.syn_window(65535, 1460), 65535);
         assert_eq!(exact.syn_window(20000, 1220), 20000);
     }

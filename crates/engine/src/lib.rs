@@ -62,7 +62,7 @@ mod tuple;
 #[inline(never)]
 pub(crate) fn cold() {}
 
-pub use config::{Config, ConfigMut, EcnMode};
+pub use config::{Compat, Config, ConfigMut, EcnMode};
 pub use conn::ConnInfo;
 pub use counters::Counters;
 pub use endpoint::{

@@ -8,7 +8,10 @@ use std::time::Duration;
 use synack_engine::{Config, Event, State};
 
 fn bsd(config: Config) -> Config {
-    Config { resend_fin_with_ack: true, process_ack_of_old_segment: true, ..config }
+    config.with(|c| {
+        c.compat.resend_fin_with_ack = true;
+        c.compat.process_ack_of_old_segment = true;
+    })
 }
 
 #[test]
@@ -71,8 +74,10 @@ fn an_old_segment_still_gets_its_ack_and_its_text_is_not_delivered_again() {
 #[test]
 fn the_rto_slop_is_added_to_every_computed_timeout() {
     for (slop_ms, expected_ms) in [(0, 300), (200, 500)] {
-        let config =
-            Config { rto_min: Duration::from_millis(30), rto_slop: Duration::from_millis(slop_ms), ..plain_config() };
+        let config = plain_config().with(|c| {
+            c.rto_min = Duration::from_millis(30);
+            c.compat.rto_slop = Duration::from_millis(slop_ms);
+        });
         let (mut h, c) = H::syn_sent(config);
         h.advance(Duration::from_millis(100));
         h.inject(Seg::new(SYN | ACK, PEER_ISN, h.iss + 1));
@@ -88,7 +93,7 @@ fn the_rto_slop_is_added_to_every_computed_timeout() {
 
 #[test]
 fn drop_synfin_spares_time_wait_which_answers_as_rfc_9293_says() {
-    let config = Config { tcp_drop_synfin: true, ..plain_config() };
+    let config = plain_config().with(|c| c.tcp_drop_synfin = true);
     let (mut h, _) = H::time_wait(config.clone());
     h.inject(Seg::new(SYN | FIN, PEER_ISN + 2, 0));
     assert_eq!(h.keys(), vec![(ACK, h.iss + 2, PEER_ISN + 2, 0)]);

@@ -10,7 +10,7 @@ const ECE: TcpFlags = TcpFlags::ECE;
 const CWR: TcpFlags = TcpFlags::CWR;
 
 fn config(mode: EcnMode) -> Config {
-    Config { tcp_ecn: mode, ..plain_config() }
+    plain_config().with(|c| c.tcp_ecn = mode)
 }
 
 /// An active open in `mode`, answered by a SYN-ACK with `synack_flags` added.

@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use std::time::Duration;
-use synack_engine::{Config, ConnError, Event, SendError, State};
+use synack_engine::{ConnError, Event, SendError, State};
 
 fn data(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 % 251) as u8).collect()
@@ -93,7 +93,7 @@ fn rst_in_the_window_but_not_exact_gets_a_challenge_ack_rfc5961() {
 
 #[test]
 fn rst_in_the_window_resets_when_insecure_rst_is_configured() {
-    let (mut h, c) = H::established(Config { tcp_insecure_rst: true, ..plain_config() });
+    let (mut h, c) = H::established(plain_config().with(|c| c.tcp_insecure_rst = true));
     h.inject(Seg::new(RST, PEER_ISN + 100, 0));
     assert_eq!(h.state(c), State::Closed);
 }
@@ -178,7 +178,7 @@ fn unacknowledged_data_is_retransmitted_with_doubling_rto() {
 
 #[test]
 fn data_retransmissions_give_up_after_tcp_retries2() {
-    let (mut h, c) = H::established(Config { tcp_retries2: 3, ..plain_config() });
+    let (mut h, c) = H::established(plain_config().with(|c| c.tcp_retries2 = 3));
     h.ep.send(c, b"lost").unwrap();
     h.output();
     h.advance(Duration::from_secs(600));
@@ -254,7 +254,7 @@ fn zero_window_stops_sending_and_is_probed_until_it_opens() {
 
 #[test]
 fn a_full_receive_buffer_advertises_zero_and_reading_reopens_the_window() {
-    let (mut h, c) = H::established(Config { recv_buffer_size: 3000, ..plain_config() });
+    let (mut h, c) = H::established(plain_config().with(|c| c.recv_buffer_size = 3000));
     let d = data(1460);
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(&d));
     h.inject(Seg::new(ACK, PEER_ISN + 1461, h.iss + 1).data(&d));
@@ -287,7 +287,7 @@ fn send_buffer_limits_queued_data_and_writable_follows_acks() {
 /// open until a read takes them.
 #[test]
 fn peek_leaves_the_data_for_the_next_read() {
-    let (mut h, c) = H::established(Config { recv_buffer_size: 3000, ..plain_config() });
+    let (mut h, c) = H::established(plain_config().with(|c| c.recv_buffer_size = 3000));
     h.inject(Seg::new(ACK | PSH, PEER_ISN + 1, h.iss + 1).data(b"abcdef"));
     h.output();
     let mut buf = [0u8; 16];
@@ -324,12 +324,11 @@ fn user_timeout_aborts_when_data_stays_unacknowledged() {
 
 #[test]
 fn keepalive_probes_an_idle_peer_and_gives_up_when_unanswered() {
-    let config = Config {
-        tcp_keepalive_time: Duration::from_secs(10),
-        tcp_keepalive_intvl: Duration::from_secs(1),
-        tcp_keepalive_probes: 3,
-        ..plain_config()
-    };
+    let config = plain_config().with(|c| {
+        c.tcp_keepalive_time = Duration::from_secs(10);
+        c.tcp_keepalive_intvl = Duration::from_secs(1);
+        c.tcp_keepalive_probes = 3;
+    });
     let (mut h, c) = H::established(config);
     h.ep.conn_mut(c).unwrap().set_keepalive(h.now, true);
     let sent = h.advance_collect(Duration::from_secs(20));

@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 use std::time::Duration;
-use synack_engine::{Config, Event, State};
+use synack_engine::{Event, State};
 
 // ---- CLOSED: no connection, no listener ----
 
@@ -94,7 +94,7 @@ fn segment_without_syn_ack_or_rst_to_a_listener_is_dropped() {
 
 #[test]
 fn full_syn_queue_drops_new_syns_and_counts_them() {
-    let config = Config { tcp_max_syn_backlog: 2, ..plain_config() };
+    let config = plain_config().with(|c| c.tcp_max_syn_backlog = 2);
     let (mut h, l) = H::listening(config);
     for port in 0..4u16 {
         let from = std::net::SocketAddr::new(h.remote.ip(), 6000 + port);
@@ -205,7 +205,7 @@ fn a_half_open_entrys_challenge_acks_are_rate_limited_like_a_connections() {
 /// record's.
 #[test]
 fn the_endpoint_limits_challenge_acks_per_second_over_all_records() {
-    let config = Config { tcp_challenge_ack_limit: 1, ..plain_config() };
+    let config = plain_config().with(|c| c.tcp_challenge_ack_limit = 1);
     let (mut h, _) = H::syn_received(config);
     h.inject(Seg::new(RST, PEER_ISN + 10, 0));
     assert_eq!(h.keys().len(), 1);
@@ -281,7 +281,7 @@ fn full_accept_queue_drops_the_final_ack_and_a_later_ack_gets_in() {
 
 #[test]
 fn full_accept_queue_with_abort_on_overflow_answers_the_final_ack_with_rst() {
-    let config = Config { tcp_abort_on_overflow: true, ..plain_config() };
+    let config = plain_config().with(|c| c.tcp_abort_on_overflow = true);
     let mut h = H::new(config);
     let l = h.ep.listen(h.local, 1).unwrap();
     h.inject(Seg::new(SYN, PEER_ISN, 0));

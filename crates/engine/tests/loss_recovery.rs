@@ -24,7 +24,7 @@ impl Conn {
     /// A passive open with SACK and timestamps (no window scale), Nagle off, and one
     /// segment acknowledged after 5 ms so that the connection has an RTT.
     fn new() -> Conn {
-        let (mut h, l) = H::listening(Config { rng_seed: 1, ..Config::default() });
+        let (mut h, l) = H::listening(Config::default().with(|c| c.rng_seed = 1));
         let syn =
             TcpOptions { mss: Some(1460), sack_permitted: true, timestamps: Some((1000, 0)), ..Default::default() };
         h.inject(Seg::new(SYN, PEER_ISN, 0).opts(syn));

@@ -8,7 +8,10 @@ use synack_engine::{Config, Endpoint, Instant, State};
 use synack_wire::{SeqNum, TcpOptions};
 
 fn full_config() -> Config {
-    Config { rng_seed: 1, recv_buffer_size: 256 * 1024, ..Config::default() }
+    Config::default().with(|c| {
+        c.rng_seed = 1;
+        c.recv_buffer_size = 256 * 1024;
+    })
 }
 
 fn linux_syn_options(tsval: u32) -> TcpOptions {
@@ -146,7 +149,7 @@ fn isns_differ_per_connection_and_advance_with_time_rfc6528() {
     let a = isn(&mut ep, Instant::ZERO, 1000);
     let b = isn(&mut ep, Instant::ZERO, 1001);
     assert_ne!(a, b);
-    let mut other = Endpoint::new(Config { rng_seed: 2, ..plain_config() }, &["10.0.0.1".parse().unwrap()]);
+    let mut other = Endpoint::new(plain_config().with(|c| c.rng_seed = 2), &["10.0.0.1".parse().unwrap()]);
     let c = isn(&mut other, Instant::ZERO, 1000);
     assert_ne!(a, c, "the secret comes from the seed");
 }
@@ -247,7 +250,7 @@ fn transmit_carries_the_ip_headers_addresses_and_ecn() {
     use synack_engine::{EcnMode, Event};
     use synack_wire::parse_segment;
     for (a, b) in [("10.0.0.1", "10.0.0.2"), ("fd00::1", "fd00::2")] {
-        let config = Config { tcp_ecn: EcnMode::On, ..full_config() };
+        let config = full_config().with(|c| c.tcp_ecn = EcnMode::On);
         let (ia, ib) = (a.parse().unwrap(), b.parse().unwrap());
         let mut server = Endpoint::new(config.clone(), &[ia]);
         let mut client = Endpoint::new(config, &[ib]);

@@ -8,7 +8,7 @@ use synack_engine::Config;
 use synack_wire::TcpFlags;
 
 fn any_state(which: u8) -> H {
-    let config = Config { rng_seed: 3, ..Config::default() };
+    let config = Config::default().with(|c| c.rng_seed = 3);
     match which % 9 {
         0 => H::listening(config).0,
         1 => H::syn_received(config).0,
@@ -58,7 +58,7 @@ proptest! {
 
 #[test]
 fn a_flood_at_a_closed_port_cannot_grow_the_queue_of_replies_past_its_bound() {
-    let mut h = H::new(Config { rng_seed: 3, ..Config::default() });
+    let mut h = H::new(Config::default().with(|c| c.rng_seed = 3));
     // 10,000 SYNs from different ports, and nobody drains poll_transmit meanwhile.
     for port in 0..10_000u32 {
         let from = std::net::SocketAddr::new(h.remote.ip(), 1024 + (port % 60_000) as u16);

@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 use std::time::Duration;
-use synack_engine::{Config, ConnError, ConnectError, Event, RecvError, SendError, State};
+use synack_engine::{ConnError, ConnectError, Event, RecvError, SendError, State};
 
 #[test]
 fn connect_sends_a_syn_with_our_mss_and_waits_in_syn_sent() {
@@ -186,7 +186,7 @@ fn time_wait_releases_its_port_when_it_expires() {
 
 #[test]
 fn ephemeral_ports_run_out_per_peer_not_per_endpoint() {
-    let config = Config { ephemeral_ports: (40000, 40003), ..plain_config() };
+    let config = plain_config().with(|c| c.ip_local_port_range = (40000, 40003));
     let mut h = H::new(config);
     let mut ports = vec![];
     for _ in 0..4 {

@@ -79,8 +79,11 @@ fn main() {
     let (to_synack, from_synack, accept_secs) = runtime.block_on(async {
         // 4 MiB buffers: what Linux's autotuning reaches (tcp_wmem/tcp_rmem ceilings), so that
         // the window is not the limit at tens of Gbit/s.
-        let config =
-            Config { mtu: mtu as usize, send_buffer_size: BUFFER, recv_buffer_size: BUFFER, ..Config::default() };
+        let config = Config::default().with(|c| {
+            c.mtu = mtu as usize;
+            c.send_buffer_size = BUFFER;
+            c.recv_buffer_size = BUFFER;
+        });
         let stack = Stack::new(config, &["10.210.0.2".parse().unwrap()], dev).unwrap();
         let sink = TcpListener::bind(&stack, "10.210.0.2:8080".parse().unwrap()).await.unwrap();
         tokio::spawn(async move {

@@ -28,7 +28,7 @@ fn start_server(dev: TunDevice, mode: Mode) -> (Arc<AtomicBool>, JoinHandle<usiz
     let thread = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         runtime.block_on(async move {
-            let config = Config { rng_seed: std::process::id() as u64, ..Config::default() };
+            let config = Config::default().with(|c| c.rng_seed = std::process::id() as u64);
             let stack = Stack::new(config, &[SYNACK_ADDR.parse().unwrap()], dev).expect("stack starts");
             let addr: SocketAddr = format!("{SYNACK_ADDR}:8080").parse().unwrap();
             let listener = TcpListener::bind(&stack, addr).await.expect("listen");

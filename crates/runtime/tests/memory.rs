@@ -26,8 +26,8 @@ fn pair() -> (Stack, Stack) {
 fn pair_with(config: Config) -> (Stack, Stack) {
     let (a, b) = PacketPipe::pair(1500).unwrap();
     let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
-    let sa = Stack::new(Config { rng_seed: 1, ..config.clone() }, &[ip(A)], a).unwrap();
-    let sb = Stack::new(Config { rng_seed: 2, ..config }, &[ip(B)], b).unwrap();
+    let sa = Stack::new(config.clone().with(|c| c.rng_seed = 1), &[ip(A)], a).unwrap();
+    let sb = Stack::new(config.with(|c| c.rng_seed = 2), &[ip(B)], b).unwrap();
     (sa, sb)
 }
 
@@ -91,7 +91,10 @@ async fn split_halves_work_from_two_tasks_and_dropping_the_writer_half_closes() 
 
 #[tokio::test]
 async fn a_writer_waits_while_the_reader_does_not_read_and_goes_on_when_it_does() {
-    let config = Config { send_buffer_size: 16 * 1024, recv_buffer_size: 16 * 1024, ..Config::default() };
+    let config = Config::default().with(|c| {
+        c.send_buffer_size = 16 * 1024;
+        c.recv_buffer_size = 16 * 1024;
+    });
     let (sa, sb) = pair_with(config);
     let listener = TcpListener::bind(&sb, addr(B, 80)).await.unwrap();
     let c = TcpStream::connect(&sa, addr(B, 80)).await.unwrap();

@@ -20,7 +20,7 @@ fn stack(dev: synack_tun::TunDevice) -> Stack {
 }
 
 fn stack_with(dev: synack_tun::TunDevice, tap: Tap) -> Stack {
-    let config = Config { rng_seed: std::process::id() as u64, ..Config::default() };
+    let config = Config::default().with(|c| c.rng_seed = std::process::id() as u64);
     Stack::with_tap(config, &[SYNACK_ADDR.parse().unwrap()], dev, tap).expect("stack starts")
 }
 

@@ -88,11 +88,11 @@ impl Runner {
             "net.inet.tcp.insecure_syn" => c.tcp_insecure_syn = on,
             "net.inet.tcp.drop_synfin" => c.tcp_drop_synfin = on,
             "net.inet.tcp.rexmit_initial" => c.rto_initial = Duration::from_millis(n),
-            "net.inet.tcp.rexmit_slop" => c.rto_slop = Duration::from_millis(n),
+            "net.inet.tcp.rexmit_slop" => c.compat.rto_slop = Duration::from_millis(n),
             "net.inet.tcp.rexmit_min" => c.rto_min = Duration::from_millis(n),
             "net.inet.tcp.recvspace" => c.recv_buffer_size = n as usize,
             "net.inet.tcp.sendspace" => c.send_buffer_size = n as usize,
-            "net.inet.tcp.sack.enable" => c.sack = on,
+            "net.inet.tcp.sack.enable" => c.tcp_sack = on,
             // FreeBSD and Linux alike: 0 off, 1 ask and accept, 2 accept only.
             "net.inet.tcp.ecn.enable" | "net.ipv4.tcp_ecn" => {
                 c.tcp_ecn = match n {
@@ -102,8 +102,8 @@ impl Runner {
                 }
             }
             "net.inet.tcp.rfc1323" => {
-                c.timestamps = on;
-                c.window_scaling = on;
+                c.tcp_timestamps = on;
+                c.tcp_window_scaling = on;
             }
             _ => self.log.ignored_commands.push((self.line, cmd.to_string())),
         }

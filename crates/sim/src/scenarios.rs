@@ -120,7 +120,7 @@ impl Demo {
         let mut sim = Sim::new(seed);
         sim.set_default_link(LinkConfig::with_delay(LINK_DELAY));
         let config = |n: u64| {
-            let mut c = Config { rng_seed: seed.wrapping_mul(31).wrapping_add(n), ..Config::default() };
+            let mut c = Config::default().with(|c| c.rng_seed = seed.wrapping_mul(31).wrapping_add(n));
             tweak(&mut c);
             c
         };

@@ -140,7 +140,7 @@ pub fn run_transfer_sim_with_progress(
         (Ipv4Addr::new(10, 0, 0, 1).into(), Ipv4Addr::new(10, 0, 0, 2).into())
     };
     let host_config =
-        |n: u64| Config { rng_seed: spec.seed.wrapping_mul(0x9e37_79b9).wrapping_add(n), ..spec.config.clone() };
+        |n: u64| spec.config.clone().with(|c| c.rng_seed = spec.seed.wrapping_mul(0x9e37_79b9).wrapping_add(n));
     let client = sim.add_host("client", Endpoint::new(host_config(1), &[client_ip]));
     // The server's queues hold every connection of the run at once: a burst of K SYNs arrives
     // together, and with the default 256-entry SYN queue the rest would wait for SYN

@@ -29,7 +29,7 @@ impl Connection {
         self.neg.snd_mss = opts.mss.unwrap_or(DEFAULT_MSS).clamp(64, ours);
         let on = !self.no_options;
         match opts.window_scale {
-            Some(shift) if ctx.config.window_scaling && on => {
+            Some(shift) if ctx.config.tcp_window_scaling && on => {
                 // RFC 7323 §2.3: a shift above 14 is treated as 14.
                 self.neg.snd_wscale = shift.min(14);
                 self.neg.wscale_ok = true;
@@ -40,8 +40,8 @@ impl Connection {
                 self.neg.wscale_ok = false;
             }
         }
-        self.neg.sack_ok = ctx.config.sack && opts.sack_permitted && on;
-        self.neg.ts_ok = ctx.config.timestamps && opts.timestamps.is_some() && on;
+        self.neg.sack_ok = ctx.config.tcp_sack && opts.sack_permitted && on;
+        self.neg.ts_ok = ctx.config.tcp_timestamps && opts.timestamps.is_some() && on;
         if let (true, Some((val, _))) = (self.neg.ts_ok, opts.timestamps) {
             self.ts_recent = val;
         }
@@ -185,7 +185,7 @@ impl Connection {
                 return;
             }
             let old = seg.seq + seg.segment_len() <= self.rcv.nxt;
-            if !(ctx.config.process_ack_of_old_segment && old && !f.rst()) {
+            if !(ctx.config.compat.process_ack_of_old_segment && old && !f.rst()) {
                 ctx.counters.dropped_out_of_window += 1;
                 if !f.rst() {
                     self.ack_unacceptable(ctx, seg);

@@ -259,7 +259,8 @@ impl Connection {
     #[inline(always)]
     pub fn new_active(config: &Config, timing: &Timing, n: NewConn) -> Connection {
         let mut conn = Connection::blank(config, timing, n, State::SynSent);
-        conn.neg.rcv_wscale = if config.window_scaling { config.window_scale_for(conn.rcv.cap as usize) } else { 0 };
+        conn.neg.rcv_wscale =
+            if config.tcp_window_scaling { config.window_scale_for(conn.rcv.cap as usize) } else { 0 };
         conn
     }
 
@@ -305,7 +306,7 @@ impl Connection {
     /// the receive buffer grows to a whole number of segments' payload (the MSS less the
     /// timestamp option when it is used).
     pub(crate) fn round_recv_buffer(&mut self, config: &Config) {
-        if !config.round_recv_buffer_to_mss {
+        if !config.compat.round_recv_buffer_to_mss {
             return;
         }
         let payload = (self.neg.snd_mss as u32).saturating_sub(if self.neg.ts_ok { 12 } else { 0 }).max(1);
@@ -544,7 +545,8 @@ impl Connection {
             return false;
         }
         self.rcv.cap = bytes.clamp(1, 1 << 30) as u32;
-        self.neg.rcv_wscale = if config.window_scaling { config.window_scale_for(self.rcv.cap as usize) } else { 0 };
+        self.neg.rcv_wscale =
+            if config.tcp_window_scaling { config.window_scale_for(self.rcv.cap as usize) } else { 0 };
         true
     }
     pub fn send_buffer_size(&self) -> usize {

@@ -94,12 +94,12 @@ impl Connection {
         let offer = |negotiated: bool, enabled: bool| (if with_ack { negotiated } else { enabled }) && !self.no_options;
         let options = TcpOptions {
             mss: (!self.no_options).then_some(self.rcv_mss),
-            window_scale: offer(self.neg.wscale_ok, cfg.window_scaling).then_some(self.neg.rcv_wscale),
-            sack_permitted: offer(self.neg.sack_ok, cfg.sack),
-            timestamps: offer(self.neg.ts_ok, cfg.timestamps)
+            window_scale: offer(self.neg.wscale_ok, cfg.tcp_window_scaling).then_some(self.neg.rcv_wscale),
+            sack_permitted: offer(self.neg.sack_ok, cfg.tcp_sack),
+            timestamps: offer(self.neg.ts_ok, cfg.tcp_timestamps)
                 .then(|| (self.ts_now(ctx.now), if with_ack { self.ts_recent } else { 0 })),
             sack: SackBlocks::new(),
-            layout: cfg.option_layout,
+            layout: cfg.compat.option_layout,
         };
         // RFC 7323 §2.2: the SYN's window is unscaled; like Linux, a whole number of MSS.
         let window = ctx.timing.syn_window(self.recv_window().min(u16::MAX as u32), self.rcv_mss);
@@ -265,7 +265,11 @@ impl Connection {
             return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
         }
         if self.owed.has(Owed::ACK) {
-            if ctx.config.resend_fin_with_ack && fin_sent && !self.ack_is_challenge && self.snd.max == fin_seq + 1 {
+            if ctx.config.compat.resend_fin_with_ack
+                && fin_sent
+                && !self.ack_is_challenge
+                && self.snd.max == fin_seq + 1
+            {
                 return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
             }
             // The highest sequence number sent, not SND.NXT: after a timeout SND.NXT is pulled
@@ -392,7 +396,7 @@ impl Connection {
         // were then copied in wide words that waited for those smaller stores.
         let sack = if self.neg.sack_ok && !self.rcv.ooo.is_empty() { self.sack_blocks() } else { SackBlocks::new() };
         let timestamps = if self.neg.ts_ok { Some((self.ts_now(ctx.now), self.ts_recent)) } else { None };
-        let options = TcpOptions { timestamps, sack, layout: ctx.config.option_layout, ..TcpOptions::default() };
+        let options = TcpOptions { timestamps, sack, layout: ctx.config.compat.option_layout, ..TcpOptions::default() };
         let window = self.recv_window_field();
         let flags = flags | self.ecn_echo_flag();
         self.owed.remove(Owed::ACK);

@@ -424,7 +424,7 @@ impl Endpoint {
             None => (self.pick_ephemeral(address, remote).ok_or(ConnectError::AddrInUse)?, false),
         };
         let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
-        let ts_offset = if self.shared.config.timestamps { ts_offset } else { 0 };
+        let ts_offset = if self.shared.config.tcp_timestamps { ts_offset } else { 0 };
         self.bound_timers_pending();
         let (config, timing) = (&self.shared.config, &self.shared.timing);
         let (index, generation) = self.conns.insert_with(|(index, generation)| {
@@ -446,7 +446,7 @@ impl Endpoint {
     /// A random port of the ephemeral range that makes a free 4-tuple (probing onward from a
     /// random start, as Linux's port selection does) from our address at `address`.
     fn pick_ephemeral(&mut self, address: usize, remote: SocketAddr) -> Option<FourTuple> {
-        let (lo, hi) = self.shared.config.ephemeral_ports;
+        let (lo, hi) = self.shared.config.ip_local_port_range;
         let span = (hi as u32).checked_sub(lo as u32)? + 1;
         let start = self.rng.below(span as u64) as u32;
         let local_ip = self.addresses[address];

@@ -65,7 +65,7 @@ impl Endpoint {
         while let Some(ctl) = self.shared.control.front() {
             let ident = self.ip_ident;
             self.ip_ident = self.ip_ident.wrapping_add(1);
-            let sent = emit_control(ctl, self.shared.config.option_layout, ident, buf);
+            let sent = emit_control(ctl, self.shared.config.compat.option_layout, ident, buf);
             let rst = ctl.flags.rst();
             self.shared.control.pop_front();
             if let Some(t) = sent {

@@ -67,14 +67,13 @@ pub fn queues(syn_queue: usize, accept_queue: usize) -> synack_engine::ListenerQ
 }
 
 pub fn plain_config() -> Config {
-    Config {
-        rng_seed: 1,
-        timestamps: false,
-        sack: false,
-        window_scaling: false,
-        recv_buffer_size: 65535,
-        ..Config::default()
-    }
+    Config::default().with(|c| {
+        c.rng_seed = 1;
+        c.tcp_timestamps = false;
+        c.tcp_sack = false;
+        c.tcp_window_scaling = false;
+        c.recv_buffer_size = 65535;
+    })
 }
 
 pub struct H {
