@@ -120,14 +120,14 @@ fuzz_target!(|data: &[u8]| {
             4 => {
                 let (Some(k), Some(n)) = (input.byte(), input.byte()) else { break };
                 if let Some(&h) = conns.get(k as usize % conns.len().max(1)) {
-                    let _ = ep.send(h, &vec![7u8; n as usize * 20]);
+                    let _ = ep.send(now, h, &vec![7u8; n as usize * 20]);
                 }
             }
             5 => {
                 let Some(k) = input.byte() else { break };
                 if let Some(&h) = conns.get(k as usize % conns.len().max(1)) {
                     let mut b = [0u8; 1000];
-                    let _ = ep.recv(h, &mut b);
+                    let _ = ep.recv(now, h, &mut b);
                 }
             }
             6 => {

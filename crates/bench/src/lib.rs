@@ -83,13 +83,13 @@ pub mod synack_side {
             let c = self.client.connect(self.now, Some(local), SERVER).expect("connect");
             self.pump();
             let s = self.server.accept(self.listener).expect("handshake completed");
-            assert_eq!(self.server.send(s, DATA), Ok(57));
+            assert_eq!(self.server.send(self.now, s, DATA), Ok(57));
             self.pump();
             let mut got = [0u8; 64];
-            assert_eq!(self.client.recv(c, &mut got), Ok(57));
+            assert_eq!(self.client.recv(self.now, c, &mut got), Ok(57));
             self.client.close(self.now, c).expect("close");
             self.pump();
-            assert_eq!(self.server.recv(s, &mut got), Ok(0), "end of stream");
+            assert_eq!(self.server.recv(self.now, s, &mut got), Ok(0), "end of stream");
             self.server.close(self.now, s).expect("close");
             self.pump();
             assert_eq!(self.server.state(s), None, "server freed");

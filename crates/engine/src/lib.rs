@@ -21,10 +21,10 @@
 //! }
 //! let accepted = server.accept(listener).expect("handshake done");
 //! assert!(matches!(client.poll_event(), Some(Event::Connected(_))));
-//! client.send(conn, b"hello").unwrap();
+//! client.send(now, conn, b"hello").unwrap();
 //! while let Some(t) = client.poll_transmit(now, &mut buf) { server.handle_packet(now, &buf[..t.len]); }
 //! let mut got = [0u8; 5];
-//! assert_eq!(server.recv(accepted, &mut got), Ok(5));
+//! assert_eq!(server.recv(now, accepted, &mut got), Ok(5));
 //! // Timers: sleep until client.poll_timeout(), then call client.handle_timeout(now).
 //! ```
 

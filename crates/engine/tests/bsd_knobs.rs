@@ -83,7 +83,7 @@ fn the_rto_slop_is_added_to_every_computed_timeout() {
         h.inject(Seg::new(SYN | ACK, PEER_ISN, h.iss + 1));
         h.output();
         // One 100 ms sample: SRTT 100, RTTVAR 50, RTO = 100 + 4 * 50 (+ slop).
-        h.ep.send(c, b"x").unwrap();
+        h.ep.send(h.now, c, b"x").unwrap();
         h.output();
         let sent = h.advance_collect(Duration::from_millis(expected_ms + 10));
         assert_eq!(sent.len(), 1, "slop {slop_ms} ms");

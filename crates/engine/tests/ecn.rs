@@ -30,7 +30,7 @@ fn passive(mode: EcnMode, syn_flags: TcpFlags) -> (H, ConnHandle, TcpFlags) {
     let synack = h.output().remove(0);
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
     let c = h.ep.accept(l).unwrap();
-    h.ep.conn_mut(c).unwrap().set_nodelay(true);
+    h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
     (h, c, synack.flags)
 }
 
@@ -52,7 +52,7 @@ fn a_listener_agrees_to_ecn_with_ece_alone_unless_it_is_off() {
 #[test]
 fn new_data_goes_out_ect0_on_an_ecn_connection_and_not_otherwise() {
     let (mut h, c, _) = passive(EcnMode::Passive, ECE | CWR);
-    h.ep.send(c, b"hello").unwrap();
+    h.ep.send(h.now, c, b"hello").unwrap();
     let data = h.output().remove(0);
     assert_eq!(data.ecn, Ecn::Ect0);
     // A retransmission is Not-ECT (RFC 3168 §6.1.5).
@@ -62,10 +62,10 @@ fn new_data_goes_out_ect0_on_an_ecn_connection_and_not_otherwise() {
     assert_eq!(again[0].ecn, Ecn::NotEct);
 
     let (mut h, c, _) = passive(EcnMode::Passive, TcpFlags::NONE);
-    h.ep.send(c, b"hello").unwrap();
+    h.ep.send(h.now, c, b"hello").unwrap();
     assert_eq!(h.output().remove(0).ecn, Ecn::NotEct);
     let (mut h, c, _) = active(EcnMode::On, TcpFlags::NONE);
-    h.ep.send(c, b"hello").unwrap();
+    h.ep.send(h.now, c, b"hello").unwrap();
     assert_eq!(h.output().remove(0).ecn, Ecn::NotEct, "the peer did not agree");
 }
 
@@ -89,7 +89,7 @@ fn congestion_experienced_is_echoed_on_every_ack_until_the_peers_cwr() {
 fn an_echo_halves_the_window_once_per_window_and_the_next_new_data_says_cwr() {
     let (mut h, c, _) = passive(EcnMode::Passive, ECE | CWR);
     let s = h.iss + 1;
-    h.ep.send(c, &[7u8; 1460 * 4]).unwrap();
+    h.ep.send(h.now, c, &[7u8; 1460 * 4]).unwrap();
     assert_eq!(h.output().len(), 4);
     let before = h.ep.conn_info(c).unwrap().cwnd;
     h.inject(Seg::new(ACK | ECE, PEER_ISN + 1, s + 1460));
@@ -100,7 +100,7 @@ fn an_echo_halves_the_window_once_per_window_and_the_next_new_data_says_cwr() {
     assert_eq!(h.ep.counters().ecn_reductions, 1, "the second echo is in the same window");
     assert_eq!(h.ep.counters().retransmitted_segments, 0, "nothing is resent");
     h.output();
-    h.ep.send(c, b"next").unwrap();
+    h.ep.send(h.now, c, b"next").unwrap();
     let next = h.output().remove(0);
     assert!(next.flags.contains(CWR) && next.ecn == Ecn::Ect0, "{next:?}");
 }

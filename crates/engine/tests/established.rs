@@ -79,7 +79,7 @@ fn rst_with_the_exact_sequence_number_resets_the_connection() {
     assert!(h.output().is_empty());
     assert_eq!(h.state(c), State::Closed);
     assert!(h.events().contains(&Event::Error(c, ConnError::Reset)));
-    assert_eq!(h.ep.send(c, b"x"), Err(SendError::Failed(ConnError::Reset)));
+    assert_eq!(h.ep.send(h.now, c, b"x"), Err(SendError::Failed(ConnError::Reset)));
 }
 
 #[test]
@@ -135,8 +135,8 @@ fn segment_without_ack_is_dropped() {
 #[test]
 fn a_write_is_cut_into_mss_segments_with_psh_on_the_last() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.conn_mut(c).unwrap().set_nodelay(true);
-    assert_eq!(h.ep.send(c, &data(4000)), Ok(4000));
+    h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+    assert_eq!(h.ep.send(h.now, c, &data(4000)), Ok(4000));
     let out = h.keys();
     let s = h.iss + 1;
     assert_eq!(
@@ -152,21 +152,21 @@ fn a_write_is_cut_into_mss_segments_with_psh_on_the_last() {
 #[test]
 fn nagle_holds_a_small_segment_while_data_is_unacknowledged_and_nodelay_does_not() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.send(c, b"first").unwrap();
+    h.ep.send(h.now, c, b"first").unwrap();
     assert_eq!(h.keys().len(), 1);
-    h.ep.send(c, b"second").unwrap();
+    h.ep.send(h.now, c, b"second").unwrap();
     assert!(h.output().is_empty(), "Nagle: wait for the ACK");
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 6));
     assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 6, PEER_ISN + 1, 6)]);
-    h.ep.conn_mut(c).unwrap().set_nodelay(true);
-    h.ep.send(c, b"third").unwrap();
+    h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+    h.ep.send(h.now, c, b"third").unwrap();
     assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 12, PEER_ISN + 1, 5)]);
 }
 
 #[test]
 fn unacknowledged_data_is_retransmitted_with_doubling_rto() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.send(c, b"lost").unwrap();
+    h.ep.send(h.now, c, b"lost").unwrap();
     h.output();
     let start = h.now;
     let sent = h.advance_collect(Duration::from_secs(8));
@@ -179,7 +179,7 @@ fn unacknowledged_data_is_retransmitted_with_doubling_rto() {
 #[test]
 fn data_retransmissions_give_up_after_tcp_retries2() {
     let (mut h, c) = H::established(plain_config().with(|c| c.tcp_retries2 = 3));
-    h.ep.send(c, b"lost").unwrap();
+    h.ep.send(h.now, c, b"lost").unwrap();
     h.output();
     h.advance(Duration::from_secs(600));
     assert_eq!(h.state(c), State::Closed);
@@ -190,7 +190,7 @@ fn data_retransmissions_give_up_after_tcp_retries2() {
 fn rtt_samples_bring_the_rto_down_to_its_minimum() {
     let (mut h, c) = H::established(plain_config());
     for i in 0..5u32 {
-        h.ep.send(c, b"ping").unwrap();
+        h.ep.send(h.now, c, b"ping").unwrap();
         h.output();
         h.advance(Duration::from_millis(10));
         h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 5 + 4 * i));
@@ -203,8 +203,8 @@ fn rtt_samples_bring_the_rto_down_to_its_minimum() {
 #[test]
 fn three_duplicate_acks_trigger_a_fast_retransmit_before_the_rto() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.conn_mut(c).unwrap().set_nodelay(true);
-    h.ep.send(c, &data(1460 * 6)).unwrap();
+    h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+    h.ep.send(h.now, c, &data(1460 * 6)).unwrap();
     assert_eq!(h.output().len(), 6);
     let s = h.iss + 1;
     // The first segment is lost; segments 2..4 arrive and each draws a duplicate ACK.
@@ -225,8 +225,8 @@ fn three_duplicate_acks_trigger_a_fast_retransmit_before_the_rto() {
 #[test]
 fn partial_ack_in_recovery_retransmits_the_next_hole() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.conn_mut(c).unwrap().set_nodelay(true);
-    h.ep.send(c, &data(1460 * 6)).unwrap();
+    h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+    h.ep.send(h.now, c, &data(1460 * 6)).unwrap();
     h.output();
     let s = h.iss + 1;
     for _ in 0..3 {
@@ -240,9 +240,9 @@ fn partial_ack_in_recovery_retransmits_the_next_hole() {
 #[test]
 fn zero_window_stops_sending_and_is_probed_until_it_opens() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.conn_mut(c).unwrap().set_nodelay(true);
+    h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).win(0));
-    h.ep.send(c, b"blocked").unwrap();
+    h.ep.send(h.now, c, b"blocked").unwrap();
     assert!(h.output().is_empty(), "nothing fits in a zero window");
     let sent = h.advance_collect(Duration::from_secs(4));
     assert!(sent.len() >= 2, "probes keep coming: {sent:?}");
@@ -274,13 +274,13 @@ fn a_full_receive_buffer_advertises_zero_and_reading_reopens_the_window() {
 #[test]
 fn send_buffer_limits_queued_data_and_writable_follows_acks() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.conn_mut(c).unwrap().set_send_buffer_size(100);
-    assert_eq!(h.ep.send(c, &data(150)), Ok(100));
-    assert_eq!(h.ep.send(c, b"more"), Err(SendError::WouldBlock));
+    h.ep.conn_mut(h.now, c).unwrap().set_send_buffer_size(100);
+    assert_eq!(h.ep.send(h.now, c, &data(150)), Ok(100));
+    assert_eq!(h.ep.send(h.now, c, b"more"), Err(SendError::WouldBlock));
     h.output();
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 101));
     assert!(h.events().contains(&Event::Writable(c)));
-    assert_eq!(h.ep.send(c, b"more"), Ok(4));
+    assert_eq!(h.ep.send(h.now, c, b"more"), Ok(4));
 }
 
 /// `peek` (MSG_PEEK) copies without taking: the same bytes come again, and the window does not
@@ -291,12 +291,12 @@ fn peek_leaves_the_data_for_the_next_read() {
     h.inject(Seg::new(ACK | PSH, PEER_ISN + 1, h.iss + 1).data(b"abcdef"));
     h.output();
     let mut buf = [0u8; 16];
-    assert_eq!(h.ep.peek(c, &mut buf), Ok(6));
+    assert_eq!(h.ep.peek(h.now, c, &mut buf), Ok(6));
     assert_eq!(&buf[..6], b"abcdef");
-    assert_eq!(h.ep.peek(c, &mut buf[..3]), Ok(3));
+    assert_eq!(h.ep.peek(h.now, c, &mut buf[..3]), Ok(3));
     assert_eq!(h.ep.queue_lens(c).unwrap().unread, 6, "nothing taken");
     assert_eq!(h.read_all(c), b"abcdef");
-    assert_eq!(h.ep.peek(c, &mut buf), Err(synack_engine::RecvError::WouldBlock));
+    assert_eq!(h.ep.peek(h.now, c, &mut buf), Err(synack_engine::RecvError::WouldBlock));
 }
 
 /// A partial write means the buffer is full: room freed by an ACK is announced as after a
@@ -304,8 +304,8 @@ fn peek_leaves_the_data_for_the_next_read() {
 #[test]
 fn a_partial_write_is_followed_by_writable_when_room_frees() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.conn_mut(c).unwrap().set_send_buffer_size(100);
-    assert_eq!(h.ep.send(c, &data(150)), Ok(100));
+    h.ep.conn_mut(h.now, c).unwrap().set_send_buffer_size(100);
+    assert_eq!(h.ep.send(h.now, c, &data(150)), Ok(100));
     h.output();
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 101));
     assert!(h.events().contains(&Event::Writable(c)));
@@ -314,8 +314,8 @@ fn a_partial_write_is_followed_by_writable_when_room_frees() {
 #[test]
 fn user_timeout_aborts_when_data_stays_unacknowledged() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.conn_mut(c).unwrap().set_user_timeout(Some(Duration::from_secs(5)));
-    h.ep.send(c, b"x").unwrap();
+    h.ep.conn_mut(h.now, c).unwrap().set_user_timeout(Some(Duration::from_secs(5)));
+    h.ep.send(h.now, c, b"x").unwrap();
     h.output();
     h.advance(Duration::from_secs(10));
     assert_eq!(h.state(c), State::Closed);
@@ -330,7 +330,7 @@ fn keepalive_probes_an_idle_peer_and_gives_up_when_unanswered() {
         c.tcp_keepalive_probes = 3;
     });
     let (mut h, c) = H::established(config);
-    h.ep.conn_mut(c).unwrap().set_keepalive(h.now, true);
+    h.ep.conn_mut(h.now, c).unwrap().set_keepalive(true);
     let sent = h.advance_collect(Duration::from_secs(20));
     assert_eq!(sent.len(), 3);
     assert!(sent.iter().all(|(_, s)| s.key() == (ACK, h.iss, PEER_ISN + 1, 0)), "SEG.SEQ = SND.NXT - 1");
@@ -350,7 +350,7 @@ fn close_with_unread_data_sends_rst_rfc1122() {
 #[test]
 fn close_with_linger_zero_sends_rst() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.conn_mut(c).unwrap().set_linger(Some(Duration::ZERO));
+    h.ep.conn_mut(h.now, c).unwrap().set_linger(Some(Duration::ZERO));
     h.ep.close(h.now, c).unwrap();
     assert_eq!(h.keys(), vec![(RST, h.iss + 1, 0, 0)]);
 }
@@ -373,7 +373,7 @@ fn fin_moves_to_close_wait_is_acknowledged_at_once_and_reads_end() {
     assert_eq!(h.state(c), State::CloseWait);
     assert!(h.events().contains(&Event::PeerClosed(c)));
     assert_eq!(h.read_all(c), b"bye");
-    assert_eq!(h.ep.recv(c, &mut [0; 8]), Ok(0), "end of stream");
+    assert_eq!(h.ep.recv(h.now, c, &mut [0; 8]), Ok(0), "end of stream");
 }
 
 #[test]

@@ -32,7 +32,7 @@ impl Conn {
         let ts = TcpOptions { timestamps: Some((1001, tsval)), ..Default::default() };
         h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).opts(ts));
         let c = h.ep.accept(l).unwrap();
-        h.ep.conn_mut(c).unwrap().set_nodelay(true);
+        h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
         let base = h.iss + 1;
         let mut conn = Conn { h, c, peer_ts: 1002, base };
         let ts = conn.send_segments(1);
@@ -62,7 +62,7 @@ impl Conn {
 
     /// Sends `n` full segments; returns the TSval they carry.
     fn send_segments(&mut self, n: u32) -> u32 {
-        self.h.ep.send(self.c, &vec![7u8; (n * SEG) as usize]).unwrap();
+        self.h.ep.send(self.h.now, self.c, &vec![7u8; (n * SEG) as usize]).unwrap();
         let out = self.h.output();
         assert_eq!(out.len(), n as usize);
         out[0].opts.timestamps.unwrap().0

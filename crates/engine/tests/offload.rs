@@ -10,8 +10,8 @@ const MSS: usize = 1460;
 #[test]
 fn new_data_leaves_as_one_super_segment_that_cuts_into_mss_segments() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.conn_mut(c).unwrap().set_nodelay(true);
-    h.ep.send(c, &vec![5u8; MSS * 10]).unwrap();
+    h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+    h.ep.send(h.now, c, &vec![5u8; MSS * 10]).unwrap();
     let mut buf = vec![0u8; 65535];
     let t = h.ep.poll_transmit_gso(h.now, &mut buf, 44).expect("a super-segment");
     assert_eq!(t.gso_size, Some(MSS as u16));
@@ -36,8 +36,8 @@ fn new_data_leaves_as_one_super_segment_that_cuts_into_mss_segments() {
 #[test]
 fn a_fin_and_retransmissions_never_ride_in_a_super_segment() {
     let (mut h, c) = H::established(plain_config());
-    h.ep.conn_mut(c).unwrap().set_nodelay(true);
-    h.ep.send(c, &vec![5u8; MSS * 3]).unwrap();
+    h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+    h.ep.send(h.now, c, &vec![5u8; MSS * 3]).unwrap();
     h.ep.close(h.now, c).unwrap();
     let mut buf = vec![0u8; 65535];
     let t = h.ep.poll_transmit_gso(h.now, &mut buf, 44).unwrap();

@@ -41,7 +41,7 @@ fn syn_ack_answers_a_linux_syn_with_every_option_and_the_window_is_then_scaled()
     let info = h.ep.conn_info(c).unwrap();
     assert_eq!(info.snd_wnd, 10 << 7, "the peer's window field is scaled by its shift");
     assert!(info.sack_ok && info.ts_ok);
-    h.ep.send(c, b"x").unwrap();
+    h.ep.send(h.now, c, b"x").unwrap();
     let data = h.output().remove(0);
     assert_eq!(data.opts.timestamps.map(|t| t.1), Some(101), "TSecr echoes the latest TSval");
     assert_eq!(data.win as u32, (256 * 1024) >> 3);
@@ -233,10 +233,10 @@ fn no_options_on_a_listener_answers_a_linux_syn_with_a_bare_syn_ack_tcp_noopt() 
 fn no_options_on_a_connection_sends_a_bare_syn_and_ignores_the_peers_tcp_noopt() {
     let mut h = H::new(full_config());
     let c = h.ep.connect(h.now, Some(h.local), h.remote).unwrap();
-    assert!(h.ep.conn_mut(c).unwrap().set_no_options(true));
+    assert!(h.ep.conn_mut(h.now, c).unwrap().set_no_options(true));
     let syn = h.output().remove(0);
     assert_eq!(syn.opts, TcpOptions::default());
-    assert!(!h.ep.conn_mut(c).unwrap().set_no_options(false), "too late once the SYN is out");
+    assert!(!h.ep.conn_mut(h.now, c).unwrap().set_no_options(false), "too late once the SYN is out");
     h.inject(Seg::new(SYN | ACK, PEER_ISN, h.iss + 1).opts(linux_syn_options(1000)));
     assert!(h.output()[0].opts == TcpOptions::default(), "no timestamps on the ACK");
     let info = h.ep.conn_info(c).unwrap();
@@ -274,7 +274,7 @@ fn transmit_carries_the_ip_headers_addresses_and_ecn() {
             }
             if round == 1 {
                 while client.poll_event().is_some_and(|e| !matches!(e, Event::Connected(_))) {}
-                client.send(c, b"data").unwrap();
+                client.send(Instant::ZERO, c, b"data").unwrap();
             }
         }
         assert!(server.accept(l).is_some());

@@ -14,8 +14,8 @@ fn connect_sends_a_syn_with_our_mss_and_waits_in_syn_sent() {
     assert_eq!(out[0].flags, SYN);
     assert_eq!(out[0].opts.mss, Some(1460));
     assert_eq!(h.state(c), State::SynSent);
-    assert_eq!(h.ep.send(c, b"x"), Err(SendError::NotConnected));
-    assert_eq!(h.ep.recv(c, &mut [0; 4]), Err(RecvError::NotConnected));
+    assert_eq!(h.ep.send(h.now, c, b"x"), Err(SendError::NotConnected));
+    assert_eq!(h.ep.recv(h.now, c, &mut [0; 4]), Err(RecvError::NotConnected));
 }
 
 #[test]
@@ -43,7 +43,7 @@ fn rst_with_an_acceptable_ack_refuses_the_connection() {
     assert!(h.output().is_empty());
     assert_eq!(h.state(c), State::Closed);
     assert!(h.events().contains(&Event::Error(c, ConnError::Refused)));
-    assert_eq!(h.ep.recv(c, &mut [0; 4]), Err(RecvError::Failed(ConnError::Refused)));
+    assert_eq!(h.ep.recv(h.now, c, &mut [0; 4]), Err(RecvError::Failed(ConnError::Refused)));
 }
 
 #[test]

@@ -67,7 +67,7 @@ fn data_after_close_is_answered_with_rst_rfc1122() {
 #[test]
 fn fin_wait_2_after_shutdown_still_receives_data_half_close() {
     let (mut h, c) = H::fin_wait_2(plain_config());
-    assert_eq!(h.ep.send(c, b"x"), Err(SendError::Closed));
+    assert_eq!(h.ep.send(h.now, c, b"x"), Err(SendError::Closed));
     h.inject(Seg::new(ACK | PSH, PEER_ISN + 1, h.iss + 2).data(b"still flowing"));
     assert_eq!(h.read_all(c), b"still flowing");
     assert_eq!(h.state(c), State::FinWait2);
@@ -80,7 +80,7 @@ fn fin_wait_2_moves_to_time_wait_on_the_peers_fin() {
     assert_eq!(h.keys(), vec![(ACK, h.iss + 2, PEER_ISN + 2, 0)]);
     assert_eq!(h.table_state(), Some(State::TimeWait));
     assert_eq!(h.state(c), State::Closed, "the handle shows CLOSED; the record holds TIME-WAIT");
-    assert_eq!(h.ep.recv(c, &mut [0; 4]), Ok(0));
+    assert_eq!(h.ep.recv(h.now, c, &mut [0; 4]), Ok(0));
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn orphaned_fin_wait_2_gives_up_after_tcp_fin_timeout() {
 #[test]
 fn close_wait_still_sends_data() {
     let (mut h, c) = H::close_wait(plain_config());
-    h.ep.send(c, b"reply").unwrap();
+    h.ep.send(h.now, c, b"reply").unwrap();
     assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 1, PEER_ISN + 2, 5)]);
 }
 

@@ -111,7 +111,8 @@ impl Drop for Core {
 impl Core {
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let mut inner = self.stack.lock();
-        let result = inner.ep.recv(self.handle, buf.initialize_unfilled());
+        let now = inner.now();
+        let result = inner.ep.recv(now, self.handle, buf.initialize_unfilled());
         match result {
             Ok(n) => {
                 buf.advance(n);
@@ -132,7 +133,8 @@ impl Core {
 
     fn poll_write(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let mut inner = self.stack.lock();
-        match inner.ep.send(self.handle, data) {
+        let now = inner.now();
+        match inner.ep.send(now, self.handle, data) {
             Ok(n) => {
                 drop(inner);
                 self.stack.kick();
@@ -213,7 +215,8 @@ impl TcpStream {
     /// TCP_NODELAY: small writes go out at once instead of waiting for Nagle's algorithm.
     pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
         let mut inner = self.core.stack.lock();
-        let mut conn = inner.ep.conn_mut(self.core.handle).ok_or(io::ErrorKind::NotConnected)?;
+        let now = inner.now();
+        let mut conn = inner.ep.conn_mut(now, self.core.handle).ok_or(io::ErrorKind::NotConnected)?;
         conn.set_nodelay(on);
         Ok(())
     }
@@ -221,7 +224,8 @@ impl TcpStream {
     /// SO_LINGER; `Some(Duration::ZERO)` makes dropping the stream send RST.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         let mut inner = self.core.stack.lock();
-        let mut conn = inner.ep.conn_mut(self.core.handle).ok_or(io::ErrorKind::NotConnected)?;
+        let now = inner.now();
+        let mut conn = inner.ep.conn_mut(now, self.core.handle).ok_or(io::ErrorKind::NotConnected)?;
         conn.set_linger(linger);
         Ok(())
     }

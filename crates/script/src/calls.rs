@@ -112,7 +112,7 @@ impl Runner {
                     let remote = SocketAddr::new(self.remote_ip(), SCRIPT_PORT);
                     match self.ep.connect(now, None, remote) {
                         Ok(h) => {
-                            if let Some(mut c) = self.ep.conn_mut(h) {
+                            if let Some(mut c) = self.ep.conn_mut(self.now, h) {
                                 if let Some(bytes) = entry.recv_buffer {
                                     c.set_recv_buffer_size(bytes);
                                 }
@@ -149,7 +149,11 @@ impl Runner {
                         // recv's flags: MSG_PEEK leaves the data to be read again.
                         let peek = call.name == "recv"
                             && matches!(call.args.get(3), Some(Arg::Symbols(s)) if s.iter().any(|f| f == "MSG_PEEK"));
-                        let read = if peek { self.ep.peek(h, &mut buf) } else { self.ep.recv(h, &mut buf) };
+                        let read = if peek {
+                            self.ep.peek(self.now, h, &mut buf)
+                        } else {
+                            self.ep.recv(self.now, h, &mut buf)
+                        };
                         match read {
                             Ok(n) => Ok(n as i64),
                             Err(RecvError::WouldBlock) if entry.nonblocking => Err("EAGAIN"),
@@ -176,7 +180,7 @@ impl Runner {
                     Sock::Conn(h) => {
                         // No write takes more than the send buffer holds.
                         let len = len.min(self.ep.buffer_sizes(h).map_or(0, |b| b.send));
-                        let r = self.ep.send(h, &vec![0u8; len]);
+                        let r = self.ep.send(self.now, h, &vec![0u8; len]);
                         self.drain();
                         match r {
                             Ok(n) => Ok(n as i64),
@@ -299,15 +303,14 @@ impl Runner {
         Ok(match (opt.as_str(), value) {
             ("SO_REUSEADDR" | "SO_REUSEPORT" | "SO_KEEPALIVE", Some(_)) => {
                 if let (Some(h), true) = (conn, opt == "SO_KEEPALIVE") {
-                    let now = self.now;
-                    if let Some(mut c) = self.ep.conn_mut(h) {
-                        c.set_keepalive(now, value != Some(0));
+                    if let Some(mut c) = self.ep.conn_mut(self.now, h) {
+                        c.set_keepalive(value != Some(0));
                     }
                 }
                 Ok(0)
             }
             ("SO_RCVBUF", Some(v)) if v > 0 => match conn {
-                Some(h) => match self.ep.conn_mut(h).map(|mut c| c.set_recv_buffer_size(v as usize)) {
+                Some(h) => match self.ep.conn_mut(self.now, h).map(|mut c| c.set_recv_buffer_size(v as usize)) {
                     Some(true) => Ok(0),
                     _ => Err("EINVAL"),
                 },
@@ -317,13 +320,13 @@ impl Runner {
                 }
             },
             ("SO_SNDBUF", Some(v)) if v > 0 => {
-                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(h)) {
+                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(self.now, h)) {
                     c.set_send_buffer_size(v as usize);
                 }
                 Ok(0)
             }
             ("TCP_NOOPT", Some(v)) => match entry.sock {
-                Sock::Conn(h) => match self.ep.conn_mut(h).map(|mut c| c.set_no_options(v != 0)) {
+                Sock::Conn(h) => match self.ep.conn_mut(self.now, h).map(|mut c| c.set_no_options(v != 0)) {
                     Some(true) => Ok(0),
                     _ => Err("EINVAL"),
                 },
@@ -337,7 +340,7 @@ impl Runner {
                 }
             },
             ("TCP_NODELAY", Some(v)) => {
-                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(h)) {
+                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(self.now, h)) {
                     c.set_nodelay(v != 0);
                 }
                 self.drain();
@@ -352,7 +355,7 @@ impl Runner {
                 let on = text.contains("onoff=1") || text.contains("l_onoff=1");
                 let secs =
                     text.split("linger=").nth(1).and_then(|t| t.trim_end_matches('}').parse::<u64>().ok()).unwrap_or(0);
-                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(h)) {
+                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(self.now, h)) {
                     c.set_linger(on.then(|| Duration::from_secs(secs)));
                 }
                 Ok(0)

@@ -167,7 +167,8 @@ impl Demo {
         let mut got = Vec::new();
         let mut buf = [0u8; 4096];
         self.wait("data", |s| {
-            while let Ok(n) = s.endpoint(host).recv(h, &mut buf) {
+            let now = s.now();
+            while let Ok(n) = s.endpoint(host).recv(now, h, &mut buf) {
                 if n == 0 {
                     break;
                 }
@@ -183,7 +184,8 @@ impl Demo {
         let mut got = Vec::new();
         let mut buf = [0u8; 4096];
         self.wait("end of stream", |s| loop {
-            match s.endpoint(host).recv(h, &mut buf) {
+            let now = s.now();
+            match s.endpoint(host).recv(now, h, &mut buf) {
                 Ok(0) => return true,
                 Ok(n) => got.extend_from_slice(&buf[..n]),
                 Err(_) => return false,
@@ -195,7 +197,8 @@ impl Demo {
     /// Each write goes out before the next (the demo server sets no-delay, so each is a segment).
     fn write_each(&mut self, host: HostId, h: ConnHandle, chunks: &[&[u8]]) -> Result<(), String> {
         for chunk in chunks {
-            self.sim.endpoint(host).send(h, chunk).map_err(|e| format!("send: {e}"))?;
+            let now = self.sim.now();
+            self.sim.endpoint(host).send(now, h, chunk).map_err(|e| format!("send: {e}"))?;
             self.sim.flush();
         }
         Ok(())
@@ -212,7 +215,8 @@ impl Demo {
         let c = self.connect_from(CLIENT_PORT)?;
         let s = self.accept(l)?;
         self.wait_state(self.client, c, State::Established)?;
-        self.sim.endpoint(self.server).conn_mut(s).ok_or("the accepted connection is gone")?.set_nodelay(true);
+        let now = self.sim.now();
+        self.sim.endpoint(self.server).conn_mut(now, s).ok_or("the accepted connection is gone")?.set_nodelay(true);
         Ok((l, c, s))
     }
 
@@ -469,7 +473,8 @@ fn reset(d: &mut Demo) -> Result<(), String> {
     d.read_exact(d.client, c, 10)?;
     d.sim.advance_to(d.sim.now() + Duration::from_millis(100));
     d.sim.note("the client sets SO_LINGER to 0 and closes: an abortive close");
-    d.sim.endpoint(d.client).conn_mut(c).ok_or("the connection is gone")?.set_linger(Some(Duration::ZERO));
+    let now = d.sim.now();
+    d.sim.endpoint(d.client).conn_mut(now, c).ok_or("the connection is gone")?.set_linger(Some(Duration::ZERO));
     d.close(d.client, c)?;
     let server = d.server;
     d.wait("the server to see the reset", |sim| sim.endpoint(server).state(s) == Some(State::Closed))?;

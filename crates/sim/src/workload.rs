@@ -338,7 +338,7 @@ fn pump(sim: &mut Sim, host: HostId, end: &mut AppEnd, spec: &TransferSpec, buf:
         for (k, b) in buf[..n].iter_mut().enumerate() {
             *b = pattern_byte(spec.seed, end.conn, end.dir, end.sent + k);
         }
-        match ep.send(end.handle, &buf[..n]) {
+        match ep.send(now, end.handle, &buf[..n]) {
             Ok(written) => {
                 end.sent += written;
                 if written < n {
@@ -360,7 +360,7 @@ fn pump(sim: &mut Sim, host: HostId, end: &mut AppEnd, spec: &TransferSpec, buf:
         end.shut = true;
     }
     loop {
-        match ep.recv(end.handle, buf) {
+        match ep.recv(now, end.handle, buf) {
             Ok(0) => {
                 end.eof = true;
                 break;

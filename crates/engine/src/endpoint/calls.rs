@@ -10,22 +10,19 @@ impl Endpoint {
     /// SEND (RFC 9293 §3.10.2): queues as much of `data` as the send buffer takes and returns how
     /// much; `WouldBlock` when it takes nothing. `Event::Writable` follows when room frees after
     /// either.
-    pub fn send(&mut self, h: ConnHandle, data: &[u8]) -> Result<usize, SendError> {
-        let now = self.last_now;
+    pub fn send(&mut self, now: Instant, h: ConnHandle, data: &[u8]) -> Result<usize, SendError> {
         self.with_conn(now, h, Err(SendError::InvalidHandle), |c, ctx| c.send(ctx, data))
     }
 
     /// RECEIVE (RFC 9293 §3.10.3): copies what has arrived in order into `buf`; `Ok(0)` is the end of
     /// the stream (the peer's FIN), `WouldBlock` means nothing yet.
-    pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
-        let now = self.last_now;
+    pub fn recv(&mut self, now: Instant, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
         self.with_conn(now, h, Err(RecvError::InvalidHandle), |c, _| c.recv(buf))
     }
 
     /// `recv` with `MSG_PEEK`: copies what has arrived in order without taking it, so the next
     /// read returns the same bytes (and the window does not open).
-    pub fn peek(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
-        let now = self.last_now;
+    pub fn peek(&mut self, now: Instant, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
         self.with_conn(now, h, Err(RecvError::InvalidHandle), |c, _| c.peek(buf))
     }
 

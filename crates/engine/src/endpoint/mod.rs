@@ -72,7 +72,9 @@ enum TimerRef {
 /// The poll loop: after every input (`handle_packet`, `handle_timeout`) and every user call,
 /// drain `poll_transmit` until it returns `None` and hand each packet to the network, then
 /// take `poll_event`s; sleep until `poll_timeout()` (or the next packet) and call
-/// `handle_timeout(now)` then. `now` never goes backwards.
+/// `handle_timeout(now)` then. `now` never goes backwards. Every call that acts (`connect`,
+/// `send`, `recv`, `shutdown`, `close`, an option through `conn_mut`, ...) takes the time
+/// first, as the inputs do; queries (`state`, `sockets`, `counters`, ...) do not.
 ///
 /// ```
 /// use synack_engine::{Config, Endpoint, Event, Instant};
@@ -90,10 +92,10 @@ enum TimerRef {
 /// while let Some(event) = client.poll_event() {
 ///     if let Event::Connected(h) = event { assert_eq!(h, conn); }
 /// }
-/// client.send(conn, b"hello").unwrap();
+/// client.send(now, conn, b"hello").unwrap();
 /// while let Some(t) = client.poll_transmit(now, &mut buf) { server.handle_packet(now, &buf[..t.len]); }
 /// let mut got = [0u8; 5];
-/// assert_eq!(server.recv(accepted, &mut got), Ok(5));
+/// assert_eq!(server.recv(now, accepted, &mut got), Ok(5));
 /// assert_eq!(&got, b"hello");
 /// ```
 pub struct Endpoint {

@@ -11,70 +11,62 @@ use std::time::Duration;
 pub struct ConnMut<'a> {
     ep: &'a mut Endpoint,
     h: ConnHandle,
+    now: Instant,
 }
 
 impl Endpoint {
-    /// The connection `h` names, to set its options; `None` when it names no live connection.
-    pub fn conn_mut(&mut self, h: ConnHandle) -> Option<ConnMut<'_>> {
+    /// The connection `h` names, to set its options at `now`; `None` when it names no live
+    /// connection.
+    pub fn conn_mut(&mut self, now: Instant, h: ConnHandle) -> Option<ConnMut<'_>> {
         self.conn(h)?;
-        Some(ConnMut { ep: self, h })
+        Some(ConnMut { ep: self, h, now })
     }
 }
 
 impl ConnMut<'_> {
-    /// Runs `f` on the connection at `now`, and settles what it changed (an option may let a
-    /// segment go, or arm a timer).
-    fn with<R: Default>(&mut self, now: Instant, f: impl FnOnce(&mut Connection, &mut Ctx) -> R) -> R {
-        self.ep.with_conn(now, self.h, R::default(), f)
-    }
-
-    fn last_now(&self) -> Instant {
-        self.ep.last_now
+    /// Runs `f` on the connection, and settles what it changed (an option may let a segment
+    /// go, or arm a timer).
+    fn with<R: Default>(&mut self, f: impl FnOnce(&mut Connection, &mut Ctx) -> R) -> R {
+        self.ep.with_conn(self.now, self.h, R::default(), f)
     }
 
     /// TCP_NODELAY: send small segments at once instead of waiting for the ACK of the last one
     /// (Nagle's algorithm, RFC 9293 §3.8.6.2.2, is on by default).
     pub fn set_nodelay(&mut self, on: bool) {
-        let now = self.last_now();
-        self.with(now, |c, _| c.set_nodelay(on));
+        self.with(|c, _| c.set_nodelay(on));
     }
 
     /// SO_LINGER: `Some(Duration::ZERO)` makes `close` send RST.
     pub fn set_linger(&mut self, linger: Option<Duration>) {
-        let now = self.last_now();
-        self.with(now, |c, _| c.set_linger(linger));
+        self.with(|c, _| c.set_linger(linger));
     }
 
     /// SO_KEEPALIVE (RFC 1122 §4.2.3.6): probe an idle peer with the config's keepalive
-    /// timing, counted from `now`.
-    pub fn set_keepalive(&mut self, now: Instant, on: bool) {
-        self.with(now, |c, ctx| c.set_keepalive(ctx, on));
+    /// timing, counted from now.
+    pub fn set_keepalive(&mut self, on: bool) {
+        self.with(|c, ctx| c.set_keepalive(ctx, on));
     }
 
     /// TCP_NOOPT: the SYN carries no options and the peer's (but its MSS) are ignored. Only
     /// before the SYN has gone out; false when too late.
     pub fn set_no_options(&mut self, on: bool) -> bool {
-        let now = self.last_now();
-        self.with(now, |c, _| c.set_no_options(on))
+        self.with(|c, _| c.set_no_options(on))
     }
 
     /// TCP_USER_TIMEOUT (RFC 9293 §3.10.8 USER TIMEOUT): abort when sent data stays
     /// unacknowledged this long.
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
-        let now = self.last_now();
-        self.with(now, |c, _| c.set_user_timeout(timeout));
+        self.with(|c, _| c.set_user_timeout(timeout));
     }
 
     /// SO_SNDBUF: the send buffer's size, bytes; may change at any time (queued data is kept).
     pub fn set_send_buffer_size(&mut self, bytes: usize) {
-        let now = self.last_now();
-        self.with(now, |c, _| c.set_send_buffer_size(bytes));
+        self.with(|c, _| c.set_send_buffer_size(bytes));
     }
 
     /// SO_RCVBUF: the receive buffer's size, bytes. Only before the SYN has gone out (the
     /// window scale it announces depends on it); false when too late.
     pub fn set_recv_buffer_size(&mut self, bytes: usize) -> bool {
-        let now = self.last_now();
-        self.with(now, |c, ctx| c.set_recv_buffer_size(&ctx.config, bytes))
+        self.with(|c, ctx| c.set_recv_buffer_size(&ctx.config, bytes))
     }
 }

@@ -204,7 +204,7 @@ impl H {
     pub fn read_all(&mut self, c: ConnHandle) -> Vec<u8> {
         let mut out = Vec::new();
         let mut buf = [0u8; 4096];
-        while let Ok(n) = self.ep.recv(c, &mut buf) {
+        while let Ok(n) = self.ep.recv(self.now, c, &mut buf) {
             if n == 0 {
                 break;
             }
