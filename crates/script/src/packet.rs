@@ -65,6 +65,21 @@ pub fn encode_options(opts: &[OptSpec]) -> Vec<u8> {
     out
 }
 
+/// `opts` with every SACK block's edges moved up by `offset`.
+pub(crate) fn shift_sack_blocks(opts: &[OptSpec], offset: u32) -> Vec<OptSpec> {
+    opts.iter()
+        .map(|opt| match *opt {
+            OptSpec::Sack(mut blocks, n) => {
+                for (l, r) in &mut blocks[..n as usize] {
+                    (*l, *r) = (l.wrapping_add(offset), r.wrapping_add(offset));
+                }
+                OptSpec::Sack(blocks, n)
+            }
+            other => other,
+        })
+        .collect()
+}
+
 /// Decodes option bytes into the script's terms; `Err` holds a description of what is not
 /// expressible (an unknown kind or a bad length).
 pub fn decode_options(mut bytes: &[u8]) -> Result<Vec<OptSpec>, String> {
@@ -104,8 +119,10 @@ pub fn decode_options(mut bytes: &[u8]) -> Result<Vec<OptSpec>, String> {
 /// A line whose segment does not fit in one IP packet is an error (IPv4's total length and
 /// IPv6's payload length are 16-bit fields).
 pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_offset: u32) -> Result<Vec<u8>, String> {
+    // SACK blocks name synack's sequence numbers, which the script writes relative to its
+    // ISN as it writes the ACK field: both are shifted back (packetdrill does the same).
     let options = match &spec.options {
-        Some(Some(list)) => encode_options(list),
+        Some(Some(list)) => encode_options(&shift_sack_blocks(list, ack_offset)),
         _ => Vec::new(),
     };
     let mut options = options;
@@ -328,5 +345,29 @@ mod tests {
         assert_eq!(decode_options(&bytes).unwrap(), list);
         assert_eq!(options_text(&list), "mss 1460,nop,wscale 6,sackOK,TS val 100 ecr 0");
         assert!(decode_options(&[2, 9, 0]).is_err());
+    }
+
+    /// An inbound SACK block names synack's sequence numbers relative to its ISN, as the ACK
+    /// field does: both are shifted by the ISN on the wire.
+    #[test]
+    fn inbound_sack_blocks_are_shifted_by_synacks_isn_like_the_ack() {
+        use crate::ast::{PacketSpec, SeqSpec};
+        let mut blocks = [(0, 0); 4];
+        blocks[0] = (1001, 2001);
+        let spec = PacketSpec {
+            inbound: true,
+            ecn: None,
+            flags: TcpFlags::ACK,
+            seq: SeqSpec::Range { start: 1, end: 1, len: 0 },
+            ack: Some(1),
+            window: Some(1000),
+            urgent: None,
+            options: Some(Some(vec![OptSpec::Nop, OptSpec::Nop, OptSpec::Sack(blocks, 1)])),
+        };
+        let (src, dst) = ("192.0.2.1:40000".parse().unwrap(), "192.168.0.1:8080".parse().unwrap());
+        let bytes = build_inbound(&spec, src, dst, 5000).unwrap();
+        let seg = synack_wire::parse_segment(&bytes).unwrap();
+        assert_eq!(seg.tcp.ack.0, 5001);
+        assert_eq!(seg.tcp.options.sack.as_slice(), &[(synack_wire::SeqNum(6001), synack_wire::SeqNum(7001))]);
     }
 }

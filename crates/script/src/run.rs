@@ -210,7 +210,12 @@ impl Runner {
 
     fn describe_inbound(&self, bytes: &[u8]) -> String {
         let mut seen = Seen::from_tcp(&tcp_of(bytes), 0);
-        seen.ack = seen.ack.wrapping_sub(self.iss.unwrap_or(0));
+        let iss = self.iss.unwrap_or(0);
+        seen.ack = seen.ack.wrapping_sub(iss);
+        // Its SACK blocks in script space too, as the line wrote them.
+        if let Ok(opts) = &mut seen.options {
+            *opts = crate::packet::shift_sack_blocks(opts, iss.wrapping_neg());
+        }
         seen.to_script()
     }
 
