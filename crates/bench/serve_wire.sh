@@ -64,9 +64,12 @@ serve_stop() {
 }
 stat() { ip netns exec ${tag}t cat "/sys/class/net/syn0/statistics/$1"; }
 per_packet() { awk -v b="$1" -v p="$2" 'BEGIN { printf "%.0f", b / (p > 0 ? p : 1) }'; }
+FORMAT='%-4s %-16s %10s %10s %8s %14s\n'
+# One line of the table: run, what, the veth anchor's MB/s, this transfer's MB/s, bytes/packet.
+row() { printf "$FORMAT" "$1" "$2" "$3" "$4" "$(awk -v a="$4" -v b="$3" 'BEGIN { printf "%.2f", a / b }')" "$5"; }
 
 echo "serve_wire: $MB MB per transfer, $RUNS runs, $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
-printf '%-4s %-16s %10s %10s %8s %14s\n' run what "veth MB/s" "MB/s" ratio "bytes/packet"
+printf "$FORMAT" run what "veth MB/s" "MB/s" ratio "bytes/packet"
 for run in $(seq "$RUNS"); do
     veth_setup
     down_anchor=$(veth_transfer ${tag}b ${tag}a 10.231.0.1)
@@ -82,8 +85,7 @@ for run in $(seq "$RUNS"); do
         down=$(mbps "$t0" "$t1")
         bpp=$(per_packet $(( $(stat rx_bytes) - rb )) $(( $(stat rx_packets) - rp )))
         serve_stop
-        printf '%-4s %-16s %10s %10s %8s %14s\n' "$run" "curl $mode" "$down_anchor" "$down" \
-            "$(awk -v a="$down" -v b="$down_anchor" 'BEGIN { printf "%.2f", a / b }')" "$bpp"
+        row "$run" "curl $mode" "$down_anchor" "$down" "$bpp"
         serve_start discard "${opt[@]}"
         tb=$(stat tx_bytes); tp=$(stat tx_packets)
         t0=$(now)
@@ -92,7 +94,6 @@ for run in $(seq "$RUNS"); do
         up=$(mbps "$t0" "$t1")
         bpp=$(per_packet $(( $(stat tx_bytes) - tb )) $(( $(stat tx_packets) - tp )))
         serve_stop
-        printf '%-4s %-16s %10s %10s %8s %14s\n' "$run" "nc $mode" "$up_anchor" "$up" \
-            "$(awk -v a="$up" -v b="$up_anchor" 'BEGIN { printf "%.2f", a / b }')" "$bpp"
+        row "$run" "nc $mode" "$up_anchor" "$up" "$bpp"
     done
 done

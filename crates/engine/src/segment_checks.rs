@@ -20,7 +20,7 @@ pub(crate) fn seq_in_window(seq: SeqNum, rcv_nxt: SeqNum, rcv_wnd: u32) -> bool 
 #[inline]
 pub(crate) fn acceptable(seq: SeqNum, len: u32, rcv_nxt: SeqNum, rcv_wnd: u32) -> bool {
     match (len, rcv_wnd) {
-        (0, 0) | (_, 0) => seq == rcv_nxt,
+        (_, 0) => seq == rcv_nxt,
         (0, _) => seq_in_window(seq, rcv_nxt, rcv_wnd),
         (_, _) => seq_in_window(seq, rcv_nxt, rcv_wnd) || seq_in_window(seq + (len - 1), rcv_nxt, rcv_wnd),
     }

@@ -2,9 +2,8 @@
 //! RST and SYN rules of RFC 5961 and timestamps/PAWS of RFC 7323. The steps keep the RFC's
 //! order: sequence number, RST, SYN, ACK, URG, text, FIN.
 
-use super::recovery::FastRecovery;
 use super::{Connection, ControlOptions, ControlSegment, Ctx, Owed, Timer};
-use crate::congestion::{Congestion, CongestionControl};
+use crate::congestion::CongestionControl;
 use crate::half_open::DEFAULT_MSS;
 use crate::segment_checks::{self, RstVerdict, SynVerdict};
 use crate::{cold, Cause, ConnError, Event, Instant, State};
@@ -120,8 +119,8 @@ impl Connection {
     fn finish_handshake(&mut self, ctx: &mut Ctx, cause: Cause) {
         self.timers.stop(Timer::Retransmit);
         self.rto_count = 0;
-        self.snd.cc = Congestion::new(self.initial_cwnd(&ctx.config));
-        self.snd.fast_recovery = FastRecovery::idle(self.snd.iss);
+        let initial_window = self.initial_cwnd(&ctx.config);
+        self.snd.start_congestion_control(initial_window);
         self.last_progress = ctx.now;
         self.rcv.adv = self.rcv.adv.max(self.rcv.nxt + self.recv_window());
         self.set_state(ctx, State::Established, cause);

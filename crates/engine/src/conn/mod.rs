@@ -17,7 +17,7 @@ pub(crate) use timers::{Timer, TimerTable};
 
 use crate::buffers::BufferPool;
 use crate::config::Timing;
-use crate::congestion::{Congestion, CongestionControl};
+use crate::congestion::CongestionControl;
 use crate::fifo::Fifo;
 use crate::{
     Cause, Config, ConnError, ConnHandle, Counters, Event, FourTuple, Instant, ListenerHandle, RecvError, SendError,
@@ -71,6 +71,14 @@ impl std::ops::DerefMut for Ctx<'_> {
 /// (`control_queue_overflows`), so a flood cannot grow the endpoint's memory when its caller
 /// falls behind. A RST or ACK not sent is recovered from by the peer's retransmission.
 pub(crate) const CONTROL_QUEUE_MAX: usize = 4096;
+
+impl ControlSegment {
+    /// This ACK turned into the RST that ends its record: <SEQ=SND.NXT><ACK=RCV.NXT>
+    /// <CTL=RST,ACK>, with no window and no options (RFC 793's answer to a SYN in the window).
+    pub fn into_reset(self) -> ControlSegment {
+        ControlSegment { flags: TcpFlags::RST | TcpFlags::ACK, window: 0, options: ControlOptions::default(), ..self }
+    }
+}
 
 impl Shared {
     pub fn push_control(&mut self, seg: ControlSegment) {
@@ -295,9 +303,8 @@ impl Connection {
         conn.snd.wl1 = seg_seq;
         conn.snd.wl2 = seg_ack;
         conn.ts_recent = ts_recent;
-        // RFC 6582 §3.2: recover starts at the initial send sequence number.
-        conn.snd.cc = Congestion::new(conn.initial_cwnd(&ctx.config));
-        conn.snd.fast_recovery = recovery::FastRecovery::idle(conn.snd.iss);
+        let initial_window = conn.initial_cwnd(&ctx.config);
+        conn.snd.start_congestion_control(initial_window);
         conn.last_progress = now;
         conn
     }

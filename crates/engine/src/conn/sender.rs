@@ -73,6 +73,15 @@ impl Sender {
         }
     }
 
+    /// Congestion control starts once the handshake is done: the initial window, and no
+    /// recovery below the ISS (RFC 6582 §3.2: recover starts at the initial send sequence
+    /// number).
+    #[inline(always)]
+    pub fn start_congestion_control(&mut self, initial_window: u32) {
+        self.cc = Congestion::new(initial_window);
+        self.fast_recovery = FastRecovery::idle(self.iss);
+    }
+
     /// Sequence numbers sent and not yet acknowledged (SYN and FIN included).
     #[inline]
     pub fn flight(&self) -> u32 {

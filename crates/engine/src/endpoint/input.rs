@@ -151,10 +151,7 @@ impl Endpoint {
                 false
             }
             TimeWaitVerdict::Reset => {
-                let mut rst = self.time_wait_ack(now, record);
-                rst.flags = TcpFlags::RST | TcpFlags::ACK;
-                rst.window = 0;
-                rst.options = Default::default();
+                let rst = self.time_wait_ack(now, record).into_reset();
                 self.push_control(rst);
                 self.shared.counters.resets_received += 1;
                 self.time_waits.free(index);
@@ -331,11 +328,7 @@ impl Endpoint {
                 SynVerdict::Challenge => self.half_open_challenge(now, index),
                 SynVerdict::Reset => {
                     self.shared.counters.resets_received += 1;
-                    let mut rst = self.half_open_ack(now, &entry);
-                    rst.flags = TcpFlags::RST | TcpFlags::ACK;
-                    rst.window = 0;
-                    rst.options = Default::default();
-                    self.push_control(rst);
+                    self.push_control(self.half_open_ack(now, &entry).into_reset());
                     self.remove_half_open(index);
                     self.transition(now, tuple, State::SynReceived, State::Closed, Cause::RcvdSyn);
                 }

@@ -17,7 +17,7 @@ use synack_wire::{
 pub struct Transmit {
     /// Bytes written at the start of the buffer.
     pub len: usize,
-    /// The packet's source and destination addresses (as in its IP header).
+    /// The packet's source address (as in its IP header).
     pub src: IpAddr,
     /// The packet's destination address.
     pub dst: IpAddr,
