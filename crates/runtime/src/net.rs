@@ -214,19 +214,20 @@ impl TcpStream {
 
     /// TCP_NODELAY: small writes go out at once instead of waiting for Nagle's algorithm.
     pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
-        let mut inner = self.core.stack.lock();
-        let now = inner.now();
-        let mut conn = inner.ep.conn_mut(now, self.core.handle).ok_or(io::ErrorKind::NotConnected)?;
-        conn.set_nodelay(on);
-        Ok(())
+        self.set_option(|conn| conn.set_nodelay(on))
     }
 
     /// SO_LINGER; `Some(Duration::ZERO)` makes dropping the stream send RST.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        self.set_option(|conn| conn.set_linger(linger))
+    }
+
+    /// Sets an option of the connection now; `NotConnected` once it is gone.
+    fn set_option(&self, set: impl FnOnce(&mut synack_engine::ConnMut<'_>)) -> io::Result<()> {
         let mut inner = self.core.stack.lock();
         let now = inner.now();
         let mut conn = inner.ep.conn_mut(now, self.core.handle).ok_or(io::ErrorKind::NotConnected)?;
-        conn.set_linger(linger);
+        set(&mut conn);
         Ok(())
     }
 
