@@ -203,9 +203,7 @@ fn run(args: ServeArgs) -> Result<(), String> {
         tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
         print!("{}", format_ss_table(&stack.sockets()));
         report_abandoned(&stack.close(CLOSE_TIMEOUT).await);
-        let counters: Vec<String> =
-            stack.counters().iter().filter(|(_, v)| *v > 0).map(|(k, v)| format!("{k} {v}")).collect();
-        println!("counters: {}", counters.join(", "));
+        println!("counters: {}", stack.counters().nonzero_summary());
         Ok::<(), String>(())
     })
 }

@@ -68,9 +68,7 @@ pub fn demo(name: &str, seed: u64, absolute: bool, pcap: Option<PathBuf>) -> Exi
     println!();
     println!("== Counters (like netstat -s; only those above zero)");
     for host in sim.hosts() {
-        let counters: Vec<String> =
-            host.endpoint.counters().iter().filter(|(_, v)| *v > 0).map(|(k, v)| format!("{k} {v}")).collect();
-        println!("{:<7} {}", host.name, counters.join(", "));
+        println!("{:<7} {}", host.name, host.endpoint.counters().nonzero_summary());
     }
     if let Some((file, path)) = pcap {
         if let Err(e) = save_pcap(&sim, file, &path) {

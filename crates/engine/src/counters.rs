@@ -14,6 +14,13 @@ macro_rules! counters {
             pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
                 [$( (stringify!($name), self.$name) ),*].into_iter()
             }
+
+            /// The counters above zero as `name value, name value, ...`, as netstat's summary.
+            pub fn nonzero_summary(&self) -> String {
+                let above: Vec<String> =
+                    self.iter().filter(|&(_, v)| v > 0).map(|(k, v)| format!("{k} {v}")).collect();
+                above.join(", ")
+            }
         }
     };
 }
