@@ -116,7 +116,7 @@ fn transfer_spec(args: &SimArgs) -> Result<TransferSpec, String> {
     // in half the run's time limit (losses and slow start need the rest).
     let rate_s = if link.bandwidth_bps == 0 { 0.0 } else { total as f64 * 8.0 / link.bandwidth_bps as f64 };
     let rtt_s = 2.0 * (faults.delay + faults.jitter).as_secs_f64();
-    let window = spec.config.send_buffer_size.min(spec.config.recv_buffer_size) as f64;
+    let window = spec.config.tcp_wmem.default.min(spec.config.tcp_rmem.default) as f64;
     let least_s = rate_s.max(args.bytes as f64 / window * rtt_s);
     let allowed_s = spec.time_limit.as_secs_f64() / 2.0;
     if least_s > allowed_s {

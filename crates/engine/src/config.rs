@@ -54,11 +54,15 @@ pub struct Config {
     pub delayed_ack: Duration,
     /// Link MTU; the MSS we announce is the MTU less the IP and TCP headers.
     pub mtu: usize,
-    /// Default send and receive buffer sizes of a new connection, bytes.
-    pub send_buffer_size: usize,
-    /// Default receive buffer of a new connection, bytes (its window, and the window scale it
-    /// announces).
-    pub recv_buffer_size: usize,
+    /// Receive buffer sizes, bytes, as Linux's `tcp_rmem`: `default` is a new connection's
+    /// buffer (its window); the window scale it announces is the shift for `max`, so that the
+    /// window can grow that far later (RFC 7323 §2.3; Linux's `tcp_select_initial_window`),
+    /// or for the buffer the application set before the handshake (SO_RCVBUF), which is
+    /// held within `min..=max`.
+    pub tcp_rmem: BufferLimits,
+    /// Send buffer sizes, bytes, as Linux's `tcp_wmem`: `default` is a new connection's
+    /// buffer; one the application sets (SO_SNDBUF) is held within `min..=max`.
+    pub tcp_wmem: BufferLimits,
     /// Explicit Congestion Notification (RFC 3168).
     pub tcp_ecn: EcnMode,
     /// Negotiate RFC 7323 timestamps (Linux `tcp_timestamps`), RFC 7323 window scaling
@@ -121,8 +125,10 @@ impl Default for Config {
             rto_max: Duration::from_secs(120),
             delayed_ack: Duration::from_millis(40),
             mtu: 1500,
-            send_buffer_size: 256 * 1024,
-            recv_buffer_size: 256 * 1024,
+            // Linux's min and max (4 KiB; 6 MiB and 4 MiB). The defaults are larger than
+            // Linux's 128 KiB and 16 KiB, which its auto-tuning grows and the engine does not.
+            tcp_rmem: BufferLimits { min: 4096, default: 256 * 1024, max: 6 * 1024 * 1024 },
+            tcp_wmem: BufferLimits { min: 4096, default: 256 * 1024, max: 4 * 1024 * 1024 },
             tcp_ecn: EcnMode::Passive,
             tcp_timestamps: true,
             tcp_window_scaling: true,
@@ -151,9 +157,10 @@ impl Default for Config {
 pub struct Compat {
     /// How options are ordered and padded on the wire (Linux's layout or the BSDs').
     pub option_layout: OptionLayout,
-    /// Compute the window-scale shift for this buffer size rather than the connection's
-    /// receive buffer, so the window can grow later (FreeBSD uses `kern.ipc.maxsockbuf`).
-    pub window_scale_buffer: Option<usize>,
+    /// Announce the window-scale shift of `tcp_rmem.max` even when the application set the
+    /// receive buffer (FreeBSD scales for `kern.ipc.maxsockbuf` whatever SO_RCVBUF says;
+    /// Linux scales for the buffer set).
+    pub window_scale_ignores_set_buffer: bool,
     /// Offer a whole number of MSS in the SYN's and SYN-ACK's window (Linux) rather than the
     /// whole buffer up to 65535 (the BSDs).
     pub round_syn_window_to_mss: bool,
@@ -176,7 +183,7 @@ impl Default for Compat {
     fn default() -> Compat {
         Compat {
             option_layout: OptionLayout::Linux,
-            window_scale_buffer: None,
+            window_scale_ignores_set_buffer: false,
             round_syn_window_to_mss: true,
             round_recv_buffer_to_mss: false,
             resend_fin_with_ack: false,
@@ -188,14 +195,14 @@ impl Default for Compat {
 
 impl Compat {
     /// FreeBSD: options laid out as its `tcp_addoptions` does (`mss,nop,wscale,sackOK,TS`, EOL
-    /// padding), the window-scale shift from `kern.ipc.maxsockbuf` (2 MiB: shift 6), SYN
+    /// padding), the window-scale shift from `tcp_rmem.max` whatever the buffer set, SYN
     /// windows not rounded to the MSS, the receive buffer rounded up to a multiple of the MSS,
     /// the FIN on every ACK while unacknowledged, the ACK field of old segments processed, and
     /// `net.inet.tcp.rexmit_slop` (200 ms) added to every RTO.
     pub fn freebsd() -> Compat {
         Compat {
             option_layout: OptionLayout::Bsd,
-            window_scale_buffer: Some(2 * 1024 * 1024),
+            window_scale_ignores_set_buffer: true,
             round_syn_window_to_mss: false,
             round_recv_buffer_to_mss: true,
             resend_fin_with_ack: true,
@@ -203,6 +210,31 @@ impl Compat {
             rto_slop: Duration::from_millis(200),
         }
     }
+}
+
+/// Linux's `tcp_rmem` / `tcp_wmem` triple: bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferLimits {
+    /// The smallest buffer an application may set.
+    pub min: usize,
+    /// A new connection's buffer.
+    pub default: usize,
+    /// The largest buffer an application may set.
+    pub max: usize,
+}
+
+impl BufferLimits {
+    /// `bytes` held within `min..=max` (and at least 1).
+    pub fn clamp(&self, bytes: usize) -> usize {
+        bytes.min(self.max).max(self.min).max(1)
+    }
+}
+
+/// The window-scale shift for a receive buffer (RFC 7323 §2.3: the smallest shift that lets
+/// the 16-bit field express the buffer; at most 14).
+pub fn window_scale_for(recv_buffer: usize) -> u8 {
+    // The bits above the field's sixteen: the buffer shifted by their number fits.
+    ((usize::BITS - (recv_buffer >> 16).leading_zeros()) as u8).min(14)
 }
 
 /// The config's times that every connection uses, in microseconds as engine time counts:
@@ -225,7 +257,7 @@ pub(crate) struct Timing {
 impl Timing {
     pub fn of(config: &Config) -> Timing {
         let round_syn_window = config.compat.round_syn_window_to_mss;
-        let room = config.recv_buffer_size.min(u16::MAX as usize) as u32;
+        let room = config.tcp_rmem.default.min(u16::MAX as usize) as u32;
         let own = |ipv6| {
             let mss = config.mss_for(ipv6);
             (room, mss, rounded_syn_window(round_syn_window, room, mss))
@@ -263,14 +295,14 @@ fn rounded_syn_window(round: bool, room: u32, mss: u16) -> u32 {
 
 impl Config {
     /// FreeBSD as its TCP test suite sees it: `Compat::freebsd()`, a 64 KiB receive and 32 KiB
-    /// send buffer, 100 ms delayed ACKs, and its retransmission timer bounds (1 s initial,
+    /// send buffer of at most `kern.ipc.maxsockbuf` (2 MiB: window scale 6), 100 ms delayed ACKs, and its retransmission timer bounds (1 s initial,
     /// 30 ms minimum, 64 s maximum); TIME-WAIT is not reopened by a new SYN (the suite's
     /// STANDARD branches expect RFC 9293's answers there).
     pub fn freebsd() -> Config {
         Config::default().with(|c| {
             c.compat = Compat::freebsd();
-            c.recv_buffer_size = 65_536;
-            c.send_buffer_size = 32_768;
+            c.tcp_rmem = BufferLimits { min: 1, default: 65_536, max: 2 * 1024 * 1024 };
+            c.tcp_wmem = BufferLimits { min: 1, default: 32_768, max: 2 * 1024 * 1024 };
             c.tcp_time_wait_reopen = false;
             c.delayed_ack = Duration::from_millis(100);
             c.rto_initial = Duration::from_secs(1);
@@ -296,12 +328,17 @@ impl Config {
         self.mtu.saturating_sub(headers).clamp(64, u16::MAX as usize) as u16
     }
 
-    /// The window-scale shift for a receive buffer (RFC 7323 §2.3: the smallest shift that lets
-    /// the 16-bit field express the buffer; at most 14).
-    pub fn window_scale_for(&self, recv_buffer: usize) -> u8 {
-        let recv_buffer = self.compat.window_scale_buffer.unwrap_or(recv_buffer);
-        // The bits above the field's sixteen: the buffer shifted by their number fits.
-        ((usize::BITS - (recv_buffer >> 16).leading_zeros()) as u8).min(14)
+    /// The window-scale shift a connection announces: for `tcp_rmem.max`, or for the receive
+    /// buffer the application set (`tcp_rmem` says why; 0 without `tcp_window_scaling`).
+    pub fn window_scale(&self, set_recv_buffer: Option<usize>) -> u8 {
+        if !self.tcp_window_scaling {
+            return 0;
+        }
+        let largest = self.tcp_rmem.max.max(self.tcp_rmem.default);
+        match set_recv_buffer {
+            Some(bytes) if !self.compat.window_scale_ignores_set_buffer => window_scale_for(bytes),
+            _ => window_scale_for(largest),
+        }
     }
 
     /// The half-open lifetime: the sum of the waits between SYN-ACK retransmissions,
@@ -345,7 +382,6 @@ mod tests {
     /// The shift is the smallest (at most 14) that brings the buffer within the 16-bit field.
     #[test]
     fn window_scale_is_the_smallest_shift_that_fits_the_buffer() {
-        let config = Config::default();
         let mut sizes = vec![0, 1, u16::MAX as usize, usize::MAX];
         for bit in 0..usize::BITS {
             let p = 1usize << bit;
@@ -353,9 +389,24 @@ mod tests {
         }
         for size in sizes {
             let smallest = (0..14u8).find(|&s| size >> s <= u16::MAX as usize).unwrap_or(14);
-            assert_eq!(config.window_scale_for(size), smallest, "buffer of {size} bytes");
+            assert_eq!(window_scale_for(size), smallest, "buffer of {size} bytes");
         }
-        assert_eq!(config.window_scale_for(256 * 1024), 3);
+        assert_eq!(window_scale_for(256 * 1024), 3);
+    }
+
+    /// Linux scales for `tcp_rmem.max` (15 MiB: 8, as defaults.sh sets), or for the buffer the
+    /// application set; FreeBSD for its maximum whatever was set; nothing without scaling.
+    #[test]
+    fn window_scale_follows_the_maximum_or_the_buffer_set() {
+        let linux = Config::default().with(|c| c.tcp_rmem.max = 15 * 1024 * 1024);
+        assert_eq!(linux.window_scale(None), 8);
+        assert_eq!(linux.window_scale(Some(65_536)), 1);
+        assert_eq!(Config::default().window_scale(None), 7, "Linux's 6 MiB maximum");
+        let freebsd = Config::freebsd();
+        assert_eq!(freebsd.window_scale(None), 6);
+        assert_eq!(freebsd.window_scale(Some(65_536)), 6);
+        let off = Config::default().with(|c| c.tcp_window_scaling = false);
+        assert_eq!(off.window_scale(None), 0);
     }
 
     /// A SYN's window is a whole number of MSS when the config asks (65535 with an MSS of 1460

@@ -254,7 +254,7 @@ fn zero_window_stops_sending_and_is_probed_until_it_opens() {
 
 #[test]
 fn a_full_receive_buffer_advertises_zero_and_reading_reopens_the_window() {
-    let (mut h, c) = H::established(plain_config().with(|c| c.recv_buffer_size = 3000));
+    let (mut h, c) = H::established(plain_config().with(|c| c.tcp_rmem.default = 3000));
     let d = data(1460);
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(&d));
     h.inject(Seg::new(ACK, PEER_ISN + 1461, h.iss + 1).data(&d));
@@ -273,7 +273,7 @@ fn a_full_receive_buffer_advertises_zero_and_reading_reopens_the_window() {
 
 #[test]
 fn send_buffer_limits_queued_data_and_writable_follows_acks() {
-    let (mut h, c) = H::established(plain_config());
+    let (mut h, c) = H::established(plain_config().with(|c| c.tcp_wmem.min = 1));
     h.ep.conn_mut(h.now, c).unwrap().set_send_buffer_size(100);
     assert_eq!(h.ep.send(h.now, c, &data(150)), Ok(100));
     assert_eq!(h.ep.send(h.now, c, b"more"), Err(SendError::WouldBlock));
@@ -283,11 +283,21 @@ fn send_buffer_limits_queued_data_and_writable_follows_acks() {
     assert_eq!(h.ep.send(h.now, c, b"more"), Ok(4));
 }
 
+/// SO_SNDBUF is held within `tcp_wmem`'s bounds, as Linux holds it within its own.
+#[test]
+fn a_send_buffer_set_is_held_within_tcp_wmem() {
+    let (mut h, c) = H::established(plain_config().with(|c| c.tcp_wmem.max = 1 << 20));
+    h.ep.conn_mut(h.now, c).unwrap().set_send_buffer_size(100);
+    assert_eq!(h.ep.buffer_sizes(c).unwrap().send, 4096, "raised to tcp_wmem.min");
+    h.ep.conn_mut(h.now, c).unwrap().set_send_buffer_size(usize::MAX);
+    assert_eq!(h.ep.buffer_sizes(c).unwrap().send, 1 << 20, "lowered to tcp_wmem.max");
+}
+
 /// `peek` (MSG_PEEK) copies without taking: the same bytes come again, and the window does not
 /// open until a read takes them.
 #[test]
 fn peek_leaves_the_data_for_the_next_read() {
-    let (mut h, c) = H::established(plain_config().with(|c| c.recv_buffer_size = 3000));
+    let (mut h, c) = H::established(plain_config().with(|c| c.tcp_rmem.default = 3000));
     h.inject(Seg::new(ACK | PSH, PEER_ISN + 1, h.iss + 1).data(b"abcdef"));
     h.output();
     let mut buf = [0u8; 16];
@@ -303,7 +313,7 @@ fn peek_leaves_the_data_for_the_next_read() {
 /// refused write, so an application that waits for `Writable` after a short write goes on.
 #[test]
 fn a_partial_write_is_followed_by_writable_when_room_frees() {
-    let (mut h, c) = H::established(plain_config());
+    let (mut h, c) = H::established(plain_config().with(|c| c.tcp_wmem.min = 1));
     h.ep.conn_mut(h.now, c).unwrap().set_send_buffer_size(100);
     assert_eq!(h.ep.send(h.now, c, &data(150)), Ok(100));
     h.output();

@@ -10,7 +10,7 @@ use synack_wire::{SeqNum, TcpOptions};
 fn full_config() -> Config {
     Config::default().with(|c| {
         c.rng_seed = 1;
-        c.recv_buffer_size = 256 * 1024;
+        c.tcp_rmem.default = 256 * 1024;
     })
 }
 
@@ -30,7 +30,7 @@ fn syn_ack_answers_a_linux_syn_with_every_option_and_the_window_is_then_scaled()
     h.inject(Seg::new(SYN, PEER_ISN, 0).opts(linux_syn_options(100)));
     let synack = h.output().remove(0);
     assert_eq!(synack.opts.mss, Some(1460));
-    assert_eq!(synack.opts.window_scale, Some(3), "256 KiB needs a shift of 3");
+    assert_eq!(synack.opts.window_scale, Some(7), "room for tcp_rmem's 6 MiB maximum needs a shift of 7");
     assert!(synack.opts.sack_permitted);
     assert_eq!(synack.opts.timestamps.map(|t| t.1), Some(100), "echoes the SYN's TSval");
     assert_eq!(synack.win, 64240, "unscaled in a SYN, a whole number of MSS");
@@ -44,7 +44,7 @@ fn syn_ack_answers_a_linux_syn_with_every_option_and_the_window_is_then_scaled()
     h.ep.send(h.now, c, b"x").unwrap();
     let data = h.output().remove(0);
     assert_eq!(data.opts.timestamps.map(|t| t.1), Some(101), "TSecr echoes the latest TSval");
-    assert_eq!(data.win as u32, (256 * 1024) >> 3);
+    assert_eq!(data.win as u32, (256 * 1024) >> 7);
 }
 
 #[test]

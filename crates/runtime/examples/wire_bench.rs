@@ -81,8 +81,8 @@ fn main() {
         // the window is not the limit at tens of Gbit/s.
         let config = Config::default().with(|c| {
             c.mtu = mtu as usize;
-            c.send_buffer_size = BUFFER;
-            c.recv_buffer_size = BUFFER;
+            c.tcp_wmem.default = BUFFER;
+            c.tcp_rmem.default = BUFFER;
         });
         let stack = Stack::new(config, &["10.210.0.2".parse().unwrap()], dev).unwrap();
         let sink = TcpListener::bind(&stack, "10.210.0.2:8080".parse().unwrap()).await.unwrap();

@@ -92,8 +92,8 @@ async fn split_halves_work_from_two_tasks_and_dropping_the_writer_half_closes() 
 #[tokio::test]
 async fn a_writer_waits_while_the_reader_does_not_read_and_goes_on_when_it_does() {
     let config = Config::default().with(|c| {
-        c.send_buffer_size = 16 * 1024;
-        c.recv_buffer_size = 16 * 1024;
+        c.tcp_wmem.default = 16 * 1024;
+        c.tcp_rmem.default = 16 * 1024;
     });
     let (sa, sb) = pair_with(config);
     let listener = TcpListener::bind(&sb, addr(B, 80)).await.unwrap();

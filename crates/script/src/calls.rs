@@ -257,11 +257,11 @@ impl Runner {
         let value: Result<i64, String> = match opt.as_str() {
             "SO_RCVBUF" => Ok(match conn.and_then(|h| self.ep.buffer_sizes(h)) {
                 Some(sizes) => sizes.recv as i64,
-                None => entry.recv_buffer.unwrap_or(self.ep.config().recv_buffer_size) as i64,
+                None => entry.recv_buffer.unwrap_or(self.ep.config().tcp_rmem.default) as i64,
             }),
             "SO_SNDBUF" => Ok(match conn.and_then(|h| self.ep.buffer_sizes(h)) {
                 Some(sizes) => sizes.send as i64,
-                None => self.ep.config().send_buffer_size as i64,
+                None => self.ep.config().tcp_wmem.default as i64,
             }),
             "SO_ERROR" => {
                 let pending = conn.and_then(|h| self.ep.conn_error(h)).filter(|_| !entry.error_taken);

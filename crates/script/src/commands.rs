@@ -90,8 +90,8 @@ impl Runner {
             "net.inet.tcp.rexmit_initial" => c.rto_initial = Duration::from_millis(n),
             "net.inet.tcp.rexmit_slop" => c.compat.rto_slop = Duration::from_millis(n),
             "net.inet.tcp.rexmit_min" => c.rto_min = Duration::from_millis(n),
-            "net.inet.tcp.recvspace" => c.recv_buffer_size = n as usize,
-            "net.inet.tcp.sendspace" => c.send_buffer_size = n as usize,
+            "net.inet.tcp.recvspace" => c.tcp_rmem.default = n as usize,
+            "net.inet.tcp.sendspace" => c.tcp_wmem.default = n as usize,
             "net.inet.tcp.sack.enable" => c.tcp_sack = on,
             // FreeBSD and Linux alike: 0 off, 1 ask and accept, 2 accept only.
             "net.inet.tcp.ecn.enable" | "net.ipv4.tcp_ecn" => {

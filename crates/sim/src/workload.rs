@@ -421,8 +421,8 @@ pub fn swarm_spec(seed: u64) -> TransferSpec {
     spec.config.tcp_syn_retries = 30;
     spec.config.tcp_synack_retries = 30;
     spec.config.tcp_retries2 = 40;
-    spec.config.recv_buffer_size = [8 * 1024, 64 * 1024, 256 * 1024][rng.below(3) as usize];
-    spec.config.send_buffer_size = [8 * 1024, 64 * 1024, 256 * 1024][rng.below(3) as usize];
+    spec.config.tcp_rmem.default = [8 * 1024, 64 * 1024, 256 * 1024][rng.below(3) as usize];
+    spec.config.tcp_wmem.default = [8 * 1024, 64 * 1024, 256 * 1024][rng.below(3) as usize];
     // Drawn last, so that the draws above mean what they meant before ECN was added.
     if rng.chance(1, 2) {
         spec.config.tcp_ecn = synack_engine::EcnMode::On;

@@ -213,7 +213,7 @@ impl Connection {
     fn blank(config: &Config, timing: &Timing, n: NewConn, state: State) -> Connection {
         let ipv6 = n.tuple.local_ip.is_ipv6();
         let rcv_mss = config.mss_for(ipv6);
-        let recv_cap = config.recv_buffer_size.min(1 << 30) as u32;
+        let recv_cap = config.tcp_rmem.default.min(1 << 30) as u32;
         let neg = Negotiated {
             snd_mss: crate::half_open::DEFAULT_MSS,
             snd_wscale: 0,
@@ -233,7 +233,7 @@ impl Connection {
             fin_queued: false,
             fin_received: false,
             error: None,
-            snd: Sender::new(n.iss, config.send_buffer_size.min(1 << 30) as u32, timing.rto_initial_us),
+            snd: Sender::new(n.iss, config.tcp_wmem.default.min(1 << 30) as u32, timing.rto_initial_us),
             rcv: Receiver::new(recv_cap),
             neg,
             rcv_mss,
@@ -267,8 +267,7 @@ impl Connection {
     #[inline(always)]
     pub fn new_active(config: &Config, timing: &Timing, n: NewConn) -> Connection {
         let mut conn = Connection::blank(config, timing, n, State::SynSent);
-        conn.neg.rcv_wscale =
-            if config.tcp_window_scaling { config.window_scale_for(conn.rcv.cap as usize) } else { 0 };
+        conn.neg.rcv_wscale = config.window_scale(None);
         conn
     }
 
@@ -541,9 +540,10 @@ impl Connection {
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
         self.user_timeout = timeout;
     }
-    /// Buffer sizes may change any time; a smaller send buffer does not drop queued data.
-    pub fn set_send_buffer_size(&mut self, bytes: usize) {
-        self.snd.cap = bytes.clamp(1, 1 << 30) as u32;
+    /// Buffer sizes may change any time, within `tcp_wmem`'s bounds; a smaller send buffer
+    /// does not drop queued data.
+    pub fn set_send_buffer_size(&mut self, config: &Config, bytes: usize) {
+        self.snd.cap = config.tcp_wmem.clamp(bytes).min(1 << 30) as u32;
     }
     /// The receive buffer can only be set before the handshake, as the window scale
     /// announced in the SYN depends on it (like SO_RCVBUF before connect/listen).
@@ -551,9 +551,8 @@ impl Connection {
         if self.state != State::SynSent || self.snd.nxt != self.snd.iss {
             return false;
         }
-        self.rcv.cap = bytes.clamp(1, 1 << 30) as u32;
-        self.neg.rcv_wscale =
-            if config.tcp_window_scaling { config.window_scale_for(self.rcv.cap as usize) } else { 0 };
+        self.rcv.cap = config.tcp_rmem.clamp(bytes).min(1 << 30) as u32;
+        self.neg.rcv_wscale = config.window_scale(Some(self.rcv.cap as usize));
         true
     }
     pub fn send_buffer_size(&self) -> usize {

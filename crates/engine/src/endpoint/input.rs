@@ -261,11 +261,11 @@ impl Endpoint {
     pub(super) fn syn_ack(&self, now: Instant, e: &HalfOpen) -> ControlSegment {
         let cfg = &self.shared.config;
         let mss = cfg.mss_for(e.tuple.local_ip.is_ipv6());
-        let window = self.shared.timing.syn_window(cfg.recv_buffer_size.min(u16::MAX as usize) as u32, mss);
+        let window = self.shared.timing.syn_window(cfg.tcp_rmem.default.min(u16::MAX as usize) as u32, mss);
         let ts_offset = e.ts_offset;
         let options = ControlOptions {
             mss: (!e.no_options).then_some(mss),
-            window_scale: e.peer_wscale.map(|_| cfg.window_scale_for(cfg.recv_buffer_size)),
+            window_scale: e.peer_wscale.map(|_| cfg.window_scale(None)),
             sack_permitted: e.sack_ok,
             timestamps: e.ts_ok.then(|| ((now.as_millis() as u32).wrapping_add(ts_offset), e.ts_recent)),
         };
@@ -288,7 +288,7 @@ impl Endpoint {
         let tuple = entry.tuple;
         let f = tcp.flags;
         let rcv_nxt = entry.irs + 1;
-        let wnd = self.shared.config.recv_buffer_size.min(u16::MAX as usize) as u32;
+        let wnd = self.shared.config.tcp_rmem.default.min(u16::MAX as usize) as u32;
         // A retransmitted SYN (same ISN): send the SYN-ACK again, as Linux does.
         if f.syn() && !f.ack() && !f.rst() && tcp.seq == entry.irs {
             cold();
@@ -370,9 +370,7 @@ impl Endpoint {
         let neg = Negotiated {
             snd_mss: entry.peer_mss.clamp(64, self.shared.config.mss_for(tuple.local_ip.is_ipv6())),
             snd_wscale: entry.peer_wscale.unwrap_or(0),
-            rcv_wscale: entry
-                .peer_wscale
-                .map_or(0, |_| self.shared.config.window_scale_for(self.shared.config.recv_buffer_size)),
+            rcv_wscale: entry.peer_wscale.map_or(0, |_| self.shared.config.window_scale(None)),
             sack_ok: entry.sack_ok,
             ts_ok,
             wscale_ok: entry.peer_wscale.is_some(),

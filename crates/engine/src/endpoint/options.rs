@@ -59,12 +59,13 @@ impl ConnMut<'_> {
         self.with(|c, _| c.set_user_timeout(timeout));
     }
 
-    /// SO_SNDBUF: the send buffer's size, bytes; may change at any time (queued data is kept).
+    /// SO_SNDBUF: the send buffer's size, bytes, within `tcp_wmem`; may change at any time (queued data
+    /// is kept).
     pub fn set_send_buffer_size(&mut self, bytes: usize) {
-        self.with(|c, _| c.set_send_buffer_size(bytes));
+        self.with(|c, ctx| c.set_send_buffer_size(&ctx.config, bytes));
     }
 
-    /// SO_RCVBUF: the receive buffer's size, bytes. Only before the SYN has gone out (the
+    /// SO_RCVBUF: the receive buffer's size, bytes, within `tcp_rmem`. Only before the SYN has gone out (the
     /// window scale it announces depends on it); false when too late.
     pub fn set_recv_buffer_size(&mut self, bytes: usize) -> bool {
         self.with(|c, ctx| c.set_recv_buffer_size(&ctx.config, bytes))

@@ -72,7 +72,7 @@ pub fn plain_config() -> Config {
         c.tcp_timestamps = false;
         c.tcp_sack = false;
         c.tcp_window_scaling = false;
-        c.recv_buffer_size = 65535;
+        c.tcp_rmem.default = 65535;
     })
 }
 
