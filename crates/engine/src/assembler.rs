@@ -81,6 +81,22 @@ impl Assembler {
         new_bytes
     }
 
+    /// The first part of `start..end` already held (adjacent chunks taken as one), if any:
+    /// what a segment covering that range duplicates first (RFC 2883's D-SACK block).
+    pub fn first_overlap(&self, start: u64, end: u64) -> Option<(u64, u64)> {
+        let chunks = self.chunks.as_ref()?;
+        let before = chunks.range(..=start).next_back().filter(|(&s, c)| s + c.len() as u64 > start);
+        let (&first, chunk) = before.or_else(|| chunks.range(start..end).next())?;
+        let mut stop = first + chunk.len() as u64;
+        for (&s, c) in chunks.range(stop..) {
+            if s != stop || s >= end {
+                break;
+            }
+            stop = s + c.len() as u64;
+        }
+        Some((first.max(start), stop.min(end)))
+    }
+
     /// The held block (adjacent chunks merged) that contains `at`, if any.
     fn block_of(&self, at: u64) -> Option<(u64, u64)> {
         let chunks = self.chunks.as_ref()?;
@@ -218,6 +234,20 @@ mod tests {
         assert_eq!(a.ranges(4), vec![(10, 14), (20, 22)]);
         a.insert(30, b"dd");
         assert_eq!(a.ranges(4), vec![(30, 32), (10, 14), (20, 22)]);
+    }
+
+    #[test]
+    fn the_first_overlap_is_the_first_held_part_of_a_range() {
+        let mut a = Assembler::default();
+        a.insert(200, &[0; 100]);
+        a.insert(300, &[0; 50]);
+        a.insert(400, &[0; 100]);
+        assert_eq!(a.first_overlap(100, 275), Some((200, 275)));
+        assert_eq!(a.first_overlap(100, 475), Some((200, 350)), "adjacent chunks are one block");
+        assert_eq!(a.first_overlap(250, 260), Some((250, 260)));
+        assert_eq!(a.first_overlap(350, 400), None, "the gap between blocks");
+        assert_eq!(a.first_overlap(0, 200), None);
+        assert_eq!(Assembler::default().first_overlap(0, 10), None);
     }
 
     #[test]

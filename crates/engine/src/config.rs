@@ -72,6 +72,8 @@ pub struct Config {
     pub tcp_window_scaling: bool,
     /// Announce and accept RFC 2018 SACK (and use SACK-based loss recovery, RFC 6675).
     pub tcp_sack: bool,
+    /// Report duplicate data in the first SACK block (RFC 2883 D-SACK; Linux `tcp_dsack`).
+    pub tcp_dsack: bool,
     /// RFC 6928 initial congestion window, in segments.
     pub initial_cwnd_segments: u32,
     /// Accept a RST whose sequence number is anywhere in the window (RFC 793) instead of
@@ -133,6 +135,7 @@ impl Default for Config {
             tcp_timestamps: true,
             tcp_window_scaling: true,
             tcp_sack: true,
+            tcp_dsack: true,
             initial_cwnd_segments: 10,
             tcp_insecure_rst: false,
             tcp_invalid_ratelimit: Duration::from_millis(500),
@@ -174,6 +177,10 @@ pub struct Compat {
     /// processed, as the BSDs do (Stevens vol. 2 §28.8), instead of RFC 9293 §3.10.7.4's
     /// "send an ACK and drop it". Either way it is answered with an ACK.
     pub process_ack_of_old_segment: bool,
+    /// Acknowledge every second data segment at once whatever its size, as the BSDs do
+    /// (they delay an ACK only while none is pending), rather than every second full-sized
+    /// one (RFC 9293 §3.8.6.3's minimum, and Linux's rule).
+    pub ack_every_second_segment: bool,
     /// Added to every computed RTO before the bounds apply (FreeBSD `rexmit_slop`, 200 ms
     /// there; 0 here, as Linux).
     pub rto_slop: Duration,
@@ -188,6 +195,7 @@ impl Default for Compat {
             round_recv_buffer_to_mss: false,
             resend_fin_with_ack: false,
             process_ack_of_old_segment: false,
+            ack_every_second_segment: false,
             rto_slop: Duration::ZERO,
         }
     }
@@ -197,7 +205,8 @@ impl Compat {
     /// FreeBSD: options laid out as its `tcp_addoptions` does (`mss,nop,wscale,sackOK,TS`, EOL
     /// padding), the window-scale shift from `tcp_rmem.max` whatever the buffer set, SYN
     /// windows not rounded to the MSS, the receive buffer rounded up to a multiple of the MSS,
-    /// the FIN on every ACK while unacknowledged, the ACK field of old segments processed, and
+    /// the FIN on every ACK while unacknowledged, the ACK field of old segments processed, every
+    /// second segment ACKed at once whatever its size, and
     /// `net.inet.tcp.rexmit_slop` (200 ms) added to every RTO.
     pub fn freebsd() -> Compat {
         Compat {
@@ -207,6 +216,7 @@ impl Compat {
             round_recv_buffer_to_mss: true,
             resend_fin_with_ack: true,
             process_ack_of_old_segment: true,
+            ack_every_second_segment: true,
             rto_slop: Duration::from_millis(200),
         }
     }

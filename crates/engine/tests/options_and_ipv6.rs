@@ -136,6 +136,49 @@ fn sack_blocks_report_out_of_order_data() {
     assert_eq!(ack.opts.sack.as_slice(), &[(SeqNum(PEER_ISN + 11), SeqNum(PEER_ISN + 16))]);
 }
 
+/// RFC 2883 D-SACK: a duplicate is reported once, in the first block of the next ACK; data
+/// already held out of order is followed by the block that holds it; `tcp_dsack` off or SACK
+/// not agreed: no D-SACK.
+#[test]
+fn duplicates_are_reported_once_in_a_dsack_block_rfc2883() {
+    let sack = |a: u32, b: u32| (SeqNum(PEER_ISN + a), SeqNum(PEER_ISN + b));
+    let open = |config: Config| {
+        let (mut h, l) = H::listening(config);
+        let sack_only = TcpOptions { mss: Some(1460), sack_permitted: true, ..TcpOptions::default() };
+        h.inject(Seg::new(SYN, PEER_ISN, 0).opts(sack_only));
+        h.output();
+        h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
+        h.ep.accept(l).unwrap();
+        h
+    };
+    let mut h = open(full_config());
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).data(&[1; 100]));
+    h.inject(Seg::new(ACK, PEER_ISN + 201, h.iss + 1).data(&[2; 100]));
+    assert_eq!(h.output().last().unwrap().opts.sack.as_slice(), &[sack(201, 301)]);
+    // Wholly below RCV.NXT: the whole segment, then the held block.
+    h.inject(Seg::new(ACK, PEER_ISN + 21, h.iss + 1).data(&[1; 30]));
+    let ack = h.output().remove(0);
+    assert_eq!(ack.ack, PEER_ISN + 101);
+    assert_eq!(ack.opts.sack.as_slice(), &[sack(21, 51), sack(201, 301)]);
+    // Again out of order over the held block: its duplicate part, then the block holding it.
+    h.inject(Seg::new(ACK, PEER_ISN + 251, h.iss + 1).data(&[2; 100]));
+    assert_eq!(h.output().remove(0).opts.sack.as_slice(), &[sack(251, 301), sack(201, 351)]);
+    // Filling the gap over part of the held data: the first duplicate part.
+    h.inject(Seg::new(ACK, PEER_ISN + 101, h.iss + 1).data(&[3; 150]));
+    let ack = h.output().remove(0);
+    assert_eq!(ack.ack, PEER_ISN + 351);
+    assert_eq!(ack.opts.sack.as_slice(), &[sack(201, 251)]);
+    // Reported once: the next ACK has none.
+    h.inject(Seg::new(ACK, PEER_ISN + 401, h.iss + 1).data(&[4; 10]));
+    assert_eq!(h.output().remove(0).opts.sack.as_slice(), &[sack(401, 411)]);
+
+    let mut off = open(full_config().with(|c| c.tcp_dsack = false));
+    off.inject(Seg::new(ACK, PEER_ISN + 1, off.iss + 1).data(&[1; 100]));
+    off.output();
+    off.inject(Seg::new(ACK, PEER_ISN + 1, off.iss + 1).data(&[1; 100]));
+    assert!(off.output().remove(0).opts.sack.is_empty(), "tcp_dsack off");
+}
+
 #[test]
 fn isns_differ_per_connection_and_advance_with_time_rfc6528() {
     let mut ep = Endpoint::new(plain_config(), &["10.0.0.1".parse().unwrap()]);

@@ -8,6 +8,9 @@ pub struct Script {
     /// The leading `--name=value` options, in order (`--name` alone has no value).
     pub options: Vec<(String, Option<String>)>,
     pub events: Vec<Event>,
+    /// The directory the script's backtick commands resolve relative paths against (its
+    /// file's); None for a script parsed from text.
+    pub dir: Option<std::path::PathBuf>,
 }
 
 impl Script {

@@ -5,7 +5,7 @@
 use crate::ast::Assertion;
 use crate::run::{Failure, Runner, Sock};
 use std::time::Duration;
-use synack_engine::{EcnMode, State};
+use synack_engine::{BufferLimits, Config, EcnMode, State};
 
 /// FreeBSD's `sockstat -s` state names.
 fn sockstat_name(s: State) -> &'static str {
@@ -41,73 +41,129 @@ fn tcpi_name(s: State) -> &'static str {
     }
 }
 
+/// How deep setup files may include each other (`defaults.sh` calling another).
+const MAX_INCLUDE_DEPTH: usize = 4;
+
+/// What a sysctl assignment did to the engine's configuration.
+enum Sysctl {
+    Applied,
+    /// Known, but with no engine meaning (yet); taken as a no-op.
+    NoOp,
+    Bad(String),
+}
+
 impl Runner {
+    /// A backtick command: shell text whose simple commands are interpreted one by one.
     pub(crate) fn command(&mut self, cmd: &str) -> Result<(), Failure> {
-        let words: Vec<&str> = cmd.split_whitespace().collect();
-        match words.first().copied() {
-            Some("sysctl") => self.sysctl(cmd, &words),
-            Some("sockstat") => self.sockstat(cmd),
-            Some("tcpdrop") => {
-                let state = match words.as_slice() {
-                    ["tcpdrop", "-s", state] => *state,
-                    _ => return self.fail(format!("`{cmd}`: only `tcpdrop -s STATE` is understood")),
-                };
-                let now = self.now;
-                let victims: Vec<_> = self
-                    .ep
-                    .sockets()
-                    .into_iter()
-                    .filter(|s| sockstat_name(s.state) == state)
-                    .filter_map(|s| s.remote.map(|r| synack_engine::FourTuple::new(s.local, r)))
-                    .collect();
-                for tuple in victims {
-                    self.ep.drop_connection(now, &tuple);
+        self.shell_text(cmd, 0)
+    }
+
+    fn shell_text(&mut self, text: &str, depth: usize) -> Result<(), Failure> {
+        for words in crate::shell::simple_commands(text) {
+            self.simple_command(&words, depth)?;
+        }
+        Ok(())
+    }
+
+    fn simple_command(&mut self, words: &[String], depth: usize) -> Result<(), Failure> {
+        let cmd = words.join(" ");
+        let program = words[0].as_str();
+        let base = program.rsplit('/').next().unwrap_or(program);
+        match base {
+            "sysctl" => {
+                let assignments: Vec<&String> = words[1..].iter().filter(|w| !w.starts_with('-')).collect();
+                if assignments.is_empty() || assignments.iter().any(|w| !w.contains('=')) {
+                    // A read (`sysctl name`) or an option the runner does not know: no effect.
+                    self.no_op(&cmd, "reads nothing into the engine");
                 }
-                self.drain();
+                for w in assignments.into_iter().filter(|w| w.contains('=')) {
+                    let (name, value) = w.split_once('=').unwrap();
+                    self.sysctl(&name.replace('/', "."), value)?;
+                }
                 Ok(())
             }
+            // packetdrill's helper: `set_sysctls.py /proc/sys/net/ipv4/NAME=VALUE ...`.
+            "set_sysctls.py" => {
+                for w in &words[1..] {
+                    let Some((path, value)) = w.split_once('=') else {
+                        return self.fail(format!("`{cmd}`: `{w}` is not PATH=VALUE"));
+                    };
+                    let Some(name) = path.strip_prefix("/proc/sys/") else {
+                        self.no_op(&cmd, "not under /proc/sys");
+                        continue;
+                    };
+                    self.sysctl(&name.replace('/', "."), value)?;
+                }
+                Ok(())
+            }
+            "sockstat" => self.sockstat(&cmd),
+            "tcpdrop" => self.tcpdrop(&cmd, words),
+            _ if base.ends_with(".sh") => self.include(&cmd, program, depth),
             _ => {
-                self.log.ignored_commands.push((self.line, cmd.to_string()));
+                self.no_op(&cmd, "no engine meaning");
                 Ok(())
             }
         }
     }
 
-    fn sysctl(&mut self, cmd: &str, words: &[&str]) -> Result<(), Failure> {
-        let Some((name, value)) = words.iter().find_map(|w| w.split_once('=')) else {
-            self.log.ignored_commands.push((self.line, cmd.to_string()));
-            return Ok(());
-        };
-        let Ok(n) = value.parse::<u64>() else {
-            return self.fail(format!("`{cmd}`: the value is not a number"));
-        };
-        let on = n != 0;
-        let mut c = self.ep.config_mut();
-        match name {
-            "net.inet.tcp.insecure_rst" => c.tcp_insecure_rst = on,
-            "net.inet.tcp.insecure_syn" => c.tcp_insecure_syn = on,
-            "net.inet.tcp.drop_synfin" => c.tcp_drop_synfin = on,
-            "net.inet.tcp.rexmit_initial" => c.rto_initial = Duration::from_millis(n),
-            "net.inet.tcp.rexmit_slop" => c.compat.rto_slop = Duration::from_millis(n),
-            "net.inet.tcp.rexmit_min" => c.rto_min = Duration::from_millis(n),
-            "net.inet.tcp.recvspace" => c.tcp_rmem.default = n as usize,
-            "net.inet.tcp.sendspace" => c.tcp_wmem.default = n as usize,
-            "net.inet.tcp.sack.enable" => c.tcp_sack = on,
-            // FreeBSD and Linux alike: 0 off, 1 ask and accept, 2 accept only.
-            "net.inet.tcp.ecn.enable" | "net.ipv4.tcp_ecn" => {
-                c.tcp_ecn = match n {
-                    0 => EcnMode::Off,
-                    1 => EcnMode::On,
-                    _ => EcnMode::Passive,
-                }
-            }
-            "net.inet.tcp.rfc1323" => {
-                c.tcp_timestamps = on;
-                c.tcp_window_scaling = on;
-            }
-            _ => self.log.ignored_commands.push((self.line, cmd.to_string())),
+    /// A setup file the script runs (`../common/defaults.sh`): its commands, read from the
+    /// script's directory. One that is not there (a cleanup script written at run time) is a
+    /// no-op.
+    fn include(&mut self, cmd: &str, path: &str, depth: usize) -> Result<(), Failure> {
+        if depth >= MAX_INCLUDE_DEPTH {
+            return self.fail(format!("`{cmd}`: setup files nested more than {MAX_INCLUDE_DEPTH} deep"));
         }
+        let full = match &self.script_dir {
+            Some(dir) => dir.join(path),
+            None => std::path::PathBuf::from(path),
+        };
+        let meta = std::fs::metadata(&full).ok().filter(|m| m.is_file() && m.len() <= crate::MAX_SCRIPT_BYTES);
+        let text = meta.and_then(|_| std::fs::read_to_string(&full).ok());
+        match text {
+            Some(text) => self.shell_text(&text, depth + 1),
+            None => {
+                self.no_op(cmd, "no such file to read");
+                Ok(())
+            }
+        }
+    }
+
+    fn no_op(&mut self, cmd: &str, why: &str) {
+        self.log.ignored_commands.push((self.line, format!("{cmd} ({why})")));
+    }
+
+    fn tcpdrop(&mut self, cmd: &str, words: &[String]) -> Result<(), Failure> {
+        let state = match words {
+            [_, flag, state] if flag == "-s" => state.as_str(),
+            _ => return self.fail(format!("`{cmd}`: only `tcpdrop -s STATE` is understood")),
+        };
+        let now = self.now;
+        let victims: Vec<_> = self
+            .ep
+            .sockets()
+            .into_iter()
+            .filter(|s| sockstat_name(s.state) == state)
+            .filter_map(|s| s.remote.map(|r| synack_engine::FourTuple::new(s.local, r)))
+            .collect();
+        for tuple in victims {
+            self.ep.drop_connection(now, &tuple);
+        }
+        self.drain();
         Ok(())
+    }
+
+    /// One sysctl assignment, Linux's (`net.ipv4.*`, `net.core.*`) or FreeBSD's
+    /// (`net.inet.tcp.*`, `kern.ipc.*`), onto the engine's `Config`.
+    fn sysctl(&mut self, name: &str, value: &str) -> Result<(), Failure> {
+        let outcome = apply_sysctl(&mut self.ep.config_mut(), name, value.trim());
+        match outcome {
+            Sysctl::Applied => Ok(()),
+            Sysctl::NoOp => {
+                self.no_op(&format!("sysctl {name}={value}"), "no engine meaning yet");
+                Ok(())
+            }
+            Sysctl::Bad(why) => self.fail(format!("`sysctl {name}={value}`: {why}")),
+        }
     }
 
     /// `sockstat ... [-p PORT] ... | grep -c STATE | grep N`: asserts how many sockets of the
@@ -201,4 +257,140 @@ impl Runner {
         }
         Ok(())
     }
+}
+
+/// A number as sysctl takes it: decimal or `0x` hex.
+fn number(value: &str) -> Option<u64> {
+    match value.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => value.parse().ok(),
+    }
+}
+
+fn triple(value: &str) -> Option<BufferLimits> {
+    let n: Vec<usize> = value.split_whitespace().map(|w| w.parse().ok()).collect::<Option<_>>()?;
+    match n.as_slice() {
+        &[min, default, max] if min <= default && default <= max => Some(BufferLimits { min, default, max }),
+        _ => None,
+    }
+}
+
+fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
+    let linux = name.strip_prefix("net.ipv4.").or_else(|| name.strip_prefix("net.core."));
+    if let Some(knob) = linux {
+        match knob {
+            "tcp_rmem" | "tcp_wmem" => {
+                let Some(limits) = triple(value) else {
+                    return Sysctl::Bad("want three sizes, min <= default <= max".into());
+                };
+                if knob == "tcp_rmem" {
+                    c.tcp_rmem = limits;
+                } else {
+                    c.tcp_wmem = limits;
+                }
+                return Sysctl::Applied;
+            }
+            "ip_local_port_range" => {
+                let ports: Vec<u16> = value.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+                return match ports.as_slice() {
+                    &[lo, hi] if 0 < lo && lo <= hi => {
+                        c.ip_local_port_range = (lo, hi);
+                        Sysctl::Applied
+                    }
+                    _ => Sysctl::Bad("want two ports, low <= high".into()),
+                };
+            }
+            "tcp_congestion_control" => {
+                // NewReno is the engine's one controller; the name is recorded as a no-op.
+                return if value.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+                    Sysctl::NoOp
+                } else {
+                    Sysctl::Bad("not a congestion control name".into())
+                };
+            }
+            "tcp_fastopen_key" => return Sysctl::NoOp,
+            _ => {}
+        }
+    }
+    let Some(n) = number(value) else {
+        return Sysctl::Bad("the value is not a number".into());
+    };
+    let on = n != 0;
+    let ms = Duration::from_millis(n);
+    let secs = Duration::from_secs(n);
+    let small = |max: u64| u8::try_from(n.min(max)).unwrap_or(u8::MAX);
+    match name {
+        // Linux.
+        "net.ipv4.tcp_timestamps" => c.tcp_timestamps = on,
+        "net.ipv4.tcp_sack" => c.tcp_sack = on,
+        "net.ipv4.tcp_window_scaling" => c.tcp_window_scaling = on,
+        "net.ipv4.tcp_dsack" | "net.inet.tcp.sack.dsack" => c.tcp_dsack = on,
+        "net.ipv4.tcp_syn_retries" => c.tcp_syn_retries = small(127),
+        "net.ipv4.tcp_synack_retries" => c.tcp_synack_retries = small(255),
+        "net.ipv4.tcp_retries2" => c.tcp_retries2 = small(255),
+        "net.ipv4.tcp_max_syn_backlog" => c.tcp_max_syn_backlog = n as usize,
+        "net.core.somaxconn" => c.somaxconn = n as usize,
+        "net.ipv4.tcp_abort_on_overflow" => c.tcp_abort_on_overflow = on,
+        "net.ipv4.tcp_fin_timeout" => c.tcp_fin_timeout = secs,
+        "net.ipv4.tcp_keepalive_time" => c.tcp_keepalive_time = secs,
+        "net.ipv4.tcp_keepalive_intvl" => c.tcp_keepalive_intvl = secs,
+        "net.ipv4.tcp_keepalive_probes" => c.tcp_keepalive_probes = small(255),
+        "net.ipv4.tcp_challenge_ack_limit" => c.tcp_challenge_ack_limit = n.min(u32::MAX as u64) as u32,
+        "net.ipv4.tcp_invalid_ratelimit" => c.tcp_invalid_ratelimit = ms,
+        // FreeBSD and Linux alike: 0 off, 1 ask and accept, 2 accept only.
+        "net.inet.tcp.ecn.enable" | "net.ipv4.tcp_ecn" => {
+            c.tcp_ecn = match n {
+                0 => EcnMode::Off,
+                1 => EcnMode::On,
+                _ => EcnMode::Passive,
+            }
+        }
+        // Linux sysctls whose mechanisms the engine does not have (yet): F-RTO,
+        // RACK/TLP, CUBIC's and pacing's parameters, TSO sizing, Fast Open, SYN cookies.
+        "net.ipv4.tcp_frto"
+        | "net.ipv4.tcp_fack"
+        | "net.ipv4.tcp_reordering"
+        | "net.ipv4.tcp_slow_start_after_idle"
+        | "net.ipv4.tcp_early_retrans"
+        | "net.ipv4.tcp_recovery"
+        | "net.ipv4.tcp_tso_win_divisor"
+        | "net.ipv4.tcp_min_tso_segs"
+        | "net.ipv4.tcp_ecn_option"
+        | "net.ipv4.tcp_pacing_ss_ratio"
+        | "net.ipv4.tcp_pacing_ca_ratio"
+        | "net.ipv4.tcp_notsent_lowat"
+        | "net.ipv4.tcp_fastopen"
+        | "net.ipv4.tcp_syncookies"
+        | "net.ipv4.tcp_min_rtt_wlen"
+        | "net.ipv4.tcp_moderate_rcvbuf"
+        | "net.ipv4.tcp_autocorking"
+        | "net.ipv4.tcp_no_metrics_save"
+        | "net.ipv4.tcp_mtu_probing"
+        | "net.ipv4.tcp_thin_linear_timeouts" => return Sysctl::NoOp,
+        // FreeBSD.
+        "net.inet.tcp.insecure_rst" => c.tcp_insecure_rst = on,
+        "net.inet.tcp.insecure_syn" => c.tcp_insecure_syn = on,
+        "net.inet.tcp.drop_synfin" => c.tcp_drop_synfin = on,
+        "net.inet.tcp.rexmit_initial" => c.rto_initial = ms,
+        "net.inet.tcp.rexmit_slop" => c.compat.rto_slop = ms,
+        "net.inet.tcp.rexmit_min" => c.rto_min = ms,
+        "net.inet.tcp.delacktime" => c.delayed_ack = ms,
+        "net.inet.tcp.msl" => c.msl = ms,
+        "net.inet.tcp.keepidle" => c.tcp_keepalive_time = ms,
+        "net.inet.tcp.keepintvl" => c.tcp_keepalive_intvl = ms,
+        "net.inet.tcp.keepcnt" => c.tcp_keepalive_probes = small(255),
+        "net.inet.tcp.recvspace" => c.tcp_rmem.default = n as usize,
+        "net.inet.tcp.sendspace" => c.tcp_wmem.default = n as usize,
+        "kern.ipc.maxsockbuf" => {
+            c.tcp_rmem.max = n as usize;
+            c.tcp_wmem.max = n as usize;
+        }
+        "net.inet.tcp.sack.enable" => c.tcp_sack = on,
+        "net.inet.tcp.rfc1323" => {
+            c.tcp_timestamps = on;
+            c.tcp_window_scaling = on;
+        }
+        _ => return Sysctl::NoOp,
+    }
+    Sysctl::Applied
 }

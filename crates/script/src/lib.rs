@@ -14,6 +14,7 @@ pub mod packet;
 pub mod parse;
 mod profile;
 mod run;
+mod shell;
 
 pub use parse::{parse_script, ParseError};
 pub use profile::{Profile, PROFILE_NAMES};
@@ -42,10 +43,11 @@ pub fn run_file(path: &Path, profile: &Profile, defines: &[String]) -> (Verdict,
         Ok(t) => t,
         Err(e) => return (Verdict::Error(e), RunLog::default()),
     };
-    let script = match parse_script(&text, defines) {
+    let mut script = match parse_script(&text, defines) {
         Ok(s) => s,
         Err(e) => return (Verdict::Error(format!("parse error: {e}")), RunLog::default()),
     };
+    script.dir = path.parent().map(Path::to_path_buf);
     if script.events.is_empty() {
         return (Verdict::Error("the script has no events (nothing to run)".into()), RunLog::default());
     }

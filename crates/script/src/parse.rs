@@ -25,7 +25,7 @@ fn err<T>(line: usize, message: impl Into<String>) -> Result<T, ParseError> {
 
 /// Parses a whole script; `defines` are the names `-D` set for `#ifdef`.
 pub fn parse_script(text: &str, defines: &[String]) -> Result<Script, ParseError> {
-    let mut script = Script { options: Vec::new(), events: Vec::new() };
+    let mut script = Script { options: Vec::new(), events: Vec::new(), dir: None };
     let lines = preprocess(text, defines)?;
     let mut i = 0;
     while i < lines.len() {
@@ -46,17 +46,24 @@ pub fn parse_script(text: &str, defines: &[String]) -> Result<Script, ParseError
             script.options.push((name, value));
             continue;
         }
-        // `%{ ... }%` may run over several lines: gather them.
+        // `%{ ... }%` and a backtick command may run over several lines: gather them.
         let mut text = trimmed.to_string();
-        if text.contains("%{") && !text.contains("}%") {
+        let ends: Option<(LineTest, &str)> = if odd_backticks(&text) {
+            Some((odd_backticks, "a command without its closing backtick"))
+        } else if text.contains("%{") && !text.contains("}%") {
+            Some((|t| t.contains("}%"), "`%{` without a closing `}%`"))
+        } else {
+            None
+        };
+        if let Some((is_last, unclosed)) = ends {
             loop {
                 let Some((_, next)) = lines.get(i) else {
-                    return err(line_no, "`%{` without a closing `}%`");
+                    return err(line_no, unclosed);
                 };
                 i += 1;
                 text.push('\n');
                 text.push_str(next);
-                if next.contains("}%") {
+                if is_last(next) {
                     break;
                 }
             }
@@ -66,14 +73,31 @@ pub fn parse_script(text: &str, defines: &[String]) -> Result<Script, ParseError
     Ok(script)
 }
 
+/// Whether a line ends a construct that runs over several lines.
+type LineTest = fn(&str) -> bool;
+
+/// An odd number of backticks opens (or closes) a command.
+fn odd_backticks(text: &str) -> bool {
+    text.matches('`').count() % 2 == 1
+}
+
 /// Drops comments and the lines `#ifdef` excludes; keeps line numbers.
 fn preprocess(text: &str, defines: &[String]) -> Result<Vec<(usize, String)>, ParseError> {
     // Each open `#if` records (taking this branch, some enclosing branch is off).
     let mut stack: Vec<(bool, bool)> = Vec::new();
     let mut out = Vec::new();
     let mut in_block_comment = false;
+    // Inside a backtick command that runs over several lines: shell text, kept as it is.
+    let mut in_command = false;
     for (index, raw) in text.lines().enumerate() {
         let line_no = index + 1;
+        if in_command {
+            in_command = !odd_backticks(raw);
+            if stack.iter().all(|&(on, _)| on) {
+                out.push((line_no, raw.to_string()));
+            }
+            continue;
+        }
         let mut line = String::new();
         let mut rest = raw;
         loop {
@@ -128,9 +152,16 @@ fn preprocess(text: &str, defines: &[String]) -> Result<Vec<(usize, String)>, Pa
             }
             continue;
         }
-        if directive.starts_with('#') {
+        if ["#if", "#elif", "#define", "#undef", "#include"]
+            .iter()
+            .any(|d| directive.split_whitespace().next() == Some(d))
+        {
             return err(line_no, format!("unknown directive `{directive}`"));
         }
+        if directive.starts_with('#') {
+            continue; // a shell-style comment, as packetdrill's lexer takes it
+        }
+        in_command = odd_backticks(&line);
         if active {
             out.push((line_no, line));
         }
@@ -142,15 +173,21 @@ fn preprocess(text: &str, defines: &[String]) -> Result<Vec<(usize, String)>, Pa
 }
 
 fn parse_event(line: usize, text: &str) -> Result<Event, ParseError> {
-    let (time_token, rest) = split_first_token(text);
-    let time = parse_time(line, time_token)?;
-    let rest = rest.trim_start();
+    // packetdrill's grammar allows a command without a time before the first event (the
+    // setup) and after the last (the cleanup): it runs where it stands.
+    let (time, rest) = if text.starts_with('`') {
+        (Time::Relative(0), text)
+    } else {
+        let (time_token, rest) = split_first_token(text);
+        (parse_time(line, time_token)?, rest.trim_start())
+    };
     let action = if let Some(p) = rest.strip_prefix('<') {
         Action::Packet(parse_packet(line, true, p)?)
     } else if let Some(p) = rest.strip_prefix('>') {
         Action::Packet(parse_packet(line, false, p)?)
     } else if let Some(cmd) = rest.strip_prefix('`') {
-        let Some(cmd) = cmd.trim_end().strip_suffix('`') else {
+        // Text after the closing backtick is a shell comment in the scripts, if anything.
+        let Some(cmd) = cmd.rfind('`').map(|end| &cmd[..end]) else {
             return err(line, "a command without its closing backtick");
         };
         Action::Command(cmd.to_string())

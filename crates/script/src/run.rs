@@ -14,7 +14,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 use synack_engine::{ConnHandle, Endpoint, FourTuple, Instant, ListenerHandle};
-use synack_wire::{parse_segment, Ipv4Packet, TcpPacket, IPV6_HEADER_LEN};
+use synack_wire::{parse_segment, Ipv4Packet, TcpFlags, TcpPacket, IPV6_HEADER_LEN};
 
 /// packetdrill's default addresses: synack is the "local" host, the script the "remote".
 pub const LOCAL_V4: Ipv4Addr = Ipv4Addr::new(192, 168, 0, 1);
@@ -98,6 +98,10 @@ pub(crate) struct Runner {
     pub out: VecDeque<(Instant, Vec<u8>)>,
     pub log: RunLog,
     pub line: usize,
+    /// Outbound lines may describe TSO super-segments (`Profile::tso`).
+    pub tso: bool,
+    /// Where relative paths in backtick commands resolve (the script's directory).
+    pub script_dir: Option<std::path::PathBuf>,
     tolerance: Duration,
 }
 
@@ -263,7 +267,8 @@ impl Runner {
         bytes: &[u8],
         text: String,
     ) -> Result<Instant, Failure> {
-        let fail = |message: String| Err(Failure { line: self.line, at, message });
+        let line = self.line;
+        let fail = |message: String| Err(Failure { line, at, message });
         let seg = match parse_segment(bytes) {
             Ok(seg) => seg,
             Err(e) => return fail(format!("synack sent an unparsable packet: {e}")),
@@ -281,7 +286,10 @@ impl Runner {
             };
             self.iss = Some(tcp.seq_number().0.wrapping_sub(start));
         }
-        let seen = Seen::from_tcp(&tcp, self.iss.unwrap_or(0));
+        let mut seen = Seen::from_tcp(&tcp, self.iss.unwrap_or(0));
+        if self.tso && !spec.flags.syn() {
+            self.merge_super_segment(&mut seen, spec, at);
+        }
         if let Some(tuple) = self.tuple {
             let ports = (seg.tcp.src_port, seg.tcp.dst_port);
             if ports != (tuple.local().port(), tuple.remote().port()) {
@@ -291,6 +299,34 @@ impl Runner {
         match seen.mismatch(spec).or_else(|| ecn_mismatch(spec.ecn.as_deref(), seg.ip.ecn)) {
             Some(why) => fail(format!("{why}: sent {}", seen.to_script())),
             None => Ok(at),
+        }
+    }
+}
+
+impl Runner {
+    /// A line longer than synack's segment is what a TSO device sends as one super-segment:
+    /// as packetdrill sees it on such a device, the segments sent at the same time that
+    /// continue `seen` are taken into it while they fit the line's length (PSH and FIN from
+    /// the last one, as the device copies them onto the last segment it cuts).
+    fn merge_super_segment(&mut self, seen: &mut Seen, spec: &PacketSpec, at: Instant) {
+        let want = spec.seq.payload_len();
+        let iss = self.iss.unwrap_or(0);
+        while seen.len < want && !seen.flags.fin() {
+            let Some((next_at, bytes)) = self.out.front() else { break };
+            if *next_at != at || !self.on_current_tuple(bytes) {
+                break;
+            }
+            let next = Seen::from_tcp(&tcp_of(bytes), iss);
+            let same_kind = (next.flags ^ seen.flags) & !(TcpFlags::PSH | TcpFlags::FIN) == TcpFlags::NONE;
+            let continues = next.seq == seen.seq.wrapping_add(seen.len) && next.len > 0;
+            if !same_kind || !continues || seen.len + next.len > want {
+                break;
+            }
+            seen.len += next.len;
+            seen.flags = (seen.flags & !TcpFlags::PSH) | next.flags;
+            seen.ack = next.ack;
+            seen.window = next.window;
+            self.out.pop_front();
         }
     }
 }
@@ -325,6 +361,8 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         out: VecDeque::new(),
         log: RunLog::default(),
         line: 0,
+        tso: profile.tso,
+        script_dir: script.dir.clone(),
         tolerance: Duration::from_micros(tolerance_us),
     };
     let result = r.run(&script.events);

@@ -184,6 +184,9 @@ impl Connection {
                 return;
             }
             let old = seg.seq + seg.segment_len() <= self.rcv.nxt;
+            if old && !f.rst() && !seg.payload.is_empty() {
+                self.note_duplicate(ctx, seg.seq, seg.seq + seg.payload.len() as u32);
+            }
             if !(ctx.config.compat.process_ack_of_old_segment && old && !f.rst()) {
                 ctx.counters.dropped_out_of_window += 1;
                 if !f.rst() {
@@ -314,6 +317,7 @@ impl Connection {
         if seq < self.rcv.nxt {
             let skip = (self.rcv.nxt.since(seq) as usize).min(data.len());
             ctx.counters.duplicate_bytes_in += skip as u64;
+            self.note_duplicate(ctx, seq, seq + skip as u32);
             data = &data[skip..];
             seq = self.rcv.nxt;
             self.owed.insert(Owed::ACK); // a duplicate is answered at once (RFC 9293 §3.10.7.4)
@@ -468,6 +472,9 @@ impl Connection {
             let was_empty = self.rcv.buf.is_empty();
             ctx.buffers.fill(&mut self.rcv.buf);
             if seq == self.rcv.nxt {
+                if !self.rcv.ooo.is_empty() {
+                    self.duplicate_of_held(ctx, seq, data.len());
+                }
                 self.rcv.buf.extend(data);
                 self.advance_rcv(data.len());
                 if !self.rcv.ooo.is_empty() {
@@ -485,6 +492,9 @@ impl Connection {
                 // A super-segment (TUN offload) counts for every full segment it holds. (Most
                 // segments hold one or less: counted without a division, a slow instruction.)
                 let segments = match data.len() {
+                    // FreeBSD delays an ACK only while none is pending (`DELAY_ACK`): every
+                    // second segment is ACKed whatever its size.
+                    _ if ctx.config.compat.ack_every_second_segment => 1,
                     n if n < full => 0,
                     n if n < 2 * full => 1,
                     n => (n / full).min(u8::MAX as usize) as u8,
@@ -497,6 +507,7 @@ impl Connection {
                 }
             } else {
                 let offset = self.rcv.offset + seq.since(self.rcv.nxt) as u64;
+                self.duplicate_of_held(ctx, seq, data.len());
                 let new_bytes = self.rcv.ooo.insert(offset, data);
                 ctx.counters.duplicate_bytes_in += (data.len() - new_bytes) as u64;
                 ctx.counters.out_of_order_segments_in += 1;
@@ -580,6 +591,24 @@ impl Connection {
     /// such a segment may itself be an ACK, and two endpoints that each answer the other's
     /// unacceptable ACK would loop forever. Segments with data are never part of such a loop.
     #[cold]
+    /// RFC 2883: a duplicate is reported with a D-SACK block where SACK was agreed and
+    /// `tcp_dsack` is on.
+    fn note_duplicate(&mut self, ctx: &Ctx, start: SeqNum, end: SeqNum) {
+        if self.neg.sack_ok && ctx.config.tcp_dsack {
+            self.rcv.duplicate(start, end);
+        }
+    }
+
+    /// Text at `seq` about to be taken in: the first part of it already held out of order
+    /// is a duplicate (RFC 2883 §4: its D-SACK block is followed by the SACK block holding it).
+    fn duplicate_of_held(&mut self, ctx: &Ctx, seq: SeqNum, len: usize) {
+        let offset = self.rcv.offset + seq.since(self.rcv.nxt) as u64;
+        if let Some((start, end)) = self.rcv.ooo.first_overlap(offset, offset + len as u64) {
+            let at = |o: u64| self.rcv.nxt + (o - self.rcv.offset) as u32;
+            self.note_duplicate(ctx, at(start), at(end));
+        }
+    }
+
     fn ack_unacceptable(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
         if seg.payload.is_empty() && !seg.flags.syn() && !seg.flags.fin() {
             if self.oow_ack_allowed(ctx) {

@@ -140,8 +140,8 @@ impl Connection {
     /// held out of order.
     fn options_len(&self) -> usize {
         let ts = if self.neg.ts_ok { 12 } else { 0 };
-        let sack_blocks = if self.neg.sack_ok && !self.rcv.ooo.is_empty() {
-            self.rcv.ooo.ranges(if self.neg.ts_ok { 3 } else { 4 }).len()
+        let sack_blocks = if self.neg.sack_ok && (!self.rcv.ooo.is_empty() || self.rcv.dsack.is_some()) {
+            self.sack_blocks().len()
         } else {
             0
         };
@@ -357,12 +357,17 @@ impl Connection {
         self.marked_segment(ctx, seq, flags, data, marks)
     }
 
-    /// The SACK blocks to send (RFC 2018 §4): the out-of-order ranges held, most recent first,
-    /// three when timestamps take their room.
+    /// The SACK blocks to send (RFC 2018 §4): a D-SACK block first if a duplicate arrived
+    /// (RFC 2883 §4), then the out-of-order ranges held, most recent first; three in all when
+    /// timestamps take their room.
     #[inline(never)]
     fn sack_blocks(&self) -> SackBlocks {
         let mut sack = SackBlocks::new();
-        let max_blocks = if self.neg.ts_ok { 3 } else { 4 };
+        let mut max_blocks = if self.neg.ts_ok { 3 } else { 4 };
+        if let Some((start, end)) = self.rcv.dsack {
+            sack.push(start, end);
+            max_blocks -= 1;
+        }
         for (start, end) in self.rcv.ooo.ranges(max_blocks) {
             let left = self.rcv.nxt + (start - self.rcv.offset) as u32;
             let right = self.rcv.nxt + (end - self.rcv.offset) as u32;
@@ -394,7 +399,13 @@ impl Connection {
     ) -> OutSegment {
         // Built whole, in the result: assigned field by field into a local first, the options
         // were then copied in wide words that waited for those smaller stores.
-        let sack = if self.neg.sack_ok && !self.rcv.ooo.is_empty() { self.sack_blocks() } else { SackBlocks::new() };
+        let sack = if self.neg.sack_ok && (!self.rcv.ooo.is_empty() || self.rcv.dsack.is_some()) {
+            let blocks = self.sack_blocks();
+            self.rcv.dsack = None; // reported once (RFC 2883 §4)
+            blocks
+        } else {
+            SackBlocks::new()
+        };
         let timestamps = if self.neg.ts_ok { Some((self.ts_now(ctx.now), self.ts_recent)) } else { None };
         let options = TcpOptions { timestamps, sack, layout: ctx.config.compat.option_layout, ..TcpOptions::default() };
         let window = self.recv_window_field();

@@ -30,6 +30,9 @@ pub(crate) struct Receiver {
     /// Full-sized segments received since the last ACK (RFC 9293 §3.8.6.3: an ACK at least
     /// every second one).
     pub full_segments_unacked: u8,
+    /// A duplicate range to report as the first SACK block of the next ACK (RFC 2883 D-SACK),
+    /// then forgotten.
+    pub dsack: Option<(SeqNum, SeqNum)>,
 }
 
 impl Receiver {
@@ -47,6 +50,16 @@ impl Receiver {
             ooo: Assembler::EMPTY,
             ooo_fin: None,
             full_segments_unacked: 0,
+            dsack: None,
+        }
+    }
+
+    /// Data `start..end` arrived again (RFC 2883 §4: reported in the next ACK's first SACK
+    /// block; when several arrive before it, the first one is).
+    #[cold]
+    pub fn duplicate(&mut self, start: SeqNum, end: SeqNum) {
+        if self.dsack.is_none() && start < end {
+            self.dsack = Some((start, end));
         }
     }
 
