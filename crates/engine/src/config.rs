@@ -65,6 +65,9 @@ pub struct Config {
     pub tcp_wmem: BufferLimits,
     /// Explicit Congestion Notification (RFC 3168).
     pub tcp_ecn: EcnMode,
+    /// SYN retransmissions that still ask for ECN before the SYN is sent without it (RFC 3168
+    /// §6.1.1.1): Linux 0 (`tcp_ecn_fallback`), FreeBSD 1 (`net.inet.tcp.ecn.maxretries`).
+    pub tcp_ecn_fallback_retries: u8,
     /// Negotiate RFC 7323 timestamps (Linux `tcp_timestamps`), RFC 7323 window scaling
     /// (`tcp_window_scaling`) and RFC 2018 SACK (`tcp_sack`).
     pub tcp_timestamps: bool,
@@ -132,6 +135,7 @@ impl Default for Config {
             tcp_rmem: BufferLimits { min: 4096, default: 256 * 1024, max: 6 * 1024 * 1024 },
             tcp_wmem: BufferLimits { min: 4096, default: 256 * 1024, max: 4 * 1024 * 1024 },
             tcp_ecn: EcnMode::Passive,
+            tcp_ecn_fallback_retries: 0,
             tcp_timestamps: true,
             tcp_window_scaling: true,
             tcp_sack: true,
@@ -181,6 +185,10 @@ pub struct Compat {
     /// (they delay an ACK only while none is pending), rather than every second full-sized
     /// one (RFC 9293 §3.8.6.3's minimum, and Linux's rule).
     pub ack_every_second_segment: bool,
+    /// From the third retransmission of a SYN on, offer only the MSS, in case the other
+    /// options are what a middlebox drops (FreeBSD `net.inet.tcp.rexmit_drop_options`, off by
+    /// default there too).
+    pub rexmit_drop_options: bool,
     /// Added to every computed RTO before the bounds apply (FreeBSD `rexmit_slop`, 200 ms
     /// there; 0 here, as Linux).
     pub rto_slop: Duration,
@@ -196,6 +204,7 @@ impl Default for Compat {
             resend_fin_with_ack: false,
             process_ack_of_old_segment: false,
             ack_every_second_segment: false,
+            rexmit_drop_options: false,
             rto_slop: Duration::ZERO,
         }
     }
@@ -217,6 +226,7 @@ impl Compat {
             resend_fin_with_ack: true,
             process_ack_of_old_segment: true,
             ack_every_second_segment: true,
+            rexmit_drop_options: false,
             rto_slop: Duration::from_millis(200),
         }
     }
@@ -305,7 +315,8 @@ fn rounded_syn_window(round: bool, room: u32, mss: u16) -> u32 {
 
 impl Config {
     /// FreeBSD as its TCP test suite sees it: `Compat::freebsd()`, a 64 KiB receive and 32 KiB
-    /// send buffer of at most `kern.ipc.maxsockbuf` (2 MiB: window scale 6), 100 ms delayed ACKs, and its retransmission timer bounds (1 s initial,
+    /// send buffer of at most `kern.ipc.maxsockbuf` (2 MiB: window scale 6), one ECN SYN
+    /// retransmission before falling back (`ecn.maxretries`), 100 ms delayed ACKs, and its retransmission timer bounds (1 s initial,
     /// 30 ms minimum, 64 s maximum); TIME-WAIT is not reopened by a new SYN (the suite's
     /// STANDARD branches expect RFC 9293's answers there).
     pub fn freebsd() -> Config {
@@ -314,6 +325,7 @@ impl Config {
             c.tcp_rmem = BufferLimits { min: 1, default: 65_536, max: 2 * 1024 * 1024 };
             c.tcp_wmem = BufferLimits { min: 1, default: 32_768, max: 2 * 1024 * 1024 };
             c.tcp_time_wait_reopen = false;
+            c.tcp_ecn_fallback_retries = 1;
             c.delayed_ack = Duration::from_millis(100);
             c.rto_initial = Duration::from_secs(1);
             c.rto_min = Duration::from_millis(30);

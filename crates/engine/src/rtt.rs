@@ -11,6 +11,8 @@ pub struct RttEstimator {
     rto_us: u32,
     /// Consecutive expirations: the RTO in force is `rto << backoff` (RFC 6298 §5.5).
     backoff: u8,
+    /// `RtoBounds::slop_us` in milliseconds, as last given: added once after the doubling.
+    slop_ms: u16,
 }
 
 /// RFC 6298 §2: G, the clock granularity. Engine time is in microseconds; 1 ms keeps RTO sane
@@ -18,7 +20,9 @@ pub struct RttEstimator {
 const GRANULARITY_US: u32 = 1000;
 
 /// What bounds a computed RTO: RFC 6298 §2.4–2.5's minimum and maximum, and a slop added
-/// before clamping (FreeBSD's `net.inet.tcp.rexmit_slop`, 200 ms there; 0 for Linux). In
+/// before clamping (FreeBSD's `net.inet.tcp.rexmit_slop`, 200 ms there; 0 for Linux), as
+/// FreeBSD's `TCPT_RANGESET` adds it: to the computed RTO, and to a backed-off one after the
+/// doubling (so SYNs go out 1, 2.2, 4.2 s apart), though not to the initial RTO. In
 /// microseconds, as the estimator works: `Duration` arithmetic normalizes at every step.
 #[derive(Debug, Clone, Copy)]
 pub struct RtoBounds {
@@ -36,7 +40,13 @@ impl RtoBounds {
 impl RttEstimator {
     /// Before any sample the RTO is `initial_us` (RFC 6298 §2.1).
     pub fn new(initial_us: u64) -> RttEstimator {
-        RttEstimator { srtt_us: 0, rttvar_us: 0, rto_us: initial_us.min(u32::MAX as u64) as u32, backoff: 0 }
+        RttEstimator {
+            srtt_us: 0,
+            rttvar_us: 0,
+            rto_us: initial_us.min(u32::MAX as u64) as u32,
+            backoff: 0,
+            slop_ms: 0,
+        }
     }
 
     /// RFC 6298 §2.2–2.3: fold in a measurement of `rtt_us` microseconds.
@@ -55,11 +65,18 @@ impl RttEstimator {
         let (min, max) = (bounds.min_us, bounds.max_us);
         self.rto_us = rto.clamp(min, max.max(min)).min(u32::MAX as u64) as u32;
         self.backoff = 0;
+        self.slop_ms = (bounds.slop_us / 1000).min(u16::MAX as u64) as u16;
     }
 
     /// The timeout to arm now in microseconds, backoff included, never above `max_us`.
     pub fn rto_us(&self, max_us: u64) -> u64 {
-        ((self.rto_us as u64) << self.backoff.min(20)).min(max_us)
+        if self.backoff == 0 {
+            return (self.rto_us as u64).min(max_us);
+        }
+        let slop_us = self.slop_ms as u64 * 1000;
+        // The slop is in a computed RTO, not in the initial one.
+        let base = if self.srtt_us > 0 { (self.rto_us as u64).saturating_sub(slop_us) } else { self.rto_us as u64 };
+        ((base << self.backoff.min(20)) + slop_us).min(max_us)
     }
 
     /// `rto_us` as a `Duration`.
@@ -67,9 +84,10 @@ impl RttEstimator {
         Duration::from_micros(self.rto_us(micros(max)))
     }
 
-    /// RFC 6298 §5.5: double the RTO after an expiration.
-    pub fn back_off(&mut self) {
+    /// RFC 6298 §5.5: double the RTO after an expiration (`bounds`' slop added after).
+    pub fn back_off(&mut self, bounds: RtoBounds) {
         self.backoff = self.backoff.saturating_add(1);
+        self.slop_ms = (bounds.slop_us / 1000).min(u16::MAX as u64) as u16;
     }
 
     /// The smoothed RTT in microseconds, once there is a sample.
@@ -111,11 +129,11 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_the_maximum_and_a_sample_resets_it() {
         let mut e = RttEstimator::new(1_000_000);
-        e.back_off();
-        e.back_off();
+        e.back_off(LINUX);
+        e.back_off(LINUX);
         assert_eq!(e.rto(MAX), Duration::from_secs(4));
         for _ in 0..10 {
-            e.back_off();
+            e.back_off(LINUX);
         }
         assert_eq!(e.rto(MAX), MAX);
         e.sample_us(100000, LINUX);
@@ -131,5 +149,21 @@ mod tests {
         let mut e = RttEstimator::new(1_000_000);
         e.sample_us(100, bsd);
         assert_eq!(e.rto(MAX), Duration::from_micros(100 + 1000 + 200_000));
+    }
+
+    /// FreeBSD's backoff: the initial RTO doubled, plus the slop (1, 2.2, 4.2 s); a computed
+    /// RTO doubled without its slop, plus the slop.
+    #[test]
+    fn slop_is_added_once_after_the_doubling() {
+        let bsd = RtoBounds::new(Duration::from_millis(30), MAX, Duration::from_millis(200));
+        let mut e = RttEstimator::new(1_000_000);
+        assert_eq!(e.rto(MAX), Duration::from_secs(1), "no slop in the initial RTO");
+        e.back_off(bsd);
+        assert_eq!(e.rto(MAX), Duration::from_millis(2200));
+        e.back_off(bsd);
+        assert_eq!(e.rto(MAX), Duration::from_millis(4200));
+        e.sample_us(100_000, bsd);
+        e.back_off(bsd);
+        assert_eq!(e.rto(MAX), Duration::from_millis(2 * 300 + 200));
     }
 }

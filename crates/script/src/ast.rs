@@ -41,6 +41,13 @@ pub enum Time {
         end: i64,
         relative: bool,
     },
+    /// `a...b` (absolute) or `+a...b` (both from the previous event): a blocking call made at
+    /// `a` that returns at `b`; the next relative time counts from `a`.
+    Blocking {
+        start: i64,
+        end: i64,
+        relative: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

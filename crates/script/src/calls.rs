@@ -12,9 +12,9 @@ use synack_engine::{ConnError, ConnectError, FourTuple, ListenError, RecvError, 
 const O_RDWR: i64 = 0x02;
 const O_NONBLOCK: i64 = 0x04;
 
-type CallResult = Result<i64, &'static str>;
+pub(crate) type CallResult = Result<i64, &'static str>;
 
-fn conn_errno(e: ConnError) -> &'static str {
+pub(crate) fn conn_errno(e: ConnError) -> &'static str {
     match e {
         ConnError::Refused => "ECONNREFUSED",
         ConnError::Reset => "ECONNRESET",
@@ -34,6 +34,11 @@ impl Runner {
         let got = self.do_call(call)?;
         // Whatever the call made synack send (a window update after a read, say).
         self.drain();
+        self.check_result(call, got)
+    }
+
+    /// The call's result against the line's `= result [errno]`.
+    pub(crate) fn check_result(&self, call: &Call, got: CallResult) -> Result<(), Failure> {
         let expected_errno = call.errno.as_deref();
         match got {
             Ok(v) if v == call.result => Ok(()),
@@ -54,7 +59,7 @@ impl Runner {
         self.fds.get_mut(&fd).filter(|f| !matches!(f.sock, Sock::Closed(_)))
     }
 
-    fn do_call(&mut self, call: &Call) -> Result<CallResult, Failure> {
+    pub(crate) fn do_call(&mut self, call: &Call) -> Result<CallResult, Failure> {
         let name = call.name.as_str();
         if name == "socket" {
             let fd = self.fds.keys().next_back().map_or(3, |&k| k + 1);

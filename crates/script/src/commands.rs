@@ -386,6 +386,8 @@ fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
             c.tcp_wmem.max = n as usize;
         }
         "net.inet.tcp.sack.enable" => c.tcp_sack = on,
+        "net.inet.tcp.ecn.maxretries" => c.tcp_ecn_fallback_retries = small(255),
+        "net.inet.tcp.rexmit_drop_options" => c.compat.rexmit_drop_options = on,
         "net.inet.tcp.rfc1323" => {
             c.tcp_timestamps = on;
             c.tcp_window_scaling = on;

@@ -8,6 +8,7 @@
 //! checks (`commands`). `Profile` picks the engine configuration a suite expects.
 
 pub mod ast;
+mod blocking;
 mod calls;
 mod commands;
 pub mod packet;

@@ -178,8 +178,8 @@ fn parse_event(line: usize, text: &str) -> Result<Event, ParseError> {
     let (time, rest) = if text.starts_with('`') {
         (Time::Relative(0), text)
     } else {
-        let (time_token, rest) = split_first_token(text);
-        (parse_time(line, time_token)?, rest.trim_start())
+        let (time_text, rest) = split_time(text);
+        (parse_time(line, &time_text)?, rest.trim_start())
     };
     let action = if let Some(p) = rest.strip_prefix('<') {
         Action::Packet(parse_packet(line, true, p)?)
@@ -200,6 +200,17 @@ fn parse_event(line: usize, text: &str) -> Result<Event, ParseError> {
         Action::Call(parse_call(line, rest)?)
     };
     Ok(Event { line, time, action })
+}
+
+/// The time at the start of an event, its spaces removed (`+ 0.00`, `+.002 ... 0.004`), and
+/// the action after it.
+fn split_time(text: &str) -> (String, &str) {
+    let text = text.trim_start();
+    let end =
+        text.find(|c: char| !(c.is_ascii_digit() || c.is_whitespace() || "+-.~*".contains(c))).unwrap_or(text.len());
+    // The time ends at the last space before the action (`0.1 < .` has no space to keep).
+    let time: String = text[..end].chars().filter(|c| !c.is_whitespace()).collect();
+    (time, &text[end..])
 }
 
 fn split_first_token(text: &str) -> (&str, &str) {
@@ -230,6 +241,16 @@ fn parse_seconds(line: usize, s: &str) -> Result<i64, ParseError> {
 fn parse_time(line: usize, token: &str) -> Result<Time, ParseError> {
     if token == "*" {
         return Ok(Time::Any);
+    }
+    // A blocking call: `start...end`, both from the same base (packetdrill's `+0...0.1`).
+    if let Some((a, b)) = token.split_once("...") {
+        let relative = a.starts_with('+');
+        let start = parse_seconds(line, a.trim_start_matches('+'))?;
+        let end = parse_seconds(line, b.trim_start_matches('+'))?;
+        if end < start {
+            return err(line, format!("blocking time `{token}` ends before it starts"));
+        }
+        return Ok(Time::Blocking { start, end, relative });
     }
     if let Some((a, b)) = token.split_once('~') {
         let relative = a.starts_with('+');

@@ -98,6 +98,11 @@ pub(crate) struct Runner {
     pub out: VecDeque<(Instant, Vec<u8>)>,
     pub log: RunLog,
     pub line: usize,
+    /// A blocking call that has not returned yet (`a...b` time).
+    pub blocked: Option<crate::blocking::Blocked>,
+    /// A failure found while time advanced (a blocking call that returned wrongly), reported
+    /// at the next event.
+    pub deferred: Option<Failure>,
     /// Outbound lines may describe TSO super-segments (`Profile::tso`).
     pub tso: bool,
     /// Where relative paths in backtick commands resolve (the script's directory).
@@ -157,17 +162,19 @@ impl Runner {
             self.now = self.now.max(deadline);
             self.ep.handle_timeout(self.now);
             self.drain();
+            self.retry_blocked();
         }
         self.now = self.now.max(until);
     }
 
     /// The next deadline at or before `limit`, if the endpoint has one.
-    fn step_before(&mut self, limit: Instant) -> bool {
+    pub(crate) fn step_before(&mut self, limit: Instant) -> bool {
         match self.ep.poll_timeout() {
             Some(deadline) if deadline <= limit => {
                 self.now = self.now.max(deadline);
                 self.ep.handle_timeout(self.now);
                 self.drain();
+                self.retry_blocked();
                 true
             }
             _ => false,
@@ -361,6 +368,8 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         out: VecDeque::new(),
         log: RunLog::default(),
         line: 0,
+        blocked: None,
+        deferred: None,
         tso: profile.tso,
         script_dir: script.dir.clone(),
         tolerance: Duration::from_micros(tolerance_us),
@@ -383,11 +392,12 @@ impl Runner {
                     (t, t, t)
                 }
                 Time::Any => (self.now, self.now + ANY_TIME_LIMIT, self.now),
-                Time::Range { start, end, relative } => {
+                Time::Range { start, end, relative } | Time::Blocking { start, end, relative } => {
                     let base = if relative { last.as_micros() as i64 } else { 0 };
                     (at(base + start), at(base + end), at(base + start))
                 }
             };
+            self.take_deferred()?;
             match &event.action {
                 Action::Packet(spec) if !spec.inbound => {
                     let (lo, hi) = match event.time {
@@ -403,16 +413,26 @@ impl Runner {
             if let Action::Packet(spec) = &event.action {
                 self.next_remote_port_for(spec);
             }
+            self.take_deferred()?;
             self.check_nothing_sent()?;
-            match &event.action {
-                Action::Packet(spec) => self.inbound(spec)?,
-                Action::Call(call) => self.call(call)?,
-                Action::Command(cmd) => self.command(cmd)?,
-                Action::Assert(list) => self.assert(list)?,
+            match (&event.action, event.time) {
+                (Action::Call(call), Time::Blocking { .. }) => {
+                    let window = (sub(hi, self.tolerance), hi + self.tolerance);
+                    self.blocking_call(call, window)?;
+                }
+                (Action::Packet(spec), _) => self.inbound(spec)?,
+                (Action::Call(call), _) => self.call(call)?,
+                (Action::Command(cmd), _) => self.command(cmd)?,
+                (Action::Assert(list), _) => self.assert(list)?,
             }
+            self.retry_blocked();
+            self.take_deferred()?;
             last = self.now;
+            if let Time::Blocking { .. } = event.time {
+                last = when; // the next relative time counts from the call's start
+            }
         }
-        Ok(())
+        self.finish_blocked()
     }
 }
 

@@ -12,11 +12,18 @@ use synack_wire::{Ecn, TcpFlags, TcpRepr};
 impl Connection {
     /// The flags our SYN carries: ECE and CWR when we ask for ECN (§6.1.1).
     pub(super) fn ecn_syn_flags(&self, ctx: &Ctx, with_ack: bool) -> TcpFlags {
-        match (with_ack, self.neg.ecn_ok, ctx.config.tcp_ecn) {
-            (true, true, _) => TcpFlags::ECE,
-            (false, _, EcnMode::On) => TcpFlags::ECE | TcpFlags::CWR,
+        match (with_ack, self.neg.ecn_ok) {
+            (true, true) => TcpFlags::ECE,
+            (false, _) if self.asks_for_ecn(ctx) => TcpFlags::ECE | TcpFlags::CWR,
             _ => TcpFlags::NONE,
         }
+    }
+
+    /// Our SYN asks for ECN: `tcp_ecn` says so, and it has not been retransmitted more than
+    /// `tcp_ecn_fallback_retries` times (§6.1.1.1: a SYN that timed out is sent again without
+    /// ECN, in case ECN is what a middlebox drops).
+    fn asks_for_ecn(&self, ctx: &Ctx) -> bool {
+        ctx.config.tcp_ecn == EcnMode::On && self.rto_count <= ctx.config.tcp_ecn_fallback_retries
     }
 
     /// The peer's SYN (simultaneous open) or SYN-ACK: is ECN on? A SYN asks with ECE and
@@ -24,7 +31,7 @@ impl Connection {
     pub(super) fn ecn_negotiate(&mut self, ctx: &Ctx, seg: &TcpRepr) {
         let f = seg.flags;
         self.neg.ecn_ok = if f.ack() {
-            ctx.config.tcp_ecn == EcnMode::On && f.ece() && !f.cwr()
+            self.asks_for_ecn(ctx) && f.ece() && !f.cwr()
         } else {
             ctx.config.tcp_ecn != EcnMode::Off && f.ece() && f.cwr()
         };

@@ -26,7 +26,7 @@ impl Connection {
     fn negotiate(&mut self, ctx: &Ctx, opts: &TcpOptions) {
         let ours = ctx.config.mss_for(self.tuple.local_ip.is_ipv6());
         self.neg.snd_mss = opts.mss.unwrap_or(DEFAULT_MSS).clamp(64, ours);
-        let on = !self.no_options;
+        let on = !self.no_options && !self.syn_options_dropped(&ctx.config);
         match opts.window_scale {
             Some(shift) if ctx.config.tcp_window_scaling && on => {
                 // RFC 7323 §2.3: a shift above 14 is treated as 14.

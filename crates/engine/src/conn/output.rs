@@ -3,7 +3,7 @@
 
 use super::{Connection, Ctx, Owed, Timer};
 use crate::congestion::CongestionControl;
-use crate::{cold, Instant, State};
+use crate::{cold, Config, Instant, State};
 use std::ops::Range;
 use synack_wire::{Ecn, SackBlocks, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
@@ -91,7 +91,8 @@ impl Connection {
     /// Our SYN (active open) or SYN-ACK (simultaneous open), with the options Linux sends.
     fn syn_segment(&mut self, ctx: &mut Ctx, with_ack: bool) -> OutSegment {
         let cfg = &ctx.config;
-        let offer = |negotiated: bool, enabled: bool| (if with_ack { negotiated } else { enabled }) && !self.no_options;
+        let all = !self.no_options && !self.syn_options_dropped(cfg);
+        let offer = |negotiated: bool, enabled: bool| (if with_ack { negotiated } else { enabled }) && all;
         let options = TcpOptions {
             mss: (!self.no_options).then_some(self.rcv_mss),
             window_scale: offer(self.neg.wscale_ok, cfg.tcp_window_scaling).then_some(self.neg.rcv_wscale),
@@ -116,6 +117,11 @@ impl Connection {
         self.owed.remove(Owed::ACK);
         let ack = if with_ack { self.rcv.nxt } else { SeqNum(0) };
         self.out_segment(self.snd.iss, ack, flags, window as u16, options, 0..0)
+    }
+
+    /// `rexmit_drop_options`: this SYN, the third retransmission or later, offers only the MSS.
+    pub(super) fn syn_options_dropped(&self, cfg: &Config) -> bool {
+        cfg.compat.rexmit_drop_options && self.state == State::SynSent && self.rto_count >= 3
     }
 
     /// RFC 6298 §5.1: start the timer if it is not running. RFC 8985 §7.2: after new data a

@@ -119,7 +119,7 @@ impl Connection {
                     return;
                 }
                 ctx.counters.rto_expirations += 1;
-                self.snd.rtt.back_off();
+                self.snd.rtt.back_off(ctx.timing.rto);
                 self.snd.rtt_probe = None;
                 self.snd.nxt = self.snd.iss; // the SYN (or SYN-ACK) goes out again on the next poll
             }
@@ -151,7 +151,7 @@ impl Connection {
                 let flight = self.snd.flight();
                 self.snd.cc.on_rto(flight, self.neg.snd_mss as u32);
                 self.snd.fast_recovery = FastRecovery::idle(self.snd.max);
-                self.snd.rtt.back_off();
+                self.snd.rtt.back_off(ctx.timing.rto);
                 self.snd.rtt_probe = None;
                 self.owed.remove(Owed::REXMIT_ONE);
                 self.snd.nxt = self.snd.una;
