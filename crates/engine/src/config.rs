@@ -31,6 +31,10 @@ pub struct Config {
     pub tcp_synack_retries: u8,
     /// SYN retransmissions before `connect` fails with `TimedOut` (Linux default 6).
     pub tcp_syn_retries: u8,
+    /// How long a `connect` may wait for the handshake before it fails with `TimedOut`,
+    /// whatever the SYN retransmissions (FreeBSD `net.inet.tcp.keepinit`, 75 s; Linux has no
+    /// such limit: None, `tcp_syn_retries` alone ends it).
+    pub tcp_keepinit: Option<Duration>,
     /// Retransmissions of data before the connection is aborted (Linux `tcp_retries2`, 15).
     pub tcp_retries2: u8,
     /// Upper bound of each listener's SYN queue (half-open entries).
@@ -119,6 +123,7 @@ impl Default for Config {
             rng_seed: 0,
             tcp_synack_retries: 5,
             tcp_syn_retries: 6,
+            tcp_keepinit: None,
             tcp_retries2: 15,
             tcp_max_syn_backlog: 256,
             somaxconn: 4096,
@@ -173,6 +178,9 @@ pub struct Compat {
     pub round_syn_window_to_mss: bool,
     /// Round the receive buffer up to a multiple of the MSS once the MSS is known (FreeBSD).
     pub round_recv_buffer_to_mss: bool,
+    /// Round a scaled window field up rather than down, so that scaling never announces less
+    /// than the buffer holds (FreeBSD's `tcp_output`; Linux rounds down).
+    pub round_scaled_window_up: bool,
     /// While our FIN is sent and unacknowledged (FIN-WAIT-1, CLOSING, LAST-ACK), every ACK
     /// sent carries the FIN again at its sequence number, as the BSDs' output routine does.
     /// Challenge ACKs (RFC 5961) and RSTs are built apart and never do. Off: a bare ACK.
@@ -201,6 +209,7 @@ impl Default for Compat {
             window_scale_ignores_set_buffer: false,
             round_syn_window_to_mss: true,
             round_recv_buffer_to_mss: false,
+            round_scaled_window_up: false,
             resend_fin_with_ack: false,
             process_ack_of_old_segment: false,
             ack_every_second_segment: false,
@@ -213,7 +222,8 @@ impl Default for Compat {
 impl Compat {
     /// FreeBSD: options laid out as its `tcp_addoptions` does (`mss,nop,wscale,sackOK,TS`, EOL
     /// padding), the window-scale shift from `tcp_rmem.max` whatever the buffer set, SYN
-    /// windows not rounded to the MSS, the receive buffer rounded up to a multiple of the MSS,
+    /// windows not rounded to the MSS, the receive buffer rounded up to a multiple of the MSS
+    /// and the scaled window field rounded up,
     /// the FIN on every ACK while unacknowledged, the ACK field of old segments processed, every
     /// second segment ACKed at once whatever its size, and
     /// `net.inet.tcp.rexmit_slop` (200 ms) added to every RTO.
@@ -223,6 +233,7 @@ impl Compat {
             window_scale_ignores_set_buffer: true,
             round_syn_window_to_mss: false,
             round_recv_buffer_to_mss: true,
+            round_scaled_window_up: true,
             resend_fin_with_ack: true,
             process_ack_of_old_segment: true,
             ack_every_second_segment: true,
@@ -316,7 +327,8 @@ fn rounded_syn_window(round: bool, room: u32, mss: u16) -> u32 {
 impl Config {
     /// FreeBSD as its TCP test suite sees it: `Compat::freebsd()`, a 64 KiB receive and 32 KiB
     /// send buffer of at most `kern.ipc.maxsockbuf` (2 MiB: window scale 6), one ECN SYN
-    /// retransmission before falling back (`ecn.maxretries`), 100 ms delayed ACKs, and its retransmission timer bounds (1 s initial,
+    /// retransmission before falling back (`ecn.maxretries`), a 75 s connection-establishment
+    /// limit (`keepinit`), 100 ms delayed ACKs, and its retransmission timer bounds (1 s initial,
     /// 30 ms minimum, 64 s maximum); TIME-WAIT is not reopened by a new SYN (the suite's
     /// STANDARD branches expect RFC 9293's answers there).
     pub fn freebsd() -> Config {
@@ -326,6 +338,7 @@ impl Config {
             c.tcp_wmem = BufferLimits { min: 1, default: 32_768, max: 2 * 1024 * 1024 };
             c.tcp_time_wait_reopen = false;
             c.tcp_ecn_fallback_retries = 1;
+            c.tcp_keepinit = Some(Duration::from_secs(75));
             c.delayed_ack = Duration::from_millis(100);
             c.rto_initial = Duration::from_secs(1);
             c.rto_min = Duration::from_millis(30);
@@ -347,7 +360,9 @@ impl Config {
     /// The MSS this host announces for an address family (RFC 9293 §3.7.1: MTU less headers).
     pub fn mss_for(&self, ipv6: bool) -> u16 {
         let headers = if ipv6 { 60 } else { 40 };
-        self.mtu.saturating_sub(headers).clamp(64, u16::MAX as usize) as u16
+        // Down to what the smallest IPv4 MTU leaves (RFC 791: 68 bytes), as FreeBSD announces
+        // for a tiny link MTU; never 0, which would stall every sender.
+        self.mtu.saturating_sub(headers).clamp(8, u16::MAX as usize) as u16
     }
 
     /// The window-scale shift a connection announces: for `tcp_rmem.max`, or for the receive

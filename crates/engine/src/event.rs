@@ -90,6 +90,9 @@ pub enum Cause {
     TimeWaitExpired,
     /// `tcp_syn_retries` SYNs went unanswered.
     SynRetriesExhausted,
+    /// The handshake did not complete within the connection-establishment limit
+    /// (`tcp_keepinit`, TCP_KEEPINIT).
+    ConnectTimeout,
     /// `tcp_synack_retries` SYN-ACKs went unanswered.
     SynAckRetriesExhausted,
     /// `tcp_retries2` retransmissions went unanswered.
@@ -124,6 +127,7 @@ impl fmt::Display for Cause {
             Cause::Abort => "abort(): sent RST",
             Cause::TimeWaitExpired => "2MSL expired",
             Cause::SynRetriesExhausted => "SYN retries exhausted",
+            Cause::ConnectTimeout => "connection-establishment limit passed",
             Cause::SynAckRetriesExhausted => "SYN-ACK retries exhausted",
             Cause::RetransmissionsExhausted => "retransmissions exhausted",
             Cause::UserTimeout => "user timeout",

@@ -56,16 +56,8 @@ pub enum Action {
     Call(Call),
     /// A backtick shell command; never executed, only interpreted.
     Command(String),
-    /// `%{ ... }%` code; only `assert NAME == VALUE` lines are understood.
-    Assert(Vec<Assertion>),
-}
-
-/// `assert left == right` (or `!=`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assertion {
-    pub left: String,
-    pub equal: bool,
-    pub right: String,
+    /// `%{ ... }%` code (`crate::code` says what of Python it reads).
+    Code(Vec<crate::code::Stmt>),
 }
 
 /// A sequence number written in the script, or one left unchecked (`...`).

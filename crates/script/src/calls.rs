@@ -124,6 +124,12 @@ impl Runner {
                                     c.set_recv_buffer_size(bytes);
                                 }
                                 c.set_no_options(entry.no_options);
+                                if entry.connect_timeout.is_some() {
+                                    c.set_connect_timeout(entry.connect_timeout);
+                                }
+                                if entry.user_timeout.is_some() {
+                                    c.set_user_timeout(entry.user_timeout);
+                                }
                             }
                             self.fd(fd).unwrap().sock = Sock::Conn(h);
                             self.tuple = Some(FourTuple::new(self.ep.local_addr(h).unwrap(), remote));
@@ -276,6 +282,11 @@ impl Runner {
                 Err(pending.map_or("0".to_string(), |e| conn_errno(e).to_string()))
             }
             "TCP_NODELAY" => Ok(conn.and_then(|h| self.ep.nodelay(h)).unwrap_or(false) as i64),
+            // The keepalive timing new connections get (the endpoint's, as the sysctls set it).
+            "TCP_KEEPIDLE" => Ok(self.ep.config().tcp_keepalive_time.as_secs() as i64),
+            "TCP_KEEPINTVL" => Ok(self.ep.config().tcp_keepalive_intvl.as_secs() as i64),
+            "TCP_KEEPCNT" => Ok(self.ep.config().tcp_keepalive_probes as i64),
+            "TCP_KEEPINIT" => Ok(self.ep.config().tcp_keepinit.map_or(0, |d| d.as_secs()) as i64),
             "TCP_MAXSEG" => Ok(conn.and_then(|h| self.ep.conn_info(h)).map_or(536, |i| i.snd_mss as i64)),
             "SO_LINGER" => return Ok(Ok(0)),
             other => return self.fail(format!("getsockopt({other}) is not supported")),
@@ -346,6 +357,29 @@ impl Runner {
                     Ok(0)
                 }
             },
+            // FreeBSD's connection-establishment limit, seconds: for a connect to come.
+            ("TCP_KEEPINIT", Some(v)) if v >= 0 => {
+                let limit = (v > 0).then(|| Duration::from_secs(v as u64));
+                match conn {
+                    Some(h) => match self.ep.conn_mut(self.now, h).map(|mut c| c.set_connect_timeout(limit)) {
+                        Some(true) => Ok(0),
+                        _ => Err("EINVAL"),
+                    },
+                    None => {
+                        self.fd(fd).unwrap().connect_timeout = limit;
+                        Ok(0)
+                    }
+                }
+            }
+            // Linux's TCP_USER_TIMEOUT, milliseconds (0: the default, none).
+            ("TCP_USER_TIMEOUT", Some(v)) if v >= 0 => {
+                let limit = (v > 0).then(|| Duration::from_millis(v as u64));
+                match conn.and_then(|h| self.ep.conn_mut(self.now, h)) {
+                    Some(mut c) => c.set_user_timeout(limit),
+                    None => self.fd(fd).unwrap().user_timeout = limit,
+                }
+                Ok(0)
+            }
             ("TCP_NODELAY", Some(v)) => {
                 if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(self.now, h)) {
                     c.set_nodelay(v != 0);

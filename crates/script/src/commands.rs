@@ -2,7 +2,6 @@
 //! scripts use map onto engine knobs (sysctl) or checks (sockstat, tcpdrop); the rest are
 //! accepted as no-ops and logged for `--verbose`.
 
-use crate::ast::Assertion;
 use crate::run::{Failure, Runner, Sock};
 use std::time::Duration;
 use synack_engine::{BufferLimits, Config, EcnMode, State};
@@ -21,23 +20,6 @@ fn sockstat_name(s: State) -> &'static str {
         State::Closing => "CLOSING",
         State::LastAck => "LAST_ACK",
         State::TimeWait => "TIME_WAIT",
-    }
-}
-
-/// `TCPI_*` names of `tcpi_state`.
-fn tcpi_name(s: State) -> &'static str {
-    match s {
-        State::Closed => "TCPI_CLOSED",
-        State::Listen => "TCPI_LISTEN",
-        State::SynSent => "TCPI_SYN_SENT",
-        State::SynReceived => "TCPI_SYN_RECEIVED",
-        State::Established => "TCPI_ESTABLISHED",
-        State::FinWait1 => "TCPI_FIN_WAIT_1",
-        State::FinWait2 => "TCPI_FIN_WAIT_2",
-        State::CloseWait => "TCPI_CLOSE_WAIT",
-        State::Closing => "TCPI_CLOSING",
-        State::LastAck => "TCPI_LAST_ACK",
-        State::TimeWait => "TCPI_TIME_WAIT",
     }
 }
 
@@ -210,52 +192,11 @@ impl Runner {
     }
 
     /// Whether a connection that shows CLOSED went on into a TIME-WAIT record.
-    fn in_time_wait(&self, h: synack_engine::ConnHandle) -> bool {
+    pub(crate) fn in_time_wait(&self, h: synack_engine::ConnHandle) -> bool {
         let (Some(local), Some(remote)) = (self.ep.local_addr(h), self.ep.peer_addr(h)) else {
             return false;
         };
         self.ep.sockets().iter().any(|s| s.state == State::TimeWait && s.local == local && s.remote == Some(remote))
-    }
-
-    /// The state `TCP_INFO` reports for the script's most recent socket.
-    fn tcpi_state(&self) -> State {
-        match self.fds.values().next_back().map(|f| f.sock) {
-            Some(Sock::Listener(_)) => State::Listen,
-            Some(Sock::Conn(h) | Sock::Closed(Some(h))) => match self.ep.state(h) {
-                Some(State::Closed) if self.in_time_wait(h) => State::TimeWait,
-                Some(s) => s,
-                None => State::Closed,
-            },
-            _ => State::Closed,
-        }
-    }
-
-    pub(crate) fn assert(&mut self, list: &[Assertion]) -> Result<(), Failure> {
-        for a in list {
-            let actual = match a.left.as_str() {
-                "tcpi_state" => tcpi_name(self.tcpi_state()).to_string(),
-                "tcpi_options" => {
-                    let info = match self.fds.values().next_back().map(|f| f.sock) {
-                        Some(Sock::Conn(h) | Sock::Closed(Some(h))) => self.ep.conn_info(h),
-                        _ => None,
-                    };
-                    // TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4.
-                    let bits = info.map_or(0, |i| {
-                        (i.ts_ok as u32) | (i.sack_ok as u32) << 1 | ((i.snd_wscale | i.rcv_wscale != 0) as u32) << 2
-                    });
-                    bits.to_string()
-                }
-                other => return self.fail(format!("`{other}` is not a known TCP_INFO field")),
-            };
-            let expected = a.right.as_str();
-            let equal = actual == expected
-                || expected.parse::<i64>().ok().zip(actual.parse::<i64>().ok()).is_some_and(|(x, y)| x == y);
-            if equal != a.equal {
-                let op = if a.equal { "==" } else { "!=" };
-                return self.fail(format!("assert {} {op} {expected} failed: it is {actual}", a.left));
-            }
-        }
-        Ok(())
     }
 }
 
@@ -388,6 +329,7 @@ fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         "net.inet.tcp.sack.enable" => c.tcp_sack = on,
         "net.inet.tcp.ecn.maxretries" => c.tcp_ecn_fallback_retries = small(255),
         "net.inet.tcp.rexmit_drop_options" => c.compat.rexmit_drop_options = on,
+        "net.inet.tcp.keepinit" => c.tcp_keepinit = (n > 0).then_some(ms),
         "net.inet.tcp.rfc1323" => {
             c.tcp_timestamps = on;
             c.tcp_window_scaling = on;

@@ -10,12 +10,14 @@
 pub mod ast;
 mod blocking;
 mod calls;
+pub mod code;
 mod commands;
 pub mod packet;
 pub mod parse;
 mod profile;
 mod run;
 mod shell;
+mod tcp_info;
 
 pub use parse::{parse_script, ParseError};
 pub use profile::{Profile, PROFILE_NAMES};

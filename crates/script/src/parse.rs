@@ -195,7 +195,7 @@ fn parse_event(line: usize, text: &str) -> Result<Event, ParseError> {
         let Some(code) = code.trim_end().strip_suffix("}%") else {
             return err(line, "`%{` without `}%`");
         };
-        Action::Assert(parse_code(line, code)?)
+        Action::Code(crate::code::parse_code(line, code)?)
     } else {
         Action::Call(parse_call(line, rest)?)
     };
@@ -486,28 +486,6 @@ fn parse_arg(text: &str) -> Arg {
 }
 
 /// The code blocks' language, as far as the scripts use it: `assert a == b` per line or `;`.
-fn parse_code(line: usize, code: &str) -> Result<Vec<Assertion>, ParseError> {
-    let mut out = Vec::new();
-    for stmt in code.split(['\n', ';']) {
-        let stmt = stmt.trim();
-        if stmt.is_empty() {
-            continue;
-        }
-        let Some(expr) = stmt.strip_prefix("assert ") else {
-            return err(line, format!("only `assert` is understood in code blocks, not `{stmt}`"));
-        };
-        let (left, equal, right) = if let Some((l, r)) = expr.split_once("==") {
-            (l, true, r)
-        } else if let Some((l, r)) = expr.split_once("!=") {
-            (l, false, r)
-        } else {
-            return err(line, format!("want `assert a == b`, not `{stmt}`"));
-        };
-        out.push(Assertion { left: left.trim().to_string(), equal, right: right.trim().to_string() });
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,10 +545,18 @@ mod tests {
     #[test]
     fn asserts_and_ranges() {
         let e = one("+0.00 %{ assert tcpi_state == TCPI_LISTEN }%");
+        let Action::Code(stmts) = e.action else { panic!("{e:?}") };
+        assert!(matches!(&stmts[..], [crate::code::Stmt::Assert { text, .. }] if text == "tcpi_state == TCPI_LISTEN"));
         assert_eq!(
-            e.action,
-            Action::Assert(vec![Assertion { left: "tcpi_state".into(), equal: true, right: "TCPI_LISTEN".into() }])
+            one("+.1...0.2 read(4, ..., 1) = 1").time,
+            Time::Blocking { start: 100_000, end: 200_000, relative: true }
         );
+        assert_eq!(
+            one("+.002 ... 0.004 connect(4, ..., ...) = 0").time,
+            Time::Blocking { start: 2_000, end: 4_000, relative: true }
+        );
+        assert_eq!(one("+ 0.00 close(3) = 0").time, Time::Relative(0));
+        assert_eq!(one("`../common/defaults.sh\nsysctl -q a=1`").time, Time::Relative(0));
         assert_eq!(one("0.1~0.2 `x`").time, Time::Range { start: 100_000, end: 200_000, relative: false });
     }
 

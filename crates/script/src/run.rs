@@ -74,11 +74,23 @@ pub(crate) struct Fd {
     pub recv_buffer: Option<usize>,
     /// TCP_NOOPT set before the connection or listener existed.
     pub no_options: bool,
+    /// TCP_KEEPINIT set before `connect`.
+    pub connect_timeout: Option<Duration>,
+    /// TCP_USER_TIMEOUT set before the connection existed.
+    pub user_timeout: Option<Duration>,
 }
 
 impl Fd {
     pub fn new(sock: Sock) -> Fd {
-        Fd { sock, nonblocking: false, error_taken: false, recv_buffer: None, no_options: false }
+        Fd {
+            sock,
+            nonblocking: false,
+            error_taken: false,
+            recv_buffer: None,
+            no_options: false,
+            connect_timeout: None,
+            user_timeout: None,
+        }
     }
 }
 
@@ -98,6 +110,8 @@ pub(crate) struct Runner {
     pub out: VecDeque<(Instant, Vec<u8>)>,
     pub log: RunLog,
     pub line: usize,
+    /// Variables the script's code blocks assigned.
+    pub vars: std::collections::HashMap<String, i64>,
     /// A blocking call that has not returned yet (`a...b` time).
     pub blocked: Option<crate::blocking::Blocked>,
     /// A failure found while time advanced (a blocking call that returned wrongly), reported
@@ -350,7 +364,17 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
     };
     let tolerance_us = script.option("tolerance_usecs").and_then(|v| v.parse::<u64>().ok()).unwrap_or(4_000);
     let addresses = if ipv6 { vec![IpAddr::V6(LOCAL_V6)] } else { vec![IpAddr::V4(LOCAL_V4)] };
-    let ep = Endpoint::new(profile.config.clone(), &addresses);
+    let mut config = profile.config.clone();
+    if let Some(mtu) = script.option("mtu") {
+        match mtu.parse::<usize>() {
+            Ok(mtu) if (68..=65535).contains(&mtu) => config.mtu = mtu,
+            _ => {
+                let f = Failure { line: 0, at: Instant::ZERO, message: format!("--mtu={mtu}: want 68 to 65535") };
+                return (Err(f), RunLog::default());
+            }
+        }
+    }
+    let ep = Endpoint::new(config, &addresses);
     // Until a socket is bound or connected, inbound packets go to the script's port on a
     // closed host.
     let local = SocketAddr::new(addresses[0], SCRIPT_PORT);
@@ -368,6 +392,7 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         out: VecDeque::new(),
         log: RunLog::default(),
         line: 0,
+        vars: Default::default(),
         blocked: None,
         deferred: None,
         tso: profile.tso,
@@ -423,7 +448,7 @@ impl Runner {
                 (Action::Packet(spec), _) => self.inbound(spec)?,
                 (Action::Call(call), _) => self.call(call)?,
                 (Action::Command(cmd), _) => self.command(cmd)?,
-                (Action::Assert(list), _) => self.assert(list)?,
+                (Action::Code(stmts), _) => self.code(stmts)?,
             }
             self.retry_blocked();
             self.take_deferred()?;

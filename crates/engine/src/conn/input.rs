@@ -25,7 +25,8 @@ impl Connection {
     /// RFC 7323 §1.3 and §2.2 window scale and timestamps, RFC 2018 §2 SACK-permitted).
     fn negotiate(&mut self, ctx: &Ctx, opts: &TcpOptions) {
         let ours = ctx.config.mss_for(self.tuple.local_ip.is_ipv6());
-        self.neg.snd_mss = opts.mss.unwrap_or(DEFAULT_MSS).clamp(64, ours);
+        // At least 64 bytes whatever the peer says, at most what our own link carries.
+        self.neg.snd_mss = opts.mss.unwrap_or(DEFAULT_MSS).max(64).min(ours);
         let on = !self.no_options && !self.syn_options_dropped(&ctx.config);
         match opts.window_scale {
             Some(shift) if ctx.config.tcp_window_scaling && on => {
@@ -119,6 +120,9 @@ impl Connection {
     fn finish_handshake(&mut self, ctx: &mut Ctx, cause: Cause) {
         self.timers.stop(Timer::Retransmit);
         self.rto_count = 0;
+        // The keepalive timer counted the connection-establishment limit until now.
+        let keepalive = if self.keepalive { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER };
+        self.timers.set(Timer::Keepalive, keepalive);
         let initial_window = self.initial_cwnd(&ctx.config);
         self.snd.start_congestion_control(initial_window);
         self.last_progress = ctx.now;

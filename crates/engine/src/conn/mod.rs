@@ -192,6 +192,9 @@ pub(crate) struct Connection {
     /// its MSS.
     no_options: bool,
     keepalive: bool,
+    /// `Compat::round_scaled_window_up`, copied at creation (the window field is written
+    /// where the config is not at hand).
+    round_window_up: bool,
     linger: Option<Duration>,
     user_timeout: Option<Duration>,
 }
@@ -256,6 +259,7 @@ impl Connection {
             nodelay: false,
             no_options: false,
             keepalive: false,
+            round_window_up: config.compat.round_scaled_window_up,
             linger: None,
             user_timeout: None,
         }
@@ -266,8 +270,12 @@ impl Connection {
     /// before the endpoint has checked that its tuple is free).
     #[inline(always)]
     pub fn new_active(config: &Config, timing: &Timing, n: NewConn) -> Connection {
+        let now = n.now;
         let mut conn = Connection::blank(config, timing, n, State::SynSent);
         conn.neg.rcv_wscale = config.window_scale(None);
+        if let Some(limit) = config.tcp_keepinit {
+            conn.timers.set(Timer::Keepalive, now + limit);
+        }
         conn
     }
 
@@ -315,8 +323,9 @@ impl Connection {
         if !config.compat.round_recv_buffer_to_mss {
             return;
         }
-        let payload = (self.neg.snd_mss as u32).saturating_sub(if self.neg.ts_ok { 12 } else { 0 }).max(1);
-        self.rcv.cap = self.rcv.cap.next_multiple_of(payload).min(1 << 30);
+        // FreeBSD's `tcp_mss` rounds to `t_maxseg`, the MSS before options are deducted.
+        let mss = (self.neg.snd_mss as u32).max(1);
+        self.rcv.cap = self.rcv.cap.next_multiple_of(mss).min(1 << 30);
     }
 
     fn initial_cwnd(&self, config: &Config) -> u32 {
@@ -525,9 +534,24 @@ impl Connection {
     pub fn linger(&self) -> Option<Duration> {
         self.linger
     }
+    /// Before the handshake completes the flag only waits for it (`finish_handshake` arms
+    /// the timer), as the timer counts the connection-establishment limit then.
     pub fn set_keepalive(&mut self, ctx: &mut Ctx, on: bool) {
         self.keepalive = on;
-        self.timers.set(Timer::Keepalive, if on { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER });
+        if self.state.is_synchronized() {
+            self.timers
+                .set(Timer::Keepalive, if on { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER });
+        }
+    }
+    /// The connection-establishment limit (FreeBSD's TCP_KEEPINIT): `connect` fails with
+    /// `TimedOut` this long after it was called if the handshake has not completed. Only in
+    /// SYN-SENT; returns false otherwise.
+    pub fn set_connect_timeout(&mut self, timeout: Option<Duration>) -> bool {
+        if self.state != State::SynSent {
+            return false;
+        }
+        self.timers.set(Timer::Keepalive, timeout.map_or(Instant::NEVER, |d| self.last_progress + d));
+        true
     }
     /// Only before our SYN has gone out; returns false when too late.
     pub fn set_no_options(&mut self, on: bool) -> bool {
@@ -589,6 +613,7 @@ impl Connection {
             rcv_wscale: self.neg.rcv_wscale,
             sack_ok: self.neg.sack_ok,
             ts_ok: self.neg.ts_ok,
+            ecn_ok: self.neg.ecn_ok,
         }
     }
 
@@ -597,9 +622,12 @@ impl Connection {
         self.rcv.window()
     }
 
-    /// The window field for a non-SYN segment: scaled down, at most 65535.
+    /// The window field for a non-SYN segment: scaled down (rounded up with
+    /// `round_scaled_window_up`), at most 65535.
     fn recv_window_field(&self) -> u32 {
-        (self.recv_window() >> self.neg.rcv_wscale).min(u16::MAX as u32)
+        let window = self.recv_window();
+        let window = if self.round_window_up { window.next_multiple_of(1 << self.neg.rcv_wscale) } else { window };
+        (window >> self.neg.rcv_wscale).min(u16::MAX as u32)
     }
 
     /// Where the last ACK put the TIME-WAIT record's numbers, and our TSval offset (so that
@@ -657,4 +685,6 @@ pub struct ConnInfo {
     pub sack_ok: bool,
     /// Timestamps were negotiated.
     pub ts_ok: bool,
+    /// ECN was agreed in the handshake (RFC 3168).
+    pub ecn_ok: bool,
 }

@@ -162,6 +162,12 @@ impl Connection {
 
     #[cold]
     fn on_keepalive_timeout(&mut self, ctx: &mut Ctx) {
+        if self.state == State::SynSent {
+            // In SYN-SENT the timer is the connection-establishment limit (`tcp_keepinit`).
+            ctx.counters.failed_connects += 1;
+            self.close_with(ctx, Some(ConnError::TimedOut), Cause::ConnectTimeout);
+            return;
+        }
         if !self.keepalive || !self.state.is_synchronized() {
             return;
         }

@@ -368,7 +368,7 @@ impl Endpoint {
         self.shared.counters.passive_opens += 1;
         let ts_ok = entry.ts_ok && tcp.options.timestamps.is_some();
         let neg = Negotiated {
-            snd_mss: entry.peer_mss.clamp(64, self.shared.config.mss_for(tuple.local_ip.is_ipv6())),
+            snd_mss: entry.peer_mss.max(64).min(self.shared.config.mss_for(tuple.local_ip.is_ipv6())),
             snd_wscale: entry.peer_wscale.unwrap_or(0),
             rcv_wscale: entry.peer_wscale.map_or(0, |_| self.shared.config.window_scale(None)),
             sack_ok: entry.sack_ok,
