@@ -146,12 +146,12 @@ fn script_failures_and_parse_errors_exit_non_zero_with_the_line() {
     let bad = dir.join("bad.pkt");
     std::fs::write(&bad, "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < Q 0:0(0) win 1\n").unwrap();
     let wrong = dir.join("wrong.pkt");
-    std::fs::write(&wrong, "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n").unwrap();
+    std::fs::write(&wrong, "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n+0 close(3) = 0\n").unwrap();
     let o = synack(&["script", bad.to_str().unwrap(), wrong.to_str().unwrap()]);
     let out = text(&o);
     assert!(!o.status.success());
     assert!(out.contains("parse error: line 2: unknown TCP flag `Q`"), "{out}");
-    assert!(out.contains("line 1 at 0.000000: socket() returned 3, expected 4"), "{out}");
+    assert!(out.contains("line 2 at 0.000000: close() returned -1 EBADF, expected 0"), "{out}");
     assert!(out.contains("0 passed, 2 failed"), "{out}");
     let o = synack(&["script", "--profile", "solaris", bad.to_str().unwrap()]);
     assert!(!o.status.success() && text(&o).contains("invalid value 'solaris'"), "{}", text(&o));

@@ -110,6 +110,11 @@ pub struct Config {
     /// reopen a connection in TIME-WAIT (RFC 6191; Linux and the BSDs). Off: RFC 9293's rules
     /// only (challenge ACK, or RST with `tcp_insecure_syn`).
     pub tcp_time_wait_reopen: bool,
+    /// A hard ICMP error (port or protocol unreachable, administratively prohibited, time
+    /// exceeded) aborts a connection in SYN-SENT, as Linux does and FreeBSD's
+    /// `net.inet.tcp.icmp_may_rst` (on by default) allows; off, every ICMP error is soft
+    /// (RFC 1122 §4.2.3.9: remembered, and reported if the connection then times out).
+    pub icmp_may_rst: bool,
     /// Drop segments with both SYN and FIN set (FreeBSD `net.inet.tcp.drop_synfin`).
     pub tcp_drop_synfin: bool,
     /// Knobs that make the engine behave as another stack does where the RFCs leave a
@@ -155,6 +160,7 @@ impl Default for Config {
             ip_local_port_range: (32768, 60999),
             tcp_insecure_syn: false,
             tcp_time_wait_reopen: true,
+            icmp_may_rst: true,
             tcp_drop_synfin: false,
             compat: Compat::default(),
         }
@@ -328,7 +334,7 @@ impl Config {
     /// FreeBSD as its TCP test suite sees it: `Compat::freebsd()`, a 64 KiB receive and 32 KiB
     /// send buffer of at most `kern.ipc.maxsockbuf` (2 MiB: window scale 6), one ECN SYN
     /// retransmission before falling back (`ecn.maxretries`), a 75 s connection-establishment
-    /// limit (`keepinit`), 100 ms delayed ACKs, and its retransmission timer bounds (1 s initial,
+    /// limit (`keepinit`), 12 retransmissions at most (`TCP_MAXRXTSHIFT`), 100 ms delayed ACKs, and its retransmission timer bounds (1 s initial,
     /// 30 ms minimum, 64 s maximum); TIME-WAIT is not reopened by a new SYN (the suite's
     /// STANDARD branches expect RFC 9293's answers there).
     pub fn freebsd() -> Config {
@@ -339,6 +345,9 @@ impl Config {
             c.tcp_time_wait_reopen = false;
             c.tcp_ecn_fallback_retries = 1;
             c.tcp_keepinit = Some(Duration::from_secs(75));
+            // TCP_MAXRXTSHIFT: 12 retransmissions of a SYN or of data.
+            c.tcp_syn_retries = 12;
+            c.tcp_retries2 = 12;
             c.delayed_ack = Duration::from_millis(100);
             c.rto_initial = Duration::from_secs(1);
             c.rto_min = Duration::from_millis(30);

@@ -86,8 +86,14 @@ counters! {
     dropped_malformed,
     /// Dropped: the IP or TCP checksum was wrong.
     dropped_bad_checksum,
-    /// Dropped: not TCP, an IP fragment, IP options or IPv6 extension headers.
+    /// Dropped: not TCP (nor an ICMP error about TCP), an IP fragment, IP options or IPv6
+    /// extension headers.
     dropped_unsupported,
+    /// ICMP and ICMPv6 errors that concerned a connection and were acted on (RFC 5927).
+    icmp_errors_in,
+    /// ICMP errors dropped: about no connection of ours, or quoting a sequence number outside
+    /// SND.UNA..SND.NXT (RFC 5927 §4.1), or of a kind not acted on.
+    dropped_icmp,
     /// Dropped: addressed to none of the endpoint's addresses.
     dropped_not_our_address,
     /// Dropped: not acceptable (RFC 9293 §3.10.7.4, first).

@@ -32,6 +32,10 @@ pub enum ConnError {
     TimedOut,
     /// Aborted locally (`abort`, linger 0, or data arriving after `close`).
     Aborted,
+    /// An ICMP error said the host cannot be reached (EHOSTUNREACH).
+    HostUnreachable,
+    /// An ICMP error said the network cannot be reached (ENETUNREACH).
+    NetUnreachable,
 }
 
 impl fmt::Display for ConnError {
@@ -41,6 +45,8 @@ impl fmt::Display for ConnError {
             ConnError::Reset => "connection reset by peer",
             ConnError::TimedOut => "connection timed out",
             ConnError::Aborted => "connection aborted",
+            ConnError::HostUnreachable => "no route to host",
+            ConnError::NetUnreachable => "network is unreachable",
         })
     }
 }
@@ -90,6 +96,8 @@ pub enum Cause {
     TimeWaitExpired,
     /// `tcp_syn_retries` SYNs went unanswered.
     SynRetriesExhausted,
+    /// An ICMP error ended the connection (RFC 1122 §4.2.3.9).
+    IcmpError,
     /// The handshake did not complete within the connection-establishment limit
     /// (`tcp_keepinit`, TCP_KEEPINIT).
     ConnectTimeout,
@@ -128,6 +136,7 @@ impl fmt::Display for Cause {
             Cause::TimeWaitExpired => "2MSL expired",
             Cause::SynRetriesExhausted => "SYN retries exhausted",
             Cause::ConnectTimeout => "connection-establishment limit passed",
+            Cause::IcmpError => "ICMP error",
             Cause::SynAckRetriesExhausted => "SYN-ACK retries exhausted",
             Cause::RetransmissionsExhausted => "retransmissions exhausted",
             Cause::UserTimeout => "user timeout",

@@ -18,6 +18,8 @@ fn conn_error(e: ConnError) -> io::Error {
         ConnError::Reset => io::ErrorKind::ConnectionReset,
         ConnError::TimedOut => io::ErrorKind::TimedOut,
         ConnError::Aborted => io::ErrorKind::ConnectionAborted,
+        ConnError::HostUnreachable => io::ErrorKind::HostUnreachable,
+        ConnError::NetUnreachable => io::ErrorKind::NetworkUnreachable,
     };
     io::Error::new(kind, e.to_string())
 }

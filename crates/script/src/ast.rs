@@ -53,6 +53,8 @@ pub enum Time {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Packet(PacketSpec),
+    /// `< icmp TYPE CODE [mtu N] [seq:end(len)]`: an ICMP error about synack's segment.
+    Icmp(IcmpSpec),
     Call(Call),
     /// A backtick shell command; never executed, only interpreted.
     Command(String),
@@ -105,6 +107,16 @@ pub struct PacketSpec {
     /// None: no option list written (`> .` lines then expect none); `Some(None)`: `<...>`,
     /// unchecked.
     pub options: Option<Option<Vec<OptSpec>>>,
+}
+
+/// An inbound ICMP (or ICMPv6) error line, with packetdrill's names for type and code; the
+/// quoted segment is synack's, its sequence number relative to synack's ISN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpSpec {
+    pub icmp_type: String,
+    pub code: String,
+    pub mtu: Option<u32>,
+    pub seq: u32,
 }
 
 /// A system call line: `name(args) = result [errno [(text)]]`.

@@ -20,6 +20,8 @@ pub(crate) fn conn_errno(e: ConnError) -> &'static str {
         ConnError::Reset => "ECONNRESET",
         ConnError::TimedOut => "ETIMEDOUT",
         ConnError::Aborted => "ECONNABORTED",
+        ConnError::HostUnreachable => "EHOSTUNREACH",
+        ConnError::NetUnreachable => "ENETUNREACH",
     }
 }
 
@@ -48,6 +50,21 @@ impl Runner {
         }
     }
 
+    /// The number of a new socket: as packetdrill does, the one the script's line names
+    /// (`socket(...) = 4` makes fd 4), or else the lowest free one from 3.
+    fn new_fd(&mut self, call: &Call) -> i64 {
+        let open = |fds: &std::collections::BTreeMap<i64, Fd>, n: i64| {
+            fds.get(&n).is_some_and(|f| !matches!(f.sock, Sock::Closed(_)))
+        };
+        let fd = if call.result >= 0 && !open(&self.fds, call.result) {
+            call.result
+        } else {
+            (3..).find(|&n| !open(&self.fds, n)).unwrap_or(3)
+        };
+        self.last_fd = Some(fd);
+        fd
+    }
+
     fn fd_arg(&self, call: &Call) -> Result<i64, Failure> {
         match call.args.first().and_then(Arg::int) {
             Some(fd) => Ok(fd),
@@ -62,7 +79,7 @@ impl Runner {
     pub(crate) fn do_call(&mut self, call: &Call) -> Result<CallResult, Failure> {
         let name = call.name.as_str();
         if name == "socket" {
-            let fd = self.fds.keys().next_back().map_or(3, |&k| k + 1);
+            let fd = self.new_fd(call);
             self.fds.insert(fd, Fd::new(Sock::Fresh { bound: false }));
             return Ok(Ok(fd));
         }
@@ -104,7 +121,7 @@ impl Runner {
             "accept" => match entry.sock {
                 Sock::Listener(l) => match self.ep.accept(l) {
                     Some(h) => {
-                        let new_fd = self.fds.keys().next_back().map_or(3, |&k| k + 1);
+                        let new_fd = self.new_fd(call);
                         self.fds.insert(new_fd, Fd::new(Sock::Conn(h)));
                         self.listening = false;
                         Ok(new_fd)

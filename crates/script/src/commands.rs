@@ -329,6 +329,7 @@ fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         "net.inet.tcp.sack.enable" => c.tcp_sack = on,
         "net.inet.tcp.ecn.maxretries" => c.tcp_ecn_fallback_retries = small(255),
         "net.inet.tcp.rexmit_drop_options" => c.compat.rexmit_drop_options = on,
+        "net.inet.tcp.icmp_may_rst" => c.icmp_may_rst = on,
         "net.inet.tcp.keepinit" => c.tcp_keepinit = (n > 0).then_some(ms),
         "net.inet.tcp.rfc1323" => {
             c.tcp_timestamps = on;

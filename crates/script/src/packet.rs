@@ -6,7 +6,7 @@
 //! SYN or SYN-ACK. Inbound ACK numbers are shifted by that ISN, outbound sequence numbers
 //! are shifted back.
 
-use crate::ast::{OptSpec, PacketSpec, SeqSpec};
+use crate::ast::{IcmpSpec, OptSpec, PacketSpec, SeqSpec};
 use std::fmt::Write;
 use std::net::SocketAddr;
 use synack_wire::{
@@ -325,6 +325,87 @@ pub fn options_text(list: &[OptSpec]) -> String {
         })
         .collect();
     items.join(",")
+}
+
+/// packetdrill's names of ICMP (IPv4) and ICMPv6 types and codes, as (type, code).
+fn icmp_numbers(ipv6: bool, type_name: &str, code_name: &str) -> Option<(u8, u8)> {
+    let t = match (ipv6, type_name) {
+        (false, "unreachable") => 3,
+        (false, "time_exceeded") => 11,
+        (false, "parameter_problem") => 12,
+        (false, "source_quench") => 4,
+        (false, "redirect") => 5,
+        (true, "unreachable") => 1,
+        (true, "packet_too_big") => 2,
+        (true, "time_exceeded") => 3,
+        (true, "parameter_problem") => 4,
+        _ => return None,
+    };
+    let codes: &[&str] = match (ipv6, t) {
+        (false, 3) => &[
+            "net_unreachable",
+            "host_unreachable",
+            "protocol_unreachable",
+            "port_unreachable",
+            "frag_needed",
+            "source_route_failed",
+            "net_unknown",
+            "host_unknown",
+            "source_host_isolated",
+            "net_prohibited",
+            "host_prohibited",
+            "net_unreachable_for_tos",
+            "host_unreachable_for_tos",
+            "packet_filtered",
+            "precedence_violation",
+            "precedence_cutoff",
+        ],
+        (false, 11) => &["ttl_exceeded_in_transit", "frag_reass_exceeded"],
+        (true, 1) => &["no_route", "admin_prohibited", "not_neighbour", "address_unreachable", "port_unreachable"],
+        (true, 3) => &["exceeded_hop_limit", "exceeded_frag_time"],
+        (true, 4) => &["header_field", "unknown_next_header", "unknown_option"],
+        _ => &[],
+    };
+    let code = match codes.iter().position(|c| *c == code_name) {
+        Some(i) => i as u8,
+        None => code_name.strip_prefix("code_").unwrap_or(code_name).parse().ok()?,
+    };
+    Some((t, code))
+}
+
+/// An ICMP error from the script's host about synack's segment from `local` to `remote`
+/// whose sequence number is `seq` (absolute).
+pub fn build_icmp(spec: &IcmpSpec, local: SocketAddr, remote: SocketAddr, seq: u32) -> Result<Vec<u8>, String> {
+    let ipv6 = local.is_ipv6();
+    let Some((icmp_type, code)) = icmp_numbers(ipv6, &spec.icmp_type, &spec.code) else {
+        return Err(format!(
+            "`icmp {} {}` is not an ICMP{} error packetdrill names",
+            spec.icmp_type,
+            spec.code,
+            if ipv6 { "v6" } else { "" }
+        ));
+    };
+    let quoted_spec = PacketSpec {
+        inbound: true,
+        ecn: None,
+        flags: TcpFlags::ACK,
+        seq: SeqSpec::Range { start: seq, end: seq, len: 0 },
+        ack: Some(0),
+        window: Some(0),
+        urgent: None,
+        options: None,
+    };
+    let quoted = build_inbound(&quoted_spec, local, remote, 0)?;
+    let rest = match spec.mtu {
+        Some(mtu) if ipv6 => mtu.to_be_bytes(),
+        Some(mtu) => [0, 0, (mtu >> 8) as u8, mtu as u8],
+        None => [0; 4],
+    };
+    let mut buf = vec![0u8; 1280];
+    let n = synack_wire::emit_icmp_error(remote.ip(), local.ip(), icmp_type, code, rest, &quoted, &mut buf)
+        .map_err(|e| format!("cannot build the ICMP error: {e}"))?;
+    buf.truncate(n);
+    Ok(buf)
 }
 
 #[cfg(test)]

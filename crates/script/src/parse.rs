@@ -181,7 +181,10 @@ fn parse_event(line: usize, text: &str) -> Result<Event, ParseError> {
         let (time_text, rest) = split_time(text);
         (parse_time(line, &time_text)?, rest.trim_start())
     };
-    let action = if let Some(p) = rest.strip_prefix('<') {
+    let icmp = rest.strip_prefix('<').and_then(|p| p.trim_start().strip_prefix("icmp "));
+    let action = if let Some(p) = icmp {
+        Action::Icmp(parse_icmp(line, p)?)
+    } else if let Some(p) = rest.strip_prefix('<') {
         Action::Packet(parse_packet(line, true, p)?)
     } else if let Some(p) = rest.strip_prefix('>') {
         Action::Packet(parse_packet(line, false, p)?)
@@ -318,6 +321,27 @@ fn parse_seq(line: usize, token: &str) -> Result<SeqSpec, ParseError> {
         return err(line, format!("`{token}`: end - start is not the length"));
     }
     Ok(SeqSpec::Range { start, end, len })
+}
+
+/// `TYPE CODE [mtu N] [seq:end(len)]` after `< icmp`.
+fn parse_icmp(line: usize, text: &str) -> Result<IcmpSpec, ParseError> {
+    let (head, quoted) = match text.split_once('[') {
+        Some((head, q)) => (head, Some(q.trim_end().strip_suffix(']').unwrap_or(q))),
+        None => (text, None),
+    };
+    let words: Vec<&str> = head.split_whitespace().collect();
+    let (icmp_type, code, mtu) = match words.as_slice() {
+        [t] => (t, &"0", None),
+        [t, "mtu", m] => (t, &"0", Some(parse_u32(line, "MTU", m)?)),
+        [t, c] => (t, c, None),
+        [t, c, "mtu", m] => (t, c, Some(parse_u32(line, "MTU", m)?)),
+        _ => return err(line, format!("want `icmp TYPE CODE [mtu N] [seq:end(len)]`, not `icmp {}`", text.trim())),
+    };
+    let seq = match quoted.map(|q| parse_seq(line, q.trim())).transpose()? {
+        Some(SeqSpec::Range { start, .. }) => start,
+        _ => 0,
+    };
+    Ok(IcmpSpec { icmp_type: icmp_type.to_string(), code: code.to_string(), mtu, seq })
 }
 
 fn parse_packet(line: usize, inbound: bool, text: &str) -> Result<PacketSpec, ParseError> {

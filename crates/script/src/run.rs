@@ -99,6 +99,8 @@ pub(crate) struct Runner {
     pub now: Instant,
     pub ipv6: bool,
     pub fds: BTreeMap<i64, Fd>,
+    /// The most recent socket (`tcp_info` blocks read it).
+    pub last_fd: Option<i64>,
     /// The connection inbound packets are addressed to (the latest connect or listen).
     pub tuple: Option<FourTuple>,
     /// The tuple came from `listen` (inbound SYNs open new connections), not `connect`/`accept`.
@@ -260,6 +262,22 @@ impl Runner {
         Ok(())
     }
 
+    /// An ICMP error about synack's segment on the current connection.
+    fn inbound_icmp(&mut self, spec: &crate::ast::IcmpSpec) -> Result<(), Failure> {
+        let Some(tuple) = self.tuple else {
+            return self.fail("an ICMP error before any socket is bound or connected");
+        };
+        let seq = spec.seq.wrapping_add(self.iss.unwrap_or(0));
+        let bytes = match crate::packet::build_icmp(spec, tuple.local(), tuple.remote(), seq) {
+            Ok(bytes) => bytes,
+            Err(e) => return self.fail(e),
+        };
+        self.log.trace.push(format!("{} < icmp {} {} [{}]", self.now, spec.icmp_type, spec.code, spec.seq));
+        self.ep.handle_packet(self.now, &bytes);
+        self.drain();
+        Ok(())
+    }
+
     fn outbound(&mut self, spec: &PacketSpec, lo: Instant, hi: Instant) -> Result<Instant, Failure> {
         loop {
             if let Some((at, bytes)) = self.out.pop_front() {
@@ -385,6 +403,7 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         now: Instant::ZERO,
         ipv6,
         fds: BTreeMap::new(),
+        last_fd: None,
         tuple,
         listening: false,
         tuple_used: false,
@@ -446,6 +465,7 @@ impl Runner {
                     self.blocking_call(call, window)?;
                 }
                 (Action::Packet(spec), _) => self.inbound(spec)?,
+                (Action::Icmp(spec), _) => self.inbound_icmp(spec)?,
                 (Action::Call(call), _) => self.call(call)?,
                 (Action::Command(cmd), _) => self.command(cmd)?,
                 (Action::Code(stmts), _) => self.code(stmts)?,

@@ -68,7 +68,7 @@ fn field(name: &str, state: State, info: Option<&ConnInfo>) -> Result<i64, Strin
         "tcpi_snd_cwnd" => i.cwnd as i64 / mss,
         "tcpi_snd_ssthresh" if i.ssthresh as i64 >= INFINITE_SSTHRESH => INFINITE_SSTHRESH,
         "tcpi_snd_ssthresh" => i.ssthresh as i64 / mss,
-        "tcpi_unacked" => segments(i.snd_nxt.since(i.snd_una) as u32),
+        "tcpi_unacked" => segments(i.snd_nxt.since(i.snd_una)),
         "tcpi_snd_mss" => mss,
         "tcpi_snd_wscale" => i.snd_wscale as i64,
         "tcpi_rcv_wscale" => i.rcv_wscale as i64,
@@ -85,7 +85,7 @@ fn field(name: &str, state: State, info: Option<&ConnInfo>) -> Result<i64, Strin
 impl Runner {
     /// The state `TCP_INFO` reports for the script's most recent socket.
     fn tcpi_state(&self) -> State {
-        match self.fds.values().next_back().map(|f| f.sock) {
+        match self.last_fd.and_then(|fd| self.fds.get(&fd)).map(|f| f.sock) {
             Some(Sock::Listener(_)) => State::Listen,
             Some(Sock::Conn(h) | Sock::Closed(Some(h))) => match self.ep.state(h) {
                 Some(State::Closed) if self.in_time_wait(h) => State::TimeWait,
@@ -99,7 +99,7 @@ impl Runner {
     /// Runs a `%{ }%` block against the last socket's `tcp_info`.
     pub(crate) fn code(&mut self, stmts: &[Stmt]) -> Result<(), Failure> {
         let state = self.tcpi_state();
-        let info = match self.fds.values().next_back().map(|f| f.sock) {
+        let info = match self.last_fd.and_then(|fd| self.fds.get(&fd)).map(|f| f.sock) {
             Some(Sock::Conn(h) | Sock::Closed(Some(h))) => self.ep.conn_info(h),
             _ => None,
         };

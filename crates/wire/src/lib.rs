@@ -10,6 +10,7 @@
 mod checksum;
 mod ecn;
 mod error;
+mod icmp;
 mod ip;
 mod ipv4;
 mod ipv6;
@@ -22,6 +23,9 @@ pub mod tcpdump;
 pub use checksum::{internet_checksum, pseudo_header_sum};
 pub use ecn::Ecn;
 pub use error::WireError;
+pub use icmp::{
+    emit_icmp_error, parse_icmp_error, IcmpError, IcmpKind, QuotedTcp, IP_PROTOCOL_ICMP, IP_PROTOCOL_ICMPV6,
+};
 pub use ip::{
     ecn_of, emit_segment, emit_segment_between, emit_segment_chunks, emit_segment_chunks_with, ip_header_len,
     parse_segment, parse_segment_general, parse_segment_with, segment_len, set_ecn, EmitIp, IpHeader, Segment,

@@ -2,6 +2,7 @@
 //! `input.rs`, segment building in `output.rs`, timers in `timers.rs`.
 
 mod ecn;
+mod icmp;
 mod input;
 mod output;
 mod owed;
@@ -152,6 +153,8 @@ pub(crate) struct Connection {
     fin_queued: bool,
     fin_received: bool,
     pub error: Option<ConnError>,
+    /// The last soft ICMP error (`icmp.rs`), reported if the connection times out.
+    soft_error: Option<ConnError>,
 
     /// The send side: SND.*, the send buffer, RTT, congestion control and loss recovery.
     pub snd: Sender,
@@ -236,6 +239,7 @@ impl Connection {
             fin_queued: false,
             fin_received: false,
             error: None,
+            soft_error: None,
             snd: Sender::new(n.iss, config.tcp_wmem.default.min(1 << 30) as u32, timing.rto_initial_us),
             rcv: Receiver::new(recv_cap),
             neg,

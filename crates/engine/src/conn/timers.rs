@@ -4,7 +4,7 @@
 use super::recovery::FastRecovery;
 use super::{Connection, Ctx, Owed};
 use crate::congestion::CongestionControl;
-use crate::{Cause, ConnError, Instant, State};
+use crate::{Cause, Instant, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Timer {
@@ -115,7 +115,7 @@ impl Connection {
                 };
                 if self.rto_count > limit {
                     ctx.counters.failed_connects += 1;
-                    self.close_with(ctx, Some(ConnError::TimedOut), cause);
+                    self.close_with(ctx, Some(self.timed_out_error()), cause);
                     return;
                 }
                 ctx.counters.rto_expirations += 1;
@@ -135,13 +135,13 @@ impl Connection {
                 }
                 if let Some(limit) = self.user_timeout {
                     if ctx.now - self.last_progress >= limit {
-                        self.close_with(ctx, Some(ConnError::TimedOut), Cause::UserTimeout);
+                        self.close_with(ctx, Some(self.timed_out_error()), Cause::UserTimeout);
                         return;
                     }
                 }
                 self.rto_count += 1;
                 if self.rto_count > cfg.tcp_retries2 {
-                    self.close_with(ctx, Some(ConnError::TimedOut), Cause::RetransmissionsExhausted);
+                    self.close_with(ctx, Some(self.timed_out_error()), Cause::RetransmissionsExhausted);
                     return;
                 }
                 ctx.counters.rto_expirations += 1;
@@ -165,7 +165,7 @@ impl Connection {
         if self.state == State::SynSent {
             // In SYN-SENT the timer is the connection-establishment limit (`tcp_keepinit`).
             ctx.counters.failed_connects += 1;
-            self.close_with(ctx, Some(ConnError::TimedOut), Cause::ConnectTimeout);
+            self.close_with(ctx, Some(self.timed_out_error()), Cause::ConnectTimeout);
             return;
         }
         if !self.keepalive || !self.state.is_synchronized() {
@@ -178,7 +178,7 @@ impl Connection {
             return;
         }
         if self.keepalive_probes_sent >= cfg.tcp_keepalive_probes {
-            self.close_with(ctx, Some(ConnError::TimedOut), Cause::KeepaliveTimeout);
+            self.close_with(ctx, Some(self.timed_out_error()), Cause::KeepaliveTimeout);
             return;
         }
         self.keepalive_probes_sent += 1;
