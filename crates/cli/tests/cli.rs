@@ -225,7 +225,9 @@ fn script_reports_every_bad_file_and_runs_the_rest() {
     std::fs::write(dir.join("a-huge-segment.pkt"), format!("{setup}+0 < P. 1:65501(65500) ack 1 win 65535\n")).unwrap();
     std::fs::write(
         dir.join("b-huge-read.pkt"),
-        format!("{setup}+0 < P. 1:11(10) ack 1 win 65535\n+0 read(4, ..., 100000000000) = 10\n"),
+        format!(
+            "{setup}+0 < P. 1:11(10) ack 1 win 65535\n+0 > . 1:1(0) ack 11 <...>\n+0 read(4, ..., 100000000000) = 10\n"
+        ),
     )
     .unwrap();
     std::fs::write(dir.join("c-empty.pkt"), "").unwrap();

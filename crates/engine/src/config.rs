@@ -203,6 +203,15 @@ pub struct Compat {
     /// options are what a middlebox drops (FreeBSD `net.inet.tcp.rexmit_drop_options`, off by
     /// default there too).
     pub rexmit_drop_options: bool,
+    /// Quick-ACK mode: the first this many data segments of a connection (at most one per two
+    /// MSS of receive window, at least 2) are ACKed at once instead of after the delayed-ACK
+    /// wait, so that a sender's slow start is not held back (Linux's `TCP_MAX_QUICKACKS`, 16,
+    /// as the linux script profile sets). 0 here: every segment may wait (RFC 9293 §3.8.6.3).
+    pub quick_acks: u8,
+    /// After a read, announce the larger window only once it has at least doubled (Linux's
+    /// `__tcp_cleanup_rbuf`, as the linux script profile sets), not as soon as RFC 9293
+    /// §3.8.6.2.2 allows (an MSS or half the buffer more).
+    pub window_update_when_doubled: bool,
     /// Added to every computed RTO before the bounds apply (FreeBSD `rexmit_slop`, 200 ms
     /// there; 0 here, as Linux).
     pub rto_slop: Duration,
@@ -220,6 +229,8 @@ impl Default for Compat {
             process_ack_of_old_segment: false,
             ack_every_second_segment: false,
             rexmit_drop_options: false,
+            quick_acks: 0,
+            window_update_when_doubled: false,
             rto_slop: Duration::ZERO,
         }
     }
@@ -244,6 +255,8 @@ impl Compat {
             process_ack_of_old_segment: true,
             ack_every_second_segment: true,
             rexmit_drop_options: false,
+            quick_acks: 0,
+            window_update_when_doubled: false,
             rto_slop: Duration::from_millis(200),
         }
     }

@@ -27,7 +27,7 @@ fn sockstat_name(s: State) -> &'static str {
 const MAX_INCLUDE_DEPTH: usize = 4;
 
 /// What a sysctl assignment did to the engine's configuration.
-enum Sysctl {
+pub(crate) enum Sysctl {
     Applied,
     /// Known, but with no engine meaning (yet); taken as a no-op.
     NoOp,
@@ -216,7 +216,7 @@ fn triple(value: &str) -> Option<BufferLimits> {
     }
 }
 
-fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
+pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
     let linux = name.strip_prefix("net.ipv4.").or_else(|| name.strip_prefix("net.core."));
     if let Some(knob) = linux {
         match knob {

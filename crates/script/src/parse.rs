@@ -55,6 +55,10 @@ pub fn parse_script(text: &str, defines: &[String]) -> Result<Script, ParseError
         } else {
             None
         };
+        // A call whose arguments run over several lines (`sendmsg(4, {...,\n ...}) = 40`).
+        let ends =
+            ends.or_else(|| (bracket_depth(&text) > 0).then_some((closes_brackets as LineTest, "unbalanced brackets")));
+        let mut depth = bracket_depth(&text);
         if let Some((is_last, unclosed)) = ends {
             loop {
                 let Some((_, next)) = lines.get(i) else {
@@ -63,7 +67,8 @@ pub fn parse_script(text: &str, defines: &[String]) -> Result<Script, ParseError
                 i += 1;
                 text.push('\n');
                 text.push_str(next);
-                if is_last(next) {
+                depth += bracket_depth(next);
+                if is_last(next) && (depth <= 0 || unclosed != "unbalanced brackets") {
                     break;
                 }
             }
@@ -75,6 +80,22 @@ pub fn parse_script(text: &str, defines: &[String]) -> Result<Script, ParseError
 
 /// Whether a line ends a construct that runs over several lines.
 type LineTest = fn(&str) -> bool;
+
+/// Opening less closing round, square and curly brackets (angle brackets are option lists).
+fn bracket_depth(text: &str) -> i32 {
+    text.chars()
+        .map(|c| match c {
+            '(' | '[' | '{' => 1,
+            ')' | ']' | '}' => -1,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Any line may close a call's brackets; `bracket_depth` keeps the count.
+fn closes_brackets(_: &str) -> bool {
+    true
+}
 
 /// An odd number of backticks opens (or closes) a command.
 fn odd_backticks(text: &str) -> bool {
@@ -271,6 +292,9 @@ fn parse_time(line: usize, token: &str) -> Result<Time, ParseError> {
 }
 
 fn parse_flags(line: usize, token: &str) -> Result<TcpFlags, ParseError> {
+    if token == "-" {
+        return Ok(TcpFlags::NONE); // packetdrill's "no flags at all"
+    }
     let mut bits = 0u8;
     for c in token.chars() {
         bits |= match c {

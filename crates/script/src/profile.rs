@@ -10,7 +10,23 @@ pub struct Profile {
     /// The scripts were written against a device with TCP segmentation offload: an outbound
     /// line may cover several of synack's segments sent together (packetdrill's Linux tun).
     pub tso: bool,
+    /// SO_SNDBUF and SO_RCVBUF store twice the size asked, room for bookkeeping (Linux's
+    /// `sock_setsockopt`; getsockopt reads the doubled size back).
+    pub doubles_socket_buffers: bool,
 }
+
+/// The sysctls of packetdrill's `gtests/net/common/defaults.sh` that have an engine meaning:
+/// every Linux script was written against them, whether it runs that file or not.
+pub const LINUX_TEST_SYSCTLS: [(&str, &str); 8] = [
+    ("net.ipv4.tcp_rmem", "4096 540000 15728640"),
+    ("net.ipv4.tcp_wmem", "4096 262144 4194304"),
+    ("net.ipv4.tcp_timestamps", "1"),
+    ("net.ipv4.tcp_syn_retries", "5"),
+    ("net.ipv4.tcp_synack_retries", "5"),
+    ("net.ipv4.tcp_sack", "1"),
+    ("net.ipv4.tcp_dsack", "1"),
+    ("net.ipv4.tcp_ecn", "0"),
+];
 
 pub const PROFILE_NAMES: [&str; 2] = ["linux", "freebsd"];
 
@@ -23,15 +39,25 @@ impl Profile {
         }
     }
 
-    /// The engine's own defaults (Linux-like).
+    /// Linux as packetdrill's `defaults.sh` sets it up for its tests (the engine's defaults,
+    /// which are Linux's, with `LINUX_TEST_SYSCTLS` applied, quick-ACK mode and Linux's rule for
+    /// window updates), seen through a
+    /// TSO device, with
+    /// Linux's socket layer doubling what SO_SNDBUF and SO_RCVBUF set.
     pub fn linux() -> Profile {
-        Profile { name: "linux", config: Config::default(), tso: true }
+        let mut config = Config::default();
+        for (name, value) in LINUX_TEST_SYSCTLS {
+            crate::commands::apply_sysctl(&mut config, name, value);
+        }
+        config.compat.quick_acks = 16; // TCP_MAX_QUICKACKS
+        config.compat.window_update_when_doubled = true;
+        Profile { name: "linux", config, tso: true, doubles_socket_buffers: true }
     }
 
     /// FreeBSD as the nplab/freebsd-net scripts see it: `Config::freebsd()` (its option layout,
     /// buffers, window-scale shift, timers, and the behaviours `Compat::freebsd()` names).
     pub fn freebsd() -> Profile {
         let config = Config::freebsd();
-        Profile { name: "freebsd", config, tso: false }
+        Profile { name: "freebsd", config, tso: false, doubles_socket_buffers: false }
     }
 }

@@ -78,6 +78,8 @@ pub(crate) struct Fd {
     pub connect_timeout: Option<Duration>,
     /// TCP_USER_TIMEOUT set before the connection existed.
     pub user_timeout: Option<Duration>,
+    /// `shutdown(SHUT_RD)` was called: reads find the end of the stream once the data is read.
+    pub read_shut: bool,
 }
 
 impl Fd {
@@ -90,6 +92,7 @@ impl Fd {
             no_options: false,
             connect_timeout: None,
             user_timeout: None,
+            read_shut: false,
         }
     }
 }
@@ -119,6 +122,8 @@ pub(crate) struct Runner {
     /// A failure found while time advanced (a blocking call that returned wrongly), reported
     /// at the next event.
     pub deferred: Option<Failure>,
+    /// `Profile::doubles_socket_buffers`.
+    pub doubles_socket_buffers: bool,
     /// Outbound lines may describe TSO super-segments (`Profile::tso`).
     pub tso: bool,
     /// Where relative paths in backtick commands resolve (the script's directory).
@@ -415,6 +420,7 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         blocked: None,
         deferred: None,
         tso: profile.tso,
+        doubles_socket_buffers: profile.doubles_socket_buffers,
         script_dir: script.dir.clone(),
         tolerance: Duration::from_micros(tolerance_us),
     };

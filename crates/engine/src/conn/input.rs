@@ -123,6 +123,7 @@ impl Connection {
         // The keepalive timer counted the connection-establishment limit until now.
         let keepalive = if self.keepalive { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER };
         self.timers.set(Timer::Keepalive, keepalive);
+        self.start_quick_acks(&ctx.config);
         let initial_window = self.initial_cwnd(&ctx.config);
         self.snd.start_congestion_control(initial_window);
         self.last_progress = ctx.now;
@@ -504,7 +505,10 @@ impl Connection {
                     n => (n / full).min(u8::MAX as usize) as u8,
                 };
                 self.rcv.full_segments_unacked = self.rcv.full_segments_unacked.saturating_add(segments);
-                if self.rcv.full_segments_unacked >= 2 {
+                if self.rcv.quick_acks > 0 {
+                    self.rcv.quick_acks -= 1;
+                    self.owed.insert(Owed::ACK);
+                } else if self.rcv.full_segments_unacked >= 2 {
                     self.owed.insert(Owed::ACK);
                 } else if !self.timers.is_armed(Timer::DelayedAck) {
                     self.timers.set(Timer::DelayedAck, ctx.now.add_micros(ctx.timing.delayed_ack_us));

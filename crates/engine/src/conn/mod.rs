@@ -198,6 +198,8 @@ pub(crate) struct Connection {
     /// `Compat::round_scaled_window_up`, copied at creation (the window field is written
     /// where the config is not at hand).
     round_window_up: bool,
+    /// `Compat::window_update_when_doubled`, copied at creation.
+    window_update_when_doubled: bool,
     linger: Option<Duration>,
     user_timeout: Option<Duration>,
 }
@@ -264,6 +266,7 @@ impl Connection {
             no_options: false,
             keepalive: false,
             round_window_up: config.compat.round_scaled_window_up,
+            window_update_when_doubled: config.compat.window_update_when_doubled,
             linger: None,
             user_timeout: None,
         }
@@ -316,13 +319,15 @@ impl Connection {
         conn.ts_recent = ts_recent;
         let initial_window = conn.initial_cwnd(&ctx.config);
         conn.snd.start_congestion_control(initial_window);
+        if ctx.config.compat.quick_acks > 0 {
+            conn.start_quick_acks(&ctx.config);
+        }
         conn.last_progress = now;
         conn
     }
 
     /// With `round_recv_buffer_to_mss` (FreeBSD's `tcp_mss`): once the peer's MSS is known,
-    /// the receive buffer grows to a whole number of segments' payload (the MSS less the
-    /// timestamp option when it is used).
+    /// the receive buffer grows to a whole number of segments (of the MSS before options).
     pub(crate) fn round_recv_buffer(&mut self, config: &Config) {
         if !config.compat.round_recv_buffer_to_mss {
             return;
@@ -330,6 +335,14 @@ impl Connection {
         // FreeBSD's `tcp_mss` rounds to `t_maxseg`, the MSS before options are deducted.
         let mss = (self.neg.snd_mss as u32).max(1);
         self.rcv.cap = self.rcv.cap.next_multiple_of(mss).min(1 << 30);
+    }
+
+    /// `Compat::quick_acks` at the start of the connection: one per two MSS of window, at
+    /// least 2, at most the knob (Linux's `tcp_incr_quickack`).
+    pub(crate) fn start_quick_acks(&mut self, config: &Config) {
+        let most = config.compat.quick_acks as u32;
+        let per_window = (self.recv_window() / (2 * self.rcv_mss.max(1) as u32)).max(2);
+        self.rcv.quick_acks = most.min(per_window) as u8;
     }
 
     fn initial_cwnd(&self, config: &Config) -> u32 {
@@ -465,7 +478,11 @@ impl Connection {
         let advertised = self.rcv.adv.diff(self.rcv.nxt).max(0) as u32;
         let now_open = self.recv_window_field() << self.neg.rcv_wscale;
         let threshold = (self.rcv.cap / 2).min(self.rcv_mss as u32);
-        if now_open >= advertised + threshold {
+        // Linux waits until the window at least doubles (and was at most half the buffer),
+        // which the RFC's rule allows: it forbids small updates, it does not require others.
+        let linux_worth =
+            !self.window_update_when_doubled || (2 * advertised <= self.rcv.cap && now_open >= 2 * advertised);
+        if now_open >= advertised + threshold && linux_worth {
             self.owed.insert(Owed::ACK);
         }
     }

@@ -30,6 +30,9 @@ pub(crate) struct Receiver {
     /// Full-sized segments received since the last ACK (RFC 9293 §3.8.6.3: an ACK at least
     /// every second one).
     pub full_segments_unacked: u8,
+    /// Data segments still to be ACKed at once, without the delayed-ACK wait (Linux's
+    /// quick-ACK mode at connection start, `Compat::quick_acks`).
+    pub quick_acks: u8,
     /// A duplicate range to report as the first SACK block of the next ACK (RFC 2883 D-SACK),
     /// then forgotten.
     pub dsack: Option<(SeqNum, SeqNum)>,
@@ -50,6 +53,7 @@ impl Receiver {
             ooo: Assembler::EMPTY,
             ooo_fin: None,
             full_segments_unacked: 0,
+            quick_acks: 0,
             dsack: None,
         }
     }
