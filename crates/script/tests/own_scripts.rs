@@ -41,14 +41,16 @@ fn a_wrong_expectation_fails_at_its_line() {
     assert!(run_script(&fixed, &Profile::linux()).0.is_ok());
 }
 
-/// A segment synack sends that no line expects is a failure; so is a missing one.
+/// A segment synack sends that no line expects fails the next outbound line (it is matched
+/// in order, as packetdrill does); so does a missing one.
 #[test]
 fn unexpected_and_missing_segments_fail() {
     let unexpected = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
                       +0 < S 0:0(0) win 65535\n\
-                      +0.1 close(3) = 0\n";
+                      +0.1 close(3) = 0\n\
+                      +0 > S 0:0(0) <...>\n";
     let f = run_script(&parse_script(unexpected, &[]).unwrap(), &Profile::linux()).0.unwrap_err();
-    assert!(f.message.starts_with("unexpected segment R. 0:0(0) ack 1"), "{f}");
+    assert!(f.message.starts_with("segment R. 0:0(0) ack 1 win 0 sent too early"), "{f}");
     let missing = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
                    +0 bind(3, ..., ...) = 0\n\
                    +0 listen(3, 8) = 0\n\
