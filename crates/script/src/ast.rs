@@ -88,7 +88,14 @@ pub enum OptSpec {
     WindowScale(u8),
     SackPermitted,
     Sack([(u32, u32); 4], u8),
-    Timestamp { val: u32, ecr: u32 },
+    /// `md5 valid` / `md5 invalid`: a TCP MD5 signature (RFC 2385) that checks or not.
+    Md5 {
+        valid: bool,
+    },
+    Timestamp {
+        val: u32,
+        ecr: u32,
+    },
 }
 
 /// `<` or `>` lines.
@@ -107,6 +114,15 @@ pub struct PacketSpec {
     /// None: no option list written (`> .` lines then expect none); `Some(None)`: `<...>`,
     /// unchecked.
     pub options: Option<Option<Vec<OptSpec>>>,
+    /// An IP header field in parentheses before the flags (`(ttl 4)`, `(tos 0x20)`, `(hlim
+    /// 4)`, `(class 0x20)`): set on an inbound packet, checked on an outbound one.
+    pub ip_field: Option<(String, u32)>,
+    /// `/udp(src > dst)` after the window: the segment is encapsulated in UDP (FreeBSD's
+    /// `udp_tunneling_port`), with these ports.
+    pub udp_ports: Option<(u16, u16)>,
+    /// `start:end(len)!`: synack's sequence number as it is on the wire, not relative to its
+    /// ISN (a RST answering a SYN, say).
+    pub absolute_seq: bool,
 }
 
 /// An inbound ICMP (or ICMPv6) error line, with packetdrill's names for type and code; the

@@ -60,6 +60,12 @@ pub fn encode_options(opts: &[OptSpec]) -> Vec<u8> {
                 out.extend_from_slice(&val.to_be_bytes());
                 out.extend_from_slice(&ecr.to_be_bytes());
             }
+            // Kind 19 with a digest the runner cannot compute (the runner refuses inbound lines
+            // that carry one; this is its room on the wire).
+            OptSpec::Md5 { .. } => {
+                out.extend_from_slice(&[19, 18]);
+                out.extend_from_slice(&[0; 16]);
+            }
         }
     }
     out
@@ -173,7 +179,32 @@ pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_of
     tcp[TCP_HEADER_LEN..TCP_HEADER_LEN + options.len()].copy_from_slice(options);
     let sum = internet_checksum(pseudo_header_sum(src.ip(), dst.ip(), IP_PROTOCOL_TCP, tcp_len), tcp);
     tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+    if let Some((name, value)) = &spec.ip_field {
+        set_ip_field(&mut buf, name, *value as u8);
+    }
     Ok(buf)
+}
+
+/// Writes `(ttl N)`, `(hlim N)`, `(tos X)` or `(class X)` into a built packet's IP header
+/// (the IPv4 header checksum computed again).
+fn set_ip_field(packet: &mut [u8], name: &str, value: u8) {
+    if packet[0] >> 4 == 4 {
+        match name {
+            "ttl" | "hlim" => packet[8] = value,
+            _ => packet[1] = value,
+        }
+        packet[10..12].fill(0);
+        let sum = internet_checksum(0, &packet[..20]);
+        packet[10..12].copy_from_slice(&sum.to_be_bytes());
+    } else {
+        match name {
+            "ttl" | "hlim" => packet[7] = value,
+            _ => {
+                packet[0] = 0x60 | value >> 4;
+                packet[1] = (packet[1] & 0x0f) | value << 4;
+            }
+        }
+    }
 }
 
 /// An outbound segment in script space.
@@ -322,6 +353,7 @@ pub fn options_text(list: &[OptSpec]) -> String {
                 format!("sack {}", b.join(" "))
             }
             OptSpec::Timestamp { val, ecr } => format!("TS val {val} ecr {ecr}"),
+            OptSpec::Md5 { valid } => format!("md5 {}", if valid { "valid" } else { "invalid" }),
         })
         .collect();
     items.join(",")
@@ -394,6 +426,9 @@ pub fn build_icmp(spec: &IcmpSpec, local: SocketAddr, remote: SocketAddr, seq: u
         window: Some(0),
         urgent: None,
         options: None,
+        ip_field: None,
+        udp_ports: None,
+        absolute_seq: false,
     };
     let quoted = build_inbound(&quoted_spec, local, remote, 0)?;
     let rest = match spec.mtu {
@@ -444,6 +479,9 @@ mod tests {
             window: Some(1000),
             urgent: None,
             options: Some(Some(vec![OptSpec::Nop, OptSpec::Nop, OptSpec::Sack(blocks, 1)])),
+            ip_field: None,
+            udp_ports: None,
+            absolute_seq: false,
         };
         let (src, dst) = ("192.0.2.1:40000".parse().unwrap(), "192.168.0.1:8080".parse().unwrap());
         let bytes = build_inbound(&spec, src, dst, 5000).unwrap();

@@ -376,6 +376,32 @@ fn parse_packet(line: usize, inbound: bool, text: &str) -> Result<PacketSpec, Pa
         ecn = Some(r[..close].trim().to_string());
         rest = r[close + 1..].trim_start();
     }
+    let mut ip_field = None;
+    if let Some(r) = rest.strip_prefix('(') {
+        let close = r.find(')').ok_or(ParseError { line, message: "`(` without `)`".into() })?;
+        let words: Vec<&str> = r[..close].split_whitespace().collect();
+        ip_field = match words.as_slice() {
+            [name @ ("ttl" | "tos" | "hlim" | "class"), value] => {
+                Some((name.to_string(), parse_u32(line, name, value)?))
+            }
+            _ => return err(line, format!("unknown IP field `({})`", &r[..close])),
+        };
+        rest = r[close + 1..].trim_start();
+    }
+    // `/udp(src > dst)`: UDP encapsulation, written after the window.
+    let mut udp_ports = None;
+    let owned;
+    if let Some(at) = rest.find("/udp(") {
+        let close =
+            rest[at..].find(')').map(|c| at + c).ok_or(ParseError { line, message: "`/udp(` without `)`".into() })?;
+        let ports: Vec<&str> = rest[at + 5..close].split('>').map(str::trim).collect();
+        udp_ports = match ports.as_slice() {
+            [a, b] => Some((parse_u32(line, "UDP port", a)? as u16, parse_u32(line, "UDP port", b)? as u16)),
+            _ => return err(line, "want `/udp(SRC > DST)`"),
+        };
+        owned = format!("{}{}", &rest[..at], &rest[close + 1..]);
+        rest = owned.as_str();
+    }
     // The option list goes last and may hold spaces: cut it off first.
     let (head, options) = match rest.find('<') {
         Some(at) => {
@@ -389,7 +415,12 @@ fn parse_packet(line: usize, inbound: bool, text: &str) -> Result<PacketSpec, Pa
     };
     let mut tokens = head.split_whitespace();
     let flags = parse_flags(line, tokens.next().ok_or(ParseError { line, message: "a packet without flags".into() })?)?;
-    let seq = parse_seq(line, tokens.next().ok_or(ParseError { line, message: "a packet without sequence".into() })?)?;
+    let seq_token = tokens.next().ok_or(ParseError { line, message: "a packet without sequence".into() })?;
+    let (seq_token, absolute_seq) = match seq_token.strip_suffix('!') {
+        Some(t) => (t, true),
+        None => (seq_token, false),
+    };
+    let seq = parse_seq(line, seq_token)?;
     let (mut ack, mut window, mut urgent) = (None, None, None);
     while let Some(key) = tokens.next() {
         let value = tokens.next().ok_or(ParseError { line, message: format!("`{key}` without a value") })?;
@@ -407,7 +438,7 @@ fn parse_packet(line: usize, inbound: bool, text: &str) -> Result<PacketSpec, Pa
     }
     // `ack N` without the `.` flag is allowed: the field is set, the bit is not (a test of
     // how a stack treats a stray acknowledgment number).
-    Ok(PacketSpec { inbound, ecn, flags, seq, ack, window, urgent, options })
+    Ok(PacketSpec { inbound, ecn, flags, seq, ack, window, urgent, options, ip_field, udp_ports, absolute_seq })
 }
 
 fn parse_options(line: usize, list: &str) -> Result<Option<Vec<OptSpec>>, ParseError> {
@@ -428,6 +459,9 @@ fn parse_options(line: usize, list: &str) -> Result<Option<Vec<OptSpec>>, ParseE
             Some("wscale") => OptSpec::WindowScale(u8::try_from(num(1, "wscale")?).map_err(|_| bad_opt(line, item))?),
             Some("TS") if words.len() == 5 && words[1] == "val" && words[3] == "ecr" => {
                 OptSpec::Timestamp { val: num(2, "TS val")?, ecr: num(4, "TS ecr")? }
+            }
+            Some("md5") if words.len() == 2 && ["valid", "invalid"].contains(&words[1]) => {
+                OptSpec::Md5 { valid: words[1] == "valid" }
             }
             Some("sack") => {
                 let mut blocks = [(0, 0); 4];

@@ -247,6 +247,7 @@ impl Runner {
         let Some(tuple) = self.tuple else {
             return self.fail("an inbound packet before any socket is bound or connected");
         };
+        self.refuse_what_the_engine_lacks(spec)?;
         self.tuple_used = true;
         let bytes = match build_inbound(spec, tuple.remote(), tuple.local(), self.iss.unwrap_or(0)) {
             Ok(bytes) => bytes,
@@ -275,7 +276,22 @@ impl Runner {
         Ok(())
     }
 
+    /// Lines that need what synack does not do: a difference of the engine, named at its line.
+    fn refuse_what_the_engine_lacks(&self, spec: &PacketSpec) -> Result<(), Failure> {
+        if spec.udp_ports.is_some() {
+            return self
+                .fail("TCP encapsulated in UDP (FreeBSD's net.inet.tcp.udp_tunneling_port) is not an engine feature");
+        }
+        if let Some(Some(list)) = &spec.options {
+            if list.iter().any(|o| matches!(o, crate::ast::OptSpec::Md5 { .. })) {
+                return self.fail("TCP MD5 signatures (RFC 2385) are not an engine feature");
+            }
+        }
+        Ok(())
+    }
+
     fn outbound(&mut self, spec: &PacketSpec, lo: Instant, hi: Instant) -> Result<Instant, Failure> {
+        self.refuse_what_the_engine_lacks(spec)?;
         loop {
             if let Some((at, bytes)) = self.out.pop_front() {
                 let text = self.describe(&bytes);
@@ -322,7 +338,8 @@ impl Runner {
             };
             self.iss = Some(tcp.seq_number().0.wrapping_sub(start));
         }
-        let mut seen = Seen::from_tcp(&tcp, self.iss.unwrap_or(0));
+        let iss = if spec.absolute_seq { 0 } else { self.iss.unwrap_or(0) };
+        let mut seen = Seen::from_tcp(&tcp, iss);
         if self.tso && !spec.flags.syn() {
             self.merge_super_segment(&mut seen, spec, at);
         }
@@ -332,7 +349,15 @@ impl Runner {
                 return fail(format!("segment {text} on ports {}>{}, not the script's connection", ports.0, ports.1));
             }
         }
-        match seen.mismatch(spec).or_else(|| ecn_mismatch(spec.ecn.as_deref(), seg.ip.ecn)) {
+        let ip_mismatch = spec.ip_field.as_ref().and_then(|(name, want)| {
+            // synack sends TTL/hop limit 64 and the DSCP bits as zero.
+            let actual = match name.as_str() {
+                "ttl" | "hlim" => seg.ip.ttl as u32,
+                _ => seg.ip.ecn.bits() as u32,
+            };
+            (actual != *want).then(|| format!("{name} {actual} instead of {want}"))
+        });
+        match seen.mismatch(spec).or(ip_mismatch).or_else(|| ecn_mismatch(spec.ecn.as_deref(), seg.ip.ecn)) {
             Some(why) => fail(format!("{why}: sent {}", seen.to_script())),
             None => Ok(at),
         }
