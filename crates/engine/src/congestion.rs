@@ -120,11 +120,12 @@ impl CongestionControl for NewReno {
         self.ssthresh
     }
 
-    /// RFC 5681 §3.1: slow start grows by the bytes acknowledged, at most one MSS (RFC 3465
-    /// L=1); avoidance by about one MSS per RTT.
+    /// Slow start grows by every byte acknowledged, as Linux's `tcp_slow_start` does (RFC 3465
+    /// §2.2 byte counting with no per-ACK limit, so that a stretch ACK of ten segments counts
+    /// ten), up to ssthresh; avoidance by about one MSS per RTT (RFC 5681 §3.1).
     fn on_ack(&mut self, acked: u32, mss: u32) {
         if self.cwnd < self.ssthresh {
-            self.cwnd = self.cwnd.saturating_add(acked.min(mss));
+            self.cwnd = self.cwnd.saturating_add(acked).min(self.ssthresh.max(self.cwnd));
         } else {
             let inc = ((mss as u64 * mss as u64) / self.cwnd.max(1) as u64).max(1) as u32;
             self.cwnd = self.cwnd.saturating_add(inc);
@@ -174,11 +175,16 @@ impl CongestionControl for NewReno {
 mod tests {
     use super::*;
 
+    /// A stretch ACK of five segments grows the window by five (Linux), not one; slow start
+    /// stops at ssthresh.
     #[test]
-    fn slow_start_grows_by_at_most_one_mss_per_ack() {
+    fn slow_start_grows_by_every_byte_acknowledged_up_to_ssthresh() {
         let mut c = NewReno::new(10_000);
         c.on_ack(5000, 1000);
-        assert_eq!(c.cwnd, 11_000);
+        assert_eq!(c.cwnd, 15_000);
+        c.ssthresh = 17_000;
+        c.on_ack(5000, 1000);
+        assert_eq!(c.cwnd, 17_000);
     }
 
     #[test]

@@ -66,6 +66,10 @@ pub fn parse_code(line: usize, code: &str) -> Result<Vec<Stmt>, ParseError> {
             let expr_text = split_top_level_comma(rest);
             let expr = parse_expr(expr_text).map_err(|e| err(format!("`{stmt}`: {e}")))?;
             out.push(Stmt::Assert { expr, text: expr_text.trim().to_string() });
+        } else if let Some((name, op, value)) = augmented(stmt) {
+            // `NAME op= EXPR` is `NAME = NAME op (EXPR)`.
+            let expr = parse_expr(&format!("{name} {op} ({value})")).map_err(|e| err(format!("`{stmt}`: {e}")))?;
+            out.push(Stmt::Assign { name: name.to_string(), expr });
         } else if let Some((name, value)) = assignment(stmt) {
             let expr = parse_expr(value).map_err(|e| err(format!("`{stmt}`: {e}")))?;
             out.push(Stmt::Assign { name: name.to_string(), expr });
@@ -87,6 +91,16 @@ fn split_top_level_comma(text: &str) -> &str {
         }
     }
     text
+}
+
+/// `NAME op= value` for `+ - * // / % | & ^`.
+fn augmented(stmt: &str) -> Option<(&str, &str, &str)> {
+    let (left, value) = stmt.split_once('=')?;
+    let left = left.trim_end();
+    let op = ["//", "+", "-", "*", "/", "%", "|", "&", "^"].into_iter().find(|op| left.ends_with(op))?;
+    let name = left[..left.len() - op.len()].trim();
+    let is_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (is_name && !value.starts_with('=')).then_some((name, op, value))
 }
 
 /// `NAME = value` (not `==`).
@@ -375,6 +389,7 @@ mod tests {
         assert_eq!(run("assert (tcpi_snd_cwnd ==\\\n 10)", &f), Ok(()));
         assert_eq!(run("assert not tcpi_snd_cwnd == 3 and tcpi_options & 4 == 4", &f), Ok(()));
         assert_eq!(run("assert 1 << 3 == 8 and 7 // 2 == 3 and -7 % 3 == 2", &f), Ok(()));
+        assert_eq!(run("cwnd = 10\ncwnd += 2\ncwnd //= 3\nassert cwnd == 4", &f), Ok(()));
     }
 
     #[test]
