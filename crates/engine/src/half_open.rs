@@ -35,6 +35,9 @@ pub(crate) struct HalfOpen {
     pub no_options: bool,
     /// The SYN asked for ECN and we agreed (RFC 3168 §6.1.1).
     pub ecn_ok: bool,
+    /// A retransmitted SYN had the SYN-ACK sent again: the final ACK's time no longer
+    /// measures the RTT (Karn's rule, RFC 6298 §3).
+    pub resent: bool,
 }
 
 /// RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option.

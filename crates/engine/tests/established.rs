@@ -163,15 +163,26 @@ fn nagle_holds_a_small_segment_while_data_is_unacknowledged_and_nodelay_does_not
     assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 12, PEER_ISN + 1, 5)]);
 }
 
+/// A passive open whose final ACK came `rtt` after the SYN-ACK.
+fn established_after(rtt: Duration) -> (H, synack_engine::ConnHandle) {
+    let (mut h, l) = H::syn_received(plain_config());
+    h.advance(rtt);
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
+    let c = h.ep.accept(l).expect("accepted");
+    h.events();
+    (h, c)
+}
+
 #[test]
 fn unacknowledged_data_is_retransmitted_with_doubling_rto() {
-    let (mut h, c) = H::established(plain_config());
+    // The handshake's 300 ms is the first RTT sample (RFC 6298 §2.2): RTO 300 + 4 × 150 ms.
+    let (mut h, c) = established_after(Duration::from_millis(300));
     h.ep.send(h.now, c, b"lost").unwrap();
     h.output();
     let start = h.now;
     let sent = h.advance_collect(Duration::from_secs(8));
     let waits: Vec<u64> = sent.iter().map(|(t, _)| t.saturating_since(start).as_millis() as u64).collect();
-    assert_eq!(waits, [1000, 3000, 7000], "initial RTO 1 s, doubled each time");
+    assert_eq!(waits, [900, 2700, 6300], "RTO 900 ms, doubled each time");
     assert!(sent.iter().all(|(_, s)| s.key() == (ACK | PSH, h.iss + 1, PEER_ISN + 1, 4)));
     assert_eq!(h.ep.counters().rto_expirations, 3);
 }
@@ -186,9 +197,25 @@ fn data_retransmissions_give_up_after_tcp_retries2() {
     assert!(h.events().contains(&Event::Error(c, ConnError::TimedOut)));
 }
 
+/// The passive open's handshake gives the first RTT sample, unless the SYN-ACK was sent
+/// again (Karn's rule): then the RTO stays at its initial second.
+#[test]
+fn the_handshake_gives_the_first_rtt_sample() {
+    let (h, c) = established_after(Duration::from_millis(30));
+    assert_eq!(h.ep.conn_info(c).unwrap().srtt, Some(Duration::from_millis(30)));
+    let (mut h, l) = H::syn_received(plain_config());
+    h.advance(Duration::from_millis(30));
+    h.inject(Seg::new(SYN, PEER_ISN, 0).opts(mss(1460)));
+    assert_eq!(h.output().len(), 1, "the SYN-ACK again");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
+    let c = h.ep.accept(l).unwrap();
+    let info = h.ep.conn_info(c).unwrap();
+    assert_eq!((info.srtt, info.rto), (None, Duration::from_secs(1)));
+}
+
 #[test]
 fn rtt_samples_bring_the_rto_down_to_its_minimum() {
-    let (mut h, c) = H::established(plain_config());
+    let (mut h, c) = established_after(Duration::from_millis(10));
     for i in 0..5u32 {
         h.ep.send(h.now, c, b"ping").unwrap();
         h.output();

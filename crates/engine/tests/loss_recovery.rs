@@ -21,8 +21,8 @@ struct Conn {
 }
 
 impl Conn {
-    /// A passive open with SACK and timestamps (no window scale), Nagle off, and one
-    /// segment acknowledged after 5 ms so that the connection has an RTT.
+    /// A passive open with SACK and timestamps (no window scale), Nagle off, its handshake and
+    /// one segment acknowledged after 5 ms each, so that the connection has an RTT of 5 ms.
     fn new() -> Conn {
         let (mut h, l) = H::listening(Config::default().with(|c| c.rng_seed = 1));
         let syn =
@@ -30,6 +30,7 @@ impl Conn {
         h.inject(Seg::new(SYN, PEER_ISN, 0).opts(syn));
         let tsval = h.output()[0].opts.timestamps.unwrap().0;
         let ts = TcpOptions { timestamps: Some((1001, tsval)), ..Default::default() };
+        h.advance(Duration::from_millis(5)); // the handshake's RTT sample, 5 ms too
         h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).opts(ts));
         let c = h.ep.accept(l).unwrap();
         h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
@@ -181,7 +182,7 @@ fn a_silent_tail_draws_a_loss_probe_after_two_round_trips_not_the_rto_rfc8985() 
     let sent = t.h.advance_collect(Duration::from_millis(150));
     assert_eq!(sent.len(), 1, "one probe, then the RTO waits");
     assert_eq!((sent[0].1.seq - t.s()) / SEG, 2, "the last segment again");
-    assert_eq!(sent[0].0.as_millis(), 5 + 10);
+    assert_eq!(sent[0].0.as_millis(), 5 + 5 + 10, "after the 5 ms handshake and warm-up, 10 ms on");
     assert_eq!(t.h.ep.counters().loss_probes_sent, 1);
     assert_eq!(t.h.ep.counters().rto_expirations, 0);
 }

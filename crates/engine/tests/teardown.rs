@@ -35,9 +35,12 @@ fn fin_wait_1_goes_straight_to_time_wait_on_fin_with_the_ack_of_ours() {
 
 #[test]
 fn fin_wait_1_retransmits_its_fin_after_the_rto() {
+    // The handshake measured an RTT of 0: the RTO is its 200 ms floor.
     let (mut h, _) = H::fin_wait_1(plain_config());
-    let sent = h.advance_collect(Duration::from_millis(1500));
+    let start = h.now;
+    let sent = h.advance_collect(Duration::from_millis(300));
     assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0.saturating_since(start), Duration::from_millis(200));
     assert_eq!(sent[0].1.key(), (FIN | ACK, h.iss + 1, PEER_ISN + 1, 0));
 }
 
@@ -197,8 +200,8 @@ fn last_ack_closes_on_the_ack_of_our_fin() {
 #[test]
 fn last_ack_retransmits_its_fin_until_acknowledged() {
     let (mut h, _) = H::last_ack(plain_config());
-    let sent = h.advance_collect(Duration::from_millis(3500));
-    assert_eq!(sent.len(), 2, "at 1 s and 3 s");
+    let sent = h.advance_collect(Duration::from_millis(700));
+    assert_eq!(sent.len(), 2, "at 200 and 600 ms (the RTO's floor, doubled)");
     assert!(sent.iter().all(|(_, s)| s.key() == (FIN | ACK, h.iss + 1, PEER_ISN + 2, 0)));
 }
 

@@ -299,6 +299,7 @@ impl Connection {
         peer_window: u16,
         seg_seq: SeqNum,
         seg_ack: SeqNum,
+        synack_rtt_us: Option<u64>,
     ) -> Connection {
         let now = n.now;
         let mut conn = Connection::blank(&ctx.config, &ctx.timing, n, State::Established);
@@ -319,6 +320,9 @@ impl Connection {
         conn.ts_recent = ts_recent;
         let initial_window = conn.initial_cwnd(&ctx.config);
         conn.snd.start_congestion_control(initial_window);
+        if let Some(rtt_us) = synack_rtt_us {
+            conn.snd.rtt.sample_us(rtt_us, ctx.timing.rto);
+        }
         if ctx.config.compat.quick_acks > 0 {
             conn.start_quick_acks(&ctx.config);
         }

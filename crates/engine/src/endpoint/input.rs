@@ -267,6 +267,7 @@ impl Endpoint {
             ack_dropped: false,
             no_options,
             ecn_ok: cfg.tcp_ecn != EcnMode::Off && tcp.flags.ece() && tcp.flags.cwr(),
+            resent: false,
         };
         if let Some(l) = self.listener_mut(handle) {
             l.syn_queue_len += 1;
@@ -321,6 +322,9 @@ impl Endpoint {
         // A retransmitted SYN (same ISN): send the SYN-ACK again, as Linux does.
         if f.syn() && !f.ack() && !f.rst() && tcp.seq == entry.irs {
             cold();
+            if let Some(e) = self.half_opens.at_mut(index) {
+                e.resent = true;
+            }
             self.shared.counters.syn_ack_retransmits += 1;
             let synack = self.syn_ack(now, &entry);
             self.push_control(synack);
@@ -405,6 +409,12 @@ impl Endpoint {
             wscale_ok: entry.peer_wscale.is_some(),
             ecn_ok: entry.ecn_ok,
         };
+        // RFC 6298 §2: the handshake gives the first RTT sample, from the SYN-ACK (sent an
+        // initial RTO before its deadline) to this ACK, unless it was sent again (Karn).
+        let synack_rtt_us = (entry.retries == 0 && !entry.resent).then(|| {
+            let sent = entry.deadline.as_micros().saturating_sub(self.shared.timing.rto_initial_us);
+            now.as_micros().saturating_sub(sent)
+        });
         let ts_recent = tcp.options.timestamps.map_or(entry.ts_recent, |(val, _)| val);
         let ts_offset = if ts_ok { entry.ts_offset } else { 0 };
         self.bound_timers_pending();
@@ -415,7 +425,16 @@ impl Endpoint {
             let n = NewConn { handle, tuple, iss: entry.iss, ts_offset, now };
             let (irs, listener) = (entry.irs, entry.listener);
             ConnSlot::new(Connection::new_passive(
-                &mut ctx, n, irs, neg, ts_recent, listener, tcp.window, tcp.seq, tcp.ack,
+                &mut ctx,
+                n,
+                irs,
+                neg,
+                ts_recent,
+                listener,
+                tcp.window,
+                tcp.seq,
+                tcp.ack,
+                synack_rtt_us,
             ))
         });
         let handle = ConnHandle { index: conn_index, generation: conn_generation };
