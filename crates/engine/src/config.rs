@@ -203,6 +203,10 @@ pub struct Compat {
     /// options are what a middlebox drops (FreeBSD `net.inet.tcp.rexmit_drop_options`, off by
     /// default there too).
     pub rexmit_drop_options: bool,
+    /// Nagle with Minshall's refinement (Linux): a segment shorter than the MSS waits only
+    /// while another such segment is unacknowledged, not while any data is (RFC 9293 §3.7.4's
+    /// rule, which FreeBSD keeps), so the tail of a large write is not held a round trip.
+    pub nagle_minshall: bool,
     /// Quick-ACK mode: the first this many data segments of a connection (at most one per two
     /// MSS of receive window, at least 2) are ACKed at once instead of after the delayed-ACK
     /// wait, so that a sender's slow start is not held back (Linux's `TCP_MAX_QUICKACKS`, 16,
@@ -229,6 +233,7 @@ impl Default for Compat {
             process_ack_of_old_segment: false,
             ack_every_second_segment: false,
             rexmit_drop_options: false,
+            nagle_minshall: true,
             quick_acks: 0,
             window_update_when_doubled: false,
             rto_slop: Duration::ZERO,
@@ -242,7 +247,7 @@ impl Compat {
     /// windows not rounded to the MSS, the receive buffer rounded up to a multiple of the MSS
     /// and the scaled window field rounded up,
     /// the FIN on every ACK while unacknowledged, the ACK field of old segments processed, every
-    /// second segment ACKed at once whatever its size, and
+    /// second segment ACKed at once whatever its size, Nagle without Minshall's refinement, and
     /// `net.inet.tcp.rexmit_slop` (200 ms) added to every RTO.
     pub fn freebsd() -> Compat {
         Compat {
@@ -255,6 +260,7 @@ impl Compat {
             process_ack_of_old_segment: true,
             ack_every_second_segment: true,
             rexmit_drop_options: false,
+            nagle_minshall: false,
             quick_acks: 0,
             window_update_when_doubled: false,
             rto_slop: Duration::from_millis(200),

@@ -28,9 +28,6 @@ pub(crate) struct HalfOpen {
     pub retries: u8,
     pub sack_ok: bool,
     pub ts_ok: bool,
-    /// The final ACK arrived while the accept queue was full and was dropped (Linux's
-    /// `acked`): the entry waits for the client's next ACK.
-    pub ack_dropped: bool,
     /// The listener sends no options (`TCP_NOOPT`): the SYN-ACK carries none, not even MSS.
     pub no_options: bool,
     /// The SYN asked for ECN and we agreed (RFC 3168 §6.1.1).

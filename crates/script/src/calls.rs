@@ -258,6 +258,26 @@ impl Runner {
                 Ok(0)
             }
             "getsockopt" => return self.getsockopt(fd, &entry, call),
+            // SIOCINQ (FIONREAD): bytes to read; SIOCOUTQ: bytes sent and not acknowledged.
+            "ioctl" => {
+                let request = call.args.get(1).and_then(Arg::symbol).unwrap_or("");
+                let lens = match entry.sock {
+                    Sock::Conn(h) => self.ep.queue_lens(h),
+                    _ => None,
+                };
+                let value = match (request, lens) {
+                    ("SIOCINQ" | "FIONREAD", Some(l)) => l.unread as i64,
+                    ("SIOCOUTQ" | "TIOCOUTQ", Some(l)) => l.unacked as i64,
+                    ("SIOCINQ" | "FIONREAD" | "SIOCOUTQ" | "TIOCOUTQ", None) => return Ok(Err("EINVAL")),
+                    (other, _) => return self.fail(format!("ioctl({other}) is not supported")),
+                };
+                match call.args.get(2).and_then(Arg::int) {
+                    Some(expected) if expected != value => {
+                        return self.fail(format!("ioctl({request}) gave [{value}], expected [{expected}]"))
+                    }
+                    _ => Ok(0),
+                }
+            }
             "setsockopt" => self.setsockopt(fd, &entry, call)?,
             other => return self.fail(format!("the call `{other}` is not supported")),
         };

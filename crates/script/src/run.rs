@@ -7,7 +7,7 @@
 //! outbound line (which it does not match); after the last outbound line, what synack sends
 //! is not looked at, as packetdrill reads its device only for outbound lines.
 
-use crate::ast::{Action, Event, PacketSpec, Script, SeqSpec, Time};
+use crate::ast::{Action, Event, OptSpec, PacketSpec, Script, SeqSpec, Time};
 use crate::packet::{build_inbound, ecn_mismatch, Seen};
 use crate::Profile;
 use std::collections::{BTreeMap, VecDeque};
@@ -116,6 +116,8 @@ pub(crate) struct Runner {
     pub out: VecDeque<(Instant, Vec<u8>)>,
     pub log: RunLog,
     pub line: usize,
+    /// synack's TSval less the script's, learned from the first outbound line with a TS value.
+    pub ts_offset: Option<u32>,
     /// Variables the script's code blocks assigned.
     pub vars: std::collections::HashMap<String, i64>,
     /// A blocking call that has not returned yet (`a...b` time).
@@ -239,6 +241,15 @@ impl Runner {
         // Its SACK blocks in script space too, as the line wrote them.
         if let Ok(opts) = &mut seen.options {
             *opts = crate::packet::shift_sack_blocks(opts, iss.wrapping_neg());
+            // And its TS echo on the script's clock, as written.
+            let offset = self.ts_offset.unwrap_or(0);
+            for o in opts.iter_mut() {
+                if let OptSpec::Timestamp { ecr, .. } = o {
+                    if *ecr != 0 {
+                        *ecr = ecr.wrapping_sub(offset);
+                    }
+                }
+            }
         }
         seen.to_script()
     }
@@ -249,6 +260,8 @@ impl Runner {
         };
         self.refuse_what_the_engine_lacks(spec)?;
         self.tuple_used = true;
+        let echoed = self.map_ts_echo(spec);
+        let spec = echoed.as_ref().unwrap_or(spec);
         let bytes = match build_inbound(spec, tuple.remote(), tuple.local(), self.iss.unwrap_or(0)) {
             Ok(bytes) => bytes,
             Err(e) => return self.fail(e),
@@ -274,6 +287,43 @@ impl Runner {
         self.ep.handle_packet(self.now, &bytes);
         self.drain();
         Ok(())
+    }
+
+    /// packetdrill's timestamp mapping: the first outbound line that writes a TS value ties
+    /// the script's clock to synack's (the difference is kept); inbound echoes are then moved
+    /// onto synack's clock, so that an echo of the script's "100" is synack's own TSval and
+    /// the RTT it gives is real.
+    fn learn_ts_offset(&mut self, spec: &PacketSpec, seen: &Seen) {
+        if self.ts_offset.is_some() {
+            return;
+        }
+        let written = spec.options.iter().flatten().flatten().find_map(|o| match *o {
+            OptSpec::Timestamp { val, .. } => Some(val),
+            _ => None,
+        });
+        let actual = seen.options.iter().flatten().find_map(|o| match *o {
+            OptSpec::Timestamp { val, .. } => Some(val),
+            _ => None,
+        });
+        if let (Some(written), Some(actual)) = (written, actual) {
+            self.ts_offset = Some(actual.wrapping_sub(written));
+        }
+    }
+
+    /// An inbound line with its TS echo on synack's clock (None when nothing changes).
+    fn map_ts_echo(&self, spec: &PacketSpec) -> Option<PacketSpec> {
+        let offset = self.ts_offset?;
+        let Some(Some(list)) = &spec.options else { return None };
+        let mapped: Vec<OptSpec> = list
+            .iter()
+            .map(|o| match *o {
+                OptSpec::Timestamp { val, ecr } if ecr != 0 => {
+                    OptSpec::Timestamp { val, ecr: ecr.wrapping_add(offset) }
+                }
+                other => other,
+            })
+            .collect();
+        (mapped != *list).then(|| PacketSpec { options: Some(Some(mapped)), ..spec.clone() })
     }
 
     /// Lines that need what synack does not do: a difference of the engine, named at its line.
@@ -359,7 +409,10 @@ impl Runner {
         });
         match seen.mismatch(spec).or(ip_mismatch).or_else(|| ecn_mismatch(spec.ecn.as_deref(), seg.ip.ecn)) {
             Some(why) => fail(format!("{why}: sent {}", seen.to_script())),
-            None => Ok(at),
+            None => {
+                self.learn_ts_offset(spec, &seen);
+                Ok(at)
+            }
         }
     }
 }
@@ -433,6 +486,7 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         out: VecDeque::new(),
         log: RunLog::default(),
         line: 0,
+        ts_offset: None,
         vars: Default::default(),
         blocked: None,
         deferred: None,

@@ -146,7 +146,7 @@ impl Connection {
     /// held out of order.
     fn options_len(&self) -> usize {
         let ts = if self.neg.ts_ok { 12 } else { 0 };
-        let sack_blocks = if self.neg.sack_ok && (!self.rcv.ooo.is_empty() || self.rcv.dsack.is_some()) {
+        let sack_blocks = if self.neg.sack_ok && (!self.rcv.ooo.is_empty() || self.rcv.has_dsack()) {
             self.sack_blocks().len()
         } else {
             0
@@ -206,8 +206,11 @@ impl Connection {
         let len = wanted.min(window_room).min(cwnd_room);
         if len > 0 {
             let completes = len == unsent;
-            // RFC 9293 §3.7.4 (Nagle): hold a small segment while data is unacknowledged.
-            let nagle_holds = !self.nodelay && in_flight > 0 && len < mss;
+            // RFC 9293 §3.7.4 (Nagle): hold a small segment while data is unacknowledged; with
+            // Minshall's refinement (Linux) only while a small segment is, so that the tail of
+            // a large write goes out with it.
+            let small_in_flight = !ctx.config.compat.nagle_minshall || self.snd.small_end > self.snd.una;
+            let nagle_holds = !self.nodelay && in_flight > 0 && len < mss && small_in_flight;
             // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): do not send a sliver the window
             // allows when more is queued and an ACK will come.
             let sws_holds = len < mss && !completes && in_flight > 0;
@@ -224,6 +227,9 @@ impl Connection {
                 // Most segments are one (counted without a division, a slow instruction).
                 ctx.counters.data_segments_out += if len <= mss { 1 } else { len.div_ceil(mss) as u64 };
                 let new_data = seq >= self.snd.max;
+                if len < mss {
+                    self.snd.small_end = self.snd.small_end.max(seq + len as u32);
+                }
                 self.snd.nxt = seq + len as u32 + fin as u32;
                 self.snd.max = self.snd.max.max(self.snd.nxt);
                 self.arm_retransmit(ctx);
@@ -370,8 +376,8 @@ impl Connection {
     fn sack_blocks(&self) -> SackBlocks {
         let mut sack = SackBlocks::new();
         let mut max_blocks = if self.neg.ts_ok { 3 } else { 4 };
-        if let Some((start, end)) = self.rcv.dsack {
-            sack.push(start, end);
+        if self.rcv.has_dsack() {
+            sack.push(self.rcv.dsack.0, self.rcv.dsack.1);
             max_blocks -= 1;
         }
         for (start, end) in self.rcv.ooo.ranges(max_blocks) {
@@ -405,9 +411,9 @@ impl Connection {
     ) -> OutSegment {
         // Built whole, in the result: assigned field by field into a local first, the options
         // were then copied in wide words that waited for those smaller stores.
-        let sack = if self.neg.sack_ok && (!self.rcv.ooo.is_empty() || self.rcv.dsack.is_some()) {
+        let sack = if self.neg.sack_ok && (!self.rcv.ooo.is_empty() || self.rcv.has_dsack()) {
             let blocks = self.sack_blocks();
-            self.rcv.dsack = None; // reported once (RFC 2883 §4)
+            self.rcv.dsack = (SeqNum(0), SeqNum(0)); // reported once (RFC 2883 §4)
             blocks
         } else {
             SackBlocks::new()

@@ -34,8 +34,8 @@ pub(crate) struct Receiver {
     /// quick-ACK mode at connection start, `Compat::quick_acks`).
     pub quick_acks: u8,
     /// A duplicate range to report as the first SACK block of the next ACK (RFC 2883 D-SACK),
-    /// then forgotten.
-    pub dsack: Option<(SeqNum, SeqNum)>,
+    /// then forgotten; empty (start = end) when there is none.
+    pub dsack: (SeqNum, SeqNum),
 }
 
 impl Receiver {
@@ -54,7 +54,7 @@ impl Receiver {
             ooo_fin: None,
             full_segments_unacked: 0,
             quick_acks: 0,
-            dsack: None,
+            dsack: (SeqNum(0), SeqNum(0)),
         }
     }
 
@@ -62,9 +62,15 @@ impl Receiver {
     /// block; when several arrive before it, the first one is).
     #[cold]
     pub fn duplicate(&mut self, start: SeqNum, end: SeqNum) {
-        if self.dsack.is_none() && start < end {
-            self.dsack = Some((start, end));
+        if !self.has_dsack() && start < end {
+            self.dsack = (start, end);
         }
+    }
+
+    /// A D-SACK block waits for the next ACK.
+    #[inline]
+    pub fn has_dsack(&self) -> bool {
+        self.dsack.0 != self.dsack.1
     }
 
     /// The space left in the receive buffer: the window we can offer.

@@ -45,6 +45,9 @@ pub(crate) struct Sender {
     pub loss_probe_high: Option<SeqNum>,
     /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission).
     pub rtt_probe: Option<(SeqNum, Instant)>,
+    /// Where the last segment shorter than the MSS ended (Linux's `snd_sml`): Minshall's
+    /// Nagle holds a small segment only while another small one is unacknowledged.
+    pub small_end: SeqNum,
 }
 
 impl Sender {
@@ -70,6 +73,7 @@ impl Sender {
             loss_probe_armed: false,
             loss_probe_high: None,
             rtt_probe: None,
+            small_end: iss,
         }
     }
 

@@ -264,7 +264,6 @@ impl Endpoint {
             retries: 0,
             sack_ok: cfg.tcp_sack && opts.sack_permitted && !no_options,
             ts_ok: cfg.tcp_timestamps && opts.timestamps.is_some() && !no_options,
-            ack_dropped: false,
             no_options,
             ecn_ok: cfg.tcp_ecn != EcnMode::Off && tcp.flags.ece() && tcp.flags.cwr(),
             resent: false,
@@ -390,10 +389,9 @@ impl Endpoint {
                 self.remove_half_open(index);
                 self.transition(now, tuple, State::SynReceived, State::Closed, Cause::Abort);
                 self.closed_port(tuple, tcp);
-            } else if let Some(e) = self.half_opens.at_mut(index) {
-                // Linux: drop the ACK, keep the entry; a later ACK from the client may fit.
-                e.ack_dropped = true;
             }
+            // Otherwise, as Linux: drop the ACK, keep the entry; a later ACK from the client
+            // may fit.
             return;
         }
         // The entry goes; its demux entry is pointed at the connection below, not removed.
