@@ -39,6 +39,9 @@ pub struct Config {
     pub tcp_retries2: u8,
     /// Upper bound of each listener's SYN queue (half-open entries).
     pub tcp_max_syn_backlog: usize,
+    /// SYN cookies (RFC 4987 §3.6), as Linux's `tcp_syncookies`: 0 never, 1 when a listener's
+    /// SYN queue is full, 2 for every SYN.
+    pub tcp_syncookies: u8,
     /// Upper bound of a listener's accept queue, whatever backlog `listen` asks for.
     pub somaxconn: usize,
     /// When the accept queue is full: false drops the final ACK (the client retries);
@@ -131,6 +134,7 @@ impl Default for Config {
             tcp_keepinit: None,
             tcp_retries2: 15,
             tcp_max_syn_backlog: 256,
+            tcp_syncookies: 1,
             somaxconn: 4096,
             tcp_abort_on_overflow: false,
             tcp_fin_timeout: Duration::from_secs(60),

@@ -66,6 +66,12 @@ counters! {
     acks_rate_limited,
     /// SYN-ACKs sent for new SYNs.
     syn_acks_sent,
+    /// SYN-ACKs sent with a SYN cookie and no state kept (Linux's SyncookiesSent).
+    syncookies_sent,
+    /// Final ACKs with a valid cookie that made a connection (SyncookiesRecv).
+    syncookies_recv,
+    /// ACKs to a listener that checked for a cookie and held none (SyncookiesFailed).
+    syncookies_failed,
     /// SYN-ACKs sent again (on the timer, or for a retransmitted SYN).
     syn_ack_retransmits,
     /// Half-open entries that exhausted their SYN-ACK retries.

@@ -78,6 +78,8 @@ pub enum Cause {
     RcvdSynAck,
     /// An acceptable ACK arrived.
     RcvdAck,
+    /// An ACK with a valid SYN cookie arrived at a listener (no SYN-RECEIVED state was kept).
+    RcvdCookieAck,
     /// The ACK of our FIN arrived.
     RcvdAckOfFin,
     /// The peer's FIN arrived.
@@ -137,6 +139,7 @@ impl fmt::Display for Cause {
             Cause::SynRetriesExhausted => "SYN retries exhausted",
             Cause::ConnectTimeout => "connection-establishment limit passed",
             Cause::IcmpError => "ICMP error",
+            Cause::RcvdCookieAck => "rcvd ACK with a valid SYN cookie",
             Cause::SynAckRetriesExhausted => "SYN-ACK retries exhausted",
             Cause::RetransmissionsExhausted => "retransmissions exhausted",
             Cause::UserTimeout => "user timeout",

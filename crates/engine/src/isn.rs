@@ -31,6 +31,19 @@ impl IsnGenerator {
         (SeqNum(m.wrapping_add(f as u32)), (f >> 32) as u32)
     }
 
+    /// A key for another use, derived from this one with the keyed hash (so that the two are
+    /// independent and the seeded random stream is not drawn from again).
+    pub(crate) fn derive_key(&self, label: u64) -> (u64, u64) {
+        use std::hash::Hasher;
+        let half = |i: u64| {
+            let mut h = siphasher::sip::SipHasher24::new_with_keys(self.key.0, self.key.1);
+            h.write_u64(label);
+            h.write_u64(i);
+            h.finish()
+        };
+        (half(0), half(1))
+    }
+
     /// RFC 6528 §3 ISN alone.
     pub fn isn(&self, tuple: &FourTuple, now: Instant) -> SeqNum {
         self.isn_and_ts_offset(tuple, now).0

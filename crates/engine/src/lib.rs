@@ -50,6 +50,7 @@ mod scoreboard;
 mod segment_checks;
 mod slab;
 mod state;
+mod syncookie;
 mod time;
 mod time_wait;
 mod tuple;

@@ -45,11 +45,21 @@ pub(crate) struct Listener {
     pub accept_queue: VecDeque<ConnHandle>,
     /// `TCP_NOOPT`: SYN-ACKs carry no options and the SYN's are ignored (but its MSS).
     pub no_options: bool,
+    /// When the listener last answered a SYN with a cookie: ACKs are checked for cookies
+    /// only for a while after (`syncookie.rs`), as Linux's `tcp_synq_no_recent_overflow`.
+    pub last_cookie: Option<crate::Instant>,
 }
 
 impl Listener {
     pub fn new(addr: SocketAddr, backlog: usize) -> Listener {
-        Listener { addr, backlog, syn_queue_len: 0, accept_queue: VecDeque::new(), no_options: false }
+        Listener {
+            addr,
+            backlog,
+            syn_queue_len: 0,
+            accept_queue: VecDeque::new(),
+            no_options: false,
+            last_cookie: None,
+        }
     }
 
     pub fn accept_queue_full(&self) -> bool {

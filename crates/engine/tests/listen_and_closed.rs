@@ -93,8 +93,11 @@ fn segment_without_syn_ack_or_rst_to_a_listener_is_dropped() {
 }
 
 #[test]
-fn full_syn_queue_drops_new_syns_and_counts_them() {
-    let config = plain_config().with(|c| c.tcp_max_syn_backlog = 2);
+fn full_syn_queue_drops_new_syns_and_counts_them_without_cookies() {
+    let config = plain_config().with(|c| {
+        c.tcp_max_syn_backlog = 2;
+        c.tcp_syncookies = 0;
+    });
     let (mut h, l) = H::listening(config);
     for port in 0..4u16 {
         let from = std::net::SocketAddr::new(h.remote.ip(), 6000 + port);

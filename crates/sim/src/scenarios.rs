@@ -67,6 +67,11 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         run: backlog_overflow,
     },
     ScenarioInfo {
+        name: "syn-flood",
+        about: "spoofed SYNs fill the SYN queue; the server answers with SYN cookies and a real client still connects",
+        run: syn_flood,
+    },
+    ScenarioInfo {
         name: "closed-port",
         about: "a SYN to a port nobody listens on is answered RST+ACK",
         run: closed_port,
@@ -407,9 +412,15 @@ fn forged_syn(from: SocketAddr, to: SocketAddr, isn: SeqNum) -> Vec<u8> {
 }
 
 fn backlog_overflow(d: &mut Demo) -> Result<(), String> {
-    *d = Demo::new(d.sim_seed(), |c| c.tcp_max_syn_backlog = 3);
+    // Without SYN cookies, to show the queues themselves (`syn-flood` shows the cookies).
+    *d = Demo::new(d.sim_seed(), |c| {
+        c.tcp_max_syn_backlog = 3;
+        c.tcp_syncookies = 0;
+    });
     let l = d.listen(2)?;
-    d.sim.note("listen(backlog 2) with tcp_max_syn_backlog 3; six clients connect; nobody accepts yet");
+    d.sim.note(
+        "listen(backlog 2) with tcp_max_syn_backlog 3 and tcp_syncookies 0; six clients connect; nobody accepts yet",
+    );
     let mut clients = Vec::new();
     for i in 0..6 {
         clients.push(d.connect_from(CLIENT_PORT + i)?);
@@ -444,6 +455,34 @@ fn backlog_overflow(d: &mut Demo) -> Result<(), String> {
         d.read_to_end(d.server, s)?;
         d.close(d.server, s)?;
     }
+    d.finish()
+}
+
+fn syn_flood(d: &mut Demo) -> Result<(), String> {
+    *d = Demo::new(d.sim_seed(), |c| c.tcp_max_syn_backlog = 4);
+    let l = d.listen(128)?;
+    d.sim.note("tcp_max_syn_backlog 4, tcp_syncookies 1: twenty SYNs from spoofed addresses that never answer");
+    for i in 0..20u16 {
+        let spoofed =
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 66, (i / 250) as u8, (i % 250) as u8 + 1)), 40000 + i);
+        d.sim.inject(forged_syn(spoofed, server_addr(), SeqNum(7_000_000 + i as u32 * 1000)));
+    }
+    d.sim.advance_to(d.sim.now() + Duration::from_millis(10));
+    let counters = d.sim.endpoint(d.server).counters().clone();
+    d.sim.note(format!("{} SYNs were answered with cookies and left no state", counters.syncookies_sent));
+    d.sim.snapshot("the SYN queue is full with 4 half-open records");
+    d.sim.note("a real client connects: its SYN gets a cookie SYN-ACK, its ACK echoes the cookie");
+    let c = d.connect_from(CLIENT_PORT)?;
+    let s = d.accept(l)?;
+    d.wait_state(d.client, c, State::Established)?;
+    let counters = d.sim.endpoint(d.server).counters().clone();
+    d.sim.note(format!(
+        "server counters: syncookies_sent {}, syncookies_recv {}, syn_queue_overflows {}",
+        counters.syncookies_sent, counters.syncookies_recv, counters.syn_queue_overflows
+    ));
+    d.close(d.client, c)?;
+    d.read_to_end(d.server, s)?;
+    d.close(d.server, s)?;
     d.finish()
 }
 

@@ -4,10 +4,10 @@
 
 use super::{ConnHandle, ConnSlot, Demux, Endpoint, TimerRef};
 use crate::conn::{Connection, ControlOptions, ControlSegment, Ctx, Negotiated, NewConn};
-use crate::half_open::{HalfOpen, DEFAULT_MSS};
+use crate::half_open::HalfOpen;
 use crate::segment_checks::{self, RstVerdict, SynVerdict};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
-use crate::{cold, Cause, EcnMode, Event, FourTuple, Instant, ListenerHandle, State};
+use crate::{cold, Cause, Event, FourTuple, Instant, ListenerHandle, State};
 use std::net::IpAddr;
 use synack_wire::{parse_plain_ipv4, parse_segment_general, Ecn, SeqNum, TcpFlags, TcpRepr, WireError};
 
@@ -130,7 +130,7 @@ impl Endpoint {
             Some(Demux::TimeWait(_)) | None => {}
         }
         match self.find_listener(&tuple.local_ip, tuple.local_port) {
-            Some(listener) => self.listener_segment(now, listener, tuple, tcp),
+            Some(listener) => self.listener_segment(now, listener, tuple, tcp, ecn),
             None => self.closed_port(tuple, tcp),
         }
     }
@@ -216,16 +216,19 @@ impl Endpoint {
     /// of a connection come here, the rest go to it, and this code between them made the
     /// common path spill more.
     #[inline(never)]
-    fn listener_segment(&mut self, now: Instant, handle: ListenerHandle, tuple: FourTuple, tcp: &TcpRepr) {
+    fn listener_segment(&mut self, now: Instant, handle: ListenerHandle, tuple: FourTuple, tcp: &TcpRepr, ecn: Ecn) {
         let f = tcp.flags;
         // First, check for a RST: ignore it.
         if f.rst() {
             cold();
             return self.shared.counters.dropped_rst_ignored += 1;
         }
-        // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>. (SYN cookies will be checked here.)
+        // Second, check for an ACK: a SYN cookie's, or else <SEQ=SEG.ACK><CTL=RST>.
         if f.ack() {
             cold();
+            if self.cookie_ack(now, handle, tuple, tcp, ecn) {
+                return;
+            }
             self.shared.counters.dropped_listener_non_syn += 1;
             return self.closed_port(tuple, tcp);
         }
@@ -235,39 +238,18 @@ impl Endpoint {
             return self.shared.counters.dropped_listener_non_syn += 1;
         }
         let Some(listener) = self.listener(handle) else { return };
-        // Like Linux: a full accept queue drops new SYNs too (the client will retry), and a
-        // full SYN queue drops them before any state is kept.
+        // Like Linux: a full accept queue drops new SYNs too (the client will retry); a full
+        // SYN queue answers with cookies, or drops them before any state is kept.
         if listener.accept_queue_full() {
             cold();
             return self.shared.counters.listen_overflows += 1;
         }
-        let syn_queue_max = self.shared.config.tcp_max_syn_backlog.min(listener.backlog.max(8) * 2).max(1);
-        if listener.syn_queue_len >= syn_queue_max {
-            cold();
-            return self.shared.counters.syn_queue_overflows += 1;
-        }
-        let no_options = listener.no_options;
-        let cfg = &self.shared.config;
-        let opts = &tcp.options;
-        let (iss, ts_offset) = self.isn.isn_and_ts_offset(&tuple, now);
-        let entry = HalfOpen {
-            tuple,
-            listener: handle,
-            iss,
-            irs: tcp.seq,
-            ts_recent: opts.timestamps.map_or(0, |(val, _)| val),
-            ts_offset,
-            deadline: now.add_micros(self.shared.timing.rto_initial_us),
-            last_challenge: Instant::NEVER,
-            peer_mss: opts.mss.unwrap_or(DEFAULT_MSS),
-            peer_wscale: opts.window_scale.filter(|_| cfg.tcp_window_scaling && !no_options).map(|s| s.min(14)),
-            retries: 0,
-            sack_ok: cfg.tcp_sack && opts.sack_permitted && !no_options,
-            ts_ok: cfg.tcp_timestamps && opts.timestamps.is_some() && !no_options,
-            no_options,
-            ecn_ok: cfg.tcp_ecn != EcnMode::Off && tcp.flags.ece() && tcp.flags.cwr(),
-            resent: false,
-        };
+        self.listener_syn(now, handle, tuple, tcp);
+    }
+
+    /// A SYN's record into the SYN queue, and its SYN-ACK.
+    pub(super) fn keep_half_open(&mut self, now: Instant, entry: HalfOpen) {
+        let (tuple, handle) = (entry.tuple, entry.listener);
         if let Some(l) = self.listener_mut(handle) {
             l.syn_queue_len += 1;
         }
@@ -396,6 +378,21 @@ impl Endpoint {
         }
         // The entry goes; its demux entry is pointed at the connection below, not removed.
         self.take_half_open(index);
+        self.establish_passive(now, &entry, tcp, ecn, Some(index));
+    }
+
+    /// The handshake of `entry` completed with `tcp` (a final ACK that fits; the accept queue
+    /// has room): the connection, ESTABLISHED, into the accept queue. `half_open` is the
+    /// record's demux entry to point at it; a SYN-cookie connection had none.
+    pub(super) fn establish_passive(
+        &mut self,
+        now: Instant,
+        entry: &HalfOpen,
+        tcp: &TcpRepr,
+        ecn: Ecn,
+        half_open: Option<u32>,
+    ) {
+        let tuple = entry.tuple;
         self.shared.counters.passive_opens += 1;
         let ts_ok = entry.ts_ok && tcp.options.timestamps.is_some();
         let neg = Negotiated {
@@ -417,7 +414,10 @@ impl Endpoint {
         let ts_offset = if ts_ok { entry.ts_offset } else { 0 };
         self.bound_timers_pending();
         let mut ctx = Ctx { now, shared: &mut self.shared };
-        ctx.transition(tuple, State::SynReceived, State::Established, Cause::RcvdAck);
+        match half_open {
+            Some(_) => ctx.transition(tuple, State::SynReceived, State::Established, Cause::RcvdAck),
+            None => ctx.transition(tuple, State::Listen, State::Established, Cause::RcvdCookieAck),
+        }
         let (conn_index, conn_generation) = self.conns.insert_with(|(index, generation)| {
             let handle = ConnHandle { index, generation };
             let n = NewConn { handle, tuple, iss: entry.iss, ts_offset, now };
@@ -436,7 +436,10 @@ impl Endpoint {
             ))
         });
         let handle = ConnHandle { index: conn_index, generation: conn_generation };
-        self.demux_replace(&tuple, Demux::HalfOpen(index), Demux::Conn(conn_index));
+        match half_open {
+            Some(index) => self.demux_replace(&tuple, Demux::HalfOpen(index), Demux::Conn(conn_index)),
+            None => self.demux_insert(&tuple, Demux::Conn(conn_index), self.address_index(&tuple.local_ip)),
+        }
         if let Some(l) = self.listener_mut(entry.listener) {
             l.accept_queue.push_back(handle);
         }

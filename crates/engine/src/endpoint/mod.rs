@@ -11,6 +11,7 @@
 //! `input.rs`, output in `output.rs`, timers in `timers.rs`, the socket table in `table.rs`.
 
 mod calls;
+mod cookies;
 mod demux;
 mod input;
 mod options;
@@ -34,6 +35,7 @@ use crate::isn::IsnGenerator;
 use crate::listener::{ListenKey, Listener};
 use crate::rng::SplitMix64;
 use crate::slab::Slab;
+use crate::syncookie::SynCookies;
 use crate::time_wait::TimeWait;
 use crate::tuple::SeededState;
 use crate::{
@@ -105,6 +107,8 @@ pub struct Endpoint {
     addresses: Vec<IpAddr>,
     rng: SplitMix64,
     isn: IsnGenerator,
+    /// The secret of the SYN cookies (`syncookie.rs`), derived from the ISN key.
+    cookies: SynCookies,
     conns: Slab<ConnSlot>,
     half_opens: Slab<HalfOpen>,
     time_waits: Slab<TimeWait>,
@@ -132,6 +136,7 @@ impl Endpoint {
     pub fn new(config: Config, addresses: &[IpAddr]) -> Endpoint {
         let mut rng = SplitMix64::new(config.rng_seed);
         let isn = IsnGenerator::new(rng.next_u64(), rng.next_u64());
+        let cookies = SynCookies::new(isn.derive_key(0x5359_4e43_4f4f_4b49)); // "SYNCOOKI"
         let ip_ident = rng.next_u64() as u16;
         let hasher = SeededState::new(rng.next_u64(), rng.next_u64());
         let shared = Shared {
@@ -150,6 +155,7 @@ impl Endpoint {
             addresses: addresses.to_vec(),
             rng,
             isn,
+            cookies,
             conns: Slab::default(),
             half_opens: Slab::default(),
             time_waits: Slab::default(),
