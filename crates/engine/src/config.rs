@@ -118,6 +118,8 @@ pub struct Config {
     /// `net.inet.tcp.icmp_may_rst` (on by default) allows; off, every ICMP error is soft
     /// (RFC 1122 §4.2.3.9: remembered, and reported if the connection then times out).
     pub icmp_may_rst: bool,
+    /// At most this many ICMP messages (echo replies) a second (Linux's `icmp_msgs_per_sec`).
+    pub icmp_msgs_per_sec: u32,
     /// Drop segments with both SYN and FIN set (FreeBSD `net.inet.tcp.drop_synfin`).
     pub tcp_drop_synfin: bool,
     /// Knobs that make the engine behave as another stack does where the RFCs leave a
@@ -165,6 +167,7 @@ impl Default for Config {
             tcp_insecure_syn: false,
             tcp_time_wait_reopen: true,
             icmp_may_rst: true,
+            icmp_msgs_per_sec: 1000,
             tcp_drop_synfin: false,
             compat: Compat::default(),
         }

@@ -95,10 +95,13 @@ counters! {
     /// Dropped: not TCP (nor an ICMP error about TCP), an IP fragment, IP options or IPv6
     /// extension headers.
     dropped_unsupported,
+    /// Echo requests to our addresses answered (ping).
+    icmp_echo_replies,
     /// ICMP and ICMPv6 errors that concerned a connection and were acted on (RFC 5927).
     icmp_errors_in,
-    /// ICMP errors dropped: about no connection of ours, or quoting a sequence number outside
-    /// SND.UNA..SND.NXT (RFC 5927 §4.1), or of a kind not acted on.
+    /// ICMP messages dropped: errors about no connection of ours, or quoting a sequence number
+    /// outside SND.UNA..SND.NXT (RFC 5927 §4.1), or of a kind not acted on; echo requests over
+    /// `icmp_msgs_per_sec`; other ICMP messages.
     dropped_icmp,
     /// Dropped: addressed to none of the endpoint's addresses.
     dropped_not_our_address,

@@ -89,3 +89,34 @@ fn packet_too_big_lowers_the_mss_of_an_ipv6_syn() {
     assert_eq!(h.output().last().unwrap().opts.mss, Some(1220), "not below IPv6's 1280-byte minimum MTU");
     assert_eq!(h.state(c), State::SynSent);
 }
+
+/// Ping: an echo request to our address is answered (both families), one to another address
+/// is not, and no more than `icmp_msgs_per_sec` replies go out in a second.
+#[test]
+fn echo_requests_are_answered_within_the_rate_limit() {
+    for (local, remote) in [("10.0.0.1:80", "10.0.0.2:5000"), ("[fd00::1]:80", "[fd00::2]:5000")] {
+        let (local, remote): (SocketAddr, SocketAddr) = (local.parse().unwrap(), remote.parse().unwrap());
+        let mut h = H::with_addrs(plain_config().with(|c| c.icmp_msgs_per_sec = 2), local, remote);
+        let request_type = if local.is_ipv4() { 8 } else { 128 };
+        let ping = |to: std::net::IpAddr, seq: u8| {
+            let mut buf = [0u8; 200];
+            let n = emit_icmp_error(remote.ip(), to, request_type, 0, [0, 1, 0, seq], b"abcdefgh", &mut buf).unwrap();
+            buf[..n].to_vec()
+        };
+        let mut out = [0u8; 1500];
+        h.ep.handle_packet(h.now, &ping(local.ip(), 1));
+        let t = h.ep.poll_transmit(h.now, &mut out).expect("the echo reply");
+        assert_eq!((t.src, t.dst), (local.ip(), remote.ip()));
+        let elsewhere = if local.is_ipv4() { "10.0.0.9".parse().unwrap() } else { "fd00::9".parse().unwrap() };
+        h.ep.handle_packet(h.now, &ping(elsewhere, 2));
+        assert!(h.ep.poll_transmit(h.now, &mut out).is_none(), "not our address");
+        h.ep.handle_packet(h.now, &ping(local.ip(), 3));
+        h.ep.handle_packet(h.now, &ping(local.ip(), 4));
+        assert!(h.ep.poll_transmit(h.now, &mut out).is_some());
+        assert!(h.ep.poll_transmit(h.now, &mut out).is_none(), "the third in a second is over the limit");
+        assert_eq!(h.ep.counters().icmp_echo_replies, 2);
+        h.advance(Duration::from_secs(1));
+        h.ep.handle_packet(h.now, &ping(local.ip(), 5));
+        assert!(h.ep.poll_transmit(h.now, &mut out).is_some(), "a new second");
+    }
+}

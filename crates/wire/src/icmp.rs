@@ -1,7 +1,7 @@
 //! ICMP (RFC 792) and ICMPv6 (RFC 4443) error messages about a TCP segment: what went wrong,
 //! and the quoted IP header and first eight bytes of TCP header (ports and sequence number)
 //! that say which connection it concerns (RFC 5927 §4). Other ICMP messages are told apart
-//! so that a caller can count them.
+//! so that a caller can count them. And the echo reply to an echo request (ping).
 
 use crate::checksum::{internet_checksum, pseudo_header_sum};
 use crate::ipv4::{Ipv4Packet, Ipv4Repr, IPV4_HEADER_LEN};
@@ -229,6 +229,84 @@ pub fn emit_icmp_error(
     Ok(total)
 }
 
+/// The echo reply (RFC 792 type 0, RFC 4443 type 129) to `request` when it is an echo
+/// request (type 8 or 128) with a good checksum, written into `buf`: addresses swapped, the
+/// identifier, sequence number and data returned as they came. `Ok(None)` for any other
+/// ICMP message; `BufferTooSmall` when `buf` cannot hold the reply.
+pub fn icmp_echo_reply(request: &[u8], buf: &mut [u8]) -> Result<Option<usize>, WireError> {
+    let (header_len, src, dst, message_len) = match request.first().map(|b| b >> 4) {
+        Some(4) => {
+            let packet = Ipv4Packet::new_checked(request)?;
+            let repr = Ipv4Repr::parse(&packet)?;
+            if repr.protocol != IP_PROTOCOL_ICMP {
+                return Ok(None);
+            }
+            (packet.header_len(), IpAddr::from(repr.src), IpAddr::from(repr.dst), repr.payload_len)
+        }
+        Some(6) => {
+            let packet = Ipv6Packet::new_checked(request)?;
+            let repr = Ipv6Repr::parse(&packet)?;
+            if repr.next_header != IP_PROTOCOL_ICMPV6 {
+                return Ok(None);
+            }
+            (IPV6_HEADER_LEN, IpAddr::from(repr.src), IpAddr::from(repr.dst), repr.payload_len)
+        }
+        _ => return Err(WireError::Malformed("IP version is neither 4 nor 6")),
+    };
+    let message = &request[header_len..header_len + message_len];
+    let (request_type, reply_type) = if src.is_ipv4() { (8, 0) } else { (128, 129) };
+    if message.len() < 8 || message[0] != request_type || message[1] != 0 {
+        return Ok(None);
+    }
+    let pseudo = |len| match (src, dst) {
+        (IpAddr::V6(_), _) => pseudo_header_sum(src, dst, IP_PROTOCOL_ICMPV6, len),
+        _ => 0,
+    };
+    if internet_checksum(pseudo(message.len()), message) != 0 {
+        return Err(WireError::BadChecksum);
+    }
+    let out_header = if src.is_ipv4() { IPV4_HEADER_LEN } else { IPV6_HEADER_LEN };
+    let total = out_header + message.len();
+    if buf.len() < total || total > u16::MAX as usize {
+        return Err(WireError::BufferTooSmall);
+    }
+    let reply = &mut buf[out_header..total];
+    reply.copy_from_slice(message);
+    reply[0] = reply_type;
+    reply[2..4].fill(0);
+    let sum = match (dst, src) {
+        (IpAddr::V6(_), _) => internet_checksum(pseudo_header_sum(dst, src, IP_PROTOCOL_ICMPV6, message.len()), reply),
+        _ => internet_checksum(0, reply),
+    };
+    reply[2..4].copy_from_slice(&sum.to_be_bytes());
+    match (dst, src) {
+        (IpAddr::V4(from), IpAddr::V4(to)) => {
+            let ip = Ipv4Repr {
+                src: from,
+                dst: to,
+                protocol: IP_PROTOCOL_ICMP,
+                payload_len: message.len(),
+                ttl: 64,
+                ecn: Ecn::NotEct,
+            };
+            ip.emit(buf, 0)?;
+        }
+        (IpAddr::V6(from), IpAddr::V6(to)) => {
+            let ip = Ipv6Repr {
+                src: from,
+                dst: to,
+                next_header: IP_PROTOCOL_ICMPV6,
+                payload_len: message.len(),
+                hop_limit: 64,
+                ecn: Ecn::NotEct,
+            };
+            ip.emit(buf)?;
+        }
+        _ => return Err(WireError::Malformed("addresses of two IP versions")),
+    }
+    Ok(Some(total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +346,32 @@ mod tests {
             assert_eq!(e.quoted, QuotedTcp { src: us, dst: peer, src_port: 40000, dst_port: 80, seq: SeqNum(1234) });
             buf[n - 1] ^= 1;
             assert_eq!(parse_icmp_error(&buf[..n]), Err(WireError::BadChecksum));
+        }
+    }
+
+    /// A ping in both families: the reply swaps the addresses and returns the rest; a reply
+    /// or a bad checksum is not answered.
+    #[test]
+    fn an_echo_request_is_answered_in_both_families() {
+        for (us, them) in [("10.0.0.1", "10.0.0.2"), ("fd00::1", "fd00::2")] {
+            let (us, them): (IpAddr, IpAddr) = (us.parse().unwrap(), them.parse().unwrap());
+            let request_type = if us.is_ipv4() { 8 } else { 128 };
+            let mut ping = [0u8; 200];
+            // An "error" with the echo's type and its id/seq in `rest` builds the request.
+            let n = emit_icmp_error(them, us, request_type, 0, [0x12, 0x34, 0, 7], b"payload!", &mut ping).unwrap();
+            let mut reply = [0u8; 200];
+            let m = icmp_echo_reply(&ping[..n], &mut reply).unwrap().expect("answered");
+            assert_eq!(m, n);
+            let again = icmp_echo_reply(&reply[..m], &mut [0u8; 200]).unwrap();
+            assert_eq!(again, None, "a reply is not answered");
+            let header = if us.is_ipv4() { IPV4_HEADER_LEN } else { IPV6_HEADER_LEN };
+            assert_eq!(&reply[header + 4..m], &ping[header + 4..n], "id, sequence and data returned");
+            assert_eq!(reply[header], if us.is_ipv4() { 0 } else { 129 });
+            let (src, dst) = if us.is_ipv4() { (12, 16) } else { (8, 24) };
+            let w = if us.is_ipv4() { 4 } else { 16 };
+            assert_eq!(&reply[src..src + w], &ping[dst..dst + w], "from the pinged address");
+            ping[n - 1] ^= 1;
+            assert_eq!(icmp_echo_reply(&ping[..n], &mut reply), Err(WireError::BadChecksum));
         }
     }
 

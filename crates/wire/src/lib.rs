@@ -24,7 +24,8 @@ pub use checksum::{internet_checksum, pseudo_header_sum};
 pub use ecn::Ecn;
 pub use error::WireError;
 pub use icmp::{
-    emit_icmp_error, parse_icmp_error, IcmpError, IcmpKind, QuotedTcp, IP_PROTOCOL_ICMP, IP_PROTOCOL_ICMPV6,
+    emit_icmp_error, icmp_echo_reply, parse_icmp_error, IcmpError, IcmpKind, QuotedTcp, IP_PROTOCOL_ICMP,
+    IP_PROTOCOL_ICMPV6,
 };
 pub use ip::{
     ecn_of, emit_segment, emit_segment_between, emit_segment_chunks, emit_segment_chunks_with, ip_header_len,

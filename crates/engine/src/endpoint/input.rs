@@ -63,35 +63,6 @@ impl Endpoint {
         }
     }
 
-    /// Not TCP: an ICMP or ICMPv6 error about one of our connections is handed to it (RFC
-    /// 5927); anything else is counted and dropped.
-    #[cold]
-    fn handle_non_tcp(&mut self, now: Instant, bytes: &[u8]) {
-        let counters = &mut self.shared.counters;
-        let error = match synack_wire::parse_icmp_error(bytes) {
-            Ok(Some(error)) => error,
-            Ok(None) => return counters.dropped_icmp += 1,
-            Err(WireError::BadChecksum) => return counters.dropped_bad_checksum += 1,
-            Err(WireError::Unsupported(_)) => return counters.dropped_unsupported += 1,
-            Err(_) => return counters.dropped_malformed += 1,
-        };
-        let q = error.quoted;
-        let tuple = FourTuple { local_ip: q.src, remote_ip: q.dst, local_port: q.src_port, remote_port: q.dst_port };
-        let taken = match self.lookup(&tuple) {
-            Some(Demux::Conn(index)) => {
-                let h = ConnHandle { index, generation: self.conns.generation(index) };
-                self.with_conn(now, h, false, |c, ctx| c.on_icmp_error(ctx, error.kind, q.seq))
-            }
-            // A half-open entry or TIME-WAIT record has nothing an error could change.
-            _ => false,
-        };
-        if taken {
-            self.shared.counters.icmp_errors_in += 1;
-        } else {
-            self.shared.counters.dropped_icmp += 1;
-        }
-    }
-
     /// A parsed segment of `tuple` (seen from here), demultiplexed.
     #[inline(always)]
     fn handle_segment(&mut self, now: Instant, tuple: FourTuple, tcp: &TcpRepr, ecn: Ecn) {

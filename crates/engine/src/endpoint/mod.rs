@@ -13,6 +13,7 @@
 mod calls;
 mod cookies;
 mod demux;
+mod icmp;
 mod input;
 mod options;
 mod output;
@@ -109,6 +110,10 @@ pub struct Endpoint {
     isn: IsnGenerator,
     /// The secret of the SYN cookies (`syncookie.rs`), derived from the ISN key.
     cookies: SynCookies,
+    /// Echo replies to send (`icmp.rs`): the packet, its source and destination.
+    echo_replies: std::collections::VecDeque<(Vec<u8>, IpAddr, IpAddr)>,
+    /// ICMP messages sent this second: (second, count), for `icmp_msgs_per_sec`.
+    icmp_budget: (u64, u32),
     conns: Slab<ConnSlot>,
     half_opens: Slab<HalfOpen>,
     time_waits: Slab<TimeWait>,
@@ -156,6 +161,8 @@ impl Endpoint {
             rng,
             isn,
             cookies,
+            echo_replies: Default::default(),
+            icmp_budget: (0, 0),
             conns: Slab::default(),
             half_opens: Slab::default(),
             time_waits: Slab::default(),

@@ -41,11 +41,24 @@ impl Endpoint {
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         // Most polls find nothing (a driver polls until `None`): answer those without the
         // frame of the whole output path.
-        if self.shared.control.is_empty() && self.dirty.is_empty() {
+        if self.shared.control.is_empty() && self.dirty.is_empty() && self.echo_replies.is_empty() {
             self.last_now = self.last_now.max(now);
             return None;
         }
         self.poll_transmit_inner(now, buf, 1)
+    }
+
+    /// The next echo reply, if one waits and fits in `buf` (one that does not is dropped).
+    #[cold]
+    fn poll_echo_reply(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        while let Some((packet, src, dst)) = self.echo_replies.pop_front() {
+            if let Some(room) = buf.get_mut(..packet.len()) {
+                room.copy_from_slice(&packet);
+                return Some(Transmit { len: packet.len(), src, dst, ecn: Ecn::NotEct, gso_size: None });
+            }
+            self.shared.counters.dropped_icmp += 1;
+        }
+        None
     }
 
     /// Like `poll_transmit`, for a device that segments (TUN with GSO offload): new data may
@@ -60,6 +73,11 @@ impl Endpoint {
 
     fn poll_transmit_inner(&mut self, now: Instant, buf: &mut [u8], gso_segments: usize) -> Option<Transmit> {
         self.last_now = self.last_now.max(now);
+        if !self.echo_replies.is_empty() {
+            if let Some(t) = self.poll_echo_reply(buf) {
+                return Some(t);
+            }
+        }
         // Read in place, not popped by value: a copy of the whole record would load it in
         // wide words that wait for the smaller stores that made it a moment ago.
         while let Some(ctl) = self.shared.control.front() {

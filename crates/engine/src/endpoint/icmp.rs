@@ -1,0 +1,93 @@
+//! ICMP at the endpoint: errors about our segments go to the connection they concern (RFC
+//! 5927; `conn/icmp.rs` decides), and echo requests to our addresses are answered (ping),
+//! within `icmp_msgs_per_sec` as Linux limits what it sends.
+
+use super::{ConnHandle, Demux, Endpoint};
+use crate::{FourTuple, Instant};
+use std::net::IpAddr;
+use synack_wire::WireError;
+
+/// Echo replies waiting for `poll_transmit` at most (more are dropped and counted).
+pub(super) const MAX_ECHO_REPLIES: usize = 64;
+
+impl Endpoint {
+    /// Not TCP: an echo request to us is answered; an ICMP or ICMPv6 error about one of our
+    /// connections is handed to it (RFC 5927); anything else is counted and dropped.
+    #[cold]
+    pub(super) fn handle_non_tcp(&mut self, now: Instant, bytes: &[u8]) {
+        if self.answer_echo(now, bytes) {
+            return;
+        }
+        let counters = &mut self.shared.counters;
+        let error = match synack_wire::parse_icmp_error(bytes) {
+            Ok(Some(error)) => error,
+            Ok(None) => return counters.dropped_icmp += 1,
+            Err(WireError::BadChecksum) => return counters.dropped_bad_checksum += 1,
+            Err(WireError::Unsupported(_)) => return counters.dropped_unsupported += 1,
+            Err(_) => return counters.dropped_malformed += 1,
+        };
+        let q = error.quoted;
+        let tuple = FourTuple { local_ip: q.src, remote_ip: q.dst, local_port: q.src_port, remote_port: q.dst_port };
+        let taken = match self.lookup(&tuple) {
+            Some(Demux::Conn(index)) => {
+                let h = ConnHandle { index, generation: self.conns.generation(index) };
+                self.with_conn(now, h, false, |c, ctx| c.on_icmp_error(ctx, error.kind, q.seq))
+            }
+            // A half-open entry or TIME-WAIT record has nothing an error could change.
+            _ => false,
+        };
+        if taken {
+            self.shared.counters.icmp_errors_in += 1;
+        } else {
+            self.shared.counters.dropped_icmp += 1;
+        }
+    }
+
+    /// An echo request to one of our addresses: its reply is queued for `poll_transmit`
+    /// (true). Anything else: false.
+    fn answer_echo(&mut self, now: Instant, bytes: &[u8]) -> bool {
+        let mut reply = vec![0u8; bytes.len()];
+        let len = match synack_wire::icmp_echo_reply(bytes, &mut reply) {
+            Ok(Some(len)) => len,
+            Ok(None) => return false,
+            Err(WireError::BadChecksum) => {
+                self.shared.counters.dropped_bad_checksum += 1;
+                return true;
+            }
+            Err(_) => return false,
+        };
+        reply.truncate(len);
+        let Some((src, dst)) = addresses_of(&reply) else { return false };
+        let counters = &mut self.shared.counters;
+        if !self.addresses.contains(&src) {
+            counters.dropped_not_our_address += 1;
+            return true;
+        }
+        let second = now.as_micros() / 1_000_000;
+        if self.icmp_budget.0 != second {
+            self.icmp_budget = (second, 0);
+        }
+        if self.icmp_budget.1 >= self.shared.config.icmp_msgs_per_sec || self.echo_replies.len() >= MAX_ECHO_REPLIES {
+            counters.dropped_icmp += 1;
+            return true;
+        }
+        self.icmp_budget.1 += 1;
+        counters.icmp_echo_replies += 1;
+        self.echo_replies.push_back((reply, src, dst));
+        true
+    }
+}
+
+/// The source and destination of an IP packet the endpoint built.
+fn addresses_of(packet: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    match packet.first()? >> 4 {
+        4 => {
+            let p = synack_wire::Ipv4Packet::new_checked(packet).ok()?;
+            Some((p.src_addr().into(), p.dst_addr().into()))
+        }
+        _ => {
+            let p = synack_wire::Ipv6Packet::new_checked(packet).ok()?;
+            Some((p.src_addr().into(), p.dst_addr().into()))
+        }
+    }
+}
