@@ -206,6 +206,30 @@ impl Runner {
                     _ => Err("ENOTCONN"),
                 }
             }
+            // sendmsg: a write of the iovecs' total length (`msg_iov(N)=[{..., LEN}, ...]`).
+            "sendmsg" => {
+                let flags = call.args.get(2).map(|a| format!("{a:?}")).unwrap_or_default();
+                if flags.contains("MSG_MORE") {
+                    return self.fail("sendmsg(MSG_MORE): corking is not an engine feature");
+                }
+                let msg = match call.args.get(1) {
+                    Some(Arg::Other(text)) => text.clone(),
+                    _ => return self.fail("sendmsg(): want a {msg_iov(...)=[...]} argument"),
+                };
+                let total: i64 = msg
+                    .split("...,")
+                    .skip(1)
+                    .filter_map(|part| {
+                        part.trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse::<i64>().ok()
+                    })
+                    .sum();
+                let write = Call {
+                    name: "write".into(),
+                    args: vec![call.args[0].clone(), Arg::Elided, Arg::Int(total)],
+                    ..call.clone()
+                };
+                return self.do_call(&write);
+            }
             "write" | "send" => {
                 let len = call.args.get(2).and_then(Arg::int).unwrap_or(0).max(0) as usize;
                 match entry.sock {

@@ -567,7 +567,6 @@ fn parse_arg(text: &str) -> Arg {
     Arg::Other(text.to_string())
 }
 
-/// The code blocks' language, as far as the scripts use it: `assert a == b` per line or `;`.
 #[cfg(test)]
 mod tests {
     use super::*;
