@@ -451,3 +451,22 @@ fn bare_out_of_window_acks_get_rate_limited_answers_but_data_always_gets_one() {
     h.inject(Seg::new(ACK, PEER_ISN.wrapping_sub(5000), h.iss + 1).data(b"old"));
     assert_eq!(h.keys().len(), 1);
 }
+
+/// RFC 9293 §3.8.6.2.1, sender SWS avoidance: with 1000 bytes queued, nothing in flight and
+/// the peer offering 10 bytes of a window that was 2000, nothing goes at once; the override
+/// timeout (the persist timer) sends the 10; a window that opens sends the rest.
+#[test]
+fn a_sliver_of_window_waits_for_the_override_timeout() {
+    let (mut h, c) = established_after(Duration::from_millis(10));
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).win(2000));
+    h.ep.send(h.now, c, &data(1000)).unwrap();
+    assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 1, PEER_ISN + 1, 1000)]);
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1001).win(10));
+    h.ep.send(h.now, c, &data(1000)).unwrap();
+    assert!(h.output().is_empty(), "10 bytes is less than an MSS and half the largest window");
+    let sent = h.advance_collect(Duration::from_millis(300));
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].1.key(), (ACK, h.iss + 1001, PEER_ISN + 1, 10), "the override timeout");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1011).win(2000));
+    assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 1011, PEER_ISN + 1, 990)]);
+}

@@ -418,7 +418,9 @@ impl Connection {
             self.snd.wl1 = seg.seq;
             self.snd.wl2 = ack;
         }
-        if self.snd.wnd > 0 {
+        // A window that takes a whole segment (or half the largest offered) ends persisting;
+        // a sliver leaves the timer to send it (SWS override, RFC 9293 §3.8.6.2.1).
+        if self.snd.wnd >= (self.neg.snd_mss as u32).min(self.snd.max_wnd / 2).max(1) {
             self.timers.stop(Timer::Persist);
             self.probe_count = 0;
         }

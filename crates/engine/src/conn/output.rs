@@ -211,10 +211,18 @@ impl Connection {
             // a large write goes out with it.
             let small_in_flight = !ctx.config.compat.nagle_minshall || self.snd.small_end > self.snd.una;
             let nagle_holds = !self.nodelay && in_flight > 0 && len < mss && small_in_flight;
-            // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): do not send a sliver the window
-            // allows when more is queued and an ACK will come.
-            let sws_holds = len < mss && !completes && in_flight > 0;
+            // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): with more queued than goes now, send
+            // less than an MSS only when an ACK will not come to open the window further and it
+            // is at least half the largest window the peer offered, or when the override
+            // timeout (the persist timer, armed below) has passed.
+            let override_due = self.owed.has(Owed::WINDOW_PROBE);
+            let sws_holds =
+                len < mss && !completes && !override_due && (in_flight > 0 || (len as u32) < self.snd.max_wnd / 2);
+            if sws_holds && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {
+                self.arm_persist(ctx);
+            }
             if !nagle_holds && !sws_holds {
+                self.owed.remove(Owed::WINDOW_PROBE);
                 // A FIN rides only on a single segment; after a super-segment it goes alone.
                 let fin = self.fin_unsent(fin_seq) && completes && len <= mss;
                 let seq = self.snd.nxt;
@@ -241,13 +249,19 @@ impl Connection {
                 return Some(self.data_segment(ctx, seq, sent_data..sent_data + len, fin, marks));
             }
         } else if unsent > 0 && self.snd.wnd == 0 && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {
-            cold();
             // RFC 9293 §3.8.6.1: a zero window is probed on a backed-off timer.
-            let rto = self.snd.rtt.rto(ctx.config.rto_max);
-            let backoff = rto.saturating_mul(1 << self.probe_count.min(10)).min(ctx.config.rto_max);
-            self.timers.set(Timer::Persist, ctx.now + backoff);
+            self.arm_persist(ctx);
         }
         self.poll_fin_or_ack(ctx, fin_seq, unsent, fin_sent)
+    }
+
+    /// The persist timer (RFC 9293 §3.8.6.1), backed off per probe: for a zero window it
+    /// sends a probe, for a small one the data it allows (the SWS override timeout).
+    #[cold]
+    fn arm_persist(&mut self, ctx: &Ctx) {
+        let rto = self.snd.rtt.rto(ctx.config.rto_max);
+        let backoff = rto.saturating_mul(1 << self.probe_count.min(10)).min(ctx.config.rto_max);
+        self.timers.set(Timer::Persist, ctx.now + backoff);
     }
 
     /// Whether our FIN, numbered `fin_seq`, has been sent and is not yet acknowledged.
@@ -334,6 +348,12 @@ impl Connection {
             if let Some(seg) = self.loss_probe_segment(ctx, mss) {
                 return Some(seg);
             }
+        }
+        // The persist timer with a window that takes some of the queued data: that data
+        // goes (the SWS override, below), not a probe.
+        let window_room = self.snd.wnd > self.snd.nxt.since(self.snd.una) && buf_len > self.snd.flight() as usize;
+        if self.owed.has(Owed::WINDOW_PROBE) && !self.owed.has(Owed::KEEPALIVE_PROBE) && window_room {
+            return None;
         }
         // Zero-window and keepalive probes: an old sequence number that elicits an ACK, as
         // Linux does (RFC 1122 §4.2.2.17 persist, §4.2.3.6 keepalive with SEG.SEQ = SND.NXT-1).
