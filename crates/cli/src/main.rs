@@ -155,7 +155,8 @@ struct SimArgs {
     /// together at most 10^10 each way, and 10^8 with --pcap (every packet is kept in memory).
     #[arg(long, default_value_t = 1_000_000, allow_negative_numbers = true, value_parser = whole(0, simulate::MAX_TOTAL_BYTES))]
     bytes: u64,
-    /// Number of connections, 1 to 20000 (the server's queues are sized to take them all).
+    /// Number of connections, 1 to 20000 (the accept queue takes them all; SYN cookies answer
+    /// the SYNs past the SYN queue).
     #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = whole(1, 20_000))]
     connections: u64,
     /// Seed for everything random (faults, ISNs), 0 to 2^64-1: a failure names the seed that
@@ -165,6 +166,10 @@ struct SimArgs {
     /// IPv6 addresses instead of IPv4.
     #[arg(long)]
     ipv6: bool,
+    /// A SYN flood while the transfer runs: this many spoofed SYNs a second at the server,
+    /// 0 to 1000000 (IPv4); the report says how the real connections fared.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole(0, 1_000_000), conflicts_with = "ipv6")]
+    flood: u64,
     /// Write every packet to this pcap file (created before the run).
     #[arg(long)]
     pcap: Option<PathBuf>,

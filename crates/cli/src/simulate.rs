@@ -110,6 +110,7 @@ fn transfer_spec(args: &SimArgs) -> Result<TransferSpec, String> {
         spec.config.tcp_ecn = synack_engine::EcnMode::On;
     }
     spec.ipv6 = args.ipv6;
+    spec.flood_per_sec = args.flood;
     spec.record = args.pcap.is_some();
     // The least virtual time the transfer can take on a perfect link: the link's rate for all
     // bytes, or one window per round trip for each connection. Refused when it would not fit
@@ -200,6 +201,21 @@ pub fn sim(args: SimArgs) -> ExitCode {
         "link: {} sent, {} lost, {} duplicated, {} reordered, {} corrupted, {} marked CE",
         l.sent, l.dropped, l.duplicated, l.reordered, l.corrupted, l.ce_marked
     );
+    if spec.flood_per_sec > 0 {
+        let h = &report.handshakes;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let (median, max) = (h.get(h.len() / 2).copied().unwrap_or_default(), h.last().copied().unwrap_or_default());
+        println!(
+            "flood: {} spoofed SYNs ({} a second); the server sent {} SYN cookies; {} of {} connections established, handshake median {:.1} ms, max {:.1} ms",
+            report.flood_syns,
+            spec.flood_per_sec,
+            report.syncookies_sent,
+            h.len(),
+            spec.connections,
+            ms(median),
+            ms(max)
+        );
+    }
     let mut states: Vec<String> = report.final_states.iter().map(|(h, s)| format!("{h} {s}")).collect();
     states.sort();
     states.dedup_by(|a, b| a == b);

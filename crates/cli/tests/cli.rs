@@ -281,3 +281,18 @@ fn a_long_run_shows_its_progress_on_a_terminal() {
     let piped = synack(&["swarm", "--seeds", "3000"]);
     assert!(!text(&piped).contains("synack swarm: seed "), "progress on a pipe");
 }
+
+/// `sim --flood`: a SYN flood while the transfer runs; every real connection still gets in,
+/// through SYN cookies past the server's SYN queue.
+#[test]
+fn sim_under_a_syn_flood_still_connects_everyone() {
+    let o = synack(&["sim", "--connections", "300", "--bytes", "1000", "--flood", "200000"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("300 of 300 connections established"), "{out}");
+    let cookies: u64 =
+        out.split("the server sent ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
+    assert!(cookies > 1000, "{out}");
+    let o = synack(&["sim", "--flood", "1000", "--ipv6"]);
+    assert!(!o.status.success());
+}

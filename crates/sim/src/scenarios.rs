@@ -392,7 +392,7 @@ fn half_open_timeout(d: &mut Demo) -> Result<(), String> {
 }
 
 /// A SYN as Linux would send it, for a peer that is not simulated.
-fn forged_syn(from: SocketAddr, to: SocketAddr, isn: SeqNum) -> Vec<u8> {
+pub(crate) fn forged_syn(from: SocketAddr, to: SocketAddr, isn: SeqNum) -> Vec<u8> {
     let ip = IpHeader { src: from.ip(), dst: to.ip(), ttl: 64, ecn: synack_wire::Ecn::NotEct };
     let tcp = TcpRepr {
         src_port: from.port(),

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 use synack_engine::{Config, ConnHandle, Endpoint, Event, Instant, RecvError, SendError, State};
+use synack_wire::SeqNum;
 
 #[derive(Debug, Clone)]
 pub struct TransferSpec {
@@ -23,6 +24,9 @@ pub struct TransferSpec {
     pub config: Config,
     /// Keep the log of packets and transitions (for traces and pcap).
     pub record: bool,
+    /// Spoofed SYNs a second at the server, from addresses no host has, while the transfer
+    /// runs (a SYN flood: the server answers past its SYN queue with cookies).
+    pub flood_per_sec: u64,
 }
 
 impl TransferSpec {
@@ -36,6 +40,7 @@ impl TransferSpec {
             time_limit: Duration::from_secs(24 * 3600),
             config: Config::default(),
             record: false,
+            flood_per_sec: 0,
         }
     }
 }
@@ -60,6 +65,11 @@ pub struct TransferReport {
     pub lost_retransmits: u64,
     pub rto_expirations: u64,
     pub link: LinkStats,
+    /// Spoofed SYNs sent (`flood_per_sec`), and SYN cookies the server sent.
+    pub flood_syns: u64,
+    pub syncookies_sent: u64,
+    /// Each client connection's handshake, connect to ESTABLISHED, sorted.
+    pub handshakes: Vec<Duration>,
     /// Final state of every connection end, as (host name, state).
     pub final_states: Vec<(String, State)>,
     pub errors: Vec<String>,
@@ -173,6 +183,7 @@ pub fn run_transfer_sim_with_progress(
     let expected_ends = 2 * spec.connections;
     let bytes_expected = (expected_ends * spec.bytes) as u64;
     let mut limit_reached = false;
+    let (mut flood_syns, mut handshakes) = (0u64, Vec::new());
     for step in 1u64.. {
         if step % PROGRESS_EVERY_STEPS == 0 {
             let bytes_delivered = app.ends.iter().map(|(_, e)| e.received as u64).sum();
@@ -192,8 +203,13 @@ pub fn run_transfer_sim_with_progress(
                             }
                         }
                     }
-                    Event::Connected(h)
-                    | Event::Readable(h)
+                    Event::Connected(h) => {
+                        if host == client {
+                            handshakes.push(sim.now() - Instant::ZERO);
+                        }
+                        app.mark(host, h)
+                    }
+                    Event::Readable(h)
                     | Event::Writable(h)
                     | Event::PeerClosed(h)
                     | Event::Error(h, _)
@@ -214,6 +230,22 @@ pub fn run_transfer_sim_with_progress(
         }
         if !errors.is_empty() {
             break;
+        }
+        // The flood: every spoofed SYN due by now, until the transfer is done.
+        if spec.flood_per_sec > 0 && transfer_done_at.is_none() {
+            let due = (sim.now().as_micros() as u128 * spec.flood_per_sec as u128 / 1_000_000) as u64;
+            while flood_syns <= due {
+                let i = flood_syns;
+                let from = SocketAddr::new(
+                    IpAddr::V4(Ipv4Addr::new(198, 18, (i >> 8) as u8, i as u8)),
+                    1024 + (i % 60_000) as u16,
+                );
+                let to = SocketAddr::new(server_ip, SERVER_PORT);
+                if server_ip.is_ipv4() {
+                    sim.inject(crate::scenarios::forged_syn(from, to, SeqNum((i as u32).wrapping_mul(2_654_435_761))));
+                }
+                flood_syns += 1;
+            }
         }
         if !sim.step(limit) {
             limit_reached = sim.next_event_time().is_some_and(|at| at > limit);
@@ -279,6 +311,12 @@ pub fn run_transfer_sim_with_progress(
         ce_marked_in,
         ecn_reductions,
         link: sim.stats,
+        flood_syns,
+        syncookies_sent: sim.endpoint(server).counters().syncookies_sent,
+        handshakes: {
+            handshakes.sort();
+            handshakes
+        },
         final_states,
         errors,
     };
