@@ -266,6 +266,9 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         "net.ipv4.tcp_sack" => c.tcp_sack = on,
         "net.ipv4.tcp_window_scaling" => c.tcp_window_scaling = on,
         "net.ipv4.tcp_dsack" | "net.inet.tcp.sack.dsack" => c.tcp_dsack = on,
+        "net.ipv4.tcp_syncookies" => c.tcp_syncookies = small(2),
+        "net.inet.tcp.syncookies" => c.tcp_syncookies = on as u8,
+        "net.ipv4.icmp_msgs_per_sec" => c.icmp_msgs_per_sec = n.min(u32::MAX as u64) as u32,
         "net.ipv4.tcp_syn_retries" => c.tcp_syn_retries = small(127),
         "net.ipv4.tcp_synack_retries" => c.tcp_synack_retries = small(255),
         "net.ipv4.tcp_retries2" => c.tcp_retries2 = small(255),
@@ -287,7 +290,7 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
             }
         }
         // Linux sysctls whose mechanisms the engine does not have (yet): F-RTO,
-        // RACK/TLP, CUBIC's and pacing's parameters, TSO sizing, Fast Open, SYN cookies.
+        // RACK/TLP, CUBIC's and pacing's parameters, TSO sizing, Fast Open.
         "net.ipv4.tcp_frto"
         | "net.ipv4.tcp_fack"
         | "net.ipv4.tcp_reordering"
@@ -301,7 +304,6 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         | "net.ipv4.tcp_pacing_ca_ratio"
         | "net.ipv4.tcp_notsent_lowat"
         | "net.ipv4.tcp_fastopen"
-        | "net.ipv4.tcp_syncookies"
         | "net.ipv4.tcp_min_rtt_wlen"
         | "net.ipv4.tcp_moderate_rcvbuf"
         | "net.ipv4.tcp_autocorking"
