@@ -313,7 +313,7 @@ fn closing_a_listener_resets_connections_not_yet_accepted() {
     let (mut h, l) = H::syn_received(plain_config());
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
     h.ep.close_listener(h.now, l).unwrap();
-    assert_eq!(h.keys(), vec![(RST, h.iss + 1, 0, 0)]);
+    assert_eq!(h.keys(), vec![(RST | ACK, h.iss + 1, PEER_ISN + 1, 0)]);
     h.inject(Seg::new(SYN, PEER_ISN + 50, 0));
     assert_eq!(h.output()[0].flags, RST | ACK, "the port is closed now");
 }

@@ -61,7 +61,7 @@ fn fin_wait_1_exact_rst_resets_and_in_window_rst_or_syn_gets_a_challenge_ack() {
 fn data_after_close_is_answered_with_rst_rfc1122() {
     let (mut h, _) = H::fin_wait_1(plain_config());
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 2).data(b"too late"));
-    assert_eq!(h.keys(), vec![(RST, h.iss + 2, 0, 0)]);
+    assert_eq!(h.keys(), vec![(RST | ACK, h.iss + 2, PEER_ISN + 1, 0)]);
     assert_eq!(h.table_state(), None);
 }
 
@@ -126,7 +126,7 @@ fn orphaned_fin_wait_2_gives_up_after_tcp_fin_timeout() {
     let sent = h.advance_collect(Duration::from_secs(61));
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0.as_millis(), 60_000);
-    assert_eq!(sent[0].1.key(), (RST, h.iss + 2, 0, 0));
+    assert_eq!(sent[0].1.key(), (RST | ACK, h.iss + 2, PEER_ISN + 1, 0));
     assert_eq!(h.ep.state(c), None);
 }
 

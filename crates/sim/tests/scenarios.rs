@@ -280,7 +280,7 @@ fn closed_port_answers_a_syn_with_rst_ack_acknowledging_seq_plus_one() {
 #[test]
 fn reset_scenario_sends_rst_and_the_peer_sees_a_reset() {
     let sim = run("reset");
-    assert_eq!(segment_summary(&sim).last().map(String::as_str), Some("client > R seq 1"));
+    assert_eq!(segment_summary(&sim).last().map(String::as_str), Some("client > R. seq 1 ack 11"));
     let t = transition_summary(&sim);
     assert!(t.contains(&"client ESTABLISHED -> CLOSED (abort(): sent RST)".to_string()));
     assert!(t.contains(&"server ESTABLISHED -> CLOSED (rcvd RST)".to_string()));

@@ -388,16 +388,25 @@ impl Connection {
         pool.give(&mut self.rcv.buf);
     }
 
-    /// Queues a RST for this connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5, ABORT).
+    /// Queues a RST for this connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5, ABORT),
+    /// with the ACK of what arrived and the timestamps, as Linux and FreeBSD send it
+    /// (`tcp_send_active_reset`, FreeBSD's `tcp_outflags[CLOSED]`); the ACK bit changes nothing
+    /// for the peer, whose check of a RST is by its sequence number (RFC 5961 §3.2).
     #[cold]
     fn send_rst(&self, ctx: &mut Ctx) {
+        let now = ctx.now;
         ctx.push_control(ControlSegment {
             tuple: self.tuple,
             seq: self.snd.max,
-            ack: SeqNum(0),
-            flags: TcpFlags::RST,
+            ack: self.rcv.nxt,
+            flags: TcpFlags::RST | TcpFlags::ACK,
             window: 0,
-            options: ControlOptions::default(),
+            // With timestamps, on the RST too, as both stacks send them (RFC 7323 §3.2: on
+            // every segment once agreed).
+            options: ControlOptions {
+                timestamps: self.neg.ts_ok.then(|| (self.ts_now(now), self.ts_recent)),
+                ..ControlOptions::default()
+            },
         });
     }
 
