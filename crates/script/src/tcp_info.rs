@@ -42,6 +42,11 @@ fn constant(name: &str) -> Option<i64> {
         "TCPI_OPT_WSCALE" => Some(4),
         "TCPI_OPT_ECN" => Some(8),
         "TCP_INFINITE_SSTHRESH" => Some(INFINITE_SSTHRESH),
+        "TCP_CA_Open" => Some(0),
+        "TCP_CA_Disorder" => Some(1),
+        "TCP_CA_CWR" => Some(2),
+        "TCP_CA_Recovery" => Some(3),
+        "TCP_CA_Loss" => Some(4),
         _ => None,
     }
 }
@@ -77,6 +82,10 @@ fn field(name: &str, state: State, info: Option<&ConnInfo>) -> Result<i64, Strin
         "tcpi_rttvar" => i.rttvar.as_micros() as i64,
         "tcpi_retransmits" => i.retransmits as i64,
         "tcpi_snd_wnd" => i.snd_wnd as i64,
+        "tcpi_advmss" => i.advmss as i64,
+        "tcpi_sacked" => segments(i.sacked_bytes),
+        "tcpi_probes" => i.probes as i64,
+        "tcpi_ca_state" => i.ca_state as i64,
         "tcpi_rcv_wnd" => i.rcv_wnd as i64,
         other => return Err(format!("`{other}` is not a tcp_info field the engine reports")),
     })

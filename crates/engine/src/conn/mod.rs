@@ -648,6 +648,16 @@ impl Connection {
             sack_ok: self.neg.sack_ok,
             ts_ok: self.neg.ts_ok,
             ecn_ok: self.neg.ecn_ok,
+            advmss: self.rcv_mss,
+            sacked_bytes: self.snd.scoreboard.sacked_above(self.snd.una),
+            probes: self.probe_count.max(self.keepalive_probes_sent),
+            ca_state: match () {
+                _ if self.snd.fast_recovery.active => 3,
+                _ if self.rto_count > 0 => 4,
+                _ if self.snd.una < self.ecn_recover && self.neg.ecn_ok => 2,
+                _ if self.snd.fast_recovery.dup_acks > 0 || !self.snd.scoreboard.is_empty() => 1,
+                _ => 0,
+            },
         }
     }
 
@@ -721,4 +731,14 @@ pub struct ConnInfo {
     pub ts_ok: bool,
     /// ECN was agreed in the handshake (RFC 3168).
     pub ecn_ok: bool,
+    /// The MSS we announced.
+    pub advmss: u16,
+    /// Bytes above SND.UNA the peer has SACKed.
+    pub sacked_bytes: u32,
+    /// Zero-window or keepalive probes sent without an answer.
+    pub probes: u8,
+    /// Where loss recovery stands, in Linux's `TCP_CA_*` numbers: 0 open, 1 disorder
+    /// (duplicate ACKs or SACKs seen), 2 CWR (reduced for an ECN echo), 3 recovery (fast
+    /// recovery), 4 loss (after a retransmission timeout, until the ACK of new data).
+    pub ca_state: u8,
 }
