@@ -266,6 +266,9 @@ fn parse_time(line: usize, token: &str) -> Result<Time, ParseError> {
     if token == "*" {
         return Ok(Time::Any);
     }
+    if token.is_empty() {
+        return err(line, "an event without a time (want 0.1, +0.1, *, a~b or a...b before it)");
+    }
     // A blocking call: `start...end`, both from the same base (packetdrill's `+0...0.1`).
     if let Some((a, b)) = token.split_once("...") {
         let relative = a.starts_with('+');
@@ -639,6 +642,13 @@ mod tests {
         assert_eq!(one("+ 0.00 close(3) = 0").time, Time::Relative(0));
         assert_eq!(one("`../common/defaults.sh\nsysctl -q a=1`").time, Time::Relative(0));
         assert_eq!(one("0.1~0.2 `x`").time, Time::Range { start: 100_000, end: 200_000, relative: false });
+    }
+
+    #[test]
+    fn an_event_without_a_time_says_so() {
+        let e = parse_script("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\nclose(3) = 0\n", &[]).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("without a time"), "{e}");
     }
 
     #[test]
