@@ -99,16 +99,21 @@ fn augmented(stmt: &str) -> Option<(&str, &str, &str)> {
     let left = left.trim_end();
     let op = ["//", "+", "-", "*", "/", "%", "|", "&", "^"].into_iter().find(|op| left.ends_with(op))?;
     let name = left[..left.len() - op.len()].trim();
-    let is_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    (is_name && !value.starts_with('=')).then_some((name, op, value))
+    (is_identifier(name) && !value.starts_with('=')).then_some((name, op, value))
 }
 
 /// `NAME = value` (not `==`).
 fn assignment(stmt: &str) -> Option<(&str, &str)> {
     let (name, value) = stmt.split_once('=')?;
     let name = name.trim();
-    let is_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    (is_name && !value.starts_with('=') && !name.starts_with(|c: char| c.is_ascii_digit())).then_some((name, value))
+    (is_identifier(name) && !value.starts_with('=')).then_some((name, value))
+}
+
+/// A Python name: letters, digits and `_`, not starting with a digit.
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

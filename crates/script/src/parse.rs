@@ -271,27 +271,28 @@ fn parse_time(line: usize, token: &str) -> Result<Time, ParseError> {
     }
     // A blocking call: `start...end`, both from the same base (packetdrill's `+0...0.1`).
     if let Some((a, b)) = token.split_once("...") {
-        let relative = a.starts_with('+');
-        let start = parse_seconds(line, a.trim_start_matches('+'))?;
-        let end = parse_seconds(line, b.trim_start_matches('+'))?;
-        if end < start {
-            return err(line, format!("blocking time `{token}` ends before it starts"));
-        }
+        let (start, end, relative) = interval(line, token, a, b, "blocking time")?;
         return Ok(Time::Blocking { start, end, relative });
     }
     if let Some((a, b)) = token.split_once('~') {
-        let relative = a.starts_with('+');
-        let start = parse_seconds(line, a.trim_start_matches('+'))?;
-        let end = parse_seconds(line, b.trim_start_matches('+'))?;
-        if end < start {
-            return err(line, format!("time range `{token}` ends before it starts"));
-        }
+        let (start, end, relative) = interval(line, token, a, b, "time range")?;
         return Ok(Time::Range { start, end, relative });
     }
     match token.strip_prefix('+') {
         Some(rel) => Ok(Time::Relative(parse_seconds(line, rel)?)),
         None => Ok(Time::Absolute(parse_seconds(line, token)?)),
     }
+}
+
+/// The two ends of `a~b` or `a...b` in microseconds, and whether they are relative (`+a`).
+fn interval(line: usize, token: &str, a: &str, b: &str, what: &str) -> Result<(i64, i64, bool), ParseError> {
+    let relative = a.starts_with('+');
+    let start = parse_seconds(line, a.trim_start_matches('+'))?;
+    let end = parse_seconds(line, b.trim_start_matches('+'))?;
+    if end < start {
+        return err(line, format!("{what} `{token}` ends before it starts"));
+    }
+    Ok((start, end, relative))
 }
 
 fn parse_flags(line: usize, token: &str) -> Result<TcpFlags, ParseError> {

@@ -111,7 +111,17 @@ fn kind_v6(icmp_type: u8, code: u8, rest: [u8; 4]) -> Option<IcmpKind> {
 /// An ICMP or ICMPv6 error about TCP in `bytes` (a whole IP packet). `Ok(None)` for an ICMP
 /// message that is not an error, or an error about another protocol.
 pub fn parse_icmp_error(bytes: &[u8]) -> Result<Option<IcmpError>, WireError> {
-    let (from, message, kind): (IpAddr, &[u8], KindOf) = match bytes.first().map(|b| b >> 4) {
+    let (from, _, message) = icmp_message(bytes)?;
+    let kind: KindOf = if from.is_ipv4() { kind_v4 } else { kind_v6 };
+    let rest = [message[4], message[5], message[6], message[7]];
+    let Some(kind) = kind(message[0], message[1], rest) else { return Ok(None) };
+    Ok(quoted_tcp(&message[8..])?.map(|quoted| IcmpError { from, kind, quoted }))
+}
+
+/// The ICMP or ICMPv6 message an IP packet carries, with the packet's source and destination:
+/// at least the 8-byte header, its checksum verified (over the pseudo-header for ICMPv6).
+fn icmp_message(bytes: &[u8]) -> Result<(IpAddr, IpAddr, &[u8]), WireError> {
+    let (src, dst, message): (IpAddr, IpAddr, &[u8]) = match bytes.first().map(|b| b >> 4) {
         Some(4) => {
             let packet = Ipv4Packet::new_checked(bytes)?;
             let repr = Ipv4Repr::parse(&packet)?;
@@ -119,11 +129,7 @@ pub fn parse_icmp_error(bytes: &[u8]) -> Result<Option<IcmpError>, WireError> {
                 return Err(WireError::Unsupported("IPv4 payload is not ICMP"));
             }
             let start = packet.header_len();
-            let message = &bytes[start..start + repr.payload_len];
-            if internet_checksum(0, message) != 0 {
-                return Err(WireError::BadChecksum);
-            }
-            (repr.src.into(), message, kind_v4)
+            (repr.src.into(), repr.dst.into(), &bytes[start..start + repr.payload_len])
         }
         Some(6) => {
             let packet = Ipv6Packet::new_checked(bytes)?;
@@ -131,22 +137,58 @@ pub fn parse_icmp_error(bytes: &[u8]) -> Result<Option<IcmpError>, WireError> {
             if repr.next_header != IP_PROTOCOL_ICMPV6 {
                 return Err(WireError::Unsupported("IPv6 next header is not ICMPv6"));
             }
-            let message = &bytes[IPV6_HEADER_LEN..IPV6_HEADER_LEN + repr.payload_len];
-            let pseudo = pseudo_header_sum(repr.src.into(), repr.dst.into(), IP_PROTOCOL_ICMPV6, message.len());
-            if internet_checksum(pseudo, message) != 0 {
-                return Err(WireError::BadChecksum);
-            }
-            (repr.src.into(), message, kind_v6)
+            (repr.src.into(), repr.dst.into(), &bytes[IPV6_HEADER_LEN..IPV6_HEADER_LEN + repr.payload_len])
         }
         Some(_) => return Err(WireError::Malformed("IP version is neither 4 nor 6")),
         None => return Err(WireError::Truncated),
     };
+    if internet_checksum(icmp_pseudo_header(src, dst, message.len()), message) != 0 {
+        return Err(WireError::BadChecksum);
+    }
     if message.len() < 8 {
         return Err(WireError::Truncated);
     }
-    let rest = [message[4], message[5], message[6], message[7]];
-    let Some(kind) = kind(message[0], message[1], rest) else { return Ok(None) };
-    Ok(quoted_tcp(&message[8..])?.map(|quoted| IcmpError { from, kind, quoted }))
+    Ok((src, dst, message))
+}
+
+/// What ICMPv6's checksum covers beyond the message (RFC 4443 §2.3); nothing for ICMP.
+fn icmp_pseudo_header(src: IpAddr, dst: IpAddr, len: usize) -> u32 {
+    match src {
+        IpAddr::V6(_) => pseudo_header_sum(src, dst, IP_PROTOCOL_ICMPV6, len),
+        IpAddr::V4(_) => 0,
+    }
+}
+
+/// Finishes an ICMP or ICMPv6 packet from `from` to `to` whose message of `message_len`
+/// bytes is written after the room for the IP header in `buf`: its checksum, then the
+/// header. Returns the packet's length.
+fn finish_icmp(from: IpAddr, to: IpAddr, buf: &mut [u8], message_len: usize) -> Result<usize, WireError> {
+    let header_len = if to.is_ipv4() { IPV4_HEADER_LEN } else { IPV6_HEADER_LEN };
+    let total = header_len + message_len;
+    let message = &mut buf[header_len..total];
+    message[2..4].fill(0);
+    let sum = internet_checksum(icmp_pseudo_header(from, to, message_len), message);
+    message[2..4].copy_from_slice(&sum.to_be_bytes());
+    match (from, to) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            let ip =
+                Ipv4Repr { src, dst, protocol: IP_PROTOCOL_ICMP, payload_len: message_len, ttl: 64, ecn: Ecn::NotEct };
+            ip.emit(buf, 0)?;
+        }
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            let ip = Ipv6Repr {
+                src,
+                dst,
+                next_header: IP_PROTOCOL_ICMPV6,
+                payload_len: message_len,
+                hop_limit: 64,
+                ecn: Ecn::NotEct,
+            };
+            ip.emit(buf)?;
+        }
+        _ => return Err(WireError::Malformed("ICMP between two IP versions")),
+    }
+    Ok(total)
 }
 
 /// The quoted IP header and first eight bytes of TCP (RFC 792: at least that much is quoted;
@@ -202,109 +244,32 @@ pub fn emit_icmp_error(
     let message = &mut buf[header_len..total];
     message[..8].copy_from_slice(&[icmp_type, code, 0, 0, rest[0], rest[1], rest[2], rest[3]]);
     message[8..].copy_from_slice(&quoted[..keep]);
-    match (from, to) {
-        (IpAddr::V4(src), IpAddr::V4(dst)) => {
-            let sum = internet_checksum(0, message);
-            message[2..4].copy_from_slice(&sum.to_be_bytes());
-            let ip =
-                Ipv4Repr { src, dst, protocol: IP_PROTOCOL_ICMP, payload_len: message_len, ttl: 64, ecn: Ecn::NotEct };
-            ip.emit(buf, 0)?;
-        }
-        (IpAddr::V6(src), IpAddr::V6(dst)) => {
-            let pseudo = pseudo_header_sum(from, to, IP_PROTOCOL_ICMPV6, message_len);
-            let sum = internet_checksum(pseudo, message);
-            message[2..4].copy_from_slice(&sum.to_be_bytes());
-            let ip = Ipv6Repr {
-                src,
-                dst,
-                next_header: IP_PROTOCOL_ICMPV6,
-                payload_len: message_len,
-                hop_limit: 64,
-                ecn: Ecn::NotEct,
-            };
-            ip.emit(buf)?;
-        }
-        _ => return Err(WireError::Malformed("ICMP error between two IP versions")),
-    }
-    Ok(total)
+    finish_icmp(from, to, buf, message_len)
 }
 
 /// The echo reply (RFC 792 type 0, RFC 4443 type 129) to `request` when it is an echo
 /// request (type 8 or 128) with a good checksum, written into `buf`: addresses swapped, the
 /// identifier, sequence number and data returned as they came. `Ok(None)` for any other
-/// ICMP message; `BufferTooSmall` when `buf` cannot hold the reply.
+/// ICMP message and for a packet that is not ICMP; `BufferTooSmall` when `buf` cannot hold
+/// the reply.
 pub fn icmp_echo_reply(request: &[u8], buf: &mut [u8]) -> Result<Option<usize>, WireError> {
-    let (header_len, src, dst, message_len) = match request.first().map(|b| b >> 4) {
-        Some(4) => {
-            let packet = Ipv4Packet::new_checked(request)?;
-            let repr = Ipv4Repr::parse(&packet)?;
-            if repr.protocol != IP_PROTOCOL_ICMP {
-                return Ok(None);
-            }
-            (packet.header_len(), IpAddr::from(repr.src), IpAddr::from(repr.dst), repr.payload_len)
-        }
-        Some(6) => {
-            let packet = Ipv6Packet::new_checked(request)?;
-            let repr = Ipv6Repr::parse(&packet)?;
-            if repr.next_header != IP_PROTOCOL_ICMPV6 {
-                return Ok(None);
-            }
-            (IPV6_HEADER_LEN, IpAddr::from(repr.src), IpAddr::from(repr.dst), repr.payload_len)
-        }
-        _ => return Err(WireError::Malformed("IP version is neither 4 nor 6")),
+    let (src, dst, message) = match icmp_message(request) {
+        Ok(parts) => parts,
+        Err(WireError::Unsupported(_)) => return Ok(None),
+        Err(e) => return Err(e),
     };
-    let message = &request[header_len..header_len + message_len];
     let (request_type, reply_type) = if src.is_ipv4() { (8, 0) } else { (128, 129) };
-    if message.len() < 8 || message[0] != request_type || message[1] != 0 {
+    if message[0] != request_type || message[1] != 0 {
         return Ok(None);
     }
-    let pseudo = |len| match (src, dst) {
-        (IpAddr::V6(_), _) => pseudo_header_sum(src, dst, IP_PROTOCOL_ICMPV6, len),
-        _ => 0,
-    };
-    if internet_checksum(pseudo(message.len()), message) != 0 {
-        return Err(WireError::BadChecksum);
-    }
-    let out_header = if src.is_ipv4() { IPV4_HEADER_LEN } else { IPV6_HEADER_LEN };
-    let total = out_header + message.len();
+    let header_len = if src.is_ipv4() { IPV4_HEADER_LEN } else { IPV6_HEADER_LEN };
+    let total = header_len + message.len();
     if buf.len() < total || total > u16::MAX as usize {
         return Err(WireError::BufferTooSmall);
     }
-    let reply = &mut buf[out_header..total];
-    reply.copy_from_slice(message);
-    reply[0] = reply_type;
-    reply[2..4].fill(0);
-    let sum = match (dst, src) {
-        (IpAddr::V6(_), _) => internet_checksum(pseudo_header_sum(dst, src, IP_PROTOCOL_ICMPV6, message.len()), reply),
-        _ => internet_checksum(0, reply),
-    };
-    reply[2..4].copy_from_slice(&sum.to_be_bytes());
-    match (dst, src) {
-        (IpAddr::V4(from), IpAddr::V4(to)) => {
-            let ip = Ipv4Repr {
-                src: from,
-                dst: to,
-                protocol: IP_PROTOCOL_ICMP,
-                payload_len: message.len(),
-                ttl: 64,
-                ecn: Ecn::NotEct,
-            };
-            ip.emit(buf, 0)?;
-        }
-        (IpAddr::V6(from), IpAddr::V6(to)) => {
-            let ip = Ipv6Repr {
-                src: from,
-                dst: to,
-                next_header: IP_PROTOCOL_ICMPV6,
-                payload_len: message.len(),
-                hop_limit: 64,
-                ecn: Ecn::NotEct,
-            };
-            ip.emit(buf)?;
-        }
-        _ => return Err(WireError::Malformed("addresses of two IP versions")),
-    }
-    Ok(Some(total))
+    buf[header_len..total].copy_from_slice(message);
+    buf[header_len] = reply_type;
+    finish_icmp(dst, src, buf, message.len()).map(Some)
 }
 
 #[cfg(test)]

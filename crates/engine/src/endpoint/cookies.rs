@@ -47,12 +47,14 @@ impl Endpoint {
         let Some(listener) = self.listener(handle) else { return };
         let syn_queue_max = self.shared.config.tcp_max_syn_backlog.min(listener.backlog.max(8) * 2).max(1);
         let queue_full = listener.syn_queue_len >= syn_queue_max;
-        let entry = self.entry_for_syn(now, handle, tuple, tcp);
-        match self.shared.config.tcp_syncookies {
-            2 => self.cookie_syn_ack(now, entry),
-            1 if queue_full => self.cookie_syn_ack(now, entry),
-            _ if queue_full => self.shared.counters.syn_queue_overflows += 1,
-            _ => self.keep_half_open(now, entry),
+        let cookie = matches!((self.shared.config.tcp_syncookies, queue_full), (2, _) | (1, true));
+        if cookie {
+            self.cookie_syn_ack(now, self.entry_for_syn(now, handle, tuple, tcp));
+        } else if queue_full {
+            // Dropped before anything is computed for it (its ISN hash included).
+            self.shared.counters.syn_queue_overflows += 1;
+        } else {
+            self.keep_half_open(now, self.entry_for_syn(now, handle, tuple, tcp));
         }
     }
 

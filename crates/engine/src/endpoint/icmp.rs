@@ -15,13 +15,16 @@ impl Endpoint {
     /// connections is handed to it (RFC 5927); anything else is counted and dropped.
     #[cold]
     pub(super) fn handle_non_tcp(&mut self, now: Instant, bytes: &[u8]) {
-        if self.answer_echo(now, bytes) {
-            return;
-        }
         let counters = &mut self.shared.counters;
         let error = match synack_wire::parse_icmp_error(bytes) {
             Ok(Some(error)) => error,
-            Ok(None) => return counters.dropped_icmp += 1,
+            // Not an error: an echo request is answered, any other message dropped.
+            Ok(None) => {
+                if !self.answer_echo(now, bytes) {
+                    self.shared.counters.dropped_icmp += 1;
+                }
+                return;
+            }
             Err(WireError::BadChecksum) => return counters.dropped_bad_checksum += 1,
             Err(WireError::Unsupported(_)) => return counters.dropped_unsupported += 1,
             Err(_) => return counters.dropped_malformed += 1,
@@ -43,19 +46,12 @@ impl Endpoint {
         }
     }
 
-    /// An echo request to one of our addresses: its reply is queued for `poll_transmit`
-    /// (true). Anything else: false.
+    /// An ICMP message that is not an error (its checksum checked): if it is an echo request
+    /// to one of our addresses, its reply is queued for `poll_transmit`; true when it was an
+    /// echo request (answered or counted), false for any other message.
     fn answer_echo(&mut self, now: Instant, bytes: &[u8]) -> bool {
         let mut reply = vec![0u8; bytes.len()];
-        let len = match synack_wire::icmp_echo_reply(bytes, &mut reply) {
-            Ok(Some(len)) => len,
-            Ok(None) => return false,
-            Err(WireError::BadChecksum) => {
-                self.shared.counters.dropped_bad_checksum += 1;
-                return true;
-            }
-            Err(_) => return false,
-        };
+        let Ok(Some(len)) = synack_wire::icmp_echo_reply(bytes, &mut reply) else { return false };
         reply.truncate(len);
         let Some((src, dst)) = addresses_of(&reply) else { return false };
         let counters = &mut self.shared.counters;
