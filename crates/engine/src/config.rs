@@ -35,6 +35,9 @@ pub struct Config {
     /// whatever the SYN retransmissions (FreeBSD `net.inet.tcp.keepinit`, 75 s; Linux has no
     /// such limit: None, `tcp_syn_retries` alone ends it).
     pub tcp_keepinit: Option<Duration>,
+    /// Retransmission timeouts in a row after which the path is suspected of dropping big
+    /// segments without ICMP, a black hole (Linux `tcp_retries1`, 3; RFC 1122 §4.2.3.5's R1).
+    pub tcp_retries1: u8,
     /// Retransmissions of data before the connection is aborted (Linux `tcp_retries2`, 15).
     pub tcp_retries2: u8,
     /// Upper bound of each listener's SYN queue (half-open entries).
@@ -61,6 +64,17 @@ pub struct Config {
     pub delayed_ack: Duration,
     /// Link MTU; the MSS we announce is the MTU less the IP and TCP headers.
     pub mtu: usize,
+    /// Packetization-layer path MTU discovery (RFC 4821), as Linux's `tcp_mtu_probing`: 0 off,
+    /// 1 once a black hole is suspected (`tcp_retries1` timeouts in a row), 2 always. On, a
+    /// connection sends at `tcp_base_mss` at most and probes upward with single larger
+    /// segments.
+    pub tcp_mtu_probing: u8,
+    /// The segment size a connection falls back to when probing starts (Linux
+    /// `tcp_base_mss`, 1024); each further black-hole timeout halves it, down to
+    /// `tcp_mtu_probe_floor`.
+    pub tcp_base_mss: u16,
+    /// The smallest segment size black-hole detection falls to (Linux `tcp_mtu_probe_floor`, 48).
+    pub tcp_mtu_probe_floor: u16,
     /// Receive buffer sizes, bytes, as Linux's `tcp_rmem`: `default` is a new connection's
     /// buffer (its window); the window scale it announces is the shift for `max`, so that the
     /// window can grow that far later (RFC 7323 §2.3; Linux's `tcp_select_initial_window`),
@@ -134,6 +148,7 @@ impl Default for Config {
             tcp_synack_retries: 5,
             tcp_syn_retries: 6,
             tcp_keepinit: None,
+            tcp_retries1: 3,
             tcp_retries2: 15,
             tcp_max_syn_backlog: 256,
             tcp_syncookies: 1,
@@ -146,6 +161,9 @@ impl Default for Config {
             rto_max: Duration::from_secs(120),
             delayed_ack: Duration::from_millis(40),
             mtu: 1500,
+            tcp_mtu_probing: 0,
+            tcp_base_mss: 1024,
+            tcp_mtu_probe_floor: 48,
             // Linux's min and max (4 KiB; 6 MiB and 4 MiB). The defaults are larger than
             // Linux's 128 KiB and 16 KiB, which its auto-tuning grows and the engine does not.
             tcp_rmem: BufferLimits { min: 4096, default: 256 * 1024, max: 6 * 1024 * 1024 },

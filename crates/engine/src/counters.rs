@@ -92,13 +92,26 @@ counters! {
     dropped_malformed,
     /// Dropped: the IP or TCP checksum was wrong.
     dropped_bad_checksum,
-    /// Dropped: not TCP (nor an ICMP error about TCP), an IP fragment, IP options or IPv6
-    /// extension headers.
+    /// Dropped: not TCP (nor ICMP the endpoint acts on), an IP fragment, IP options or IPv6
+    /// extension headers, and not kept for the application.
     dropped_unsupported,
+    /// Packets of other protocols kept for the application (`Endpoint::keep_other_packets`).
+    other_packets_kept,
     /// Echo requests to our addresses answered (ping).
     icmp_echo_replies,
     /// ICMP and ICMPv6 errors that concerned a connection and were acted on (RFC 5927).
     icmp_errors_in,
+    /// Packet Too Big errors that made a connection resend what it had in flight at a
+    /// smaller segment size (RFC 1191, RFC 8201).
+    pmtu_resends,
+    /// Segment-size reductions for a suspected black hole (RFC 4821 §7.7, `tcp_mtu_probing`).
+    mtu_black_hole_steps,
+    /// Path MTU probes (RFC 4821) sent.
+    mtu_probes_sent,
+    /// Probes acknowledged: the segment size grew to theirs.
+    mtu_probes_acked,
+    /// Probes lost: the search's upper bound fell below their size.
+    mtu_probes_lost,
     /// ICMP messages dropped: errors about no connection of ours, or quoting a sequence number
     /// outside SND.UNA..SND.NXT (RFC 5927 §4.1), or of a kind not acted on; echo requests over
     /// `icmp_msgs_per_sec`; other ICMP messages.

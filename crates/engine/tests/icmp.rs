@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use std::net::SocketAddr;
 use std::time::Duration;
-use synack_engine::{ConnError, Event, State};
+use synack_engine::{ConnError, ConnHandle, Event, State};
 use synack_wire::emit_icmp_error;
 
 impl H {
@@ -90,6 +90,110 @@ fn packet_too_big_lowers_the_mss_of_an_ipv6_syn() {
     assert_eq!(h.state(c), State::SynSent);
 }
 
+/// RFC 1191: Fragmentation Needed on an established connection. What was in flight goes
+/// again at once, cut to the new size (MTU 1000: 960-byte segments), from SND.UNA, and the
+/// congestion window stays as it was (the loss was the path's size, not congestion).
+#[test]
+fn fragmentation_needed_resends_what_was_in_flight_at_the_smaller_size() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.send(h.now, c, &[7u8; 4000]).unwrap();
+    let first: Vec<usize> = h.output().iter().map(|s| s.data.len()).collect();
+    assert_eq!(first, vec![1460, 1460, 1080]);
+    let cwnd = h.ep.conn_info(c).unwrap().cwnd;
+    h.icmp(3, 4, [0, 0, 0x03, 0xe8], h.iss + 1);
+    let again: Vec<(u32, usize)> = h.output().iter().map(|s| (s.seq - (h.iss + 1), s.data.len())).collect();
+    assert_eq!(again, vec![(0, 960), (960, 960), (1920, 960), (2880, 960), (3840, 160)]);
+    let info = h.ep.conn_info(c).unwrap();
+    assert_eq!((info.snd_mss, info.cwnd), (960, cwnd));
+    assert_eq!(h.ep.counters().pmtu_resends, 1);
+    // The same report again (for the next big segment in flight) changes nothing more.
+    h.icmp(3, 4, [0, 0, 0x03, 0xe8], h.iss + 1);
+    assert!(h.output().is_empty());
+}
+
+/// Writes `total` bytes on `c` and carries its data segments over a path that silently drops any with more than
+/// `max_payload` bytes (a black hole: no ICMP); the peer ACKs each arrival cumulatively and
+/// keeps nothing out of order. Returns the data segments sent as (offset in the stream,
+/// length), in order, once `total` bytes have arrived (or after 2,000 steps of 50 ms).
+fn over_black_hole(h: &mut H, c: ConnHandle, total: usize, max_payload: usize) -> Vec<(u32, usize)> {
+    let start = h.iss.wrapping_add(1);
+    let mut rcv_nxt = start;
+    let mut sizes = Vec::new();
+    let mut written = 0;
+    for _ in 0..2000 {
+        if written < total {
+            written += h.ep.send(h.now, c, &vec![7u8; total - written]).unwrap_or(0);
+        }
+        let out = h.output();
+        for s in out.iter().filter(|s| !s.data.is_empty()) {
+            sizes.push((s.seq.wrapping_sub(start), s.data.len()));
+            if s.data.len() > max_payload {
+                continue;
+            }
+            if s.seq == rcv_nxt {
+                rcv_nxt = rcv_nxt.wrapping_add(s.data.len() as u32);
+            }
+            h.inject(Seg::new(ACK, PEER_ISN + 1, rcv_nxt));
+        }
+        if rcv_nxt.wrapping_sub(start) as usize == total {
+            break;
+        }
+        if out.is_empty() {
+            h.advance(Duration::from_millis(50));
+        }
+    }
+    assert_eq!(rcv_nxt.wrapping_sub(start) as usize, total, "all data arrived; sizes sent {sizes:?}");
+    sizes
+}
+
+/// RFC 4821 §7.7 with `tcp_mtu_probing` 1: over a path that drops segments above 1100 bytes
+/// without a word, the first three timeouts resend at the peer's MSS; then the connection
+/// suspects a black hole and falls to `tcp_base_mss` (1024), which gets through.
+#[test]
+fn a_black_hole_is_detected_after_tcp_retries1_timeouts() {
+    let (mut h, c) = H::established(plain_config().with(|c| c.tcp_mtu_probing = 1));
+    let sent = over_black_hole(&mut h, c, 6000, 1100);
+    let first: Vec<usize> = sent.iter().filter(|&&(seq, _)| seq == 0).map(|&(_, len)| len).collect();
+    assert_eq!(first[..4], [1460, 1460, 1460, 1024], "sent, resent twice, then cut at the third timeout");
+    assert!(sent[sent.len() - first.len()..].iter().all(|&(_, len)| len <= 1024), "{sent:?}");
+    assert_eq!(h.ep.conn_info(c).unwrap().snd_mss, 1024);
+    assert_eq!(h.ep.counters().mtu_black_hole_steps, 1);
+    // Without probing the connection times out at the peer's MSS forever.
+    let (mut h, c) = H::established(plain_config().with(|c| c.tcp_retries2 = 5));
+    h.ep.send(h.now, c, &[7u8; 3000]).unwrap();
+    h.advance_collect(Duration::from_secs(60));
+    assert_eq!(h.state(c), State::Closed);
+}
+
+/// RFC 4821 §7.5–7.6 with `tcp_mtu_probing` 2: the connection starts at 1024 and probes up
+/// with single larger segments, halfway between what is known to pass and the peer's MSS.
+/// On a clean path each probe is acknowledged and its size adopted, until the range is
+/// narrower than 8 bytes; on a path that drops segments above 1300 bytes, the lost probes
+/// lower the top of the range, and the size settles between 1300 - 8 and 1300.
+#[test]
+fn mtu_probes_search_up_to_what_the_path_carries() {
+    let probing = plain_config().with(|c| c.tcp_mtu_probing = 2);
+    let (mut h, c) = H::established(probing.clone());
+    let sizes: Vec<usize> = over_black_hole(&mut h, c, 400_000, 1460).iter().map(|&(_, len)| len).collect();
+    // Each probe is the largest segment so far.
+    let mut probes = Vec::new();
+    for &n in &sizes {
+        if n > probes.last().copied().unwrap_or(0) {
+            probes.push(n);
+        }
+    }
+    assert_eq!(probes, [1242, 1351, 1406, 1433, 1447, 1454], "each halfway up from the last; sent {sizes:?}");
+    assert_eq!(h.ep.conn_info(c).unwrap().snd_mss, 1454);
+    assert_eq!(h.ep.counters().mtu_probes_acked, 6);
+    assert_eq!(h.ep.counters().mtu_probes_lost, 0);
+
+    let (mut h, c) = H::established(probing);
+    over_black_hole(&mut h, c, 400_000, 1300);
+    let mss = h.ep.conn_info(c).unwrap().snd_mss;
+    assert!((1292..=1300).contains(&mss), "settled at {mss}");
+    assert!(h.ep.counters().mtu_probes_lost >= 1);
+}
+
 /// Ping: an echo request to our address is answered (both families), one to another address
 /// is not, and no more than `icmp_msgs_per_sec` replies go out in a second.
 #[test]
@@ -119,4 +223,36 @@ fn echo_requests_are_answered_within_the_rate_limit() {
         h.ep.handle_packet(h.now, &ping(local.ip(), 5));
         assert!(h.ep.poll_transmit(h.now, &mut out).is_some(), "a new second");
     }
+}
+
+/// A UDP datagram to our address: counted and dropped by default; kept whole for the
+/// application once it asks (`keep_other_packets`, as a tun2socks-style user does), up to
+/// 256 waiting, the rest dropped and counted.
+#[test]
+fn other_protocols_are_kept_for_the_application_when_asked() {
+    use synack_wire::{Ecn, Ipv4Repr};
+    let mut h = H::new(plain_config());
+    let udp = |n: u8| {
+        let payload = [0, 53, 0, 53, 0, 9, 0, 0, n];
+        let (std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)) = (h.remote.ip(), h.local.ip()) else { panic!() };
+        let ip = Ipv4Repr { src, dst, protocol: 17, payload_len: payload.len(), ttl: 64, ecn: Ecn::NotEct };
+        let mut packet = vec![0u8; 20 + payload.len()];
+        ip.emit(&mut packet, 1).unwrap();
+        packet[20..].copy_from_slice(&payload);
+        packet
+    };
+    let first = udp(0);
+    h.ep.handle_packet(h.now, &first);
+    assert_eq!(h.ep.counters().dropped_unsupported, 1);
+    assert_eq!(h.ep.poll_other_packet(), None);
+    h.ep.keep_other_packets(true);
+    for n in 0..=255u8 {
+        h.ep.handle_packet(h.now, &udp(n));
+    }
+    h.ep.handle_packet(h.now, &first);
+    assert_eq!(h.ep.counters().other_packets_kept, 256);
+    assert_eq!(h.ep.counters().dropped_unsupported, 2, "the 257th waiting is dropped");
+    assert_eq!(h.ep.poll_other_packet().as_deref(), Some(&first[..]), "as it arrived, oldest first");
+    assert_eq!(std::iter::from_fn(|| h.ep.poll_other_packet()).count(), 255);
+    assert!(h.output().is_empty(), "nothing is answered");
 }

@@ -271,7 +271,11 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         "net.ipv4.icmp_msgs_per_sec" => c.icmp_msgs_per_sec = n.min(u32::MAX as u64) as u32,
         "net.ipv4.tcp_syn_retries" => c.tcp_syn_retries = small(127),
         "net.ipv4.tcp_synack_retries" => c.tcp_synack_retries = small(255),
+        "net.ipv4.tcp_retries1" => c.tcp_retries1 = small(255),
         "net.ipv4.tcp_retries2" => c.tcp_retries2 = small(255),
+        "net.ipv4.tcp_mtu_probing" => c.tcp_mtu_probing = small(2),
+        "net.ipv4.tcp_base_mss" => c.tcp_base_mss = n.clamp(48, u16::MAX as u64) as u16,
+        "net.ipv4.tcp_mtu_probe_floor" => c.tcp_mtu_probe_floor = n.clamp(48, u16::MAX as u64) as u16,
         "net.ipv4.tcp_max_syn_backlog" => c.tcp_max_syn_backlog = n as usize,
         "net.core.somaxconn" => c.somaxconn = n as usize,
         "net.ipv4.tcp_abort_on_overflow" => c.tcp_abort_on_overflow = on,
@@ -308,7 +312,6 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         | "net.ipv4.tcp_moderate_rcvbuf"
         | "net.ipv4.tcp_autocorking"
         | "net.ipv4.tcp_no_metrics_save"
-        | "net.ipv4.tcp_mtu_probing"
         | "net.ipv4.tcp_thin_linear_timeouts" => return Sysctl::NoOp,
         // FreeBSD.
         "net.inet.tcp.insecure_rst" => c.tcp_insecure_rst = on,

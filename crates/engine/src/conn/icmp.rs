@@ -4,7 +4,7 @@
 //! unreachable, communication is prohibited, the TTL ran out) ends a connection still in
 //! SYN-SENT when `icmp_may_rst` allows, as Linux and FreeBSD do; every other error is soft:
 //! remembered, and reported as the reason if the connection then times out. A Packet Too
-//! Big (Fragmentation Needed) lowers the segment size (path MTU discovery).
+//! Big (Fragmentation Needed) lowers the segment size (path MTU discovery, `pmtu.rs`).
 
 use super::{Connection, Ctx};
 use crate::{Cause, ConnError, State};
@@ -25,7 +25,7 @@ impl Connection {
             IcmpKind::TimeExceeded => (ConnError::HostUnreachable, true),
             IcmpKind::NetUnreachable => (ConnError::NetUnreachable, false),
             IcmpKind::HostUnreachable | IcmpKind::SourceRouteFailed => (ConnError::HostUnreachable, false),
-            IcmpKind::PacketTooBig { mtu } => return self.path_mtu_shrank(mtu),
+            IcmpKind::PacketTooBig { mtu } => return self.path_mtu_shrank(ctx, mtu),
             IcmpKind::Other { .. } => return false,
         };
         if hard && self.state == State::SynSent && ctx.config.icmp_may_rst {
@@ -33,28 +33,6 @@ impl Connection {
             self.close_with(ctx, Some(error), Cause::IcmpError);
         } else {
             self.soft_error = Some(error);
-        }
-        true
-    }
-
-    /// RFC 1191 / RFC 8201: a router could not forward our segment whole. Segments shrink to
-    /// what the path carries (never below IPv4's 68-byte or IPv6's 1280-byte minimum MTU);
-    /// an IPv6 SYN sent again announces that MSS too, as the route's MTU is what IPv6 derives
-    /// it from (Linux's and FreeBSD's `advmss`; IPv4 announces the interface's). A report
-    /// without an MTU (a pre-RFC 1191 router) changes nothing.
-    fn path_mtu_shrank(&mut self, mtu: u32) -> bool {
-        let ipv6 = self.tuple.local_ip.is_ipv6();
-        let (floor, headers) = if ipv6 { (1280, 60) } else { (68, 40) };
-        if mtu == 0 {
-            return false;
-        }
-        let mss = (mtu.max(floor) - headers).min(u16::MAX as u32) as u16;
-        if mss >= self.neg.snd_mss && !(ipv6 && self.state == State::SynSent && mss < self.rcv_mss) {
-            return false;
-        }
-        self.neg.snd_mss = self.neg.snd_mss.min(mss);
-        if ipv6 && self.state == State::SynSent {
-            self.rcv_mss = self.rcv_mss.min(mss);
         }
         true
     }

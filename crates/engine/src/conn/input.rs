@@ -126,6 +126,7 @@ impl Connection {
         self.start_quick_acks(&ctx.config);
         let initial_window = self.initial_cwnd(&ctx.config);
         self.snd.start_congestion_control(initial_window);
+        self.start_mtu_search(&ctx.config);
         self.last_progress = ctx.now;
         self.rcv.adv = self.rcv.adv.max(self.rcv.nxt + self.recv_window());
         self.set_state(ctx, State::Established, cause);
@@ -370,6 +371,9 @@ impl Connection {
             self.sample_rtt(ctx, seg);
             self.snd.una = ack;
             self.snd.nxt = self.snd.nxt.max(ack);
+            if self.mtu.probing() {
+                self.mtu_probe_on_ack(ctx, ack);
+            }
             let flight = self.snd.flight();
             if self.undo_if_spurious(ctx, seg) {
                 // The window is back as it was; nothing more to do for this ACK.

@@ -6,12 +6,14 @@ mod icmp;
 mod input;
 mod output;
 mod owed;
+mod pmtu;
 mod receiver;
 mod recovery;
 mod sender;
 mod timers;
 
 use owed::Owed;
+use pmtu::MtuSearch;
 pub(crate) use receiver::Receiver;
 pub(crate) use sender::Sender;
 pub(crate) use timers::{Timer, TimerTable};
@@ -164,6 +166,8 @@ pub(crate) struct Connection {
     neg: Negotiated,
     /// Our own MSS (what we announced).
     rcv_mss: u16,
+    /// Packetization-layer path MTU discovery (RFC 4821), when `tcp_mtu_probing` is on.
+    mtu: MtuSearch,
     ts_recent: u32,
     ts_offset: u32,
 
@@ -200,8 +204,9 @@ pub(crate) struct Connection {
     round_window_up: bool,
     /// `Compat::window_update_when_doubled`, copied at creation.
     window_update_when_doubled: bool,
-    linger: Option<Duration>,
-    user_timeout: Option<Duration>,
+    /// SO_LINGER and TCP_USER_TIMEOUT, milliseconds (a `Duration` each was 16 bytes).
+    linger_ms: Option<u32>,
+    user_timeout_ms: Option<u32>,
 }
 
 /// Options for a new connection taken from the config.
@@ -246,6 +251,7 @@ impl Connection {
             rcv: Receiver::new(recv_cap),
             neg,
             rcv_mss,
+            mtu: MtuSearch::OFF,
             ts_recent: 0,
             ts_offset: n.ts_offset,
             ece_pending: false,
@@ -267,8 +273,8 @@ impl Connection {
             keepalive: false,
             round_window_up: config.compat.round_scaled_window_up,
             window_update_when_doubled: config.compat.window_update_when_doubled,
-            linger: None,
-            user_timeout: None,
+            linger_ms: None,
+            user_timeout_ms: None,
         }
     }
 
@@ -320,6 +326,7 @@ impl Connection {
         conn.ts_recent = ts_recent;
         let initial_window = conn.initial_cwnd(&ctx.config);
         conn.snd.start_congestion_control(initial_window);
+        conn.start_mtu_search(&ctx.config);
         if let Some(rtt_us) = synack_rtt_us {
             conn.snd.rtt.sample_us(rtt_us, ctx.timing.rto);
         }
@@ -529,7 +536,7 @@ impl Connection {
         if self.state == State::Closed {
             return;
         }
-        if self.linger == Some(Duration::ZERO) || !self.rcv.buf.is_empty() {
+        if self.linger_ms == Some(0) || !self.rcv.buf.is_empty() {
             self.abort(ctx, Cause::Abort);
             return;
         }
@@ -563,10 +570,10 @@ impl Connection {
         self.nodelay
     }
     pub fn set_linger(&mut self, linger: Option<Duration>) {
-        self.linger = linger;
+        self.linger_ms = linger.map(millis_rounded_up);
     }
     pub fn linger(&self) -> Option<Duration> {
-        self.linger
+        self.linger_ms.map(|ms| Duration::from_millis(ms as u64))
     }
     /// Before the handshake completes the flag only waits for it (`finish_handshake` arms
     /// the timer), as the timer counts the connection-establishment limit then.
@@ -596,7 +603,7 @@ impl Connection {
         true
     }
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
-        self.user_timeout = timeout;
+        self.user_timeout_ms = timeout.map(millis_rounded_up);
     }
     /// Buffer sizes may change any time, within `tcp_wmem`'s bounds; a smaller send buffer
     /// does not drop queued data.
@@ -741,4 +748,10 @@ pub struct ConnInfo {
     /// (duplicate ACKs or SACKs seen), 2 CWR (reduced for an ECN echo), 3 recovery (fast
     /// recovery), 4 loss (after a retransmission timeout, until the ACK of new data).
     pub ca_state: u8,
+}
+
+/// A duration in whole milliseconds, rounded up (so that only zero stays zero), at most
+/// `u32::MAX` (49 days).
+fn millis_rounded_up(d: Duration) -> u32 {
+    d.as_micros().div_ceil(1000).min(u32::MAX as u128) as u32
 }

@@ -203,21 +203,35 @@ impl Connection {
             // RFC 3042's allowance, asked for only when cwnd alone holds the data back.
             _ => ((self.snd.cc.cwnd() + self.limited_transmit_bytes()) as usize).saturating_sub(flight),
         };
-        let len = wanted.min(window_room).min(cwnd_room);
+        let mut len = wanted.min(window_room).min(cwnd_room);
+        // RFC 4821 §7.5: a path MTU probe is one segment larger than the rest.
+        let mut mtu_probe = false;
+        if self.mtu.enabled && seg_max == gso_len && len > 0 {
+            if let Some(payload) = self.mtu_probe_payload(unsent, window_room.min(cwnd_room), fits) {
+                self.mtu_probe_sent(ctx, self.snd.nxt, payload);
+                (len, mtu_probe) = (payload, true);
+            }
+        }
         if len > 0 {
             let completes = len == unsent;
             // RFC 9293 §3.7.4 (Nagle): hold a small segment while data is unacknowledged; with
             // Minshall's refinement (Linux) only while a small segment is, so that the tail of
             // a large write goes out with it.
+            // Neither holds back the tail of what was sent before (a resend after a timeout or
+            // a smaller path MTU) unless a window cuts it short: the peer had room for it then.
+            let resending = self.snd.nxt < self.snd.max && len == wanted;
             let small_in_flight = !ctx.config.compat.nagle_minshall || self.snd.small_end > self.snd.una;
-            let nagle_holds = !self.nodelay && in_flight > 0 && len < mss && small_in_flight;
+            let nagle_holds = !self.nodelay && in_flight > 0 && len < mss && small_in_flight && !resending;
             // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): with more queued than goes now, send
             // less than an MSS only when an ACK will not come to open the window further and it
             // is at least half the largest window the peer offered, or when the override
             // timeout (the persist timer, armed below) has passed.
             let override_due = self.owed.has(Owed::WINDOW_PROBE);
-            let sws_holds =
-                len < mss && !completes && !override_due && (in_flight > 0 || (len as u32) < self.snd.max_wnd / 2);
+            let sws_holds = len < mss
+                && !completes
+                && !override_due
+                && !resending
+                && (in_flight > 0 || (len as u32) < self.snd.max_wnd / 2);
             if sws_holds && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {
                 self.arm_persist(ctx);
             }
@@ -233,7 +247,7 @@ impl Connection {
                     self.snd.rtt_probe = Some((seq, ctx.now));
                 }
                 // Most segments are one (counted without a division, a slow instruction).
-                ctx.counters.data_segments_out += if len <= mss { 1 } else { len.div_ceil(mss) as u64 };
+                ctx.counters.data_segments_out += if len <= mss || mtu_probe { 1 } else { len.div_ceil(mss) as u64 };
                 let new_data = seq >= self.snd.max;
                 if len < mss {
                     self.snd.small_end = self.snd.small_end.max(seq + len as u32);
@@ -245,7 +259,7 @@ impl Connection {
                 // returned (marked after, it was built aside and then copied, in wide loads
                 // that waited for the stores that had just made it).
                 let marks = if new_data { self.new_data_marks() } else { DataMarks::default() };
-                let marks = DataMarks { gso_size: (len > mss).then_some(mss as u16), ..marks };
+                let marks = DataMarks { gso_size: (len > mss && !mtu_probe).then_some(mss as u16), ..marks };
                 return Some(self.data_segment(ctx, seq, sent_data..sent_data + len, fin, marks));
             }
         } else if unsent > 0 && self.snd.wnd == 0 && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {

@@ -67,6 +67,9 @@ impl Connection {
         self.owed.insert(Owed::REXMIT_ONE);
         self.snd.rtt_probe = None;
         ctx.counters.fast_retransmits += 1;
+        if self.mtu.probing() {
+            self.mtu_probe_on_loss(ctx, false);
+        }
         if self.snd.loss_probe_armed {
             // Recovery runs on the RTO, not on a probe armed before it began.
             self.snd.loss_probe_armed = false;

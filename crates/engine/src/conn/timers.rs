@@ -133,8 +133,8 @@ impl Connection {
                     self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
                     return;
                 }
-                if let Some(limit) = self.user_timeout {
-                    if ctx.now - self.last_progress >= limit {
+                if let Some(limit_ms) = self.user_timeout_ms {
+                    if ctx.now - self.last_progress >= std::time::Duration::from_millis(limit_ms as u64) {
                         self.close_with(ctx, Some(self.timed_out_error()), Cause::UserTimeout);
                         return;
                     }
@@ -145,6 +145,12 @@ impl Connection {
                     return;
                 }
                 ctx.counters.rto_expirations += 1;
+                if self.mtu.probing() {
+                    self.mtu_probe_on_loss(ctx, true);
+                }
+                if ctx.config.tcp_mtu_probing != 0 {
+                    self.suspect_black_hole(ctx);
+                }
                 self.recovery_on_timeout();
                 // RFC 5681 §3.1 and RFC 6298 §5.5–5.6: collapse the window, back off, resend
                 // from SND.UNA (what the peer has SACKed is skipped).

@@ -9,10 +9,13 @@ use synack_wire::WireError;
 
 /// Echo replies waiting for `poll_transmit` at most (more are dropped and counted).
 pub(super) const MAX_ECHO_REPLIES: usize = 64;
+/// Packets kept for `poll_other_packet` at most (more are dropped and counted).
+pub(super) const MAX_OTHER_PACKETS: usize = 256;
 
 impl Endpoint {
     /// Not TCP: an echo request to us is answered; an ICMP or ICMPv6 error about one of our
-    /// connections is handed to it (RFC 5927); anything else is counted and dropped.
+    /// connections is handed to it (RFC 5927); any other protocol (UDP, ...) is kept for the
+    /// application if it asked (`keep_other_packets`), else counted and dropped.
     #[cold]
     pub(super) fn handle_non_tcp(&mut self, now: Instant, bytes: &[u8]) {
         let counters = &mut self.shared.counters;
@@ -26,7 +29,7 @@ impl Endpoint {
                 return;
             }
             Err(WireError::BadChecksum) => return counters.dropped_bad_checksum += 1,
-            Err(WireError::Unsupported(_)) => return counters.dropped_unsupported += 1,
+            Err(WireError::Unsupported(_)) => return self.keep_other_packet(bytes),
             Err(_) => return counters.dropped_malformed += 1,
         };
         let q = error.quoted;
@@ -44,6 +47,31 @@ impl Endpoint {
         } else {
             self.shared.counters.dropped_icmp += 1;
         }
+    }
+
+    /// A packet the endpoint has no use for: kept for the application if it asked and there
+    /// is room, else dropped; counted either way.
+    fn keep_other_packet(&mut self, bytes: &[u8]) {
+        match &mut self.other_packets {
+            Some(queue) if queue.len() < MAX_OTHER_PACKETS => {
+                queue.push_back(bytes.to_vec());
+                self.shared.counters.other_packets_kept += 1;
+            }
+            _ => self.shared.counters.dropped_unsupported += 1,
+        }
+    }
+
+    /// Keep the packets that are neither TCP nor ICMP the endpoint acts on (UDP, other
+    /// protocols, IP fragments), up to 256 of them, for `poll_other_packet`,
+    /// as a tun2socks-style application wants them; off (the default), they are dropped and
+    /// counted as `dropped_unsupported`. Turning it off drops what was kept.
+    pub fn keep_other_packets(&mut self, on: bool) {
+        self.other_packets = on.then(Default::default);
+    }
+
+    /// The oldest packet kept by `keep_other_packets`, as it arrived (the IP header on).
+    pub fn poll_other_packet(&mut self) -> Option<Vec<u8>> {
+        self.other_packets.as_mut()?.pop_front()
     }
 
     /// An ICMP message that is not an error (its checksum checked): if it is an echo request

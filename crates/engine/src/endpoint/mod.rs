@@ -114,6 +114,9 @@ pub struct Endpoint {
     echo_replies: std::collections::VecDeque<(Vec<u8>, IpAddr, IpAddr)>,
     /// ICMP messages sent this second: (second, count), for `icmp_msgs_per_sec`.
     icmp_budget: (u64, u32),
+    /// Packets that are neither TCP nor ICMP the endpoint acts on, kept for the application
+    /// (`keep_other_packets`); None: dropped.
+    other_packets: Option<std::collections::VecDeque<Vec<u8>>>,
     conns: Slab<ConnSlot>,
     half_opens: Slab<HalfOpen>,
     time_waits: Slab<TimeWait>,
@@ -162,6 +165,7 @@ impl Endpoint {
             isn,
             cookies,
             echo_replies: Default::default(),
+            other_packets: None,
             icmp_budget: (0, 0),
             conns: Slab::default(),
             half_opens: Slab::default(),
