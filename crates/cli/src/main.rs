@@ -4,6 +4,7 @@
 
 mod apps;
 mod args;
+mod explain;
 mod script;
 mod serve;
 mod simulate;
@@ -42,6 +43,10 @@ enum Command {
         /// Also write the packets to this pcap file (link type raw IP); created before the run.
         #[arg(long)]
         pcap: Option<PathBuf>,
+        /// Also draw the ladder as SVG in this file (as `synack explain --svg` draws a capture;
+        /// lost segments dashed); created before the run.
+        #[arg(long)]
+        svg: Option<PathBuf>,
         /// List the scenarios and exit.
         #[arg(long)]
         list: bool,
@@ -110,6 +115,37 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
+    /// Explain a capture (pcap or pcapng, as tcpdump -w and Wireshark write it): its TCP
+    /// connections, and for one of them the ladder diagram with both sides' RFC 9293 states
+    /// inferred from the segments, anomalies marked as Wireshark's tcp.analysis flags mean
+    /// them, and the handshake, data and teardown in the seeds' terms (x, x+1, y+1). Without
+    /// --list or a choice, the only connection, or the list when there are several.
+    Explain {
+        /// The capture file.
+        file: PathBuf,
+        /// List the connections: endpoints, duration, packets and bytes each way, final states,
+        /// anomalies.
+        #[arg(long)]
+        list: bool,
+        /// The connection to explain, by its number in the list (from 1).
+        #[arg(long, allow_negative_numbers = true, value_parser = whole(1, u32::MAX as u64))]
+        conn: Option<u64>,
+        /// Only connections with this port on either side.
+        #[arg(long, allow_negative_numbers = true, value_parser = whole(1, 65535))]
+        port: Option<u64>,
+        /// Only connections with this address on either side.
+        #[arg(long)]
+        host: Option<std::net::IpAddr>,
+        /// Absolute sequence numbers, as tcpdump -S (default: x+n and y+n from the two ISNs).
+        #[arg(short = 'S')]
+        absolute: bool,
+        /// Also write the ladder as SVG to this file.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Also write the time-sequence graph (tcptrace style) as SVG to this file.
+        #[arg(long, value_name = "FILE")]
+        tsg: Option<PathBuf>,
+    },
     /// Run many seeds of random faults (up to 30 % loss, duplication, reordering, corruption)
     /// and check that every byte arrives once, in order, and every connection closes. For
     /// nightly use with large --seeds; a failure prints the seed that reproduces it. On a
@@ -173,6 +209,10 @@ struct SimArgs {
     /// Write every packet to this pcap file (created before the run).
     #[arg(long)]
     pcap: Option<PathBuf>,
+    /// Draw the first connection's ladder as SVG in this file (created before the run; every
+    /// packet is kept in memory, as with --pcap).
+    #[arg(long)]
+    svg: Option<PathBuf>,
 }
 
 /// The TUN device of `serve` and `connect`, and the two ends' addresses on it.
@@ -209,19 +249,35 @@ struct FaultArgs {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so a write to a closed pipe (`synack demo | head`) became a panic
+    // in `println!`; with the default disposition the command ends quietly, as cat does.
+    // SAFETY: setting a signal's disposition to SIG_DFL before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match Cli::parse().command {
-        Command::Demo { scenario, seed, absolute, pcap, list } => {
+        Command::Demo { scenario, seed, absolute, pcap, svg, list } => {
             if list {
                 for s in SCENARIOS {
                     println!("{:<20} {}", s.name, s.about);
                 }
                 return ExitCode::SUCCESS;
             }
-            simulate::demo(&scenario, seed, absolute, pcap)
+            simulate::demo(&scenario, seed, absolute, pcap, svg)
         }
         Command::Sim(args) => simulate::sim(args),
         Command::Swarm { start, seeds, verbose } => simulate::swarm(start, seeds, verbose),
         Command::Script { paths, profile, define, verbose } => script::run(&paths, &profile, &define, verbose),
+        Command::Explain { file, list, conn, port, host, absolute, svg, tsg } => explain::run(explain::ExplainArgs {
+            file,
+            list,
+            conn: conn.map(|n| n as usize),
+            port: port.map(|p| p as u16),
+            host,
+            absolute,
+            svg,
+            tsg,
+        }),
         Command::Connect { device: TunArgs { tun, addr, local, no_offload }, to } => {
             serve::connect(&tun, &addr, local, !no_offload, to)
         }

@@ -33,11 +33,42 @@ fn save_pcap(sim: &Sim, file: File, path: &Path) -> Result<(), String> {
     write_pcap(sim, BufWriter::new(file)).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-pub fn demo(name: &str, seed: u64, absolute: bool, pcap: Option<PathBuf>) -> ExitCode {
+/// The SVG ladder of a run's first connection from `client` (the run's own capture read back
+/// as `synack explain` reads any capture, with the packets the link lost known as lost).
+fn save_svg(sim: &Sim, client: std::net::IpAddr, file: File, path: &Path) -> Result<(), String> {
+    use std::io::Write;
+    let mut pcap = Vec::new();
+    write_pcap(sim, &mut pcap)?;
+    let capture = synack_capture::read_capture(&pcap).map_err(|e| e.to_string())?;
+    let lost: Vec<bool> = sim
+        .log
+        .iter()
+        .filter_map(|e| match e {
+            synack_sim::LogEntry::Packet { fate, .. } => {
+                Some(matches!(fate, synack_sim::Fate::Lost | synack_sim::Fate::Dropped))
+            }
+            _ => None,
+        })
+        .collect();
+    let conns = synack_capture::connections(&capture);
+    let Some(conn) = conns.iter().find(|c| c.client.ip() == client).or(conns.first()) else {
+        return Err("the run sent no TCP segment to draw".into());
+    };
+    let ex = synack_capture::explain_with_losses(conn, |frame| lost.get(frame - 1).copied().unwrap_or(false));
+    BufWriter::new(file)
+        .write_all(synack_capture::svg::ladder_svg(conn, &ex, false).as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+pub fn demo(name: &str, seed: u64, absolute: bool, pcap: Option<PathBuf>, svg: Option<PathBuf>) -> ExitCode {
     let Some(info) = scenarios::find(name) else {
         return refuse(format!("no scenario named '{name}'; `synack demo --list` shows them"));
     };
     let pcap = match pcap.map(|p| create_pcap(&p).map(|f| (f, p))).transpose() {
+        Ok(p) => p,
+        Err(e) => return refuse(e),
+    };
+    let svg = match svg.map(|p| create_pcap(&p).map(|f| (f, p))).transpose() {
         Ok(p) => p,
         Err(e) => return refuse(e),
     };
@@ -78,6 +109,14 @@ pub fn demo(name: &str, seed: u64, absolute: bool, pcap: Option<PathBuf>) -> Exi
         println!();
         println!("pcap written to {} (read it with `tcpdump -nn -r` or Wireshark)", path.display());
     }
+    if let Some((file, path)) = svg {
+        let client = scenarios::CLIENT_IP.into();
+        if let Err(e) = save_svg(&sim, client, file, &path) {
+            eprintln!("synack: {e}");
+            return ExitCode::FAILURE;
+        }
+        println!("SVG ladder written to {} (open it in a browser)", path.display());
+    }
     ExitCode::SUCCESS
 }
 
@@ -90,9 +129,9 @@ fn transfer_spec(args: &SimArgs) -> Result<TransferSpec, String> {
             args.connections, args.bytes
         ));
     }
-    if args.pcap.is_some() && total > MAX_PCAP_BYTES {
+    if (args.pcap.is_some() || args.svg.is_some()) && total > MAX_PCAP_BYTES {
         return Err(format!(
-            "with --pcap every packet is kept in memory: at most {MAX_PCAP_BYTES} bytes each way in all, not {total}"
+            "with --pcap or --svg every packet is kept in memory: at most {MAX_PCAP_BYTES} bytes each way in all, not {total}"
         ));
     }
     let faults = Faults {
@@ -111,7 +150,7 @@ fn transfer_spec(args: &SimArgs) -> Result<TransferSpec, String> {
     }
     spec.ipv6 = args.ipv6;
     spec.flood_per_sec = args.flood;
-    spec.record = args.pcap.is_some();
+    spec.record = args.pcap.is_some() || args.svg.is_some();
     // The least virtual time the transfer can take on a perfect link: the link's rate for all
     // bytes, or one window per round trip for each connection. Refused when it would not fit
     // in half the run's time limit (losses and slow start need the rest).
@@ -162,7 +201,11 @@ pub fn sim(args: SimArgs) -> ExitCode {
         Ok(spec) => spec,
         Err(e) => return refuse(e),
     };
-    let pcap = match args.pcap.map(|p| create_pcap(&p).map(|f| (f, p))).transpose() {
+    let pcap = match args.pcap.clone().map(|p| create_pcap(&p).map(|f| (f, p))).transpose() {
+        Ok(p) => p,
+        Err(e) => return refuse(e),
+    };
+    let svg = match args.svg.clone().map(|p| create_pcap(&p).map(|f| (f, p))).transpose() {
         Ok(p) => p,
         Err(e) => return refuse(e),
     };
@@ -226,6 +269,14 @@ pub fn sim(args: SimArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
         println!("pcap written to {}", path.display());
+    }
+    if let Some((file, path)) = svg {
+        let client = sim.hosts()[0].endpoint.addresses()[0];
+        if let Err(e) = save_svg(&sim, client, file, &path) {
+            eprintln!("synack: {e}");
+            return ExitCode::FAILURE;
+        }
+        println!("SVG ladder of the first connection written to {}", path.display());
     }
     if report.ok() {
         println!("result: OK");
