@@ -63,7 +63,7 @@ pub fn read_capture(bytes: &[u8]) -> Result<Capture, ReadError> {
 }
 
 fn read_pcap(bytes: &[u8]) -> Result<Capture, ReadError> {
-    let mut reader = PcapReader::new(bytes).map_err(|e| ReadError { record: 0, message: e.to_string() })?;
+    let mut reader = PcapReader::new(bytes).map_err(|e| ReadError { record: 0, message: describe(&e) })?;
     let link = u32::from(reader.header().datalink);
     let mut capture = Capture { format: "pcap", ..Capture::default() };
     let mut number = 0;
@@ -75,7 +75,7 @@ fn read_pcap(bytes: &[u8]) -> Result<Capture, ReadError> {
     // which is what every capture cut short by `-s` holds.
     while let Some(packet) = reader.next_raw_packet() {
         number += 1;
-        let packet = packet.map_err(|e| ReadError { record: number, message: e.to_string() })?;
+        let packet = packet.map_err(|e| ReadError { record: number, message: describe(&e) })?;
         if packet.incl_len > packet.orig_len && packet.orig_len != 0 {
             return Err(ReadError { record: number, message: "more bytes saved than the packet had".into() });
         }
@@ -88,7 +88,7 @@ fn read_pcap(bytes: &[u8]) -> Result<Capture, ReadError> {
 /// pcapng: each packet names its interface, whose description gives the link type and the
 /// timestamps' unit (`if_tsresol`, microseconds unless it says otherwise).
 fn read_pcapng(bytes: &[u8]) -> Result<Capture, ReadError> {
-    let mut reader = PcapNgReader::new(bytes).map_err(|e| ReadError { record: 0, message: e.to_string() })?;
+    let mut reader = PcapNgReader::new(bytes).map_err(|e| ReadError { record: 0, message: describe(&e) })?;
     let mut capture = Capture { format: "pcapng", ..Capture::default() };
     // Per interface of the current section: (link type, nanoseconds per timestamp unit or
     // None for a binary fraction 2^-n, n).
@@ -96,7 +96,7 @@ fn read_pcapng(bytes: &[u8]) -> Result<Capture, ReadError> {
     let (mut record, mut number) = (1, 0);
     while let Some(block) = reader.next_block() {
         record += 1;
-        let block = block.map_err(|e| ReadError { record, message: e.to_string() })?;
+        let block = block.map_err(|e| ReadError { record, message: describe(&e) })?;
         match block {
             Block::SectionHeader(_) => interfaces.clear(),
             Block::InterfaceDescription(idb) => {
@@ -131,6 +131,18 @@ fn read_pcapng(bytes: &[u8]) -> Result<Capture, ReadError> {
         }
     }
     Ok(capture)
+}
+
+/// What went wrong with a record, in words: a reader over a byte slice reports a file that ends
+/// inside a record as an I/O error.
+fn describe(e: &pcap_file::PcapError) -> String {
+    match e {
+        pcap_file::PcapError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file ends inside it (cut short)".into()
+        }
+        pcap_file::PcapError::IncompleteBuffer => "the file ends inside it (cut short)".into(),
+        other => other.to_string(),
+    }
 }
 
 /// The link type and timestamp unit of the interface a packet names.

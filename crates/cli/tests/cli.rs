@@ -296,3 +296,45 @@ fn sim_under_a_syn_flood_still_connects_everyone() {
     let o = synack(&["sim", "--flood", "1000", "--ipv6"]);
     assert!(!o.status.success());
 }
+
+/// `explain` on the demo's own capture (no root needed): the ladder with the seeds' numbers
+/// and both sides' states; `--list`; and every bad file (missing, a directory, empty, not a
+/// capture, cut inside a record) refused with a message and exit code 1, never a panic.
+#[test]
+fn explain_reads_the_demos_capture_and_refuses_bad_files() {
+    let dir = std::env::temp_dir().join(format!("synack-cli-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("classic.pcap");
+    assert!(synack(&["demo", "--pcap", pcap.to_str().unwrap()]).status.success());
+    let o = synack(&["explain", pcap.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("handshake: SYN seq=x; SYN-ACK seq=y ack=x+1; ACK ack=y+1"), "{out}");
+    assert!(out.contains("server sent 57 bytes; the client acknowledged up to ack=y+59 = 57 bytes + 2"), "{out}");
+    assert!(out.contains("final states: client TIME-WAIT, server CLOSED"), "{out}");
+    let listed = text(&synack(&["explain", "--list", pcap.to_str().unwrap()]));
+    assert!(listed.contains("1 TCP connections") && listed.contains("TIME-WAIT/CLOSED"), "{listed}");
+    let o = synack(&["explain", "--port", "9", pcap.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("no connection matches"), "{}", text(&o));
+
+    let bytes = std::fs::read(&pcap).unwrap();
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 10]).unwrap();
+    let empty = dir.join("empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    let text_file = dir.join("notes.txt");
+    std::fs::write(&text_file, b"not a capture at all").unwrap();
+    for (path, says) in [
+        (dir.join("missing.pcap"), "No such file"),
+        (dir.clone(), "not a regular file"),
+        (empty, "not a capture"),
+        (text_file, "not a capture"),
+        (cut, "record 12: the file ends inside it"),
+    ] {
+        let o = synack(&["explain", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{}: {}", path.display(), text(&o));
+        assert!(text(&o).contains(says) && !text(&o).contains("panicked"), "{}: {}", path.display(), text(&o));
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
