@@ -18,6 +18,8 @@ pub struct Observer {
     pub isn: [Option<SeqNum>; 2],
     /// The sequence number of each side's FIN, once sent.
     fin: [Option<SeqNum>; 2],
+    /// The side answered a SYN from LISTEN (a passive open).
+    passive: [bool; 2],
 }
 
 /// What one segment changed: each side's new state, if it changed.
@@ -25,11 +27,15 @@ pub type Changes = [Option<State>; 2];
 
 impl Observer {
     /// Before the first segment: a connection that opens with a SYN starts from CLOSED (the
-    /// client) and LISTEN (the server); one the capture joined later from ESTABLISHED.
+    /// client) and LISTEN (the server; CLOSED if it answers with a RST); one the capture
+    /// joined later from ESTABLISHED.
     pub fn new(conn: &Connection) -> Observer {
         let opens = conn.segments.first().is_some_and(|s| s.flags.syn());
-        let states = if opens { [State::Closed, State::Listen] } else { [State::Established; 2] };
-        Observer { states, isn: [None; 2], fin: [None; 2] }
+        // A server whose first word is a RST had no listener: it was CLOSED (§3.10.7.1).
+        let refused = conn.segments.iter().find(|s| conn.side_of(s) == 1).is_some_and(|s| s.flags.rst());
+        let server = if refused { State::Closed } else { State::Listen };
+        let states = if opens { [State::Closed, server] } else { [State::Established; 2] };
+        Observer { states, isn: [None; 2], fin: [None; 2], passive: [false; 2] }
     }
 
     /// Takes one segment sent by `side`; returns the state changes it caused. A segment not
@@ -39,11 +45,13 @@ impl Observer {
         let peer = 1 - side;
         let f = seg.flags;
         if f.rst() {
-            // RFC 9293 §3.10.7: a reset (taken as acceptable) closes the receiver; the sender
-            // has aborted, or had no connection at all.
+            // RFC 9293 §3.10.7: a reset (taken as acceptable) closes the receiver, except that
+            // a passive open still in SYN-RECEIVED returns to LISTEN (§3.10.7.4, second); the
+            // sender has aborted, or had no connection at all.
             self.states[side] = State::Closed;
             if delivered {
-                self.states[peer] = State::Closed;
+                let back_to_listen = self.passive[peer] && self.states[peer] == State::SynReceived;
+                self.states[peer] = if back_to_listen { State::Listen } else { State::Closed };
             }
             return changes(before, self.states);
         }
@@ -62,6 +70,7 @@ impl Observer {
             let syn_states = matches!(self.states[side], State::Listen | State::SynSent | State::Closed);
             if f.ack() && syn_states {
                 // SYN-ACK: the sender took a SYN (§3.10.7.2 LISTEN, §3.10.7.3 simultaneous open).
+                self.passive[side] = self.states[side] == State::Listen;
                 self.states[side] = State::SynReceived;
             } else if !f.ack() && matches!(self.states[side], State::Closed | State::Listen) {
                 self.states[side] = State::SynSent;

@@ -5,6 +5,7 @@
 mod apps;
 mod args;
 mod explain;
+mod scan;
 mod script;
 mod serve;
 mod simulate;
@@ -95,6 +96,41 @@ enum Command {
         device: TunArgs,
         /// Where to connect, e.g. 10.200.0.1:9000 (port 1 to 65535).
         to: std::net::SocketAddr,
+    },
+    /// Scan ports of TARGET from synack's side of a TUN device, as nmap does: a full connect
+    /// (-sT), a SYN scan that never completes the handshake (-sS), or FIN, NULL and XMAS probes
+    /// (-sF, -sN, -sX). Prints each port's state (open, closed, filtered, open|filtered) and
+    /// the reason, in nmap's words. Needs root; best inside a network namespace.
+    Scan {
+        /// The TUN device (offload is never used: every probe is its own packet).
+        #[arg(long, value_parser = args::interface_name)]
+        tun: String,
+        /// The kernel side's address and prefix on the device, e.g. 10.200.0.1/24.
+        #[arg(long)]
+        addr: String,
+        /// synack's address (default: the one after the kernel side's).
+        #[arg(long)]
+        local: Option<std::net::IpAddr>,
+        /// The host to scan (the kernel side's address, or one routed through it).
+        target: std::net::IpAddr,
+        /// Ports, e.g. 22,80,8000-8010 (1 to 65535).
+        #[arg(long, value_parser = scan::parse_ports)]
+        ports: std::vec::Vec<u16>,
+        /// connect (nmap -sT), syn (-sS), fin (-sF), null (-sN) or xmas (-sX).
+        #[arg(long, value_enum, default_value = "syn")]
+        mode: scan::ScanMode,
+        /// How long to wait for an answer to each probe, 10 to 60000 ms.
+        #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = whole(10, 60_000))]
+        timeout: u64,
+        /// Probes sent again to a silent port before its verdict, 0 to 10.
+        #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = whole(0, 10))]
+        retries: u64,
+        /// At most this many probes a second, 1 to 100000.
+        #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = whole(1, 100_000))]
+        rate: u64,
+        /// Also draw the ladder of one probe per verdict.
+        #[arg(long)]
+        explain: bool,
     },
     /// Run packetdrill-dialect test scripts (files or directories of .pkt files) against the
     /// engine in virtual time. Prints pass or the first mismatch per script, then
@@ -278,6 +314,20 @@ fn main() -> ExitCode {
             svg,
             tsg,
         }),
+        Command::Scan { tun, addr, local, target, ports, mode, timeout, retries, rate, explain } => {
+            scan::scan(scan::ScanArgs {
+                tun,
+                addr,
+                local,
+                target,
+                ports,
+                mode,
+                timeout: std::time::Duration::from_millis(timeout),
+                retries: retries as u8,
+                rate: rate as u32,
+                explain,
+            })
+        }
         Command::Connect { device: TunArgs { tun, addr, local, no_offload }, to } => {
             serve::connect(&tun, &addr, local, !no_offload, to)
         }

@@ -91,7 +91,12 @@ pub fn serve(args: ServeArgs) -> ExitCode {
 const TUN_TX_QUEUE_PACKETS: &str = "5000";
 
 /// Creates the TUN device and gives the kernel side `cidr`; returns synack's address.
-fn setup_device(tun: &str, cidr: &str, local: Option<IpAddr>, offload: bool) -> Result<(TunDevice, IpAddr), String> {
+pub(crate) fn setup_device(
+    tun: &str,
+    cidr: &str,
+    local: Option<IpAddr>,
+    offload: bool,
+) -> Result<(TunDevice, IpAddr), String> {
     let (kernel_ip, _) = parse_cidr(cidr)?;
     let local = local_address(kernel_ip, local)?;
     let dev = if offload { TunDevice::open_with_offload(tun, 1500) } else { TunDevice::open(tun, 1500) };
@@ -115,7 +120,7 @@ fn report_abandoned(report: &synack_runtime::CloseReport) {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -338,3 +338,15 @@ fn explain_reads_the_demos_capture_and_refuses_bad_files() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// `scan`'s port list is checked before anything runs (no root needed to be refused).
+#[test]
+fn scan_refuses_bad_port_lists() {
+    for (ports, says) in
+        [("0", "'0' is not a port"), ("10-5", "runs backwards"), ("80,x", "'x' is not a port"), ("70000", "not a port")]
+    {
+        let o = synack(&["scan", "--tun", "scan0", "--addr", "10.0.0.1/24", "10.0.0.1", "--ports", ports]);
+        assert_eq!(o.status.code(), Some(2), "{ports}: {}", text(&o));
+        assert!(text(&o).contains(says), "{ports}: {}", text(&o));
+    }
+}

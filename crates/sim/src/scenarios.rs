@@ -81,6 +81,16 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         about: "abortive close: linger 0, close() sends RST, the peer sees a reset",
         run: reset,
     },
+    ScenarioInfo {
+        name: "connect-scan",
+        about: "a full connect scan (nmap -sT): a completed handshake then close means open; RST to the SYN means closed",
+        run: connect_scan,
+    },
+    ScenarioInfo {
+        name: "syn-scan",
+        about: "a SYN (half-open) scan (nmap -sS): a raw SYN; the SYN-ACK means open and the scanner's kernel resets it, so the handshake never completes; RST means closed",
+        run: syn_scan,
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static ScenarioInfo> {
@@ -520,5 +530,63 @@ fn reset(d: &mut Demo) -> Result<(), String> {
     let err = d.sim.endpoint(d.server).conn_error(s);
     d.sim.note(format!("server: {}", err.map_or("no error".to_string(), |e| e.to_string())));
     d.close(d.server, s)?;
+    d.finish()
+}
+
+/// The port the scan scenarios find closed.
+const CLOSED_PORT: u16 = 7799;
+
+/// nmap -sT: connect() to each port; a connection that completes is open (and reset at once,
+/// SO_LINGER 0, as nmap closes it), ECONNREFUSED (a RST answering the SYN) is closed.
+fn connect_scan(d: &mut Demo) -> Result<(), String> {
+    d.listen(128)?;
+    for port in [SERVER_PORT, CLOSED_PORT] {
+        let now = d.sim.now();
+        let target = SocketAddr::new(SERVER_IP.into(), port);
+        d.sim.note(format!("connect() to {target}"));
+        let c = d
+            .sim
+            .endpoint(d.client)
+            .connect(now, Some(SocketAddr::new(CLIENT_IP.into(), 40000 + port % 1000)), target)
+            .map_err(|e| format!("connect: {e}"))?;
+        let client = d.client;
+        d.wait("the connect to end", |sim| {
+            matches!(sim.endpoint(client).state(c), Some(State::Established | State::Closed))
+        })?;
+        let open = d.sim.endpoint(d.client).state(c) == Some(State::Established);
+        d.sim.note(if open {
+            format!("{port}/tcp open (syn-ack): the handshake completed; the scanner closes at once with SO_LINGER 0 (a RST, no TIME-WAIT), as nmap does")
+        } else {
+            format!("{port}/tcp closed (conn-refused): RST answered the SYN")
+        });
+        let now = d.sim.now();
+        if let Some(mut conn) = d.sim.endpoint(d.client).conn_mut(now, c) {
+            conn.set_linger(Some(Duration::ZERO));
+        }
+        d.close(d.client, c)?;
+        d.sim.advance_to(d.sim.now() + Duration::from_millis(50));
+    }
+    d.finish()
+}
+
+/// nmap -sS: a SYN the scanner builds itself (raw), from the client's address. The open port
+/// answers SYN-ACK; the client's own stack knows no such connection and answers it with RST
+/// (RFC 9293 §3.10.7.1), so the handshake never completes and the server's half-open entry
+/// goes. The closed port answers the SYN with RST.
+fn syn_scan(d: &mut Demo) -> Result<(), String> {
+    d.listen(128)?;
+    for (i, port) in [SERVER_PORT, CLOSED_PORT].into_iter().enumerate() {
+        let from = SocketAddr::new(CLIENT_IP.into(), 45000);
+        let target = SocketAddr::new(SERVER_IP.into(), port);
+        d.sim.note(format!("a raw SYN to {target}"));
+        d.sim.inject(forged_syn(from, target, SeqNum(3_000_000 + i as u32)));
+        d.sim.advance_to(d.sim.now() + Duration::from_millis(50));
+        let half_open = d.sim.endpoint(d.server).population().half_open;
+        d.sim.note(if port == SERVER_PORT {
+            format!("{port}/tcp open (syn-ack); the client's RST removed the half-open entry ({half_open} left)")
+        } else {
+            format!("{port}/tcp closed (reset)")
+        });
+    }
     d.finish()
 }

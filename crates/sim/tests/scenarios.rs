@@ -310,3 +310,45 @@ fn every_scenario_ends_with_nothing_left_open() {
         }
     }
 }
+
+/// nmap -sT against an open and a closed port: the open one completes the handshake and is
+/// reset at once (SO_LINGER 0, as nmap closes); the closed one answers the SYN with RST.
+#[test]
+fn connect_scan_completes_the_handshake_on_the_open_port_only() {
+    let sim = run("connect-scan");
+    assert_lines(
+        segment_summary(&sim),
+        &[
+            "client > S seq 0",
+            "server > S. seq 0 ack 1",
+            "client > . ack 1",
+            "client > R. seq 1 ack 1",
+            "client > S seq 0",
+            "server > R. seq 0 ack 1",
+        ],
+    );
+    let t = transition_summary(&sim);
+    assert!(t.contains(&"server SYN-RECEIVED -> ESTABLISHED (rcvd ACK)".to_string()), "{t:?}");
+    assert!(t.contains(&"client SYN-SENT -> CLOSED (rcvd RST)".to_string()), "{t:?}");
+}
+
+/// nmap -sS: a raw SYN; the open port's SYN-ACK is reset by the scanning host's own stack
+/// (it has no such connection), so the server's entry goes back to LISTEN without ever being
+/// ESTABLISHED; the closed port answers RST.
+#[test]
+fn syn_scan_never_completes_a_handshake() {
+    let sim = run("syn-scan");
+    assert_lines(
+        segment_summary(&sim),
+        &[
+            "client > S seq 0",
+            "server > S. seq 0 ack 1",
+            "client > R seq 1",
+            "client > S seq 0",
+            "server > R. seq 0 ack 1",
+        ],
+    );
+    let t = transition_summary(&sim);
+    assert!(t.iter().all(|line| !line.contains("ESTABLISHED")), "no handshake completes: {t:?}");
+    assert!(t.contains(&"server SYN-RECEIVED -> LISTEN (rcvd RST)".to_string()), "{t:?}");
+}
