@@ -102,15 +102,10 @@ enum Command {
     /// (-sF, -sN, -sX). Prints each port's state (open, closed, filtered, open|filtered) and
     /// the reason, in nmap's words. Needs root; best inside a network namespace.
     Scan {
-        /// The TUN device (offload is never used: every probe is its own packet).
-        #[arg(long, value_parser = args::interface_name)]
-        tun: String,
-        /// The kernel side's address and prefix on the device, e.g. 10.200.0.1/24.
-        #[arg(long)]
-        addr: String,
-        /// synack's address (default: the one after the kernel side's).
-        #[arg(long)]
-        local: Option<std::net::IpAddr>,
+        /// The TUN device and the two ends' addresses (offload is never used: every probe is
+        /// its own packet).
+        #[command(flatten)]
+        device: TunAddrs,
         /// The host to scan (the kernel side's address, or one routed through it).
         target: std::net::IpAddr,
         /// Ports, e.g. 22,80,8000-8010 (1 to 65535).
@@ -251,9 +246,9 @@ struct SimArgs {
     svg: Option<PathBuf>,
 }
 
-/// The TUN device of `serve` and `connect`, and the two ends' addresses on it.
+/// A TUN device to create and the two ends' addresses on it (`serve`, `connect`, `scan`).
 #[derive(clap::Args)]
-struct TunArgs {
+struct TunAddrs {
     /// Name of the TUN device to create (1 to 15 characters, no '/', ':' or spaces).
     #[arg(long, value_parser = args::interface_name)]
     tun: String,
@@ -264,6 +259,13 @@ struct TunArgs {
     /// --addr and not equal to it.
     #[arg(long)]
     local: Option<std::net::IpAddr>,
+}
+
+/// The TUN device of `serve` and `connect`: its addresses, and whether it offloads.
+#[derive(clap::Args)]
+struct TunArgs {
+    #[command(flatten)]
+    addrs: TunAddrs,
     /// Turn off GSO/GRO offload (on by default: the kernel and synack exchange TCP
     /// super-packets of up to 64 KiB, so one system call carries many segments).
     #[arg(long)]
@@ -314,25 +316,32 @@ fn main() -> ExitCode {
             svg,
             tsg,
         }),
-        Command::Scan { tun, addr, local, target, ports, mode, timeout, retries, rate, explain } => {
-            scan::scan(scan::ScanArgs {
-                tun,
-                addr,
-                local,
-                target,
-                ports,
-                mode,
-                timeout: std::time::Duration::from_millis(timeout),
-                retries: retries as u8,
-                rate: rate as u32,
-                explain,
-            })
-        }
-        Command::Connect { device: TunArgs { tun, addr, local, no_offload }, to } => {
+        Command::Scan {
+            device: TunAddrs { tun, addr, local },
+            target,
+            ports,
+            mode,
+            timeout,
+            retries,
+            rate,
+            explain,
+        } => scan::scan(scan::ScanArgs {
+            tun,
+            addr,
+            local,
+            target,
+            ports,
+            mode,
+            timeout: std::time::Duration::from_millis(timeout),
+            retries: retries as u8,
+            rate: rate as u32,
+            explain,
+        }),
+        Command::Connect { device: TunArgs { addrs: TunAddrs { tun, addr, local }, no_offload }, to } => {
             serve::connect(&tun, &addr, local, !no_offload, to)
         }
         Command::Serve {
-            device: TunArgs { tun, addr, local, no_offload },
+            device: TunArgs { addrs: TunAddrs { tun, addr, local }, no_offload },
             port,
             mode,
             ss_interval,
