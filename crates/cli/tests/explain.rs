@@ -2,7 +2,8 @@
 //! between two network namespaces (Ethernet link type; curl against a small server, a
 //! connection reset, a half-closed one, a SYN to a closed port), and `synack serve` behind its
 //! own fault tap with loss and reordering over its TUN device (raw IP link type, a 200-byte
-//! snaplen). Each capture is also converted to pcapng. Checked: the connections found, both
+//! snaplen). Each capture is also converted to pcapng, and the veth traffic is captured on
+//! `any` too (Linux cooked capture, nanosecond timestamps). Checked: the connections found, both
 //! sides' final states, every anomaly flag against `tshark -Y tcp.analysis.<flag>` frame by
 //! frame, and the SVG ladder parsed as XML with an arrow per segment. The namespaces are the
 //! test's own (deleted at the end) and have no route out. Needs root, ip, tcpdump, tshark,
@@ -42,24 +43,32 @@ fn dir(test: &str) -> PathBuf {
     dir
 }
 
-/// tcpdump on `iface` inside `ns` into `file` while `work` runs; returns when the file is
-/// complete.
-fn capture(ns: &NetNs, iface: &str, file: &Path, snaplen: &str, work: impl FnOnce()) {
-    let mut dump = ns
-        .command("tcpdump")
-        .args(["-i", iface, "-U", "-B", "32768", "-s", snaplen, "-w"])
-        .arg(file)
-        .arg("tcp")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tcpdump starts");
-    // tcpdump says "listening on" once it captures.
+/// tcpdump inside `ns`, one per (interface, file, extra flags), while `work` runs; returns
+/// when the files are complete.
+fn capture(ns: &NetNs, dumps: &[(&str, &Path, &[&str])], snaplen: &str, work: impl FnOnce()) {
+    let mut running: Vec<_> = dumps
+        .iter()
+        .map(|(iface, file, extra)| {
+            ns.command("tcpdump")
+                .args(["-i", iface, "-U", "-B", "32768", "-s", snaplen])
+                .args(*extra)
+                .arg("-w")
+                .arg(file)
+                .arg("tcp")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("tcpdump starts")
+        })
+        .collect();
+    // Time for tcpdump to open the interface before the traffic starts.
     std::thread::sleep(Duration::from_millis(1000));
     work();
     std::thread::sleep(Duration::from_millis(1000));
-    Command::new("kill").args(["-INT", &dump.id().to_string()]).status().ok();
-    let _ = dump.wait();
+    for dump in &mut running {
+        Command::new("kill").args(["-INT", &dump.id().to_string()]).status().ok();
+        let _ = dump.wait();
+    }
 }
 
 fn explained(file: &Path) -> Vec<(Connection, Explanation)> {
@@ -201,7 +210,10 @@ fn captures_of_kernel_connections_over_ethernet_are_explained() {
     std::io::BufRead::read_line(&mut std::io::BufReader::new(servers.stdout.as_mut().unwrap()), &mut line).ok();
     assert_eq!(line.trim(), "ready");
     let file = dir("veth").join("veth.pcap");
-    capture(&server, "ex-s", &file, "262144", || {
+    // The same traffic on `any` as well: Linux cooked capture, nanosecond timestamps.
+    let any = file.with_file_name("any.pcap");
+    let dumps: [(&str, &Path, &[&str]); 2] = [("ex-s", &file, &[]), ("any", &any, &["--time-stamp-precision=nano"])];
+    capture(&server, &dumps, "262144", || {
         let fetched = client
             .command("curl")
             .args(["-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{size_download}", "http://10.213.0.1:8080/"])
@@ -214,7 +226,7 @@ fn captures_of_kernel_connections_over_ethernet_are_explained() {
     drop(servers.stdin.take());
     let _ = servers.kill();
     let _ = servers.wait();
-    for file in [file.clone(), pcapng_of(&file)] {
+    for file in [file.clone(), pcapng_of(&file), any] {
         let conns = explained(&file);
         let summary: Vec<(u16, [State; 2])> = conns.iter().map(|(c, ex)| (c.server.port(), ex.final_states)).collect();
         use State::*;
@@ -278,7 +290,7 @@ fn a_capture_through_synacks_faulty_tap_is_explained() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let file = dir("tun").join("tun.pcap");
-    capture(&ns, "ext0", &file, "200", || assert_eq!(fetch("2000000"), "2000000"));
+    capture(&ns, &[("ext0", &file, &[])], "200", || assert_eq!(fetch("2000000"), "2000000"));
     Command::new("kill").args(["-INT", &server.id().to_string()]).status().ok();
     let _ = server.wait();
     for file in [file.clone(), pcapng_of(&file)] {
