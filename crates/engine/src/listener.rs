@@ -45,6 +45,8 @@ pub(crate) struct Listener {
     pub accept_queue: VecDeque<ConnHandle>,
     /// `TCP_NOOPT`: SYN-ACKs carry no options and the SYN's are ignored (but its MSS).
     pub no_options: bool,
+    /// `TCP_MAXSEG`: the largest segment its connections announce and send.
+    pub max_segment: Option<u16>,
     /// When the listener last answered a SYN with a cookie: ACKs are checked for cookies
     /// only for a while after (`syncookie.rs`), as Linux's `tcp_synq_no_recent_overflow`.
     pub last_cookie: Option<crate::Instant>,
@@ -58,6 +60,7 @@ impl Listener {
             syn_queue_len: 0,
             accept_queue: VecDeque::new(),
             no_options: false,
+            max_segment: None,
             last_cookie: None,
         }
     }

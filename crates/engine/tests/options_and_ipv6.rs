@@ -286,6 +286,37 @@ fn no_options_on_a_connection_sends_a_bare_syn_and_ignores_the_peers_tcp_noopt()
     assert!(!info.ts_ok && !info.sack_ok && info.snd_wscale == 0, "{info:?}");
 }
 
+/// TCP_MAXSEG (Linux's `user_mss`): set before connect, the SYN announces it and segments
+/// are cut to it although the peer allows 1460; on a listener, its SYN-ACKs and connections
+/// likewise; below Linux's 88 bytes it is refused.
+#[test]
+fn tcp_maxseg_clamps_the_announced_and_the_sent_segment_size() {
+    let mut h = H::new(full_config());
+    let c = h.ep.connect(h.now, Some(h.local), h.remote).unwrap();
+    assert!(!h.ep.conn_mut(h.now, c).unwrap().set_max_segment(87), "below TCP_MIN_MSS");
+    assert!(h.ep.conn_mut(h.now, c).unwrap().set_max_segment(1100));
+    let syn = h.output().remove(0);
+    assert_eq!(syn.opts.mss, Some(1100));
+    h.inject(Seg::new(SYN | ACK, PEER_ISN, h.iss + 1).opts(linux_syn_options(1460)));
+    let info = h.ep.conn_info(c).unwrap();
+    assert_eq!((info.snd_mss, info.advmss), (1100, 1100));
+
+    let (mut h, l) = H::listening(full_config());
+    assert_eq!(h.ep.set_listener_max_segment(l, Some(40)), Ok(false));
+    assert_eq!(h.ep.set_listener_max_segment(l, Some(1100)), Ok(true));
+    assert_eq!(h.ep.listener_max_segment(l), Some(1100));
+    h.inject(Seg::new(SYN, PEER_ISN, 0).opts(mss(1300)));
+    let synack = h.output().remove(0);
+    assert_eq!(synack.opts.mss, Some(1100));
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
+    let c = h.ep.accept(l).unwrap();
+    let info = h.ep.conn_info(c).unwrap();
+    assert_eq!((info.snd_mss, info.advmss), (1100, 1100));
+    h.ep.send(h.now, c, &[1u8; 3000]).unwrap();
+    let lens: Vec<usize> = h.output().iter().map(|s| s.data.len()).collect();
+    assert_eq!(lens, vec![1100, 1100, 800]);
+}
+
 /// `Transmit` says where each packet goes and its ECN codepoint, as its IP header does, for
 /// both families and for data, control and ECN-capable segments.
 #[test]

@@ -104,6 +104,7 @@ impl Runner {
                     Sock::Fresh { .. } => match self.ep.listen(local, backlog.max(1)) {
                         Ok(l) => {
                             let _ = self.ep.set_listener_no_options(l, entry.no_options);
+                            let _ = self.ep.set_listener_max_segment(l, entry.max_segment);
                             self.fd(fd).unwrap().sock = Sock::Listener(l);
                             let remote = SocketAddr::new(self.remote_ip(), REMOTE_CLIENT_PORT);
                             self.tuple = Some(FourTuple::new(local, remote));
@@ -141,6 +142,9 @@ impl Runner {
                                     c.set_recv_buffer_size(bytes);
                                 }
                                 c.set_no_options(entry.no_options);
+                                if let Some(mss) = entry.max_segment {
+                                    c.set_max_segment(mss);
+                                }
                                 if entry.connect_timeout.is_some() {
                                     c.set_connect_timeout(entry.connect_timeout);
                                 }
@@ -353,7 +357,12 @@ impl Runner {
             "TCP_KEEPINTVL" => Ok(self.ep.config().tcp_keepalive_intvl.as_secs() as i64),
             "TCP_KEEPCNT" => Ok(self.ep.config().tcp_keepalive_probes as i64),
             "TCP_KEEPINIT" => Ok(self.ep.config().tcp_keepinit.map_or(0, |d| d.as_secs()) as i64),
-            "TCP_MAXSEG" => Ok(conn.and_then(|h| self.ep.conn_info(h)).map_or(536, |i| i.snd_mss as i64)),
+            // Linux: a connection's segment size; before one, the TCP_MAXSEG set, else 536.
+            "TCP_MAXSEG" => Ok(match (conn.and_then(|h| self.ep.conn_info(h)), entry.sock) {
+                (Some(info), _) => info.snd_mss as i64,
+                (None, Sock::Listener(l)) => self.ep.listener_max_segment(l).unwrap_or(536) as i64,
+                (None, _) => entry.max_segment.unwrap_or(536) as i64,
+            }),
             "SO_LINGER" => return Ok(Ok(0)),
             other => return self.fail(format!("getsockopt({other}) is not supported")),
         };
@@ -416,6 +425,24 @@ impl Runner {
                 }
                 Ok(0)
             }
+            ("TCP_MAXSEG", Some(v)) => match u16::try_from(v) {
+                Ok(mss) => match entry.sock {
+                    Sock::Conn(h) => match self.ep.conn_mut(self.now, h).map(|mut c| c.set_max_segment(mss)) {
+                        Some(true) => Ok(0),
+                        _ => Err("EINVAL"),
+                    },
+                    Sock::Listener(l) => match self.ep.set_listener_max_segment(l, Some(mss)) {
+                        Ok(true) => Ok(0),
+                        _ => Err("EINVAL"),
+                    },
+                    _ if mss >= 88 => {
+                        self.fd(fd).unwrap().max_segment = Some(mss);
+                        Ok(0)
+                    }
+                    _ => Err("EINVAL"),
+                },
+                Err(_) => Err("EINVAL"),
+            },
             ("TCP_NOOPT", Some(v)) => match entry.sock {
                 Sock::Conn(h) => match self.ep.conn_mut(self.now, h).map(|mut c| c.set_no_options(v != 0)) {
                     Some(true) => Ok(0),

@@ -75,6 +75,8 @@ pub(crate) struct Fd {
     pub recv_buffer: Option<usize>,
     /// TCP_NOOPT set before the connection or listener existed.
     pub no_options: bool,
+    /// TCP_MAXSEG set before connect or listen.
+    pub max_segment: Option<u16>,
     /// TCP_KEEPINIT set before `connect`.
     pub connect_timeout: Option<Duration>,
     /// TCP_USER_TIMEOUT set before the connection existed.
@@ -91,6 +93,7 @@ impl Fd {
             error_taken: false,
             recv_buffer: None,
             no_options: false,
+            max_segment: None,
             connect_timeout: None,
             user_timeout: None,
             read_shut: false,

@@ -24,8 +24,9 @@ impl Connection {
     /// Options of the peer's SYN decide what the connection uses (RFC 9293 §3.7.1 MSS,
     /// RFC 7323 §1.3 and §2.2 window scale and timestamps, RFC 2018 §2 SACK-permitted).
     fn negotiate(&mut self, ctx: &Ctx, opts: &TcpOptions) {
-        let ours = ctx.config.mss_for(self.tuple.local_ip.is_ipv6());
-        // At least 64 bytes whatever the peer says, at most what our own link carries.
+        // At least 64 bytes whatever the peer says, at most what we announced (our link's
+        // MTU, or less with TCP_MAXSEG or a Packet Too Big for our SYN).
+        let ours = self.rcv_mss;
         self.neg.snd_mss = opts.mss.unwrap_or(DEFAULT_MSS).max(64).min(ours);
         let on = !self.no_options && !self.syn_options_dropped(&ctx.config);
         match opts.window_scale {

@@ -209,6 +209,9 @@ pub(crate) struct Connection {
     user_timeout_ms: Option<u32>,
 }
 
+/// The smallest `TCP_MAXSEG` Linux accepts (`TCP_MIN_MSS`).
+pub(crate) const MIN_USER_MSS: u16 = 88;
+
 /// Options for a new connection taken from the config.
 pub(crate) struct NewConn {
     pub handle: ConnHandle,
@@ -594,6 +597,25 @@ impl Connection {
         self.timers.set(Timer::Keepalive, timeout.map_or(Instant::NEVER, |d| self.last_progress + d));
         true
     }
+    /// `TCP_MAXSEG` (Linux's `user_mss`): before our SYN, the MSS it announces is at most
+    /// `mss`; and segments sent are no larger than `mss`, whatever the peer announced. As
+    /// Linux, 88 to 65535 bytes; false for a value outside.
+    pub fn set_max_segment(&mut self, mss: u16) -> bool {
+        if mss < MIN_USER_MSS {
+            return false;
+        }
+        if self.state == State::SynSent && self.snd.max == self.snd.iss {
+            self.rcv_mss = self.rcv_mss.min(mss);
+        }
+        self.neg.snd_mss = self.neg.snd_mss.min(mss);
+        true
+    }
+
+    /// A passive open's announced MSS, as its listener clamps it.
+    pub(crate) fn limit_announced_mss(&mut self, mss: u16) {
+        self.rcv_mss = self.rcv_mss.min(mss);
+    }
+
     /// Only before our SYN has gone out; returns false when too late.
     pub fn set_no_options(&mut self, on: bool) -> bool {
         if self.snd.max != self.snd.iss || self.state != State::SynSent {

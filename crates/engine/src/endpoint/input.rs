@@ -242,7 +242,7 @@ impl Endpoint {
     #[inline]
     pub(super) fn syn_ack(&self, now: Instant, e: &HalfOpen) -> ControlSegment {
         let cfg = &self.shared.config;
-        let mss = cfg.mss_for(e.tuple.local_ip.is_ipv6());
+        let mss = self.passive_mss(&e.tuple, e.listener);
         let window = self.shared.timing.syn_window(cfg.tcp_rmem.default.min(u16::MAX as usize) as u32, mss);
         let ts_offset = e.ts_offset;
         let options = ControlOptions {
@@ -366,8 +366,9 @@ impl Endpoint {
         let tuple = entry.tuple;
         self.shared.counters.passive_opens += 1;
         let ts_ok = entry.ts_ok && tcp.options.timestamps.is_some();
+        let our_mss = self.passive_mss(&tuple, entry.listener);
         let neg = Negotiated {
-            snd_mss: entry.peer_mss.max(64).min(self.shared.config.mss_for(tuple.local_ip.is_ipv6())),
+            snd_mss: entry.peer_mss.max(64).min(our_mss),
             snd_wscale: entry.peer_wscale.unwrap_or(0),
             rcv_wscale: entry.peer_wscale.map_or(0, |_| self.shared.config.window_scale(None)),
             sack_ok: entry.sack_ok,
@@ -407,6 +408,9 @@ impl Endpoint {
             ))
         });
         let handle = ConnHandle { index: conn_index, generation: conn_generation };
+        if let Some(slot) = self.conns.at_mut(conn_index) {
+            slot.conn.limit_announced_mss(our_mss);
+        }
         match half_open {
             Some(index) => self.demux_replace(&tuple, Demux::HalfOpen(index), Demux::Conn(conn_index)),
             None => self.demux_insert(&tuple, Demux::Conn(conn_index), self.address_index(&tuple.local_ip)),

@@ -337,6 +337,28 @@ impl Endpoint {
         self.listener_mut(h).map(|l| l.no_options = on).ok_or(InvalidHandle)
     }
 
+    /// `TCP_MAXSEG` on a listener (Linux's `user_mss`): the SYN-ACKs announce at most `mss`,
+    /// and its connections send segments no larger (their children inherit it). `None`
+    /// lifts the clamp. As Linux, 88 to 65535 bytes; `Ok(false)` for a value outside.
+    pub fn set_listener_max_segment(&mut self, h: ListenerHandle, mss: Option<u16>) -> Result<bool, InvalidHandle> {
+        if mss.is_some_and(|m| m < crate::conn::MIN_USER_MSS) {
+            return self.listener(h).map(|_| false).ok_or(InvalidHandle);
+        }
+        self.listener_mut(h).map(|l| l.max_segment = mss).map(|_| true).ok_or(InvalidHandle)
+    }
+
+    /// A listener's `TCP_MAXSEG`, if set.
+    pub fn listener_max_segment(&self, h: ListenerHandle) -> Option<u16> {
+        self.listener(h).and_then(|l| l.max_segment)
+    }
+
+    /// The MSS a passive open announces for `tuple` (RFC 9293 §3.7.1: from the link's MTU),
+    /// clamped by its listener's `TCP_MAXSEG`.
+    pub(super) fn passive_mss(&self, tuple: &FourTuple, listener: ListenerHandle) -> u16 {
+        let mss = self.shared.config.mss_for(tuple.local_ip.is_ipv6());
+        self.listener(listener).and_then(|l| l.max_segment).map_or(mss, |clamp| mss.min(clamp))
+    }
+
     /// The address a listener listens on.
     pub fn listener_addr(&self, h: ListenerHandle) -> Option<SocketAddr> {
         self.listener(h).map(|l| l.addr)

@@ -47,6 +47,13 @@ impl ConnMut<'_> {
         self.with(|c, ctx| c.set_keepalive(ctx, on));
     }
 
+    /// TCP_MAXSEG (Linux's `user_mss`): before the SYN, the MSS it announces is at most
+    /// `mss`; segments sent are no larger than `mss` whatever the peer announced. As Linux,
+    /// 88 to 65535 bytes; false for a value below.
+    pub fn set_max_segment(&mut self, mss: u16) -> bool {
+        self.with(|c, _| c.set_max_segment(mss))
+    }
+
     /// TCP_NOOPT: the SYN carries no options and the peer's (but its MSS) are ignored. Only
     /// before the SYN has gone out; false when too late.
     pub fn set_no_options(&mut self, on: bool) -> bool {
