@@ -205,6 +205,10 @@ struct SimArgs {
     /// Both hosts ask for ECN (RFC 3168) in their SYNs.
     #[arg(long)]
     ecn: bool,
+    /// The congestion controller both hosts run: cubic (RFC 9438, the default) or reno
+    /// (NewReno, RFC 5681/6582).
+    #[arg(long, default_value = "cubic", value_parser = ["cubic", "reno"])]
+    cc: String,
     /// Percentage of ECN-capable packets the link marks Congestion Experienced, 0 to 100
     /// (needs --ecn: without it no packet is ECN-capable).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = percent, requires = "ecn")]

@@ -145,6 +145,8 @@ fn transfer_spec(args: &SimArgs) -> Result<TransferSpec, String> {
     };
     let link = LinkConfig { faults, bandwidth_bps: (args.bandwidth * 1e6) as u64 };
     let mut spec = TransferSpec::new(args.connections as usize, args.bytes as usize, args.seed, link);
+    spec.config.tcp_congestion_control =
+        synack_engine::CongestionAlgorithm::from_name(&args.cc).unwrap_or(synack_engine::CongestionAlgorithm::Cubic);
     if args.ecn {
         spec.config.tcp_ecn = synack_engine::EcnMode::On;
     }
@@ -219,7 +221,13 @@ pub fn sim(args: SimArgs) -> ExitCode {
     });
     line.clear();
     let l = &report.link;
-    println!("synack sim: {} connection(s), {} bytes each way, seed {}", spec.connections, spec.bytes, spec.seed);
+    println!(
+        "synack sim: {} connection(s), {} bytes each way, seed {}, congestion control {}",
+        spec.connections,
+        spec.bytes,
+        spec.seed,
+        spec.config.tcp_congestion_control.name()
+    );
     println!("bytes delivered intact: {} of {}", report.bytes_delivered, report.bytes_expected);
     println!(
         "virtual time: {:.3} s to transfer, {:.3} s until all closed (TIME-WAIT included)",

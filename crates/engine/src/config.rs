@@ -16,6 +16,35 @@ pub enum EcnMode {
     Passive,
 }
 
+/// The congestion controller new connections run, as Linux's `tcp_congestion_control`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CongestionAlgorithm {
+    /// NewReno (RFC 5681, RFC 6582): halve on a loss, one segment more per RTT.
+    Reno,
+    /// CUBIC (RFC 9438), the default of Linux and FreeBSD: 0.7 on a loss, then a cubic curve
+    /// back to where the loss came.
+    Cubic,
+}
+
+impl CongestionAlgorithm {
+    /// Linux's name for it (`cubic`, `reno`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CongestionAlgorithm::Reno => "reno",
+            CongestionAlgorithm::Cubic => "cubic",
+        }
+    }
+
+    /// The algorithm Linux calls `name`, if synack has it.
+    pub fn from_name(name: &str) -> Option<CongestionAlgorithm> {
+        match name {
+            "reno" | "newreno" => Some(CongestionAlgorithm::Reno),
+            "cubic" => Some(CongestionAlgorithm::Cubic),
+            _ => None,
+        }
+    }
+}
+
 /// The endpoint's configuration. Names follow Linux's sysctls where one exists (`tcp_syn_retries`,
 /// `tcp_max_syn_backlog`, ...); `Config::default()` is Linux's default behaviour.
 /// `compat` holds the knobs that emulate another stack (FreeBSD, for its test suite).
@@ -100,6 +129,8 @@ pub struct Config {
     pub tcp_dsack: bool,
     /// RFC 6928 initial congestion window, in segments.
     pub initial_cwnd_segments: u32,
+    /// The congestion controller (Linux `tcp_congestion_control`, default `cubic`).
+    pub tcp_congestion_control: CongestionAlgorithm,
     /// Accept a RST whose sequence number is anywhere in the window (RFC 793) instead of
     /// requiring an exact match and sending a challenge ACK otherwise (RFC 5961 §3.2).
     pub tcp_insecure_rst: bool,
@@ -175,6 +206,7 @@ impl Default for Config {
             tcp_sack: true,
             tcp_dsack: true,
             initial_cwnd_segments: 10,
+            tcp_congestion_control: CongestionAlgorithm::Cubic,
             tcp_insecure_rst: false,
             tcp_invalid_ratelimit: Duration::from_millis(500),
             tcp_challenge_ack_limit: u32::MAX,

@@ -63,7 +63,7 @@ mod tuple;
 #[inline(never)]
 pub(crate) fn cold() {}
 
-pub use config::{window_scale_for, BufferLimits, Compat, Config, ConfigMut, EcnMode};
+pub use config::{window_scale_for, BufferLimits, Compat, Config, ConfigMut, CongestionAlgorithm, EcnMode};
 pub use conn::ConnInfo;
 pub use counters::Counters;
 pub use endpoint::{

@@ -219,3 +219,25 @@ fn every_second_full_segment_is_acknowledged_at_once_with_timestamps_too() {
     t.h.inject(Seg::new(ACK, PEER_ISN + 1 + SEG, s).data(&full).opts(opts(2001)));
     assert_eq!(t.h.keys(), vec![(ACK, s, PEER_ISN + 1 + 2 * SEG, 0)], "a 1448-byte segment is full-sized");
 }
+
+/// CUBIC (the default, RFC 9438 §4.6): three duplicate ACKs with ten segments in flight and
+/// cwnd 10 take ssthresh to 7 segments, where NewReno takes it to 5 (and both inflate cwnd by
+/// the three duplicates, RFC 6582 §3.2).
+#[test]
+fn cubic_reduces_to_seven_tenths_where_newreno_halves() {
+    use synack_engine::CongestionAlgorithm::{Cubic, Reno};
+    for (algorithm, after) in [(Cubic, 7), (Reno, 5)] {
+        let (mut h, c) = H::established(plain_config().with(|c| c.tcp_congestion_control = algorithm));
+        let mss = h.ep.conn_info(c).unwrap().snd_mss as u32;
+        h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+        h.ep.send(h.now, c, &vec![1u8; 10 * mss as usize]).unwrap();
+        assert_eq!(h.output().len(), 10);
+        let s = h.iss + 1;
+        for _ in 0..3 {
+            h.inject(Seg::new(ACK, PEER_ISN + 1, s));
+        }
+        let info = h.ep.conn_info(c).unwrap();
+        assert_eq!((info.ssthresh, info.cwnd), (after * mss, (after + 3) * mss), "{algorithm:?}");
+        assert_eq!(h.ep.counters().fast_retransmits, 1);
+    }
+}

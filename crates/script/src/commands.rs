@@ -242,11 +242,13 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
                 };
             }
             "tcp_congestion_control" => {
-                // NewReno is the engine's one controller; the name is recorded as a no-op.
-                return if value.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
-                    Sysctl::NoOp
-                } else {
-                    Sysctl::Bad("not a congestion control name".into())
+                return match synack_engine::CongestionAlgorithm::from_name(value.trim()) {
+                    Some(algorithm) => {
+                        c.tcp_congestion_control = algorithm;
+                        Sysctl::Applied
+                    }
+                    None if value.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') => Sysctl::NoOp,
+                    None => Sysctl::Bad("not a congestion control name".into()),
                 };
             }
             "tcp_fastopen_key" => return Sysctl::NoOp,

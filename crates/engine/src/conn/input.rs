@@ -126,7 +126,7 @@ impl Connection {
         self.timers.set(Timer::Keepalive, keepalive);
         self.start_quick_acks(&ctx.config);
         let initial_window = self.initial_cwnd(&ctx.config);
-        self.snd.start_congestion_control(initial_window);
+        self.snd.start_congestion_control(ctx.config.tcp_congestion_control, initial_window);
         self.start_mtu_search(&ctx.config);
         self.last_progress = ctx.now;
         self.rcv.adv = self.rcv.adv.max(self.rcv.nxt + self.recv_window());
@@ -391,7 +391,8 @@ impl Connection {
                 }
             } else {
                 self.snd.fast_recovery.dup_acks = 0;
-                self.snd.cc.on_ack(acked, mss);
+                let srtt_ms = self.snd.rtt.srtt_us().map_or(0, |us| (us / 1000) as u32);
+                self.snd.cc.on_ack(acked, mss, ctx.now.as_millis() as u32, srtt_ms);
             }
             self.rto_count = 0;
             self.probe_count = 0;
@@ -464,7 +465,7 @@ impl Connection {
         }
         if let Some((seq, sent)) = self.snd.rtt_probe {
             if seg.ack > seq {
-                self.snd.rtt.sample_us(ctx.now.as_micros().saturating_sub(sent.as_micros()), bounds);
+                self.snd.rtt.sample_us((ctx.now.as_micros() as u32).wrapping_sub(sent) as u64, bounds);
                 self.snd.rtt_probe = None;
             }
         }

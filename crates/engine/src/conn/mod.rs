@@ -204,9 +204,10 @@ pub(crate) struct Connection {
     round_window_up: bool,
     /// `Compat::window_update_when_doubled`, copied at creation.
     window_update_when_doubled: bool,
-    /// SO_LINGER and TCP_USER_TIMEOUT, milliseconds (a `Duration` each was 16 bytes).
-    linger_ms: Option<u32>,
-    user_timeout_ms: Option<u32>,
+    /// SO_LINGER and TCP_USER_TIMEOUT, milliseconds; `UNSET_MS` when not set (an `Option`
+    /// each took twice the room).
+    linger_ms: u32,
+    user_timeout_ms: u32,
 }
 
 /// The smallest `TCP_MAXSEG` Linux accepts (`TCP_MIN_MSS`).
@@ -276,8 +277,8 @@ impl Connection {
             keepalive: false,
             round_window_up: config.compat.round_scaled_window_up,
             window_update_when_doubled: config.compat.window_update_when_doubled,
-            linger_ms: None,
-            user_timeout_ms: None,
+            linger_ms: UNSET_MS,
+            user_timeout_ms: UNSET_MS,
         }
     }
 
@@ -328,7 +329,7 @@ impl Connection {
         conn.snd.wl2 = seg_ack;
         conn.ts_recent = ts_recent;
         let initial_window = conn.initial_cwnd(&ctx.config);
-        conn.snd.start_congestion_control(initial_window);
+        conn.snd.start_congestion_control(ctx.config.tcp_congestion_control, initial_window);
         conn.start_mtu_search(&ctx.config);
         if let Some(rtt_us) = synack_rtt_us {
             conn.snd.rtt.sample_us(rtt_us, ctx.timing.rto);
@@ -539,7 +540,7 @@ impl Connection {
         if self.state == State::Closed {
             return;
         }
-        if self.linger_ms == Some(0) || !self.rcv.buf.is_empty() {
+        if self.linger_ms == 0 || !self.rcv.buf.is_empty() {
             self.abort(ctx, Cause::Abort);
             return;
         }
@@ -573,10 +574,10 @@ impl Connection {
         self.nodelay
     }
     pub fn set_linger(&mut self, linger: Option<Duration>) {
-        self.linger_ms = linger.map(millis_rounded_up);
+        self.linger_ms = linger.map_or(UNSET_MS, millis_rounded_up);
     }
     pub fn linger(&self) -> Option<Duration> {
-        self.linger_ms.map(|ms| Duration::from_millis(ms as u64))
+        (self.linger_ms != UNSET_MS).then(|| Duration::from_millis(self.linger_ms as u64))
     }
     /// Before the handshake completes the flag only waits for it (`finish_handshake` arms
     /// the timer), as the timer counts the connection-establishment limit then.
@@ -625,7 +626,7 @@ impl Connection {
         true
     }
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
-        self.user_timeout_ms = timeout.map(millis_rounded_up);
+        self.user_timeout_ms = timeout.map_or(UNSET_MS, millis_rounded_up);
     }
     /// Buffer sizes may change any time, within `tcp_wmem`'s bounds; a smaller send buffer
     /// does not drop queued data.
@@ -772,8 +773,11 @@ pub struct ConnInfo {
     pub ca_state: u8,
 }
 
-/// A duration in whole milliseconds, rounded up (so that only zero stays zero), at most
-/// `u32::MAX` (49 days).
+/// SO_LINGER or TCP_USER_TIMEOUT not set.
+pub(super) const UNSET_MS: u32 = u32::MAX;
+
+/// A duration in whole milliseconds, rounded up (so that only zero stays zero), below
+/// `UNSET_MS` (49 days).
 fn millis_rounded_up(d: Duration) -> u32 {
-    d.as_micros().div_ceil(1000).min(u32::MAX as u128) as u32
+    d.as_micros().div_ceil(1000).min(UNSET_MS as u128 - 1) as u32
 }

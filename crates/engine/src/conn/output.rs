@@ -107,7 +107,7 @@ impl Connection {
         if self.snd.max > self.snd.iss {
             ctx.counters.retransmitted_segments += 1;
         } else if self.rto_count == 0 {
-            self.snd.rtt_probe = Some((self.snd.iss, ctx.now));
+            self.snd.rtt_probe = Some((self.snd.iss, ctx.now.as_micros() as u32));
         }
         self.snd.nxt = self.snd.iss + 1;
         self.snd.max = self.snd.max.max(self.snd.nxt);
@@ -244,7 +244,7 @@ impl Connection {
                     ctx.counters.retransmitted_segments += 1;
                     self.snd.rtt_probe = None;
                 } else if !self.neg.ts_ok && self.snd.rtt_probe.is_none() {
-                    self.snd.rtt_probe = Some((seq, ctx.now));
+                    self.snd.rtt_probe = Some((seq, ctx.now.as_micros() as u32));
                 }
                 // Most segments are one (counted without a division, a slow instruction).
                 ctx.counters.data_segments_out += if len <= mss || mtu_probe { 1 } else { len.div_ceil(mss) as u64 };

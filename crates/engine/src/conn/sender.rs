@@ -6,7 +6,6 @@ use super::recovery::{FastRecovery, Undo};
 use crate::congestion::Congestion;
 use crate::rtt::RttEstimator;
 use crate::scoreboard::Scoreboard;
-use crate::Instant;
 use std::collections::VecDeque;
 use synack_wire::SeqNum;
 
@@ -43,8 +42,10 @@ pub(crate) struct Sender {
     pub loss_probe_armed: bool,
     /// SND.MAX when the last probe went out: no second probe until SND.UNA passes it.
     pub loss_probe_high: Option<SeqNum>,
-    /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission).
-    pub rtt_probe: Option<(SeqNum, Instant)>,
+    /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission):
+    /// its sequence number and when it was sent, microseconds, wrapping (`Instant` low bits:
+    /// a probe lives less than an RTO, far below the 71 minutes a wrap takes).
+    pub rtt_probe: Option<(SeqNum, u32)>,
     /// Where the last segment shorter than the MSS ended (Linux's `snd_sml`): Minshall's
     /// Nagle holds a small segment only while another small one is unacknowledged.
     pub small_end: SeqNum,
@@ -66,7 +67,7 @@ impl Sender {
             buf: VecDeque::new(),
             cap,
             rtt: RttEstimator::new(rto_initial_us),
-            cc: Congestion::new(0),
+            cc: Congestion::new(crate::CongestionAlgorithm::Reno, 0),
             fast_recovery: FastRecovery::idle(iss),
             scoreboard: Scoreboard::default(),
             undo: None,
@@ -81,8 +82,8 @@ impl Sender {
     /// recovery below the ISS (RFC 6582 §3.2: recover starts at the initial send sequence
     /// number).
     #[inline(always)]
-    pub fn start_congestion_control(&mut self, initial_window: u32) {
-        self.cc = Congestion::new(initial_window);
+    pub fn start_congestion_control(&mut self, algorithm: crate::CongestionAlgorithm, initial_window: u32) {
+        self.cc = Congestion::new(algorithm, initial_window);
         self.fast_recovery = FastRecovery::idle(self.iss);
     }
 

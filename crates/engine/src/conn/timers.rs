@@ -133,8 +133,9 @@ impl Connection {
                     self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
                     return;
                 }
-                if let Some(limit_ms) = self.user_timeout_ms {
-                    if ctx.now - self.last_progress >= std::time::Duration::from_millis(limit_ms as u64) {
+                if self.user_timeout_ms != super::UNSET_MS {
+                    let limit = std::time::Duration::from_millis(self.user_timeout_ms as u64);
+                    if ctx.now - self.last_progress >= limit {
                         self.close_with(ctx, Some(self.timed_out_error()), Cause::UserTimeout);
                         return;
                     }

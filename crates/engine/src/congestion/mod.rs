@@ -1,0 +1,111 @@
+//! Congestion control: how big the congestion window is, and how it answers ACKs, losses,
+//! ECN echoes and timeouts. The connection's send side keeps the loss-recovery bookkeeping
+//! (duplicate ACKs, the recovery point, RFC 6675's scoreboard) and tells the controller what
+//! happened through `CongestionControl`; a controller is one implementation of it (`reno.rs`,
+//! `cubic.rs`) and one variant of `Congestion`. Everything is in bytes.
+
+mod cubic;
+mod reno;
+
+use crate::config::CongestionAlgorithm;
+pub(crate) use cubic::Cubic;
+pub(crate) use reno::{NewReno, DUP_ACK_THRESHOLD};
+
+/// What the send side asks of a congestion controller.
+pub(crate) trait CongestionControl {
+    /// The congestion window, bytes.
+    fn cwnd(&self) -> u32;
+    /// The slow-start threshold, bytes (`u32::MAX` until the first reduction).
+    fn ssthresh(&self) -> u32;
+    /// New data acknowledged outside recovery: grow. `now_ms` is the time in milliseconds
+    /// (wrapping), `srtt_ms` the smoothed round trip (0 when unknown), for controllers whose
+    /// growth follows the clock (CUBIC).
+    fn on_ack(&mut self, acked: u32, mss: u32, now_ms: u32, srtt_ms: u32);
+    /// A loss detected by duplicate ACKs or SACK: reduce, entering fast recovery. With
+    /// `inflate`, NewReno's window inflation by the three duplicate ACKs (RFC 6582 §3.2 step
+    /// 2); without it, cwnd = ssthresh (RFC 6675 §5 step 4: the pipe does that job).
+    fn on_loss(&mut self, flight: u32, mss: u32, inflate: bool);
+    /// Another duplicate ACK in NewReno recovery (RFC 6582 §3.2 step 4).
+    fn on_recovery_dup_ack(&mut self, mss: u32);
+    /// A partial ACK in NewReno recovery (RFC 6582 §3.2 step 5).
+    fn on_partial_ack(&mut self, acked: u32, mss: u32);
+    /// Recovery ends with everything up to the recovery point acknowledged.
+    fn on_recovery_exit(&mut self, flight: u32, mss: u32);
+    /// An ECN echo (RFC 3168 §6.1.2): reduce as for a loss, without recovery.
+    fn on_ecn_echo(&mut self, flight: u32, mss: u32);
+    /// A retransmission timeout (RFC 5681 §3.1 eq. 4).
+    fn on_rto(&mut self, flight: u32, mss: u32);
+    /// The state before a reduction that turned out spurious comes back (RFC 4015): cwnd no
+    /// smaller than `cwnd`, ssthresh as it was.
+    fn undo(&mut self, cwnd: u32, ssthresh: u32);
+}
+
+/// Slow start grows by every byte acknowledged, as Linux's `tcp_slow_start` does (RFC 3465
+/// §2.2 byte counting with no per-ACK limit, so that a stretch ACK of ten segments counts ten),
+/// up to ssthresh.
+pub(crate) fn slow_start(cwnd: u32, ssthresh: u32, acked: u32) -> u32 {
+    cwnd.saturating_add(acked).min(ssthresh.max(cwnd))
+}
+
+/// The congestion controllers a connection can run (`Config::tcp_congestion_control`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Congestion {
+    NewReno(NewReno),
+    Cubic(Cubic),
+}
+
+impl Congestion {
+    /// The controller `algorithm` with an initial window of `initial_window` bytes.
+    pub fn new(algorithm: CongestionAlgorithm, initial_window: u32) -> Congestion {
+        match algorithm {
+            CongestionAlgorithm::Reno => Congestion::NewReno(NewReno::new(initial_window)),
+            CongestionAlgorithm::Cubic => Congestion::Cubic(Cubic::new(initial_window)),
+        }
+    }
+}
+
+/// Static dispatch to the variant: no allocation per connection, no indirect call.
+macro_rules! dispatch {
+    ($self:ident, $cc:ident => $e:expr) => {
+        match $self {
+            Congestion::NewReno($cc) => $e,
+            Congestion::Cubic($cc) => $e,
+        }
+    };
+}
+
+impl CongestionControl for Congestion {
+    #[inline]
+    fn cwnd(&self) -> u32 {
+        dispatch!(self, cc => cc.cwnd())
+    }
+    #[inline]
+    fn ssthresh(&self) -> u32 {
+        dispatch!(self, cc => cc.ssthresh())
+    }
+    #[inline]
+    fn on_ack(&mut self, acked: u32, mss: u32, now_ms: u32, srtt_ms: u32) {
+        dispatch!(self, cc => cc.on_ack(acked, mss, now_ms, srtt_ms))
+    }
+    fn on_loss(&mut self, flight: u32, mss: u32, inflate: bool) {
+        dispatch!(self, cc => cc.on_loss(flight, mss, inflate))
+    }
+    fn on_recovery_dup_ack(&mut self, mss: u32) {
+        dispatch!(self, cc => cc.on_recovery_dup_ack(mss))
+    }
+    fn on_partial_ack(&mut self, acked: u32, mss: u32) {
+        dispatch!(self, cc => cc.on_partial_ack(acked, mss))
+    }
+    fn on_recovery_exit(&mut self, flight: u32, mss: u32) {
+        dispatch!(self, cc => cc.on_recovery_exit(flight, mss))
+    }
+    fn on_ecn_echo(&mut self, flight: u32, mss: u32) {
+        dispatch!(self, cc => cc.on_ecn_echo(flight, mss))
+    }
+    fn on_rto(&mut self, flight: u32, mss: u32) {
+        dispatch!(self, cc => cc.on_rto(flight, mss))
+    }
+    fn undo(&mut self, cwnd: u32, ssthresh: u32) {
+        dispatch!(self, cc => cc.undo(cwnd, ssthresh))
+    }
+}
