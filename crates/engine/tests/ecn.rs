@@ -100,6 +100,8 @@ fn an_echo_halves_the_window_once_per_window_and_the_next_new_data_says_cwr() {
     assert_eq!(h.ep.counters().ecn_reductions, 1, "the second echo is in the same window");
     assert_eq!(h.ep.counters().retransmitted_segments, 0, "nothing is resent");
     h.output();
+    // The reduced window is full (two segments in flight); the rest is acknowledged first.
+    h.inject(Seg::new(ACK, PEER_ISN + 1, s + 1460 * 4));
     h.ep.send(h.now, c, b"next").unwrap();
     let next = h.output().remove(0);
     assert!(next.flags.contains(CWR) && next.ecn == Ecn::Ect0, "{next:?}");

@@ -241,3 +241,22 @@ fn cubic_reduces_to_seven_tenths_where_newreno_halves() {
         assert_eq!(h.ep.counters().fast_retransmits, 1);
     }
 }
+
+/// RFC 7661 (Linux's tcp_is_cwnd_limited): an application that writes five segments with
+/// cwnd 10 does not grow cwnd with their ACKs (slow start grows only while cwnd is below twice
+/// what is in flight); one that writes six does; and once cwnd holds sending back, every ACK
+/// grows it.
+#[test]
+fn the_window_grows_only_while_it_limits_sending() {
+    for (segments, grows) in [(5u32, false), (6, true), (30, true)] {
+        let (mut h, c) = H::established(plain_config());
+        let mss = h.ep.conn_info(c).unwrap().snd_mss as u32;
+        let cwnd = h.ep.conn_info(c).unwrap().cwnd;
+        h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+        h.ep.send(h.now, c, &vec![1u8; (segments * mss) as usize]).unwrap();
+        h.output();
+        h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1 + 2 * mss));
+        let after = h.ep.conn_info(c).unwrap().cwnd;
+        assert_eq!(after > cwnd, grows, "{segments} segments written: cwnd {cwnd} -> {after}");
+    }
+}

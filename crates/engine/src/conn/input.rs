@@ -391,8 +391,10 @@ impl Connection {
                 }
             } else {
                 self.snd.fast_recovery.dup_acks = 0;
-                let srtt_ms = self.snd.rtt.srtt_us().map_or(0, |us| (us / 1000) as u32);
-                self.snd.cc.on_ack(acked, mss, ctx.now.as_millis() as u32, srtt_ms);
+                if self.cwnd_may_grow() {
+                    let srtt_ms = self.snd.rtt.srtt_us().map_or(0, |us| (us / 1000) as u32);
+                    self.snd.cc.on_ack(acked, mss, ctx.now.as_millis() as u32, srtt_ms);
+                }
             }
             self.rto_count = 0;
             self.probe_count = 0;

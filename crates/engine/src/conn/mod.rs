@@ -11,6 +11,7 @@ mod receiver;
 mod recovery;
 mod sender;
 mod timers;
+mod validation;
 
 use owed::Owed;
 use pmtu::MtuSearch;
@@ -168,6 +169,12 @@ pub(crate) struct Connection {
     rcv_mss: u16,
     /// Packetization-layer path MTU discovery (RFC 4821), when `tcp_mtu_probing` is on.
     mtu: MtuSearch,
+    /// Congestion window validation (RFC 7661; Linux's `tcp_cwnd_validate`): whether cwnd
+    /// limited sending in the window that ends at `cwnd_usage_seq`, and the most segments in
+    /// flight in it.
+    cwnd_limited: bool,
+    max_out_segments: u16,
+    cwnd_usage_seq: SeqNum,
     ts_recent: u32,
     ts_offset: u32,
 
@@ -256,6 +263,9 @@ impl Connection {
             neg,
             rcv_mss,
             mtu: MtuSearch::OFF,
+            cwnd_limited: false,
+            max_out_segments: 0,
+            cwnd_usage_seq: n.iss,
             ts_recent: 0,
             ts_offset: n.ts_offset,
             ece_pending: false,

@@ -254,6 +254,12 @@ impl Connection {
                 }
                 self.snd.nxt = seq + len as u32 + fin as u32;
                 self.snd.max = self.snd.max.max(self.snd.nxt);
+                if new_data && pipe.is_none() {
+                    // RFC 7661: is cwnd what stops the next segment?
+                    let rest = unsent - len;
+                    let held = rest > 0 && flight + len + rest.min(mss) > self.snd.cc.cwnd() as usize;
+                    self.note_cwnd_use(held);
+                }
                 self.arm_retransmit(ctx);
                 // The marks go in with the fields, so that the segment is built where it is
                 // returned (marked after, it was built aside and then copied, in wide loads
@@ -262,6 +268,9 @@ impl Connection {
                 let marks = DataMarks { gso_size: (len > mss && !mtu_probe).then_some(mss as u16), ..marks };
                 return Some(self.data_segment(ctx, seq, sent_data..sent_data + len, fin, marks));
             }
+        } else if unsent > 0 && cwnd_room == 0 && window_room > 0 && pipe.is_none() {
+            cold();
+            self.note_cwnd_use(true);
         } else if unsent > 0 && self.snd.wnd == 0 && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {
             // RFC 9293 §3.8.6.1: a zero window is probed on a backed-off timer.
             self.arm_persist(ctx);
