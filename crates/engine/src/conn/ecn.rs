@@ -4,7 +4,7 @@
 //! without resending anything, and says so with CWR.
 
 use super::output::DataMarks;
-use super::{Connection, Ctx, Owed};
+use super::{ConnFlags, Connection, Ctx, Owed};
 use crate::congestion::CongestionControl;
 use crate::EcnMode;
 use synack_wire::{Ecn, TcpFlags, TcpRepr};
@@ -44,11 +44,11 @@ impl Connection {
         }
         // §6.1.3: CWR ends the echo; a CE on that same segment starts it again.
         if seg.flags.cwr() {
-            self.ece_pending = false;
+            self.set_flag(ConnFlags::ECE_PENDING, false);
         }
         if ecn == Ecn::Ce {
             ctx.counters.ce_marked_in += 1;
-            self.ece_pending = true;
+            self.set_flag(ConnFlags::ECE_PENDING, true);
             self.owed.insert(Owed::ACK);
         }
     }
@@ -68,7 +68,7 @@ impl Connection {
         let flight = self.snd.flight();
         self.snd.cc.on_ecn_echo(flight, mss);
         self.ecn_recover = self.snd.max;
-        self.cwr_pending = true;
+        self.set_flag(ConnFlags::CWR_PENDING, true);
         ctx.counters.ecn_reductions += 1;
     }
 
@@ -78,13 +78,13 @@ impl Connection {
         if !self.neg.ecn_ok {
             return DataMarks::default();
         }
-        let cwr = if std::mem::take(&mut self.cwr_pending) { TcpFlags::CWR } else { TcpFlags::NONE };
+        let cwr = if self.take_flag(ConnFlags::CWR_PENDING) { TcpFlags::CWR } else { TcpFlags::NONE };
         DataMarks { ecn: Ecn::Ect0, cwr, gso_size: None }
     }
 
     /// ECE on every segment while a CE waits to be acknowledged.
     pub(super) fn ecn_echo_flag(&self) -> TcpFlags {
-        if self.neg.ecn_ok && self.ece_pending {
+        if self.neg.ecn_ok && self.flag(ConnFlags::ECE_PENDING) {
             TcpFlags::ECE
         } else {
             TcpFlags::NONE

@@ -2,7 +2,7 @@
 //! RST and SYN rules of RFC 5961 and timestamps/PAWS of RFC 7323. The steps keep the RFC's
 //! order: sequence number, RST, SYN, ACK, URG, text, FIN.
 
-use super::{Connection, ControlOptions, ControlSegment, Ctx, Owed, Timer};
+use super::{ConnFlags, Connection, ControlOptions, ControlSegment, Ctx, Owed, Timer};
 use crate::congestion::CongestionControl;
 use crate::half_open::DEFAULT_MSS;
 use crate::segment_checks::{self, RstVerdict, SynVerdict};
@@ -28,7 +28,7 @@ impl Connection {
         // MTU, or less with TCP_MAXSEG or a Packet Too Big for our SYN).
         let ours = self.rcv_mss;
         self.neg.snd_mss = opts.mss.unwrap_or(DEFAULT_MSS).max(64).min(ours);
-        let on = !self.no_options && !self.syn_options_dropped(&ctx.config);
+        let on = !self.flag(ConnFlags::NO_OPTIONS) && !self.syn_options_dropped(&ctx.config);
         match opts.window_scale {
             Some(shift) if ctx.config.tcp_window_scaling && on => {
                 // RFC 7323 §2.3: a shift above 14 is treated as 14.
@@ -122,7 +122,8 @@ impl Connection {
         self.timers.stop(Timer::Retransmit);
         self.rto_count = 0;
         // The keepalive timer counted the connection-establishment limit until now.
-        let keepalive = if self.keepalive { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER };
+        let keepalive =
+            if self.flag(ConnFlags::KEEPALIVE) { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER };
         self.timers.set(Timer::Keepalive, keepalive);
         self.start_quick_acks(&ctx.config);
         let initial_window = self.initial_cwnd(&ctx.config);
@@ -134,7 +135,7 @@ impl Connection {
         ctx.counters.active_opens += 1;
         ctx.events.push_back(Event::Connected(self.handle));
         self.deliver_queued_text(ctx);
-        if self.fin_queued {
+        if self.flag(ConnFlags::FIN_QUEUED) {
             self.set_state(ctx, State::FinWait1, Cause::Shutdown);
         }
     }
@@ -278,7 +279,7 @@ impl Connection {
             return;
         }
         match self.state {
-            State::Closing if self.our_fin_acked => {
+            State::Closing if self.flag(ConnFlags::OUR_FIN_ACKED) => {
                 // An old segment whose ACK ends the exchange is not answered (BSD returns here).
                 if old_trimmed {
                     self.owed.remove(Owed::ACK);
@@ -286,7 +287,7 @@ impl Connection {
                 self.set_state(ctx, State::TimeWait, Cause::RcvdAckOfFin);
                 return;
             }
-            State::LastAck if self.our_fin_acked => {
+            State::LastAck if self.flag(ConnFlags::OUR_FIN_ACKED) => {
                 self.close_with(ctx, None, Cause::RcvdAckOfFin);
                 return;
             }
@@ -296,9 +297,9 @@ impl Connection {
         // Seventh and eighth: the text and the FIN.
         let (seq, data, fin) = self.trim(ctx, seg.seq, seg.payload, f.fin());
         self.process_text_and_fin(ctx, seq, data, fin);
-        if self.state == State::FinWait1 && self.our_fin_acked {
+        if self.state == State::FinWait1 && self.flag(ConnFlags::OUR_FIN_ACKED) {
             self.set_state(ctx, State::FinWait2, Cause::RcvdAckOfFin);
-            if self.released {
+            if self.flag(ConnFlags::RELEASED) {
                 self.timers.set(Timer::FinWait2, ctx.now + ctx.config.tcp_fin_timeout);
             }
         }
@@ -366,8 +367,8 @@ impl Connection {
             let acked = ack.since(self.snd.una);
             let data_acked = (acked as usize).min(self.snd.buf.len());
             self.snd.buf.drain(..data_acked);
-            if self.fin_queued && acked as usize > data_acked {
-                self.our_fin_acked = true;
+            if self.flag(ConnFlags::FIN_QUEUED) && acked as usize > data_acked {
+                self.set_flag(ConnFlags::OUR_FIN_ACKED, true);
             }
             self.sample_rtt(ctx, seg);
             self.snd.una = ack;
@@ -402,8 +403,8 @@ impl Connection {
             // RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart it.
             let deadline = if self.snd.una == self.snd.max { Instant::NEVER } else { self.retransmit_deadline(ctx) };
             self.timers.set(Timer::Retransmit, deadline);
-            if self.want_writable && data_acked > 0 {
-                self.want_writable = false;
+            if self.flag(ConnFlags::WANT_WRITABLE) && data_acked > 0 {
+                self.set_flag(ConnFlags::WANT_WRITABLE, false);
                 ctx.events.push_back(Event::Writable(self.handle));
             }
         } else if ack == self.snd.una
@@ -476,7 +477,7 @@ impl Connection {
     /// RFC 9293 §3.10.7.4, seventh (text) and eighth (FIN).
     pub(super) fn process_text_and_fin(&mut self, ctx: &mut Ctx, seq: SeqNum, data: &[u8], fin: bool) {
         if !data.is_empty() && self.state.accepts_text() {
-            if self.read_closed {
+            if self.flag(ConnFlags::READ_CLOSED) {
                 cold();
                 // RFC 1122 §4.2.2.13: data after CLOSE cannot be delivered; say so with a RST.
                 self.send_rst(ctx);
@@ -535,7 +536,7 @@ impl Connection {
                 ctx.events.push_back(Event::Readable(self.handle));
             }
         }
-        if fin && !self.fin_received {
+        if fin && !self.flag(ConnFlags::FIN_RECEIVED) {
             let fin_offset = self.rcv.offset + (seq + data.len() as u32).since(self.rcv.nxt) as u64;
             self.rcv.ooo_fin = Some(fin_offset);
             self.owed.insert(Owed::ACK);
@@ -573,7 +574,7 @@ impl Connection {
     /// RFC 9293 §3.10.7.4, eighth: the FIN is in order.
     fn process_fin(&mut self, ctx: &mut Ctx) {
         self.rcv.nxt += 1;
-        self.fin_received = true;
+        self.set_flag(ConnFlags::FIN_RECEIVED, true);
         self.owed.insert(Owed::ACK);
         ctx.events.push_back(Event::PeerClosed(self.handle));
         if self.rcv.buf.is_empty() {
@@ -581,7 +582,7 @@ impl Connection {
         }
         match self.state {
             State::SynReceived | State::Established => self.set_state(ctx, State::CloseWait, Cause::RcvdFin),
-            State::FinWait1 if self.our_fin_acked => {
+            State::FinWait1 if self.flag(ConnFlags::OUR_FIN_ACKED) => {
                 self.set_state(ctx, State::TimeWait, Cause::RcvdFinAckOfFin);
             }
             State::FinWait1 => self.set_state(ctx, State::Closing, Cause::RcvdFin),
@@ -600,7 +601,7 @@ impl Connection {
         let (budget, counters) = (&mut shared.challenge_budget, &mut shared.counters);
         if segment_checks::challenge_allowed(now, &mut self.last_oow_ack, per_record, budget, per_second, counters) {
             self.owed.insert(Owed::ACK);
-            self.ack_is_challenge = true;
+            self.set_flag(ConnFlags::ACK_IS_CHALLENGE, true);
         }
     }
 

@@ -148,13 +148,8 @@ pub(crate) struct Connection {
     pub state: State,
     /// The listener whose accept queue holds this connection until `accept`.
     pub listener: Option<ListenerHandle>,
-    /// The user has given the handle up (`close` or `abort`); free it once CLOSED.
-    pub released: bool,
-    /// `close` was called: no more reads, so new data is answered with RST.
-    read_closed: bool,
-    /// `shutdown` or `close` was called: a FIN follows the queued data.
-    fin_queued: bool,
-    fin_received: bool,
+    /// The connection's yes/no state, one bit each (`ConnFlags`).
+    flags: ConnFlags,
     pub error: Option<ConnError>,
     /// The last soft ICMP error (`icmp.rs`), reported if the connection times out.
     soft_error: Option<ConnError>,
@@ -169,19 +164,15 @@ pub(crate) struct Connection {
     rcv_mss: u16,
     /// Packetization-layer path MTU discovery (RFC 4821), when `tcp_mtu_probing` is on.
     mtu: MtuSearch,
-    /// Congestion window validation (RFC 7661; Linux's `tcp_cwnd_validate`): whether cwnd
-    /// limited sending in the window that ends at `cwnd_usage_seq`, and the most segments in
-    /// flight in it.
-    cwnd_limited: bool,
+    /// Congestion window validation (RFC 7661; Linux's `tcp_cwnd_validate`): the most
+    /// segments in flight in the window that ends at `cwnd_usage_seq` (whether cwnd limited
+    /// sending in it is `ConnFlags::CWND_LIMITED`).
     max_out_segments: u16,
     cwnd_usage_seq: SeqNum,
     ts_recent: u32,
     ts_offset: u32,
 
-    /// ECN state (RFC 3168 §6.1): echo ECE until the peer's CWR; set CWR on the next new data
-    /// after reducing for an echo; no second reduction until SND.UNA passes `ecn_recover`.
-    ece_pending: bool,
-    cwr_pending: bool,
+    /// ECN (RFC 3168 §6.1): no second reduction until SND.UNA passes `ecn_recover`.
     ecn_recover: SeqNum,
     timers: TimerTable,
     /// Expirations of the retransmission timer since progress; persist/keepalive probes.
@@ -196,21 +187,6 @@ pub(crate) struct Connection {
 
     /// The segments owed on the next poll (an ACK now, a resend, a probe).
     owed: Owed,
-    /// The ACK owed is a challenge ACK (RFC 5961): `resend_fin_with_ack` leaves it bare.
-    ack_is_challenge: bool,
-    our_fin_acked: bool,
-    want_writable: bool,
-
-    nodelay: bool,
-    /// `TCP_NOOPT`: our SYN (or SYN-ACK) carries no options and the peer's are ignored but
-    /// its MSS.
-    no_options: bool,
-    keepalive: bool,
-    /// `Compat::round_scaled_window_up`, copied at creation (the window field is written
-    /// where the config is not at hand).
-    round_window_up: bool,
-    /// `Compat::window_update_when_doubled`, copied at creation.
-    window_update_when_doubled: bool,
     /// SO_LINGER and TCP_USER_TIMEOUT, milliseconds; `UNSET_MS` when not set (an `Option`
     /// each took twice the room).
     linger_ms: u32,
@@ -219,6 +195,77 @@ pub(crate) struct Connection {
 
 /// The smallest `TCP_MAXSEG` Linux accepts (`TCP_MIN_MSS`).
 pub(crate) const MIN_USER_MSS: u16 = 88;
+
+bitflags::bitflags! {
+    /// A connection's yes/no state, one bit each (fifteen `bool`s took fifteen bytes).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) struct ConnFlags: u16 {
+        /// The user has given the handle up (`close` or `abort`); free it once CLOSED.
+        const RELEASED = 1 << 0;
+        /// `close` was called: no more reads, so new data is answered with RST.
+        const READ_CLOSED = 1 << 1;
+        /// `shutdown` or `close` was called: a FIN follows the queued data.
+        const FIN_QUEUED = 1 << 2;
+        /// The peer's FIN has arrived (in order).
+        const FIN_RECEIVED = 1 << 3;
+        /// ECN (RFC 3168 §6.1): echo ECE until the peer's CWR.
+        const ECE_PENDING = 1 << 4;
+        /// ECN: set CWR on the next new data after reducing for an echo.
+        const CWR_PENDING = 1 << 5;
+        /// The ACK owed is a challenge ACK (RFC 5961): `resend_fin_with_ack` leaves it bare.
+        const ACK_IS_CHALLENGE = 1 << 6;
+        /// Our FIN has been acknowledged.
+        const OUR_FIN_ACKED = 1 << 7;
+        /// The user asked to hear when send-buffer room frees up.
+        const WANT_WRITABLE = 1 << 8;
+        /// TCP_NODELAY: no Nagle.
+        const NODELAY = 1 << 9;
+        /// `TCP_NOOPT`: our SYN (or SYN-ACK) carries no options and the peer's are ignored
+        /// but its MSS.
+        const NO_OPTIONS = 1 << 10;
+        /// SO_KEEPALIVE.
+        const KEEPALIVE = 1 << 11;
+        /// `Compat::round_scaled_window_up`, copied at creation (the window field is written
+        /// where the config is not at hand).
+        const ROUND_WINDOW_UP = 1 << 12;
+        /// `Compat::window_update_when_doubled`, copied at creation.
+        const WINDOW_UPDATE_WHEN_DOUBLED = 1 << 13;
+        /// RFC 7661: cwnd limited sending in the current window (`validation.rs`).
+        const CWND_LIMITED = 1 << 14;
+    }
+}
+
+impl ConnFlags {
+    /// A new connection's: the `Compat` knobs it copies, nothing else set.
+    fn from_config(compat: &crate::Compat) -> ConnFlags {
+        let mut flags = ConnFlags::empty();
+        flags.set(ConnFlags::ROUND_WINDOW_UP, compat.round_scaled_window_up);
+        flags.set(ConnFlags::WINDOW_UPDATE_WHEN_DOUBLED, compat.window_update_when_doubled);
+        flags
+    }
+}
+
+impl Connection {
+    #[inline(always)]
+    fn flag(&self, flag: ConnFlags) -> bool {
+        self.flags.contains(flag)
+    }
+    #[inline(always)]
+    fn set_flag(&mut self, flag: ConnFlags, on: bool) {
+        self.flags.set(flag, on);
+    }
+    /// Clears `flag`, saying whether it was set.
+    #[inline(always)]
+    fn take_flag(&mut self, flag: ConnFlags) -> bool {
+        let was = self.flags.contains(flag);
+        self.flags.remove(flag);
+        was
+    }
+    /// The user has given the handle up.
+    pub fn released(&self) -> bool {
+        self.flag(ConnFlags::RELEASED)
+    }
+}
 
 /// Options for a new connection taken from the config.
 pub(crate) struct NewConn {
@@ -252,10 +299,7 @@ impl Connection {
             tuple: n.tuple,
             state,
             listener: None,
-            released: false,
-            read_closed: false,
-            fin_queued: false,
-            fin_received: false,
+            flags: ConnFlags::from_config(&config.compat),
             error: None,
             soft_error: None,
             snd: Sender::new(n.iss, config.tcp_wmem.default.min(1 << 30) as u32, timing.rto_initial_us),
@@ -263,13 +307,10 @@ impl Connection {
             neg,
             rcv_mss,
             mtu: MtuSearch::OFF,
-            cwnd_limited: false,
             max_out_segments: 0,
             cwnd_usage_seq: n.iss,
             ts_recent: 0,
             ts_offset: n.ts_offset,
-            ece_pending: false,
-            cwr_pending: false,
             ecn_recover: n.iss,
             timers: TimerTable::new(),
             rto_count: 0,
@@ -279,14 +320,6 @@ impl Connection {
             last_heard: n.now,
             last_oow_ack: Instant::NEVER,
             owed: Owed::NOTHING,
-            ack_is_challenge: false,
-            our_fin_acked: false,
-            want_writable: false,
-            nodelay: false,
-            no_options: false,
-            keepalive: false,
-            round_window_up: config.compat.round_scaled_window_up,
-            window_update_when_doubled: config.compat.window_update_when_doubled,
             linger_ms: UNSET_MS,
             user_timeout_ms: UNSET_MS,
         }
@@ -438,7 +471,7 @@ impl Connection {
         if let Some(e) = self.error {
             return Err(SendError::Failed(e));
         }
-        if self.fin_queued {
+        if self.flag(ConnFlags::FIN_QUEUED) {
             return Err(SendError::Closed);
         }
         if !self.state.may_send() {
@@ -449,7 +482,7 @@ impl Connection {
         if n < data.len() {
             // The buffer is full (or now filled): `Writable` tells when room frees up, after
             // a partial write as after a refused one (Linux sets SOCK_NOSPACE in both).
-            self.want_writable = true;
+            self.set_flag(ConnFlags::WANT_WRITABLE, true);
             if n == 0 {
                 return Err(SendError::WouldBlock);
             }
@@ -493,7 +526,7 @@ impl Connection {
         if let Some(e) = self.error {
             return Err(RecvError::Failed(e));
         }
-        if self.fin_received || (self.state == State::Closed && !buf.is_empty()) {
+        if self.flag(ConnFlags::FIN_RECEIVED) || (self.state == State::Closed && !buf.is_empty()) {
             return Ok(0);
         }
         match self.state {
@@ -506,7 +539,7 @@ impl Connection {
     /// After a read: RFC 9293 §3.8.6.2.2 receiver SWS avoidance — announce the larger
     /// window once it has grown by min(half the buffer, one MSS).
     fn maybe_window_update(&mut self) {
-        if !self.state.is_synchronized() || self.fin_received {
+        if !self.state.is_synchronized() || self.flag(ConnFlags::FIN_RECEIVED) {
             return;
         }
         let advertised = self.rcv.adv.diff(self.rcv.nxt).max(0) as u32;
@@ -514,8 +547,8 @@ impl Connection {
         let threshold = (self.rcv.cap / 2).min(self.rcv_mss as u32);
         // Linux waits until the window at least doubles (and was at most half the buffer),
         // which the RFC's rule allows: it forbids small updates, it does not require others.
-        let linux_worth =
-            !self.window_update_when_doubled || (2 * advertised <= self.rcv.cap && now_open >= 2 * advertised);
+        let linux_worth = !self.flag(ConnFlags::WINDOW_UPDATE_WHEN_DOUBLED)
+            || (2 * advertised <= self.rcv.cap && now_open >= 2 * advertised);
         if now_open >= advertised + threshold && linux_worth {
             self.owed.insert(Owed::ACK);
         }
@@ -523,19 +556,19 @@ impl Connection {
 
     /// Half-close: no more sends; a FIN follows the queued data (RFC 9293 §3.10.4).
     pub fn shutdown(&mut self, ctx: &mut Ctx, cause: Cause) {
-        if self.fin_queued {
+        if self.flag(ConnFlags::FIN_QUEUED) {
             return;
         }
         match self.state {
             State::SynSent => self.close_with(ctx, None, cause),
             State::SynReceived | State::Established => {
-                self.fin_queued = true;
+                self.set_flag(ConnFlags::FIN_QUEUED, true);
                 if self.state == State::Established {
                     self.set_state(ctx, State::FinWait1, cause);
                 }
             }
             State::CloseWait => {
-                self.fin_queued = true;
+                self.set_flag(ConnFlags::FIN_QUEUED, true);
                 self.set_state(ctx, State::LastAck, cause);
             }
             _ => {}
@@ -545,8 +578,8 @@ impl Connection {
     /// CLOSE: shutdown, give the handle up, and stop reading. Unread data or linger 0 turn it
     /// into an abort (RFC 1122 §4.2.2.13: a RST shows that data was lost).
     pub fn close(&mut self, ctx: &mut Ctx) {
-        self.released = true;
-        self.read_closed = true;
+        self.set_flag(ConnFlags::RELEASED, true);
+        self.set_flag(ConnFlags::READ_CLOSED, true);
         if self.state == State::Closed {
             return;
         }
@@ -562,7 +595,7 @@ impl Connection {
 
     /// ABORT (RFC 9293 §3.10.5): RST in the synchronized states and SYN-RECEIVED, then CLOSED.
     pub fn abort(&mut self, ctx: &mut Ctx, cause: Cause) {
-        self.released = true;
+        self.set_flag(ConnFlags::RELEASED, true);
         if matches!(
             self.state,
             State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait
@@ -578,10 +611,10 @@ impl Connection {
     // ---- Options and inspection ----
 
     pub fn set_nodelay(&mut self, on: bool) {
-        self.nodelay = on;
+        self.set_flag(ConnFlags::NODELAY, on);
     }
     pub fn nodelay(&self) -> bool {
-        self.nodelay
+        self.flag(ConnFlags::NODELAY)
     }
     pub fn set_linger(&mut self, linger: Option<Duration>) {
         self.linger_ms = linger.map_or(UNSET_MS, millis_rounded_up);
@@ -592,7 +625,7 @@ impl Connection {
     /// Before the handshake completes the flag only waits for it (`finish_handshake` arms
     /// the timer), as the timer counts the connection-establishment limit then.
     pub fn set_keepalive(&mut self, ctx: &mut Ctx, on: bool) {
-        self.keepalive = on;
+        self.set_flag(ConnFlags::KEEPALIVE, on);
         if self.state.is_synchronized() {
             self.timers
                 .set(Timer::Keepalive, if on { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER });
@@ -632,7 +665,7 @@ impl Connection {
         if self.snd.max != self.snd.iss || self.state != State::SynSent {
             return false;
         }
-        self.no_options = on;
+        self.set_flag(ConnFlags::NO_OPTIONS, on);
         true
     }
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
@@ -710,7 +743,11 @@ impl Connection {
     /// `round_scaled_window_up`), at most 65535.
     fn recv_window_field(&self) -> u32 {
         let window = self.recv_window();
-        let window = if self.round_window_up { window.next_multiple_of(1 << self.neg.rcv_wscale) } else { window };
+        let window = if self.flag(ConnFlags::ROUND_WINDOW_UP) {
+            window.next_multiple_of(1 << self.neg.rcv_wscale)
+        } else {
+            window
+        };
         (window >> self.neg.rcv_wscale).min(u16::MAX as u32)
     }
 

@@ -1,7 +1,7 @@
 //! What a connection sends next: SYN or SYN-ACK, (re)transmitted data, FIN, probes, ACKs.
 //! The endpoint copies the data straight from the send buffer into the packet.
 
-use super::{Connection, Ctx, Owed, Timer};
+use super::{ConnFlags, Connection, Ctx, Owed, Timer};
 use crate::congestion::CongestionControl;
 use crate::{cold, Config, Instant, State};
 use std::ops::Range;
@@ -91,10 +91,10 @@ impl Connection {
     /// Our SYN (active open) or SYN-ACK (simultaneous open), with the options Linux sends.
     fn syn_segment(&mut self, ctx: &mut Ctx, with_ack: bool) -> OutSegment {
         let cfg = &ctx.config;
-        let all = !self.no_options && !self.syn_options_dropped(cfg);
+        let all = !self.flag(ConnFlags::NO_OPTIONS) && !self.syn_options_dropped(cfg);
         let offer = |negotiated: bool, enabled: bool| (if with_ack { negotiated } else { enabled }) && all;
         let options = TcpOptions {
-            mss: (!self.no_options).then_some(self.rcv_mss),
+            mss: (!self.flag(ConnFlags::NO_OPTIONS)).then_some(self.rcv_mss),
             window_scale: offer(self.neg.wscale_ok, cfg.tcp_window_scaling).then_some(self.neg.rcv_wscale),
             sack_permitted: offer(self.neg.sack_ok, cfg.tcp_sack),
             timestamps: offer(self.neg.ts_ok, cfg.tcp_timestamps)
@@ -221,7 +221,8 @@ impl Connection {
             // a smaller path MTU) unless a window cuts it short: the peer had room for it then.
             let resending = self.snd.nxt < self.snd.max && len == wanted;
             let small_in_flight = !ctx.config.compat.nagle_minshall || self.snd.small_end > self.snd.una;
-            let nagle_holds = !self.nodelay && in_flight > 0 && len < mss && small_in_flight && !resending;
+            let nagle_holds =
+                !self.flag(ConnFlags::NODELAY) && in_flight > 0 && len < mss && small_in_flight && !resending;
             // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): with more queued than goes now, send
             // less than an MSS only when an ACK will not come to open the window further and it
             // is at least half the largest window the peer offered, or when the override
@@ -290,14 +291,14 @@ impl Connection {
     /// Whether our FIN, numbered `fin_seq`, has been sent and is not yet acknowledged.
     #[inline(always)]
     fn fin_sent(&self, fin_seq: SeqNum) -> bool {
-        self.fin_queued && !self.our_fin_acked && self.snd.max > fin_seq
+        self.flag(ConnFlags::FIN_QUEUED) && !self.flag(ConnFlags::OUR_FIN_ACKED) && self.snd.max > fin_seq
     }
 
     /// Whether our FIN is queued and not yet sent; `fin_seq` is its sequence number (once
     /// it is acknowledged the buffer is empty and `fin_seq` would point past it).
     #[inline(always)]
     fn fin_unsent(&self, fin_seq: SeqNum) -> bool {
-        self.fin_queued && !self.our_fin_acked && self.snd.nxt <= fin_seq
+        self.flag(ConnFlags::FIN_QUEUED) && !self.flag(ConnFlags::OUR_FIN_ACKED) && self.snd.nxt <= fin_seq
     }
 
     /// When no data goes out: the FIN if it is due (`unsent` bytes still wait before it),
@@ -316,7 +317,7 @@ impl Connection {
         if self.owed.has(Owed::ACK) {
             if ctx.config.compat.resend_fin_with_ack
                 && fin_sent
-                && !self.ack_is_challenge
+                && !self.flag(ConnFlags::ACK_IS_CHALLENGE)
                 && self.snd.max == fin_seq + 1
             {
                 return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
@@ -466,7 +467,7 @@ impl Connection {
         let window = self.recv_window_field();
         let flags = flags | self.ecn_echo_flag();
         self.owed.remove(Owed::ACK);
-        self.ack_is_challenge = false;
+        self.set_flag(ConnFlags::ACK_IS_CHALLENGE, false);
         self.rcv.full_segments_unacked = 0;
         self.timers.stop(Timer::DelayedAck);
         self.rcv.last_ack_sent = self.rcv.nxt;

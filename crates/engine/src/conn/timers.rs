@@ -2,7 +2,7 @@
 //! of which the endpoint keeps in its heap.
 
 use super::recovery::FastRecovery;
-use super::{Connection, Ctx, Owed};
+use super::{ConnFlags, Connection, Ctx, Owed};
 use crate::congestion::CongestionControl;
 use crate::{Cause, Instant, State};
 
@@ -175,7 +175,7 @@ impl Connection {
             self.close_with(ctx, Some(self.timed_out_error()), Cause::ConnectTimeout);
             return;
         }
-        if !self.keepalive || !self.state.is_synchronized() {
+        if !self.flag(ConnFlags::KEEPALIVE) || !self.state.is_synchronized() {
             return;
         }
         let cfg = &ctx.config;

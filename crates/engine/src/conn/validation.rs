@@ -3,7 +3,7 @@
 //! that writes less than cwnd allows would otherwise see its window grow on every ACK to a
 //! size never tested by the network, and then send a burst that large.
 
-use super::Connection;
+use super::{ConnFlags, Connection};
 use crate::congestion::CongestionControl;
 
 impl Connection {
@@ -13,8 +13,11 @@ impl Connection {
     pub(super) fn note_cwnd_use(&mut self, held_by_cwnd: bool) {
         let mss = self.neg.snd_mss.max(1) as u32;
         let out = self.snd.flight().div_ceil(mss).min(u16::MAX as u32) as u16;
-        if self.snd.una >= self.cwnd_usage_seq || held_by_cwnd || (!self.cwnd_limited && out > self.max_out_segments) {
-            self.cwnd_limited = held_by_cwnd;
+        if self.snd.una >= self.cwnd_usage_seq
+            || held_by_cwnd
+            || (!self.flag(ConnFlags::CWND_LIMITED) && out > self.max_out_segments)
+        {
+            self.set_flag(ConnFlags::CWND_LIMITED, held_by_cwnd);
             self.max_out_segments = out;
             self.cwnd_usage_seq = self.snd.max;
         }
@@ -24,7 +27,7 @@ impl Connection {
     /// slow start while cwnd is below twice the most segments in flight (so that slow start
     /// still doubles what the application did send, as Linux's `tcp_is_cwnd_limited`).
     pub(super) fn cwnd_may_grow(&self) -> bool {
-        if self.cwnd_limited {
+        if self.flag(ConnFlags::CWND_LIMITED) {
             return true;
         }
         let (cwnd, ssthresh) = (self.snd.cc.cwnd(), self.snd.cc.ssthresh());

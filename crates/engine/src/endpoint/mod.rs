@@ -563,7 +563,7 @@ impl Endpoint {
     /// Frees a CLOSED connection once nobody can ask about it any more.
     fn maybe_free(&mut self, h: ConnHandle) {
         let Some(conn) = self.conn(h) else { return };
-        if conn.state == State::Closed && conn.released && conn.listener.is_none() {
+        if conn.state == State::Closed && conn.released() && conn.listener.is_none() {
             if let Some(conn) = self.conns.at_mut(h.index) {
                 conn.give_buffers(&mut self.shared.buffers);
             }
