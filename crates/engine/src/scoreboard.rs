@@ -65,6 +65,11 @@ impl Scoreboard {
         self.shrink();
     }
 
+    /// Where the lowest retransmission still tracked begins.
+    pub fn first_resent(&self) -> Option<SeqNum> {
+        self.resent().first().map(|&(start, _, _)| start)
+    }
+
     /// `[start, end)` was retransmitted at `at`. Returns false when the table is full.
     pub fn note_resent(&mut self, start: SeqNum, end: SeqNum, at: Instant) -> bool {
         let resent = &mut self.tables().resent;

@@ -24,7 +24,12 @@ impl Conn {
     /// A passive open with SACK and timestamps (no window scale), Nagle off, its handshake and
     /// one segment acknowledged after 5 ms each, so that the connection has an RTT of 5 ms.
     fn new() -> Conn {
-        let (mut h, l) = H::listening(Config::default().with(|c| c.rng_seed = 1));
+        Conn::with(Config::default())
+    }
+
+    /// As `new`, with `config` (its seed set).
+    fn with(config: Config) -> Conn {
+        let (mut h, l) = H::listening(config.with(|c| c.rng_seed = 1));
         let syn =
             TcpOptions { mss: Some(1460), sack_permitted: true, timestamps: Some((1000, 0)), ..Default::default() };
         h.inject(Seg::new(SYN, PEER_ISN, 0).opts(syn));
@@ -259,4 +264,38 @@ fn the_window_grows_only_while_it_limits_sending() {
         let after = h.ep.conn_info(c).unwrap().cwnd;
         assert_eq!(after > cwnd, grows, "{segments} segments written: cwnd {cwnd} -> {after}");
     }
+}
+
+/// RFC 6937 with NewReno, twenty segments in flight (initial window 20) and ssthresh half of
+/// that: segment 0 is lost and the SACKs come one segment at a time. The third starts recovery
+/// with the fast retransmit; while the pipe is above ssthresh, proportional rate reduction
+/// sends one new segment for every two delivered (ssthresh / prior cwnd = 1/2), where RFC
+/// 6675 alone would send nothing until the pipe fell below cwnd. At the end cwnd is ssthresh.
+#[test]
+fn proportional_rate_reduction_sends_in_step_with_deliveries() {
+    use synack_engine::CongestionAlgorithm::Reno;
+    let mut t = Conn::with(Config::default().with(|c| {
+        c.tcp_congestion_control = Reno;
+        c.initial_cwnd_segments = 20;
+    }));
+    let ts = t.send_segments(20);
+    t.h.advance(Duration::from_millis(8));
+    t.ack(0, &[(1, 2)], ts);
+    t.ack(0, &[(1, 3)], ts);
+    assert!(t.sent().is_empty());
+    t.ack(0, &[(1, 4)], ts);
+    assert_eq!(t.sent(), vec![0], "the fast retransmit");
+    t.h.ep.send(t.h.now, t.c, &vec![7u8; (10 * SEG) as usize]).unwrap();
+    let mut per_ack = Vec::new();
+    for n in 5..=12 {
+        t.ack(0, &[(1, n)], ts);
+        per_ack.push(t.sent());
+    }
+    assert_eq!(per_ack, vec![vec![], vec![20], vec![], vec![21], vec![], vec![22], vec![], vec![23]]);
+    let ssthresh = t.h.ep.conn_info(t.c).unwrap().ssthresh;
+    assert_eq!(ssthresh, 10 * SEG);
+    // The ACK that ends recovery echoes the retransmission's timestamp (a real loss, not
+    // undone).
+    t.ack(24, &[], ts + 8);
+    assert_eq!(t.h.ep.conn_info(t.c).unwrap().cwnd, ssthresh, "recovery ends with cwnd at ssthresh (RFC 6937 §3)");
 }

@@ -139,6 +139,10 @@ impl CongestionControl for Cubic {
         self.reno.set(mss, ssthresh);
     }
 
+    fn set_cwnd(&mut self, cwnd: u32) {
+        self.reno.set_cwnd(cwnd);
+    }
+
     fn undo(&mut self, cwnd: u32, ssthresh: u32) {
         self.reno.undo(cwnd, ssthresh);
         self.in_epoch = false;

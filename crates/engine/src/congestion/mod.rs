@@ -35,6 +35,8 @@ pub(crate) trait CongestionControl {
     fn on_ecn_echo(&mut self, flight: u32, mss: u32);
     /// A retransmission timeout (RFC 5681 §3.1 eq. 4).
     fn on_rto(&mut self, flight: u32, mss: u32);
+    /// Proportional rate reduction (RFC 6937) sets cwnd on every ACK of a SACK recovery.
+    fn set_cwnd(&mut self, cwnd: u32);
     /// The state before a reduction that turned out spurious comes back (RFC 4015): cwnd no
     /// smaller than `cwnd`, ssthresh as it was.
     fn undo(&mut self, cwnd: u32, ssthresh: u32);
@@ -104,6 +106,9 @@ impl CongestionControl for Congestion {
     }
     fn on_rto(&mut self, flight: u32, mss: u32) {
         dispatch!(self, cc => cc.on_rto(flight, mss))
+    }
+    fn set_cwnd(&mut self, cwnd: u32) {
+        dispatch!(self, cc => cc.set_cwnd(cwnd))
     }
     fn undo(&mut self, cwnd: u32, ssthresh: u32) {
         dispatch!(self, cc => cc.undo(cwnd, ssthresh))

@@ -81,6 +81,10 @@ impl CongestionControl for NewReno {
         self.cwnd = mss;
     }
 
+    fn set_cwnd(&mut self, cwnd: u32) {
+        self.cwnd = cwnd;
+    }
+
     fn undo(&mut self, cwnd: u32, ssthresh: u32) {
         self.cwnd = self.cwnd.max(cwnd);
         self.ssthresh = ssthresh;

@@ -362,6 +362,13 @@ impl Connection {
         }
         let window = (seg.window as u32) << self.neg.snd_wscale;
         let mss = self.neg.snd_mss as u32;
+        // What the peer held before this ACK, for PRR's count of what it delivered.
+        let (una_before, sacked_before, first_resent) = if self.neg.sack_ok {
+            let board = &self.snd.scoreboard;
+            (self.snd.una, board.sacked_above(self.snd.una), board.first_resent())
+        } else {
+            (self.snd.una, 0, None)
+        };
         self.ecn_on_ack(ctx, seg);
         if ack > self.snd.una {
             let acked = ack.since(self.snd.una);
@@ -381,7 +388,13 @@ impl Connection {
                 // The window is back as it was; nothing more to do for this ACK.
             } else if self.snd.fast_recovery.active {
                 if ack >= self.snd.fast_recovery.recover {
-                    self.snd.cc.on_recovery_exit(flight, mss);
+                    if self.neg.sack_ok {
+                        // RFC 6937 §3: recovery ends with cwnd at ssthresh.
+                        let ssthresh = self.snd.cc.ssthresh();
+                        self.snd.cc.set_cwnd(ssthresh);
+                    } else {
+                        self.snd.cc.on_recovery_exit(flight, mss);
+                    }
                     self.snd.fast_recovery.active = false;
                     self.snd.fast_recovery.dup_acks = 0;
                 } else if !self.neg.sack_ok {
@@ -420,6 +433,16 @@ impl Connection {
             self.on_duplicate_ack(ctx, ack, mss);
         }
         self.on_sack_blocks(ctx, seg);
+        if self.in_sack_recovery() {
+            // Delivered: what SND.UNA passed plus what was newly SACKed, less what was SACKed
+            // before and is now below SND.UNA (RFC 6937 §3's DeliveredData).
+            let before = una_before.0 as u64 + sacked_before as u64;
+            let after = una_before.0 as u64 + self.snd.una.since(una_before) as u64;
+            let after = after + self.snd.scoreboard.sacked_above(self.snd.una) as u64;
+            let delivered = after.saturating_sub(before).min(u32::MAX as u64) as u32;
+            let resent_acked = first_resent.is_some_and(|s| self.snd.una > s);
+            self.proportional_rate_reduction(delivered, resent_acked);
+        }
         // Window update, guarded by SND.WL1/SND.WL2 against old segments.
         if self.snd.wl1 < seg.seq || (self.snd.wl1 == seg.seq && self.snd.wl2 <= ack) {
             self.snd.wnd = window;

@@ -403,6 +403,10 @@ impl Connection {
         marks: DataMarks,
     ) -> OutSegment {
         let mut flags = TcpFlags::ACK | marks.cwr;
+        if self.snd.fast_recovery.active {
+            // RFC 6937: what recovery sends, against what it was delivered.
+            self.prr.out = self.prr.out.saturating_add(data.len() as u32);
+        }
         // PSH on the segment that empties what the user has written so far.
         if data.end == self.snd.buf.len() && !data.is_empty() {
             flags |= TcpFlags::PSH;

@@ -58,6 +58,7 @@ impl Connection {
     pub(super) fn enter_fast_recovery(&mut self, ctx: &mut Ctx) {
         let (_, mss) = self.dup_thresh_mss();
         let flight = self.snd.flight();
+        self.prr = Prr { delivered: 0, out: 0, prior_cwnd: self.snd.cc.cwnd() };
         self.snd.undo = Some(Undo { cwnd: self.snd.cc.cwnd(), ssthresh: self.snd.cc.ssthresh(), rexmit_tsval: None });
         // RFC 6675 §5 step 4: with SACK, cwnd = ssthresh, no inflation; the pipe does that job.
         self.snd.cc.on_loss(flight, mss, !self.neg.sack_ok);
@@ -285,5 +286,50 @@ impl Connection {
         self.snd.rtt_probe = None;
         let start = outstanding - len;
         Some(self.data_segment(ctx, self.snd.una + start as u32, start..outstanding, false, DataMarks::default()))
+    }
+}
+
+/// RFC 6937's counters for one recovery: bytes delivered to the peer (newly acknowledged or
+/// SACKed) and bytes sent since it began, and the window before it (Linux's `prior_cwnd`, the
+/// RFC's RecoverFS).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Prr {
+    pub delivered: u32,
+    pub out: u32,
+    pub prior_cwnd: u32,
+}
+
+impl Connection {
+    /// RFC 6937 §3, on every ACK of a SACK recovery (as Linux's `tcp_cwnd_reduction`): cwnd
+    /// becomes the pipe plus what may go out now. While the pipe is above ssthresh, sending
+    /// follows the deliveries in proportion ssthresh / prior cwnd (PRR). At or below, when the
+    /// ACK covers retransmitted data (the repair is working), the slow-start reduction bound
+    /// lets the pipe climb back to ssthresh no faster than slow start (PRR-SSRB: what was
+    /// delivered and not yet matched, at least this ACK's deliveries, plus one segment);
+    /// otherwise the conservative bound sends no more than was delivered (PRR-CRB). The first
+    /// ACK of a recovery lets at least the fast retransmit out.
+    #[cold]
+    pub(super) fn proportional_rate_reduction(&mut self, delivered: u32, resent_acked: bool) {
+        if delivered == 0 || self.prr.prior_cwnd == 0 {
+            return;
+        }
+        let mss = self.neg.snd_mss as u32;
+        self.prr.delivered = self.prr.delivered.saturating_add(delivered);
+        let pipe = self.pipe();
+        let ssthresh = self.snd.cc.ssthresh();
+        let send = if pipe > ssthresh {
+            // Rounded up to whole segments, as Linux counts them: a share of half a segment
+            // lets the segment out.
+            let share = (ssthresh as u64 * self.prr.delivered as u64).div_ceil(self.prr.prior_cwnd as u64);
+            let share = share.next_multiple_of(mss.max(1) as u64).min(u32::MAX as u64) as u32;
+            share.saturating_sub(self.prr.out)
+        } else if resent_acked {
+            let bound = self.prr.delivered.saturating_sub(self.prr.out).max(delivered) + mss;
+            (ssthresh - pipe).min(bound)
+        } else {
+            (ssthresh - pipe).min(delivered)
+        };
+        let send = send.max(if self.prr.out == 0 { mss } else { 0 });
+        self.snd.cc.set_cwnd(pipe.saturating_add(send));
     }
 }
