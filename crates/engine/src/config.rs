@@ -131,6 +131,10 @@ pub struct Config {
     pub initial_cwnd_segments: u32,
     /// The congestion controller (Linux `tcp_congestion_control`, default `cubic`).
     pub tcp_congestion_control: CongestionAlgorithm,
+    /// Tail loss probes (RFC 8985 §7), as Linux's `tcp_early_retrans`: 3 (Linux's default)
+    /// or 4 send them, 0 to 2 do not (early retransmit, RFC 5827, is always on). FreeBSD's
+    /// default stack sends none.
+    pub tcp_early_retrans: u8,
     /// Accept a RST whose sequence number is anywhere in the window (RFC 793) instead of
     /// requiring an exact match and sending a challenge ACK otherwise (RFC 5961 §3.2).
     pub tcp_insecure_rst: bool,
@@ -207,6 +211,7 @@ impl Default for Config {
             tcp_dsack: true,
             initial_cwnd_segments: 10,
             tcp_congestion_control: CongestionAlgorithm::Cubic,
+            tcp_early_retrans: 3,
             tcp_insecure_rst: false,
             tcp_invalid_ratelimit: Duration::from_millis(500),
             tcp_challenge_ack_limit: u32::MAX,
@@ -416,6 +421,7 @@ impl Config {
     pub fn freebsd() -> Config {
         Config::default().with(|c| {
             c.compat = Compat::freebsd();
+            c.tcp_early_retrans = 0;
             c.tcp_rmem = BufferLimits { min: 1, default: 65_536, max: 2 * 1024 * 1024 };
             c.tcp_wmem = BufferLimits { min: 1, default: 32_768, max: 2 * 1024 * 1024 };
             c.tcp_time_wait_reopen = false;

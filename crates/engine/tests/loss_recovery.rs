@@ -299,3 +299,29 @@ fn proportional_rate_reduction_sends_in_step_with_deliveries() {
     t.ack(24, &[], ts + 8);
     assert_eq!(t.h.ep.conn_info(t.c).unwrap().cwnd, ssthresh, "recovery ends with cwnd at ssthresh (RFC 6937 §3)");
 }
+
+/// RFC 8985 §7 in LAST-ACK (Linux probes in every state with something outstanding): the
+/// peer closed, we close, our FIN goes unanswered. With one segment in flight the probe waits
+/// 2 × SRTT plus a worst-case delayed ACK, capped at the RTO, so it comes at the RTO's time in
+/// the timeout's place: the FIN again, as a probe (no backoff), then the RTO's own
+/// retransmission one RTO later.
+#[test]
+fn a_fin_alone_in_last_ack_draws_a_tail_loss_probe() {
+    let mut t = Conn::new();
+    let ts = t.peer_ts;
+    let fin_from_peer =
+        Seg::new(FIN | ACK, PEER_ISN + 1, t.s()).opts(TcpOptions { timestamps: Some((ts, 0)), ..Default::default() });
+    t.h.inject(fin_from_peer);
+    t.h.output();
+    t.h.ep.close(t.h.now, t.c).unwrap();
+    let fin = t.h.output();
+    assert_eq!(fin.len(), 1);
+    assert_eq!((fin[0].flags, fin[0].seq), (FIN | ACK, t.s()));
+    let start = t.h.now;
+    let sent = t.h.advance_collect(Duration::from_millis(700));
+    let fins: Vec<u64> =
+        sent.iter().filter(|(_, s)| s.flags.contains(FIN)).map(|(at, _)| (*at - start).as_millis() as u64).collect();
+    assert_eq!(fins, vec![200, 400], "the probe at the RTO's time, then the RTO one RTO later");
+    assert_eq!(t.h.ep.counters().loss_probes_sent, 1);
+    assert_eq!(t.h.ep.counters().rto_expirations, 1);
+}

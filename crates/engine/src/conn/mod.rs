@@ -235,6 +235,8 @@ bitflags::bitflags! {
         const WINDOW_UPDATE_WHEN_DOUBLED = 1 << 13;
         /// RFC 7661: cwnd limited sending in the current window (`validation.rs`).
         const CWND_LIMITED = 1 << 14;
+        /// Our FIN went out in a segment of its own (a tail loss probe resends it so).
+        const FIN_ALONE = 1 << 15;
     }
 }
 

@@ -124,20 +124,27 @@ impl Connection {
         cfg.compat.rexmit_drop_options && self.state == State::SynSent && self.rto_count >= 3
     }
 
-    /// RFC 6298 §5.1: start the timer if it is not running. RFC 8985 §7.2: after new data a
-    /// tail loss probe may be due sooner than the RTO already running.
+    /// RFC 6298 §5.1: start the timer if it is not running. RFC 8985 §7.2: after new data the
+    /// tail loss probe is due PTO from now, or sooner than the RTO already running.
     #[inline(always)]
     fn arm_retransmit(&mut self, ctx: &Ctx) {
         let running = self.timers.get(Timer::Retransmit);
         if running == Instant::NEVER {
+            // Nothing was outstanding: the user timeout counts from this first transmission
+            // (as Linux's `retrans_stamp`), not from the last progress before an idle spell.
+            self.last_progress = ctx.now;
             let deadline = self.retransmit_deadline(ctx);
             self.timers.set(Timer::Retransmit, deadline);
-        } else if !self.snd.loss_probe_armed {
+        } else {
+            // RFC 8985 §7.2: each transmission of new data restarts the probe timer (a probe
+            // armed for one segment in flight, which waited out a delayed ACK, comes sooner
+            // with more in flight); an RTO already running gives way only to an earlier probe.
+            let was_probe = self.snd.loss_probe_armed;
             let probe = self.retransmit_deadline(ctx);
-            if self.snd.loss_probe_armed && probe < running {
+            if self.snd.loss_probe_armed && (was_probe || probe < running) {
                 self.timers.set(Timer::Retransmit, probe);
             } else {
-                self.snd.loss_probe_armed = false;
+                self.snd.loss_probe_armed = was_probe;
             }
         }
     }
@@ -290,7 +297,7 @@ impl Connection {
 
     /// Whether our FIN, numbered `fin_seq`, has been sent and is not yet acknowledged.
     #[inline(always)]
-    fn fin_sent(&self, fin_seq: SeqNum) -> bool {
+    pub(super) fn fin_sent(&self, fin_seq: SeqNum) -> bool {
         self.flag(ConnFlags::FIN_QUEUED) && !self.flag(ConnFlags::OUR_FIN_ACKED) && self.snd.max > fin_seq
     }
 
@@ -311,6 +318,7 @@ impl Connection {
             }
             self.snd.nxt = fin_seq + 1;
             self.snd.max = self.snd.max.max(self.snd.nxt);
+            self.set_flag(ConnFlags::FIN_ALONE, true);
             self.arm_retransmit(ctx);
             return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
         }
@@ -439,7 +447,7 @@ impl Connection {
     /// Builds a synchronized-state segment: every one carries ACK, our window, timestamps and
     /// SACK blocks as negotiated, and so settles any ACK we owed.
     #[inline(always)]
-    fn segment(&mut self, ctx: &mut Ctx, seq: SeqNum, flags: TcpFlags, data: Range<usize>) -> OutSegment {
+    pub(super) fn segment(&mut self, ctx: &mut Ctx, seq: SeqNum, flags: TcpFlags, data: Range<usize>) -> OutSegment {
         self.marked_segment(ctx, seq, flags, data, DataMarks::default())
     }
 

@@ -5,15 +5,17 @@
 //! Eifel detection, RFC 4015).
 
 use super::output::{DataMarks, OutSegment};
-use super::{Connection, Ctx, Owed, Timer};
+use super::{ConnFlags, Connection, Ctx, Owed, Timer};
 use crate::congestion::{CongestionControl, DUP_ACK_THRESHOLD};
 use crate::Instant;
 use crate::State;
 use std::time::Duration;
-use synack_wire::{SeqNum, TcpRepr};
+use synack_wire::{SeqNum, TcpFlags, TcpRepr};
 
 /// RFC 8985 §7.2: the probe timeout is at least this (Linux's floor too).
 const MIN_PTO_US: u64 = 10_000;
+/// RFC 8985 §7.2's WCDelAckT: the longest a receiver may delay an ACK.
+const WORST_DELAYED_ACK_US: u64 = 200_000;
 
 /// Fast recovery's bookkeeping (RFC 6582 §3.2, RFC 6675 §5): the congestion controller is told
 /// what happens; this says whether recovery runs and where it ends.
@@ -211,28 +213,34 @@ impl Connection {
     }
 
     /// When the retransmission timer should fire next: the RTO, or sooner a tail loss probe
-    /// (RFC 8985 §7.2), PTO = max(2 × SRTT, 10 ms), when SACK is on, no recovery or timeout
-    /// is under way, no probe is outstanding, and more than one segment's worth is in flight.
-    /// With one segment in flight a delayed ACK is likely (RFC 8985 adds the worst case,
-    /// 200 ms, which is the RTO here anyway).
+    /// (RFC 8985 §7.2): PTO = 2 × SRTT, plus the worst-case delayed ACK (200 ms) when a single
+    /// segment is in flight, at least 10 ms and at most the RTO (as Linux: the probe then takes
+    /// the timeout's place, without its backoff). Armed when tail loss probes are on
+    /// (`tcp_early_retrans`), SACK is on, data or a FIN is outstanding in any state that sends
+    /// them (FIN-WAIT-1, CLOSING and LAST-ACK too), and no recovery, timeout or probe is under
+    /// way.
     pub(super) fn retransmit_deadline(&mut self, ctx: &Ctx) -> Instant {
         let rto_us = self.rto_us(ctx);
         if self.snd.loss_probe_high.is_some_and(|high| self.snd.una >= high) {
             self.snd.loss_probe_high = None;
         }
-        let full = (self.neg.snd_mss as u32).saturating_sub(if self.neg.ts_ok { 12 } else { 0 });
-        let pto_us = self.snd.rtt.srtt_us().map(|srtt_us| (2 * srtt_us).max(MIN_PTO_US));
         self.snd.loss_probe_armed = false;
-        if let Some(pto_us) = pto_us {
-            if self.neg.sack_ok
-                && matches!(self.state, State::Established | State::CloseWait)
+        if let Some(srtt_us) = self.snd.rtt.srtt_us() {
+            if ctx.config.tcp_early_retrans >= 3
+                && self.neg.sack_ok
+                && matches!(
+                    self.state,
+                    State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
+                )
                 && !self.snd.fast_recovery.active
                 && self.rto_count == 0
                 && self.snd.nxt == self.snd.max
                 && self.snd.loss_probe_high.is_none()
-                && self.snd.flight() > full
-                && pto_us < rto_us
+                && self.snd.flight() > 0
             {
+                let full = (self.neg.snd_mss as u32).saturating_sub(if self.neg.ts_ok { 12 } else { 0 });
+                let delayed_ack_us = if self.snd.flight() <= full { WORST_DELAYED_ACK_US } else { 0 };
+                let pto_us = (2 * srtt_us + delayed_ack_us).max(MIN_PTO_US).min(rto_us);
                 self.snd.loss_probe_armed = true;
                 return ctx.now.add_micros(pto_us);
             }
@@ -277,15 +285,22 @@ impl Connection {
             let marks = self.new_data_marks();
             return Some(self.data_segment(ctx, seq, in_flight..in_flight + len, false, marks));
         }
+        // The last segment again: its data, with our FIN if that is outstanding too (a bare
+        // FIN when all data is acknowledged).
+        let fin = self.fin_sent(self.snd.una + buf_len as u32);
         let outstanding = (self.snd.flight() as usize).min(buf_len);
-        if outstanding == 0 {
+        if outstanding == 0 && !fin {
             return None;
         }
         let len = outstanding.min(mss);
         ctx.counters.retransmitted_segments += 1;
         self.snd.rtt_probe = None;
         let start = outstanding - len;
-        Some(self.data_segment(ctx, self.snd.una + start as u32, start..outstanding, false, DataMarks::default()))
+        if len == 0 || (fin && self.flag(ConnFlags::FIN_ALONE)) {
+            let fin_seq = self.snd.una + buf_len as u32;
+            return Some(self.segment(ctx, fin_seq, TcpFlags::FIN | TcpFlags::ACK, 0..0));
+        }
+        Some(self.data_segment(ctx, self.snd.una + start as u32, start..outstanding, fin, DataMarks::default()))
     }
 }
 
