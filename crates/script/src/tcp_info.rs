@@ -81,6 +81,8 @@ fn field(name: &str, state: State, info: Option<&ConnInfo>) -> Result<i64, Strin
         "tcpi_rtt" => i.srtt.map_or(0, |d| d.as_micros() as i64),
         "tcpi_rttvar" => i.rttvar.as_micros() as i64,
         "tcpi_retransmits" => i.retransmits as i64,
+        // Linux's icsk_backoff: retransmission timeouts in a row, each doubling the RTO.
+        "tcpi_backoff" => i.retransmits as i64,
         "tcpi_snd_wnd" => i.snd_wnd as i64,
         "tcpi_advmss" => i.advmss as i64,
         "tcpi_sacked" => segments(i.sacked_bytes),
