@@ -281,6 +281,11 @@ pub struct Compat {
     /// Added to every computed RTO before the bounds apply (FreeBSD `rexmit_slop`, 200 ms
     /// there; 0 here, as Linux).
     pub rto_slop: Duration,
+    /// The RTO's floor bounds the variance term, RTO = SRTT + max(4 RTTVAR, `rto_min`), as
+    /// Linux's `tcp_set_rto` computes it (its RTTVAR never below `tcp_rto_min`), rather than
+    /// the RTO itself, max(SRTT + 4 RTTVAR, `rto_min`) (RFC 6298 §2.4; as the linux script
+    /// profile sets).
+    pub rto_min_bounds_variance: bool,
 }
 
 impl Default for Compat {
@@ -299,6 +304,7 @@ impl Default for Compat {
             quick_acks: 0,
             window_update_when_doubled: false,
             rto_slop: Duration::ZERO,
+            rto_min_bounds_variance: false,
         }
     }
 }
@@ -326,6 +332,7 @@ impl Compat {
             quick_acks: 0,
             window_update_when_doubled: false,
             rto_slop: Duration::from_millis(200),
+            rto_min_bounds_variance: false,
         }
     }
 }
@@ -381,7 +388,8 @@ impl Timing {
             (room, mss, rounded_syn_window(round_syn_window, room, mss))
         };
         Timing {
-            rto: RtoBounds::new(config.rto_min, config.rto_max, config.compat.rto_slop),
+            rto: RtoBounds::new(config.rto_min, config.rto_max, config.compat.rto_slop)
+                .variance_floored(config.compat.rto_min_bounds_variance),
             rto_initial_us: micros(config.rto_initial),
             delayed_ack_us: micros(config.delayed_ack),
             time_wait_us: micros(config.time_wait_len()),

@@ -29,11 +29,18 @@ pub struct RtoBounds {
     pub min_us: u64,
     pub max_us: u64,
     pub slop_us: u64,
+    /// The least the variance term adds (Linux: `min_us`; RFC 6298: the clock granularity).
+    pub variance_floor_us: u64,
 }
 
 impl RtoBounds {
     pub fn new(min: Duration, max: Duration, slop: Duration) -> RtoBounds {
-        RtoBounds { min_us: micros(min), max_us: micros(max), slop_us: micros(slop) }
+        RtoBounds { min_us: micros(min), max_us: micros(max), slop_us: micros(slop), variance_floor_us: 0 }
+    }
+
+    /// With `on`, the minimum bounds 4 RTTVAR instead of the RTO (Linux's `tcp_set_rto`).
+    pub fn variance_floored(self, on: bool) -> RtoBounds {
+        RtoBounds { variance_floor_us: if on { self.min_us } else { 0 }, ..self }
     }
 }
 
@@ -61,7 +68,8 @@ impl RttEstimator {
             self.rttvar_us = ((3 * self.rttvar_us as u64 + delta as u64) / 4) as u32;
             self.srtt_us = ((7 * self.srtt_us as u64 + r as u64) / 8).max(1) as u32;
         }
-        let rto = self.srtt_us as u64 + (4 * self.rttvar_us as u64).max(GRANULARITY_US as u64) + bounds.slop_us;
+        let variance = (4 * self.rttvar_us as u64).max(GRANULARITY_US as u64).max(bounds.variance_floor_us);
+        let rto = self.srtt_us as u64 + variance + bounds.slop_us;
         let (min, max) = (bounds.min_us, bounds.max_us);
         self.rto_us = rto.clamp(min, max.max(min)).min(u32::MAX as u64) as u32;
         self.backoff = 0;
@@ -108,7 +116,7 @@ mod tests {
 
     const MIN: Duration = Duration::from_millis(200);
     const MAX: Duration = Duration::from_secs(120);
-    const LINUX: RtoBounds = RtoBounds { min_us: 200_000, max_us: 120_000_000, slop_us: 0 };
+    const LINUX: RtoBounds = RtoBounds { min_us: 200_000, max_us: 120_000_000, slop_us: 0, variance_floor_us: 0 };
 
     #[test]
     fn first_sample_sets_srtt_and_half_variance() {
@@ -165,5 +173,20 @@ mod tests {
         e.sample_us(100_000, bsd);
         e.back_off(bsd);
         assert_eq!(e.rto(MAX), Duration::from_millis(2 * 300 + 200));
+    }
+
+    /// Linux's form: the minimum bounds the variance term, so a 10 ms path's RTO is 210 ms,
+    /// where RFC 6298's floor gives 200 ms; a 100 ms path's first RTO is 300 ms either way.
+    #[test]
+    fn the_minimum_can_bound_the_variance_instead() {
+        let linux = LINUX.variance_floored(true);
+        let mut e = RttEstimator::new(1_000_000);
+        e.sample_us(10_000, linux);
+        assert_eq!(e.rto(MAX), Duration::from_millis(210));
+        let mut e = RttEstimator::new(1_000_000);
+        e.sample_us(100_000, linux);
+        assert_eq!(e.rto(MAX), Duration::from_millis(300));
+        e.sample_us(100_000, linux);
+        assert_eq!(e.rto(MAX), Duration::from_millis(300), "RFC 6298 would give 250 ms");
     }
 }

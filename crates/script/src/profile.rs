@@ -51,6 +51,7 @@ impl Profile {
         }
         config.compat.quick_acks = 16; // TCP_MAX_QUICKACKS
         config.compat.window_update_when_doubled = true;
+        config.compat.rto_min_bounds_variance = true;
         Profile { name: "linux", config, tso: true, doubles_socket_buffers: true }
     }
 
