@@ -143,6 +143,13 @@ impl CongestionControl for Cubic {
         self.reno.set_cwnd(cwnd);
     }
 
+    /// RFC 9438 §5.8: the curve's clock must not run while the application holds sending
+    /// back, or cwnd would jump when it resumes; the next cwnd-limited ACK starts a new epoch
+    /// from the window in force (its K from W_max).
+    fn on_app_limited(&mut self) {
+        self.in_epoch = false;
+    }
+
     fn undo(&mut self, cwnd: u32, ssthresh: u32) {
         self.reno.undo(cwnd, ssthresh);
         self.in_epoch = false;
@@ -214,5 +221,21 @@ mod tests {
         }
         let grown = (c.cwnd() - start) as f64 / MSS as f64;
         assert!(grown >= 4.5, "grew {grown:.2} segments in 10 windows (Reno-friendly ≈ 0.53 each)");
+    }
+
+    /// §5.8: ten seconds held back by the application do not count as time on the curve: a
+    /// window's worth of ACK after them grows cwnd as the curve's start does (about two
+    /// segments), not by the 50 % a ten-second-old epoch would ask (35 segments).
+    #[test]
+    fn time_held_back_by_the_application_does_not_move_the_curve() {
+        let mut c = Cubic::new(100 * MSS);
+        c.reno.set(100 * MSS, 50 * MSS);
+        c.on_loss(100 * MSS, MSS, false);
+        c.on_ack(MSS, MSS, 0, 100);
+        c.on_app_limited();
+        let before = c.cwnd();
+        c.on_ack(before, MSS, 10_000, 100);
+        let grown = (c.cwnd() - before) / MSS;
+        assert!(grown < 5, "grew {grown} segments on a window's ACK");
     }
 }

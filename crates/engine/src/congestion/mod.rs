@@ -37,6 +37,9 @@ pub(crate) trait CongestionControl {
     fn on_rto(&mut self, flight: u32, mss: u32);
     /// Proportional rate reduction (RFC 6937) sets cwnd on every ACK of a SACK recovery.
     fn set_cwnd(&mut self, cwnd: u32);
+    /// An ACK arrived while the application, not cwnd, limited sending (RFC 7661): no growth,
+    /// and a controller whose growth follows the clock stops its clock.
+    fn on_app_limited(&mut self) {}
     /// The state before a reduction that turned out spurious comes back (RFC 4015): cwnd no
     /// smaller than `cwnd`, ssthresh as it was.
     fn undo(&mut self, cwnd: u32, ssthresh: u32);
@@ -109,6 +112,9 @@ impl CongestionControl for Congestion {
     }
     fn set_cwnd(&mut self, cwnd: u32) {
         dispatch!(self, cc => cc.set_cwnd(cwnd))
+    }
+    fn on_app_limited(&mut self) {
+        dispatch!(self, cc => cc.on_app_limited())
     }
     fn undo(&mut self, cwnd: u32, ssthresh: u32) {
         dispatch!(self, cc => cc.undo(cwnd, ssthresh))

@@ -408,6 +408,8 @@ impl Connection {
                 if self.cwnd_may_grow() {
                     let srtt_ms = self.snd.rtt.srtt_us().map_or(0, |us| (us / 1000) as u32);
                     self.snd.cc.on_ack(acked, mss, ctx.now.as_millis() as u32, srtt_ms);
+                } else {
+                    self.snd.cc.on_app_limited();
                 }
             }
             self.rto_count = 0;
