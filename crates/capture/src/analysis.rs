@@ -105,7 +105,8 @@ struct Flow {
     /// The sequence number after the highest segment sent, and when it was sent.
     next_seq: Option<SeqNum>,
     next_seq_time: Duration,
-    /// The last ACK number and window field sent, and when.
+    /// The acknowledgment field of the last segment sent (None while it is 0, as Wireshark
+    /// reads it), the window field, and when.
     last_ack: Option<SeqNum>,
     last_ack_time: Duration,
     window: Option<u32>,
@@ -239,11 +240,52 @@ impl Analyzer {
             fwd.next_seq_time = seg.time;
         }
         fwd.window = Some(window);
-        if f.ack() {
-            fwd.last_ack = Some(seg.ack);
-            fwd.last_ack_time = seg.time;
-        }
+        // Wireshark keeps the acknowledgment field of every segment, ACK flag or not (a RST
+        // without ACK carries 0), and takes 0 for "none yet": a retransmission after such a
+        // RST is not called spurious.
+        fwd.last_ack = (seg.ack.0 != 0).then_some(seg.ack);
+        fwd.last_ack_time = seg.time;
         fwd.last_was_probe = keep_alive || zero_window_probe;
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use synack_wire::TcpFlags;
+
+    fn seg(at_us: u64, seq: u32, ack: u32, flags: TcpFlags, len: u32) -> Segment {
+        Segment {
+            number: 0,
+            time: Duration::from_micros(at_us),
+            src: "10.0.0.1:1".parse().unwrap(),
+            dst: "10.0.0.2:2".parse().unwrap(),
+            seq: SeqNum(seq),
+            ack: SeqNum(ack),
+            flags,
+            window: 1000,
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            sack: Default::default(),
+            timestamps: None,
+            len,
+        }
+    }
+
+    /// Data already acknowledged and sent again is a spurious retransmission; sent again after
+    /// the peer's RST without ACK (whose acknowledgment field, 0, Wireshark keeps as "none")
+    /// it is a plain retransmission, as tshark calls it.
+    #[test]
+    fn a_rst_without_ack_forgets_the_last_acknowledgment() {
+        let ack = TcpFlags::ACK;
+        let mut a = Analyzer::default();
+        a.on_segment(1, &seg(0, 5000, 100, ack, 1000));
+        a.on_segment(1, &seg(1, 6000, 100, ack, 1000));
+        a.on_segment(0, &seg(2, 100, 7000, ack, 0));
+        assert_eq!(a.on_segment(1, &seg(10_000, 5000, 100, ack, 1000)), vec![Anomaly::SpuriousRetransmission]);
+        a.on_segment(0, &seg(10_001, 100, 0, TcpFlags::RST, 0));
+        assert_eq!(a.on_segment(1, &seg(20_000, 6000, 100, ack, 1000)), vec![Anomaly::Retransmission]);
     }
 }
