@@ -193,7 +193,11 @@ fn raw_scan(dev: &TunDevice, local: IpAddr, args: &ScanArgs) -> Result<(BTreeMap
         let now = Instant::now();
         // Send the next probe that is due (a first probe, or a retry after the timeout), at
         // the rate asked for.
+        // How long to wait for an answer: until the next probe's turn when one went out or
+        // waits for its turn (so that --rate, not the wait, sets the pace), else 10 ms.
+        let mut wait = next_send.saturating_duration_since(now).min(IDLE_WAIT);
         if now >= next_send {
+            wait = IDLE_WAIT;
             let due = pending
                 .iter()
                 .find(|(_, (sent, last))| last.is_none_or(|t| now >= t + args.timeout) && *sent <= args.retries);
@@ -204,6 +208,7 @@ fn raw_scan(dev: &TunDevice, local: IpAddr, args: &ScanArgs) -> Result<(BTreeMap
                 let entry = pending.get_mut(&port).expect("pending");
                 *entry = (entry.0 + 1, Some(now));
                 next_send = now + gap;
+                wait = gap.min(IDLE_WAIT);
             }
         }
         // Ports whose last probe timed out with no retry left: silence.
@@ -220,8 +225,7 @@ fn raw_scan(dev: &TunDevice, local: IpAddr, args: &ScanArgs) -> Result<(BTreeMap
         if pending.is_empty() {
             break;
         }
-        // Wait for an answer until the next thing to do, at most 10 ms.
-        if !readable(dev, Duration::from_millis(10)) {
+        if !readable(dev, wait) {
             continue;
         }
         let Ok(n) = dev.recv(&mut buf) else { continue };
@@ -266,6 +270,9 @@ fn raw_scan(dev: &TunDevice, local: IpAddr, args: &ScanArgs) -> Result<(BTreeMap
     }
     Ok((verdicts, frames))
 }
+
+/// The longest wait for an answer while no probe is due.
+const IDLE_WAIT: Duration = Duration::from_millis(10);
 
 /// Whether the device has a packet to read within `wait`.
 fn readable(dev: &TunDevice, wait: Duration) -> bool {
