@@ -177,6 +177,7 @@ pub fn time_sequence_svg(conn: &Connection, ex: &Explanation) -> String {
         h - 20.0
     );
     let (mut ack_points, mut window_points) = (Vec::new(), Vec::new());
+    let window_scale = scale_of(conn, side);
     for (seg, row) in conn.segments.iter().zip(&ex.rows) {
         let t = x(seg.time);
         if row.side == side && seg.len > 0 {
@@ -194,7 +195,7 @@ pub fn time_sequence_svg(conn: &Connection, ex: &Explanation) -> String {
             let ack = rel(seg.ack);
             ack_points.push(format!("{t:.1},{:.1}", y(ack)));
             // RFC 7323 §2.2: a SYN's window is never scaled.
-            let scale = if seg.flags.syn() { 1 } else { scale_of(conn, side) };
+            let scale = if seg.flags.syn() { 1 } else { window_scale };
             let edge = (ack + seg.window as f64 * scale as f64).min(top);
             window_points.push(format!("{t:.1},{:.1}", y(edge)));
             for &(left, right) in seg.sack.as_slice() {

@@ -190,9 +190,7 @@ fn captures_of_kernel_connections_over_ethernet_are_explained() {
     let server = NetNs::create(&format!("synack-exs-{pid}")).expect("namespace");
     let client = NetNs::create(&format!("synack-exc-{pid}")).expect("namespace");
     let ip = |ns: &NetNs, cmd: &str| {
-        let mut args = vec!["ip"];
-        args.extend(cmd.split(' '));
-        ns.exec_ok(&args).unwrap_or_else(|e| panic!("ip {cmd}: {e}"));
+        ns.exec_line(&format!("ip {cmd}")).unwrap_or_else(|e| panic!("ip {cmd}: {e}"));
     };
     ip(&server, &format!("link add ex-s type veth peer name ex-c netns {}", client.name()));
     ip(&server, "addr add 10.213.0.1/24 dev ex-s");

@@ -64,9 +64,7 @@ fn download_through_narrow_link(plan: Plan) {
     let router = NetNs::create(&format!("synack-pmtu{}-r-{pid}", plan.tag)).expect("router namespace");
     let client = NetNs::create(&format!("synack-pmtu{}-c-{pid}", plan.tag)).expect("client namespace");
     let ip = |ns: &NetNs, cmd: &str| {
-        let mut args = vec!["ip"];
-        args.extend(cmd.split(' '));
-        ns.exec_ok(&args).unwrap_or_else(|e| panic!("ip {cmd}: {e}"));
+        ns.exec_line(&format!("ip {cmd}")).unwrap_or_else(|e| panic!("ip {cmd}: {e}"));
     };
     ip(&router, &format!("link add pmtu-r mtu {} type veth peer name pmtu-c netns {}", plan.mtu, client.name()));
     ip(&router, &format!("addr add {} dev pmtu-r nodad", plan.router_link));

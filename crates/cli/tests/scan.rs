@@ -48,9 +48,7 @@ fn scan_verdicts_agree_with_nmap() {
         "add chain inet synack_scan input { type filter hook input priority 0 ; }",
         "add rule inet synack_scan input tcp dport 8082 drop",
     ] {
-        let mut args = vec!["nft"];
-        args.extend(rule.split(' '));
-        ns.exec_ok(&args).unwrap_or_else(|e| panic!("nft {rule}: {e}"));
+        ns.exec_line(&format!("nft {rule}")).unwrap_or_else(|e| panic!("nft {rule}: {e}"));
     }
     let listen = "import socket, sys, time\n\
         socks = []\n\

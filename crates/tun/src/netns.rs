@@ -47,6 +47,12 @@ impl NetNs {
         run("ip", &args)
     }
 
+    /// `exec_ok` of a command line whose words are separated by single spaces (no quoting), as
+    /// tests write `ip` and `nft` commands: `ns.exec_line("ip link set lo up")`.
+    pub fn exec_line(&self, line: &str) -> io::Result<String> {
+        self.exec_ok(&line.split(' ').collect::<Vec<_>>())
+    }
+
     /// A `Command` that runs inside the namespace.
     pub fn command(&self, program: &str) -> Command {
         let mut c = Command::new("ip");

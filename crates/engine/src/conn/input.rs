@@ -363,11 +363,11 @@ impl Connection {
         let window = (seg.window as u32) << self.neg.snd_wscale;
         let mss = self.neg.snd_mss as u32;
         // What the peer held before this ACK, for PRR's count of what it delivered.
-        let (una_before, sacked_before, first_resent) = if self.neg.sack_ok {
-            let board = &self.snd.scoreboard;
-            (self.snd.una, board.sacked_above(self.snd.una), board.first_resent())
+        let una_before = self.snd.una;
+        let (sacked_before, first_resent) = if self.neg.sack_ok {
+            (self.snd.scoreboard.sacked_above(una_before), self.snd.scoreboard.first_resent())
         } else {
-            (self.snd.una, 0, None)
+            (0, None)
         };
         self.ecn_on_ack(ctx, seg);
         if ack > self.snd.una {
@@ -436,12 +436,11 @@ impl Connection {
         }
         self.on_sack_blocks(ctx, seg);
         if self.in_sack_recovery() {
-            // Delivered: what SND.UNA passed plus what was newly SACKed, less what was SACKed
-            // before and is now below SND.UNA (RFC 6937 §3's DeliveredData).
-            let before = una_before.0 as u64 + sacked_before as u64;
-            let after = una_before.0 as u64 + self.snd.una.since(una_before) as u64;
-            let after = after + self.snd.scoreboard.sacked_above(self.snd.una) as u64;
-            let delivered = after.saturating_sub(before).min(u32::MAX as u64) as u32;
+            // RFC 6937 §3's DeliveredData: what SND.UNA passed, plus the change in what is
+            // SACKed above it (bytes SACKed before and now below SND.UNA counted once).
+            let sacked_after = self.snd.scoreboard.sacked_above(self.snd.una) as i64;
+            let delivered = self.snd.una.since(una_before) as i64 + sacked_after - sacked_before as i64;
+            let delivered = delivered.clamp(0, u32::MAX as i64) as u32;
             let resent_acked = first_resent.is_some_and(|s| self.snd.una > s);
             self.proportional_rate_reduction(delivered, resent_acked);
         }
@@ -528,7 +527,7 @@ impl Connection {
                 // RFC 9293 §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
                 // segment; otherwise delay the ACK. Full-sized is the MSS less the options
                 // every segment carries (RFC 6691): 1448 bytes with timestamps.
-                let ts_len = if self.neg.ts_ok { 12 } else { 0 };
+                let ts_len = self.neg.ts_len();
                 let full = (self.rcv_mss.min(self.neg.snd_mss) as usize).saturating_sub(ts_len).max(1);
                 // A super-segment (TUN offload) counts for every full segment it holds. (Most
                 // segments hold one or less: counted without a division, a slow instruction.)

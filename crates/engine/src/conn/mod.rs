@@ -142,6 +142,19 @@ pub(crate) struct Negotiated {
     pub ecn_ok: bool,
 }
 
+impl Negotiated {
+    /// Bytes every non-SYN segment spends on the timestamps option (RFC 7323 §3: 10, padded
+    /// to 12), which RFC 6691 takes out of the MSS.
+    #[inline(always)]
+    pub fn ts_len(&self) -> usize {
+        if self.ts_ok {
+            12
+        } else {
+            0
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Connection {
     pub handle: ConnHandle,

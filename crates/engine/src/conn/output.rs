@@ -152,7 +152,7 @@ impl Connection {
     /// Bytes of options on a non-SYN segment: timestamps, and SACK blocks while data is
     /// held out of order.
     fn options_len(&self) -> usize {
-        let ts = if self.neg.ts_ok { 12 } else { 0 };
+        let ts = self.neg.ts_len();
         let sack_blocks = if self.neg.sack_ok && (!self.rcv.ooo.is_empty() || self.rcv.has_dsack()) {
             self.sack_blocks().len()
         } else {
@@ -170,7 +170,7 @@ impl Connection {
         }
         // RFC 6691: the MSS counts data only; options come out of it so that a full segment
         // still fits the path MTU (1448 data bytes with timestamps over Ethernet, as Linux).
-        let ts_len = if self.neg.ts_ok { 12 } else { 0 };
+        let ts_len = self.neg.ts_len();
         let fits = max_payload.saturating_sub(self.options_len());
         let mss = (self.neg.snd_mss as usize).saturating_sub(ts_len).max(1);
         // A super-segment of new data may hold several segments (what fits in the buffer).

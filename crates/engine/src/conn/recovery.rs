@@ -238,7 +238,7 @@ impl Connection {
                 && self.snd.loss_probe_high.is_none()
                 && self.snd.flight() > 0
             {
-                let full = (self.neg.snd_mss as u32).saturating_sub(if self.neg.ts_ok { 12 } else { 0 });
+                let full = (self.neg.snd_mss as u32).saturating_sub(self.neg.ts_len() as u32);
                 let delayed_ack_us = if self.snd.flight() <= full { WORST_DELAYED_ACK_US } else { 0 };
                 let pto_us = (2 * srtt_us + delayed_ack_us).max(MIN_PTO_US).min(rto_us);
                 self.snd.loss_probe_armed = true;
