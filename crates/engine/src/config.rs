@@ -135,6 +135,10 @@ pub struct Config {
     /// or 4 send them, 0 to 2 do not (early retransmit, RFC 5827, is always on). FreeBSD's
     /// default stack sends none.
     pub tcp_early_retrans: u8,
+    /// Loss detection, as Linux's `tcp_recovery`: bit 0x1 (Linux's default 1) detects losses
+    /// by time with RACK (RFC 8985 §6) when SACK is on; 0 counts SACKed segments as RFC 6675
+    /// does (FreeBSD's default stack).
+    pub tcp_recovery: u8,
     /// Accept a RST whose sequence number is anywhere in the window (RFC 793) instead of
     /// requiring an exact match and sending a challenge ACK otherwise (RFC 5961 §3.2).
     pub tcp_insecure_rst: bool,
@@ -212,6 +216,7 @@ impl Default for Config {
             initial_cwnd_segments: 10,
             tcp_congestion_control: CongestionAlgorithm::Cubic,
             tcp_early_retrans: 3,
+            tcp_recovery: 1,
             tcp_insecure_rst: false,
             tcp_invalid_ratelimit: Duration::from_millis(500),
             tcp_challenge_ack_limit: u32::MAX,
@@ -430,6 +435,7 @@ impl Config {
         Config::default().with(|c| {
             c.compat = Compat::freebsd();
             c.tcp_early_retrans = 0;
+            c.tcp_recovery = 0;
             c.tcp_rmem = BufferLimits { min: 1, default: 65_536, max: 2 * 1024 * 1024 };
             c.tcp_wmem = BufferLimits { min: 1, default: 32_768, max: 2 * 1024 * 1024 };
             c.tcp_time_wait_reopen = false;

@@ -44,6 +44,7 @@ mod half_open;
 mod handle;
 mod isn;
 mod listener;
+mod rack;
 mod rng;
 mod rtt;
 mod scoreboard;

@@ -1,6 +1,7 @@
-//! Loss recovery with SACK and timestamps: early retransmit (RFC 5827), the scoreboard's
-//! retransmissions (RFC 6675) and their loss, spurious fast retransmits undone (RFC 3522,
-//! RFC 4015), what a retransmission timeout resends, and stale ACKs under PAWS.
+//! Loss recovery with SACK and timestamps: RACK's losses by time and its reordering timer
+//! (RFC 8985), early retransmit (RFC 5827), the scoreboard's retransmissions (RFC 6675) and
+//! their loss, spurious fast retransmits undone (RFC 3522, RFC 4015, by D-SACK RFC 2883),
+//! what a retransmission timeout resends, and stale ACKs under PAWS.
 
 mod common;
 use common::*;
@@ -25,6 +26,12 @@ impl Conn {
     /// one segment acknowledged after 5 ms each, so that the connection has an RTT of 5 ms.
     fn new() -> Conn {
         Conn::with(Config::default())
+    }
+
+    /// As `new`, with RFC 6675's count of SACKed segments deciding losses instead of RACK
+    /// (`tcp_recovery` 0, FreeBSD's default stack).
+    fn counting() -> Conn {
+        Conn::with(Config::default().with(|c| c.tcp_recovery = 0))
     }
 
     /// As `new`, with `config` (its seed set).
@@ -94,7 +101,7 @@ impl Conn {
 
 #[test]
 fn a_small_flight_recovers_without_the_timer_early_retransmit_rfc5827() {
-    let mut t = Conn::new();
+    let mut t = Conn::counting();
     let ts = t.send_segments(3);
     // The first is lost: two SACKed segments are all a 3-segment flight can show.
     t.ack(0, &[(1, 2)], ts);
@@ -116,7 +123,7 @@ fn sack_recovery_resends_every_lost_hole_not_one_per_round_trip() {
 
 #[test]
 fn a_retransmission_lost_again_is_resent_after_a_round_trip_without_the_timer() {
-    let mut t = Conn::new();
+    let mut t = Conn::counting();
     let ts = t.fast_retransmit_of_the_first_of_ten((1, 10));
     // The retransmission is lost too; an ACK from the peer 10 ms later still lacks it.
     t.h.advance(Duration::from_millis(10));
@@ -154,7 +161,7 @@ fn a_genuine_loss_is_not_undone() {
 
 #[test]
 fn after_a_timeout_what_the_peer_sacked_is_not_sent_again() {
-    let mut t = Conn::new();
+    let mut t = Conn::counting();
     let ts = t.send_segments(5);
     // 0..3 lost, 3..5 SACKed: too little for a fast retransmit with 5 in flight.
     t.ack(0, &[(3, 5)], ts);
@@ -194,7 +201,7 @@ fn a_silent_tail_draws_a_loss_probe_after_two_round_trips_not_the_rto_rfc8985() 
 
 #[test]
 fn the_probes_ack_shows_the_loss_and_recovery_starts_at_once() {
-    let mut t = Conn::new();
+    let mut t = Conn::counting();
     let ts = t.send_segments(3);
     t.h.advance(Duration::from_millis(11));
     assert_eq!(t.sent(), vec![2], "the probe");
@@ -324,4 +331,72 @@ fn a_fin_alone_in_last_ack_draws_a_tail_loss_probe() {
     assert_eq!(fins, vec![200, 400], "the probe at the RTO's time, then the RTO one RTO later");
     assert_eq!(t.h.ep.counters().loss_probes_sent, 1);
     assert_eq!(t.h.ep.counters().rto_expirations, 1);
+}
+
+#[test]
+fn rack_resends_after_the_reordering_window_not_the_rto_rfc8985() {
+    let mut t = Conn::new();
+    let ts = t.send_segments(3);
+    // 5 ms later segments 1 and 2 are SACKed, 0 is missing: too few for RFC 6675's count,
+    // so RACK waits a quarter of the minimum RTT (5 ms / 4) for it to arrive out of order.
+    t.h.advance(Duration::from_millis(5));
+    t.ack(0, &[(1, 3)], ts);
+    assert!(t.sent().is_empty(), "not yet: it may be reordering");
+    let sent = t.h.advance_collect(Duration::from_millis(100));
+    let resent: Vec<(u64, u32)> = sent.iter().map(|(at, o)| (at.as_micros(), (o.seq - t.s()) / SEG)).collect();
+    let acked_at = 5_000 + 5_000 + 5_000;
+    assert_eq!(resent, [(acked_at + 1_250, 0)], "the reordering timer, 1.25 ms on");
+    assert_eq!(t.h.ep.counters().fast_retransmits, 1);
+    assert_eq!(t.h.ep.counters().rto_expirations, 0);
+    let info = t.h.ep.conn_info(t.c).unwrap();
+    assert_eq!((info.ca_state, info.lost_segments), (3, 1), "in recovery, one segment lost");
+}
+
+#[test]
+fn rack_with_three_segments_sacked_resends_at_once() {
+    let mut t = Conn::new();
+    let ts = t.send_segments(4);
+    t.h.advance(Duration::from_millis(5));
+    t.ack(0, &[(1, 4)], ts);
+    assert_eq!(t.sent(), vec![0], "no reordering seen, DupThresh SACKed: no window");
+}
+
+#[test]
+fn rack_finds_a_lost_retransmission_when_later_data_is_delivered() {
+    let mut t = Conn::new();
+    let ts = t.fast_retransmit_of_the_first_of_ten((1, 4));
+    // New data goes out after the retransmission (PRR lets some out as SACKs arrive) ...
+    t.h.ep.send(t.h.now, t.c, &vec![7u8; (5 * SEG) as usize]).unwrap();
+    assert!(t.sent().is_empty(), "the pipe is full");
+    t.h.advance(Duration::from_millis(1));
+    t.ack(0, &[(1, 6)], ts);
+    let later = t.sent();
+    assert!(later.iter().any(|&s| s >= 10), "new data after the retransmission: {later:?}");
+    // ... and is SACKed 6 ms later while the retransmission of 0 is not: it was lost again.
+    t.h.advance(Duration::from_millis(6));
+    t.ack(0, &[(1, 11)], ts + 9);
+    assert_eq!(t.sent().first(), Some(&0), "segment 0 a third time, without the timer");
+    assert_eq!(t.h.ep.counters().lost_retransmits, 1);
+    assert_eq!(t.h.ep.counters().rto_expirations, 0);
+}
+
+#[test]
+fn a_dsack_shows_the_fast_retransmit_needless_and_it_is_undone_rfc2883() {
+    let mut t = Conn::new();
+    let before = t.h.ep.conn_info(t.c).unwrap();
+    let ts = t.fast_retransmit_of_the_first_of_ten((1, 4));
+    assert!(t.h.ep.conn_info(t.c).unwrap().cwnd < before.cwnd);
+    // The ACK of everything echoes the retransmission's timestamp: no proof from Eifel ...
+    t.ack(10, &[], ts + 8);
+    assert_eq!(t.h.ep.counters().spurious_retransmits_undone, 0);
+    // ... but the duplicate that then arrives is reported by a D-SACK block: both copies got
+    // there, the retransmission was needless.
+    let s = t.s();
+    let mut opts = TcpOptions { timestamps: Some((t.peer_ts, ts + 8)), ..Default::default() };
+    opts.sack.push(SeqNum(s), SeqNum(s + SEG));
+    t.h.inject(Seg::new(ACK, PEER_ISN + 1, s + 10 * SEG).opts(opts));
+    let after = t.h.ep.conn_info(t.c).unwrap();
+    assert_eq!(t.h.ep.counters().spurious_retransmits_undone, 1);
+    assert_eq!(after.ssthresh, before.ssthresh, "ssthresh restored");
+    assert!(after.cwnd >= before.cwnd, "cwnd restored: {} < {}", after.cwnd, before.cwnd);
 }

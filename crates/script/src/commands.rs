@@ -275,6 +275,7 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         "net.ipv4.tcp_synack_retries" => c.tcp_synack_retries = small(255),
         "net.ipv4.tcp_retries1" => c.tcp_retries1 = small(255),
         "net.ipv4.tcp_early_retrans" => c.tcp_early_retrans = small(4),
+        "net.ipv4.tcp_recovery" => c.tcp_recovery = small(7),
         "net.ipv4.tcp_retries2" => c.tcp_retries2 = small(255),
         "net.ipv4.tcp_mtu_probing" => c.tcp_mtu_probing = small(2),
         "net.ipv4.tcp_base_mss" => c.tcp_base_mss = n.clamp(48, u16::MAX as u64) as u16,
@@ -296,13 +297,12 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
                 _ => EcnMode::Passive,
             }
         }
-        // Linux sysctls whose mechanisms the engine does not have (yet): F-RTO,
-        // RACK/TLP, CUBIC's and pacing's parameters, TSO sizing, Fast Open.
+        // Linux sysctls whose mechanisms the engine does not have (yet): F-RTO, FACK,
+        // CUBIC's and pacing's parameters, TSO sizing, Fast Open.
         "net.ipv4.tcp_frto"
         | "net.ipv4.tcp_fack"
         | "net.ipv4.tcp_reordering"
         | "net.ipv4.tcp_slow_start_after_idle"
-        | "net.ipv4.tcp_recovery"
         | "net.ipv4.tcp_tso_win_divisor"
         | "net.ipv4.tcp_min_tso_segs"
         | "net.ipv4.tcp_ecn_option"

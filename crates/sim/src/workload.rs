@@ -429,7 +429,9 @@ fn pump(sim: &mut Sim, host: HostId, end: &mut AppEnd, spec: &TransferSpec, buf:
 
 /// One swarm case: everything about it (faults and their strength, sizes, address family)
 /// drawn from `seed`, TigerBeetle-style. Loss goes up to 30 % each way, with duplication,
-/// reordering and corruption on top; half the cases run ECN with up to 10 % CE marks. The retry limits are raised so that bad luck at 30 %
+/// reordering and corruption on top; half the cases run ECN with up to 10 % CE marks, half
+/// NewReno instead of CUBIC, a quarter RFC 6675's loss count instead of RACK. The retry
+/// limits are raised so that bad luck at 30 %
 /// loss is not mistaken for a bug (a give-up after `tcp_syn_retries` is correct behaviour,
 /// but not what the swarm checks).
 pub fn swarm_spec(seed: u64) -> TransferSpec {
@@ -464,6 +466,14 @@ pub fn swarm_spec(seed: u64) -> TransferSpec {
     if rng.chance(1, 2) {
         spec.config.tcp_ecn = synack_engine::EcnMode::On;
         spec.link.faults.ce_mark_ppm = pct(&mut rng, 10);
+    }
+    // Both congestion controllers, and RFC 6675's count of SACKed segments in a quarter of
+    // the cases where RACK would decide losses.
+    if rng.chance(1, 2) {
+        spec.config.tcp_congestion_control = synack_engine::CongestionAlgorithm::Reno;
+    }
+    if rng.chance(1, 4) {
+        spec.config.tcp_recovery = 0;
     }
     spec
 }

@@ -76,10 +76,10 @@ impl Connection {
     /// retransmissions or pure ACKs, §6.1.5 and §6.1.4), and CWR once after a reduction.
     pub(super) fn new_data_marks(&mut self) -> DataMarks {
         if !self.neg.ecn_ok {
-            return DataMarks::default();
+            return DataMarks { new_data: true, ..DataMarks::default() };
         }
         let cwr = if self.take_flag(ConnFlags::CWR_PENDING) { TcpFlags::CWR } else { TcpFlags::NONE };
-        DataMarks { ecn: Ecn::Ect0, cwr, gso_size: None }
+        DataMarks { ecn: Ecn::Ect0, cwr, gso_size: None, new_data: true }
     }
 
     /// ECE on every segment while a CE waits to be acknowledged.

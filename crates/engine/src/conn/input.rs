@@ -370,6 +370,9 @@ impl Connection {
             (0, None)
         };
         self.ecn_on_ack(ctx, seg);
+        if self.snd.undo.is_some() && !seg.options.sack.is_empty() {
+            self.undo_if_dsacked(ctx, seg, una_before);
+        }
         if ack > self.snd.una {
             let acked = ack.since(self.snd.una);
             let data_acked = (acked as usize).min(self.snd.buf.len());
@@ -397,6 +400,9 @@ impl Connection {
                     }
                     self.snd.fast_recovery.active = false;
                     self.snd.fast_recovery.dup_acks = 0;
+                    if let Some(rack) = self.snd.scoreboard.rack_mut() {
+                        rack.on_recovery_end();
+                    }
                 } else if !self.neg.sack_ok {
                     // RFC 6582 §3.2 step 5: a partial ACK retransmits the next hole. With
                     // SACK the scoreboard says which holes to resend (RFC 6675 §5 step 5).
@@ -434,7 +440,7 @@ impl Connection {
             // its window as it goes (Linux autotuning) would otherwise never send three.
             self.on_duplicate_ack(ctx, ack, mss);
         }
-        self.on_sack_blocks(ctx, seg);
+        self.on_sack_blocks(ctx, seg, una_before);
         if self.in_sack_recovery() {
             // RFC 6937 §3's DeliveredData: what SND.UNA passed, plus the change in what is
             // SACKed above it (bytes SACKed before and now below SND.UNA counted once).
@@ -471,7 +477,9 @@ impl Connection {
             }
         } else if self.snd.fast_recovery.dup_acks as u32 >= self.entry_dup_thresh()
             && ack > self.snd.fast_recovery.recover
+            && !self.snd.scoreboard.rack_enabled()
         {
+            // With RACK (RFC 8985 §6), time, not the count of duplicates, says what is lost.
             // RFC 6582 §3.2 steps 1–3: fast retransmit, enter fast recovery.
             self.enter_fast_recovery(ctx);
         }
@@ -486,13 +494,16 @@ impl Connection {
                 let rtt_ms = self.ts_now(ctx.now).wrapping_sub(ecr);
                 if ecr != 0 && rtt_ms < 1 << 31 {
                     self.snd.rtt.sample_us(rtt_ms as u64 * 1000, bounds);
+                    self.snd.scoreboard.note_rtt_us(rtt_ms as u64 * 1000);
                     return;
                 }
             }
         }
         if let Some((seq, sent)) = self.snd.rtt_probe {
             if seg.ack > seq {
-                self.snd.rtt.sample_us((ctx.now.as_micros() as u32).wrapping_sub(sent) as u64, bounds);
+                let rtt_us = (ctx.now.as_micros() as u32).wrapping_sub(sent) as u64;
+                self.snd.rtt.sample_us(rtt_us, bounds);
+                self.snd.scoreboard.note_rtt_us(rtt_us);
                 self.snd.rtt_probe = None;
             }
         }

@@ -44,6 +44,8 @@ pub(crate) struct Shared {
     pub control: Fifo<ControlSegment>,
     /// Stream buffers of ended connections, for the next ones.
     pub buffers: BufferPool,
+    /// Scoreboards (RACK's log with them) of ended connections, for the next ones.
+    pub scoreboards: crate::scoreboard::ScoreboardPool,
     /// State changes are recorded for a trace (`Endpoint::trace_transitions`), in
     /// `transitions` until the caller takes them.
     pub trace_transitions: bool,
@@ -143,6 +145,12 @@ pub(crate) struct Negotiated {
 }
 
 impl Negotiated {
+    /// The data a full segment carries: the MSS less the timestamps option (RFC 6691).
+    #[inline(always)]
+    pub fn data_mss(&self) -> u32 {
+        (self.snd_mss as u32).saturating_sub(self.ts_len() as u32).max(1)
+    }
+
     /// Bytes every non-SYN segment spends on the timestamps option (RFC 7323 §3: 10, padded
     /// to 12), which RFC 6691 takes out of the MSS.
     #[inline(always)]
@@ -455,10 +463,12 @@ impl Connection {
         self.owed.remove(Owed::ACK);
     }
 
-    /// Hands the stream buffers' allocations to the pool as the connection is freed.
-    pub(crate) fn give_buffers(&mut self, pool: &mut BufferPool) {
-        pool.give(&mut self.snd.buf);
-        pool.give(&mut self.rcv.buf);
+    /// Hands the stream buffers' allocations and the scoreboard to the endpoint's spares as
+    /// the connection is freed.
+    pub(crate) fn give_buffers(&mut self, shared: &mut Shared) {
+        shared.buffers.give(&mut self.snd.buf);
+        shared.buffers.give(&mut self.rcv.buf);
+        self.snd.scoreboard.release(&mut shared.scoreboards);
     }
 
     /// Queues a RST for this connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5, ABORT),
@@ -742,6 +752,10 @@ impl Connection {
             ecn_ok: self.neg.ecn_ok,
             advmss: self.rcv_mss,
             sacked_bytes: self.snd.scoreboard.sacked_above(self.snd.una),
+            lost_segments: self.lost_segments(),
+            retransmitted_out: self.snd.scoreboard.resent_segments(self.neg.data_mss()),
+            reordering: self.snd.scoreboard.rack().map_or(3, |rack| rack.reordering),
+            reorder_events: self.snd.scoreboard.rack().map_or(0, |rack| rack.reorder_events),
             probes: self.probe_count.max(self.keepalive_probes_sent),
             ca_state: match () {
                 _ if self.snd.fast_recovery.active => 3,
@@ -831,6 +845,15 @@ pub struct ConnInfo {
     pub advmss: u16,
     /// Bytes above SND.UNA the peer has SACKed.
     pub sacked_bytes: u32,
+    /// Segments counted lost and not yet delivered (Linux's `lost_out`, tcpi_lost).
+    pub lost_segments: u32,
+    /// Lost segments retransmitted and not yet delivered (Linux's `retrans_out`, tcpi_retrans).
+    pub retransmitted_out: u32,
+    /// How far out of order the peer's ACKs have shown data arriving, in segments (Linux's
+    /// `tp->reordering`, tcpi_reordering; 3 until reordering is seen).
+    pub reordering: u32,
+    /// ACKs that showed data delivered out of order (Linux's tcpi_reord_seen).
+    pub reorder_events: u32,
     /// Zero-window or keepalive probes sent without an answer.
     pub probes: u8,
     /// Where loss recovery stands, in Linux's `TCP_CA_*` numbers: 0 open, 1 disorder

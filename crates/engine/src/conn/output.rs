@@ -28,6 +28,8 @@ pub(crate) struct DataMarks {
     pub ecn: Ecn,
     pub cwr: TcpFlags,
     pub gso_size: Option<u16>,
+    /// The data is sent for the first time (not a retransmission).
+    pub new_data: bool,
 }
 
 impl Connection {
@@ -139,12 +141,13 @@ impl Connection {
             // RFC 8985 §7.2: each transmission of new data restarts the probe timer (a probe
             // armed for one segment in flight, which waited out a delayed ACK, comes sooner
             // with more in flight); an RTO already running gives way only to an earlier probe.
-            let was_probe = self.snd.loss_probe_armed;
+            let (was_probe, was_reorder) = (self.snd.loss_probe_armed, self.snd.reorder_armed);
             let probe = self.retransmit_deadline(ctx);
-            if self.snd.loss_probe_armed && (was_probe || probe < running) {
+            if self.snd.loss_probe_armed && !was_reorder && (was_probe || probe < running) {
                 self.timers.set(Timer::Retransmit, probe);
             } else {
                 self.snd.loss_probe_armed = was_probe;
+                self.snd.reorder_armed = was_reorder;
             }
         }
     }
@@ -414,6 +417,9 @@ impl Connection {
         if self.snd.fast_recovery.active {
             // RFC 6937: what recovery sends, against what it was delivered.
             self.prr.out = self.prr.out.saturating_add(data.len() as u32);
+        }
+        if !data.is_empty() && (seq > self.snd.una || self.snd.scoreboard.rack_enabled()) && self.rack_wanted(ctx) {
+            self.rack_note_sent(ctx, seq, seq + data.len() as u32, !marks.new_data);
         }
         // PSH on the segment that empties what the user has written so far.
         if data.end == self.snd.buf.len() && !data.is_empty() {

@@ -7,6 +7,8 @@
 use super::output::{DataMarks, OutSegment};
 use super::{ConnFlags, Connection, Ctx, Owed, Timer};
 use crate::congestion::{CongestionControl, DUP_ACK_THRESHOLD};
+use crate::rack::AckFacts;
+use crate::scoreboard::LossRule;
 use crate::Instant;
 use crate::State;
 use std::time::Duration;
@@ -44,9 +46,54 @@ pub(crate) struct Undo {
     rexmit_tsval: Option<u32>,
 }
 
+/// RFC 2883 §4: the first SACK block reports a duplicate when it lies below the cumulative
+/// ACK or within the second block.
+fn first_block_is_dsack(blocks: &[(SeqNum, SeqNum)], ack: SeqNum) -> Option<(SeqNum, SeqNum)> {
+    let &(left, right) = blocks.first()?;
+    let below_ack = right <= ack;
+    let within_second = blocks.get(1).is_some_and(|&(l, r)| l <= left && right <= r);
+    (left < right && (below_ack || within_second)).then_some((left, right))
+}
+
 impl Connection {
-    fn dup_thresh_mss(&self) -> (u32, u32) {
-        (DUP_ACK_THRESHOLD as u32, self.neg.snd_mss as u32)
+    /// What counts as lost: RACK's verdicts when it logs this connection's transmissions
+    /// (`tcp_recovery`), else RFC 6675's count of SACKed segments.
+    fn loss_rule(&self) -> LossRule {
+        if self.snd.scoreboard.rack_enabled() {
+            LossRule::Rack
+        } else {
+            LossRule::DupThresh { dup_thresh: DUP_ACK_THRESHOLD as u32, mss: self.neg.snd_mss as u32 }
+        }
+    }
+
+    /// RACK logs transmissions (and so decides losses) when SACK is on and `tcp_recovery`
+    /// asks for it.
+    pub(super) fn rack_wanted(&self, ctx: &Ctx) -> bool {
+        self.neg.sack_ok && ctx.config.tcp_recovery & 1 != 0
+    }
+
+    /// RFC 8985 §6.1: RACK keeps every transmission's time, from the first that leaves with
+    /// data already in flight (one segment alone gives RACK nothing to compare; a connection
+    /// that sends one at a time never allocates the log). What was in flight then left at the
+    /// first transmission after the connection was last idle or acknowledged
+    /// (`last_progress`), the earliest it can have left.
+    #[inline(never)]
+    pub(super) fn rack_note_sent(&mut self, ctx: &mut Ctx, seq: SeqNum, end: SeqNum, retransmitted: bool) {
+        let pool = &mut ctx.shared.scoreboards;
+        let srtt_us = self.snd.rtt.srtt_us();
+        if !self.snd.scoreboard.rack_enabled() && seq > self.snd.una {
+            self.snd.scoreboard.note_sent(pool, self.snd.una, seq, self.last_progress, false, srtt_us);
+        }
+        self.snd.scoreboard.note_sent(pool, seq, end, ctx.now, retransmitted, srtt_us);
+    }
+
+    /// What an ACK tells RACK.
+    fn ack_facts(&self, now: Instant, seg: &TcpRepr) -> AckFacts {
+        let echoed_ms = match seg.options.timestamps {
+            Some((_, ecr)) if self.neg.ts_ok && ecr != 0 => Some(ecr.wrapping_sub(self.ts_offset)),
+            _ => None,
+        };
+        AckFacts { now, echoed_ms, mss: self.neg.data_mss() }
     }
 
     /// Fast recovery with the SACK scoreboard (RFC 6675), when both ends agreed to SACK;
@@ -58,7 +105,7 @@ impl Connection {
     /// Third duplicate ACK, or IsLost(SND.UNA): halve, resend SND.UNA's segment at once.
     #[cold]
     pub(super) fn enter_fast_recovery(&mut self, ctx: &mut Ctx) {
-        let (_, mss) = self.dup_thresh_mss();
+        let mss = self.neg.snd_mss as u32;
         let flight = self.snd.flight();
         self.prr = Prr { delivered: 0, out: 0, prior_cwnd: self.snd.cc.cwnd() };
         self.snd.undo = Some(Undo { cwnd: self.snd.cc.cwnd(), ssthresh: self.snd.cc.ssthresh(), rexmit_tsval: None });
@@ -67,15 +114,19 @@ impl Connection {
         self.snd.fast_recovery.recover = self.snd.max;
         self.snd.fast_recovery.active = true;
         self.snd.scoreboard.clear_resent();
+        if self.neg.sack_ok {
+            self.snd.scoreboard.start_undo_count(self.snd.una);
+        }
         self.owed.insert(Owed::REXMIT_ONE);
         self.snd.rtt_probe = None;
         ctx.counters.fast_retransmits += 1;
         if self.mtu.probing() {
             self.mtu_probe_on_loss(ctx, false);
         }
-        if self.snd.loss_probe_armed {
-            // Recovery runs on the RTO, not on a probe armed before it began.
+        if self.snd.loss_probe_armed || self.snd.reorder_armed {
+            // Recovery runs on the RTO, not on a probe or reordering timer armed before it.
             self.snd.loss_probe_armed = false;
+            self.snd.reorder_armed = false;
             self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
         }
     }
@@ -84,13 +135,103 @@ impl Connection {
     /// recovery when SND.UNA's segment is lost by RFC 6675 §4's count. Checked on every ACK:
     /// one carried by data never counts as a duplicate (RFC 5681 §2), so on a connection busy
     /// both ways SACK is the only sign of a loss before the timer.
+    ///
+    /// With RACK, what the ACK delivered is told to it first (`una_before`: SND.UNA before
+    /// the ACK), and RACK, not the count, says what is lost.
     #[inline]
-    pub(super) fn on_sack_blocks(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
-        // Nothing SACKed before and nothing now: the common case, tested in line; the work
-        // is out of line, away from the path of every ACK.
-        if self.neg.sack_ok && !(seg.options.sack.is_empty() && self.snd.scoreboard.is_empty()) {
+    pub(super) fn on_sack_blocks(&mut self, ctx: &mut Ctx, seg: &TcpRepr, una_before: SeqNum) {
+        if self.snd.scoreboard.rack_enabled() {
+            let facts = self.ack_facts(ctx.now, seg);
+            let blocks = seg.options.sack.as_slice();
+            self.snd.scoreboard.deliver(una_before, self.snd.una, blocks, self.snd.max, &facts);
+            // Nothing SACKed, lost or in recovery: nothing for RACK to find.
+            if !(blocks.is_empty() && self.snd.scoreboard.is_empty() && !self.snd.fast_recovery.active) {
+                self.rack_on_ack(ctx, seg);
+            }
+        } else if self.neg.sack_ok && !(seg.options.sack.is_empty() && self.snd.scoreboard.is_empty()) {
+            // Nothing SACKed before and nothing now: the common case, tested in line; the
+            // work is out of line, away from the path of every ACK.
             self.fold_sack_blocks(ctx, seg);
         }
+    }
+
+    /// RFC 8985 §6.2 steps 4–5 on an ACK: the reordering window (widened by a D-SACK), then
+    /// RACK's losses, recovery for them, and the reordering timer for what may yet be lost.
+    #[inline(never)]
+    fn rack_on_ack(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
+        let dsack = first_block_is_dsack(seg.options.sack.as_slice(), seg.ack).is_some();
+        let (una, max) = (self.snd.una, self.snd.max);
+        if let Some(rack) = self.snd.scoreboard.rack_mut() {
+            rack.on_dsack(una, max, dsack);
+        }
+        self.rack_detect_loss(ctx);
+    }
+
+    /// RFC 8985 §6.2 step 5 and §6.3: marks RACK's losses, starts recovery for them, and
+    /// arms the reordering timer when a segment may yet turn out lost.
+    fn rack_detect_loss(&mut self, ctx: &mut Ctx) {
+        let Some(rack) = self.snd.scoreboard.rack() else { return };
+        let mss = self.neg.data_mss();
+        let sacked_segments = self.snd.scoreboard.sacked_above(self.snd.una).div_ceil(mss);
+        let srtt_us = self.snd.rtt.srtt_us().unwrap_or(0);
+        let reo_wnd_us = rack.reo_wnd_us(self.snd.fast_recovery.active, sacked_segments, srtt_us);
+        let (wait_us, lost_again) = self.snd.scoreboard.rack_detect_loss(ctx.now, reo_wnd_us);
+        ctx.counters.lost_retransmits += lost_again;
+        let lost = self.snd.scoreboard.lost_segments(self.snd.una, LossRule::Rack, mss) > 0;
+        if lost
+            && !self.snd.fast_recovery.active
+            && self.snd.max > self.snd.una
+            && self.snd.una >= self.snd.fast_recovery.recover
+        {
+            self.enter_fast_recovery(ctx);
+        }
+        if let Some(wait_us) = wait_us {
+            let at = ctx.now.add_micros(wait_us);
+            if at < self.timers.get(Timer::Retransmit) {
+                self.timers.set(Timer::Retransmit, at);
+                self.snd.loss_probe_armed = false;
+                self.snd.reorder_armed = true;
+            }
+        }
+    }
+
+    /// RACK's reordering timer fired (RFC 8985 §6.3): what has waited out its window is
+    /// lost; the RTO takes the timer back unless more is still waiting.
+    #[cold]
+    pub(super) fn on_reorder_timeout(&mut self, ctx: &mut Ctx) {
+        self.snd.reorder_armed = false;
+        self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
+        let in_recovery = self.snd.fast_recovery.active;
+        self.rack_detect_loss(ctx);
+        if !in_recovery && self.in_sack_recovery() {
+            // As Linux's reordering timeout: PRR starts as if one segment were delivered, so
+            // that the retransmission goes out and no burst with it.
+            self.proportional_rate_reduction(self.neg.data_mss(), false);
+        }
+    }
+
+    /// RFC 2883 and Linux's D-SACK undo: when D-SACKs have shown every retransmission of the
+    /// last recovery needless (during it or after, as the duplicates arrive), the losses were
+    /// reordering and the window comes back as it was (RFC 4015 §3). Returns true then.
+    #[cold]
+    pub(super) fn undo_if_dsacked(&mut self, ctx: &mut Ctx, seg: &TcpRepr, una_before: SeqNum) -> bool {
+        let Some(block) = first_block_is_dsack(seg.options.sack.as_slice(), seg.ack) else { return false };
+        let Some(Undo { cwnd, ssthresh, .. }) = self.snd.undo else { return false };
+        if !self.snd.scoreboard.dsack_shows_all_needless(block, una_before) {
+            return false;
+        }
+        self.snd.undo = None;
+        self.snd.cc.undo(cwnd, ssthresh);
+        if self.snd.fast_recovery.active {
+            self.snd.fast_recovery = FastRecovery::idle(self.snd.una - 1);
+            self.owed.remove(Owed::REXMIT_ONE);
+            self.snd.scoreboard.clear_resent();
+            if let Some(rack) = self.snd.scoreboard.rack_mut() {
+                rack.on_recovery_end();
+            }
+        }
+        ctx.counters.spurious_retransmits_undone += 1;
+        true
     }
 
     #[inline(never)]
@@ -170,11 +311,13 @@ impl Connection {
     /// older than the retransmission's, the original got there: the loss was reordering, and
     /// the window comes back (RFC 4015 §3 restores cwnd and ssthresh). Returns true then.
     pub(super) fn undo_if_spurious(&mut self, ctx: &mut Ctx, seg: &TcpRepr) -> bool {
-        let Some(Undo { cwnd, ssthresh, rexmit_tsval: Some(tsval) }) = self.snd.undo else { return false };
-        self.snd.undo = None;
+        let Some(undo @ Undo { cwnd, ssthresh, rexmit_tsval: Some(tsval) }) = self.snd.undo else { return false };
+        // Decided once, on this ACK; without an echo a D-SACK may still decide it.
+        self.snd.undo = Some(Undo { rexmit_tsval: None, ..undo });
         let echoed = if self.neg.ts_ok { seg.options.timestamps.map(|(_, ecr)| ecr) } else { None };
         match echoed {
             Some(ecr) if ecr != 0 && SeqNum(ecr) < SeqNum(tsval) => {
+                self.snd.undo = None;
                 self.snd.cc.undo(cwnd, ssthresh);
                 // A new loss may start recovery again at once.
                 self.snd.fast_recovery = FastRecovery::idle(self.snd.una - 1);
@@ -202,14 +345,17 @@ impl Connection {
     /// one MSS, as (sequence number, length).
     #[cold]
     pub(super) fn next_lost_segment(&self, mss: usize) -> Option<(SeqNum, usize)> {
-        let (dup_thresh, smss) = self.dup_thresh_mss();
-        self.snd.scoreboard.next_lost(self.snd.una, dup_thresh, smss, mss)
+        self.snd.scoreboard.next_lost(self.snd.una, self.loss_rule(), mss)
     }
 
     /// RFC 6675 §4 SetPipe: the bytes the network still holds.
     pub(super) fn pipe(&self) -> u32 {
-        let (dup_thresh, mss) = self.dup_thresh_mss();
-        self.snd.scoreboard.pipe(self.snd.una, self.snd.max, dup_thresh, mss)
+        self.snd.scoreboard.pipe(self.snd.una, self.snd.max, self.loss_rule())
+    }
+
+    /// Segments counted lost now (TCP_INFO's tcpi_lost).
+    pub(super) fn lost_segments(&self) -> u32 {
+        self.snd.scoreboard.lost_segments(self.snd.una, self.loss_rule(), self.neg.data_mss())
     }
 
     /// When the retransmission timer should fire next: the RTO, or sooner a tail loss probe
@@ -221,6 +367,7 @@ impl Connection {
     /// way.
     pub(super) fn retransmit_deadline(&mut self, ctx: &Ctx) -> Instant {
         let rto_us = self.rto_us(ctx);
+        self.snd.reorder_armed = false;
         if self.snd.loss_probe_high.is_some_and(|high| self.snd.una >= high) {
             self.snd.loss_probe_high = None;
         }
@@ -238,7 +385,7 @@ impl Connection {
                 && self.snd.loss_probe_high.is_none()
                 && self.snd.flight() > 0
             {
-                let full = (self.neg.snd_mss as u32).saturating_sub(self.neg.ts_len() as u32);
+                let full = self.neg.data_mss();
                 let delayed_ack_us = if self.snd.flight() <= full { WORST_DELAYED_ACK_US } else { 0 };
                 let pto_us = (2 * srtt_us + delayed_ack_us).max(MIN_PTO_US).min(rto_us);
                 self.snd.loss_probe_armed = true;

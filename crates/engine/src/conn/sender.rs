@@ -40,6 +40,8 @@ pub(crate) struct Sender {
     pub undo: Option<Undo>,
     /// The retransmission timer is set for a tail loss probe (RFC 8985 §7), not the RTO.
     pub loss_probe_armed: bool,
+    /// The retransmission timer is set for RACK's reordering timer (RFC 8985 §6.3).
+    pub reorder_armed: bool,
     /// SND.MAX when the last probe went out: no second probe until SND.UNA passes it.
     pub loss_probe_high: Option<SeqNum>,
     /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission):
@@ -72,6 +74,7 @@ impl Sender {
             scoreboard: Scoreboard::default(),
             undo: None,
             loss_probe_armed: false,
+            reorder_armed: false,
             loss_probe_high: None,
             rtt_probe: None,
             small_end: iss,

@@ -127,6 +127,10 @@ impl Connection {
                 if self.snd.una == self.snd.max {
                     return;
                 }
+                if self.snd.reorder_armed {
+                    self.on_reorder_timeout(ctx);
+                    return;
+                }
                 if self.snd.loss_probe_armed {
                     // RFC 8985 §7: the probe timeout, not the RTO: probe, then arm the RTO.
                     self.fire_loss_probe(ctx);

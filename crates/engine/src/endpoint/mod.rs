@@ -154,6 +154,7 @@ impl Endpoint {
             counters: Counters::default(),
             control: Fifo::default(),
             buffers: BufferPool::default(),
+            scoreboards: Default::default(),
             challenge_budget: Default::default(),
             trace_transitions: false,
             transitions: Fifo::default(),
@@ -565,7 +566,7 @@ impl Endpoint {
         let Some(conn) = self.conn(h) else { return };
         if conn.state == State::Closed && conn.released() && conn.listener.is_none() {
             if let Some(conn) = self.conns.at_mut(h.index) {
-                conn.give_buffers(&mut self.shared.buffers);
+                conn.give_buffers(&mut self.shared);
             }
             self.conns.free(h.index);
         }
