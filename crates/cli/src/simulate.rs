@@ -244,6 +244,7 @@ pub fn sim(args: SimArgs) -> ExitCode {
         "loss recovery: {} fast retransmits ({} undone as spurious), {} retransmissions lost and resent, {} timeouts",
         report.fast_retransmits, report.spurious_retransmits_undone, report.lost_retransmits, report.rto_expirations
     );
+    println!("slow start: {} ended by HyStart++ (RFC 9406) before a loss", report.hystart_exits);
     println!(
         "ecn: {} segments arrived marked CE, {} window reductions for the echo",
         report.ce_marked_in, report.ecn_reductions

@@ -135,6 +135,9 @@ pub struct Config {
     /// or 4 send them, 0 to 2 do not (early retransmit, RFC 5827, is always on). FreeBSD's
     /// default stack sends none.
     pub tcp_early_retrans: u8,
+    /// HyStart++ (RFC 9406) in the initial slow start, as Linux's CUBIC runs HyStart by
+    /// default (`hystart`).
+    pub tcp_hystart: bool,
     /// Loss detection, as Linux's `tcp_recovery`: bit 0x1 (Linux's default 1) detects losses
     /// by time with RACK (RFC 8985 §6) when SACK is on; 0 counts SACKed segments as RFC 6675
     /// does (FreeBSD's default stack).
@@ -217,6 +220,7 @@ impl Default for Config {
             tcp_congestion_control: CongestionAlgorithm::Cubic,
             tcp_early_retrans: 3,
             tcp_recovery: 1,
+            tcp_hystart: true,
             tcp_insecure_rst: false,
             tcp_invalid_ratelimit: Duration::from_millis(500),
             tcp_challenge_ack_limit: u32::MAX,

@@ -36,9 +36,13 @@ counters! {
     retransmitted_segments,
     /// Retransmissions started by duplicate ACKs or SACK (RFC 5681 §3.2, RFC 6675).
     fast_retransmits,
-    /// Fast retransmits found spurious by their ACK's timestamp (RFC 3522) and undone.
+    /// Fast retransmits found spurious by their ACK's timestamp (RFC 3522) or by D-SACKs
+    /// (RFC 2883) and undone.
     spurious_retransmits_undone,
-    /// Retransmissions in SACK recovery that went unanswered for an RTT and were sent again.
+    /// Initial slow starts ended by HyStart++ (RFC 9406) before any loss.
+    hystart_exits,
+    /// Retransmissions in SACK recovery found lost again (by RACK, or unanswered for an RTT
+    /// and a quarter) and sent again.
     lost_retransmits,
     /// Tail loss probes sent (RFC 8985 §7).
     loss_probes_sent,

@@ -19,6 +19,34 @@ const MAX_RESENT: usize = 256;
 /// Spare tables kept for the next connections (as the endpoint keeps spare buffers).
 const MAX_SPARE: usize = 64;
 
+/// What the congestion state was before a fast retransmit, to restore if it proves spurious.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Undo {
+    pub cwnd: u32,
+    pub ssthresh: u32,
+    /// The TSval of the first retransmission, once it has gone out.
+    pub rexmit_tsval: Option<u32>,
+}
+
+/// RFC 2883 §4: the first SACK block reports a duplicate when it lies below the cumulative
+/// ACK or within the second block.
+pub(crate) fn first_block_is_dsack(blocks: &[(SeqNum, SeqNum)], ack: SeqNum) -> Option<(SeqNum, SeqNum)> {
+    let &(left, right) = blocks.first()?;
+    let below_ack = right <= ack;
+    let within_second = blocks.get(1).is_some_and(|&(l, r)| l <= left && right <= r);
+    (left < right && (below_ack || within_second)).then_some((left, right))
+}
+
+/// RFC 6937's counters for one recovery: bytes delivered to the peer (newly acknowledged or
+/// SACKed) and bytes sent since it began, and the window before it (Linux's `prior_cwnd`, the
+/// RFC's RecoverFS).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Prr {
+    pub delivered: u32,
+    pub out: u32,
+    pub prior_cwnd: u32,
+}
+
 /// How lost bytes are told from delayed ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LossRule {
@@ -28,9 +56,10 @@ pub(crate) enum LossRule {
     Rack,
 }
 
-/// Allocated on the first SACK block, or with RACK on the first data sent, and kept until
-/// the connection ends (then given to the endpoint's spares), so that a connection that
-/// never sends data pays one pointer for it.
+/// Allocated on the first SACK block, when RACK starts its log (the second segment in
+/// flight) or when a recovery begins, and kept until the connection is freed (then given to
+/// the endpoint's spares), so that a connection that never has two segments in flight pays
+/// one pointer for it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scoreboard {
     tables: Option<Box<Tables>>,
@@ -49,6 +78,10 @@ pub(crate) struct Tables {
     /// began, and its retransmissions that no D-SACK has shown needless yet.
     undo_marker: Option<SeqNum>,
     undo_retrans: u32,
+    /// The congestion state before the last fast retransmit (RFC 4015 undo).
+    undo: Option<Undo>,
+    /// Proportional rate reduction's counters for the recovery under way (RFC 6937).
+    prr: Prr,
 }
 
 /// Scoreboard tables of ended connections, for the next ones.
@@ -95,7 +128,8 @@ impl Scoreboard {
         self.tables.as_ref().is_none_or(|t| t.ranges.is_empty() && t.resent.is_empty() && t.lost.is_empty())
     }
 
-    /// Forgets what was SACKed, lost and resent (RACK's log and measurements stay).
+    /// Forgets what was SACKed, lost and resent (RACK's log and measurements, and the undo
+    /// state, stay).
     pub fn clear(&mut self) {
         if let Some(t) = &mut self.tables {
             t.ranges.clear();
@@ -113,6 +147,8 @@ impl Scoreboard {
                 tables.lost.clear();
                 tables.rack.reset();
                 tables.undo_marker = None;
+                tables.undo = None;
+                tables.prr = Prr::default();
                 pool.spare.push(tables);
             }
         }
@@ -122,6 +158,27 @@ impl Scoreboard {
         if let Some(t) = &mut self.tables {
             t.resent.clear();
         }
+    }
+
+    /// The congestion state to restore if the last fast retransmit proves needless.
+    #[inline]
+    pub fn undo(&self) -> Option<Undo> {
+        self.tables.as_ref().and_then(|t| t.undo)
+    }
+
+    pub fn set_undo(&mut self, undo: Option<Undo>) {
+        if undo.is_some() || self.tables.is_some() {
+            self.tables().undo = undo;
+        }
+    }
+
+    /// PRR's counters (all zero outside a recovery that has them).
+    pub fn prr(&self) -> Prr {
+        self.tables.as_ref().map_or(Prr::default(), |t| t.prr)
+    }
+
+    pub fn prr_mut(&mut self) -> &mut Prr {
+        &mut self.tables().prr
     }
 
     /// A recovery began at `snd_una`: count its retransmissions from none.

@@ -64,6 +64,8 @@ pub struct TransferReport {
     pub spurious_retransmits_undone: u64,
     pub lost_retransmits: u64,
     pub rto_expirations: u64,
+    /// Initial slow starts HyStart++ ended before a loss (RFC 9406), both hosts.
+    pub hystart_exits: u64,
     pub link: LinkStats,
     /// Spoofed SYNs sent (`flood_per_sec`), and SYN cookies the server sent.
     pub flood_syns: u64,
@@ -296,6 +298,7 @@ pub fn run_transfer_sim_with_progress(
     let spurious_retransmits_undone = sum(|c| c.spurious_retransmits_undone);
     let lost_retransmits = sum(|c| c.lost_retransmits);
     let rto_expirations = sum(|c| c.rto_expirations);
+    let hystart_exits = sum(|c| c.hystart_exits);
     let ce_marked_in = sum(|c| c.ce_marked_in);
     let ecn_reductions = sum(|c| c.ecn_reductions);
     let report = TransferReport {
@@ -308,6 +311,7 @@ pub fn run_transfer_sim_with_progress(
         spurious_retransmits_undone,
         lost_retransmits,
         rto_expirations,
+        hystart_exits,
         ce_marked_in,
         ecn_reductions,
         link: sim.stats,

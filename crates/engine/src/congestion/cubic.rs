@@ -143,6 +143,12 @@ impl CongestionControl for Cubic {
         self.reno.set_cwnd(cwnd);
     }
 
+    /// Avoidance starts from cwnd; with no reduction behind it, the curve starts flat there
+    /// (W_max is none: the epoch begins with K = 0).
+    fn exit_slow_start(&mut self) {
+        self.reno.exit_slow_start();
+    }
+
     /// RFC 9438 §5.8: the curve's clock must not run while the application holds sending
     /// back, or cwnd would jump when it resumes; the next cwnd-limited ACK starts a new epoch
     /// from the window in force (its K from W_max).

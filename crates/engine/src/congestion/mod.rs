@@ -5,10 +5,12 @@
 //! `cubic.rs`) and one variant of `Congestion`. Everything is in bytes.
 
 mod cubic;
+mod hystart;
 mod reno;
 
 use crate::config::CongestionAlgorithm;
 pub(crate) use cubic::Cubic;
+pub(crate) use hystart::{HyStart, SlowStart};
 pub(crate) use reno::{NewReno, DUP_ACK_THRESHOLD};
 
 /// What the send side asks of a congestion controller.
@@ -37,6 +39,8 @@ pub(crate) trait CongestionControl {
     fn on_rto(&mut self, flight: u32, mss: u32);
     /// Proportional rate reduction (RFC 6937) sets cwnd on every ACK of a SACK recovery.
     fn set_cwnd(&mut self, cwnd: u32);
+    /// HyStart++ (RFC 9406) ends slow start without a loss: ssthresh = cwnd.
+    fn exit_slow_start(&mut self);
     /// An ACK arrived while the application, not cwnd, limited sending (RFC 7661): no growth,
     /// and a controller whose growth follows the clock stops its clock.
     fn on_app_limited(&mut self) {}
@@ -112,6 +116,9 @@ impl CongestionControl for Congestion {
     }
     fn set_cwnd(&mut self, cwnd: u32) {
         dispatch!(self, cc => cc.set_cwnd(cwnd))
+    }
+    fn exit_slow_start(&mut self) {
+        dispatch!(self, cc => cc.exit_slow_start())
     }
     fn on_app_limited(&mut self) {
         dispatch!(self, cc => cc.on_app_limited())

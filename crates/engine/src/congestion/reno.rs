@@ -85,6 +85,10 @@ impl CongestionControl for NewReno {
         self.cwnd = cwnd;
     }
 
+    fn exit_slow_start(&mut self) {
+        self.ssthresh = self.cwnd;
+    }
+
     fn undo(&mut self, cwnd: u32, ssthresh: u32) {
         self.cwnd = self.cwnd.max(cwnd);
         self.ssthresh = ssthresh;

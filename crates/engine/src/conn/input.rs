@@ -3,7 +3,7 @@
 //! order: sequence number, RST, SYN, ACK, URG, text, FIN.
 
 use super::{ConnFlags, Connection, ControlOptions, ControlSegment, Ctx, Owed, Timer};
-use crate::congestion::CongestionControl;
+use crate::congestion::{CongestionControl, HyStart, SlowStart};
 use crate::half_open::DEFAULT_MSS;
 use crate::segment_checks::{self, RstVerdict, SynVerdict};
 use crate::{cold, Cause, ConnError, Event, Instant, State};
@@ -370,7 +370,7 @@ impl Connection {
             (0, None)
         };
         self.ecn_on_ack(ctx, seg);
-        if self.snd.undo.is_some() && !seg.options.sack.is_empty() {
+        if !seg.options.sack.is_empty() && self.snd.scoreboard.undo().is_some() {
             self.undo_if_dsacked(ctx, seg, una_before);
         }
         if ack > self.snd.una {
@@ -411,9 +411,10 @@ impl Connection {
                 }
             } else {
                 self.snd.fast_recovery.dup_acks = 0;
+                let grow = self.slow_start_growth(ctx, ack, acked);
                 if self.cwnd_may_grow() {
                     let srtt_ms = self.snd.rtt.srtt_us().map_or(0, |us| (us / 1000) as u32);
-                    self.snd.cc.on_ack(acked, mss, ctx.now.as_millis() as u32, srtt_ms);
+                    self.snd.cc.on_ack(grow, mss, ctx.now.as_millis() as u32, srtt_ms);
                 } else {
                     self.snd.cc.on_app_limited();
                 }
@@ -485,16 +486,47 @@ impl Connection {
         }
     }
 
+    /// An RTT sample for the estimator (RFC 6298), RACK's minimum RTT and HyStart++.
+    fn note_rtt_sample(&mut self, ctx: &Ctx, rtt_us: u64) {
+        self.snd.rtt.sample_us(rtt_us, ctx.timing.rto);
+        self.snd.scoreboard.note_rtt_us(rtt_us);
+        if self.in_initial_slow_start(ctx) {
+            self.snd.hystart.on_rtt_sample(rtt_us);
+        }
+    }
+
+    /// HyStart++ runs in the initial slow start only (RFC 9406 §4.3): before any reduction
+    /// has set ssthresh.
+    fn in_initial_slow_start(&self, ctx: &Ctx) -> bool {
+        ctx.config.tcp_hystart && self.snd.cc.ssthresh() == u32::MAX
+    }
+
+    /// The bytes slow start grows by for an ACK of `acked` new bytes up to `ack`: all of them,
+    /// a quarter in HyStart++'s conservative slow start; when HyStart++ ends slow start,
+    /// avoidance takes over (RFC 9406 §4.2).
+    fn slow_start_growth(&mut self, ctx: &mut Ctx, ack: SeqNum, acked: u32) -> u32 {
+        if !self.in_initial_slow_start(ctx) {
+            return acked;
+        }
+        match self.snd.hystart.on_ack(ack, self.snd.nxt) {
+            SlowStart::Standard => acked,
+            SlowStart::Conservative => HyStart::css_growth(acked),
+            SlowStart::Exit => {
+                self.snd.cc.exit_slow_start();
+                ctx.counters.hystart_exits += 1;
+                acked
+            }
+        }
+    }
+
     /// An RTT sample from the echoed timestamp (RFC 7323 §4.1) or from the one timed segment
     /// (RFC 6298 §3, Karn's rule: never from a retransmitted one).
     fn sample_rtt(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
-        let bounds = ctx.timing.rto;
         if self.neg.ts_ok {
             if let Some((_, ecr)) = seg.options.timestamps {
                 let rtt_ms = self.ts_now(ctx.now).wrapping_sub(ecr);
                 if ecr != 0 && rtt_ms < 1 << 31 {
-                    self.snd.rtt.sample_us(rtt_ms as u64 * 1000, bounds);
-                    self.snd.scoreboard.note_rtt_us(rtt_ms as u64 * 1000);
+                    self.note_rtt_sample(ctx, rtt_ms as u64 * 1000);
                     return;
                 }
             }
@@ -502,8 +534,7 @@ impl Connection {
         if let Some((seq, sent)) = self.snd.rtt_probe {
             if seg.ack > seq {
                 let rtt_us = (ctx.now.as_micros() as u32).wrapping_sub(sent) as u64;
-                self.snd.rtt.sample_us(rtt_us, bounds);
-                self.snd.scoreboard.note_rtt_us(rtt_us);
+                self.note_rtt_sample(ctx, rtt_us);
                 self.snd.rtt_probe = None;
             }
         }

@@ -16,7 +16,6 @@ mod validation;
 use owed::Owed;
 use pmtu::MtuSearch;
 pub(crate) use receiver::Receiver;
-use recovery::Prr;
 pub(crate) use sender::Sender;
 pub(crate) use timers::{Timer, TimerTable};
 
@@ -194,8 +193,6 @@ pub(crate) struct Connection {
     ts_recent: u32,
     ts_offset: u32,
 
-    /// Proportional rate reduction's counters for the recovery under way (RFC 6937).
-    prr: Prr,
     /// ECN (RFC 3168 §6.1): no second reduction until SND.UNA passes `ecn_recover`.
     ecn_recover: SeqNum,
     timers: TimerTable,
@@ -334,7 +331,6 @@ impl Connection {
             rcv_mss,
             mtu: MtuSearch::OFF,
             max_out_segments: 0,
-            prr: Prr::default(),
             cwnd_usage_seq: n.iss,
             ts_recent: 0,
             ts_offset: n.ts_offset,

@@ -416,7 +416,8 @@ impl Connection {
         let mut flags = TcpFlags::ACK | marks.cwr;
         if self.snd.fast_recovery.active {
             // RFC 6937: what recovery sends, against what it was delivered.
-            self.prr.out = self.prr.out.saturating_add(data.len() as u32);
+            let prr = self.snd.scoreboard.prr_mut();
+            prr.out = prr.out.saturating_add(data.len() as u32);
         }
         if !data.is_empty() && (seq > self.snd.una || self.snd.scoreboard.rack_enabled()) && self.rack_wanted(ctx) {
             self.rack_note_sent(ctx, seq, seq + data.len() as u32, !marks.new_data);

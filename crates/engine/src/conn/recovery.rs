@@ -8,7 +8,7 @@ use super::output::{DataMarks, OutSegment};
 use super::{ConnFlags, Connection, Ctx, Owed, Timer};
 use crate::congestion::{CongestionControl, DUP_ACK_THRESHOLD};
 use crate::rack::AckFacts;
-use crate::scoreboard::LossRule;
+use crate::scoreboard::{first_block_is_dsack, LossRule, Prr, Undo};
 use crate::Instant;
 use crate::State;
 use std::time::Duration;
@@ -35,24 +35,6 @@ impl FastRecovery {
     pub fn idle(recover: SeqNum) -> FastRecovery {
         FastRecovery { dup_acks: 0, recover, active: false }
     }
-}
-
-/// What the congestion state was before a fast retransmit, to restore if it proves spurious.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Undo {
-    cwnd: u32,
-    ssthresh: u32,
-    /// The TSval of the first retransmission, once it has gone out.
-    rexmit_tsval: Option<u32>,
-}
-
-/// RFC 2883 §4: the first SACK block reports a duplicate when it lies below the cumulative
-/// ACK or within the second block.
-fn first_block_is_dsack(blocks: &[(SeqNum, SeqNum)], ack: SeqNum) -> Option<(SeqNum, SeqNum)> {
-    let &(left, right) = blocks.first()?;
-    let below_ack = right <= ack;
-    let within_second = blocks.get(1).is_some_and(|&(l, r)| l <= left && right <= r);
-    (left < right && (below_ack || within_second)).then_some((left, right))
 }
 
 impl Connection {
@@ -107,8 +89,12 @@ impl Connection {
     pub(super) fn enter_fast_recovery(&mut self, ctx: &mut Ctx) {
         let mss = self.neg.snd_mss as u32;
         let flight = self.snd.flight();
-        self.prr = Prr { delivered: 0, out: 0, prior_cwnd: self.snd.cc.cwnd() };
-        self.snd.undo = Some(Undo { cwnd: self.snd.cc.cwnd(), ssthresh: self.snd.cc.ssthresh(), rexmit_tsval: None });
+        *self.snd.scoreboard.prr_mut() = Prr { delivered: 0, out: 0, prior_cwnd: self.snd.cc.cwnd() };
+        self.snd.scoreboard.set_undo(Some(Undo {
+            cwnd: self.snd.cc.cwnd(),
+            ssthresh: self.snd.cc.ssthresh(),
+            rexmit_tsval: None,
+        }));
         // RFC 6675 §5 step 4: with SACK, cwnd = ssthresh, no inflation; the pipe does that job.
         self.snd.cc.on_loss(flight, mss, !self.neg.sack_ok);
         self.snd.fast_recovery.recover = self.snd.max;
@@ -216,11 +202,11 @@ impl Connection {
     #[cold]
     pub(super) fn undo_if_dsacked(&mut self, ctx: &mut Ctx, seg: &TcpRepr, una_before: SeqNum) -> bool {
         let Some(block) = first_block_is_dsack(seg.options.sack.as_slice(), seg.ack) else { return false };
-        let Some(Undo { cwnd, ssthresh, .. }) = self.snd.undo else { return false };
+        let Some(Undo { cwnd, ssthresh, .. }) = self.snd.scoreboard.undo() else { return false };
         if !self.snd.scoreboard.dsack_shows_all_needless(block, una_before) {
             return false;
         }
-        self.snd.undo = None;
+        self.snd.scoreboard.set_undo(None);
         self.snd.cc.undo(cwnd, ssthresh);
         if self.snd.fast_recovery.active {
             self.snd.fast_recovery = FastRecovery::idle(self.snd.una - 1);
@@ -302,8 +288,8 @@ impl Connection {
             self.snd.scoreboard.note_resent(self.snd.una, self.snd.una + len as u32, now);
         }
         let tsval = self.ts_now(now);
-        if let Some(undo) = &mut self.snd.undo {
-            undo.rexmit_tsval.get_or_insert(tsval);
+        if let Some(undo @ Undo { rexmit_tsval: None, .. }) = self.snd.scoreboard.undo() {
+            self.snd.scoreboard.set_undo(Some(Undo { rexmit_tsval: Some(tsval), ..undo }));
         }
     }
 
@@ -311,13 +297,15 @@ impl Connection {
     /// older than the retransmission's, the original got there: the loss was reordering, and
     /// the window comes back (RFC 4015 §3 restores cwnd and ssthresh). Returns true then.
     pub(super) fn undo_if_spurious(&mut self, ctx: &mut Ctx, seg: &TcpRepr) -> bool {
-        let Some(undo @ Undo { cwnd, ssthresh, rexmit_tsval: Some(tsval) }) = self.snd.undo else { return false };
+        let Some(undo @ Undo { cwnd, ssthresh, rexmit_tsval: Some(tsval) }) = self.snd.scoreboard.undo() else {
+            return false;
+        };
         // Decided once, on this ACK; without an echo a D-SACK may still decide it.
-        self.snd.undo = Some(Undo { rexmit_tsval: None, ..undo });
+        self.snd.scoreboard.set_undo(Some(Undo { rexmit_tsval: None, ..undo }));
         let echoed = if self.neg.ts_ok { seg.options.timestamps.map(|(_, ecr)| ecr) } else { None };
         match echoed {
             Some(ecr) if ecr != 0 && SeqNum(ecr) < SeqNum(tsval) => {
-                self.snd.undo = None;
+                self.snd.scoreboard.set_undo(None);
                 self.snd.cc.undo(cwnd, ssthresh);
                 // A new loss may start recovery again at once.
                 self.snd.fast_recovery = FastRecovery::idle(self.snd.una - 1);
@@ -334,7 +322,7 @@ impl Connection {
     /// case the peer dropped what it had SACKed (RFC 2018 §8 allows it).
     #[cold]
     pub(super) fn recovery_on_timeout(&mut self) {
-        self.snd.undo = None;
+        self.snd.scoreboard.set_undo(None);
         self.snd.scoreboard.clear_resent();
         if self.rto_count >= 2 {
             self.snd.scoreboard.clear();
@@ -451,16 +439,6 @@ impl Connection {
     }
 }
 
-/// RFC 6937's counters for one recovery: bytes delivered to the peer (newly acknowledged or
-/// SACKed) and bytes sent since it began, and the window before it (Linux's `prior_cwnd`, the
-/// RFC's RecoverFS).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Prr {
-    pub delivered: u32,
-    pub out: u32,
-    pub prior_cwnd: u32,
-}
-
 impl Connection {
     /// RFC 6937 §3, on every ACK of a SACK recovery (as Linux's `tcp_cwnd_reduction`): cwnd
     /// becomes the pipe plus what may go out now. While the pipe is above ssthresh, sending
@@ -472,26 +450,28 @@ impl Connection {
     /// ACK of a recovery lets at least the fast retransmit out.
     #[cold]
     pub(super) fn proportional_rate_reduction(&mut self, delivered: u32, resent_acked: bool) {
-        if delivered == 0 || self.prr.prior_cwnd == 0 {
+        let prr = self.snd.scoreboard.prr();
+        if delivered == 0 || prr.prior_cwnd == 0 {
             return;
         }
         let mss = self.neg.snd_mss as u32;
-        self.prr.delivered = self.prr.delivered.saturating_add(delivered);
+        let prr_delivered = prr.delivered.saturating_add(delivered);
+        self.snd.scoreboard.prr_mut().delivered = prr_delivered;
         let pipe = self.pipe();
         let ssthresh = self.snd.cc.ssthresh();
         let send = if pipe > ssthresh {
             // Rounded up to whole segments, as Linux counts them: a share of half a segment
             // lets the segment out.
-            let share = (ssthresh as u64 * self.prr.delivered as u64).div_ceil(self.prr.prior_cwnd as u64);
+            let share = (ssthresh as u64 * prr_delivered as u64).div_ceil(prr.prior_cwnd as u64);
             let share = share.next_multiple_of(mss.max(1) as u64).min(u32::MAX as u64) as u32;
-            share.saturating_sub(self.prr.out)
+            share.saturating_sub(prr.out)
         } else if resent_acked {
-            let bound = self.prr.delivered.saturating_sub(self.prr.out).max(delivered) + mss;
+            let bound = prr_delivered.saturating_sub(prr.out).max(delivered) + mss;
             (ssthresh - pipe).min(bound)
         } else {
             (ssthresh - pipe).min(delivered)
         };
-        let send = send.max(if self.prr.out == 0 { mss } else { 0 });
+        let send = send.max(if prr.out == 0 { mss } else { 0 });
         self.snd.cc.set_cwnd(pipe.saturating_add(send));
     }
 }

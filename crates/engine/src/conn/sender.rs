@@ -2,8 +2,8 @@
 //! §3.3.1, the send buffer, the RTT estimator, the congestion controller and the loss-recovery
 //! state. The connection's input and output code works on it through `Connection::snd`.
 
-use super::recovery::{FastRecovery, Undo};
-use crate::congestion::Congestion;
+use super::recovery::FastRecovery;
+use crate::congestion::{Congestion, HyStart};
 use crate::rtt::RttEstimator;
 use crate::scoreboard::Scoreboard;
 use std::collections::VecDeque;
@@ -33,11 +33,13 @@ pub(crate) struct Sender {
     pub cap: u32,
     pub rtt: RttEstimator,
     pub cc: Congestion,
+    /// HyStart++'s rounds in the initial slow start (RFC 9406).
+    pub hystart: HyStart,
     pub fast_recovery: FastRecovery,
-    /// What the peer has SACKed above SND.UNA, and what recovery resent (RFC 6675).
+    /// What the peer has SACKed above SND.UNA, what is lost and what recovery resent
+    /// (RFC 6675), RACK's log, and the rest of loss recovery's state (PRR, undo), kept out of
+    /// line: most connections never need it.
     pub scoreboard: Scoreboard,
-    /// The congestion state before the last fast retransmit (RFC 4015 undo).
-    pub undo: Option<Undo>,
     /// The retransmission timer is set for a tail loss probe (RFC 8985 §7), not the RTO.
     pub loss_probe_armed: bool,
     /// The retransmission timer is set for RACK's reordering timer (RFC 8985 §6.3).
@@ -70,9 +72,9 @@ impl Sender {
             cap,
             rtt: RttEstimator::new(rto_initial_us),
             cc: Congestion::new(crate::CongestionAlgorithm::Reno, 0),
+            hystart: HyStart::new(iss),
             fast_recovery: FastRecovery::idle(iss),
             scoreboard: Scoreboard::default(),
-            undo: None,
             loss_probe_armed: false,
             reorder_armed: false,
             loss_probe_high: None,
