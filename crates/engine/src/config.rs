@@ -135,6 +135,10 @@ pub struct Config {
     /// or 4 send them, 0 to 2 do not (early retransmit, RFC 5827, is always on). FreeBSD's
     /// default stack sends none.
     pub tcp_early_retrans: u8,
+    /// Receive and send buffers grow with the connection's rate (`conn/autotune.rs`), as
+    /// Linux's `tcp_moderate_rcvbuf` (default 1) and its send-buffer expansion; a buffer the
+    /// application set stays as set.
+    pub tcp_moderate_rcvbuf: bool,
     /// HyStart++ (RFC 9406) in the initial slow start, as Linux's CUBIC runs HyStart by
     /// default (`hystart`).
     pub tcp_hystart: bool,
@@ -221,6 +225,7 @@ impl Default for Config {
             tcp_early_retrans: 3,
             tcp_recovery: 1,
             tcp_hystart: true,
+            tcp_moderate_rcvbuf: true,
             tcp_insecure_rst: false,
             tcp_invalid_ratelimit: Duration::from_millis(500),
             tcp_challenge_ack_limit: u32::MAX,

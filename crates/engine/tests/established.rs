@@ -4,7 +4,8 @@
 mod common;
 use common::*;
 use std::time::Duration;
-use synack_engine::{ConnError, Event, SendError, State};
+use synack_engine::{Config, ConnError, ConnHandle, Event, SendError, State};
+use synack_wire::TcpOptions;
 
 fn data(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 % 251) as u8).collect()
@@ -470,4 +471,78 @@ fn a_sliver_of_window_waits_for_the_override_timeout() {
     assert_eq!(sent[0].1.key(), (ACK, h.iss + 1001, PEER_ISN + 1, 10), "the override timeout");
     h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1011).win(2000));
     assert_eq!(h.keys(), vec![(ACK | PSH, h.iss + 1011, PEER_ISN + 1, 990)]);
+}
+
+/// A passive open whose SYN offers window scaling, with a 16 KiB receive buffer by default.
+fn scaled_established(config: Config) -> (H, ConnHandle) {
+    let (mut h, l) = H::listening(config.with(|c| {
+        c.tcp_window_scaling = true;
+        c.tcp_rmem.default = 16 * 1024;
+    }));
+    h.inject(Seg::new(SYN, PEER_ISN, 0).opts(TcpOptions { window_scale: Some(7), ..mss(1460) }));
+    h.output();
+    h.advance(Duration::from_millis(10)); // an RTT of 10 ms
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
+    let c = h.ep.accept(l).expect("accepted");
+    h.events();
+    (h, c)
+}
+
+/// A window's worth of 1460-byte segments each round trip (a sender the window alone holds
+/// back), read at once, for `rounds` round trips.
+fn stream_in(h: &mut H, c: ConnHandle, rounds: u32) {
+    let mut seq = PEER_ISN + 1;
+    for _ in 0..rounds {
+        for _ in 0..h.ep.buffer_sizes(c).unwrap().recv / 1460 {
+            h.inject(Seg::new(ACK, seq, h.iss + 1).data(&data(1460)));
+            seq += 1460;
+        }
+        h.read_all(c);
+        h.output();
+        h.advance(Duration::from_millis(10));
+    }
+}
+
+/// Dynamic right-sizing (Linux's `tcp_moderate_rcvbuf`): the receive buffer follows what the
+/// application reads per round trip, at most `tcp_rmem.max`; a buffer the application set
+/// stays as set.
+#[test]
+fn the_receive_buffer_grows_with_what_is_read_per_round_trip_unless_set() {
+    let (mut h, c) = scaled_established(plain_config());
+    assert_eq!(h.ep.buffer_sizes(c).unwrap().recv, 16 * 1024);
+    stream_in(&mut h, c, 6);
+    let grown = h.ep.buffer_sizes(c).unwrap().recv;
+    // 11 segments read in a round trip, more than the 10 of the first measurement's
+    // baseline: twice that plus sixteen segments at least, and more each round after.
+    assert!(grown >= 4 * (2 * 11 * 1460 + 16 * 1460), "grew to {grown}");
+    assert!(grown <= plain_config().tcp_rmem.max);
+
+    let (mut h, c) = scaled_established(plain_config().with(|c| c.tcp_moderate_rcvbuf = false));
+    stream_in(&mut h, c, 6);
+    assert_eq!(h.ep.buffer_sizes(c).unwrap().recv, 16 * 1024, "auto-tuning off");
+}
+
+/// The send buffer holds twice cwnd as cwnd grows (Linux's `tcp_sndbuf_expand`), unless the
+/// application set it.
+#[test]
+fn the_send_buffer_grows_with_cwnd_unless_set() {
+    for set in [false, true] {
+        let (mut h, c) = H::established(plain_config().with(|c| c.tcp_wmem.default = 8 * 1024));
+        if set {
+            h.ep.conn_mut(h.now, c).unwrap().set_send_buffer_size(8 * 1024);
+        }
+        let mut acked = h.iss + 1;
+        for _ in 0..6 {
+            let _ = h.ep.send(h.now, c, &data(64 * 1024));
+            let sent: u32 = h.output().iter().map(|s| s.data.len() as u32).sum();
+            acked += sent;
+            h.inject(Seg::new(ACK, PEER_ISN + 1, acked).win(65535));
+        }
+        let size = h.ep.buffer_sizes(c).unwrap().send;
+        if set {
+            assert_eq!(size, 8 * 1024);
+        } else {
+            assert!(size > 8 * 1024 && size as u32 >= 2 * h.ep.conn_info(c).unwrap().cwnd.min(65535), "{size}");
+        }
+    }
 }

@@ -276,6 +276,7 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         "net.ipv4.tcp_retries1" => c.tcp_retries1 = small(255),
         "net.ipv4.tcp_early_retrans" => c.tcp_early_retrans = small(4),
         "net.ipv4.tcp_recovery" => c.tcp_recovery = small(7),
+        "net.ipv4.tcp_moderate_rcvbuf" | "net.inet.tcp.recvbuf_auto" => c.tcp_moderate_rcvbuf = on,
         "net.ipv4.tcp_retries2" => c.tcp_retries2 = small(255),
         "net.ipv4.tcp_mtu_probing" => c.tcp_mtu_probing = small(2),
         "net.ipv4.tcp_base_mss" => c.tcp_base_mss = n.clamp(48, u16::MAX as u64) as u16,
@@ -311,7 +312,6 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         | "net.ipv4.tcp_notsent_lowat"
         | "net.ipv4.tcp_fastopen"
         | "net.ipv4.tcp_min_rtt_wlen"
-        | "net.ipv4.tcp_moderate_rcvbuf"
         | "net.ipv4.tcp_autocorking"
         | "net.ipv4.tcp_no_metrics_save"
         | "net.ipv4.tcp_thin_linear_timeouts" => return Sysctl::NoOp,

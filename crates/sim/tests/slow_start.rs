@@ -30,3 +30,23 @@ fn without_hystart_slow_start_runs_on() {
     assert_eq!(report.bytes_delivered, report.bytes_expected);
     assert_eq!(report.hystart_exits, 0);
 }
+
+/// 1 Gbit/s with 100 ms each way: a window of 25 MB would fill it.
+fn long_fat_pipe(autotune: bool) -> TransferSpec {
+    let link = LinkConfig { bandwidth_bps: 1_000_000_000, ..LinkConfig::with_delay(Duration::from_millis(100)) };
+    let mut spec = TransferSpec::new(1, 20_000_000, 3, link);
+    spec.config.tcp_moderate_rcvbuf = autotune;
+    spec
+}
+
+#[test]
+fn buffer_autotuning_lets_one_connection_use_a_long_fat_pipe() {
+    let tuned = run_transfer(&long_fat_pipe(true));
+    let fixed = run_transfer(&long_fat_pipe(false));
+    assert_eq!(tuned.bytes_delivered, tuned.bytes_expected);
+    assert_eq!(fixed.bytes_delivered, fixed.bytes_expected);
+    // The default 256 KiB buffers carry 256 KiB per 200 ms round trip (about 10 Mbit/s);
+    // grown toward tcp_rmem.max (6 MiB) and tcp_wmem.max (4 MiB) the windows carry far more.
+    let speedup = fixed.transfer_time.as_secs_f64() / tuned.transfer_time.as_secs_f64();
+    assert!(speedup > 4.0, "autotuned {:?}, fixed {:?}", tuned.transfer_time, fixed.transfer_time);
+}

@@ -128,6 +128,7 @@ impl Connection {
         self.start_quick_acks(&ctx.config);
         let initial_window = self.initial_cwnd(&ctx.config);
         self.snd.start_congestion_control(ctx.config.tcp_congestion_control, initial_window);
+        self.start_rcv_space(ctx);
         self.start_mtu_search(&ctx.config);
         self.last_progress = ctx.now;
         self.rcv.adv = self.rcv.adv.max(self.rcv.nxt + self.recv_window());
@@ -415,6 +416,7 @@ impl Connection {
                 if self.cwnd_may_grow() {
                     let srtt_ms = self.snd.rtt.srtt_us().map_or(0, |us| (us / 1000) as u32);
                     self.snd.cc.on_ack(grow, mss, ctx.now.as_millis() as u32, srtt_ms);
+                    self.snd_buf_expand(ctx);
                 } else {
                     self.snd.cc.on_app_limited();
                 }
@@ -531,11 +533,11 @@ impl Connection {
                 }
             }
         }
-        if let Some((seq, sent)) = self.snd.rtt_probe {
+        if let Some((seq, sent)) = self.snd.rtt_probe.get() {
             if seg.ack > seq {
                 let rtt_us = (ctx.now.as_micros() as u32).wrapping_sub(sent) as u64;
                 self.note_rtt_sample(ctx, rtt_us);
-                self.snd.rtt_probe = None;
+                self.snd.rtt_probe.clear();
             }
         }
     }
@@ -559,6 +561,7 @@ impl Connection {
                 }
                 self.rcv.buf.extend(data);
                 self.advance_rcv(data.len());
+                self.rcv_space_adjust(ctx);
                 if !self.rcv.ooo.is_empty() {
                     let offset = self.rcv.offset;
                     let recv_buf = &mut self.rcv.buf;
@@ -604,11 +607,11 @@ impl Connection {
         }
         if fin && !self.flag(ConnFlags::FIN_RECEIVED) {
             let fin_offset = self.rcv.offset + (seq + data.len() as u32).since(self.rcv.nxt) as u64;
-            self.rcv.ooo_fin = Some(fin_offset);
+            self.rcv.ooo_fin = fin_offset;
             self.owed.insert(Owed::ACK);
         }
-        if self.rcv.ooo_fin == Some(self.rcv.offset) {
-            self.rcv.ooo_fin = None;
+        if self.rcv.ooo_fin == self.rcv.offset {
+            self.rcv.ooo_fin = super::receiver::NO_FIN;
             self.process_fin(ctx);
         }
     }

@@ -1,6 +1,7 @@
 //! A full connection (TCB, RFC 9293 §3.3.1) and its user calls. Segment arrival lives in
 //! `input.rs`, segment building in `output.rs`, timers in `timers.rs`.
 
+mod autotune;
 mod ecn;
 mod icmp;
 mod input;
@@ -220,7 +221,7 @@ pub(crate) const MIN_USER_MSS: u16 = 88;
 bitflags::bitflags! {
     /// A connection's yes/no state, one bit each (fifteen `bool`s took fifteen bytes).
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub(crate) struct ConnFlags: u16 {
+    pub(crate) struct ConnFlags: u32 {
         /// The user has given the handle up (`close` or `abort`); free it once CLOSED.
         const RELEASED = 1 << 0;
         /// `close` was called: no more reads, so new data is answered with RST.
@@ -255,6 +256,8 @@ bitflags::bitflags! {
         const CWND_LIMITED = 1 << 14;
         /// Our FIN went out in a segment of its own (a tail loss probe resends it so).
         const FIN_ALONE = 1 << 15;
+        /// The application set the send buffer (SO_SNDBUF): no auto-tuning (`autotune.rs`).
+        const SNDBUF_LOCKED = 1 << 16;
     }
 }
 
@@ -400,6 +403,7 @@ impl Connection {
         if let Some(rtt_us) = synack_rtt_us {
             conn.snd.rtt.sample_us(rtt_us, ctx.timing.rto);
         }
+        conn.start_rcv_space(ctx);
         if ctx.config.compat.quick_acks > 0 {
             conn.start_quick_acks(&ctx.config);
         }
@@ -700,6 +704,7 @@ impl Connection {
     /// does not drop queued data.
     pub fn set_send_buffer_size(&mut self, config: &Config, bytes: usize) {
         self.snd.cap = config.tcp_wmem.clamp(bytes).min(1 << 30) as u32;
+        self.set_flag(ConnFlags::SNDBUF_LOCKED, true);
     }
     /// The receive buffer can only be set before the handshake, as the window scale
     /// announced in the SYN depends on it (like SO_RCVBUF before connect/listen).
@@ -708,6 +713,7 @@ impl Connection {
             return false;
         }
         self.rcv.cap = config.tcp_rmem.clamp(bytes).min(1 << 30) as u32;
+        self.rcv.space = autotune::RCV_SPACE_LOCKED;
         self.neg.rcv_wscale = config.window_scale(Some(self.rcv.cap as usize));
         true
     }

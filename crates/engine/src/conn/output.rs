@@ -109,7 +109,7 @@ impl Connection {
         if self.snd.max > self.snd.iss {
             ctx.counters.retransmitted_segments += 1;
         } else if self.rto_count == 0 {
-            self.snd.rtt_probe = Some((self.snd.iss, ctx.now.as_micros() as u32));
+            self.snd.rtt_probe.set(self.snd.iss, ctx.now.as_micros() as u32);
         }
         self.snd.nxt = self.snd.iss + 1;
         self.snd.max = self.snd.max.max(self.snd.nxt);
@@ -253,9 +253,9 @@ impl Connection {
                 let seq = self.snd.nxt;
                 if seq < self.snd.max {
                     ctx.counters.retransmitted_segments += 1;
-                    self.snd.rtt_probe = None;
-                } else if !self.neg.ts_ok && self.snd.rtt_probe.is_none() {
-                    self.snd.rtt_probe = Some((seq, ctx.now.as_micros() as u32));
+                    self.snd.rtt_probe.clear();
+                } else if !self.neg.ts_ok && !self.snd.rtt_probe.is_set() {
+                    self.snd.rtt_probe.set(seq, ctx.now.as_micros() as u32);
                 }
                 // Most segments are one (counted without a division, a slow instruction).
                 ctx.counters.data_segments_out += if len <= mss || mtu_probe { 1 } else { len.div_ceil(mss) as u64 };
@@ -362,7 +362,7 @@ impl Connection {
             let len = outstanding.min(mss);
             let fin = fin_sent && len == buf_len;
             ctx.counters.retransmitted_segments += 1;
-            self.snd.rtt_probe = None;
+            self.snd.rtt_probe.clear();
             self.note_fast_retransmit_sent(ctx.now, len);
             return Some(self.data_segment(ctx, self.snd.una, 0..len, fin, DataMarks::default()));
         }

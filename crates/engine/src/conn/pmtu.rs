@@ -92,7 +92,7 @@ impl Connection {
             ctx.counters.pmtu_resends += 1;
             self.snd.fast_recovery = FastRecovery::idle(self.snd.max);
             self.snd.scoreboard.clear_resent();
-            self.snd.rtt_probe = None;
+            self.snd.rtt_probe.clear();
             self.owed.remove(Owed::REXMIT_ONE);
             self.snd.nxt = self.snd.una;
         }

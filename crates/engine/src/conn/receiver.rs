@@ -25,8 +25,8 @@ pub(crate) struct Receiver {
     pub cap: u32,
     /// Data that arrived beyond RCV.NXT, waiting for the gap to fill.
     pub ooo: Assembler,
-    /// Stream offset of a FIN that arrived ahead of missing data.
-    pub ooo_fin: Option<u64>,
+    /// Stream offset of a FIN that arrived ahead of missing data (`NO_FIN`: none).
+    pub ooo_fin: u64,
     /// Full-sized segments received since the last ACK (RFC 9293 §3.8.6.3: an ACK at least
     /// every second one).
     pub full_segments_unacked: u8,
@@ -36,7 +36,17 @@ pub(crate) struct Receiver {
     /// A duplicate range to report as the first SACK block of the next ACK (RFC 2883 D-SACK),
     /// then forgotten; empty (start = end) when there is none.
     pub dsack: (SeqNum, SeqNum),
+    /// Dynamic right-sizing (`autotune.rs`): where the application's reads had reached
+    /// (low 32 bits of the stream offset) and when (ms, wrapping) the round trip being
+    /// measured began, and what it read in the last one (`RCV_SPACE_LOCKED`: the
+    /// application set the buffer, which stays as set).
+    pub space_read_mark: u32,
+    pub space_ms: u32,
+    pub space: u32,
 }
+
+/// `Receiver::ooo_fin` when no FIN waits.
+pub(crate) const NO_FIN: u64 = u64::MAX;
 
 impl Receiver {
     /// Before the peer's SYN.
@@ -51,10 +61,13 @@ impl Receiver {
             buf: VecDeque::new(),
             cap,
             ooo: Assembler::EMPTY,
-            ooo_fin: None,
+            ooo_fin: NO_FIN,
             full_segments_unacked: 0,
             quick_acks: 0,
             dsack: (SeqNum(0), SeqNum(0)),
+            space_read_mark: 0,
+            space_ms: 0,
+            space: 0,
         }
     }
 

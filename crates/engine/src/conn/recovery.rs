@@ -104,7 +104,7 @@ impl Connection {
             self.snd.scoreboard.start_undo_count(self.snd.una);
         }
         self.owed.insert(Owed::REXMIT_ONE);
-        self.snd.rtt_probe = None;
+        self.snd.rtt_probe.clear();
         ctx.counters.fast_retransmits += 1;
         if self.mtu.probing() {
             self.mtu_probe_on_loss(ctx, false);
@@ -429,7 +429,7 @@ impl Connection {
         }
         let len = outstanding.min(mss);
         ctx.counters.retransmitted_segments += 1;
-        self.snd.rtt_probe = None;
+        self.snd.rtt_probe.clear();
         let start = outstanding - len;
         if len == 0 || (fin && self.flag(ConnFlags::FIN_ALONE)) {
             let fin_seq = self.snd.una + buf_len as u32;

@@ -46,10 +46,8 @@ pub(crate) struct Sender {
     pub reorder_armed: bool,
     /// SND.MAX when the last probe went out: no second probe until SND.UNA passes it.
     pub loss_probe_high: Option<SeqNum>,
-    /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission):
-    /// its sequence number and when it was sent, microseconds, wrapping (`Instant` low bits:
-    /// a probe lives less than an RTO, far below the 71 minutes a wrap takes).
-    pub rtt_probe: Option<(SeqNum, u32)>,
+    /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission).
+    pub rtt_probe: RttProbe,
     /// Where the last segment shorter than the MSS ended (Linux's `snd_sml`): Minshall's
     /// Nagle holds a small segment only while another small one is unacknowledged.
     pub small_end: SeqNum,
@@ -78,7 +76,7 @@ impl Sender {
             loss_probe_armed: false,
             reorder_armed: false,
             loss_probe_high: None,
-            rtt_probe: None,
+            rtt_probe: RttProbe::NONE,
             small_end: iss,
         }
     }
@@ -96,5 +94,36 @@ impl Sender {
     #[inline]
     pub fn flight(&self) -> u32 {
         self.max.since(self.una)
+    }
+}
+
+/// The one segment timed for an RTT sample when timestamps are off (RFC 6298 §3): its
+/// sequence number and when it was sent, microseconds, wrapping (`Instant` low bits: a probe
+/// lives less than an RTO, far below the 71 minutes a wrap takes). Eight bytes where an
+/// `Option` took twelve: a send time of `u32::MAX` means none (a probe sent at that
+/// microsecond is not timed, a sample missed).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RttProbe {
+    seq: SeqNum,
+    sent_us: u32,
+}
+
+impl RttProbe {
+    pub const NONE: RttProbe = RttProbe { seq: SeqNum(0), sent_us: u32::MAX };
+
+    pub fn set(&mut self, seq: SeqNum, sent_us: u32) {
+        *self = RttProbe { seq, sent_us };
+    }
+
+    pub fn clear(&mut self) {
+        *self = RttProbe::NONE;
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.sent_us != u32::MAX
+    }
+
+    pub fn get(&self) -> Option<(SeqNum, u32)> {
+        self.is_set().then_some((self.seq, self.sent_us))
     }
 }

@@ -120,7 +120,7 @@ impl Connection {
                 }
                 ctx.counters.rto_expirations += 1;
                 self.snd.rtt.back_off(ctx.timing.rto);
-                self.snd.rtt_probe = None;
+                self.snd.rtt_probe.clear();
                 self.snd.nxt = self.snd.iss; // the SYN (or SYN-ACK) goes out again on the next poll
             }
             _ => {
@@ -163,7 +163,7 @@ impl Connection {
                 self.snd.cc.on_rto(flight, self.neg.snd_mss as u32);
                 self.snd.fast_recovery = FastRecovery::idle(self.snd.max);
                 self.snd.rtt.back_off(ctx.timing.rto);
-                self.snd.rtt_probe = None;
+                self.snd.rtt_probe.clear();
                 self.owed.remove(Owed::REXMIT_ONE);
                 self.snd.nxt = self.snd.una;
             }
