@@ -139,6 +139,10 @@ pub struct Config {
     /// Linux's `tcp_moderate_rcvbuf` (default 1) and its send-buffer expansion; a buffer the
     /// application set stays as set.
     pub tcp_moderate_rcvbuf: bool,
+    /// F-RTO (RFC 5682), as Linux's `tcp_frto`: 0 off, 1 or 2 on (Linux's default 2, the
+    /// SACK-enhanced algorithm, which with SACK off is the basic one). FreeBSD's default stack
+    /// has none. Spurious timeouts are also found by timestamps (RFC 3522) whatever this is.
+    pub tcp_frto: u8,
     /// HyStart++ (RFC 9406) in the initial slow start, as Linux's CUBIC runs HyStart by
     /// default (`hystart`).
     pub tcp_hystart: bool,
@@ -225,6 +229,7 @@ impl Default for Config {
             tcp_early_retrans: 3,
             tcp_recovery: 1,
             tcp_hystart: true,
+            tcp_frto: 2,
             tcp_moderate_rcvbuf: true,
             tcp_insecure_rst: false,
             tcp_invalid_ratelimit: Duration::from_millis(500),
@@ -445,6 +450,7 @@ impl Config {
             c.compat = Compat::freebsd();
             c.tcp_early_retrans = 0;
             c.tcp_recovery = 0;
+            c.tcp_frto = 0;
             c.tcp_rmem = BufferLimits { min: 1, default: 65_536, max: 2 * 1024 * 1024 };
             c.tcp_wmem = BufferLimits { min: 1, default: 32_768, max: 2 * 1024 * 1024 };
             c.tcp_time_wait_reopen = false;

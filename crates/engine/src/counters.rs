@@ -39,6 +39,9 @@ counters! {
     /// Fast retransmits found spurious by their ACK's timestamp (RFC 3522) or by D-SACKs
     /// (RFC 2883) and undone.
     spurious_retransmits_undone,
+    /// Retransmission timeouts found spurious (RFC 5682 F-RTO, or RFC 3522 by the timestamp
+    /// echo) and undone.
+    spurious_rtos_undone,
     /// Initial slow starts ended by HyStart++ (RFC 9406) before any loss.
     hystart_exits,
     /// Retransmissions in SACK recovery found lost again (by RACK, or unanswered for an RTT

@@ -47,6 +47,14 @@ pub(crate) struct Prr {
     pub prior_cwnd: u32,
 }
 
+/// F-RTO's marks after a retransmission timeout (RFC 5682 §3): how far the retransmissions
+/// since have reached, and whether new data has gone out in their place (step 2b).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frto {
+    pub resent_end: SeqNum,
+    pub new_data_sent: bool,
+}
+
 /// How lost bytes are told from delayed ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LossRule {
@@ -82,6 +90,8 @@ pub(crate) struct Tables {
     undo: Option<Undo>,
     /// Proportional rate reduction's counters for the recovery under way (RFC 6937).
     prr: Prr,
+    /// F-RTO after the last retransmission timeout, while it decides.
+    frto: Option<Frto>,
 }
 
 /// Scoreboard tables of ended connections, for the next ones.
@@ -149,6 +159,7 @@ impl Scoreboard {
                 tables.undo_marker = None;
                 tables.undo = None;
                 tables.prr = Prr::default();
+                tables.frto = None;
                 pool.spare.push(tables);
             }
         }
@@ -169,6 +180,18 @@ impl Scoreboard {
     pub fn set_undo(&mut self, undo: Option<Undo>) {
         if undo.is_some() || self.tables.is_some() {
             self.tables().undo = undo;
+        }
+    }
+
+    /// F-RTO's marks, while it decides whether the last timeout was spurious.
+    #[inline]
+    pub fn frto(&self) -> Option<Frto> {
+        self.tables.as_ref().and_then(|t| t.frto)
+    }
+
+    pub fn set_frto(&mut self, frto: Option<Frto>) {
+        if frto.is_some() || self.tables.is_some() {
+            self.tables().frto = frto;
         }
     }
 
@@ -358,6 +381,11 @@ impl Scoreboard {
                 first.0 = first.0.max(snd_una);
             }
         }
+    }
+
+    /// Some of `[left, right)` is not SACKed yet.
+    pub fn has_unsacked(&self, left: SeqNum, right: SeqNum) -> bool {
+        left < right && !unsacked(left, right, self.ranges()).is_empty()
     }
 
     /// Bytes SACKed at or above `seq`.

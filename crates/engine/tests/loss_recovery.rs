@@ -170,10 +170,13 @@ fn after_a_timeout_what_the_peer_sacked_is_not_sent_again() {
     let segments: Vec<u32> = sent.iter().map(|(_, o)| (o.seq - t.s()) / SEG).collect();
     assert_eq!(segments, vec![4, 0], "a loss probe (unanswered), then the timeout resends one segment (cwnd 1)");
     assert_eq!(t.h.ep.counters().rto_expirations, 1);
-    t.ack(1, &[(3, 5)], ts);
+    // The ACKs echo the retransmission's timestamp: it filled the hole (RFC 7323 §4.3).
+    let resent_ts = sent[1].1.opts.timestamps.unwrap().0;
+    t.ack(1, &[(3, 5)], resent_ts);
     assert_eq!(t.sent(), vec![1, 2], "the rest of the hole");
-    t.ack(3, &[(3, 5)], ts);
+    t.ack(3, &[(3, 5)], resent_ts);
     assert!(t.sent().is_empty(), "3 and 4 are SACKed: not resent");
+    assert_eq!(t.h.ep.counters().spurious_rtos_undone, 0);
 }
 
 #[test]
@@ -399,4 +402,60 @@ fn a_dsack_shows_the_fast_retransmit_needless_and_it_is_undone_rfc2883() {
     assert_eq!(t.h.ep.counters().spurious_retransmits_undone, 1);
     assert_eq!(after.ssthresh, before.ssthresh, "ssthresh restored");
     assert!(after.cwnd >= before.cwnd, "cwnd restored: {} < {}", after.cwnd, before.cwnd);
+}
+
+/// Ten segments out with more queued, then silence past the RTO: the first is resent.
+/// Returns the original TSval and the retransmission's.
+fn timeout_of_ten(t: &mut Conn) -> (u32, u32) {
+    let ts = t.send_segments(10);
+    t.h.ep.send(t.h.now, t.c, &vec![7u8; (5 * SEG) as usize]).unwrap();
+    let sent = t.h.advance_collect(Duration::from_millis(250));
+    let resent: Vec<u32> = sent.iter().map(|(_, o)| (o.seq - t.s()) / SEG).collect();
+    assert_eq!(resent.last(), Some(&0), "the timeout resends the first: {resent:?}");
+    assert_eq!(t.h.ep.counters().rto_expirations, 1);
+    (ts, sent.last().unwrap().1.opts.timestamps.unwrap().0)
+}
+
+#[test]
+fn a_spurious_timeout_found_by_frto_is_undone_rfc5682() {
+    let mut t = Conn::new();
+    let before = t.h.ep.conn_info(t.c).unwrap();
+    let (_, resent_ts) = timeout_of_ten(&mut t);
+    assert_eq!(t.h.ep.conn_info(t.c).unwrap().cwnd, 1460, "collapsed to one segment");
+    // The retransmission is acknowledged (its own timestamp echoed: Eifel cannot tell):
+    // F-RTO sends new data, not segment 1 (step 2b).
+    t.ack(1, &[], resent_ts);
+    let next = t.sent();
+    assert!(!next.is_empty() && next.iter().all(|&s| s >= 10), "new data: {next:?}");
+    // Then an ACK of segments never retransmitted: they were not lost, the timeout was
+    // spurious (step 3b); the window comes back and nothing more is resent.
+    t.ack(5, &[], resent_ts);
+    assert_eq!(t.h.ep.counters().spurious_rtos_undone, 1);
+    let after = t.h.ep.conn_info(t.c).unwrap();
+    assert!(after.cwnd >= before.cwnd, "cwnd restored: {} < {}", after.cwnd, before.cwnd);
+    assert!(t.sent().iter().all(|&s| s >= 10), "segments 5..10 are not resent");
+}
+
+#[test]
+fn a_genuine_timeout_goes_on_resending_after_frto_new_data() {
+    let mut t = Conn::new();
+    let (_, resent_ts) = timeout_of_ten(&mut t);
+    t.ack(1, &[], resent_ts);
+    assert!(t.sent().iter().all(|&s| s >= 10));
+    // A duplicate ACK with nothing new SACKed: the loss was real (step 3a). (A SACK of the
+    // new data would show that not all was lost: spurious, as Linux counts it.)
+    t.ack(1, &[], resent_ts);
+    assert_eq!(t.sent().first(), Some(&1), "resending goes on from SND.UNA");
+    assert_eq!(t.h.ep.counters().spurious_rtos_undone, 0);
+}
+
+#[test]
+fn a_timeout_whose_ack_echoes_the_original_is_undone_rfc3522() {
+    let mut t = Conn::new();
+    let (ts, _) = timeout_of_ten(&mut t);
+    // The first ACK after the timeout echoes the original transmission's timestamp: the
+    // originals were only delayed.
+    t.ack(10, &[], ts);
+    assert_eq!(t.h.ep.counters().spurious_rtos_undone, 1);
+    assert!(t.sent().iter().all(|&s| s >= 10), "nothing resent");
 }

@@ -276,6 +276,7 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         "net.ipv4.tcp_retries1" => c.tcp_retries1 = small(255),
         "net.ipv4.tcp_early_retrans" => c.tcp_early_retrans = small(4),
         "net.ipv4.tcp_recovery" => c.tcp_recovery = small(7),
+        "net.ipv4.tcp_frto" => c.tcp_frto = small(2),
         "net.ipv4.tcp_moderate_rcvbuf" | "net.inet.tcp.recvbuf_auto" => c.tcp_moderate_rcvbuf = on,
         "net.ipv4.tcp_retries2" => c.tcp_retries2 = small(255),
         "net.ipv4.tcp_mtu_probing" => c.tcp_mtu_probing = small(2),
@@ -298,10 +299,9 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
                 _ => EcnMode::Passive,
             }
         }
-        // Linux sysctls whose mechanisms the engine does not have (yet): F-RTO, FACK,
+        // Linux sysctls whose mechanisms the engine does not have (yet): FACK,
         // CUBIC's and pacing's parameters, TSO sizing, Fast Open.
-        "net.ipv4.tcp_frto"
-        | "net.ipv4.tcp_fack"
+        "net.ipv4.tcp_fack"
         | "net.ipv4.tcp_reordering"
         | "net.ipv4.tcp_slow_start_after_idle"
         | "net.ipv4.tcp_tso_win_divisor"

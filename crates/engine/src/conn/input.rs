@@ -374,6 +374,9 @@ impl Connection {
         if !seg.options.sack.is_empty() && self.snd.scoreboard.undo().is_some() {
             self.undo_if_dsacked(ctx, seg, una_before);
         }
+        if self.snd.scoreboard.frto().is_some() {
+            self.frto_on_ack(ctx, seg, una_before);
+        }
         if ack > self.snd.una {
             let acked = ack.since(self.snd.una);
             let data_acked = (acked as usize).min(self.snd.buf.len());

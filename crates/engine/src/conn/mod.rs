@@ -3,6 +3,7 @@
 
 mod autotune;
 mod ecn;
+mod frto;
 mod icmp;
 mod input;
 mod output;

@@ -254,6 +254,9 @@ impl Connection {
                 if seq < self.snd.max {
                     ctx.counters.retransmitted_segments += 1;
                     self.snd.rtt_probe.clear();
+                    if self.rto_count > 0 {
+                        self.frto_note_resent(seq + len as u32);
+                    }
                 } else if !self.neg.ts_ok && !self.snd.rtt_probe.is_set() {
                     self.snd.rtt_probe.set(seq, ctx.now.as_micros() as u32);
                 }

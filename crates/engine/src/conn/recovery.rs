@@ -304,6 +304,11 @@ impl Connection {
         self.snd.scoreboard.set_undo(Some(Undo { rexmit_tsval: None, ..undo }));
         let echoed = if self.neg.ts_ok { seg.options.timestamps.map(|(_, ecr)| ecr) } else { None };
         match echoed {
+            Some(ecr) if ecr != 0 && SeqNum(ecr) < SeqNum(tsval) && self.rto_count > 0 => {
+                // RFC 3522 for a timeout: the original arrived, the timeout was spurious.
+                self.undo_timeout(ctx);
+                true
+            }
             Some(ecr) if ecr != 0 && SeqNum(ecr) < SeqNum(tsval) => {
                 self.snd.scoreboard.set_undo(None);
                 self.snd.cc.undo(cwnd, ssthresh);

@@ -150,6 +150,9 @@ impl Connection {
                     return;
                 }
                 ctx.counters.rto_expirations += 1;
+                // As Linux: no F-RTO for a timeout in a recovery, or one an MTU probe's loss
+                // caused (the probe is lost for sure, and resent smaller).
+                let frto_allowed = !self.snd.fast_recovery.active && !self.mtu.probing();
                 if self.mtu.probing() {
                     self.mtu_probe_on_loss(ctx, true);
                 }
@@ -160,7 +163,9 @@ impl Connection {
                 // RFC 5681 §3.1 and RFC 6298 §5.5–5.6: collapse the window, back off, resend
                 // from SND.UNA (what the peer has SACKed is skipped).
                 let flight = self.snd.flight();
+                let (cwnd, ssthresh) = (self.snd.cc.cwnd(), self.snd.cc.ssthresh());
                 self.snd.cc.on_rto(flight, self.neg.snd_mss as u32);
+                self.frto_on_timeout(ctx, cwnd, ssthresh, frto_allowed);
                 self.snd.fast_recovery = FastRecovery::idle(self.snd.max);
                 self.snd.rtt.back_off(ctx.timing.rto);
                 self.snd.rtt_probe.clear();
