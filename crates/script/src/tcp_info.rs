@@ -56,7 +56,7 @@ const INFINITE_SSTHRESH: i64 = 0x7fff_ffff;
 
 /// A field of `tcp_info` from the engine's view of the connection, in Linux's units
 /// (segments for windows, microseconds for times).
-fn field(name: &str, state: State, info: Option<&ConnInfo>) -> Result<i64, String> {
+fn field(name: &str, state: State, info: Option<&ConnInfo>, now_ms: u32) -> Result<i64, String> {
     if name == "tcpi_state" {
         return Ok(state_number(state));
     }
@@ -90,6 +90,7 @@ fn field(name: &str, state: State, info: Option<&ConnInfo>) -> Result<i64, Strin
         "tcpi_retrans" => i.retransmitted_out as i64,
         "tcpi_reordering" => i.reordering as i64,
         "tcpi_reord_seen" => i.reorder_events as i64,
+        "tcpi_last_data_recv" => now_ms.wrapping_sub(i.last_data_recv_ms) as i64,
         "tcpi_probes" => i.probes as i64,
         "tcpi_ca_state" => i.ca_state as i64,
         "tcpi_rcv_wnd" => i.rcv_wnd as i64,
@@ -118,9 +119,10 @@ impl Runner {
             Some(Sock::Conn(h) | Sock::Closed(Some(h))) => self.ep.conn_info(h),
             _ => None,
         };
+        let now_ms = self.now.as_millis() as u32;
         let lookup = |name: &str| match constant(name) {
             Some(v) => Ok(v),
-            None => field(name, state, info.as_ref()),
+            None => field(name, state, info.as_ref(), now_ms),
         };
         let mut vars = std::mem::take(&mut self.vars);
         let outcome = Env { vars: &mut vars, lookup: &lookup }.run(stmts);

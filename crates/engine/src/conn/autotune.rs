@@ -15,8 +15,10 @@ pub(super) const RCV_SPACE_LOCKED: u32 = u32::MAX;
 const INITIAL_SPACE_SEGMENTS: u32 = 10;
 
 impl Connection {
-    /// The handshake is done: the first round trip's measurement starts now.
+    /// The handshake is done: the first round trip's measurement starts now (and the clock of
+    /// the last data received).
     pub(super) fn start_rcv_space(&mut self, ctx: &Ctx) {
+        self.rcv.last_data_ms = ctx.now.as_millis() as u32;
         if self.rcv.space == RCV_SPACE_LOCKED {
             return;
         }
@@ -30,11 +32,13 @@ impl Connection {
         (self.rcv.offset - self.rcv.buf.len() as u64) as u32
     }
 
-    /// Dynamic right-sizing: once per smoothed RTT, what the application read in it is the
+    /// Data arrived in order: its time is kept, and dynamic right-sizing runs: once per
+    /// smoothed RTT, what the application read in it is the
     /// rate the window must carry. Twice that (losses), plus sixteen segments, plus twice its
     /// growth over the last round (a sender in slow start doubles each round) is the window
     /// the buffer grows to, at most `tcp_rmem.max` and what the window scale can announce.
     pub(super) fn rcv_space_adjust(&mut self, ctx: &Ctx) {
+        self.rcv.last_data_ms = ctx.now.as_millis() as u32;
         if self.rcv.space == RCV_SPACE_LOCKED || !ctx.config.tcp_moderate_rcvbuf {
             return;
         }

@@ -759,6 +759,7 @@ impl Connection {
             retransmitted_out: self.snd.scoreboard.resent_segments(self.neg.data_mss()),
             reordering: self.snd.scoreboard.rack().map_or(3, |rack| rack.reordering),
             reorder_events: self.snd.scoreboard.rack().map_or(0, |rack| rack.reorder_events),
+            last_data_recv_ms: self.rcv.last_data_ms,
             probes: self.probe_count.max(self.keepalive_probes_sent),
             ca_state: match () {
                 _ if self.snd.fast_recovery.active => 3,
@@ -857,6 +858,10 @@ pub struct ConnInfo {
     pub reordering: u32,
     /// ACKs that showed data delivered out of order (Linux's tcpi_reord_seen).
     pub reorder_events: u32,
+    /// When data last arrived in order (or the connection was established), on the engine's
+    /// clock in milliseconds, wrapping: `now.as_millis() as u32` less this is Linux's
+    /// tcpi_last_data_recv.
+    pub last_data_recv_ms: u32,
     /// Zero-window or keepalive probes sent without an answer.
     pub probes: u8,
     /// Where loss recovery stands, in Linux's `TCP_CA_*` numbers: 0 open, 1 disorder

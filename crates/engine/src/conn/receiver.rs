@@ -43,6 +43,10 @@ pub(crate) struct Receiver {
     pub space_read_mark: u32,
     pub space_ms: u32,
     pub space: u32,
+    /// When data last arrived in order, or the connection was established: the engine's
+    /// clock in milliseconds, wrapping (Linux's `icsk_ack.lrcvtime`, TCP_INFO's
+    /// tcpi_last_data_recv).
+    pub last_data_ms: u32,
 }
 
 /// `Receiver::ooo_fin` when no FIN waits.
@@ -68,6 +72,7 @@ impl Receiver {
             space_read_mark: 0,
             space_ms: 0,
             space: 0,
+            last_data_ms: 0,
         }
     }
 
