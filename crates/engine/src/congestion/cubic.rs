@@ -130,7 +130,7 @@ impl CongestionControl for Cubic {
     fn on_ecn_echo(&mut self, _flight: u32, mss: u32) {
         let cwnd = self.reno.cwnd();
         let ssthresh = self.reduce(mss);
-        self.reno.set(cwnd.min(ssthresh), ssthresh);
+        self.reno.set(cwnd, ssthresh);
     }
 
     /// §4.8: a timeout reduces as a loss does, then restarts from one segment.

@@ -33,7 +33,8 @@ pub(crate) trait CongestionControl {
     fn on_partial_ack(&mut self, acked: u32, mss: u32);
     /// Recovery ends with everything up to the recovery point acknowledged.
     fn on_recovery_exit(&mut self, flight: u32, mss: u32);
-    /// An ECN echo (RFC 3168 §6.1.2): reduce as for a loss, without recovery.
+    /// An ECN echo (RFC 3168 §6.1.2): ssthresh as for a loss, without recovery; cwnd comes
+    /// down to it ACK by ACK (the connection's PRR, as Linux's CWR state).
     fn on_ecn_echo(&mut self, flight: u32, mss: u32);
     /// A retransmission timeout (RFC 5681 §3.1 eq. 4).
     fn on_rto(&mut self, flight: u32, mss: u32);

@@ -72,7 +72,6 @@ impl CongestionControl for NewReno {
     /// RFC 3168 §6.1.2: as for a loss, with cwnd no larger than it was.
     fn on_ecn_echo(&mut self, flight: u32, mss: u32) {
         self.ssthresh = NewReno::reduced_ssthresh(flight, mss);
-        self.cwnd = self.cwnd.min(self.ssthresh);
     }
 
     /// RFC 5681 §3.1 eq. 4: one segment after a timeout.
@@ -144,10 +143,10 @@ mod tests {
     }
 
     #[test]
-    fn an_ecn_echo_halves_without_inflation_and_undo_restores() {
+    fn an_ecn_echo_halves_ssthresh_leaving_cwnd_to_prr_and_undo_restores() {
         let mut c = NewReno::new(20_000);
         c.on_ecn_echo(20_000, 1000);
-        assert_eq!((c.cwnd, c.ssthresh), (10_000, 10_000));
+        assert_eq!((c.cwnd, c.ssthresh), (20_000, 10_000), "cwnd comes down ACK by ACK");
         c.undo(20_000, u32::MAX);
         assert_eq!((c.cwnd, c.ssthresh), (20_000, u32::MAX));
     }

@@ -1,11 +1,13 @@
 //! Explicit Congestion Notification (RFC 3168 §6.1): the handshake agrees on it; data goes
 //! out ECT(0); a receiver that sees Congestion Experienced echoes ECE until the sender's CWR;
-//! a sender that gets ECE halves its window once per window of data, as for a loss but
-//! without resending anything, and says so with CWR.
+//! a sender that gets ECE reduces its window once per window of data, as for a loss but
+//! without resending anything, and says so with CWR. The reduction comes ACK by ACK by
+//! proportional rate reduction (RFC 6937), as Linux's CWR state does.
 
 use super::output::DataMarks;
 use super::{ConnFlags, Connection, Ctx, Owed};
 use crate::congestion::CongestionControl;
+use crate::scoreboard::Prr;
 use crate::EcnMode;
 use synack_wire::{Ecn, TcpFlags, TcpRepr};
 
@@ -66,10 +68,35 @@ impl Connection {
         }
         let mss = self.neg.snd_mss as u32;
         let flight = self.snd.flight();
+        let prior_cwnd = self.snd.cc.cwnd();
         self.snd.cc.on_ecn_echo(flight, mss);
+        *self.snd.scoreboard.prr_mut() = Prr { delivered: 0, out: 0, prior_cwnd };
         self.ecn_recover = self.snd.max;
         self.set_flag(ConnFlags::CWR_PENDING, true);
         ctx.counters.ecn_reductions += 1;
+    }
+
+    /// A reduction for an ECN echo is bringing cwnd down (Linux's CWR state): from the echo
+    /// until SND.UNA passes what was sent then, outside any recovery.
+    #[inline]
+    pub(super) fn in_cwr(&self) -> bool {
+        self.neg.ecn_ok
+            && self.snd.una < self.ecn_recover
+            && !self.snd.fast_recovery.active
+            && self.snd.scoreboard.prr().prior_cwnd != 0
+    }
+
+    /// The reduction's end: cwnd settles at ssthresh (Linux's `tcp_end_cwnd_reduction`).
+    pub(super) fn end_cwr_if_done(&mut self) {
+        if self.neg.ecn_ok
+            && self.snd.una >= self.ecn_recover
+            && !self.snd.fast_recovery.active
+            && self.snd.scoreboard.prr().prior_cwnd != 0
+        {
+            self.snd.scoreboard.prr_mut().prior_cwnd = 0;
+            let ssthresh = self.snd.cc.ssthresh();
+            self.snd.cc.set_cwnd(ssthresh);
+        }
     }
 
     /// How a segment of new data goes out: ECT(0) on an ECN connection (never on

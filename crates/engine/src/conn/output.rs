@@ -417,7 +417,7 @@ impl Connection {
         marks: DataMarks,
     ) -> OutSegment {
         let mut flags = TcpFlags::ACK | marks.cwr;
-        if self.snd.fast_recovery.active {
+        if self.snd.fast_recovery.active || (self.neg.ecn_ok && self.in_cwr()) {
             // RFC 6937: what recovery sends, against what it was delivered.
             let prr = self.snd.scoreboard.prr_mut();
             prr.out = prr.out.saturating_add(data.len() as u32);
