@@ -546,3 +546,28 @@ fn the_send_buffer_grows_with_cwnd_unless_set() {
         }
     }
 }
+
+/// TCP_CORK holds partial segments until it is lifted; MSG_MORE holds one until the next
+/// write or ACK, and its data goes without PSH.
+#[test]
+fn a_cork_holds_partial_segments_until_lifted_and_msg_more_until_the_next_ack() {
+    let (mut h, c) = H::established(plain_config().with(|c| c.tcp_wmem.default = 65_536));
+    h.ep.conn_mut(h.now, c).unwrap().set_cork(true);
+    h.ep.send(h.now, c, &data(40)).unwrap();
+    h.ep.send(h.now, c, &data(40)).unwrap();
+    assert!(h.output().is_empty(), "corked");
+    h.ep.conn_mut(h.now, c).unwrap().set_cork(false);
+    assert_eq!(h.keys(), [(ACK | PSH, h.iss + 1, PEER_ISN + 1, 80)], "lifted: one segment");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 81));
+
+    h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+    h.ep.send_more(h.now, c, &data(100)).unwrap();
+    assert!(h.output().is_empty(), "MSG_MORE holds a partial segment even with TCP_NODELAY");
+    h.ep.send(h.now, c, &data(20)).unwrap();
+    assert_eq!(h.keys(), [(ACK | PSH, h.iss + 81, PEER_ISN + 1, 120)], "the next write sends both");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 201));
+    h.ep.send_more(h.now, c, &data(1500)).unwrap();
+    assert_eq!(h.keys(), [(ACK, h.iss + 201, PEER_ISN + 1, 1460)], "full segments go, the rest waits");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1661));
+    assert_eq!(h.keys(), [(ACK, h.iss + 1661, PEER_ISN + 1, 40)], "an ACK lets it go, without PSH");
+}

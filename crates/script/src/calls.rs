@@ -212,10 +212,6 @@ impl Runner {
             }
             // sendmsg: a write of the iovecs' total length (`msg_iov(N)=[{..., LEN}, ...]`).
             "sendmsg" => {
-                let flags = call.args.get(2).map(|a| format!("{a:?}")).unwrap_or_default();
-                if flags.contains("MSG_MORE") {
-                    return self.fail("sendmsg(MSG_MORE): corking is not an engine feature");
-                }
                 let msg = match call.args.get(1) {
                     Some(Arg::Other(text)) => text.clone(),
                     _ => return self.fail("sendmsg(): want a {msg_iov(...)=[...]} argument"),
@@ -227,9 +223,11 @@ impl Runner {
                         part.trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse::<i64>().ok()
                     })
                     .sum();
+                // As send(fd, ..., total, flags): the flags (MSG_MORE) carry over.
+                let flags = call.args.get(2).cloned().unwrap_or(Arg::Int(0));
                 let write = Call {
-                    name: "write".into(),
-                    args: vec![call.args[0].clone(), Arg::Elided, Arg::Int(total)],
+                    name: "send".into(),
+                    args: vec![call.args[0].clone(), Arg::Elided, Arg::Int(total), flags],
                     ..call.clone()
                 };
                 return self.do_call(&write);
@@ -240,7 +238,14 @@ impl Runner {
                     Sock::Conn(h) => {
                         // No write takes more than the send buffer holds.
                         let len = len.min(self.ep.buffer_sizes(h).map_or(0, |b| b.send));
-                        let r = self.ep.send(self.now, h, &vec![0u8; len]);
+                        // send(..., MSG_MORE): more follows (Linux's corking for one call).
+                        let more = call.name == "send"
+                            && call.args.get(3).is_some_and(|a| format!("{a:?}").contains("MSG_MORE"));
+                        let r = if more {
+                            self.ep.send_more(self.now, h, &vec![0u8; len])
+                        } else {
+                            self.ep.send(self.now, h, &vec![0u8; len])
+                        };
                         self.drain();
                         match r {
                             Ok(n) => Ok(n as i64),
@@ -352,6 +357,7 @@ impl Runner {
                 Err(pending.map_or("0".to_string(), |e| conn_errno(e).to_string()))
             }
             "TCP_NODELAY" => Ok(conn.and_then(|h| self.ep.nodelay(h)).unwrap_or(false) as i64),
+            "TCP_CORK" => Ok(conn.and_then(|h| self.ep.cork(h)).unwrap_or(false) as i64),
             // The keepalive timing new connections get (the endpoint's, as the sysctls set it).
             "TCP_KEEPIDLE" => Ok(self.ep.config().tcp_keepalive_time.as_secs() as i64),
             "TCP_KEEPINTVL" => Ok(self.ep.config().tcp_keepalive_intvl.as_secs() as i64),
@@ -478,6 +484,13 @@ impl Runner {
                     Some(mut c) => c.set_user_timeout(limit),
                     None => self.fd(fd).unwrap().user_timeout = limit,
                 }
+                Ok(0)
+            }
+            ("TCP_CORK", Some(v)) => {
+                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(self.now, h)) {
+                    c.set_cork(v != 0);
+                }
+                self.drain();
                 Ok(0)
             }
             ("TCP_NODELAY", Some(v)) => {

@@ -385,6 +385,8 @@ impl Connection {
                 self.set_flag(ConnFlags::OUR_FIN_ACKED, true);
             }
             self.sample_rtt(ctx, seg);
+            // An ACK lets what MSG_MORE held go (Linux pushes on every ACK without it).
+            self.set_flag(ConnFlags::MORE, false);
             self.snd.una = ack;
             self.snd.nxt = self.snd.nxt.max(ack);
             if self.mtu.probing() {

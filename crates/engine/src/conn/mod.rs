@@ -259,6 +259,15 @@ bitflags::bitflags! {
         const FIN_ALONE = 1 << 15;
         /// The application set the send buffer (SO_SNDBUF): no auto-tuning (`autotune.rs`).
         const SNDBUF_LOCKED = 1 << 16;
+        /// TCP_CORK: only full segments go until it is lifted.
+        const CORK = 1 << 17;
+        /// The last write said more follows (MSG_MORE): a partial segment waits for the next
+        /// write or ACK.
+        const MORE = 1 << 18;
+        /// The data at the send buffer's end was written with MSG_MORE: no PSH for it.
+        const NO_PUSH = 1 << 19;
+        /// Lifting the cork or setting TCP_NODELAY pushes what is held, once.
+        const PUSH_NOW = 1 << 20;
     }
 }
 
@@ -498,6 +507,12 @@ impl Connection {
 
     /// SEND (RFC 9293 §3.10.2).
     pub fn send(&mut self, ctx: &mut Ctx, data: &[u8]) -> Result<usize, SendError> {
+        self.send_with(ctx, data, false)
+    }
+
+    /// SEND; with `more`, as Linux's MSG_MORE: more data follows, so a partial segment of
+    /// it waits for the next write or ACK, and it goes without PSH.
+    pub fn send_with(&mut self, ctx: &mut Ctx, data: &[u8], more: bool) -> Result<usize, SendError> {
         if let Some(e) = self.error {
             return Err(SendError::Failed(e));
         }
@@ -519,6 +534,12 @@ impl Connection {
         }
         ctx.buffers.fill(&mut self.snd.buf);
         self.snd.buf.extend(&data[..n]);
+        if more || self.flags.intersects(ConnFlags::MORE | ConnFlags::NO_PUSH | ConnFlags::PUSH_NOW) {
+            self.set_flag(ConnFlags::MORE, more);
+            self.set_flag(ConnFlags::NO_PUSH, more);
+            // A push covers what was queued when it was asked for, not what comes after.
+            self.set_flag(ConnFlags::PUSH_NOW, false);
+        }
         Ok(n)
     }
 
@@ -640,8 +661,24 @@ impl Connection {
 
     // ---- Options and inspection ----
 
+    /// TCP_NODELAY; turned on it also pushes what a cork or MSG_MORE holds, once (as Linux).
     pub fn set_nodelay(&mut self, on: bool) {
         self.set_flag(ConnFlags::NODELAY, on);
+        if on {
+            self.set_flag(ConnFlags::PUSH_NOW, true);
+        }
+    }
+    /// TCP_CORK: while on, only full segments go (partial ones wait for the cork to be lifted,
+    /// TCP_NODELAY, or, with nothing in flight, the persist timer: Linux's 200 ms ceiling is
+    /// its probe timer too); lifting it pushes what waited.
+    pub fn set_cork(&mut self, on: bool) {
+        self.set_flag(ConnFlags::CORK, on);
+        if !on {
+            self.set_flag(ConnFlags::PUSH_NOW, true);
+        }
+    }
+    pub fn cork(&self) -> bool {
+        self.flag(ConnFlags::CORK)
     }
     pub fn nodelay(&self) -> bool {
         self.flag(ConnFlags::NODELAY)

@@ -243,10 +243,23 @@ impl Connection {
                 && !override_due
                 && !resending
                 && (in_flight > 0 || (len as u32) < self.snd.max_wnd / 2);
-            if sws_holds && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {
+            // TCP_CORK and MSG_MORE hold a partial segment, unless pushed or overdue.
+            let cork_holds = len < mss
+                && !override_due
+                && !resending
+                && self.flags.intersects(ConnFlags::CORK | ConnFlags::MORE)
+                && !self.flag(ConnFlags::PUSH_NOW);
+            if (sws_holds || cork_holds) && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {
                 self.arm_persist(ctx);
             }
-            if !nagle_holds && !sws_holds {
+            if !nagle_holds && !sws_holds && !cork_holds {
+                if override_due {
+                    // Sent by the timer, as Linux's probe sends it: with PSH.
+                    self.set_flag(ConnFlags::NO_PUSH, false);
+                }
+                if completes {
+                    self.set_flag(ConnFlags::PUSH_NOW, false);
+                }
                 self.owed.remove(Owed::WINDOW_PROBE);
                 // A FIN rides only on a single segment; after a super-segment it goes alone.
                 let fin = self.fin_unsent(fin_seq) && completes && len <= mss;
@@ -425,8 +438,9 @@ impl Connection {
         if !data.is_empty() && (seq > self.snd.una || self.snd.scoreboard.rack_enabled()) && self.rack_wanted(ctx) {
             self.rack_note_sent(ctx, seq, seq + data.len() as u32, !marks.new_data);
         }
-        // PSH on the segment that empties what the user has written so far.
-        if data.end == self.snd.buf.len() && !data.is_empty() {
+        // PSH on the segment that empties what the user has written so far (unless that was
+        // written with MSG_MORE).
+        if data.end == self.snd.buf.len() && !data.is_empty() && !self.flag(ConnFlags::NO_PUSH) {
             flags |= TcpFlags::PSH;
         }
         if fin {

@@ -14,6 +14,12 @@ impl Endpoint {
         self.with_conn(now, h, Err(SendError::InvalidHandle), |c, ctx| c.send(ctx, data))
     }
 
+    /// `send` with Linux's MSG_MORE: more data follows, so a segment shorter than the MSS
+    /// waits for the next write or ACK (and goes without PSH).
+    pub fn send_more(&mut self, now: Instant, h: ConnHandle, data: &[u8]) -> Result<usize, SendError> {
+        self.with_conn(now, h, Err(SendError::InvalidHandle), |c, ctx| c.send_with(ctx, data, true))
+    }
+
     /// RECEIVE (RFC 9293 §3.10.3): copies what has arrived in order into `buf`; `Ok(0)` is the end of
     /// the stream (the peer's FIN), `WouldBlock` means nothing yet.
     pub fn recv(&mut self, now: Instant, h: ConnHandle, buf: &mut [u8]) -> Result<usize, RecvError> {
@@ -79,6 +85,10 @@ impl Endpoint {
     /// Whether TCP_NODELAY is on.
     pub fn nodelay(&self, h: ConnHandle) -> Option<bool> {
         self.conn(h).map(|c| c.nodelay())
+    }
+    /// Whether TCP_CORK is on.
+    pub fn cork(&self, h: ConnHandle) -> Option<bool> {
+        self.conn(h).map(|c| c.cork())
     }
     /// SO_LINGER as set (`Some(0)`: `close` sends RST).
     pub fn linger(&self, h: ConnHandle) -> Result<Option<Duration>, InvalidHandle> {

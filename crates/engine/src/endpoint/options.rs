@@ -36,6 +36,11 @@ impl ConnMut<'_> {
         self.with(|c, _| c.set_nodelay(on));
     }
 
+    /// TCP_CORK (Linux): while on, only full segments go; lifting it sends what waited.
+    pub fn set_cork(&mut self, on: bool) {
+        self.with(|c, _| c.set_cork(on));
+    }
+
     /// SO_LINGER: `Some(Duration::ZERO)` makes `close` send RST.
     pub fn set_linger(&mut self, linger: Option<Duration>) {
         self.with(|c, _| c.set_linger(linger));
