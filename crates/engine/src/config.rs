@@ -305,6 +305,15 @@ pub struct Compat {
     /// the RTO itself, max(SRTT + 4 RTTVAR, `rto_min`) (RFC 6298 §2.4; as the linux script
     /// profile sets).
     pub rto_min_bounds_variance: bool,
+    /// An ACK of data not yet sent (SEG.ACK > SND.NXT) is dropped silently, as Linux's
+    /// `tcp_ack` does, instead of answered with an ACK (RFC 9293 §3.10.7.4, RFC 5961 §5.2,
+    /// FreeBSD; as the linux script profile sets).
+    pub drop_ack_of_unsent_data: bool,
+    /// Data arriving after `close` is answered as a closed port answers it, <SEQ=SEG.ACK>
+    /// <CTL=RST> (Linux resets the socket and replies from the segment), instead of with
+    /// the connection's own <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> (FreeBSD; RFC 9293 leaves
+    /// the form to the stack). As the linux script profile sets.
+    pub reset_data_after_close_from_segment: bool,
 }
 
 impl Default for Compat {
@@ -324,6 +333,8 @@ impl Default for Compat {
             window_update_when_doubled: false,
             rto_slop: Duration::ZERO,
             rto_min_bounds_variance: false,
+            drop_ack_of_unsent_data: false,
+            reset_data_after_close_from_segment: false,
         }
     }
 }
@@ -352,6 +363,8 @@ impl Compat {
             window_update_when_doubled: false,
             rto_slop: Duration::from_millis(200),
             rto_min_bounds_variance: false,
+            drop_ack_of_unsent_data: false,
+            reset_data_after_close_from_segment: false,
         }
     }
 }

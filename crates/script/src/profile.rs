@@ -40,8 +40,9 @@ impl Profile {
     }
 
     /// Linux as packetdrill's `defaults.sh` sets it up for its tests (the engine's defaults,
-    /// which are Linux's, with `LINUX_TEST_SYSCTLS` applied, quick-ACK mode and Linux's rule for
-    /// window updates), seen through a
+    /// which are Linux's, with `LINUX_TEST_SYSCTLS` applied, quick-ACK mode, Linux's rules for
+    /// window updates and the RTO, its silent drop of an ACK of unsent data and its RST for data
+    /// after close), seen through a
     /// TSO device, with
     /// Linux's socket layer doubling what SO_SNDBUF and SO_RCVBUF set.
     pub fn linux() -> Profile {
@@ -52,6 +53,8 @@ impl Profile {
         config.compat.quick_acks = 16; // TCP_MAX_QUICKACKS
         config.compat.window_update_when_doubled = true;
         config.compat.rto_min_bounds_variance = true;
+        config.compat.drop_ack_of_unsent_data = true;
+        config.compat.reset_data_after_close_from_segment = true;
         Profile { name: "linux", config, tso: true, doubles_socket_buffers: true }
     }
 

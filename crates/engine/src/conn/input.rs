@@ -209,8 +209,11 @@ impl Connection {
             old_trimmed = true;
         }
         // RFC 7323 §4.3: remember the timestamp of the segment that covers the ACK we sent.
+        // With `drop_ack_of_unsent_data` (Linux), not from a segment whose ACK of unsent data
+        // gets it dropped.
         if let (true, Some((val, _))) = (self.neg.ts_ok, seg.options.timestamps) {
-            if seg.seq <= self.rcv.last_ack_sent && SeqNum(val) >= SeqNum(self.ts_recent) {
+            let dropped_for_its_ack = ctx.config.compat.drop_ack_of_unsent_data && f.ack() && seg.ack > self.snd.max;
+            if seg.seq <= self.rcv.last_ack_sent && SeqNum(val) >= SeqNum(self.ts_recent) && !dropped_for_its_ack {
                 self.ts_recent = val;
             }
         }
@@ -351,7 +354,9 @@ impl Connection {
             // "If the ACK acks something not yet sent ... send an ACK, drop the segment."
             cold();
             ctx.counters.dropped_bad_ack += 1;
-            self.ack_unacceptable(ctx, seg);
+            if !ctx.config.compat.drop_ack_of_unsent_data {
+                self.ack_unacceptable(ctx, seg);
+            }
             return false;
         }
         // RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is answered with a challenge.
@@ -560,7 +565,13 @@ impl Connection {
             if self.flag(ConnFlags::READ_CLOSED) {
                 cold();
                 // RFC 1122 §4.2.2.13: data after CLOSE cannot be delivered; say so with a RST.
-                self.send_rst(ctx);
+                if ctx.config.compat.reset_data_after_close_from_segment {
+                    // As from a closed port: SEQ = SEG.ACK, which the ACK processed just now
+                    // made SND.UNA.
+                    reply_rst(ctx, self.tuple, self.snd.una);
+                } else {
+                    self.send_rst(ctx);
+                }
                 self.error = Some(ConnError::Aborted);
                 self.close_with(ctx, None, Cause::DataAfterClose);
                 return;
