@@ -71,31 +71,27 @@ impl Connection {
         let prior_cwnd = self.snd.cc.cwnd();
         self.snd.cc.on_ecn_echo(flight, mss);
         *self.snd.scoreboard.prr_mut() = Prr { delivered: 0, out: 0, prior_cwnd };
+        self.set_flag(ConnFlags::CWR, true);
         self.ecn_recover = self.snd.max;
         self.set_flag(ConnFlags::CWR_PENDING, true);
         ctx.counters.ecn_reductions += 1;
     }
 
     /// A reduction for an ECN echo is bringing cwnd down (Linux's CWR state): from the echo
-    /// until SND.UNA passes what was sent then, outside any recovery.
+    /// until SND.UNA passes what was sent then, unless a recovery or timeout takes over.
     #[inline]
     pub(super) fn in_cwr(&self) -> bool {
-        self.neg.ecn_ok
-            && self.snd.una < self.ecn_recover
-            && !self.snd.fast_recovery.active
-            && self.snd.scoreboard.prr().prior_cwnd != 0
+        self.flag(ConnFlags::CWR) && self.snd.una < self.ecn_recover && !self.snd.fast_recovery.active
     }
 
     /// The reduction's end: cwnd settles at ssthresh (Linux's `tcp_end_cwnd_reduction`).
     pub(super) fn end_cwr_if_done(&mut self) {
-        if self.neg.ecn_ok
-            && self.snd.una >= self.ecn_recover
-            && !self.snd.fast_recovery.active
-            && self.snd.scoreboard.prr().prior_cwnd != 0
-        {
-            self.snd.scoreboard.prr_mut().prior_cwnd = 0;
+        if self.flag(ConnFlags::CWR) && (self.snd.una >= self.ecn_recover || self.snd.fast_recovery.active) {
+            self.set_flag(ConnFlags::CWR, false);
             let ssthresh = self.snd.cc.ssthresh();
-            self.snd.cc.set_cwnd(ssthresh);
+            if !self.snd.fast_recovery.active && ssthresh != u32::MAX {
+                self.snd.cc.set_cwnd(ssthresh);
+            }
         }
     }
 

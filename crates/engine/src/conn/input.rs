@@ -421,14 +421,12 @@ impl Connection {
                     self.snd.cc.on_partial_ack(acked, mss);
                     self.owed.insert(Owed::REXMIT_ONE);
                 }
-            } else if self.neg.ecn_ok && self.in_cwr() {
+            } else if self.in_cwr() {
                 // Reducing for an ECN echo: PRR below sets cwnd, which does not grow.
                 self.snd.fast_recovery.dup_acks = 0;
             } else {
                 self.snd.fast_recovery.dup_acks = 0;
-                if self.neg.ecn_ok {
-                    self.end_cwr_if_done();
-                }
+                self.end_cwr_if_done();
                 let grow = self.slow_start_growth(ctx, ack, acked);
                 if self.cwnd_may_grow() {
                     let srtt_ms = self.snd.rtt.srtt_us().map_or(0, |us| (us / 1000) as u32);
@@ -461,7 +459,7 @@ impl Connection {
             self.on_duplicate_ack(ctx, ack, mss);
         }
         self.on_sack_blocks(ctx, seg, una_before);
-        if self.in_sack_recovery() || (self.neg.ecn_ok && self.in_cwr()) {
+        if self.in_sack_recovery() || self.in_cwr() {
             // RFC 6937 §3's DeliveredData: what SND.UNA passed, plus the change in what is
             // SACKed above it (bytes SACKed before and now below SND.UNA counted once).
             let sacked_after = self.snd.scoreboard.sacked_above(self.snd.una) as i64;

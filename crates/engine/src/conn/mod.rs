@@ -268,6 +268,8 @@ bitflags::bitflags! {
         const NO_PUSH = 1 << 19;
         /// Lifting the cork or setting TCP_NODELAY pushes what is held, once.
         const PUSH_NOW = 1 << 20;
+        /// cwnd is coming down for an ECN echo (Linux's CWR state, `ecn.rs`).
+        const CWR = 1 << 21;
     }
 }
 

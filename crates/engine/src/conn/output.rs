@@ -211,7 +211,7 @@ impl Connection {
         let cwnd_room = match (self.snd.cc.cwnd() as usize).saturating_sub(flight) {
             room if room >= wanted => room,
             // RFC 3042's allowance, asked for only when cwnd alone holds the data back.
-            _ => ((self.snd.cc.cwnd() + self.limited_transmit_bytes()) as usize).saturating_sub(flight),
+            _ => (self.snd.cc.cwnd().saturating_add(self.limited_transmit_bytes()) as usize).saturating_sub(flight),
         };
         let mut len = wanted.min(window_room).min(cwnd_room);
         // RFC 4821 §7.5: a path MTU probe is one segment larger than the rest.
@@ -430,7 +430,7 @@ impl Connection {
         marks: DataMarks,
     ) -> OutSegment {
         let mut flags = TcpFlags::ACK | marks.cwr;
-        if self.snd.fast_recovery.active || (self.neg.ecn_ok && self.in_cwr()) {
+        if self.snd.fast_recovery.active || self.in_cwr() {
             // RFC 6937: what recovery sends, against what it was delivered.
             let prr = self.snd.scoreboard.prr_mut();
             prr.out = prr.out.saturating_add(data.len() as u32);

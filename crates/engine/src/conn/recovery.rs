@@ -99,6 +99,8 @@ impl Connection {
         self.snd.cc.on_loss(flight, mss, !self.neg.sack_ok);
         self.snd.fast_recovery.recover = self.snd.max;
         self.snd.fast_recovery.active = true;
+        // Recovery takes over any ECN reduction under way.
+        self.set_flag(ConnFlags::CWR, false);
         self.snd.scoreboard.clear_resent();
         if self.neg.sack_ok {
             self.snd.scoreboard.start_undo_count(self.snd.una);
@@ -249,7 +251,9 @@ impl Connection {
         let flight = self.snd.flight();
         let segments = flight.div_ceil(mss.max(1));
         let unsent = self.snd.buf.len() as u32 > flight;
-        let room = self.snd.wnd.min(self.snd.cc.cwnd() + self.limited_transmit_bytes()).saturating_sub(flight) >= mss;
+        let room =
+            self.snd.wnd.min(self.snd.cc.cwnd().saturating_add(self.limited_transmit_bytes())).saturating_sub(flight)
+                >= mss;
         if segments < 4 && !(unsent && room) {
             segments.saturating_sub(1).max(1)
         } else {

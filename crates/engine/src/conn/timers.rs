@@ -166,6 +166,7 @@ impl Connection {
                 let (cwnd, ssthresh) = (self.snd.cc.cwnd(), self.snd.cc.ssthresh());
                 self.snd.cc.on_rto(flight, self.neg.snd_mss as u32);
                 self.frto_on_timeout(ctx, cwnd, ssthresh, frto_allowed);
+                self.set_flag(ConnFlags::CWR, false);
                 self.snd.fast_recovery = FastRecovery::idle(self.snd.max);
                 self.snd.rtt.back_off(ctx.timing.rto);
                 self.snd.rtt_probe.clear();
