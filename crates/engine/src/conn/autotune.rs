@@ -38,12 +38,12 @@ impl Connection {
     /// growth over the last round (a sender in slow start doubles each round) is the window
     /// the buffer grows to, at most `tcp_rmem.max` and what the window scale can announce.
     pub(super) fn rcv_space_adjust(&mut self, ctx: &Ctx) {
-        self.rcv.last_data_ms = ctx.now.as_millis() as u32;
+        let now_ms = ctx.now.as_millis() as u32;
+        self.rcv.last_data_ms = now_ms;
         if self.rcv.space == RCV_SPACE_LOCKED || !ctx.config.tcp_moderate_rcvbuf {
             return;
         }
         let Some(srtt_us) = self.snd.rtt.srtt_us() else { return };
-        let now_ms = ctx.now.as_millis() as u32;
         if (now_ms.wrapping_sub(self.rcv.space_ms) as u64) * 1000 < srtt_us.max(1000) {
             return;
         }

@@ -1,6 +1,7 @@
 //! What a connection sends next: SYN or SYN-ACK, (re)transmitted data, FIN, probes, ACKs.
 //! The endpoint copies the data straight from the send buffer into the packet.
 
+use super::sender::RetransmitFor;
 use super::{ConnFlags, Connection, Ctx, Owed, Timer};
 use crate::congestion::CongestionControl;
 use crate::{cold, Config, Instant, State};
@@ -141,13 +142,13 @@ impl Connection {
             // RFC 8985 §7.2: each transmission of new data restarts the probe timer (a probe
             // armed for one segment in flight, which waited out a delayed ACK, comes sooner
             // with more in flight); an RTO already running gives way only to an earlier probe.
-            let (was_probe, was_reorder) = (self.snd.loss_probe_armed, self.snd.reorder_armed);
+            let was = self.snd.retransmit_for;
             let probe = self.retransmit_deadline(ctx);
-            if self.snd.loss_probe_armed && !was_reorder && (was_probe || probe < running) {
+            let earlier = was == RetransmitFor::LossProbe || (was == RetransmitFor::Rto && probe < running);
+            if self.snd.retransmit_for == RetransmitFor::LossProbe && earlier {
                 self.timers.set(Timer::Retransmit, probe);
             } else {
-                self.snd.loss_probe_armed = was_probe;
-                self.snd.reorder_armed = was_reorder;
+                self.snd.retransmit_for = was;
             }
         }
     }

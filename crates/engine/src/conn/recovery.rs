@@ -5,6 +5,7 @@
 //! Eifel detection, RFC 4015).
 
 use super::output::{DataMarks, OutSegment};
+use super::sender::RetransmitFor;
 use super::{ConnFlags, Connection, Ctx, Owed, Timer};
 use crate::congestion::{CongestionControl, DUP_ACK_THRESHOLD};
 use crate::rack::AckFacts;
@@ -111,10 +112,9 @@ impl Connection {
         if self.mtu.probing() {
             self.mtu_probe_on_loss(ctx, false);
         }
-        if self.snd.loss_probe_armed || self.snd.reorder_armed {
+        if self.snd.retransmit_for != RetransmitFor::Rto {
             // Recovery runs on the RTO, not on a probe or reordering timer armed before it.
-            self.snd.loss_probe_armed = false;
-            self.snd.reorder_armed = false;
+            self.snd.retransmit_for = RetransmitFor::Rto;
             self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
         }
     }
@@ -165,8 +165,7 @@ impl Connection {
         let reo_wnd_us = rack.reo_wnd_us(self.snd.fast_recovery.active, sacked_segments, srtt_us);
         let (wait_us, lost_again) = self.snd.scoreboard.rack_detect_loss(ctx.now, reo_wnd_us);
         ctx.counters.lost_retransmits += lost_again;
-        let lost = self.snd.scoreboard.lost_segments(self.snd.una, LossRule::Rack, mss) > 0;
-        if lost
+        if self.snd.scoreboard.any_rack_lost()
             && !self.snd.fast_recovery.active
             && self.snd.max > self.snd.una
             && self.snd.una >= self.snd.fast_recovery.recover
@@ -177,8 +176,7 @@ impl Connection {
             let at = ctx.now.add_micros(wait_us);
             if at < self.timers.get(Timer::Retransmit) {
                 self.timers.set(Timer::Retransmit, at);
-                self.snd.loss_probe_armed = false;
-                self.snd.reorder_armed = true;
+                self.snd.retransmit_for = RetransmitFor::Reorder;
             }
         }
     }
@@ -187,7 +185,7 @@ impl Connection {
     /// lost; the RTO takes the timer back unless more is still waiting.
     #[cold]
     pub(super) fn on_reorder_timeout(&mut self, ctx: &mut Ctx) {
-        self.snd.reorder_armed = false;
+        self.snd.retransmit_for = RetransmitFor::Rto;
         self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
         let in_recovery = self.snd.fast_recovery.active;
         self.rack_detect_loss(ctx);
@@ -364,11 +362,10 @@ impl Connection {
     /// way.
     pub(super) fn retransmit_deadline(&mut self, ctx: &Ctx) -> Instant {
         let rto_us = self.rto_us(ctx);
-        self.snd.reorder_armed = false;
         if self.snd.loss_probe_high.is_some_and(|high| self.snd.una >= high) {
             self.snd.loss_probe_high = None;
         }
-        self.snd.loss_probe_armed = false;
+        self.snd.retransmit_for = RetransmitFor::Rto;
         if let Some(srtt_us) = self.snd.rtt.srtt_us() {
             if ctx.config.tcp_early_retrans >= 3
                 && self.neg.sack_ok
@@ -385,7 +382,7 @@ impl Connection {
                 let full = self.neg.data_mss();
                 let delayed_ack_us = if self.snd.flight() <= full { WORST_DELAYED_ACK_US } else { 0 };
                 let pto_us = (2 * srtt_us + delayed_ack_us).max(MIN_PTO_US).min(rto_us);
-                self.snd.loss_probe_armed = true;
+                self.snd.retransmit_for = RetransmitFor::LossProbe;
                 return ctx.now.add_micros(pto_us);
             }
         }
@@ -405,7 +402,7 @@ impl Connection {
     /// The probe timer fired: a probe goes out on the next poll.
     #[cold]
     pub(super) fn fire_loss_probe(&mut self, ctx: &mut Ctx) {
-        self.snd.loss_probe_armed = false;
+        self.snd.retransmit_for = RetransmitFor::Rto;
         self.owed.insert(Owed::LOSS_PROBE);
         self.snd.loss_probe_high = Some(self.snd.max);
         ctx.counters.loss_probes_sent += 1;

@@ -40,10 +40,8 @@ pub(crate) struct Sender {
     /// (RFC 6675), RACK's log, and the rest of loss recovery's state (PRR, undo), kept out of
     /// line: most connections never need it.
     pub scoreboard: Scoreboard,
-    /// The retransmission timer is set for a tail loss probe (RFC 8985 §7), not the RTO.
-    pub loss_probe_armed: bool,
-    /// The retransmission timer is set for RACK's reordering timer (RFC 8985 §6.3).
-    pub reorder_armed: bool,
+    /// What the retransmission timer's deadline is for.
+    pub retransmit_for: RetransmitFor,
     /// SND.MAX when the last probe went out: no second probe until SND.UNA passes it.
     pub loss_probe_high: Option<SeqNum>,
     /// RTT timing of one segment when timestamps are off (Karn: cleared on retransmission).
@@ -73,8 +71,7 @@ impl Sender {
             hystart: HyStart::new(iss),
             fast_recovery: FastRecovery::idle(iss),
             scoreboard: Scoreboard::default(),
-            loss_probe_armed: false,
-            reorder_armed: false,
+            retransmit_for: RetransmitFor::Rto,
             loss_probe_high: None,
             rtt_probe: RttProbe::NONE,
             small_end: iss,
@@ -126,4 +123,14 @@ impl RttProbe {
     pub fn get(&self) -> Option<(SeqNum, u32)> {
         self.is_set().then_some((self.seq, self.sent_us))
     }
+}
+
+/// What the retransmission timer is armed for: the RTO, or in its place (and sooner) a tail
+/// loss probe (RFC 8985 §7) or RACK's reordering timer (RFC 8985 §6.3), as Linux multiplexes
+/// them on one timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetransmitFor {
+    Rto,
+    LossProbe,
+    Reorder,
 }

@@ -2,6 +2,7 @@
 //! of which the endpoint keeps in its heap.
 
 use super::recovery::FastRecovery;
+use super::sender::RetransmitFor;
 use super::{ConnFlags, Connection, Ctx, Owed};
 use crate::congestion::CongestionControl;
 use crate::{Cause, Instant, State};
@@ -127,15 +128,18 @@ impl Connection {
                 if self.snd.una == self.snd.max {
                     return;
                 }
-                if self.snd.reorder_armed {
-                    self.on_reorder_timeout(ctx);
-                    return;
-                }
-                if self.snd.loss_probe_armed {
-                    // RFC 8985 §7: the probe timeout, not the RTO: probe, then arm the RTO.
-                    self.fire_loss_probe(ctx);
-                    self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
-                    return;
+                match self.snd.retransmit_for {
+                    RetransmitFor::Reorder => {
+                        self.on_reorder_timeout(ctx);
+                        return;
+                    }
+                    RetransmitFor::LossProbe => {
+                        // RFC 8985 §7: the probe timeout, not the RTO: probe, then arm the RTO.
+                        self.fire_loss_probe(ctx);
+                        self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
+                        return;
+                    }
+                    RetransmitFor::Rto => {}
                 }
                 if self.user_timeout_ms != super::UNSET_MS {
                     let limit = std::time::Duration::from_millis(self.user_timeout_ms as u64);

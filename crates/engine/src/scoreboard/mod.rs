@@ -12,6 +12,7 @@ pub(crate) use state::{first_block_is_dsack, Frto, Prr, Undo};
 
 use crate::rack::{AckFacts, Rack};
 use crate::Instant;
+use std::borrow::Cow;
 use std::time::Duration;
 use synack_wire::SeqNum;
 
@@ -336,14 +337,20 @@ impl Scoreboard {
         })
     }
 
-    /// The lost bytes by `rule`, lowest first.
-    fn lost_ranges(&self, snd_una: SeqNum, rule: LossRule) -> Vec<(SeqNum, SeqNum)> {
+    /// The lost bytes by `rule`, lowest first: RACK's marks as kept (every poll in recovery
+    /// asks), RFC 6675's worked out from the holes.
+    fn lost_ranges(&self, snd_una: SeqNum, rule: LossRule) -> Cow<'_, [(SeqNum, SeqNum)]> {
         match rule {
             LossRule::DupThresh { dup_thresh, mss } => {
-                self.holes(snd_una).filter(|&(_, end)| self.is_lost(end, dup_thresh, mss)).collect()
+                Cow::Owned(self.holes(snd_una).filter(|&(_, end)| self.is_lost(end, dup_thresh, mss)).collect())
             }
-            LossRule::Rack => self.lost().to_vec(),
+            LossRule::Rack => Cow::Borrowed(self.lost()),
         }
+    }
+
+    /// RACK has marked something lost that is not delivered yet.
+    pub fn any_rack_lost(&self) -> bool {
+        !self.lost().is_empty()
     }
 
     /// Bytes of `[start, end)` covered by pending retransmissions.
@@ -362,8 +369,8 @@ impl Scoreboard {
         let sacked = self.sacked_above(snd_una);
         let lost_not_resent: u32 = self
             .lost_ranges(snd_una, rule)
-            .into_iter()
-            .map(|(start, end)| end.since(start).saturating_sub(self.resent_within(start, end)))
+            .iter()
+            .map(|&(start, end)| end.since(start).saturating_sub(self.resent_within(start, end)))
             .sum();
         outstanding.saturating_sub(sacked).saturating_sub(lost_not_resent)
     }
@@ -371,7 +378,7 @@ impl Scoreboard {
     /// RFC 6675 §4 NextSeg rule 1: the lowest lost bytes with no pending retransmission, at
     /// most `max_len` of them, as (sequence number, length).
     pub fn next_lost(&self, snd_una: SeqNum, rule: LossRule, max_len: usize) -> Option<(SeqNum, usize)> {
-        for (start, end) in self.lost_ranges(snd_una, rule) {
+        for &(start, end) in self.lost_ranges(snd_una, rule).iter() {
             let mut at = start;
             let mut limit = end;
             for &(s, e, _) in self.resent() {
