@@ -146,6 +146,13 @@ pub struct Config {
     /// HyStart++ (RFC 9406) in the initial slow start, as Linux's CUBIC runs HyStart by
     /// default (`hystart`).
     pub tcp_hystart: bool,
+    /// The fewest segments a super-segment (GSO) is cut to when the connection's rate would
+    /// give fewer, as Linux's `tcp_min_tso_segs` (default 2).
+    pub tcp_min_tso_segs: u8,
+    /// After an idle spell longer than the RTO, sending restarts from the restart window
+    /// min(IW, cwnd) (RFC 5681 §4.1), cwnd halved for every RTO idle on the way down as
+    /// Linux's `tcp_slow_start_after_idle` (default on) does it (RFC 2861).
+    pub tcp_slow_start_after_idle: bool,
     /// Loss detection, as Linux's `tcp_recovery`: bit 0x1 (Linux's default 1) detects losses
     /// by time with RACK (RFC 8985 §6) when SACK is on; 0 counts SACKed segments as RFC 6675
     /// does (FreeBSD's default stack).
@@ -229,6 +236,8 @@ impl Default for Config {
             tcp_early_retrans: 3,
             tcp_recovery: 1,
             tcp_hystart: true,
+            tcp_min_tso_segs: 2,
+            tcp_slow_start_after_idle: true,
             tcp_frto: 2,
             tcp_moderate_rcvbuf: true,
             tcp_insecure_rst: false,
@@ -314,6 +323,11 @@ pub struct Compat {
     /// the connection's own <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> (FreeBSD; RFC 9293 leaves
     /// the form to the stack). As the linux script profile sets.
     pub reset_data_after_close_from_segment: bool,
+    /// Slow start and congestion avoidance grow by what an ACK newly delivered: data already
+    /// reported by SACK or by a duplicate ACK is not counted again when the cumulative ACK
+    /// covers it (Linux's `tcp_cong_control`, which counts delivered segments), rather than
+    /// by every byte the cumulative ACK covers (FreeBSD's `bytes_this_ack`).
+    pub cwnd_grows_by_delivered: bool,
 }
 
 impl Default for Compat {
@@ -335,6 +349,7 @@ impl Default for Compat {
             rto_min_bounds_variance: false,
             drop_ack_of_unsent_data: false,
             reset_data_after_close_from_segment: false,
+            cwnd_grows_by_delivered: true,
         }
     }
 }
@@ -345,8 +360,9 @@ impl Compat {
     /// windows not rounded to the MSS, the receive buffer rounded up to a multiple of the MSS
     /// and the scaled window field rounded up,
     /// the FIN on every ACK while unacknowledged, the ACK field of old segments processed, every
-    /// second segment ACKed at once whatever its size, Nagle without Minshall's refinement, and
-    /// `net.inet.tcp.rexmit_slop` (200 ms) added to every RTO.
+    /// second segment ACKed at once whatever its size, Nagle without Minshall's refinement,
+    /// `net.inet.tcp.rexmit_slop` (200 ms) added to every RTO, and cwnd grown by every byte a
+    /// cumulative ACK covers.
     pub fn freebsd() -> Compat {
         Compat {
             option_layout: OptionLayout::Bsd,
@@ -365,6 +381,7 @@ impl Compat {
             rto_min_bounds_variance: false,
             drop_ack_of_unsent_data: false,
             reset_data_after_close_from_segment: false,
+            cwnd_grows_by_delivered: false,
         }
     }
 }

@@ -193,11 +193,12 @@ fn a_stale_bare_ack_failing_paws_is_dropped_without_an_answer() {
 fn a_silent_tail_draws_a_loss_probe_after_two_round_trips_not_the_rto_rfc8985() {
     let mut t = Conn::new();
     t.send_segments(3);
-    // SRTT is 5 ms: the probe is due at max(2 × SRTT, 10 ms), long before the 200 ms RTO.
+    // SRTT is 5 ms: the probe is due at 2 × SRTT and a 2 ms timer allowance (more than one
+    // segment is in flight, so no delayed ACK is waited for), long before the 200 ms RTO.
     let sent = t.h.advance_collect(Duration::from_millis(150));
     assert_eq!(sent.len(), 1, "one probe, then the RTO waits");
     assert_eq!((sent[0].1.seq - t.s()) / SEG, 2, "the last segment again");
-    assert_eq!(sent[0].0.as_millis(), 5 + 5 + 10, "after the 5 ms handshake and warm-up, 10 ms on");
+    assert_eq!(sent[0].0.as_millis(), 5 + 5 + 12, "after the 5 ms handshake and warm-up, 12 ms on");
     assert_eq!(t.h.ep.counters().loss_probes_sent, 1);
     assert_eq!(t.h.ep.counters().rto_expirations, 0);
 }
@@ -206,7 +207,7 @@ fn a_silent_tail_draws_a_loss_probe_after_two_round_trips_not_the_rto_rfc8985() 
 fn the_probes_ack_shows_the_loss_and_recovery_starts_at_once() {
     let mut t = Conn::counting();
     let ts = t.send_segments(3);
-    t.h.advance(Duration::from_millis(11));
+    t.h.advance(Duration::from_millis(12));
     assert_eq!(t.sent(), vec![2], "the probe");
     // Segments 1 and 2 had arrived, segment 0 was lost: the ACK SACKs them.
     t.ack(0, &[(1, 3)], ts);
@@ -458,4 +459,44 @@ fn a_timeout_whose_ack_echoes_the_original_is_undone_rfc3522() {
     t.ack(10, &[], ts);
     assert_eq!(t.h.ep.counters().spurious_rtos_undone, 1);
     assert!(t.sent().iter().all(|&s| s >= 10), "nothing resent");
+}
+
+/// RFC 5681 §4.1 and RFC 2861 (Linux's tcp_slow_start_after_idle): after two seconds idle,
+/// more than six RTOs, a cwnd grown to 20 segments restarts from the initial window of 10;
+/// after less than an RTO it is kept; with `tcp_slow_start_after_idle` off it is kept
+/// whatever the spell.
+#[test]
+fn sending_after_an_idle_spell_restarts_from_the_initial_window() {
+    for (idle_ms, restart, expected) in [(2000, true, 10), (100, true, 20), (2000, false, 20)] {
+        let mut t = Conn::with(Config::default().with(|c| c.tcp_slow_start_after_idle = restart));
+        let ts = t.send_segments(10);
+        t.h.advance(Duration::from_millis(5));
+        t.ack(10, &[], ts);
+        assert_eq!(t.h.ep.conn_info(t.c).unwrap().cwnd / SEG, 20);
+        t.h.advance(Duration::from_millis(idle_ms));
+        t.h.ep.send(t.h.now, t.c, &vec![7u8; 40 * SEG as usize]).unwrap();
+        let sent = t.sent().len() as u32;
+        let cwnd = t.h.ep.conn_info(t.c).unwrap().cwnd / SEG;
+        assert_eq!((sent, cwnd), (expected, expected), "idle {idle_ms} ms, restart {restart}");
+    }
+}
+
+/// Linux counts what an ACK newly delivers (tcp_cong_control): two segments SACKed out of
+/// order and then covered by the cumulative ACK with the one before them grow slow start by
+/// one segment, not three; FreeBSD's stack grows by every byte the ACK covers.
+#[test]
+fn slow_start_grows_by_what_an_ack_newly_delivers() {
+    for (by_delivered, growth) in [(true, 1), (false, 3)] {
+        let mut t = Conn::with(Config::default().with(|c| c.compat.cwnd_grows_by_delivered = by_delivered));
+        let ts = t.send_segments(6);
+        let cwnd = t.h.ep.conn_info(t.c).unwrap().cwnd;
+        t.h.advance(Duration::from_millis(5));
+        t.ack(0, &[(1, 3)], ts);
+        t.sent();
+        let sacked = t.h.ep.conn_info(t.c).unwrap().cwnd;
+        assert_eq!(sacked, cwnd, "SACKs out of order do not grow cwnd");
+        t.ack(3, &[], ts);
+        let after = t.h.ep.conn_info(t.c).unwrap().cwnd;
+        assert_eq!((after - cwnd) / SEG, growth, "delivered counting {by_delivered}");
+    }
 }

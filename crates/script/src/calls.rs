@@ -122,6 +122,16 @@ impl Runner {
             "accept" => match entry.sock {
                 Sock::Listener(l) => match self.ep.accept(l) {
                     Some(h) => {
+                        // The accepted socket inherits the listener's options (Linux's
+                        // sk_clone_lock copies the socket).
+                        if let Some(mut c) = self.ep.conn_mut(self.now, h) {
+                            if let Some(bytes) = entry.send_buffer {
+                                c.set_send_buffer_size(bytes);
+                            }
+                            if entry.nodelay {
+                                c.set_nodelay(true);
+                            }
+                        }
                         let new_fd = self.new_fd(call);
                         self.fds.insert(new_fd, Fd::new(Sock::Conn(h)));
                         self.listening = false;
@@ -140,6 +150,12 @@ impl Runner {
                             if let Some(mut c) = self.ep.conn_mut(self.now, h) {
                                 if let Some(bytes) = entry.recv_buffer {
                                     c.set_recv_buffer_size(bytes);
+                                }
+                                if let Some(bytes) = entry.send_buffer {
+                                    c.set_send_buffer_size(bytes);
+                                }
+                                if entry.nodelay {
+                                    c.set_nodelay(true);
                                 }
                                 c.set_no_options(entry.no_options);
                                 if let Some(mss) = entry.max_segment {
@@ -426,8 +442,9 @@ impl Runner {
                 }
             },
             ("SO_SNDBUF", Some(v)) if v > 0 => {
-                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(self.now, h)) {
-                    c.set_send_buffer_size(v as usize);
+                match conn.and_then(|h| self.ep.conn_mut(self.now, h)) {
+                    Some(mut c) => c.set_send_buffer_size(v as usize),
+                    None => self.fd(fd).unwrap().send_buffer = Some(v as usize),
                 }
                 Ok(0)
             }
@@ -494,8 +511,9 @@ impl Runner {
                 Ok(0)
             }
             ("TCP_NODELAY", Some(v)) => {
-                if let Some(mut c) = conn.and_then(|h| self.ep.conn_mut(self.now, h)) {
-                    c.set_nodelay(v != 0);
+                match conn.and_then(|h| self.ep.conn_mut(self.now, h)) {
+                    Some(mut c) => c.set_nodelay(v != 0),
+                    None => self.fd(fd).unwrap().nodelay = v != 0,
                 }
                 self.drain();
                 Ok(0)

@@ -79,6 +79,12 @@ impl Runner {
                 Ok(())
             }
             "sockstat" => self.sockstat(&cmd),
+            // `ethtool -K tun0 tso off ...`: the device no longer takes super-segments, so
+            // outbound lines describe single segments.
+            "ethtool" if words.windows(2).any(|w| w[0] == "tso" && w[1] == "off") => {
+                self.tso = false;
+                Ok(())
+            }
             "tcpdrop" => self.tcpdrop(&cmd, words),
             _ if base.ends_with(".sh") => self.include(&cmd, program, depth),
             _ => {
@@ -277,6 +283,8 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         "net.ipv4.tcp_early_retrans" => c.tcp_early_retrans = small(4),
         "net.ipv4.tcp_recovery" => c.tcp_recovery = small(7),
         "net.ipv4.tcp_frto" => c.tcp_frto = small(2),
+        "net.ipv4.tcp_slow_start_after_idle" => c.tcp_slow_start_after_idle = on,
+        "net.ipv4.tcp_min_tso_segs" => c.tcp_min_tso_segs = small(255).max(1),
         "net.ipv4.tcp_moderate_rcvbuf" | "net.inet.tcp.recvbuf_auto" => c.tcp_moderate_rcvbuf = on,
         "net.ipv4.tcp_retries2" => c.tcp_retries2 = small(255),
         "net.ipv4.tcp_mtu_probing" => c.tcp_mtu_probing = small(2),
@@ -303,9 +311,7 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         // CUBIC's and pacing's parameters, TSO sizing, Fast Open.
         "net.ipv4.tcp_fack"
         | "net.ipv4.tcp_reordering"
-        | "net.ipv4.tcp_slow_start_after_idle"
         | "net.ipv4.tcp_tso_win_divisor"
-        | "net.ipv4.tcp_min_tso_segs"
         | "net.ipv4.tcp_ecn_option"
         | "net.ipv4.tcp_pacing_ss_ratio"
         | "net.ipv4.tcp_pacing_ca_ratio"

@@ -12,6 +12,7 @@ mod blocking;
 mod calls;
 pub mod code;
 mod commands;
+mod gso;
 pub mod packet;
 pub mod parse;
 mod profile;

@@ -10,6 +10,10 @@ pub struct Profile {
     /// The scripts were written against a device with TCP segmentation offload: an outbound
     /// line may cover several of synack's segments sent together (packetdrill's Linux tun).
     pub tso: bool,
+    /// The stack sends new data as super-segments sized as Linux sizes its GSO packets (TCP
+    /// on Linux always does GSO, whatever the device offloads), each carrying PSH; the
+    /// runner sees them cut into segments.
+    pub gso: bool,
     /// SO_SNDBUF and SO_RCVBUF store twice the size asked, room for bookkeeping (Linux's
     /// `sock_setsockopt`; getsockopt reads the doubled size back).
     pub doubles_socket_buffers: bool,
@@ -17,7 +21,7 @@ pub struct Profile {
 
 /// The sysctls of packetdrill's `gtests/net/common/defaults.sh` that have an engine meaning:
 /// every Linux script was written against them, whether it runs that file or not.
-pub const LINUX_TEST_SYSCTLS: [(&str, &str); 8] = [
+pub const LINUX_TEST_SYSCTLS: [(&str, &str); 9] = [
     ("net.ipv4.tcp_rmem", "4096 540000 15728640"),
     ("net.ipv4.tcp_wmem", "4096 262144 4194304"),
     ("net.ipv4.tcp_timestamps", "1"),
@@ -26,6 +30,7 @@ pub const LINUX_TEST_SYSCTLS: [(&str, &str); 8] = [
     ("net.ipv4.tcp_sack", "1"),
     ("net.ipv4.tcp_dsack", "1"),
     ("net.ipv4.tcp_ecn", "0"),
+    ("net.ipv4.tcp_slow_start_after_idle", "0"),
 ];
 
 pub const PROFILE_NAMES: [&str; 2] = ["linux", "freebsd"];
@@ -55,13 +60,13 @@ impl Profile {
         config.compat.rto_min_bounds_variance = true;
         config.compat.drop_ack_of_unsent_data = true;
         config.compat.reset_data_after_close_from_segment = true;
-        Profile { name: "linux", config, tso: true, doubles_socket_buffers: true }
+        Profile { name: "linux", config, tso: true, gso: true, doubles_socket_buffers: true }
     }
 
     /// FreeBSD as the nplab/freebsd-net scripts see it: `Config::freebsd()` (its option layout,
     /// buffers, window-scale shift, timers, and the behaviours `Compat::freebsd()` names).
     pub fn freebsd() -> Profile {
         let config = Config::freebsd();
-        Profile { name: "freebsd", config, tso: false, doubles_socket_buffers: false }
+        Profile { name: "freebsd", config, tso: false, gso: false, doubles_socket_buffers: false }
     }
 }

@@ -73,6 +73,10 @@ pub(crate) struct Fd {
     pub error_taken: bool,
     /// SO_RCVBUF set before the connection existed.
     pub recv_buffer: Option<usize>,
+    /// SO_SNDBUF set before the connection existed.
+    pub send_buffer: Option<usize>,
+    /// TCP_NODELAY set before the connection existed.
+    pub nodelay: bool,
     /// TCP_NOOPT set before the connection or listener existed.
     pub no_options: bool,
     /// TCP_MAXSEG set before connect or listen.
@@ -92,6 +96,8 @@ impl Fd {
             nonblocking: false,
             error_taken: false,
             recv_buffer: None,
+            send_buffer: None,
+            nodelay: false,
             no_options: false,
             max_segment: None,
             connect_timeout: None,
@@ -132,6 +138,8 @@ pub(crate) struct Runner {
     pub doubles_socket_buffers: bool,
     /// Outbound lines may describe TSO super-segments (`Profile::tso`).
     pub tso: bool,
+    /// New data goes out as super-segments (`Profile::gso`).
+    pub gso: bool,
     /// Where relative paths in backtick commands resolve (the script's directory).
     pub script_dir: Option<std::path::PathBuf>,
     tolerance: Duration,
@@ -160,19 +168,33 @@ impl Runner {
     /// Collects what the endpoint sends now.
     pub fn drain(&mut self) {
         let mut buf = vec![0u8; 65_600];
-        while let Some(t) = self.ep.poll_transmit(self.now, &mut buf) {
-            let bytes = buf[..t.len].to_vec();
-            let text = self.describe(&bytes);
-            // Like packetdrill, segments of connections the script no longer addresses
-            // (an earlier remote port) are not matched against its lines.
-            if !self.on_current_tuple(&bytes) {
-                self.log.trace.push(format!("{} > {text} (another connection: not matched)", self.now));
-                continue;
+        // The endpoint sends super-segments as to a device with segmentation offload, and
+        // they are seen as that device cuts them up (packetdrill's Linux tun sees what Linux
+        // sizes its GSO packets to, whatever the device offloads: Linux always does GSO).
+        let gso_segments = if self.gso { 64 } else { 1 };
+        while let Some(t) = self.ep.poll_transmit_gso(self.now, &mut buf, gso_segments) {
+            let pieces = match t.gso_size {
+                Some(size) => crate::gso::segment(&buf[..t.len], size as usize),
+                None => vec![buf[..t.len].to_vec()],
+            };
+            for bytes in pieces {
+                self.take_sent(bytes);
             }
-            self.log.trace.push(format!("{} > {text}", self.now));
-            self.out.push_back((self.now, bytes));
         }
         while self.ep.poll_event().is_some() {}
+    }
+
+    /// One segment the endpoint sent, logged and queued for the script's lines.
+    fn take_sent(&mut self, bytes: Vec<u8>) {
+        let text = self.describe(&bytes);
+        // Like packetdrill, segments of connections the script no longer addresses (an
+        // earlier remote port) are not matched against its lines.
+        if !self.on_current_tuple(&bytes) {
+            self.log.trace.push(format!("{} > {text} (another connection: not matched)", self.now));
+            return;
+        }
+        self.log.trace.push(format!("{} > {text}", self.now));
+        self.out.push_back((self.now, bytes));
     }
 
     fn on_current_tuple(&self, bytes: &[u8]) -> bool {
@@ -494,6 +516,7 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         blocked: None,
         deferred: None,
         tso: profile.tso,
+        gso: profile.gso,
         doubles_socket_buffers: profile.doubles_socket_buffers,
         script_dir: script.dir.clone(),
         tolerance: Duration::from_micros(tolerance_us),

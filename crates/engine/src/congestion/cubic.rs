@@ -160,6 +160,12 @@ impl CongestionControl for Cubic {
         self.reno.undo(cwnd, ssthresh);
         self.in_epoch = false;
     }
+
+    /// The curve starts a new epoch from the restarted window.
+    fn restart_after_idle(&mut self, cwnd: u32) {
+        self.reno.restart_after_idle(cwnd);
+        self.in_epoch = false;
+    }
 }
 
 #[cfg(test)]

@@ -48,6 +48,10 @@ pub(crate) trait CongestionControl {
     /// The state before a reduction that turned out spurious comes back (RFC 4015): cwnd no
     /// smaller than `cwnd`, ssthresh as it was.
     fn undo(&mut self, cwnd: u32, ssthresh: u32);
+    /// Sending resumes after an idle spell longer than the RTO (RFC 5681 §4.1, RFC 2861):
+    /// cwnd is `cwnd`, and ssthresh keeps the memory of the window before, at least three
+    /// quarters of it (Linux's `tcp_cwnd_restart`).
+    fn restart_after_idle(&mut self, cwnd: u32);
 }
 
 /// Slow start grows by every byte acknowledged, as Linux's `tcp_slow_start` does (RFC 3465
@@ -126,5 +130,8 @@ impl CongestionControl for Congestion {
     }
     fn undo(&mut self, cwnd: u32, ssthresh: u32) {
         dispatch!(self, cc => cc.undo(cwnd, ssthresh))
+    }
+    fn restart_after_idle(&mut self, cwnd: u32) {
+        dispatch!(self, cc => cc.restart_after_idle(cwnd))
     }
 }

@@ -92,6 +92,13 @@ impl CongestionControl for NewReno {
         self.cwnd = self.cwnd.max(cwnd);
         self.ssthresh = ssthresh;
     }
+
+    fn restart_after_idle(&mut self, cwnd: u32) {
+        if self.ssthresh != u32::MAX {
+            self.ssthresh = self.ssthresh.max(self.cwnd / 2 + self.cwnd / 4);
+        }
+        self.cwnd = cwnd;
+    }
 }
 
 #[cfg(test)]

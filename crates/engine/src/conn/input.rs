@@ -425,9 +425,10 @@ impl Connection {
                 // Reducing for an ECN echo: PRR below sets cwnd, which does not grow.
                 self.snd.fast_recovery.dup_acks = 0;
             } else {
+                let delivered = self.newly_delivered(ctx, acked, sacked_before, mss);
                 self.snd.fast_recovery.dup_acks = 0;
                 self.end_cwr_if_done();
-                let grow = self.slow_start_growth(ctx, ack, acked);
+                let grow = self.slow_start_growth(ctx, ack, delivered);
                 if self.cwnd_may_grow() {
                     let srtt_ms = self.snd.rtt.srtt_us().map_or(0, |us| (us / 1000) as u32);
                     self.snd.cc.on_ack(grow, mss, ctx.now.as_millis() as u32, srtt_ms);
@@ -534,6 +535,24 @@ impl Connection {
                 acked
             }
         }
+    }
+
+    /// What a cumulative ACK of `acked` bytes delivered for cwnd growth. With
+    /// `Compat::cwnd_grows_by_delivered`, data the peer had already reported (SACKed, or
+    /// counted by a duplicate ACK without SACK) was delivered then and is not counted again
+    /// (Linux counts newly delivered segments, tcp_cong_control; RFC 6937's DeliveredData);
+    /// otherwise every byte the ACK covers (RFC 5681 §3.1, FreeBSD).
+    fn newly_delivered(&self, ctx: &Ctx, acked: u32, sacked_before: u32, mss: u32) -> u32 {
+        if !ctx.config.compat.cwnd_grows_by_delivered {
+            return acked;
+        }
+        let reported = if self.neg.sack_ok {
+            sacked_before.saturating_sub(self.snd.scoreboard.sacked_above(self.snd.una))
+        } else {
+            self.snd.fast_recovery.dup_acks as u32 * mss
+        };
+        // At least a segment's worth (Linux's tcp_remove_reno_sacks), never more than acked.
+        acked.saturating_sub(reported).max(mss.min(acked))
     }
 
     /// An RTT sample from the echoed timestamp (RFC 7323 §4.1) or from the one timed segment

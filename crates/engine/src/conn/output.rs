@@ -202,6 +202,11 @@ impl Connection {
         let in_flight = self.snd.nxt.since(self.snd.una) as usize;
         let sent_data = in_flight.min(buf_len);
         let unsent = buf_len - sent_data;
+        let window_open = self.snd.wnd as usize > in_flight;
+        if self.snd.max == self.snd.una && unsent > 0 && window_open && ctx.config.tcp_slow_start_after_idle {
+            self.restart_after_idle(ctx);
+        }
+        let gso_len = if gso_len > mss { gso_len.min(self.super_segment_limit(ctx, mss, in_flight)) } else { gso_len };
         // Retransmissions (after a timeout) stay single segments.
         let seg_max = if self.snd.nxt >= self.snd.max { gso_len } else { mss };
         let wanted = unsent.min(seg_max);
@@ -210,11 +215,17 @@ impl Connection {
         let window_room = (self.snd.wnd as usize).saturating_sub(in_flight);
         let flight = pipe.unwrap_or(in_flight);
         let cwnd_room = match (self.snd.cc.cwnd() as usize).saturating_sub(flight) {
-            room if room >= wanted => room,
+            room if room >= wanted.min(mss) => room,
             // RFC 3042's allowance, asked for only when cwnd alone holds the data back.
             _ => (self.snd.cc.cwnd().saturating_add(self.limited_transmit_bytes()) as usize).saturating_sub(flight),
         };
         let mut len = wanted.min(window_room).min(cwnd_room);
+        // A super-segment holds whole segments, but for the end of the data, which it takes
+        // only where Nagle and the cork would let it go alone (Linux's tcp_mss_split_point):
+        // a short segment cut by cwnd or the window is left to the rules for small ones.
+        if len > mss && len % mss != 0 && (len < unsent || self.holds_small_segment(ctx, in_flight)) {
+            len -= len % mss;
+        }
         // RFC 4821 §7.5: a path MTU probe is one segment larger than the rest.
         let mut mtu_probe = false;
         if self.mtu.enabled && seg_max == gso_len && len > 0 {
@@ -225,15 +236,11 @@ impl Connection {
         }
         if len > 0 {
             let completes = len == unsent;
-            // RFC 9293 §3.7.4 (Nagle): hold a small segment while data is unacknowledged; with
-            // Minshall's refinement (Linux) only while a small segment is, so that the tail of
-            // a large write goes out with it.
-            // Neither holds back the tail of what was sent before (a resend after a timeout or
-            // a smaller path MTU) unless a window cuts it short: the peer had room for it then.
+            // Nagle and the cork do not hold back the tail of what was sent before (a resend
+            // after a timeout or a smaller path MTU) unless a window cuts it short: the peer
+            // had room for it then.
             let resending = self.snd.nxt < self.snd.max && len == wanted;
-            let small_in_flight = !ctx.config.compat.nagle_minshall || self.snd.small_end > self.snd.una;
-            let nagle_holds =
-                !self.flag(ConnFlags::NODELAY) && in_flight > 0 && len < mss && small_in_flight && !resending;
+            let nagle_holds = len < mss && !resending && self.nagle_holds_small(ctx, in_flight);
             // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): with more queued than goes now, send
             // less than an MSS only when an ACK will not come to open the window further and it
             // is at least half the largest window the peer offered, or when the override
@@ -245,11 +252,7 @@ impl Connection {
                 && !resending
                 && (in_flight > 0 || (len as u32) < self.snd.max_wnd / 2);
             // TCP_CORK and MSG_MORE hold a partial segment, unless pushed or overdue.
-            let cork_holds = len < mss
-                && !override_due
-                && !resending
-                && self.flags.intersects(ConnFlags::CORK | ConnFlags::MORE)
-                && !self.flag(ConnFlags::PUSH_NOW);
+            let cork_holds = len < mss && !override_due && !resending && self.corked();
             if (sws_holds || cork_holds) && in_flight == 0 && !self.timers.is_armed(Timer::Persist) {
                 self.arm_persist(ctx);
             }
@@ -262,8 +265,9 @@ impl Connection {
                     self.set_flag(ConnFlags::PUSH_NOW, false);
                 }
                 self.owed.remove(Owed::WINDOW_PROBE);
-                // A FIN rides only on a single segment; after a super-segment it goes alone.
-                let fin = self.fin_unsent(fin_seq) && completes && len <= mss;
+                // A FIN rides on the segment that completes the data; on a super-segment the
+                // device leaves it on the last segment it cuts.
+                let fin = self.fin_unsent(fin_seq) && completes;
                 let seq = self.snd.nxt;
                 if seq < self.snd.max {
                     ctx.counters.retransmitted_segments += 1;
@@ -304,6 +308,64 @@ impl Connection {
             self.arm_persist(ctx);
         }
         self.poll_fin_or_ack(ctx, fin_seq, unsent, fin_sent)
+    }
+
+    /// RFC 9293 §3.7.4 (Nagle): whether a small segment waits while data is unacknowledged;
+    /// with Minshall's refinement (Linux) only while a small segment is, so that the tail of
+    /// a large write goes out with it.
+    fn nagle_holds_small(&self, ctx: &Ctx, in_flight: usize) -> bool {
+        let small_in_flight = !ctx.config.compat.nagle_minshall || self.snd.small_end > self.snd.una;
+        !self.flag(ConnFlags::NODELAY) && in_flight > 0 && small_in_flight
+    }
+
+    /// TCP_CORK or MSG_MORE holds a partial segment, unless the user pushed.
+    fn corked(&self) -> bool {
+        self.flags.intersects(ConnFlags::CORK | ConnFlags::MORE) && !self.flag(ConnFlags::PUSH_NOW)
+    }
+
+    /// Whether a short last segment of a super-segment waits (Nagle or cork), as it would
+    /// on its own.
+    fn holds_small_segment(&self, ctx: &Ctx, in_flight: usize) -> bool {
+        !self.owed.has(Owed::WINDOW_PROBE) && (self.corked() || self.nagle_holds_small(ctx, in_flight))
+    }
+
+    /// The most bytes one super-segment of new data takes, as Linux sizes its TSO packets:
+    /// at most half of cwnd, so that at least two are in flight and their ACKs keep clocking
+    /// (tcp_cwnd_test); and about a millisecond of data at the connection's rate, the
+    /// pacing rate of 200 % of cwnd per RTT in slow start and 120 % after, with more on
+    /// paths shorter than a few milliseconds, and at least `tcp_min_tso_segs` (tcp_tso_autosize).
+    fn super_segment_limit(&self, ctx: &Ctx, mss: usize, in_flight: usize) -> usize {
+        let cwnd = self.snd.cc.cwnd() as u64;
+        let half_cwnd = (cwnd as usize / mss / 2).max(1) * mss;
+        let Some(srtt_us) = self.snd.rtt.srtt_us() else { return half_cwnd };
+        let percent = if cwnd < self.snd.cc.ssthresh() as u64 / 2 { 200 } else { 120 };
+        let rate = cwnd.max(in_flight as u64) * percent * 10_000 / srtt_us.max(1);
+        let shift = srtt_us >> 9;
+        let short_path = if shift < 32 { 65_536 >> shift } else { 0 };
+        let bytes = ((rate >> 10) + short_path).min(65_536) as usize;
+        half_cwnd.min((bytes / mss).max(ctx.config.tcp_min_tso_segs as usize) * mss)
+    }
+
+    /// RFC 5681 §4.1: new data sent when nothing is outstanding, after more than an RTO
+    /// without progress, goes out from the restart window, min(IW, cwnd); cwnd is halved
+    /// for every RTO of the spell until it reaches that (RFC 2861, Linux's
+    /// `tcp_cwnd_restart`). The spell counts from the last acknowledgment of new data (or
+    /// the last restart); probes do not end it.
+    #[cold]
+    fn restart_after_idle(&mut self, ctx: &Ctx) {
+        let rto = self.snd.rtt.rto(ctx.config.rto_max);
+        let mut idle = ctx.now.saturating_since(self.last_progress);
+        if idle <= rto {
+            return;
+        }
+        let restart = self.initial_cwnd(&ctx.config).min(self.snd.cc.cwnd());
+        let mut cwnd = self.snd.cc.cwnd();
+        while idle > rto && cwnd > restart {
+            idle -= rto;
+            cwnd /= 2;
+        }
+        self.snd.cc.restart_after_idle(cwnd.max(restart));
+        self.last_progress = ctx.now;
     }
 
     /// The persist timer (RFC 9293 §3.8.6.1), backed off per probe: for a zero window it
@@ -442,6 +504,12 @@ impl Connection {
         // PSH on the segment that empties what the user has written so far (unless that was
         // written with MSG_MORE).
         if data.end == self.snd.buf.len() && !data.is_empty() && !self.flag(ConnFlags::NO_PUSH) {
+            flags |= TcpFlags::PSH;
+        }
+        // Every super-segment carries PSH, so that the receiver's GRO hands its data up at
+        // once (Linux forces it on GSO packets, __tcp_transmit_skb); the device copies it
+        // onto the last segment it cuts.
+        if marks.gso_size.is_some() {
             flags |= TcpFlags::PSH;
         }
         if fin {

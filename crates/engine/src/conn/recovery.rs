@@ -15,8 +15,10 @@ use crate::State;
 use std::time::Duration;
 use synack_wire::{SeqNum, TcpFlags, TcpRepr};
 
-/// RFC 8985 §7.2: the probe timeout is at least this (Linux's floor too).
-const MIN_PTO_US: u64 = 10_000;
+/// RFC 8985 §7.2: with more than one segment in flight no ACK waits for a delayed-ACK
+/// timer, and the probe timeout adds only this allowance for timer granularity (Linux's
+/// TCP_TIMEOUT_MIN, 2 ms).
+const PTO_ALLOWANCE_US: u64 = 2_000;
 /// RFC 8985 §7.2's WCDelAckT: the longest a receiver may delay an ACK.
 const WORST_DELAYED_ACK_US: u64 = 200_000;
 
@@ -380,8 +382,8 @@ impl Connection {
                 && self.snd.flight() > 0
             {
                 let full = self.neg.data_mss();
-                let delayed_ack_us = if self.snd.flight() <= full { WORST_DELAYED_ACK_US } else { 0 };
-                let pto_us = (2 * srtt_us + delayed_ack_us).max(MIN_PTO_US).min(rto_us);
+                let wait_us = if self.snd.flight() <= full { WORST_DELAYED_ACK_US } else { PTO_ALLOWANCE_US };
+                let pto_us = (2 * srtt_us + wait_us).min(rto_us);
                 self.snd.retransmit_for = RetransmitFor::LossProbe;
                 return ctx.now.add_micros(pto_us);
             }

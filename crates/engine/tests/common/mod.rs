@@ -234,7 +234,14 @@ impl H {
 
     /// A passively opened, accepted connection. Next numbers: we send `iss+1`, expect `PEER_ISN+1`.
     pub fn established(config: Config) -> (H, ConnHandle) {
+        H::established_after(config, Duration::ZERO)
+    }
+
+    /// `established`, the handshake's ACK arriving `rtt` after the SYN-ACK (the first RTT
+    /// sample).
+    pub fn established_after(config: Config, rtt: Duration) -> (H, ConnHandle) {
         let (mut h, l) = H::syn_received(config);
+        h.advance(rtt);
         let iss = h.iss;
         h.inject(Seg::new(ACK, PEER_ISN + 1, iss + 1));
         let c = h.ep.accept(l).expect("accepted");
