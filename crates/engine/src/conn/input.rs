@@ -543,7 +543,7 @@ impl Connection {
     /// (Linux counts newly delivered segments, tcp_cong_control; RFC 6937's DeliveredData);
     /// otherwise every byte the ACK covers (RFC 5681 §3.1, FreeBSD).
     fn newly_delivered(&self, ctx: &Ctx, acked: u32, sacked_before: u32, mss: u32) -> u32 {
-        if !ctx.config.compat.cwnd_grows_by_delivered {
+        if sacked_before == 0 && self.snd.fast_recovery.dup_acks == 0 || !ctx.config.compat.cwnd_grows_by_delivered {
             return acked;
         }
         let reported = if self.neg.sack_ok {

@@ -202,8 +202,14 @@ impl Connection {
         let in_flight = self.snd.nxt.since(self.snd.una) as usize;
         let sent_data = in_flight.min(buf_len);
         let unsent = buf_len - sent_data;
-        let window_open = self.snd.wnd as usize > in_flight;
-        if self.snd.max == self.snd.una && unsent > 0 && window_open && ctx.config.tcp_slow_start_after_idle {
+        // The spell must outlast the RTO, which is never below its floor: most sends after
+        // a pause (a reply to a request) are over at the first test.
+        if self.snd.max == self.snd.una
+            && ctx.now.as_micros().saturating_sub(self.last_progress.as_micros()) > ctx.timing.rto.min_us
+            && unsent > 0
+            && self.snd.wnd as usize > in_flight
+            && ctx.config.tcp_slow_start_after_idle
+        {
             self.restart_after_idle(ctx);
         }
         let gso_len = if gso_len > mss { gso_len.min(self.super_segment_limit(ctx, mss, in_flight)) } else { gso_len };
