@@ -1,6 +1,8 @@
 //! A full connection (TCB, RFC 9293 §3.3.1) and its user calls. Segment arrival lives in
-//! `input.rs`, segment building in `output.rs`, timers in `timers.rs`.
+//! `input.rs` (what an ACK does to the send side in `ack.rs`), segment building in
+//! `output.rs`, timers in `timers.rs`.
 
+mod ack;
 mod autotune;
 mod ecn;
 mod frto;
