@@ -365,14 +365,14 @@ impl Runner {
             }),
             "SO_SNDBUF" => Ok(match conn.and_then(|h| self.ep.buffer_sizes(h)) {
                 Some(sizes) => sizes.send as i64,
-                None => self.ep.config().tcp_wmem.default as i64,
+                None => entry.send_buffer.unwrap_or(self.ep.config().tcp_wmem.default) as i64,
             }),
             "SO_ERROR" => {
                 let pending = conn.and_then(|h| self.ep.conn_error(h)).filter(|_| !entry.error_taken);
                 self.fd(fd).unwrap().error_taken |= pending.is_some();
                 Err(pending.map_or("0".to_string(), |e| conn_errno(e).to_string()))
             }
-            "TCP_NODELAY" => Ok(conn.and_then(|h| self.ep.nodelay(h)).unwrap_or(false) as i64),
+            "TCP_NODELAY" => Ok(conn.and_then(|h| self.ep.nodelay(h)).unwrap_or(entry.nodelay) as i64),
             "TCP_CORK" => Ok(conn.and_then(|h| self.ep.cork(h)).unwrap_or(false) as i64),
             // The keepalive timing new connections get (the endpoint's, as the sysctls set it).
             "TCP_KEEPIDLE" => Ok(self.ep.config().tcp_keepalive_time.as_secs() as i64),
