@@ -328,6 +328,16 @@ pub struct Compat {
     /// covers it (Linux's `tcp_cong_control`, which counts delivered segments), rather than
     /// by every byte the cumulative ACK covers (FreeBSD's `bytes_this_ack`).
     pub cwnd_grows_by_delivered: bool,
+    /// Without timestamps, every ACK of data sent once gives an RTT sample, from when its
+    /// first byte was sent as RACK logged it (with SACK; Linux times every segment,
+    /// tcp_clean_rtx_queue), not only the one timed segment a round trip (FreeBSD's
+    /// `t_rtttime`, RFC 6298's classic way).
+    pub rtt_from_every_ack: bool,
+    /// HyStart as Linux's CUBIC runs it (`hystart_detect` delay): the rise of a round's
+    /// minimum RTT, seen on its ninth sample once cwnd is 16 segments, ends slow start at
+    /// once, without RFC 9406's Conservative Slow Start (as the linux script profile sets;
+    /// off: HyStart++).
+    pub hystart_without_css: bool,
 }
 
 impl Default for Compat {
@@ -350,6 +360,8 @@ impl Default for Compat {
             drop_ack_of_unsent_data: false,
             reset_data_after_close_from_segment: false,
             cwnd_grows_by_delivered: true,
+            rtt_from_every_ack: true,
+            hystart_without_css: false,
         }
     }
 }
@@ -382,6 +394,8 @@ impl Compat {
             drop_ack_of_unsent_data: false,
             reset_data_after_close_from_segment: false,
             cwnd_grows_by_delivered: false,
+            rtt_from_every_ack: false,
+            hystart_without_css: false,
         }
     }
 }

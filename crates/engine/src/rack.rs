@@ -108,6 +108,11 @@ impl Rack {
         self.min_rtt_us = self.min_rtt_us.min(rtt_us.max(1));
     }
 
+    /// RACK.min_RTT, microseconds, once there is a sample.
+    pub fn min_rtt_us(&self) -> Option<u64> {
+        (self.min_rtt_us != u64::MAX).then_some(self.min_rtt_us)
+    }
+
     /// One ACK showed data delivered out of order.
     pub fn note_reorder_event(&mut self) {
         self.reorder_events = self.reorder_events.saturating_add(1);
@@ -210,6 +215,12 @@ impl Rack {
     }
 
     /// The cumulative ACK reached `snd_una`: the log forgets what is below it.
+    /// The logged transmission of the byte at `seq`, if it is in the log.
+    pub fn sent_at(&self, seq: SeqNum) -> Option<Sent> {
+        let i = self.log.partition_point(|s| s.end <= seq);
+        self.log.get(i).filter(|s| s.start <= seq).copied()
+    }
+
     pub fn advance(&mut self, snd_una: SeqNum) {
         while self.log.front().is_some_and(|s| s.end <= snd_una) {
             self.log.pop_front();

@@ -500,3 +500,36 @@ fn slow_start_grows_by_what_an_ack_newly_delivers() {
         assert_eq!((after - cwnd) / SEG, growth, "delivered counting {by_delivered}");
     }
 }
+
+/// Without timestamps, Linux takes an RTT sample from every ACK (the send time of the first
+/// byte it covers); FreeBSD times one segment a round trip. Four segments leave together;
+/// the first is ACKed 50 ms later (the timed segment, both ways), the second 30 ms after
+/// that: an 80 ms sample moves SRTT on only where every ACK counts.
+#[test]
+fn without_timestamps_every_ack_gives_an_rtt_sample_as_linux() {
+    for (every_ack, moves) in [(true, true), (false, false)] {
+        let config = Config::default().with(|c| {
+            c.tcp_timestamps = false;
+            c.rng_seed = 1;
+            c.compat.rtt_from_every_ack = every_ack;
+        });
+        let (mut h, l) = H::listening(config);
+        let syn = TcpOptions { mss: Some(1460), sack_permitted: true, ..Default::default() };
+        h.inject(Seg::new(SYN, PEER_ISN, 0).opts(syn));
+        h.output();
+        h.advance(Duration::from_millis(50));
+        h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1));
+        let c = h.ep.accept(l).unwrap();
+        h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+        let mss = h.ep.conn_info(c).unwrap().snd_mss as u32;
+        h.ep.send(h.now, c, &vec![7u8; 4 * mss as usize]).unwrap();
+        assert_eq!(h.output().len(), 4);
+        h.advance(Duration::from_millis(50));
+        h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1 + mss));
+        let after_first = h.ep.conn_info(c).unwrap().srtt.unwrap();
+        h.advance(Duration::from_millis(30));
+        h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1 + 2 * mss));
+        let after_second = h.ep.conn_info(c).unwrap().srtt.unwrap();
+        assert_eq!(after_second > after_first, moves, "every ACK {every_ack}: {after_first:?} -> {after_second:?}");
+    }
+}

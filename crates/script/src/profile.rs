@@ -46,8 +46,8 @@ impl Profile {
 
     /// Linux as packetdrill's `defaults.sh` sets it up for its tests (the engine's defaults,
     /// which are Linux's, with `LINUX_TEST_SYSCTLS` applied, quick-ACK mode, Linux's rules for
-    /// window updates and the RTO, its silent drop of an ACK of unsent data and its RST for data
-    /// after close), seen through a
+    /// window updates and the RTO, its silent drop of an ACK of unsent data, its RST for data
+    /// after close and CUBIC's own HyStart), seen through a
     /// TSO device, with
     /// Linux's socket layer doubling what SO_SNDBUF and SO_RCVBUF set.
     pub fn linux() -> Profile {
@@ -60,6 +60,7 @@ impl Profile {
         config.compat.rto_min_bounds_variance = true;
         config.compat.drop_ack_of_unsent_data = true;
         config.compat.reset_data_after_close_from_segment = true;
+        config.compat.hystart_without_css = true;
         Profile { name: "linux", config, tso: true, gso: true, doubles_socket_buffers: true }
     }
 

@@ -80,8 +80,9 @@ impl CongestionControl for Cubic {
     /// §4.4 and §4.3: per ACK in avoidance, cwnd moves a share of the way (acked / cwnd) to the
     /// curve's value one RTT ahead, W_cubic(t + RTT), held within [cwnd, 1.5 cwnd]; and never
     /// below W_est, which grows by α segments per window acknowledged (α becomes 1 once W_est
-    /// is back at cwnd_prior, the window before the reduction: Reno's own growth).
-    fn on_ack(&mut self, acked: u32, mss: u32, now_ms: u32, srtt_ms: u32) {
+    /// is back at cwnd_prior, the window before the reduction: Reno's own growth). Before any
+    /// reduction, at least 5 % a round trip (Linux).
+    fn on_ack(&mut self, acked: u32, mss: u32, now_ms: u32, rtt_ms: u32) {
         let (cwnd, ssthresh) = (self.reno.cwnd(), self.reno.ssthresh());
         if cwnd < ssthresh {
             self.reno.set(slow_start(cwnd, ssthresh, acked), ssthresh);
@@ -100,9 +101,15 @@ impl CongestionControl for Cubic {
                 self.origin = cwnd;
             }
         }
-        let t_ms = now_ms.wrapping_sub(self.epoch_ms).saturating_add(srtt_ms);
+        let t_ms = now_ms.wrapping_sub(self.epoch_ms).saturating_add(rtt_ms);
         let target = self.w_cubic(t_ms, mss).clamp(cwnd as f64, cwnd as f64 * 1.5);
-        let grown = cwnd as f64 + (target - cwnd as f64) * acked as f64 / cwnd as f64;
+        let mut grown = cwnd as f64 + (target - cwnd as f64) * acked as f64 / cwnd as f64;
+        if self.w_max == 0 {
+            // No reduction yet, so no W_max to climb back to: the curve starts flat at an
+            // unknown capacity, and cwnd grows at least 5 % a round trip meanwhile (a twentieth
+            // of what is acknowledged, as Linux's bictcp_update caps its count at 20).
+            grown = grown.max(cwnd as f64 + acked as f64 / 20.0);
+        }
         let alpha = if self.w_est >= self.prior { 1.0 } else { ALPHA };
         self.w_est = self.w_est.saturating_add((alpha * mss as f64 * acked as f64 / cwnd as f64) as u32);
         let next = (grown as u32).max(self.w_est).max(cwnd);
@@ -154,6 +161,15 @@ impl CongestionControl for Cubic {
     /// from the window in force (its K from W_max).
     fn on_app_limited(&mut self) {
         self.in_epoch = false;
+    }
+
+    /// The epoch moves on by the idle time: the curve resumes where it stood (never ahead of
+    /// now).
+    fn on_transmit_start(&mut self, idle_ms: u32, now_ms: u32) {
+        if self.in_epoch {
+            let elapsed = now_ms.wrapping_sub(self.epoch_ms);
+            self.epoch_ms = self.epoch_ms.wrapping_add(idle_ms.min(elapsed));
+        }
     }
 
     fn undo(&mut self, cwnd: u32, ssthresh: u32) {
@@ -233,6 +249,34 @@ mod tests {
         }
         let grown = (c.cwnd() - start) as f64 / MSS as f64;
         assert!(grown >= 4.5, "grew {grown:.2} segments in 10 windows (Reno-friendly ≈ 0.53 each)");
+    }
+
+    /// Before any reduction there is no W_max: the curve starts flat at cwnd, and cwnd grows
+    /// at least a twentieth of what is acknowledged (Linux: 5 % a round trip), one segment for
+    /// twenty acknowledged, where the flat curve alone would give a fraction of one.
+    #[test]
+    fn before_any_loss_the_window_grows_at_least_five_percent_a_round_trip() {
+        let mut c = Cubic::new(48 * MSS);
+        c.exit_slow_start();
+        for i in 0..10 {
+            c.on_ack(2 * MSS, MSS, i * 100, 100);
+        }
+        assert_eq!(c.cwnd() / MSS, 49);
+    }
+
+    /// Time with nothing in flight moves the epoch on (Linux's CA_EVENT_TX_START): after four
+    /// idle seconds the curve resumes where it stood, not four seconds further on (where it
+    /// would ask for 25 segments more).
+    #[test]
+    fn an_idle_spell_moves_the_epoch_on() {
+        let mut c = Cubic::new(100 * MSS);
+        c.reno.set(100 * MSS, 50 * MSS);
+        c.on_loss(100 * MSS, MSS, false);
+        c.on_ack(MSS, MSS, 0, 100);
+        let before = c.w_cubic(1000u32.wrapping_sub(c.epoch_ms), MSS);
+        c.on_transmit_start(4000, 5000);
+        let after = c.w_cubic(5000u32.wrapping_sub(c.epoch_ms), MSS);
+        assert!((after - before).abs() < 1.0, "{before} -> {after}");
     }
 
     /// §5.8: ten seconds held back by the application do not count as time on the curve: a

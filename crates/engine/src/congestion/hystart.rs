@@ -20,6 +20,8 @@ const CSS_GROWTH_DIVISOR: u32 = 4;
 const CSS_ROUNDS: u8 = 5;
 /// No sample yet.
 const NONE_US: u32 = u32::MAX;
+/// Linux's CUBIC looks for the delay rise only from this cwnd on (`hystart_low_window`).
+const LINUX_LOW_WINDOW_SEGMENTS: u32 = 16;
 
 /// How slow start grows on this ACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +86,34 @@ impl HyStart {
                 self.css_rounds = 1;
             }
         }
+    }
+
+    /// Linux's CUBIC HyStart (its delay detection), which `Compat::hystart_without_css`
+    /// runs instead of HyStart++: an RTT sample from the ACK of `ack`, `snd_nxt` what has
+    /// been sent, `cwnd_segments` the window. From 16 segments of cwnd on, a round starts
+    /// with the first sample whose ACK passes the last round's end; once a round has eight
+    /// samples, a minimum risen past the connection's minimum RTT by the threshold of §4.3
+    /// (an eighth, 4–16 ms) ends slow start at once, without CSS. Returns whether it does.
+    /// `last_round_min_rtt_us` holds the connection's minimum in this flavour.
+    pub fn on_rtt_sample_linux(&mut self, rtt_us: u64, ack: SeqNum, snd_nxt: SeqNum, cwnd_segments: u32) -> bool {
+        let rtt_us = rtt_us.min(NONE_US as u64 - 1) as u32;
+        self.last_round_min_rtt_us = self.last_round_min_rtt_us.min(rtt_us);
+        if cwnd_segments < LINUX_LOW_WINDOW_SEGMENTS {
+            return false;
+        }
+        if ack > self.window_end {
+            self.window_end = snd_nxt;
+            self.current_round_min_rtt_us = NONE_US;
+            self.rtt_samples = 0;
+        }
+        self.current_round_min_rtt_us = self.current_round_min_rtt_us.min(rtt_us);
+        if self.rtt_samples < N_RTT_SAMPLE {
+            self.rtt_samples += 1;
+            return false;
+        }
+        let base = self.last_round_min_rtt_us;
+        let thresh = (base / MIN_RTT_DIVISOR).clamp(MIN_RTT_THRESH_US, MAX_RTT_THRESH_US);
+        self.current_round_min_rtt_us > base.saturating_add(thresh)
     }
 
     /// §4.2 on an ACK of new data during slow start, `snd_nxt` what has been sent: a round
@@ -154,6 +184,21 @@ mod tests {
         assert_eq!(verdicts[..4], [SlowStart::Conservative; 4]);
         assert_eq!(verdicts[4], SlowStart::Exit);
         assert_eq!(HyStart::css_growth(4000), 1000);
+    }
+
+    /// Linux's flavour: a sample below 16 segments of cwnd counts only for the minimum; from
+    /// 16 on, eight samples of 240 ms make a round's minimum, and the ninth, past 200 + 16 ms,
+    /// ends slow start at once. 210 ms is within the threshold.
+    #[test]
+    fn linux_hystart_ends_slow_start_on_the_ninth_sample_of_a_slower_round() {
+        for (rtt_us, exits) in [(240_000, true), (210_000, false)] {
+            let mut h = HyStart::new(SeqNum(0));
+            assert!(!h.on_rtt_sample_linux(200_000, SeqNum(10_000), SeqNum(30_000), 10));
+            let verdicts: Vec<bool> =
+                (1..=9).map(|i| h.on_rtt_sample_linux(rtt_us, SeqNum(10_000 + i * 2000), SeqNum(50_000), 20)).collect();
+            assert_eq!(verdicts[..8], [false; 8]);
+            assert_eq!(verdicts[8], exits, "{rtt_us} us");
+        }
     }
 
     #[test]

@@ -20,9 +20,9 @@ pub(crate) trait CongestionControl {
     /// The slow-start threshold, bytes (`u32::MAX` until the first reduction).
     fn ssthresh(&self) -> u32;
     /// New data acknowledged outside recovery: grow. `now_ms` is the time in milliseconds
-    /// (wrapping), `srtt_ms` the smoothed round trip (0 when unknown), for controllers whose
+    /// (wrapping), `rtt_ms` the round trip to look ahead by (0 when unknown), for controllers whose
     /// growth follows the clock (CUBIC).
-    fn on_ack(&mut self, acked: u32, mss: u32, now_ms: u32, srtt_ms: u32);
+    fn on_ack(&mut self, acked: u32, mss: u32, now_ms: u32, rtt_ms: u32);
     /// A loss detected by duplicate ACKs or SACK: reduce, entering fast recovery. With
     /// `inflate`, NewReno's window inflation by the three duplicate ACKs (RFC 6582 §3.2 step
     /// 2); without it, cwnd = ssthresh (RFC 6675 §5 step 4: the pipe does that job).
@@ -45,6 +45,9 @@ pub(crate) trait CongestionControl {
     /// An ACK arrived while the application, not cwnd, limited sending (RFC 7661): no growth,
     /// and a controller whose growth follows the clock stops its clock.
     fn on_app_limited(&mut self) {}
+    /// Data goes out again after `idle_ms` with nothing in flight: a controller whose growth
+    /// follows the clock does not count that time (RFC 9438 §5.8; Linux's CA_EVENT_TX_START).
+    fn on_transmit_start(&mut self, _idle_ms: u32, _now_ms: u32) {}
     /// The state before a reduction that turned out spurious comes back (RFC 4015): cwnd no
     /// smaller than `cwnd`, ssthresh as it was.
     fn undo(&mut self, cwnd: u32, ssthresh: u32);
@@ -98,8 +101,8 @@ impl CongestionControl for Congestion {
         dispatch!(self, cc => cc.ssthresh())
     }
     #[inline]
-    fn on_ack(&mut self, acked: u32, mss: u32, now_ms: u32, srtt_ms: u32) {
-        dispatch!(self, cc => cc.on_ack(acked, mss, now_ms, srtt_ms))
+    fn on_ack(&mut self, acked: u32, mss: u32, now_ms: u32, rtt_ms: u32) {
+        dispatch!(self, cc => cc.on_ack(acked, mss, now_ms, rtt_ms))
     }
     fn on_loss(&mut self, flight: u32, mss: u32, inflate: bool) {
         dispatch!(self, cc => cc.on_loss(flight, mss, inflate))
@@ -127,6 +130,9 @@ impl CongestionControl for Congestion {
     }
     fn on_app_limited(&mut self) {
         dispatch!(self, cc => cc.on_app_limited())
+    }
+    fn on_transmit_start(&mut self, idle_ms: u32, now_ms: u32) {
+        dispatch!(self, cc => cc.on_transmit_start(idle_ms, now_ms))
     }
     fn undo(&mut self, cwnd: u32, ssthresh: u32) {
         dispatch!(self, cc => cc.undo(cwnd, ssthresh))

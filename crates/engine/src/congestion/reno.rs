@@ -39,7 +39,7 @@ impl CongestionControl for NewReno {
 
     /// Slow start (`slow_start`) up to ssthresh; avoidance by about one MSS per RTT (RFC 5681
     /// §3.1).
-    fn on_ack(&mut self, acked: u32, mss: u32, _now_ms: u32, _srtt_ms: u32) {
+    fn on_ack(&mut self, acked: u32, mss: u32, _now_ms: u32, _rtt_ms: u32) {
         if self.cwnd < self.ssthresh {
             self.cwnd = slow_start(self.cwnd, self.ssthresh, acked);
         } else {

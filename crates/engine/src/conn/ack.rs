@@ -94,8 +94,12 @@ impl Connection {
                 self.end_cwr_if_done();
                 let grow = self.slow_start_growth(ctx, ack, delivered);
                 if self.cwnd_may_grow() {
-                    let srtt_ms = self.snd.rtt.srtt_us().map_or(0, |us| (us / 1000) as u32);
-                    self.snd.cc.on_ack(grow, mss, ctx.now.as_millis() as u32, srtt_ms);
+                    // The round trip CUBIC looks ahead by: the path's minimum where RACK has
+                    // kept one (as Linux's delay_min), so that a queue building up does not
+                    // make the curve run ahead; else the smoothed RTT.
+                    let rtt_us = self.snd.scoreboard.rack().and_then(|r| r.min_rtt_us()).or(self.snd.rtt.srtt_us());
+                    let rtt_ms = rtt_us.map_or(0, |us| (us / 1000) as u32);
+                    self.snd.cc.on_ack(grow, mss, ctx.now.as_millis() as u32, rtt_ms);
                     self.snd_buf_expand(ctx);
                 } else {
                     self.snd.cc.on_app_limited();
@@ -168,12 +172,22 @@ impl Connection {
         }
     }
 
-    /// An RTT sample for the estimator (RFC 6298), RACK's minimum RTT and HyStart++.
-    fn note_rtt_sample(&mut self, ctx: &Ctx, rtt_us: u64) {
+    /// An RTT sample, from the ACK of `ack`, for the estimator (RFC 6298), RACK's minimum RTT
+    /// and HyStart.
+    fn note_rtt_sample(&mut self, ctx: &mut Ctx, rtt_us: u64, ack: SeqNum) {
         self.snd.rtt.sample_us(rtt_us, ctx.timing.rto);
         self.snd.scoreboard.note_rtt_us(rtt_us);
-        if self.in_initial_slow_start(ctx) {
+        if !self.in_initial_slow_start(ctx) {
+            return;
+        }
+        if !ctx.config.compat.hystart_without_css {
             self.snd.hystart.on_rtt_sample(rtt_us);
+            return;
+        }
+        let cwnd_segments = self.snd.cc.cwnd() / self.neg.snd_mss.max(1) as u32;
+        if self.snd.hystart.on_rtt_sample_linux(rtt_us, ack, self.snd.nxt, cwnd_segments) {
+            self.snd.cc.exit_slow_start();
+            ctx.counters.hystart_exits += 1;
         }
     }
 
@@ -187,7 +201,7 @@ impl Connection {
     /// a quarter in HyStart++'s conservative slow start; when HyStart++ ends slow start,
     /// avoidance takes over (RFC 9406 §4.2).
     fn slow_start_growth(&mut self, ctx: &mut Ctx, ack: SeqNum, acked: u32) -> u32 {
-        if !self.in_initial_slow_start(ctx) {
+        if !self.in_initial_slow_start(ctx) || ctx.config.compat.hystart_without_css {
             return acked;
         }
         match self.snd.hystart.on_ack(ack, self.snd.nxt) {
@@ -219,14 +233,17 @@ impl Connection {
         acked.saturating_sub(reported).max(mss.min(acked))
     }
 
-    /// An RTT sample from the echoed timestamp (RFC 7323 §4.1) or from the one timed segment
-    /// (RFC 6298 §3, Karn's rule: never from a retransmitted one).
+    /// An RTT sample from the echoed timestamp (RFC 7323 §4.1), or from the one timed segment
+    /// (RFC 6298 §3, Karn's rule: never from a retransmitted one), or, with
+    /// `Compat::rtt_from_every_ack`, from the logged send time of the first byte the ACK
+    /// covers (RFC 6298 §3 allows more than one measurement a round trip; Linux takes one
+    /// from every ACK).
     pub(super) fn sample_rtt(&mut self, ctx: &mut Ctx, seg: &TcpRepr) {
         if self.neg.ts_ok {
             if let Some((_, ecr)) = seg.options.timestamps {
                 let rtt_ms = self.ts_now(ctx.now).wrapping_sub(ecr);
                 if ecr != 0 && rtt_ms < 1 << 31 {
-                    self.note_rtt_sample(ctx, rtt_ms as u64 * 1000);
+                    self.note_rtt_sample(ctx, rtt_ms as u64 * 1000, seg.ack);
                     return;
                 }
             }
@@ -234,8 +251,16 @@ impl Connection {
         if let Some((seq, sent)) = self.snd.rtt_probe.get() {
             if seg.ack > seq {
                 let rtt_us = (ctx.now.as_micros() as u32).wrapping_sub(sent) as u64;
-                self.note_rtt_sample(ctx, rtt_us);
+                self.note_rtt_sample(ctx, rtt_us, seg.ack);
                 self.snd.rtt_probe.clear();
+                return;
+            }
+        }
+        if ctx.config.compat.rtt_from_every_ack {
+            let sent = self.snd.scoreboard.rack().and_then(|rack| rack.sent_at(self.snd.una));
+            if let Some(sent) = sent.filter(|s| !s.retransmitted) {
+                let rtt_us = ctx.now.as_micros().saturating_sub(sent.at.as_micros());
+                self.note_rtt_sample(ctx, rtt_us, seg.ack);
             }
         }
     }

@@ -287,6 +287,10 @@ impl Connection {
                 // Most segments are one (counted without a division, a slow instruction).
                 ctx.counters.data_segments_out += if len <= mss || mtu_probe { 1 } else { len.div_ceil(mss) as u64 };
                 let new_data = seq >= self.snd.max;
+                if new_data && in_flight == 0 {
+                    let idle_ms = ctx.now.as_millis().saturating_sub(self.last_progress.as_millis()) as u32;
+                    self.snd.cc.on_transmit_start(idle_ms, ctx.now.as_millis() as u32);
+                }
                 if len < mss {
                     self.snd.small_end = self.snd.small_end.max(seq + len as u32);
                 }
