@@ -3,6 +3,7 @@
 //! Linux does with request sockets; until then a SYN costs one of these records.
 
 use crate::handle::ListenerHandle;
+use crate::time::MsStamp;
 use crate::{FourTuple, Instant};
 use synack_wire::SeqNum;
 
@@ -19,7 +20,7 @@ pub(crate) struct HalfOpen {
     /// When the next SYN-ACK retransmission (or, after the last one, the expiry) is due.
     pub deadline: Instant,
     /// When the entry last sent a challenge ACK (RFC 5961 §7's per-record limit).
-    pub last_challenge: Instant,
+    pub last_challenge: MsStamp,
     /// The MSS the peer announced (536 when absent, RFC 9293 §3.7.1).
     pub peer_mss: u16,
     /// The peer's window-scale shift, when both sides offered scaling.

@@ -3,6 +3,7 @@
 //! challenge ACK goes through. The half-open record, the connection and the TIME-WAIT record
 //! call these; none of them writes the rules again.
 
+use crate::time::MsStamp;
 use crate::{Counters, Instant};
 use std::time::Duration;
 use synack_wire::SeqNum;
@@ -81,7 +82,7 @@ pub(crate) struct ChallengeBudget {
 /// (`budget`, `per_second`). A refused one is counted in `acks_rate_limited`.
 pub(crate) fn challenge_allowed(
     now: Instant,
-    last: &mut Instant,
+    last: &mut MsStamp,
     per_record: Duration,
     budget: &mut ChallengeBudget,
     per_second: u32,
@@ -116,12 +117,12 @@ pub(crate) fn budget_allows(
 /// would loop forever.
 pub(crate) fn out_of_window_ack_allowed(
     now: Instant,
-    last: &mut Instant,
+    last: &mut MsStamp,
     per_record: Duration,
     counters: &mut Counters,
 ) -> bool {
-    if *last == Instant::NEVER || now - *last >= per_record {
-        *last = now;
+    if last.elapsed(now) >= per_record {
+        *last = MsStamp::at(now);
         true
     } else {
         counters.acks_rate_limited += 1;
@@ -159,7 +160,7 @@ mod tests {
         let mut counters = Counters::default();
         let mut budget = ChallengeBudget::default();
         let gap = Duration::from_millis(500);
-        let (mut a, mut b, mut c) = (Instant::NEVER, Instant::NEVER, Instant::NEVER);
+        let (mut a, mut b, mut c) = (MsStamp::NEVER, MsStamp::NEVER, MsStamp::NEVER);
         let t0 = Instant::from_micros(10_000_000);
         assert!(challenge_allowed(t0, &mut a, gap, &mut budget, 2, &mut counters));
         assert!(!challenge_allowed(t0, &mut a, gap, &mut budget, 2, &mut counters), "the record's own limit");

@@ -45,6 +45,48 @@ impl Instant {
     }
 }
 
+/// A point in engine time to the millisecond, in 32 bits that wrap every 49.7 days (as
+/// Linux's jiffies stamps): for the records a connection keeps of when something last
+/// happened, half the size of an `Instant`. Read back, it errs early: the moment it names is
+/// never after the one it was taken at.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct MsStamp(u32);
+
+impl MsStamp {
+    /// Not yet (a stamp that reads as long ago).
+    pub const NEVER: MsStamp = MsStamp(u32::MAX);
+
+    /// The millisecond `now` falls in.
+    pub fn at(now: Instant) -> MsStamp {
+        MsStamp(now.as_millis() as u32)
+    }
+
+    /// The time from the stamp's millisecond to `now` (at least the time since the moment
+    /// stamped; `MAX` for `NEVER`).
+    pub fn elapsed(self, now: Instant) -> Duration {
+        if self == MsStamp::NEVER {
+            return Duration::MAX;
+        }
+        let ms = (now.as_millis() as u32).wrapping_sub(self.0) as u64;
+        Duration::from_micros(ms * 1000 + now.as_micros() % 1000)
+    }
+
+    /// Whole milliseconds from the stamp's millisecond to `now`'s (`u32::MAX` for `NEVER`):
+    /// the cheap reading, for counters kept in milliseconds.
+    #[inline]
+    pub fn elapsed_ms(self, now: Instant) -> u32 {
+        if self == MsStamp::NEVER {
+            return u32::MAX;
+        }
+        (now.as_millis() as u32).wrapping_sub(self.0)
+    }
+
+    /// The stamp as an `Instant`, `now` being later than it.
+    pub fn instant(self, now: Instant) -> Instant {
+        Instant::from_micros(now.as_micros().saturating_sub(micros(self.elapsed(now))))
+    }
+}
+
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, d: Duration) -> Instant {
@@ -91,5 +133,20 @@ mod tests {
         assert_eq!(micros(Duration::from_micros(u64::MAX)), u64::MAX);
         assert_eq!(micros(Duration::MAX), u64::MAX);
         assert_eq!(micros(Duration::ZERO), 0);
+    }
+
+    /// A millisecond stamp reads back no later than the moment stamped (so a spell measured
+    /// from it is never short), across the wrap of its 32 bits too.
+    #[test]
+    fn a_millisecond_stamp_errs_early_and_wraps() {
+        let t = Instant::from_micros(5_000_999);
+        let stamp = MsStamp::at(t);
+        let now = Instant::from_micros(5_010_001);
+        assert_eq!(stamp.elapsed(now), Duration::from_micros(10_001));
+        assert!(stamp.instant(now) <= t);
+        let wrap = (u32::MAX as u64 + 1) * 1000;
+        let before = MsStamp::at(Instant::from_micros(wrap - 2000));
+        assert_eq!(before.elapsed(Instant::from_micros(wrap + 3000)), Duration::from_millis(5));
+        assert_eq!(MsStamp::NEVER.elapsed(now), Duration::MAX);
     }
 }

@@ -280,6 +280,33 @@ fn zero_window_stops_sending_and_is_probed_until_it_opens() {
     assert!(h.ep.counters().window_probes_sent >= 2);
 }
 
+/// TCP_INFO's chronograph (Linux's tcpi_busy_time and tcpi_rwnd_limited): 100 ms of data
+/// held back by a zero window, 30 ms more in flight after the window opens; nothing runs
+/// before data is queued or after everything is acknowledged.
+#[test]
+fn the_chronograph_counts_busy_and_window_limited_time() {
+    let (mut h, c) = H::established(plain_config());
+    h.ep.conn_mut(h.now, c).unwrap().set_nodelay(true);
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).win(0));
+    h.advance(Duration::from_millis(50));
+    let info = |h: &H| {
+        let i = h.ep.conn_info_at(h.now, c).unwrap();
+        (i.busy_time.as_millis(), i.rwnd_limited.as_millis())
+    };
+    assert_eq!(info(&h), (0, 0), "nothing queued yet");
+    h.ep.send(h.now, c, b"blocked").unwrap();
+    h.output();
+    h.now = h.now + Duration::from_millis(100);
+    assert_eq!(info(&h), (100, 100));
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).win(1000));
+    assert_eq!(h.keys().len(), 1, "the data goes");
+    h.now = h.now + Duration::from_millis(30);
+    assert_eq!(info(&h), (130, 100), "busy, no longer window-limited");
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1 + 7).win(1000));
+    h.now = h.now + Duration::from_millis(500);
+    assert_eq!(info(&h), (130, 100), "stopped once all is acknowledged");
+}
+
 #[test]
 fn a_full_receive_buffer_advertises_zero_and_reading_reopens_the_window() {
     let (mut h, c) = H::established(plain_config().with(|c| c.tcp_rmem.default = 3000));

@@ -92,6 +92,8 @@ fn field(name: &str, state: State, info: Option<&ConnInfo>, now_ms: u32) -> Resu
         "tcpi_reord_seen" => i.reorder_events as i64,
         "tcpi_last_data_recv" => now_ms.wrapping_sub(i.last_data_recv_ms) as i64,
         "tcpi_probes" => i.probes as i64,
+        "tcpi_busy_time" => i.busy_time.as_micros() as i64,
+        "tcpi_rwnd_limited" => i.rwnd_limited.as_micros() as i64,
         "tcpi_ca_state" => i.ca_state as i64,
         "tcpi_rcv_wnd" => i.rcv_wnd as i64,
         other => return Err(format!("`{other}` is not a tcp_info field the engine reports")),
@@ -116,7 +118,7 @@ impl Runner {
     pub(crate) fn code(&mut self, stmts: &[Stmt]) -> Result<(), Failure> {
         let state = self.tcpi_state();
         let info = match self.last_fd.and_then(|fd| self.fds.get(&fd)).map(|f| f.sock) {
-            Some(Sock::Conn(h) | Sock::Closed(Some(h))) => self.ep.conn_info(h),
+            Some(Sock::Conn(h) | Sock::Closed(Some(h))) => self.ep.conn_info_at(self.now, h),
             _ => None,
         };
         let now_ms = self.now.as_millis() as u32;

@@ -6,6 +6,7 @@
 
 use super::{ConnFlags, Connection, Ctx, Owed, Timer};
 use crate::congestion::{CongestionControl, HyStart, SlowStart};
+use crate::time::MsStamp;
 use crate::{cold, Event, Instant};
 use synack_wire::{SeqNum, TcpRepr};
 
@@ -107,7 +108,10 @@ impl Connection {
             }
             self.rto_count = 0;
             self.probe_count = 0;
-            self.last_progress = ctx.now;
+            self.last_progress = MsStamp::at(ctx.now);
+            if self.snd.una == self.snd.max && self.snd.buf.is_empty() {
+                self.chrono_idle(ctx.now);
+            }
             // RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart it.
             let deadline = if self.snd.una == self.snd.max { Instant::NEVER } else { self.retransmit_deadline(ctx) };
             self.timers.set(Timer::Retransmit, deadline);

@@ -5,13 +5,14 @@
 use super::{ConnFlags, Connection, ControlOptions, ControlSegment, Ctx, Owed, Timer};
 use crate::half_open::DEFAULT_MSS;
 use crate::segment_checks::{self, RstVerdict, SynVerdict};
+use crate::time::MsStamp;
 use crate::{cold, Cause, ConnError, Event, Instant, State};
 use synack_wire::{Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
 impl Connection {
     /// A segment for this connection; `ecn` is the IP header's ECN codepoint.
     pub fn on_segment(&mut self, ctx: &mut Ctx, seg: &TcpRepr, ecn: Ecn) {
-        self.last_heard = ctx.now;
+        self.last_heard = MsStamp::at(ctx.now);
         self.keepalive_probes_sent = 0;
         match self.state {
             State::SynSent => self.on_segment_syn_sent(ctx, seg),
@@ -129,7 +130,7 @@ impl Connection {
         self.snd.start_congestion_control(ctx.config.tcp_congestion_control, initial_window);
         self.start_rcv_space(ctx);
         self.start_mtu_search(&ctx.config);
-        self.last_progress = ctx.now;
+        self.last_progress = MsStamp::at(ctx.now);
         self.rcv.adv = self.rcv.adv.max(self.rcv.nxt + self.recv_window());
         self.set_state(ctx, State::Established, cause);
         ctx.counters.active_opens += 1;

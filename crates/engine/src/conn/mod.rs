@@ -4,6 +4,7 @@
 
 mod ack;
 mod autotune;
+mod chrono;
 mod ecn;
 mod frto;
 mod icmp;
@@ -27,6 +28,7 @@ use crate::buffers::BufferPool;
 use crate::config::Timing;
 use crate::congestion::CongestionControl;
 use crate::fifo::Fifo;
+use crate::time::MsStamp;
 use crate::{
     Cause, Config, ConnError, ConnHandle, Counters, Event, FourTuple, Instant, ListenerHandle, RecvError, SendError,
     State, Transition,
@@ -205,10 +207,15 @@ pub(crate) struct Connection {
     probe_count: u8,
     keepalive_probes_sent: u8,
     /// When SND.UNA last advanced (for the user timeout and keepalive idleness).
-    last_progress: Instant,
-    last_heard: Instant,
+    last_progress: MsStamp,
+    last_heard: MsStamp,
     /// When an ACK last answered an unacceptable segment or a challenge (NEVER: not yet).
-    last_oow_ack: Instant,
+    last_oow_ack: MsStamp,
+    /// Where the chronograph's current spell began, and the time it has counted busy
+    /// (including window-limited) and window-limited, milliseconds (`conn/chrono.rs`).
+    chrono_start: MsStamp,
+    busy_ms: u32,
+    rwnd_limited_ms: u32,
 
     /// The segments owed on the next poll (an ACK now, a resend, a probe).
     owed: Owed,
@@ -272,6 +279,10 @@ bitflags::bitflags! {
         const PUSH_NOW = 1 << 20;
         /// cwnd is coming down for an ECN echo (Linux's CWR state, `ecn.rs`).
         const CWR = 1 << 21;
+        /// The time chronograph (Linux's `tcp_chrono`) runs: data is queued or in flight.
+        const CHRONO_BUSY = 1 << 22;
+        /// It runs for the peer's window: data waits that the window does not take.
+        const CHRONO_RWND = 1 << 23;
     }
 }
 
@@ -356,9 +367,12 @@ impl Connection {
             rto_count: 0,
             probe_count: 0,
             keepalive_probes_sent: 0,
-            last_progress: n.now,
-            last_heard: n.now,
-            last_oow_ack: Instant::NEVER,
+            last_progress: MsStamp::at(n.now),
+            last_heard: MsStamp::at(n.now),
+            last_oow_ack: MsStamp::NEVER,
+            chrono_start: MsStamp::at(n.now),
+            busy_ms: 0,
+            rwnd_limited_ms: 0,
             owed: Owed::NOTHING,
             linger_ms: UNSET_MS,
             user_timeout_ms: UNSET_MS,
@@ -421,7 +435,7 @@ impl Connection {
         if ctx.config.compat.quick_acks > 0 {
             conn.start_quick_acks(&ctx.config);
         }
-        conn.last_progress = now;
+        conn.last_progress = MsStamp::at(now);
         conn
     }
 
@@ -538,6 +552,7 @@ impl Connection {
         }
         ctx.buffers.fill(&mut self.snd.buf);
         self.snd.buf.extend(&data[..n]);
+        self.chrono_busy(ctx.now);
         if more || self.flags.intersects(ConnFlags::MORE | ConnFlags::NO_PUSH | ConnFlags::PUSH_NOW) {
             self.set_flag(ConnFlags::MORE, more);
             self.set_flag(ConnFlags::NO_PUSH, more);
@@ -705,11 +720,12 @@ impl Connection {
     /// The connection-establishment limit (FreeBSD's TCP_KEEPINIT): `connect` fails with
     /// `TimedOut` this long after it was called if the handshake has not completed. Only in
     /// SYN-SENT; returns false otherwise.
-    pub fn set_connect_timeout(&mut self, timeout: Option<Duration>) -> bool {
+    pub fn set_connect_timeout(&mut self, ctx: &Ctx, timeout: Option<Duration>) -> bool {
         if self.state != State::SynSent {
             return false;
         }
-        self.timers.set(Timer::Keepalive, timeout.map_or(Instant::NEVER, |d| self.last_progress + d));
+        let since = self.last_progress.instant(ctx.now);
+        self.timers.set(Timer::Keepalive, timeout.map_or(Instant::NEVER, |d| since + d));
         true
     }
     /// `TCP_MAXSEG` (Linux's `user_mss`): before our SYN, the MSS it announces is at most
@@ -773,8 +789,12 @@ impl Connection {
     pub fn recv_queue_len(&self) -> usize {
         self.rcv.buf.len()
     }
-    pub fn info(&self) -> ConnInfo {
+    /// What TCP_INFO reports, the chronograph read at `now`.
+    pub fn info(&self, now: Instant) -> ConnInfo {
+        let (busy_time, rwnd_limited) = self.chrono_read(now);
         ConnInfo {
+            busy_time,
+            rwnd_limited,
             state: self.state,
             snd_una: self.snd.una,
             snd_nxt: self.snd.nxt,
@@ -903,6 +923,10 @@ pub struct ConnInfo {
     /// clock in milliseconds, wrapping: `now.as_millis() as u32` less this is Linux's
     /// tcpi_last_data_recv.
     pub last_data_recv_ms: u32,
+    /// Time with data queued or in flight (Linux's tcpi_busy_time), to the millisecond.
+    pub busy_time: Duration,
+    /// Of that, the time the peer's window held queued data back (tcpi_rwnd_limited).
+    pub rwnd_limited: Duration,
     /// Zero-window or keepalive probes sent without an answer.
     pub probes: u8,
     /// Where loss recovery stands, in Linux's `TCP_CA_*` numbers: 0 open, 1 disorder

@@ -4,6 +4,7 @@
 use super::sender::RetransmitFor;
 use super::{ConnFlags, Connection, Ctx, Owed, Timer};
 use crate::congestion::CongestionControl;
+use crate::time::MsStamp;
 use crate::{cold, Config, Instant, State};
 use std::ops::Range;
 use synack_wire::{Ecn, SackBlocks, SeqNum, TcpFlags, TcpOptions, TcpRepr};
@@ -135,7 +136,7 @@ impl Connection {
         if running == Instant::NEVER {
             // Nothing was outstanding: the user timeout counts from this first transmission
             // (as Linux's `retrans_stamp`), not from the last progress before an idle spell.
-            self.last_progress = ctx.now;
+            self.last_progress = MsStamp::at(ctx.now);
             let deadline = self.retransmit_deadline(ctx);
             self.timers.set(Timer::Retransmit, deadline);
         } else {
@@ -205,7 +206,7 @@ impl Connection {
         // The spell must outlast the RTO, which is never below its floor: most sends after
         // a pause (a reply to a request) are over at the first test.
         if self.snd.max == self.snd.una
-            && ctx.now.as_micros().saturating_sub(self.last_progress.as_micros()) > ctx.timing.rto.min_us
+            && self.last_progress.elapsed_ms(ctx.now) as u64 * 1000 >= ctx.timing.rto.min_us
             && unsent > 0
             && self.snd.wnd as usize > in_flight
             && ctx.config.tcp_slow_start_after_idle
@@ -219,6 +220,10 @@ impl Connection {
         // The peer's window counts from SND.UNA; cwnd counts what is in the network, which in
         // SACK recovery is the pipe.
         let window_room = (self.snd.wnd as usize).saturating_sub(in_flight);
+        let window_limited = unsent > 0 && window_room < unsent.min(mss);
+        if window_limited != self.flag(ConnFlags::CHRONO_RWND) && self.snd.nxt >= self.snd.max {
+            self.chrono_window(ctx.now, window_limited);
+        }
         let flight = pipe.unwrap_or(in_flight);
         let cwnd_room = match (self.snd.cc.cwnd() as usize).saturating_sub(flight) {
             room if room >= wanted.min(mss) => room,
@@ -288,7 +293,7 @@ impl Connection {
                 ctx.counters.data_segments_out += if len <= mss || mtu_probe { 1 } else { len.div_ceil(mss) as u64 };
                 let new_data = seq >= self.snd.max;
                 if new_data && in_flight == 0 {
-                    let idle_ms = ctx.now.as_millis().saturating_sub(self.last_progress.as_millis()) as u32;
+                    let idle_ms = self.last_progress.elapsed_ms(ctx.now);
                     self.snd.cc.on_transmit_start(idle_ms, ctx.now.as_millis() as u32);
                 }
                 if len < mss {
@@ -364,7 +369,7 @@ impl Connection {
     #[cold]
     fn restart_after_idle(&mut self, ctx: &Ctx) {
         let rto = self.snd.rtt.rto(ctx.config.rto_max);
-        let mut idle = ctx.now.saturating_since(self.last_progress);
+        let mut idle = self.last_progress.elapsed(ctx.now);
         if idle <= rto {
             return;
         }
@@ -375,7 +380,7 @@ impl Connection {
             cwnd /= 2;
         }
         self.snd.cc.restart_after_idle(cwnd.max(restart));
-        self.last_progress = ctx.now;
+        self.last_progress = MsStamp::at(ctx.now);
     }
 
     /// The persist timer (RFC 9293 §3.8.6.1), backed off per probe: for a zero window it

@@ -67,7 +67,8 @@ impl Connection {
         let pool = &mut ctx.shared.scoreboards;
         let srtt_us = self.snd.rtt.srtt_us();
         if !self.snd.scoreboard.rack_enabled() && seq > self.snd.una {
-            self.snd.scoreboard.note_sent(pool, self.snd.una, seq, self.last_progress, false, srtt_us);
+            let first = self.last_progress.instant(ctx.now);
+            self.snd.scoreboard.note_sent(pool, self.snd.una, seq, first, false, srtt_us);
         }
         self.snd.scoreboard.note_sent(pool, seq, end, ctx.now, retransmitted, srtt_us);
     }

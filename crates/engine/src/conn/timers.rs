@@ -143,7 +143,7 @@ impl Connection {
                 }
                 if self.user_timeout_ms != super::UNSET_MS {
                     let limit = std::time::Duration::from_millis(self.user_timeout_ms as u64);
-                    if ctx.now - self.last_progress >= limit {
+                    if self.last_progress.elapsed(ctx.now) >= limit {
                         self.close_with(ctx, Some(self.timed_out_error()), Cause::UserTimeout);
                         return;
                     }
@@ -193,9 +193,9 @@ impl Connection {
             return;
         }
         let cfg = &ctx.config;
-        let idle = ctx.now - self.last_heard;
+        let idle = self.last_heard.elapsed(ctx.now);
         if idle < cfg.tcp_keepalive_time && self.keepalive_probes_sent == 0 {
-            self.timers.set(Timer::Keepalive, self.last_heard + cfg.tcp_keepalive_time);
+            self.timers.set(Timer::Keepalive, self.last_heard.instant(ctx.now) + cfg.tcp_keepalive_time);
             return;
         }
         if self.keepalive_probes_sent >= cfg.tcp_keepalive_probes {

@@ -72,7 +72,12 @@ impl Endpoint {
     }
     /// A snapshot of the connection's variables, like Linux's `TCP_INFO`.
     pub fn conn_info(&self, h: ConnHandle) -> Option<ConnInfo> {
-        self.conn(h).map(|c| c.info())
+        self.conn_info_at(self.last_now, h)
+    }
+    /// `conn_info` with the time counters (busy, window-limited) read at `now`, not at the
+    /// last time the endpoint was told.
+    pub fn conn_info_at(&self, now: Instant, h: ConnHandle) -> Option<ConnInfo> {
+        self.conn(h).map(|c| c.info(now.max(self.last_now)))
     }
     /// Why the connection failed, if it did (refused, reset, timed out, aborted).
     pub fn conn_error(&self, h: ConnHandle) -> Option<crate::ConnError> {

@@ -6,6 +6,7 @@
 use super::Endpoint;
 use crate::half_open::{HalfOpen, DEFAULT_MSS};
 use crate::syncookie::{decode_ts, encode_ts};
+use crate::time::MsStamp;
 use crate::{EcnMode, FourTuple, Instant, ListenerHandle};
 use std::time::Duration;
 use synack_wire::{Ecn, TcpRepr};
@@ -29,7 +30,7 @@ impl Endpoint {
             ts_recent: opts.timestamps.map_or(0, |(val, _)| val),
             ts_offset,
             deadline: now.add_micros(self.shared.timing.rto_initial_us),
-            last_challenge: Instant::NEVER,
+            last_challenge: MsStamp::NEVER,
             peer_mss: opts.mss.unwrap_or(DEFAULT_MSS),
             peer_wscale: opts.window_scale.filter(|_| cfg.tcp_window_scaling && !no_options).map(|s| s.min(14)),
             retries: 0,

@@ -74,7 +74,7 @@ impl ConnMut<'_> {
     /// TCP_KEEPINIT (FreeBSD): `connect` fails with `TimedOut` this long after it was called
     /// if the handshake has not completed. Only in SYN-SENT; false otherwise.
     pub fn set_connect_timeout(&mut self, timeout: Option<Duration>) -> bool {
-        self.with(|c, _| c.set_connect_timeout(timeout))
+        self.with(|c, ctx| c.set_connect_timeout(ctx, timeout))
     }
 
     /// SO_SNDBUF: the send buffer's size, bytes, within `tcp_wmem`; may change at any time (queued data
