@@ -64,11 +64,10 @@ impl MsStamp {
     /// The time from the stamp's millisecond to `now` (at least the time since the moment
     /// stamped; `MAX` for `NEVER`).
     pub fn elapsed(self, now: Instant) -> Duration {
-        if self == MsStamp::NEVER {
-            return Duration::MAX;
+        match self.elapsed_ms(now) {
+            _ if self == MsStamp::NEVER => Duration::MAX,
+            ms => Duration::from_micros(ms as u64 * 1000 + now.as_micros() % 1000),
         }
-        let ms = (now.as_millis() as u32).wrapping_sub(self.0) as u64;
-        Duration::from_micros(ms * 1000 + now.as_micros() % 1000)
     }
 
     /// Whole milliseconds from the stamp's millisecond to `now`'s (`u32::MAX` for `NEVER`):

@@ -125,12 +125,7 @@ impl Runner {
                         // The accepted socket inherits the listener's options (Linux's
                         // sk_clone_lock copies the socket).
                         if let Some(mut c) = self.ep.conn_mut(self.now, h) {
-                            if let Some(bytes) = entry.send_buffer {
-                                c.set_send_buffer_size(bytes);
-                            }
-                            if entry.nodelay {
-                                c.set_nodelay(true);
-                            }
+                            apply_inherited_options(&mut c, &entry);
                         }
                         let new_fd = self.new_fd(call);
                         self.fds.insert(new_fd, Fd::new(Sock::Conn(h)));
@@ -151,12 +146,7 @@ impl Runner {
                                 if let Some(bytes) = entry.recv_buffer {
                                     c.set_recv_buffer_size(bytes);
                                 }
-                                if let Some(bytes) = entry.send_buffer {
-                                    c.set_send_buffer_size(bytes);
-                                }
-                                if entry.nodelay {
-                                    c.set_nodelay(true);
-                                }
+                                apply_inherited_options(&mut c, &entry);
                                 c.set_no_options(entry.no_options);
                                 if let Some(mss) = entry.max_segment {
                                     c.set_max_segment(mss);
@@ -541,5 +531,17 @@ fn expected_text(call: &Call) -> String {
     match &call.errno {
         Some(e) => format!("{} {e}", call.result),
         None => call.result.to_string(),
+    }
+}
+
+/// The options a socket keeps from before its connection existed that the connection takes,
+/// from `connect` or from the listener that accepted it (Linux's sk_clone_lock copies them):
+/// SO_SNDBUF and TCP_NODELAY.
+fn apply_inherited_options(c: &mut synack_engine::ConnMut<'_>, entry: &Fd) {
+    if let Some(bytes) = entry.send_buffer {
+        c.set_send_buffer_size(bytes);
+    }
+    if entry.nodelay {
+        c.set_nodelay(true);
     }
 }

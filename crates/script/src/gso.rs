@@ -16,7 +16,7 @@ pub(crate) fn segment(packet: &[u8], gso_size: usize) -> Vec<Vec<u8>> {
     }
     let flags = TcpFlags::from_bits_truncate(packet[ip_len + 13]);
     let seq = u32::from_be_bytes(packet[ip_len + 4..ip_len + 8].try_into().unwrap());
-    let pieces = payload.chunks(gso_size).count();
+    let pieces = payload.len().div_ceil(gso_size);
     payload
         .chunks(gso_size)
         .enumerate()

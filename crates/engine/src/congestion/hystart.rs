@@ -23,6 +23,12 @@ const NONE_US: u32 = u32::MAX;
 /// Linux's CUBIC looks for the delay rise only from this cwnd on (`hystart_low_window`).
 const LINUX_LOW_WINDOW_SEGMENTS: u32 = 16;
 
+/// §4.3's RttThresh: how far a round's minimum RTT may rise over `base_us` before it shows a
+/// queue building (an eighth of it, 4–16 ms).
+fn rtt_thresh(base_us: u32) -> u32 {
+    (base_us / MIN_RTT_DIVISOR).clamp(MIN_RTT_THRESH_US, MAX_RTT_THRESH_US)
+}
+
 /// How slow start grows on this ACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SlowStart {
@@ -80,8 +86,8 @@ impl HyStart {
                 self.css_rounds = 0;
             }
         } else if self.last_round_min_rtt_us != NONE_US {
-            let thresh = (self.last_round_min_rtt_us / MIN_RTT_DIVISOR).clamp(MIN_RTT_THRESH_US, MAX_RTT_THRESH_US);
-            if self.current_round_min_rtt_us >= self.last_round_min_rtt_us.saturating_add(thresh) {
+            let last = self.last_round_min_rtt_us;
+            if self.current_round_min_rtt_us >= last.saturating_add(rtt_thresh(last)) {
                 self.css_baseline_min_rtt_us = self.current_round_min_rtt_us;
                 self.css_rounds = 1;
             }
@@ -112,8 +118,7 @@ impl HyStart {
             return false;
         }
         let base = self.last_round_min_rtt_us;
-        let thresh = (base / MIN_RTT_DIVISOR).clamp(MIN_RTT_THRESH_US, MAX_RTT_THRESH_US);
-        self.current_round_min_rtt_us > base.saturating_add(thresh)
+        self.current_round_min_rtt_us > base.saturating_add(rtt_thresh(base))
     }
 
     /// §4.2 on an ACK of new data during slow start, `snd_nxt` what has been sent: a round

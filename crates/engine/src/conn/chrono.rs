@@ -11,7 +11,7 @@ use std::time::Duration;
 impl Connection {
     /// Data was queued: the busy spell starts if none runs.
     pub(super) fn chrono_busy(&mut self, now: Instant) {
-        if !self.flags.intersects(ConnFlags::CHRONO_BUSY | ConnFlags::CHRONO_RWND) {
+        if !self.chrono_running() {
             self.chrono_switch(now, ConnFlags::CHRONO_BUSY);
         }
     }
@@ -29,7 +29,7 @@ impl Connection {
 
     /// Everything sent is acknowledged and nothing waits: the chronograph stops.
     pub(super) fn chrono_idle(&mut self, now: Instant) {
-        if self.flags.intersects(ConnFlags::CHRONO_BUSY | ConnFlags::CHRONO_RWND) {
+        if self.chrono_running() {
             self.chrono_switch(now, ConnFlags::empty());
         }
     }
@@ -37,9 +37,7 @@ impl Connection {
     /// Ends the running spell (adding it to its counters) and starts `next`.
     fn chrono_switch(&mut self, now: Instant, next: ConnFlags) {
         let spell = self.chrono_spell_ms(now);
-        if self.flags.intersects(ConnFlags::CHRONO_BUSY | ConnFlags::CHRONO_RWND) {
-            self.busy_ms = self.busy_ms.saturating_add(spell);
-        }
+        self.busy_ms = self.busy_ms.saturating_add(spell);
         if self.flag(ConnFlags::CHRONO_RWND) {
             self.rwnd_limited_ms = self.rwnd_limited_ms.saturating_add(spell);
         }
@@ -48,9 +46,14 @@ impl Connection {
         self.chrono_start = MsStamp::at(now);
     }
 
+    /// A spell runs (busy or window-limited).
+    fn chrono_running(&self) -> bool {
+        self.flags.intersects(ConnFlags::CHRONO_BUSY | ConnFlags::CHRONO_RWND)
+    }
+
+    /// The running spell so far, milliseconds (0 when none runs).
     fn chrono_spell_ms(&self, now: Instant) -> u32 {
-        let running = self.flags.intersects(ConnFlags::CHRONO_BUSY | ConnFlags::CHRONO_RWND);
-        if running {
+        if self.chrono_running() {
             self.chrono_start.elapsed_ms(now)
         } else {
             0
