@@ -43,7 +43,7 @@ fn segment(src_port: u16, dst_port: u16, seq: u32, ack: u32, flags: u8, window: 
     let tcp_len = 20 + opt_len + payload.len();
     let mut buf = vec![0u8; 20 + tcp_len];
     let ecn = Ecn::from_bits(flags >> 6 ^ window as u8);
-    let ip = Ipv4Repr { src: PEER, dst: LOCAL, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: 64, ecn };
+    let ip = Ipv4Repr { src: PEER, dst: LOCAL, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: 64, dscp: 0, ecn };
     ip.emit(&mut buf, 0).unwrap();
     let tcp = &mut buf[20..];
     tcp[0..2].copy_from_slice(&src_port.to_be_bytes());

@@ -44,6 +44,9 @@ pub fn run(paths: &[PathBuf], profile: &str, defines: &[String], verbose: bool) 
             for (line, cmd) in &log.ignored_commands {
                 println!("      line {line}: no-op `{cmd}`");
             }
+            for (line, call) in &log.nonfatal_calls {
+                println!("      line {line}: not fatal (--non_fatal=syscall): {call}");
+            }
         }
     }
     println!("{passed} passed, {failed} failed");

@@ -34,6 +34,9 @@ pub enum ListenError {
     /// Backlog 0.
     #[error("the backlog must be at least 1")]
     InvalidBacklog,
+    /// `listen_bound` on a handle that names no bound socket or listener.
+    #[error("no such bound socket or listener")]
+    InvalidHandle,
 }
 
 /// Why `send` failed.

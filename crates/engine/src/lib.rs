@@ -42,6 +42,7 @@ mod event;
 mod fifo;
 mod half_open;
 mod handle;
+mod ip_fields;
 mod isn;
 mod listener;
 mod rack;
@@ -65,7 +66,7 @@ mod tuple;
 pub(crate) fn cold() {}
 
 pub use config::{window_scale_for, BufferLimits, Compat, Config, ConfigMut, CongestionAlgorithm, EcnMode};
-pub use conn::ConnInfo;
+pub use conn::{ConnInfo, KeepaliveTiming};
 pub use counters::Counters;
 pub use endpoint::{
     format_ss_table, record_sizes, BufferSizes, ConnMut, Endpoint, ListenerQueues, Population, QueueLens, RecordSizes,
@@ -74,6 +75,7 @@ pub use endpoint::{
 pub use error::{ConnectError, InvalidHandle, ListenError, RecvError, SendError};
 pub use event::{Cause, ConnError, Event, Transition};
 pub use handle::{ConnHandle, ListenerHandle};
+pub use ip_fields::IpFields;
 pub use isn::IsnGenerator;
 pub use rng::SplitMix64;
 pub use state::State;

@@ -3,6 +3,7 @@
 //! and counted here) and the accept queue (established connections not yet accepted).
 
 use crate::handle::ConnHandle;
+use crate::IpFields;
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 
@@ -47,6 +48,11 @@ pub(crate) struct Listener {
     pub no_options: bool,
     /// `TCP_MAXSEG`: the largest segment its connections announce and send.
     pub max_segment: Option<u16>,
+    /// IP_TTL and IP_TOS, for its SYN-ACKs, RSTs and connections.
+    pub ip: IpFields,
+    /// False for a socket only bound (`Endpoint::bind`): it holds the address and answers
+    /// as CLOSED does until `listen` turns it into a listener.
+    pub listening: bool,
     /// When the listener last answered a SYN with a cookie: ACKs are checked for cookies
     /// only for a while after (`syncookie.rs`), as Linux's `tcp_synq_no_recent_overflow`.
     pub last_cookie: Option<crate::Instant>,
@@ -61,6 +67,8 @@ impl Listener {
             accept_queue: VecDeque::new(),
             no_options: false,
             max_segment: None,
+            ip: IpFields::default(),
+            listening: true,
             last_cookie: None,
         }
     }

@@ -3,7 +3,7 @@
 //! record only *decides*; the endpoint acts on the verdict.
 
 use crate::segment_checks;
-use crate::{FourTuple, Instant};
+use crate::{FourTuple, Instant, IpFields};
 use synack_wire::{SeqNum, TcpRepr};
 
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub(crate) struct TimeWait {
     /// The window field of our last ACK, already scaled down.
     pub window: u16,
     pub ts_ok: bool,
+    /// The connection's IP_TTL and IP_TOS, for the record's ACKs and RSTs.
+    pub ip: IpFields,
 }
 
 /// What to do with a segment that arrived for a TIME-WAIT record.
@@ -104,6 +106,7 @@ mod tests {
             deadline: Instant::ZERO,
             window: 100,
             ts_ok: false,
+            ip: IpFields::default(),
         }
     }
 

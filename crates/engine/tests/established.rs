@@ -397,10 +397,35 @@ fn keepalive_probes_an_idle_peer_and_gives_up_when_unanswered() {
     let (mut h, c) = H::established(config);
     h.ep.conn_mut(h.now, c).unwrap().set_keepalive(true);
     let sent = h.advance_collect(Duration::from_secs(20));
-    assert_eq!(sent.len(), 3);
-    assert!(sent.iter().all(|(_, s)| s.key() == (ACK, h.iss, PEER_ISN + 1, 0)), "SEG.SEQ = SND.NXT - 1");
+    assert_eq!(sent.len(), 4);
+    assert!(sent[..3].iter().all(|(_, s)| s.key() == (ACK, h.iss, PEER_ISN + 1, 0)), "SEG.SEQ = SND.NXT - 1");
+    // Given up: RST, as Linux and FreeBSD send it.
+    assert_eq!(sent[3].1.key(), (RST | ACK, h.iss + 1, PEER_ISN + 1, 0));
+    let at_secs: Vec<u64> = sent.iter().map(|(at, _)| at.as_micros() / 1_000_000).collect();
+    assert_eq!(at_secs, vec![10, 11, 12, 13]);
     assert_eq!(h.state(c), State::Closed);
     assert!(h.events().contains(&Event::Error(c, ConnError::TimedOut)));
+}
+
+/// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT: one connection's own timing, read back; the
+/// config's stays every other connection's. Set while the timer runs, the new idle time
+/// counts from when the peer was last heard.
+#[test]
+fn a_connections_own_keepalive_timing_replaces_the_configs() {
+    use synack_engine::KeepaliveTiming;
+    let config = plain_config().with(|c| c.tcp_keepalive_time = Duration::from_secs(100));
+    let (mut h, c) = H::established(config);
+    h.ep.conn_mut(h.now, c).unwrap().set_keepalive(true);
+    h.advance(Duration::from_secs(1));
+    let own = KeepaliveTiming { idle: Duration::from_secs(3), interval: Duration::from_secs(2), probes: 2 };
+    h.ep.conn_mut(h.now, c).unwrap().set_keepalive_timing(own);
+    assert_eq!(h.ep.keepalive_timing(c), Some(own));
+    let sent = h.advance_collect(Duration::from_secs(20));
+    let at_secs: Vec<u64> = sent.iter().map(|(at, _)| at.as_micros() / 1_000_000).collect();
+    assert_eq!(at_secs, vec![3, 5, 7], "idle 3 s from the last segment heard, then every 2 s");
+    assert_eq!(sent[2].1.flags, RST | ACK);
+    let other = h.ep.connect(h.now, None, "10.0.0.3:80".parse().unwrap()).unwrap();
+    assert_eq!(h.ep.keepalive_timing(other).map(|t| t.idle), Some(Duration::from_secs(100)));
 }
 
 #[test]

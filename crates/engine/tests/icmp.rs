@@ -241,7 +241,7 @@ fn other_protocols_are_kept_for_the_application_when_asked() {
     let udp = |n: u8| {
         let payload = [0, 53, 0, 53, 0, 9, 0, 0, n];
         let (std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)) = (h.remote.ip(), h.local.ip()) else { panic!() };
-        let ip = Ipv4Repr { src, dst, protocol: 17, payload_len: payload.len(), ttl: 64, ecn: Ecn::NotEct };
+        let ip = Ipv4Repr { src, dst, protocol: 17, payload_len: payload.len(), ttl: 64, dscp: 0, ecn: Ecn::NotEct };
         let mut packet = vec![0u8; 20 + payload.len()];
         ip.emit(&mut packet, 1).unwrap();
         packet[20..].copy_from_slice(&payload);

@@ -13,6 +13,8 @@ mod calls;
 pub mod code;
 mod commands;
 mod gso;
+mod ip_options;
+mod keepalive_options;
 pub mod packet;
 pub mod parse;
 mod profile;

@@ -156,12 +156,13 @@ pub fn build_inbound(spec: &PacketSpec, src: SocketAddr, dst: SocketAddr, ack_of
     let ecn = spec.ecn.as_deref().and_then(ecn_codepoint).unwrap_or(Ecn::NotEct);
     match (src.ip(), dst.ip()) {
         (std::net::IpAddr::V4(s), std::net::IpAddr::V4(d)) => {
-            let repr = Ipv4Repr { src: s, dst: d, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: 64, ecn };
+            let (protocol, payload_len) = (IP_PROTOCOL_TCP, tcp_len);
+            let repr = Ipv4Repr { src: s, dst: d, protocol, payload_len, ttl: 64, dscp: 0, ecn };
             repr.emit(&mut buf, 0).expect("buffer sized for the header");
         }
         (std::net::IpAddr::V6(s), std::net::IpAddr::V6(d)) => {
             let (next_header, hop_limit) = (IP_PROTOCOL_TCP, 64);
-            let repr = Ipv6Repr { src: s, dst: d, next_header, payload_len: tcp_len, hop_limit, ecn };
+            let repr = Ipv6Repr { src: s, dst: d, next_header, payload_len: tcp_len, hop_limit, dscp: 0, ecn };
             repr.emit(&mut buf).expect("buffer sized for the header");
         }
         _ => unreachable!("the runner uses one address family per script"),
@@ -204,6 +205,16 @@ fn set_ip_field(packet: &mut [u8], name: &str, value: u8) {
                 packet[1] = (packet[1] & 0x0f) | value << 4;
             }
         }
+    }
+}
+
+/// Reads `(ttl N)`, `(hlim N)`, `(tos X)` or `(class X)` from a packet's IP header.
+pub(crate) fn ip_field(packet: &[u8], name: &str) -> u8 {
+    match (packet[0] >> 4 == 4, name) {
+        (true, "ttl" | "hlim") => packet[8],
+        (true, _) => packet[1],
+        (false, "ttl" | "hlim") => packet[7],
+        (false, _) => packet[0] << 4 | packet[1] >> 4,
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
-use synack_engine::{ConnHandle, Endpoint, FourTuple, Instant, ListenerHandle};
+use synack_engine::{ConnHandle, Endpoint, FourTuple, Instant, IpFields, ListenerHandle};
 use synack_wire::{parse_segment, Ipv4Packet, TcpFlags, TcpPacket, IPV6_HEADER_LEN};
 
 /// packetdrill's default addresses: synack is the "local" host, the script the "remote".
@@ -47,6 +47,8 @@ impl fmt::Display for Failure {
 #[derive(Debug, Default, Clone)]
 pub struct RunLog {
     pub ignored_commands: Vec<(usize, String)>,
+    /// System calls whose result differed from the line's under `--non_fatal=syscall`.
+    pub nonfatal_calls: Vec<(usize, String)>,
     /// Every segment in and out, in script space: `time < line` or `time > line`.
     pub trace: Vec<String>,
 }
@@ -87,6 +89,14 @@ pub(crate) struct Fd {
     pub user_timeout: Option<Duration>,
     /// `shutdown(SHUT_RD)` was called: reads find the end of the stream once the data is read.
     pub read_shut: bool,
+    /// IP_TTL and IP_TOS set before the connection or listener existed.
+    pub ip: IpFields,
+    /// The engine's bound socket (`Endpoint::bind`), until `listen`, `connect` or `close`.
+    pub bound: Option<ListenerHandle>,
+    /// TCP_KEEPIDLE, TCP_KEEPINTVL or TCP_KEEPCNT set on the socket.
+    pub keepalive: Option<synack_engine::KeepaliveTiming>,
+    /// SO_KEEPALIVE set before the connection existed.
+    pub keepalive_on: bool,
 }
 
 impl Fd {
@@ -103,6 +113,10 @@ impl Fd {
             connect_timeout: None,
             user_timeout: None,
             read_shut: false,
+            ip: IpFields::default(),
+            bound: None,
+            keepalive: None,
+            keepalive_on: false,
         }
     }
 }
@@ -143,6 +157,8 @@ pub(crate) struct Runner {
     /// Where relative paths in backtick commands resolve (the script's directory).
     pub script_dir: Option<std::path::PathBuf>,
     tolerance: Duration,
+    /// `--non_fatal=syscall`: a call's unexpected result is noted in the log only.
+    pub non_fatal_syscalls: bool,
 }
 
 impl Runner {
@@ -425,12 +441,11 @@ impl Runner {
             }
         }
         let ip_mismatch = spec.ip_field.as_ref().and_then(|(name, want)| {
-            // synack sends TTL/hop limit 64 and the DSCP bits as zero.
-            let actual = match name.as_str() {
-                "ttl" | "hlim" => seg.ip.ttl as u32,
-                _ => seg.ip.ecn.bits() as u32,
-            };
-            (actual != *want).then(|| format!("{name} {actual} instead of {want}"))
+            let actual = crate::packet::ip_field(bytes, name) as u32;
+            (actual != *want).then(|| match name.as_str() {
+                "ttl" | "hlim" => format!("{name} {actual} instead of {want}"),
+                _ => format!("{name} {actual:#x} instead of {want:#x}"),
+            })
         });
         match seen.mismatch(spec).or(ip_mismatch).or_else(|| ecn_mismatch(spec.ecn.as_deref(), seg.ip.ecn)) {
             Some(why) => fail(format!("{why}: sent {}", seen.to_script())),
@@ -480,6 +495,17 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
             return (Err(f), RunLog::default());
         }
     };
+    // FreeBSD's TCP over UDP (net.inet.tcp.udp_tunneling_port): every segment of such a
+    // script is in UDP, which the engine neither sends nor takes.
+    if script.option("udp_encapsulation").is_some() {
+        let message = "--udp_encapsulation: TCP encapsulated in UDP (FreeBSD's net.inet.tcp.udp_tunneling_port) \
+                       is not an engine feature"
+            .to_string();
+        return (Err(Failure { line: 0, at: Instant::ZERO, message }), RunLog::default());
+    }
+    // packetdrill's `--non_fatal=syscall`: a call that returns other than the line says is
+    // noted, not a failure.
+    let non_fatal_syscalls = script.option("non_fatal").is_some_and(|v| v.split(',').any(|k| k.trim() == "syscall"));
     let tolerance_us = script.option("tolerance_usecs").and_then(|v| v.parse::<u64>().ok()).unwrap_or(4_000);
     let addresses = if ipv6 { vec![IpAddr::V6(LOCAL_V6)] } else { vec![IpAddr::V4(LOCAL_V4)] };
     let mut config = profile.config.clone();
@@ -520,6 +546,7 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         doubles_socket_buffers: profile.doubles_socket_buffers,
         script_dir: script.dir.clone(),
         tolerance: Duration::from_micros(tolerance_us),
+        non_fatal_syscalls,
     };
     let result = r.run(&script.events);
     (result, r.log)

@@ -171,8 +171,8 @@ fn finish_icmp(from: IpAddr, to: IpAddr, buf: &mut [u8], message_len: usize) -> 
     message[2..4].copy_from_slice(&sum.to_be_bytes());
     match (from, to) {
         (IpAddr::V4(src), IpAddr::V4(dst)) => {
-            let ip =
-                Ipv4Repr { src, dst, protocol: IP_PROTOCOL_ICMP, payload_len: message_len, ttl: 64, ecn: Ecn::NotEct };
+            let (protocol, payload_len) = (IP_PROTOCOL_ICMP, message_len);
+            let ip = Ipv4Repr { src, dst, protocol, payload_len, ttl: 64, dscp: 0, ecn: Ecn::NotEct };
             ip.emit(buf, 0)?;
         }
         (IpAddr::V6(src), IpAddr::V6(dst)) => {
@@ -182,6 +182,7 @@ fn finish_icmp(from: IpAddr, to: IpAddr, buf: &mut [u8], message_len: usize) -> 
                 next_header: IP_PROTOCOL_ICMPV6,
                 payload_len: message_len,
                 hop_limit: 64,
+                dscp: 0,
                 ecn: Ecn::NotEct,
             };
             ip.emit(buf)?;

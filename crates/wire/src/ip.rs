@@ -169,7 +169,7 @@ pub fn emit_segment_chunks_with(
     buf: &mut [u8],
     full_checksum: bool,
 ) -> Result<usize, WireError> {
-    let header = EmitIp { src: &ip.src, dst: &ip.dst, ttl: ip.ttl, ecn: ip.ecn, ident, full_checksum };
+    let header = EmitIp { src: &ip.src, dst: &ip.dst, ttl: ip.ttl, dscp: 0, ecn: ip.ecn, ident, full_checksum };
     emit_segment_between(header, tcp, chunks, buf)
 }
 
@@ -184,6 +184,8 @@ pub struct EmitIp<'a> {
     pub dst: &'a IpAddr,
     /// TTL (IPv4) or hop limit (IPv6).
     pub ttl: u8,
+    /// The DSCP bits of the TOS byte or traffic class, in place (`Ipv4Repr::dscp`).
+    pub dscp: u8,
     /// The ECN codepoint.
     pub ecn: Ecn,
     /// The IPv4 identification (ignored for IPv6).
@@ -212,13 +214,15 @@ pub fn emit_segment_between(ip: EmitIp, tcp: &TcpRepr, chunks: &[&[u8]], buf: &m
     // stores to reach the cache).
     let pseudo = match (ip.src, ip.dst) {
         (&IpAddr::V4(src), &IpAddr::V4(dst)) => {
-            let repr = Ipv4Repr { src, dst, protocol: IP_PROTOCOL_TCP, payload_len: tcp_len, ttl: ip.ttl, ecn: ip.ecn };
+            let (protocol, payload_len) = (IP_PROTOCOL_TCP, tcp_len);
+            let repr = Ipv4Repr { src, dst, protocol, payload_len, ttl: ip.ttl, dscp: ip.dscp, ecn: ip.ecn };
             repr.emit(buf, ident)?;
             pseudo_header_sum(src.into(), dst.into(), IP_PROTOCOL_TCP, tcp_len)
         }
         (&IpAddr::V6(src), &IpAddr::V6(dst)) => {
             let (next_header, hop_limit) = (IP_PROTOCOL_TCP, ip.ttl);
-            Ipv6Repr { src, dst, next_header, payload_len: tcp_len, hop_limit, ecn: ip.ecn }.emit(buf)?;
+            let (dscp, ecn) = (ip.dscp, ip.ecn);
+            Ipv6Repr { src, dst, next_header, payload_len: tcp_len, hop_limit, dscp, ecn }.emit(buf)?;
             pseudo_header_sum(src.into(), dst.into(), IP_PROTOCOL_TCP, tcp_len)
         }
         _ => return Err(WireError::Malformed("source and destination of different IP versions")),

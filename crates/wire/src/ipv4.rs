@@ -150,7 +150,10 @@ pub struct Ipv4Repr {
     pub payload_len: usize,
     /// Time to live.
     pub ttl: u8,
-    /// The ECN bits of the TOS byte (the DSCP bits are sent as zero).
+    /// The DSCP bits of the TOS byte (RFC 2474), in place: the byte with its ECN bits clear,
+    /// as `IP_TOS` writes it (0x20 for CS1).
+    pub dscp: u8,
+    /// The ECN bits of the TOS byte.
     pub ecn: Ecn,
 }
 
@@ -170,6 +173,7 @@ impl Ipv4Repr {
             protocol: packet.protocol(),
             payload_len: packet.total_len() as usize - packet.header_len(),
             ttl: packet.ttl(),
+            dscp: packet.tos() & !0b11,
             ecn: Ecn::from_bits(packet.tos()),
         })
     }
@@ -190,7 +194,7 @@ impl Ipv4Repr {
         // (store-to-load forwarding fails on loads that span several stores).
         let (src, dst) = (u32::from(self.src), u32::from(self.dst));
         let mut words = [
-            0x45 << 24 | (self.ecn.bits() as u32) << 16 | total as u32,
+            0x45 << 24 | ((self.dscp & !0b11 | self.ecn.bits()) as u32) << 16 | total as u32,
             (ident as u32) << 16 | FLAG_DONT_FRAGMENT as u32,
             (self.ttl as u32) << 24 | (self.protocol as u32) << 16,
             src,

@@ -105,7 +105,10 @@ pub struct Ipv6Repr {
     pub payload_len: usize,
     /// Hop limit.
     pub hop_limit: u8,
-    /// The ECN bits of the traffic class (the rest is sent as zero).
+    /// The DSCP bits of the traffic class (RFC 2474), in place: the class with its ECN bits
+    /// clear, as `IPV6_TCLASS` writes it.
+    pub dscp: u8,
+    /// The ECN bits of the traffic class.
     pub ecn: Ecn,
 }
 
@@ -119,6 +122,7 @@ impl Ipv6Repr {
             next_header: packet.next_header(),
             payload_len: packet.payload_len() as usize,
             hop_limit: packet.hop_limit(),
+            dscp: packet.traffic_class() & !0b11,
             ecn: Ecn::from_bits(packet.traffic_class()),
         })
     }
@@ -134,9 +138,10 @@ impl Ipv6Repr {
             return Err(WireError::BufferTooSmall);
         }
         let h = &mut buf[..IPV6_HEADER_LEN];
-        // Version 6, then the traffic class across the next byte boundary: ECN is its low two
-        // bits, bits 4-5 of the second byte.
-        h[field::VER_TC_FLOW].copy_from_slice(&[0x60, self.ecn.bits() << 4, 0, 0]);
+        // Version 6, then the traffic class across the next byte boundary: its DSCP's top four
+        // bits end the first byte, the rest and ECN (its low two bits) begin the second.
+        let class = self.dscp & !0b11 | self.ecn.bits();
+        h[field::VER_TC_FLOW].copy_from_slice(&[0x60 | class >> 4, class << 4, 0, 0]);
         h[field::PAYLOAD_LEN].copy_from_slice(&(self.payload_len as u16).to_be_bytes());
         h[field::NEXT_HEADER] = self.next_header;
         h[field::HOP_LIMIT] = self.hop_limit;

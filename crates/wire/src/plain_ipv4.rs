@@ -131,6 +131,8 @@ pub struct EmitIpv4 {
     pub dst: Ipv4Addr,
     /// Time to live.
     pub ttl: u8,
+    /// The DSCP bits of the TOS byte, in place (`Ipv4Repr::dscp`).
+    pub dscp: u8,
     /// The ECN codepoint.
     pub ecn: Ecn,
     /// The identification field.
@@ -172,6 +174,7 @@ pub fn emit_plain_ipv4(ip: EmitIpv4, tcp: &TcpRepr, payload: &[&[u8]; 2], buf: &
         protocol: IP_PROTOCOL_TCP,
         payload_len: tcp_len,
         ttl: ip.ttl,
+        dscp: ip.dscp,
         ecn: ip.ecn,
     };
     repr.emit(buf, ip.ident)?;
@@ -199,8 +202,8 @@ pub fn emit_plain_ipv4(ip: EmitIpv4, tcp: &TcpRepr, payload: &[&[u8]; 2], buf: &
 #[inline(never)]
 fn emit_short(ip: EmitIpv4, tcp: &TcpRepr, payload: &[&[u8]; 2], buf: &mut [u8]) -> Result<usize, WireError> {
     let (src, dst) = (IpAddr::V4(ip.src), IpAddr::V4(ip.dst));
-    let EmitIpv4 { ttl, ecn, ident, full_checksum, .. } = ip;
-    emit_segment_between(EmitIp { src: &src, dst: &dst, ttl, ecn, ident, full_checksum }, tcp, payload, buf)
+    let EmitIpv4 { ttl, dscp, ecn, ident, full_checksum, .. } = ip;
+    emit_segment_between(EmitIp { src: &src, dst: &dst, ttl, dscp, ecn, ident, full_checksum }, tcp, payload, buf)
 }
 
 #[cfg(test)]

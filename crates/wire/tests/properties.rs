@@ -252,6 +252,7 @@ proptest! {
         ),
         blocks in proptest::collection::vec((any::<u32>(), any::<u32>()), 0..=4),
         bsd in any::<bool>(),
+        dscp in any::<u8>(),
         payload in proptest::collection::vec(any::<u8>(), 0..200),
         cut in any::<usize>(),
         buf_len in 0usize..300,
@@ -271,10 +272,10 @@ proptest! {
         let cut = cut % (payload.len() + 1);
         let parts = [&payload[..cut], &payload[cut..]];
         let mut general = vec![0u8; buf_len];
-        let between = EmitIp { src: &addrs.0, dst: &addrs.1, ttl, ecn, ident, full_checksum };
+        let between = EmitIp { src: &addrs.0, dst: &addrs.1, ttl, dscp, ecn, ident, full_checksum };
         let expected = emit_segment_between(between, &tcp, &parts, &mut general);
         let mut plain = vec![0u8; buf_len];
-        let ip = EmitIpv4 { src, dst, ttl, ecn, ident, full_checksum };
+        let ip = EmitIpv4 { src, dst, ttl, dscp, ecn, ident, full_checksum };
         let got = emit_plain_ipv4(ip, &tcp, &parts, &mut plain);
         prop_assert_eq!(got, expected);
         if let Ok(n) = got {

@@ -6,7 +6,7 @@ use super::{ConnFlags, Connection, ControlOptions, ControlSegment, Ctx, Owed, Ti
 use crate::half_open::DEFAULT_MSS;
 use crate::segment_checks::{self, RstVerdict, SynVerdict};
 use crate::time::MsStamp;
-use crate::{cold, Cause, ConnError, Event, Instant, State};
+use crate::{cold, Cause, ConnError, Event, IpFields, State};
 use synack_wire::{Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
 impl Connection {
@@ -57,7 +57,7 @@ impl Connection {
             cold();
             ctx.counters.dropped_bad_ack += 1;
             if !f.rst() {
-                reply_rst(ctx, self.tuple, seg.ack);
+                reply_rst(ctx, self.tuple, self.ip, seg.ack);
             }
             return;
         }
@@ -122,9 +122,7 @@ impl Connection {
         self.timers.stop(Timer::Retransmit);
         self.rto_count = 0;
         // The keepalive timer counted the connection-establishment limit until now.
-        let keepalive =
-            if self.flag(ConnFlags::KEEPALIVE) { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER };
-        self.timers.set(Timer::Keepalive, keepalive);
+        self.arm_keepalive(ctx);
         self.start_quick_acks(&ctx.config);
         let initial_window = self.initial_cwnd(&ctx.config);
         self.snd.start_congestion_control(ctx.config.tcp_congestion_control, initial_window);
@@ -247,6 +245,7 @@ impl Connection {
                     flags: TcpFlags::RST | TcpFlags::ACK,
                     window: 0,
                     options: ControlOptions::default(),
+                    ip: self.ip,
                 });
                 self.close_with(ctx, Some(ConnError::Reset), Cause::RcvdSyn);
             } else {
@@ -275,7 +274,7 @@ impl Connection {
             } else {
                 cold();
                 ctx.counters.dropped_bad_ack += 1;
-                reply_rst(ctx, self.tuple, seg.ack);
+                reply_rst(ctx, self.tuple, self.ip, seg.ack);
                 return;
             }
         }
@@ -355,7 +354,7 @@ impl Connection {
                 if ctx.config.compat.reset_data_after_close_from_segment {
                     // As from a closed port: SEQ = SEG.ACK, which the ACK processed just now
                     // made SND.UNA.
-                    reply_rst(ctx, self.tuple, self.snd.una);
+                    reply_rst(ctx, self.tuple, self.ip, self.snd.una);
                 } else {
                     self.send_rst(ctx);
                 }
@@ -525,7 +524,7 @@ impl Connection {
 
 /// A RST answering an unacceptable ACK: <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.3–4).
 #[cold]
-pub(crate) fn reply_rst(ctx: &mut Ctx, tuple: crate::FourTuple, seq: SeqNum) {
+pub(crate) fn reply_rst(ctx: &mut Ctx, tuple: crate::FourTuple, ip: IpFields, seq: SeqNum) {
     ctx.push_control(ControlSegment {
         tuple,
         seq,
@@ -533,5 +532,6 @@ pub(crate) fn reply_rst(ctx: &mut Ctx, tuple: crate::FourTuple, seq: SeqNum) {
         flags: TcpFlags::RST,
         window: 0,
         options: ControlOptions::default(),
+        ip,
     });
 }

@@ -9,6 +9,7 @@ mod ecn;
 mod frto;
 mod icmp;
 mod input;
+mod keepalive;
 mod output;
 mod owed;
 mod pmtu;
@@ -18,6 +19,7 @@ mod sender;
 mod timers;
 mod validation;
 
+pub use keepalive::KeepaliveTiming;
 use owed::Owed;
 use pmtu::MtuSearch;
 pub(crate) use receiver::Receiver;
@@ -30,8 +32,8 @@ use crate::congestion::CongestionControl;
 use crate::fifo::Fifo;
 use crate::time::MsStamp;
 use crate::{
-    Cause, Config, ConnError, ConnHandle, Counters, Event, FourTuple, Instant, ListenerHandle, RecvError, SendError,
-    State, Transition,
+    Cause, Config, ConnError, ConnHandle, Counters, Event, FourTuple, Instant, IpFields, ListenerHandle, RecvError,
+    SendError, State, Transition,
 };
 use std::time::Duration;
 use synack_wire::{SeqNum, TcpFlags};
@@ -57,6 +59,8 @@ pub(crate) struct Shared {
     pub transitions: Fifo<Transition>,
     /// The endpoint's share of challenge ACKs this second (`tcp_challenge_ack_limit`).
     pub challenge_budget: crate::segment_checks::ChallengeBudget,
+    /// Keep-alive timings sockets set for themselves, by connection slot (`keepalive.rs`).
+    pub keepalive_timings: std::collections::HashMap<u32, KeepaliveTiming>,
 }
 
 /// What a connection call may touch outside the connection itself: the time and the
@@ -121,6 +125,8 @@ pub(crate) struct ControlSegment {
     pub flags: TcpFlags,
     pub window: u16,
     pub options: ControlOptions,
+    /// The TTL and TOS of the socket it is sent for (defaults for none).
+    pub ip: IpFields,
 }
 
 /// The options of a control segment. Never SACK blocks (a SYN-ACK offers SACK, an ACK from
@@ -198,6 +204,8 @@ pub(crate) struct Connection {
     cwnd_usage_seq: SeqNum,
     ts_recent: u32,
     ts_offset: u32,
+    /// IP_TTL and IP_TOS: what our packets carry.
+    pub ip: IpFields,
 
     /// ECN (RFC 3168 §6.1): no second reduction until SND.UNA passes `ecn_recover`.
     ecn_recover: SeqNum,
@@ -283,6 +291,8 @@ bitflags::bitflags! {
         const CHRONO_BUSY = 1 << 22;
         /// It runs for the peer's window: data waits that the window does not take.
         const CHRONO_RWND = 1 << 23;
+        /// The socket set its own keep-alive timing (`keepalive.rs`).
+        const OWN_KEEPALIVE = 1 << 24;
     }
 }
 
@@ -325,6 +335,8 @@ pub(crate) struct NewConn {
     pub iss: SeqNum,
     pub ts_offset: u32,
     pub now: Instant,
+    /// The socket's IP_TTL and IP_TOS (a listener's, for a passive open).
+    pub ip: IpFields,
 }
 
 impl Connection {
@@ -362,6 +374,7 @@ impl Connection {
             cwnd_usage_seq: n.iss,
             ts_recent: 0,
             ts_offset: n.ts_offset,
+            ip: n.ip,
             ecn_recover: n.iss,
             timers: TimerTable::new(),
             rto_count: 0,
@@ -496,6 +509,7 @@ impl Connection {
     pub(crate) fn give_buffers(&mut self, shared: &mut Shared) {
         shared.buffers.give(&mut self.snd.buf);
         shared.buffers.give(&mut self.rcv.buf);
+        self.drop_keepalive_timing(shared);
         self.snd.scoreboard.release(&mut shared.scoreboards);
     }
 
@@ -504,7 +518,7 @@ impl Connection {
     /// (`tcp_send_active_reset`, FreeBSD's `tcp_outflags[CLOSED]`); the ACK bit changes nothing
     /// for the peer, whose check of a RST is by its sequence number (RFC 5961 §3.2).
     #[cold]
-    fn send_rst(&self, ctx: &mut Ctx) {
+    pub(super) fn send_rst(&self, ctx: &mut Ctx) {
         let now = ctx.now;
         ctx.push_control(ControlSegment {
             tuple: self.tuple,
@@ -518,6 +532,7 @@ impl Connection {
                 timestamps: self.neg.ts_ok.then(|| (self.ts_now(now), self.ts_recent)),
                 ..ControlOptions::default()
             },
+            ip: self.ip,
         });
     }
 
@@ -707,15 +722,6 @@ impl Connection {
     }
     pub fn linger(&self) -> Option<Duration> {
         (self.linger_ms != UNSET_MS).then(|| Duration::from_millis(self.linger_ms as u64))
-    }
-    /// Before the handshake completes the flag only waits for it (`finish_handshake` arms
-    /// the timer), as the timer counts the connection-establishment limit then.
-    pub fn set_keepalive(&mut self, ctx: &mut Ctx, on: bool) {
-        self.set_flag(ConnFlags::KEEPALIVE, on);
-        if self.state.is_synchronized() {
-            self.timers
-                .set(Timer::Keepalive, if on { ctx.now + ctx.config.tcp_keepalive_time } else { Instant::NEVER });
-        }
     }
     /// The connection-establishment limit (FreeBSD's TCP_KEEPINIT): `connect` fails with
     /// `TimedOut` this long after it was called if the handshake has not completed. Only in

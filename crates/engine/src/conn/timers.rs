@@ -180,30 +180,4 @@ impl Connection {
         }
         self.timers.set(Timer::Retransmit, self.rto_deadline(ctx));
     }
-
-    #[cold]
-    fn on_keepalive_timeout(&mut self, ctx: &mut Ctx) {
-        if self.state == State::SynSent {
-            // In SYN-SENT the timer is the connection-establishment limit (`tcp_keepinit`).
-            ctx.counters.failed_connects += 1;
-            self.close_with(ctx, Some(self.timed_out_error()), Cause::ConnectTimeout);
-            return;
-        }
-        if !self.flag(ConnFlags::KEEPALIVE) || !self.state.is_synchronized() {
-            return;
-        }
-        let cfg = &ctx.config;
-        let idle = self.last_heard.elapsed(ctx.now);
-        if idle < cfg.tcp_keepalive_time && self.keepalive_probes_sent == 0 {
-            self.timers.set(Timer::Keepalive, self.last_heard.instant(ctx.now) + cfg.tcp_keepalive_time);
-            return;
-        }
-        if self.keepalive_probes_sent >= cfg.tcp_keepalive_probes {
-            self.close_with(ctx, Some(self.timed_out_error()), Cause::KeepaliveTimeout);
-            return;
-        }
-        self.keepalive_probes_sent += 1;
-        self.owed.insert(Owed::KEEPALIVE_PROBE);
-        self.timers.set(Timer::Keepalive, ctx.now + cfg.tcp_keepalive_intvl);
-    }
 }

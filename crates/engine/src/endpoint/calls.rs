@@ -2,7 +2,7 @@
 //! inspection. Each runs on the connection and then lets the endpoint settle what changed.
 
 use super::{BufferSizes, ConnHandle, Endpoint, QueueLens};
-use crate::{Cause, ConnInfo, Instant, InvalidHandle, RecvError, SendError, State};
+use crate::{Cause, ConnInfo, Instant, InvalidHandle, IpFields, KeepaliveTiming, RecvError, SendError, State};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -98,6 +98,14 @@ impl Endpoint {
     /// SO_LINGER as set (`Some(0)`: `close` sends RST).
     pub fn linger(&self, h: ConnHandle) -> Result<Option<Duration>, InvalidHandle> {
         self.conn(h).map(|c| c.linger()).ok_or(InvalidHandle)
+    }
+    /// The keep-alive timing in force: the connection's own, or the config's.
+    pub fn keepalive_timing(&self, h: ConnHandle) -> Option<KeepaliveTiming> {
+        self.conn(h).map(|c| c.keepalive_timing(&self.shared))
+    }
+    /// IP_TTL and IP_TOS as set.
+    pub fn ip_fields(&self, h: ConnHandle) -> Option<IpFields> {
+        self.conn(h).map(|c| c.ip)
     }
     /// (send, receive) buffer sizes, bytes.
     pub fn buffer_sizes(&self, h: ConnHandle) -> Option<BufferSizes> {

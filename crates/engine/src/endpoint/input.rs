@@ -7,7 +7,7 @@ use crate::conn::{Connection, ControlOptions, ControlSegment, Ctx, Negotiated, N
 use crate::half_open::HalfOpen;
 use crate::segment_checks::{self, RstVerdict, SynVerdict};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
-use crate::{cold, Cause, Event, FourTuple, Instant, ListenerHandle, State};
+use crate::{cold, Cause, Event, FourTuple, Instant, IpFields, ListenerHandle, State};
 use std::net::IpAddr;
 use synack_wire::{parse_plain_ipv4, parse_segment_general, Ecn, SeqNum, TcpFlags, TcpRepr, WireError};
 
@@ -102,7 +102,7 @@ impl Endpoint {
         }
         match self.find_listener(&tuple.local_ip, tuple.local_port) {
             Some(listener) => self.listener_segment(now, listener, tuple, tcp, ecn),
-            None => self.closed_port(tuple, tcp),
+            None => self.closed_port(tuple, tcp, IpFields::default()),
         }
     }
 
@@ -168,10 +168,11 @@ impl Endpoint {
         }
     }
 
-    /// RFC 9293 §3.10.7.1: no connection and no listener. A RST is never answered; otherwise
-    /// <SEQ=SEG.ACK><CTL=RST> if ACK is on, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    /// RFC 9293 §3.10.7.1: no connection and no listener (or a socket only bound, whose
+    /// `ip` the answer carries). A RST is never answered; otherwise <SEQ=SEG.ACK><CTL=RST> if
+    /// ACK is on, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
     #[cold]
-    fn closed_port(&mut self, tuple: FourTuple, tcp: &TcpRepr) {
+    fn closed_port(&mut self, tuple: FourTuple, tcp: &TcpRepr, ip: IpFields) {
         if tcp.flags.rst() {
             return self.shared.counters.dropped_closed_port_rst += 1;
         }
@@ -180,7 +181,7 @@ impl Endpoint {
         } else {
             (SeqNum(0), tcp.seq + tcp.segment_len(), TcpFlags::RST | TcpFlags::ACK)
         };
-        self.push_control(ControlSegment { tuple, seq, ack, flags, window: 0, options: ControlOptions::default() });
+        self.push_control(ControlSegment { tuple, seq, ack, flags, window: 0, options: ControlOptions::default(), ip });
     }
 
     /// RFC 9293 §3.10.7.2: LISTEN. Out of line, as `half_open_segment`: one or two segments
@@ -188,6 +189,10 @@ impl Endpoint {
     /// common path spill more.
     #[inline(never)]
     fn listener_segment(&mut self, now: Instant, handle: ListenerHandle, tuple: FourTuple, tcp: &TcpRepr, ecn: Ecn) {
+        if let Some(bound) = self.listener(handle).filter(|l| !l.listening) {
+            let ip = bound.ip;
+            return self.closed_port(tuple, tcp, ip);
+        }
         let f = tcp.flags;
         // First, check for a RST: ignore it.
         if f.rst() {
@@ -201,7 +206,7 @@ impl Endpoint {
                 return;
             }
             self.shared.counters.dropped_listener_non_syn += 1;
-            return self.closed_port(tuple, tcp);
+            return self.closed_port(tuple, tcp, self.listener_ip(handle));
         }
         // Third, check for a SYN; anything else is dropped.
         if !f.syn() {
@@ -260,6 +265,7 @@ impl Endpoint {
             flags: TcpFlags::SYN | TcpFlags::ACK | ecn,
             window: window as u16,
             options,
+            ip: self.listener_ip(e.listener),
         }
     }
 
@@ -328,12 +334,12 @@ impl Endpoint {
         if tcp.ack != entry.iss + 1 {
             cold();
             self.shared.counters.dropped_bad_ack += 1;
-            return self.closed_port(tuple, tcp);
+            return self.closed_port(tuple, tcp, self.listener_ip(entry.listener));
         }
         let Some(listener) = self.listener(entry.listener) else {
             cold();
             self.remove_half_open(index);
-            return self.closed_port(tuple, tcp);
+            return self.closed_port(tuple, tcp, IpFields::default());
         };
         if listener.accept_queue_full() {
             cold();
@@ -341,7 +347,7 @@ impl Endpoint {
             if self.shared.config.tcp_abort_on_overflow {
                 self.remove_half_open(index);
                 self.transition(now, tuple, State::SynReceived, State::Closed, Cause::Abort);
-                self.closed_port(tuple, tcp);
+                self.closed_port(tuple, tcp, self.listener_ip(entry.listener));
             }
             // Otherwise, as Linux: drop the ACK, keep the entry; a later ACK from the client
             // may fit.
@@ -384,6 +390,7 @@ impl Endpoint {
         });
         let ts_recent = tcp.options.timestamps.map_or(entry.ts_recent, |(val, _)| val);
         let ts_offset = if ts_ok { entry.ts_offset } else { 0 };
+        let ip = self.listener_ip(entry.listener);
         self.bound_timers_pending();
         let mut ctx = Ctx { now, shared: &mut self.shared };
         match half_open {
@@ -392,7 +399,7 @@ impl Endpoint {
         }
         let (conn_index, conn_generation) = self.conns.insert_with(|(index, generation)| {
             let handle = ConnHandle { index, generation };
-            let n = NewConn { handle, tuple, iss: entry.iss, ts_offset, now };
+            let n = NewConn { handle, tuple, iss: entry.iss, ts_offset, now, ip };
             let (irs, listener) = (entry.irs, entry.listener);
             ConnSlot::new(Connection::new_passive(
                 &mut ctx,
@@ -509,5 +516,6 @@ pub(super) fn time_wait_ack_with(now: Instant, r: &TimeWait, ts_offset: u32) -> 
         flags: TcpFlags::ACK,
         window: r.window,
         options: ControlOptions { timestamps, ..Default::default() },
+        ip: r.ip,
     }
 }

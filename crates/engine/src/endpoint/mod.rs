@@ -15,6 +15,7 @@ mod cookies;
 mod demux;
 mod icmp;
 mod input;
+mod listeners;
 mod options;
 mod output;
 mod port_use;
@@ -39,9 +40,7 @@ use crate::slab::Slab;
 use crate::syncookie::SynCookies;
 use crate::time_wait::TimeWait;
 use crate::tuple::SeededState;
-use crate::{
-    Cause, Config, ConnectError, Counters, Event, FourTuple, Instant, InvalidHandle, ListenError, State, Transition,
-};
+use crate::{Cause, Config, ConnectError, Counters, Event, FourTuple, Instant, IpFields, State, Transition};
 use demux::DemuxTable;
 use port_use::PortUse;
 use slot::ConnSlot;
@@ -158,6 +157,7 @@ impl Endpoint {
             challenge_budget: Default::default(),
             trace_transitions: false,
             transitions: Fifo::default(),
+            keepalive_timings: Default::default(),
         };
         Endpoint {
             shared,
@@ -226,89 +226,6 @@ impl Endpoint {
         self.shared.transitions.pop_front()
     }
 
-    // ---- Listeners ----
-
-    /// LISTEN (RFC 9293 §3.10.1, passive open). `addr` may have an unspecified IP (any local
-    /// address of that family; `::` also takes IPv4). `backlog` bounds the accept queue,
-    /// capped by `somaxconn` as `listen(2)` does.
-    pub fn listen(&mut self, addr: SocketAddr, backlog: usize) -> Result<ListenerHandle, ListenError> {
-        if addr.port() == 0 || (!addr.ip().is_unspecified() && !self.addresses.contains(&addr.ip())) {
-            return Err(ListenError::InvalidAddress);
-        }
-        if backlog == 0 {
-            return Err(ListenError::InvalidBacklog);
-        }
-        if self.listener_by_addr.contains_key(&ListenKey::of(addr)) {
-            return Err(ListenError::AddrInUse);
-        }
-        let backlog = backlog.min(self.shared.config.somaxconn);
-        let (index, generation) = self.listeners.insert(Listener::new(addr, backlog));
-        self.listener_by_addr.insert(ListenKey::of(addr), index);
-        Ok(ListenerHandle { index, generation })
-    }
-
-    /// Any-IP listening, for tun2socks-style use: accepts connections to every destination
-    /// address and port that arrives (the accepted connection's `local_addr` is the original
-    /// destination), after every specific and wildcard listener. Half-open entries are bounded
-    /// by `tcp_max_syn_backlog` as for any listener. One per endpoint.
-    pub fn listen_any(&mut self, backlog: usize) -> Result<ListenerHandle, ListenError> {
-        if backlog == 0 {
-            return Err(ListenError::InvalidBacklog);
-        }
-        if self.any_listener.is_some() {
-            return Err(ListenError::AddrInUse);
-        }
-        let addr = SocketAddr::new(IpAddr::from([0u16; 8]), 0);
-        let backlog = backlog.min(self.shared.config.somaxconn);
-        let (index, generation) = self.listeners.insert(Listener::new(addr, backlog));
-        self.any_listener = Some(index);
-        Ok(ListenerHandle { index, generation })
-    }
-
-    /// Whether packets to addresses that are not the endpoint's own are taken (any-IP).
-    fn accepts_any_address(&self) -> bool {
-        self.any_listener.is_some()
-    }
-
-    fn listener(&self, h: ListenerHandle) -> Option<&Listener> {
-        self.listeners.get(h.index, h.generation)
-    }
-
-    fn listener_mut(&mut self, h: ListenerHandle) -> Option<&mut Listener> {
-        self.listeners.get_mut(h.index, h.generation)
-    }
-
-    /// Takes the oldest connection from the accept queue.
-    pub fn accept(&mut self, h: ListenerHandle) -> Option<ConnHandle> {
-        let handle = self.listener_mut(h)?.accept_queue.pop_front()?;
-        if let Some(conn) = self.conn_mut_opt(handle) {
-            conn.listener = None;
-        }
-        Some(handle)
-    }
-
-    /// Closes a listener: its half-open entries are forgotten and connections still in its
-    /// accept queue are reset, as Linux does.
-    pub fn close_listener(&mut self, now: Instant, h: ListenerHandle) -> Result<(), InvalidHandle> {
-        self.listener(h).ok_or(InvalidHandle)?;
-        let listener = self.listeners.remove(h.index).ok_or(InvalidHandle)?;
-        if self.any_listener == Some(h.index) {
-            self.any_listener = None;
-        } else {
-            self.listener_by_addr.remove(&ListenKey::of(listener.addr));
-        }
-        let orphans: Vec<u32> = self.half_opens.iter().filter(|(_, e)| e.listener == h).map(|(i, _)| i).collect();
-        for i in orphans {
-            if let Some(e) = self.half_opens.remove(i) {
-                self.demux_remove(&e.tuple, Demux::HalfOpen(i));
-            }
-        }
-        for conn in listener.accept_queue {
-            self.with_conn(now, conn, (), |c, ctx| c.abort(ctx, Cause::ListenerClosed));
-        }
-        Ok(())
-    }
-
     /// Drops whatever holds `tuple`, as FreeBSD's `tcpdrop` does: a connection is aborted
     /// (RST where it has a peer), a half-open entry or TIME-WAIT record is forgotten.
     /// Returns false when nothing holds it.
@@ -330,62 +247,6 @@ impl Endpoint {
             None => return false,
         }
         true
-    }
-
-    /// `TCP_NOOPT` on a listener: SYN-ACKs carry no options (not even MSS), and a SYN's
-    /// options other than MSS are ignored, so no connection it accepts uses any.
-    pub fn set_listener_no_options(&mut self, h: ListenerHandle, on: bool) -> Result<(), InvalidHandle> {
-        self.listener_mut(h).map(|l| l.no_options = on).ok_or(InvalidHandle)
-    }
-
-    /// `TCP_MAXSEG` on a listener (Linux's `user_mss`): the SYN-ACKs announce at most `mss`,
-    /// and its connections send segments no larger (their children inherit it). `None`
-    /// lifts the clamp. As Linux, 88 to 65535 bytes; `Ok(false)` for a value outside.
-    pub fn set_listener_max_segment(&mut self, h: ListenerHandle, mss: Option<u16>) -> Result<bool, InvalidHandle> {
-        if mss.is_some_and(|m| m < crate::conn::MIN_USER_MSS) {
-            return self.listener(h).map(|_| false).ok_or(InvalidHandle);
-        }
-        self.listener_mut(h).map(|l| l.max_segment = mss).map(|_| true).ok_or(InvalidHandle)
-    }
-
-    /// A listener's `TCP_MAXSEG`, if set.
-    pub fn listener_max_segment(&self, h: ListenerHandle) -> Option<u16> {
-        self.listener(h).and_then(|l| l.max_segment)
-    }
-
-    /// The MSS a passive open announces for `tuple` (RFC 9293 §3.7.1: from the link's MTU),
-    /// clamped by its listener's `TCP_MAXSEG`.
-    pub(super) fn passive_mss(&self, tuple: &FourTuple, listener: ListenerHandle) -> u16 {
-        let mss = self.shared.config.mss_for(tuple.local_ip.is_ipv6());
-        self.listener(listener).and_then(|l| l.max_segment).map_or(mss, |clamp| mss.min(clamp))
-    }
-
-    /// The address a listener listens on.
-    pub fn listener_addr(&self, h: ListenerHandle) -> Option<SocketAddr> {
-        self.listener(h).map(|l| l.addr)
-    }
-
-    /// (SYN-queue length, accept-queue length) of a listener.
-    pub fn listener_queues(&self, h: ListenerHandle) -> Option<ListenerQueues> {
-        self.listener(h).map(|l| ListenerQueues { syn_queue: l.syn_queue_len, accept_queue: l.accept_queue.len() })
-    }
-
-    /// The listener for a local address: specific, then the wildcard of its family, then `::`,
-    /// then the any-IP listener. Wildcards only answer for the endpoint's own addresses. The
-    /// address by reference, read where the tuple holds it.
-    fn find_listener(&self, ip: &IpAddr, port: u16) -> Option<ListenerHandle> {
-        let get = |ip: &IpAddr| self.listener_by_addr.get(&ListenKey::new(ip, port)).copied();
-        let index = match get(ip) {
-            Some(index) => index,
-            // The address scan only when no listener holds the exact address; `::` is the
-            // IPv6 family's own wildcard, looked up once.
-            None if self.addresses.contains(ip) => {
-                let ipv4_any = || if ip.is_ipv4() { get(&IpAddr::from([0u8; 4])) } else { None };
-                ipv4_any().or_else(|| get(&IpAddr::from([0u16; 8]))).or(self.any_listener)?
-            }
-            None => self.any_listener?,
-        };
-        Some(ListenerHandle { index, generation: self.listeners.generation(index) })
     }
 
     // ---- The demultiplexing table ----
@@ -471,7 +332,11 @@ impl Endpoint {
         let (config, timing) = (&self.shared.config, &self.shared.timing);
         let (index, generation) = self.conns.insert_with(|(index, generation)| {
             let handle = ConnHandle { index, generation };
-            ConnSlot::new(Connection::new_active(config, timing, NewConn { handle, tuple, iss, ts_offset, now }))
+            ConnSlot::new(Connection::new_active(
+                config,
+                timing,
+                NewConn { handle, tuple, iss, ts_offset, now, ip: IpFields::default() },
+            ))
         });
         // Checked only now, so that the prefetched line has had the ISN and the build to load.
         if must_check_in_use && self.lookup(&tuple).is_some() {
@@ -577,12 +442,13 @@ impl Endpoint {
     fn enter_time_wait(&mut self, now: Instant, h: ConnHandle) {
         let Some(conn) = self.conn_mut_opt(h) else { return };
         let (snd_nxt, rcv_nxt, ts_recent, window, ts_ok, ts_offset) = conn.time_wait_numbers();
+        let ip = conn.ip;
         let owes_ack = conn.owes_ack();
         let tuple = conn.tuple;
         conn.retire();
         conn.heap_deadline = Instant::NEVER;
         let deadline = now.add_micros(self.shared.timing.time_wait_us);
-        let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok };
+        let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok, ip };
         if owes_ack {
             self.push_control(input::time_wait_ack_with(now, &record, ts_offset));
         }

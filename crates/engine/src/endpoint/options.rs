@@ -4,7 +4,7 @@
 
 use super::{ConnHandle, Endpoint};
 use crate::conn::{Connection, Ctx};
-use crate::Instant;
+use crate::{Instant, IpFields, KeepaliveTiming};
 use std::time::Duration;
 
 /// One live connection of an endpoint, for setting its options (`Endpoint::conn_mut`).
@@ -52,6 +52,13 @@ impl ConnMut<'_> {
         self.with(|c, ctx| c.set_keepalive(ctx, on));
     }
 
+    /// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT: this connection's keep-alive timing
+    /// instead of the config's (`Endpoint::keepalive_timing` reads the one in force). A timer
+    /// already running counts the new idle time from when the peer was last heard.
+    pub fn set_keepalive_timing(&mut self, timing: KeepaliveTiming) {
+        self.with(|c, ctx| c.set_keepalive_timing(ctx, timing));
+    }
+
     /// TCP_MAXSEG (Linux's `user_mss`): before the SYN, the MSS it announces is at most
     /// `mss`; segments sent are no larger than `mss` whatever the peer announced. As Linux,
     /// 88 to 65535 bytes; false for a value below.
@@ -87,5 +94,11 @@ impl ConnMut<'_> {
     /// window scale it announces depends on it); false when too late.
     pub fn set_recv_buffer_size(&mut self, bytes: usize) -> bool {
         self.with(|c, ctx| c.set_recv_buffer_size(&ctx.config, bytes))
+    }
+
+    /// IP_TTL / IPV6_UNICAST_HOPS and IP_TOS / IPV6_TCLASS: every packet sent from now on,
+    /// RSTs and the TIME-WAIT record's ACKs included, carries them.
+    pub fn set_ip_fields(&mut self, ip: IpFields) {
+        self.with(|c, _| c.ip = ip);
     }
 }

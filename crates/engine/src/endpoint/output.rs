@@ -3,7 +3,7 @@
 
 use super::{reschedule, Endpoint};
 use crate::conn::{ControlSegment, Ctx};
-use crate::{FourTuple, Instant};
+use crate::{FourTuple, Instant, IpFields};
 use std::net::IpAddr;
 use synack_wire::{
     emit_plain_ipv4, emit_segment_between, ip_header_len, Ecn, EmitIp, EmitIpv4, OptionLayout, SackBlocks, TcpOptions,
@@ -29,9 +29,6 @@ pub struct Transmit {
     /// only), as Linux's TSO/GSO expects.
     pub gso_size: Option<u16>,
 }
-
-/// The TTL / hop limit of everything we send (Linux's default).
-const TTL: u8 = 64;
 
 impl Endpoint {
     /// Writes the next packet to send into `buf` and says how long it is, or `None` when there
@@ -116,7 +113,7 @@ impl Endpoint {
             self.ip_ident = self.ip_ident.wrapping_add(1);
             let (a, b) = conn.send_slices(seg.data.clone());
             let full_checksum = seg.gso_size.is_none();
-            match emit(&conn.tuple, seg.ecn, ident, full_checksum, &seg.tcp, &[a, b], buf) {
+            match emit(&conn.tuple, conn.ip, seg.ecn, ident, full_checksum, &seg.tcp, &[a, b], buf) {
                 Ok(len) => {
                     self.shared.counters.segments_out += 1;
                     let (src, dst) = (conn.tuple.local_ip, conn.tuple.remote_ip);
@@ -148,15 +145,17 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
         },
         payload: &[],
     };
-    let len = emit(&ctl.tuple, Ecn::NotEct, ident, true, &repr, &[&[], &[]], buf).ok()?;
+    let len = emit(&ctl.tuple, ctl.ip, Ecn::NotEct, ident, true, &repr, &[&[], &[]], buf).ok()?;
     Some(Transmit { len, src: ctl.tuple.local_ip, dst: ctl.tuple.remote_ip, ecn: Ecn::NotEct, gso_size: None })
 }
 
 /// One segment between `tuple`'s addresses: an IPv4 one by the emitter written for it, any
 /// other by the general one. In line in both callers.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn emit(
     tuple: &FourTuple,
+    ip: IpFields,
     ecn: Ecn,
     ident: u16,
     full_checksum: bool,
@@ -166,8 +165,12 @@ fn emit(
 ) -> Result<usize, WireError> {
     match (&tuple.local_ip, &tuple.remote_ip) {
         (&IpAddr::V4(src), &IpAddr::V4(dst)) => {
-            emit_plain_ipv4(EmitIpv4 { src, dst, ttl: TTL, ecn, ident, full_checksum }, tcp, payload, buf)
+            let (ttl, dscp) = (ip.ttl, ip.tos);
+            emit_plain_ipv4(EmitIpv4 { src, dst, ttl, dscp, ecn, ident, full_checksum }, tcp, payload, buf)
         }
-        (src, dst) => emit_segment_between(EmitIp { src, dst, ttl: TTL, ecn, ident, full_checksum }, tcp, payload, buf),
+        (src, dst) => {
+            let (ttl, dscp) = (ip.ttl, ip.tos);
+            emit_segment_between(EmitIp { src, dst, ttl, dscp, ecn, ident, full_checksum }, tcp, payload, buf)
+        }
     }
 }

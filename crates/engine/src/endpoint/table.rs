@@ -64,7 +64,8 @@ impl Endpoint {
     /// sockets: a handle the user still holds after its connection ended is not on the network.
     pub fn sockets(&self) -> Vec<SocketInfo> {
         let mut out = Vec::new();
-        for (_, l) in self.listeners.iter() {
+        // A socket only bound is CLOSED: not listed.
+        for (_, l) in self.listeners.iter().filter(|(_, l)| l.listening) {
             let (recv_q, send_q) = (l.accept_queue.len(), l.backlog);
             out.push(SocketInfo { state: State::Listen, recv_q, send_q, local: l.addr, remote: None });
         }
@@ -95,7 +96,7 @@ impl Endpoint {
         self.conns.iter().map(|(index, _)| ConnHandle { index, generation: self.conns.generation(index) }).collect()
     }
 
-    /// Every open listener.
+    /// Every open listener and bound socket.
     pub fn listener_handles(&self) -> Vec<ListenerHandle> {
         self.listeners
             .iter()

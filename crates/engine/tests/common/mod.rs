@@ -126,23 +126,35 @@ impl H {
 
     /// Everything the endpoint sends now, parsed.
     pub fn output(&mut self) -> Vec<Seg> {
+        self.output_with_ip().into_iter().map(|(seg, _)| seg).collect()
+    }
+
+    /// `output()`, each segment with its IP header's TTL (hop limit) and DSCP bits.
+    pub fn output_with_ip(&mut self) -> Vec<(Seg, synack_engine::IpFields)> {
         let mut out = Vec::new();
         let mut buf = vec![0u8; 1500];
         while let Some(t) = self.ep.poll_transmit(self.now, &mut buf) {
+            let ip = match buf[0] >> 4 {
+                4 => synack_engine::IpFields { ttl: buf[8], tos: buf[1] & !3 },
+                _ => synack_engine::IpFields { ttl: buf[7], tos: (buf[0] << 4 | buf[1] >> 4) & !3 },
+            };
             let seg = parse_segment(&buf[..t.len]).expect("the engine emits valid packets");
             let tcp = seg.tcp;
             if tcp.flags.syn() {
                 self.iss = tcp.seq.0;
             }
-            out.push(Seg {
-                flags: tcp.flags,
-                seq: tcp.seq.0,
-                ack: tcp.ack.0,
-                win: tcp.window,
-                data: tcp.payload.to_vec(),
-                opts: tcp.options,
-                ecn: seg.ip.ecn,
-            });
+            out.push((
+                Seg {
+                    flags: tcp.flags,
+                    seq: tcp.seq.0,
+                    ack: tcp.ack.0,
+                    win: tcp.window,
+                    data: tcp.payload.to_vec(),
+                    opts: tcp.options,
+                    ecn: seg.ip.ecn,
+                },
+                ip,
+            ));
         }
         out
     }
