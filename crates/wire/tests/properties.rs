@@ -283,3 +283,39 @@ proptest! {
         }
     }
 }
+
+/// The DSCP bits go where IP_TOS and IPV6_TCLASS put them, beside the ECN field, and read back
+/// as written; ECN bits given as DSCP are not written (the ECN field is TCP's).
+#[test]
+fn dscp_and_ecn_share_the_tos_byte_and_the_traffic_class() {
+    let v4 = Ipv4Repr {
+        src: Ipv4Addr::new(10, 0, 0, 1),
+        dst: Ipv4Addr::new(10, 0, 0, 2),
+        protocol: 6,
+        payload_len: 0,
+        ttl: 4,
+        dscp: 0xb8 | 0b11,
+        ecn: Ecn::Ect0,
+    };
+    let mut buf = [0u8; 20];
+    v4.emit(&mut buf, 0).unwrap();
+    assert_eq!(buf[1], 0xb8 | Ecn::Ect0.bits());
+    let parsed = Ipv4Repr::parse(&Ipv4Packet::new_unchecked(&buf[..])).unwrap();
+    assert_eq!((parsed.dscp, parsed.ecn, parsed.ttl), (0xb8, Ecn::Ect0, 4));
+
+    let v6 = Ipv6Repr {
+        src: "fd00::1".parse().unwrap(),
+        dst: "fd00::2".parse().unwrap(),
+        next_header: 6,
+        payload_len: 0,
+        hop_limit: 4,
+        dscp: 0xe0,
+        ecn: Ecn::Ect1,
+    };
+    let mut buf = [0u8; 40];
+    v6.emit(&mut buf).unwrap();
+    let packet = Ipv6Packet::new_unchecked(&buf[..]);
+    assert_eq!((buf[0] >> 4, packet.traffic_class()), (6, 0xe0 | Ecn::Ect1.bits()));
+    let parsed = Ipv6Repr::parse(&packet).unwrap();
+    assert_eq!((parsed.dscp, parsed.ecn), (0xe0, Ecn::Ect1));
+}
