@@ -147,6 +147,9 @@ counters! {
     dropped_closed_port_rst,
     /// Dropped: SYN and FIN together (`tcp_drop_synfin`).
     dropped_syn_fin,
+    /// Dropped: for a socket that signs (TCP_MD5SIG), without a valid signature (RFC 2385
+    /// §3.0).
+    dropped_md5,
     /// Segments wholly left of RCV.NXT whose ACK field was still processed
     /// (`Config::process_ack_of_old_segment`).
     old_segments_trimmed,

@@ -50,6 +50,8 @@ pub(crate) struct Listener {
     pub max_segment: Option<u16>,
     /// IP_TTL and IP_TOS, for its SYN-ACKs, RSTs and connections.
     pub ip: IpFields,
+    /// TCP_MD5SIG: segments from a peer with a key are signed and must be (RFC 2385).
+    pub md5: bool,
     /// False for a socket only bound (`Endpoint::bind`): it holds the address and answers
     /// as CLOSED does until `listen` turns it into a listener.
     pub listening: bool,
@@ -68,6 +70,7 @@ impl Listener {
             no_options: false,
             max_segment: None,
             ip: IpFields::default(),
+            md5: false,
             listening: true,
             last_cookie: None,
         }

@@ -18,6 +18,9 @@ pub(crate) struct TimeWait {
     pub ts_ok: bool,
     /// The connection's IP_TTL and IP_TOS, for the record's ACKs and RSTs.
     pub ip: IpFields,
+    /// The connection signed its segments (RFC 2385): so do the record's, and it takes only
+    /// signed ones.
+    pub md5: bool,
 }
 
 /// What to do with a segment that arrived for a TIME-WAIT record.
@@ -107,6 +110,7 @@ mod tests {
             window: 100,
             ts_ok: false,
             ip: IpFields::default(),
+            md5: false,
         }
     }
 

@@ -104,6 +104,7 @@ impl Runner {
                     let bound = self.ep.bind(local).ok();
                     if let Some(l) = bound {
                         let _ = self.ep.set_listener_ip(l, entry.ip);
+                        let _ = self.ep.set_listener_md5(l, entry.md5);
                     }
                     let f = self.fd(fd).unwrap();
                     (f.sock, f.bound) = (Sock::Fresh { bound: true }, bound);
@@ -121,6 +122,7 @@ impl Runner {
                     } {
                         Ok(l) => {
                             let _ = self.ep.set_listener_ip(l, self.ip_fields_of(&entry));
+                            let _ = self.ep.set_listener_md5(l, entry.md5);
                             self.fd(fd).unwrap().bound = None;
                             let _ = self.ep.set_listener_no_options(l, entry.no_options);
                             let _ = self.ep.set_listener_max_segment(l, entry.max_segment);
@@ -170,6 +172,7 @@ impl Runner {
                                 }
                                 apply_inherited_options(&mut c, &entry);
                                 c.set_ip_fields(entry.ip);
+                                c.set_md5(entry.md5);
                                 c.set_no_options(entry.no_options);
                                 if let Some(mss) = entry.max_segment {
                                     c.set_max_segment(mss);
@@ -531,6 +534,27 @@ impl Runner {
                     c.set_cork(v != 0);
                 }
                 self.drain();
+                Ok(0)
+            }
+            // FreeBSD's TCP_MD5SIG, a flag: sign with the key the host holds for the peer
+            // (RFC 2385), which the script gives with --tcp_md5_secret.
+            ("TCP_MD5SIG", Some(v)) => {
+                let on = v != 0;
+                match entry.sock {
+                    Sock::Conn(h) => match self.ep.conn_mut(self.now, h).map(|mut c| c.set_md5(on)) {
+                        Some(true) => {}
+                        _ => return Ok(Err("EINVAL")),
+                    },
+                    Sock::Listener(l) => {
+                        let _ = self.ep.set_listener_md5(l, on);
+                    }
+                    _ => {
+                        if let Some(l) = entry.bound {
+                            let _ = self.ep.set_listener_md5(l, on);
+                        }
+                    }
+                }
+                self.fd(fd).unwrap().md5 = on;
                 Ok(0)
             }
             ("TCP_NODELAY", Some(v)) => {

@@ -60,8 +60,7 @@ pub fn encode_options(opts: &[OptSpec]) -> Vec<u8> {
                 out.extend_from_slice(&val.to_be_bytes());
                 out.extend_from_slice(&ecr.to_be_bytes());
             }
-            // Kind 19 with a digest the runner cannot compute (the runner refuses inbound lines
-            // that carry one; this is its room on the wire).
+            // Kind 19, its digest filled in once the packet is built (`sign_tcp_md5`).
             OptSpec::Md5 { .. } => {
                 out.extend_from_slice(&[19, 18]);
                 out.extend_from_slice(&[0; 16]);
@@ -107,6 +106,8 @@ pub fn decode_options(mut bytes: &[u8]) -> Result<Vec<OptSpec>, String> {
             (3, 3) => OptSpec::WindowScale(body[0]),
             (4, 2) => OptSpec::SackPermitted,
             (8, 10) => OptSpec::Timestamp { val: be32(&body[0..4]), ecr: be32(&body[4..8]) },
+            // Whether the digest checks needs the key: the runner says (`match_outbound`).
+            (19, 18) => OptSpec::Md5 { valid: false },
             (5, l) if (l - 2) % 8 == 0 && l <= 34 => {
                 let mut blocks = [(0, 0); 4];
                 for (i, chunk) in body.chunks(8).enumerate() {

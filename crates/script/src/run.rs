@@ -97,6 +97,8 @@ pub(crate) struct Fd {
     pub keepalive: Option<synack_engine::KeepaliveTiming>,
     /// SO_KEEPALIVE set before the connection existed.
     pub keepalive_on: bool,
+    /// TCP_MD5SIG (FreeBSD's flag: sign with the host's key for the peer).
+    pub md5: bool,
 }
 
 impl Fd {
@@ -117,6 +119,7 @@ impl Fd {
             bound: None,
             keepalive: None,
             keepalive_on: false,
+            md5: false,
         }
     }
 }
@@ -159,6 +162,8 @@ pub(crate) struct Runner {
     tolerance: Duration,
     /// `--non_fatal=syscall`: a call's unexpected result is noted in the log only.
     pub non_fatal_syscalls: bool,
+    /// `--tcp_md5_secret`: the key of `md5` options (RFC 2385), both ways.
+    pub md5_secret: Option<Vec<u8>>,
 }
 
 impl Runner {
@@ -248,9 +253,22 @@ impl Runner {
 
     fn describe(&self, bytes: &[u8]) -> String {
         match parse_segment(bytes) {
-            Ok(_) => Seen::from_tcp(&tcp_of(bytes), self.iss.unwrap_or(0)).to_script(),
+            Ok(_) => self.seen(bytes, self.iss.unwrap_or(0)).to_script(),
             Err(e) => format!("(unparsable: {e})"),
         }
+    }
+
+    /// The TCP segment of packet `bytes` as the script writes it, sequence numbers from
+    /// `iss`; a signature is `md5 valid` when it checks under the script's key.
+    fn seen(&self, bytes: &[u8], iss: u32) -> Seen {
+        let mut seen = Seen::from_tcp(&tcp_of(bytes), iss);
+        if let (Ok(options), Some(secret)) = (&mut seen.options, &self.md5_secret) {
+            let valid = synack_wire::check_tcp_md5(bytes, secret) == synack_wire::Md5Check::Valid;
+            for o in options.iter_mut().filter(|o| matches!(o, OptSpec::Md5 { .. })) {
+                *o = OptSpec::Md5 { valid };
+            }
+        }
+        seen
     }
 
     /// A new SYN to a listener after other packets starts a new connection from a new
@@ -276,7 +294,7 @@ impl Runner {
     }
 
     fn describe_inbound(&self, bytes: &[u8]) -> String {
-        let mut seen = Seen::from_tcp(&tcp_of(bytes), 0);
+        let mut seen = self.seen(bytes, 0);
         let iss = self.iss.unwrap_or(0);
         seen.ack = seen.ack.wrapping_sub(iss);
         // Its SACK blocks in script space too, as the line wrote them.
@@ -303,10 +321,17 @@ impl Runner {
         self.tuple_used = true;
         let echoed = self.map_ts_echo(spec);
         let spec = echoed.as_ref().unwrap_or(spec);
-        let bytes = match build_inbound(spec, tuple.remote(), tuple.local(), self.iss.unwrap_or(0)) {
+        let mut bytes = match build_inbound(spec, tuple.remote(), tuple.local(), self.iss.unwrap_or(0)) {
             Ok(bytes) => bytes,
             Err(e) => return self.fail(e),
         };
+        // `md5 valid` is signed with the script's key, `md5 invalid` with another.
+        if let (Some(Some(list)), Some(secret)) = (&spec.options, &self.md5_secret) {
+            if let Some(&OptSpec::Md5 { valid }) = list.iter().find(|o| matches!(o, OptSpec::Md5 { .. })) {
+                let wrong: Vec<u8> = secret.iter().chain(b"!").copied().collect();
+                synack_wire::sign_tcp_md5(&mut bytes, if valid { secret } else { &wrong });
+            }
+        }
         let text = self.describe_inbound(&bytes);
         self.log.trace.push(format!("{} < {text}", self.now));
         self.ep.handle_packet(self.now, &bytes);
@@ -374,8 +399,8 @@ impl Runner {
                 .fail("TCP encapsulated in UDP (FreeBSD's net.inet.tcp.udp_tunneling_port) is not an engine feature");
         }
         if let Some(Some(list)) = &spec.options {
-            if list.iter().any(|o| matches!(o, crate::ast::OptSpec::Md5 { .. })) {
-                return self.fail("TCP MD5 signatures (RFC 2385) are not an engine feature");
+            if self.md5_secret.is_none() && list.iter().any(|o| matches!(o, OptSpec::Md5 { .. })) {
+                return self.fail("an `md5` option needs the key: --tcp_md5_secret=KEY");
             }
         }
         Ok(())
@@ -430,7 +455,7 @@ impl Runner {
             self.iss = Some(tcp.seq_number().0.wrapping_sub(start));
         }
         let iss = if spec.absolute_seq { 0 } else { self.iss.unwrap_or(0) };
-        let mut seen = Seen::from_tcp(&tcp, iss);
+        let mut seen = self.seen(bytes, iss);
         if self.tso && !spec.flags.syn() {
             self.merge_super_segment(&mut seen, spec, at);
         }
@@ -547,7 +572,13 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         script_dir: script.dir.clone(),
         tolerance: Duration::from_micros(tolerance_us),
         non_fatal_syscalls,
+        md5_secret: script.option("tcp_md5_secret").map(|k| k.as_bytes().to_vec()),
     };
+    if let Some(secret) = &r.md5_secret {
+        // packetdrill signs with this key; the host's key for the remote address is the same
+        // (the FreeBSD scripts install it with setkey, a command the runner does not run).
+        r.ep.set_md5_key(remote_ip, Some(secret));
+    }
     let result = r.run(&script.events);
     (result, r.log)
 }

@@ -17,6 +17,7 @@ mod ipv6;
 mod plain_ipv4;
 mod seq;
 mod tcp;
+mod tcp_md5;
 mod tcp_options;
 pub mod tcpdump;
 
@@ -36,7 +37,8 @@ pub use ipv6::{Ipv6Packet, Ipv6Repr, IPV6_HEADER_LEN};
 pub use plain_ipv4::{emit_plain_ipv4, parse_plain_ipv4, EmitIpv4, Ipv4Segment};
 pub use seq::SeqNum;
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr, TCP_HEADER_LEN};
-pub use tcp_options::{OptionLayout, SackBlocks, TcpOptions, MAX_SACK_BLOCKS};
+pub use tcp_md5::{check_tcp_md5, sign_tcp_md5, Md5Check};
+pub use tcp_options::{OptionLayout, SackBlocks, TcpOptions, MAX_SACK_BLOCKS, MD5_OPTION_SPACE};
 
 /// IP protocol number of TCP (RFC 9293 §3.1).
 pub const IP_PROTOCOL_TCP: u8 = 6;

@@ -10,7 +10,14 @@ mod kind {
     pub const SACK_PERMITTED: u8 = 4;
     pub const SACK: u8 = 5;
     pub const TIMESTAMPS: u8 = 8;
+    pub const MD5_SIGNATURE: u8 = 19;
 }
+
+/// The TCP MD5 signature option's length (RFC 2385 §3.0): kind, length, a 16-byte digest.
+pub const MD5_OPTION_LEN: usize = 18;
+/// Option bytes a segment spends on the signature, padded to whole words as both layouts
+/// place it (two NOPs in front of its 18 bytes, or in the BSDs' after an odd-aligned option).
+pub const MD5_OPTION_SPACE: usize = 20;
 
 /// `nop, nop, TS, 10`: the first word of timestamps sent alone.
 const TIMESTAMPS_WORD: u32 = u32::from_be_bytes([kind::NOP, kind::NOP, kind::TIMESTAMPS, 10]);
@@ -94,6 +101,10 @@ pub struct TcpOptions {
     pub sack: SackBlocks,
     /// (TSval, TSecr), RFC 7323 §3.
     pub timestamps: Option<(u32, u32)>,
+    /// A TCP MD5 signature option (RFC 2385): parsed, one is present (`tcp_md5` checks its
+    /// digest against the packet); emitted, one is written with a zero digest, for
+    /// `sign_tcp_md5` to fill in once the packet is complete.
+    pub md5: bool,
     /// How the options are ordered and padded when written.
     pub layout: OptionLayout,
 }
@@ -212,6 +223,12 @@ impl TcpOptions {
                     let ecr = u32::from_be_bytes([body[4], body[5], body[6], body[7]]);
                     opts.timestamps = Some((val, ecr));
                 }
+                kind::MD5_SIGNATURE => {
+                    if len != MD5_OPTION_LEN {
+                        return Err(WireError::Malformed("MD5 signature option length"));
+                    }
+                    opts.md5 = true;
+                }
                 _ => {} // unknown: skipped by its length
             }
             bytes = &bytes[len..];
@@ -224,7 +241,16 @@ impl TcpOptions {
         if self.layout == OptionLayout::Bsd {
             return self.bsd_bytes().1;
         }
-        let mut len = 0;
+        let len = self.linux_len_before_sack();
+        match self.linux_sack_blocks() {
+            0 => len,
+            blocks => len + 4 + 8 * blocks,
+        }
+    }
+
+    /// Bytes of Linux's layout before the SACK blocks.
+    fn linux_len_before_sack(&self) -> usize {
+        let mut len = if self.md5 { MD5_OPTION_SPACE } else { 0 };
         if self.mss.is_some() {
             len += 4;
         }
@@ -238,10 +264,13 @@ impl TcpOptions {
         if self.window_scale.is_some() {
             len += 4;
         }
-        if !self.sack.is_empty() {
-            len += 4 + 8 * self.sack.len();
-        }
         len
+    }
+
+    /// How many SACK blocks Linux's layout writes: as many as fit in the 40 bytes after the
+    /// other options (Linux's `tcp_established_options`).
+    fn linux_sack_blocks(&self) -> usize {
+        self.sack.len().min(40usize.saturating_sub(self.linux_len_before_sack() + 4) / 8)
     }
 
     /// Like `emit`, and also returns the sum of the big-endian 32-bit words written, for a
@@ -249,8 +278,8 @@ impl TcpOptions {
     /// established connection, `nop, nop, TS` in both layouts) are summed from their values.
     #[inline]
     pub fn emit_summed(&self, buf: &mut [u8]) -> Result<(usize, u64), WireError> {
-        if let (None, None, false, true, Some((val, ecr))) =
-            (self.mss, self.window_scale, self.sack_permitted, self.sack.is_empty(), self.timestamps)
+        if let (None, None, false, true, Some((val, ecr)), false) =
+            (self.mss, self.window_scale, self.sack_permitted, self.sack.is_empty(), self.timestamps, self.md5)
         {
             let out: &mut [u8; 12] =
                 buf.get_mut(..12).and_then(|b| b.try_into().ok()).ok_or(WireError::BufferTooSmall)?;
@@ -262,9 +291,15 @@ impl TcpOptions {
             return Ok((12, TIMESTAMPS_WORD as u64 + val as u64 + ecr as u64));
         }
         // A SYN or SYN-ACK with every option, in Linux's layout: `mss, sackOK, TS, nop, wscale`.
-        if let (OptionLayout::Linux, Some(mss), Some(shift), true, true, Some((val, ecr))) =
-            (self.layout, self.mss, self.window_scale, self.sack_permitted, self.sack.is_empty(), self.timestamps)
-        {
+        if let (OptionLayout::Linux, Some(mss), Some(shift), true, true, Some((val, ecr)), false) = (
+            self.layout,
+            self.mss,
+            self.window_scale,
+            self.sack_permitted,
+            self.sack.is_empty(),
+            self.timestamps,
+            self.md5,
+        ) {
             let out: &mut [u8; 20] =
                 buf.get_mut(..20).and_then(|b| b.try_into().ok()).ok_or(WireError::BufferTooSmall)?;
             let mss_word = u32::from_be_bytes([kind::MSS, 4, 0, 0]) | mss as u32;
@@ -300,11 +335,17 @@ impl TcpOptions {
             buf[..len].copy_from_slice(&bytes[..len]);
             return Ok(len);
         }
+        let blocks = &self.sack.as_slice()[..self.linux_sack_blocks()];
         let mut at = 0;
         let mut put = |bytes: &[u8]| {
             buf[at..at + bytes.len()].copy_from_slice(bytes);
             at += bytes.len();
         };
+        // Linux's `tcp_options_write` puts the signature first: `nop, nop, md5`.
+        if self.md5 {
+            put(&[kind::NOP, kind::NOP, kind::MD5_SIGNATURE, MD5_OPTION_LEN as u8]);
+            put(&[0; 16]);
+        }
         if let Some(mss) = self.mss {
             let m = mss.to_be_bytes();
             put(&[kind::MSS, 4, m[0], m[1]]);
@@ -326,9 +367,9 @@ impl TcpOptions {
         if let Some(shift) = self.window_scale {
             put(&[kind::NOP, kind::WINDOW_SCALE, 3, shift]);
         }
-        if !self.sack.is_empty() {
-            put(&[kind::NOP, kind::NOP, kind::SACK, 2 + 8 * self.sack.len() as u8]);
-            for &(left, right) in self.sack.as_slice() {
+        if !blocks.is_empty() {
+            put(&[kind::NOP, kind::NOP, kind::SACK, 2 + 8 * blocks.len() as u8]);
+            for &(left, right) in blocks {
                 put(&left.0.to_be_bytes());
                 put(&right.0.to_be_bytes());
             }
@@ -371,6 +412,15 @@ impl TcpOptions {
             out[len + 2..len + 6].copy_from_slice(&val.to_be_bytes());
             out[len + 6..len + 10].copy_from_slice(&ecr.to_be_bytes());
             len += 10;
+        }
+        // FreeBSD's `tcp_addoptions`: the signature at 2 mod 4 (never at the very start), so
+        // that the options around it end on a word.
+        if self.md5 {
+            pad_until(&mut out, &mut len, &|l| l != 0 && l % 4 == 2);
+            if len + MD5_OPTION_LEN <= 40 {
+                out[len..len + 2].copy_from_slice(&[kind::MD5_SIGNATURE, MD5_OPTION_LEN as u8]);
+                len += MD5_OPTION_LEN;
+            }
         }
         if !self.sack.is_empty() {
             pad_until(&mut out, &mut len, &|l| l % 4 == 2);

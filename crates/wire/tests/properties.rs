@@ -12,16 +12,30 @@ fn arb_options() -> impl Strategy<Value = TcpOptions> {
         any::<bool>(),
         proptest::option::of((any::<u32>(), any::<u32>())),
         proptest::collection::vec((any::<u32>(), any::<u32>()), 0..=3),
+        any::<bool>(),
     )
-        .prop_map(|(mss, window_scale, sack_permitted, timestamps, blocks)| {
+        .prop_map(|(mss, window_scale, sack_permitted, timestamps, blocks, md5)| {
             let mut sack = SackBlocks::new();
             for (l, r) in blocks {
                 sack.push(SeqNum(l), SeqNum(r));
             }
-            TcpOptions { mss, window_scale, sack_permitted, sack, timestamps, layout: Default::default() }
+            TcpOptions { mss, window_scale, sack_permitted, sack, timestamps, md5, layout: Default::default() }
         })
-        // Everything must fit the 40 option bytes.
-        .prop_filter("options fit in 40 bytes", |o| o.buffer_len() <= 40)
+        // Everything must fit the 40 option bytes (SACK blocks that do not are left out).
+        .prop_filter("options fit in 40 bytes", |o| {
+            let sack = if o.sack.is_empty() { 0 } else { 4 + 8 * o.sack.len() };
+            let sack_ok_and_ts = match (o.sack_permitted, o.timestamps.is_some()) {
+                (_, true) => 12,
+                (true, false) => 4,
+                (false, false) => 0,
+            };
+            let untruncated = 20 * o.md5 as usize
+                + 4 * o.mss.is_some() as usize
+                + sack_ok_and_ts
+                + 4 * o.window_scale.is_some() as usize
+                + sack;
+            untruncated <= 40
+        })
 }
 
 fn arb_ip(v6: bool) -> impl Strategy<Value = (IpAddr, IpAddr)> {
@@ -52,6 +66,8 @@ proptest! {
             let _ = (p.payload(), p.options(), TcpRepr::parse(&p));
         }
         let _ = tcpdump::Formatter::new(false).format(&bytes);
+        let _ = check_tcp_md5(&bytes, b"key");
+        let _ = sign_tcp_md5(&mut bytes.clone(), b"key");
     }
 
     #[test]
@@ -77,6 +93,7 @@ proptest! {
         if let Ok(seg) = parse_segment(&buf) {
             prop_assert!(uncovered_v6, "byte {} changed and still parsed: {:?}", at, seg);
         }
+        let _ = check_tcp_md5(&buf, b"key");
         let _ = tcpdump::Formatter::new(false).format(&buf);
     }
 
@@ -263,7 +280,7 @@ proptest! {
             sack.push(SeqNum(l), SeqNum(r));
         }
         let layout = if bsd { OptionLayout::Bsd } else { OptionLayout::Linux };
-        let options = TcpOptions { mss, window_scale, sack_permitted, sack, timestamps, layout };
+        let options = TcpOptions { mss, window_scale, sack_permitted, sack, timestamps, md5: false, layout };
         let tcp = TcpRepr {
             src_port: 7788, dst_port: 3337, seq: SeqNum(seq), ack: SeqNum(ack), flags: TcpFlags::from_bits_retain(flags),
             window, urgent: 0, options, payload: &[],

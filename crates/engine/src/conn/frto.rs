@@ -61,7 +61,7 @@ impl Connection {
             if unsent && room {
                 // Up to two new segments, whatever the flight that may or may not be lost
                 // (Linux counts it lost after a timeout: its cwnd of two lets them out).
-                let mss = self.neg.data_mss();
+                let mss = self.data_mss();
                 self.snd.nxt = self.snd.max;
                 self.snd.cc.set_cwnd(self.snd.flight() + 2 * mss);
                 self.snd.scoreboard.set_frto(Some(Frto { new_data_sent: true, ..frto }));
@@ -72,7 +72,7 @@ impl Connection {
             // Step 3a: at most three segments of window, and resend from SND.UNA in slow
             // start as after any timeout.
             self.snd.scoreboard.set_frto(None);
-            let cwnd = self.snd.cc.cwnd().min(3 * self.neg.data_mss());
+            let cwnd = self.snd.cc.cwnd().min(3 * self.data_mss());
             self.snd.cc.set_cwnd(cwnd);
             self.snd.nxt = self.snd.una;
         }

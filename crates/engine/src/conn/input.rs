@@ -2,11 +2,11 @@
 //! RST and SYN rules of RFC 5961 and timestamps/PAWS of RFC 7323. The steps keep the RFC's
 //! order: sequence number, RST, SYN, ACK (its send-side work in `ack.rs`), URG, text, FIN.
 
-use super::{ConnFlags, Connection, ControlOptions, ControlSegment, Ctx, Owed, Timer};
+use super::{ConnFlags, Connection, ControlSegment, Ctx, Owed, Timer};
 use crate::half_open::DEFAULT_MSS;
 use crate::segment_checks::{self, RstVerdict, SynVerdict};
 use crate::time::MsStamp;
-use crate::{cold, Cause, ConnError, Event, IpFields, State};
+use crate::{cold, Cause, ConnError, Event, State};
 use synack_wire::{Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr};
 
 impl Connection {
@@ -57,7 +57,7 @@ impl Connection {
             cold();
             ctx.counters.dropped_bad_ack += 1;
             if !f.rst() {
-                reply_rst(ctx, self.tuple, self.ip, seg.ack);
+                self.reply_rst(ctx, seg.ack);
             }
             return;
         }
@@ -244,7 +244,7 @@ impl Connection {
                     ack: self.rcv.nxt,
                     flags: TcpFlags::RST | TcpFlags::ACK,
                     window: 0,
-                    options: ControlOptions::default(),
+                    options: self.control_options(),
                     ip: self.ip,
                 });
                 self.close_with(ctx, Some(ConnError::Reset), Cause::RcvdSyn);
@@ -274,7 +274,7 @@ impl Connection {
             } else {
                 cold();
                 ctx.counters.dropped_bad_ack += 1;
-                reply_rst(ctx, self.tuple, self.ip, seg.ack);
+                self.reply_rst(ctx, seg.ack);
                 return;
             }
         }
@@ -354,7 +354,7 @@ impl Connection {
                 if ctx.config.compat.reset_data_after_close_from_segment {
                     // As from a closed port: SEQ = SEG.ACK, which the ACK processed just now
                     // made SND.UNA.
-                    reply_rst(ctx, self.tuple, self.ip, self.snd.una);
+                    self.reply_rst(ctx, self.snd.una);
                 } else {
                     self.send_rst(ctx);
                 }
@@ -381,7 +381,7 @@ impl Connection {
                 // RFC 9293 §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
                 // segment; otherwise delay the ACK. Full-sized is the MSS less the options
                 // every segment carries (RFC 6691): 1448 bytes with timestamps.
-                let ts_len = self.neg.ts_len();
+                let ts_len = self.fixed_options_len();
                 let full = (self.rcv_mss.min(self.neg.snd_mss) as usize).saturating_sub(ts_len).max(1);
                 // A super-segment (TUN offload) counts for every full segment it holds. (Most
                 // segments hold one or less: counted without a division, a slow instruction.)
@@ -522,16 +522,18 @@ impl Connection {
     }
 }
 
-/// A RST answering an unacceptable ACK: <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.3–4).
-#[cold]
-pub(crate) fn reply_rst(ctx: &mut Ctx, tuple: crate::FourTuple, ip: IpFields, seq: SeqNum) {
-    ctx.push_control(ControlSegment {
-        tuple,
-        seq,
-        ack: SeqNum(0),
-        flags: TcpFlags::RST,
-        window: 0,
-        options: ControlOptions::default(),
-        ip,
-    });
+impl Connection {
+    /// A RST answering an unacceptable ACK: <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.3–4).
+    #[cold]
+    fn reply_rst(&self, ctx: &mut Ctx, seq: SeqNum) {
+        ctx.push_control(ControlSegment {
+            tuple: self.tuple,
+            seq,
+            ack: SeqNum(0),
+            flags: TcpFlags::RST,
+            window: 0,
+            options: self.control_options(),
+            ip: self.ip,
+        });
+    }
 }

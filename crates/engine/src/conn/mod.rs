@@ -35,6 +35,7 @@ use crate::{
     Cause, Config, ConnError, ConnHandle, Counters, Event, FourTuple, Instant, IpFields, ListenerHandle, RecvError,
     SendError, State, Transition,
 };
+use std::net::IpAddr;
 use std::time::Duration;
 use synack_wire::{SeqNum, TcpFlags};
 
@@ -61,6 +62,9 @@ pub(crate) struct Shared {
     pub challenge_budget: crate::segment_checks::ChallengeBudget,
     /// Keep-alive timings sockets set for themselves, by connection slot (`keepalive.rs`).
     pub keepalive_timings: std::collections::HashMap<u32, KeepaliveTiming>,
+    /// TCP MD5 signature keys by peer address (RFC 2385 §4.3: a key per connection's peer,
+    /// as FreeBSD's security association database holds them per host).
+    pub md5_keys: std::collections::HashMap<IpAddr, Box<[u8]>>,
 }
 
 /// What a connection call may touch outside the connection itself: the time and the
@@ -139,6 +143,8 @@ pub(crate) struct ControlOptions {
     pub window_scale: Option<u8>,
     pub sack_permitted: bool,
     pub timestamps: Option<(u32, u32)>,
+    /// An MD5 signature (RFC 2385), filled in as the segment is written.
+    pub md5: bool,
 }
 
 /// Negotiated at the handshake.
@@ -155,21 +161,24 @@ pub(crate) struct Negotiated {
     pub ecn_ok: bool,
 }
 
-impl Negotiated {
-    /// The data a full segment carries: the MSS less the timestamps option (RFC 6691).
+impl Connection {
+    /// The data a full segment carries: the MSS less the options every segment carries
+    /// (RFC 6691).
     #[inline(always)]
     pub fn data_mss(&self) -> u32 {
-        (self.snd_mss as u32).saturating_sub(self.ts_len() as u32).max(1)
+        (self.neg.snd_mss as u32).saturating_sub(self.fixed_options_len() as u32).max(1)
     }
 
-    /// Bytes every non-SYN segment spends on the timestamps option (RFC 7323 §3: 10, padded
-    /// to 12), which RFC 6691 takes out of the MSS.
+    /// Bytes every non-SYN segment spends on options: timestamps (RFC 7323 §3: 10, padded to
+    /// 12) and an MD5 signature (RFC 2385: 18, padded to 20), which RFC 6691 takes out of the
+    /// MSS.
     #[inline(always)]
-    pub fn ts_len(&self) -> usize {
-        if self.ts_ok {
-            12
+    pub fn fixed_options_len(&self) -> usize {
+        let ts = if self.neg.ts_ok { 12 } else { 0 };
+        if self.flag(ConnFlags::MD5) {
+            ts + synack_wire::MD5_OPTION_SPACE
         } else {
-            0
+            ts
         }
     }
 }
@@ -293,6 +302,9 @@ bitflags::bitflags! {
         const CHRONO_RWND = 1 << 23;
         /// The socket set its own keep-alive timing (`keepalive.rs`).
         const OWN_KEEPALIVE = 1 << 24;
+        /// TCP_MD5SIG with a key for the peer: every segment is signed, and only segments
+        /// with a valid signature are taken (RFC 2385).
+        const MD5 = 1 << 25;
     }
 }
 
@@ -513,6 +525,23 @@ impl Connection {
         self.snd.scoreboard.release(&mut shared.scoreboards);
     }
 
+    /// Whether the connection signs its segments and takes only signed ones (RFC 2385).
+    pub(crate) fn signs(&self) -> bool {
+        self.flag(ConnFlags::MD5)
+    }
+
+    /// TCP_MD5SIG: sign every segment from now on and take only signed ones. The caller has
+    /// checked that a key for the peer exists.
+    pub(crate) fn set_md5(&mut self, on: bool) {
+        self.set_flag(ConnFlags::MD5, on);
+    }
+
+    /// The options of a control segment of this connection without timestamps: none, or a
+    /// signature.
+    pub(crate) fn control_options(&self) -> ControlOptions {
+        ControlOptions { md5: self.flag(ConnFlags::MD5), ..ControlOptions::default() }
+    }
+
     /// Queues a RST for this connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5, ABORT),
     /// with the ACK of what arrived and the timestamps, as Linux and FreeBSD send it
     /// (`tcp_send_active_reset`, FreeBSD's `tcp_outflags[CLOSED]`); the ACK bit changes nothing
@@ -527,9 +556,10 @@ impl Connection {
             flags: TcpFlags::RST | TcpFlags::ACK,
             window: 0,
             // With timestamps, on the RST too, as both stacks send them (RFC 7323 §3.2: on
-            // every segment once agreed).
+            // every segment once agreed), and signed.
             options: ControlOptions {
                 timestamps: self.neg.ts_ok.then(|| (self.ts_now(now), self.ts_recent)),
+                md5: self.flag(ConnFlags::MD5),
                 ..ControlOptions::default()
             },
             ip: self.ip,
@@ -823,7 +853,7 @@ impl Connection {
             advmss: self.rcv_mss,
             sacked_bytes: self.snd.scoreboard.sacked_above(self.snd.una),
             lost_segments: self.lost_segments(),
-            retransmitted_out: self.snd.scoreboard.resent_segments(self.neg.data_mss()),
+            retransmitted_out: self.snd.scoreboard.resent_segments(self.data_mss()),
             reordering: self.snd.scoreboard.rack().map_or(3, |rack| rack.reordering),
             reorder_events: self.snd.scoreboard.rack().map_or(0, |rack| rack.reorder_events),
             last_data_recv_ms: self.rcv.last_data_ms,

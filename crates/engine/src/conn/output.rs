@@ -104,6 +104,7 @@ impl Connection {
             timestamps: offer(self.neg.ts_ok, cfg.tcp_timestamps)
                 .then(|| (self.ts_now(ctx.now), if with_ack { self.ts_recent } else { 0 })),
             sack: SackBlocks::new(),
+            md5: self.flag(ConnFlags::MD5),
             layout: cfg.compat.option_layout,
         };
         // RFC 7323 §2.2: the SYN's window is unscaled; like Linux, a whole number of MSS.
@@ -157,7 +158,7 @@ impl Connection {
     /// Bytes of options on a non-SYN segment: timestamps, and SACK blocks while data is
     /// held out of order.
     fn options_len(&self) -> usize {
-        let ts = self.neg.ts_len();
+        let ts = self.fixed_options_len();
         let sack_blocks = if self.neg.sack_ok && (!self.rcv.ooo.is_empty() || self.rcv.has_dsack()) {
             self.sack_blocks().len()
         } else {
@@ -175,7 +176,7 @@ impl Connection {
         }
         // RFC 6691: the MSS counts data only; options come out of it so that a full segment
         // still fits the path MTU (1448 data bytes with timestamps over Ethernet, as Linux).
-        let ts_len = self.neg.ts_len();
+        let ts_len = self.fixed_options_len();
         let fits = max_payload.saturating_sub(self.options_len());
         let mss = (self.neg.snd_mss as usize).saturating_sub(ts_len).max(1);
         // A super-segment of new data may hold several segments (what fits in the buffer).
@@ -534,12 +535,15 @@ impl Connection {
     }
 
     /// The SACK blocks to send (RFC 2018 §4): a D-SACK block first if a duplicate arrived
-    /// (RFC 2883 §4), then the out-of-order ranges held, most recent first; three in all when
-    /// timestamps take their room.
+    /// (RFC 2883 §4), then the out-of-order ranges held, most recent first; as many as the
+    /// 40 option bytes hold after the timestamps and a signature (three with timestamps).
     #[inline(never)]
     fn sack_blocks(&self) -> SackBlocks {
         let mut sack = SackBlocks::new();
-        let mut max_blocks = if self.neg.ts_ok { 3 } else { 4 };
+        let mut max_blocks = (40 - 4 - self.fixed_options_len()) / 8;
+        if max_blocks == 0 {
+            return sack;
+        }
         if self.rcv.has_dsack() {
             sack.push(self.rcv.dsack.0, self.rcv.dsack.1);
             max_blocks -= 1;
@@ -583,7 +587,9 @@ impl Connection {
             SackBlocks::new()
         };
         let timestamps = if self.neg.ts_ok { Some((self.ts_now(ctx.now), self.ts_recent)) } else { None };
-        let options = TcpOptions { timestamps, sack, layout: ctx.config.compat.option_layout, ..TcpOptions::default() };
+        let md5 = self.flag(ConnFlags::MD5);
+        let options =
+            TcpOptions { timestamps, sack, md5, layout: ctx.config.compat.option_layout, ..TcpOptions::default() };
         let window = self.recv_window_field();
         let flags = flags | self.ecn_echo_flag();
         self.owed.remove(Owed::ACK);

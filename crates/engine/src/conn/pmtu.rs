@@ -126,7 +126,7 @@ impl Connection {
     #[cold]
     pub(super) fn mtu_probe_payload(&self, unsent: usize, room: usize, fits: usize) -> Option<usize> {
         let m = &self.mtu;
-        let ts_len = self.neg.ts_len();
+        let ts_len = self.fixed_options_len();
         if m.probing()
             || m.high < m.low + SEARCH_DONE_BYTES
             || !matches!(self.state, State::Established | State::CloseWait)
@@ -145,7 +145,7 @@ impl Connection {
     /// A probe of `payload` bytes from `seq` goes out.
     #[cold]
     pub(super) fn mtu_probe_sent(&mut self, ctx: &mut Ctx, seq: SeqNum, payload: usize) {
-        let ts_len = self.neg.ts_len();
+        let ts_len = self.fixed_options_len();
         self.mtu.probe_mss = (payload + ts_len) as u16;
         self.mtu.probe_end = seq + payload as u32;
         ctx.counters.mtu_probes_sent += 1;
@@ -168,7 +168,7 @@ impl Connection {
     /// says nothing of the probe.
     #[cold]
     pub(super) fn mtu_probe_on_loss(&mut self, ctx: &mut Ctx, timeout: bool) {
-        let start = self.mtu.probe_end - (self.mtu.probe_mss as u32 - self.neg.ts_len() as u32);
+        let start = self.mtu.probe_end - (self.mtu.probe_mss as u32 - self.fixed_options_len() as u32);
         if timeout || self.snd.una >= start {
             self.mtu_probe_lost(ctx);
         }

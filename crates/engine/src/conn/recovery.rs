@@ -79,7 +79,7 @@ impl Connection {
             Some((_, ecr)) if self.neg.ts_ok && ecr != 0 => Some(ecr.wrapping_sub(self.ts_offset)),
             _ => None,
         };
-        AckFacts { now, echoed_ms, mss: self.neg.data_mss() }
+        AckFacts { now, echoed_ms, mss: self.data_mss() }
     }
 
     /// Fast recovery with the SACK scoreboard (RFC 6675), when both ends agreed to SACK;
@@ -162,7 +162,7 @@ impl Connection {
     /// arms the reordering timer when a segment may yet turn out lost.
     fn rack_detect_loss(&mut self, ctx: &mut Ctx) {
         let Some(rack) = self.snd.scoreboard.rack() else { return };
-        let mss = self.neg.data_mss();
+        let mss = self.data_mss();
         let sacked_segments = self.snd.scoreboard.sacked_above(self.snd.una).div_ceil(mss);
         let srtt_us = self.snd.rtt.srtt_us().unwrap_or(0);
         let reo_wnd_us = rack.reo_wnd_us(self.snd.fast_recovery.active, sacked_segments, srtt_us);
@@ -195,7 +195,7 @@ impl Connection {
         if !in_recovery && self.in_sack_recovery() {
             // As Linux's reordering timeout: PRR starts as if one segment were delivered, so
             // that the retransmission goes out and no burst with it.
-            self.proportional_rate_reduction(self.neg.data_mss(), false);
+            self.proportional_rate_reduction(self.data_mss(), false);
         }
     }
 
@@ -353,7 +353,7 @@ impl Connection {
 
     /// Segments counted lost now (TCP_INFO's tcpi_lost).
     pub(super) fn lost_segments(&self) -> u32 {
-        self.snd.scoreboard.lost_segments(self.snd.una, self.loss_rule(), self.neg.data_mss())
+        self.snd.scoreboard.lost_segments(self.snd.una, self.loss_rule(), self.data_mss())
     }
 
     /// When the retransmission timer should fire next: the RTO, or sooner a tail loss probe
@@ -382,7 +382,7 @@ impl Connection {
                 && self.snd.loss_probe_high.is_none()
                 && self.snd.flight() > 0
             {
-                let full = self.neg.data_mss();
+                let full = self.data_mss();
                 let wait_us = if self.snd.flight() <= full { WORST_DELAYED_ACK_US } else { PTO_ALLOWANCE_US };
                 let pto_us = (2 * srtt_us + wait_us).min(rto_us);
                 self.snd.retransmit_for = RetransmitFor::LossProbe;

@@ -103,6 +103,10 @@ impl Endpoint {
     pub fn keepalive_timing(&self, h: ConnHandle) -> Option<KeepaliveTiming> {
         self.conn(h).map(|c| c.keepalive_timing(&self.shared))
     }
+    /// Whether the connection signs its segments (TCP_MD5SIG, RFC 2385).
+    pub fn md5(&self, h: ConnHandle) -> Option<bool> {
+        self.conn(h).map(|c| c.signs())
+    }
     /// IP_TTL and IP_TOS as set.
     pub fn ip_fields(&self, h: ConnHandle) -> Option<IpFields> {
         self.conn(h).map(|c| c.ip)

@@ -9,7 +9,9 @@ use crate::segment_checks::{self, RstVerdict, SynVerdict};
 use crate::time_wait::{TimeWait, TimeWaitRules, TimeWaitVerdict};
 use crate::{cold, Cause, Event, FourTuple, Instant, IpFields, ListenerHandle, State};
 use std::net::IpAddr;
-use synack_wire::{parse_plain_ipv4, parse_segment_general, Ecn, SeqNum, TcpFlags, TcpRepr, WireError};
+use synack_wire::{
+    check_tcp_md5, parse_plain_ipv4, parse_segment_general, Ecn, Md5Check, SeqNum, TcpFlags, TcpRepr, WireError,
+};
 
 impl Endpoint {
     /// One IP packet from the network. Never panics, whatever the bytes.
@@ -37,7 +39,7 @@ impl Endpoint {
                     local_port: seg.tcp.dst_port,
                     remote_port: seg.tcp.src_port,
                 };
-                self.handle_segment(now, tuple, &seg.tcp, seg.ecn)
+                self.handle_segment(now, tuple, &seg.tcp, seg.ecn, bytes)
             }
             Err(_) => self.handle_other_packet(now, bytes, verify_checksum),
         }
@@ -55,7 +57,7 @@ impl Endpoint {
                     local_port: tcp.dst_port,
                     remote_port: tcp.src_port,
                 };
-                self.handle_segment(now, tuple, tcp, ip.ecn)
+                self.handle_segment(now, tuple, tcp, ip.ecn, bytes)
             }
             Err(WireError::BadChecksum) => self.shared.counters.dropped_bad_checksum += 1,
             Err(WireError::Unsupported(_)) => self.handle_non_tcp(now, bytes),
@@ -63,9 +65,10 @@ impl Endpoint {
         }
     }
 
-    /// A parsed segment of `tuple` (seen from here), demultiplexed.
+    /// A parsed segment of `tuple` (seen from here), demultiplexed; `packet` is the whole
+    /// packet it came in, for a signature check.
     #[inline(always)]
-    fn handle_segment(&mut self, now: Instant, tuple: FourTuple, tcp: &TcpRepr, ecn: Ecn) {
+    fn handle_segment(&mut self, now: Instant, tuple: FourTuple, tcp: &TcpRepr, ecn: Ecn, packet: &[u8]) {
         // FreeBSD's drop_synfin; a TIME-WAIT record still answers as RFC 9293 says (the
         // STANDARD branch of the FreeBSD suite's rcv-syn-fin-time-wait scripts).
         let drop_synfin = self.shared.config.tcp_drop_synfin && tcp.flags.syn() && tcp.flags.fin();
@@ -83,6 +86,10 @@ impl Endpoint {
                 cold();
                 return self.shared.counters.dropped_not_our_address += 1;
             }
+        }
+        // RFC 2385 §3.0: a socket that signs takes only segments with a valid signature.
+        if !self.shared.md5_keys.is_empty() && !self.md5_admits(found, &tuple, packet) {
+            return self.shared.counters.dropped_md5 += 1;
         }
         match found {
             // A TIME-WAIT record either handles the segment or, reopened by a new SYN, passes
@@ -102,7 +109,28 @@ impl Endpoint {
         }
         match self.find_listener(&tuple.local_ip, tuple.local_port) {
             Some(listener) => self.listener_segment(now, listener, tuple, tcp, ecn),
-            None => self.closed_port(tuple, tcp, IpFields::default()),
+            None => self.closed_port(tuple, tcp, None),
+        }
+    }
+
+    /// Whether the record `found` (or else the listener of the tuple's address) takes the
+    /// packet: it does not sign, or the packet's signature is valid under the peer's key.
+    #[cold]
+    #[inline(never)]
+    fn md5_admits(&self, found: Option<Demux>, tuple: &FourTuple, packet: &[u8]) -> bool {
+        let signs = match found {
+            Some(Demux::Conn(index)) => self.conns.at(index).is_some_and(|slot| slot.conn.signs()),
+            Some(Demux::HalfOpen(index)) => {
+                self.half_opens.at(index).is_some_and(|e| self.listener_signs(e.listener, &tuple.remote_ip))
+            }
+            Some(Demux::TimeWait(index)) => self.time_waits.at(index).is_some_and(|r| r.md5),
+            None => self
+                .find_listener(&tuple.local_ip, tuple.local_port)
+                .is_some_and(|l| self.listener_signs(l, &tuple.remote_ip)),
+        };
+        match (signs, self.shared.md5_keys.get(&tuple.remote_ip)) {
+            (true, Some(key)) => check_tcp_md5(packet, key) == Md5Check::Valid,
+            _ => true,
         }
     }
 
@@ -168,11 +196,12 @@ impl Endpoint {
         }
     }
 
-    /// RFC 9293 §3.10.7.1: no connection and no listener (or a socket only bound, whose
-    /// `ip` the answer carries). A RST is never answered; otherwise <SEQ=SEG.ACK><CTL=RST> if
-    /// ACK is on, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    /// RFC 9293 §3.10.7.1: no connection and no listener, or an answer for a listener or a
+    /// socket only bound (`from`), whose TTL, TOS and signature it carries. A RST is never
+    /// answered; otherwise <SEQ=SEG.ACK><CTL=RST> if ACK is on, else
+    /// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
     #[cold]
-    fn closed_port(&mut self, tuple: FourTuple, tcp: &TcpRepr, ip: IpFields) {
+    fn closed_port(&mut self, tuple: FourTuple, tcp: &TcpRepr, from: Option<ListenerHandle>) {
         if tcp.flags.rst() {
             return self.shared.counters.dropped_closed_port_rst += 1;
         }
@@ -181,7 +210,12 @@ impl Endpoint {
         } else {
             (SeqNum(0), tcp.seq + tcp.segment_len(), TcpFlags::RST | TcpFlags::ACK)
         };
-        self.push_control(ControlSegment { tuple, seq, ack, flags, window: 0, options: ControlOptions::default(), ip });
+        let (ip, md5) = match from {
+            Some(l) => (self.listener_ip(l), self.listener_signs(l, &tuple.remote_ip)),
+            None => (IpFields::default(), false),
+        };
+        let options = ControlOptions { md5, ..ControlOptions::default() };
+        self.push_control(ControlSegment { tuple, seq, ack, flags, window: 0, options, ip });
     }
 
     /// RFC 9293 §3.10.7.2: LISTEN. Out of line, as `half_open_segment`: one or two segments
@@ -189,9 +223,8 @@ impl Endpoint {
     /// common path spill more.
     #[inline(never)]
     fn listener_segment(&mut self, now: Instant, handle: ListenerHandle, tuple: FourTuple, tcp: &TcpRepr, ecn: Ecn) {
-        if let Some(bound) = self.listener(handle).filter(|l| !l.listening) {
-            let ip = bound.ip;
-            return self.closed_port(tuple, tcp, ip);
+        if self.listener(handle).is_some_and(|l| !l.listening) {
+            return self.closed_port(tuple, tcp, Some(handle));
         }
         let f = tcp.flags;
         // First, check for a RST: ignore it.
@@ -206,7 +239,7 @@ impl Endpoint {
                 return;
             }
             self.shared.counters.dropped_listener_non_syn += 1;
-            return self.closed_port(tuple, tcp, self.listener_ip(handle));
+            return self.closed_port(tuple, tcp, Some(handle));
         }
         // Third, check for a SYN; anything else is dropped.
         if !f.syn() {
@@ -255,6 +288,7 @@ impl Endpoint {
             window_scale: e.peer_wscale.map(|_| cfg.window_scale(None)),
             sack_permitted: e.sack_ok,
             timestamps: e.ts_ok.then(|| ((now.as_millis() as u32).wrapping_add(ts_offset), e.ts_recent)),
+            md5: self.listener_signs(e.listener, &e.tuple.remote_ip),
         };
         // RFC 3168 §6.1.1: an ECN-setup SYN-ACK has ECE and not CWR.
         let ecn = if e.ecn_ok { TcpFlags::ECE } else { TcpFlags::NONE };
@@ -334,12 +368,12 @@ impl Endpoint {
         if tcp.ack != entry.iss + 1 {
             cold();
             self.shared.counters.dropped_bad_ack += 1;
-            return self.closed_port(tuple, tcp, self.listener_ip(entry.listener));
+            return self.closed_port(tuple, tcp, Some(entry.listener));
         }
         let Some(listener) = self.listener(entry.listener) else {
             cold();
             self.remove_half_open(index);
-            return self.closed_port(tuple, tcp, IpFields::default());
+            return self.closed_port(tuple, tcp, None);
         };
         if listener.accept_queue_full() {
             cold();
@@ -347,7 +381,7 @@ impl Endpoint {
             if self.shared.config.tcp_abort_on_overflow {
                 self.remove_half_open(index);
                 self.transition(now, tuple, State::SynReceived, State::Closed, Cause::Abort);
-                self.closed_port(tuple, tcp, self.listener_ip(entry.listener));
+                self.closed_port(tuple, tcp, Some(entry.listener));
             }
             // Otherwise, as Linux: drop the ACK, keep the entry; a later ACK from the client
             // may fit.
@@ -415,8 +449,10 @@ impl Endpoint {
             ))
         });
         let handle = ConnHandle { index: conn_index, generation: conn_generation };
+        let signs = self.listener_signs(entry.listener, &tuple.remote_ip);
         if let Some(slot) = self.conns.at_mut(conn_index) {
             slot.conn.limit_announced_mss(our_mss);
+            slot.conn.set_md5(signs);
         }
         match half_open {
             Some(index) => self.demux_replace(&tuple, Demux::HalfOpen(index), Demux::Conn(conn_index)),
@@ -471,7 +507,8 @@ impl Endpoint {
         let mut synack = self.syn_ack(now, e);
         synack.seq = e.iss + 1;
         synack.flags = TcpFlags::ACK;
-        synack.options = ControlOptions { timestamps: synack.options.timestamps, ..Default::default() };
+        let (timestamps, md5) = (synack.options.timestamps, synack.options.md5);
+        synack.options = ControlOptions { timestamps, md5, ..Default::default() };
         synack
     }
 
@@ -515,7 +552,7 @@ pub(super) fn time_wait_ack_with(now: Instant, r: &TimeWait, ts_offset: u32) -> 
         ack: r.rcv_nxt,
         flags: TcpFlags::ACK,
         window: r.window,
-        options: ControlOptions { timestamps, ..Default::default() },
+        options: ControlOptions { timestamps, md5: r.md5, ..Default::default() },
         ip: r.ip,
     }
 }

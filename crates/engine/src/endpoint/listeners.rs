@@ -6,6 +6,9 @@ use crate::listener::{ListenKey, Listener};
 use crate::{Cause, ConnHandle, FourTuple, Instant, InvalidHandle, IpFields, ListenError, ListenerHandle};
 use std::net::{IpAddr, SocketAddr};
 
+/// The longest TCP MD5 key (Linux's TCP_MD5SIG_MAXKEYLEN).
+const MAX_MD5_KEY_LEN: usize = 80;
+
 impl Endpoint {
     /// LISTEN (RFC 9293 §3.10.1, passive open). `addr` may have an unspecified IP (any local
     /// address of that family; `::` also takes IPv4). `backlog` bounds the accept queue,
@@ -137,6 +140,31 @@ impl Endpoint {
     /// A listener's IP_TTL and IP_TOS.
     pub fn listener_ip_fields(&self, h: ListenerHandle) -> Option<IpFields> {
         self.listener(h).map(|l| l.ip)
+    }
+
+    /// The TCP MD5 signature key (RFC 2385) for segments to and from `peer`, or none; at most
+    /// 80 bytes (Linux's TCP_MD5SIG_MAXKEYLEN), false for a longer one. Sockets with
+    /// TCP_MD5SIG sign with it; a connection that signs keeps needing it, and sends nothing
+    /// while it is gone.
+    pub fn set_md5_key(&mut self, peer: IpAddr, key: Option<&[u8]>) -> bool {
+        match key {
+            Some(key) if key.len() > MAX_MD5_KEY_LEN => return false,
+            Some(key) => self.shared.md5_keys.insert(peer, key.into()),
+            None => self.shared.md5_keys.remove(&peer),
+        };
+        true
+    }
+
+    /// TCP_MD5SIG on a listener or bound socket (RFC 2385): with a peer that has a key
+    /// (`Endpoint::set_md5_key`), its SYN-ACKs and RSTs are signed, it takes only signed
+    /// segments, and so do the connections it accepts.
+    pub fn set_listener_md5(&mut self, h: ListenerHandle, on: bool) -> Result<(), InvalidHandle> {
+        self.listener_mut(h).map(|l| l.md5 = on).ok_or(InvalidHandle)
+    }
+
+    /// Whether `h` signs what it sends to `peer` and takes only signed segments from it.
+    pub(super) fn listener_signs(&self, h: ListenerHandle, peer: &IpAddr) -> bool {
+        self.listener(h).is_some_and(|l| l.md5) && self.shared.md5_keys.contains_key(peer)
     }
 
     /// The IP fields of what is sent for `h`'s half-open entries and SYNs (defaults once it

@@ -158,6 +158,7 @@ impl Endpoint {
             trace_transitions: false,
             transitions: Fifo::default(),
             keepalive_timings: Default::default(),
+            md5_keys: Default::default(),
         };
         Endpoint {
             shared,
@@ -442,13 +443,13 @@ impl Endpoint {
     fn enter_time_wait(&mut self, now: Instant, h: ConnHandle) {
         let Some(conn) = self.conn_mut_opt(h) else { return };
         let (snd_nxt, rcv_nxt, ts_recent, window, ts_ok, ts_offset) = conn.time_wait_numbers();
-        let ip = conn.ip;
+        let (ip, md5) = (conn.ip, conn.signs());
         let owes_ack = conn.owes_ack();
         let tuple = conn.tuple;
         conn.retire();
         conn.heap_deadline = Instant::NEVER;
         let deadline = now.add_micros(self.shared.timing.time_wait_us);
-        let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok, ip };
+        let record = TimeWait { tuple, snd_nxt, rcv_nxt, ts_recent, deadline, window, ts_ok, ip, md5 };
         if owes_ack {
             self.push_control(input::time_wait_ack_with(now, &record, ts_offset));
         }

@@ -96,6 +96,19 @@ impl ConnMut<'_> {
         self.with(|c, ctx| c.set_recv_buffer_size(&ctx.config, bytes))
     }
 
+    /// TCP_MD5SIG (RFC 2385): sign every segment from now on with the key for the peer
+    /// (`Endpoint::set_md5_key`) and take only segments signed with it. False, and nothing
+    /// changed, when there is no key for the peer. Set before `connect`'s SYN goes, the SYN
+    /// is signed too; the peer must sign as well, or nothing it sends is taken.
+    pub fn set_md5(&mut self, on: bool) -> bool {
+        let Some(peer) = self.ep.conn(self.h).map(|c| c.tuple.remote_ip) else { return false };
+        if on && !self.ep.shared.md5_keys.contains_key(&peer) {
+            return false;
+        }
+        self.with(|c, _| c.set_md5(on));
+        true
+    }
+
     /// IP_TTL / IPV6_UNICAST_HOPS and IP_TOS / IPV6_TCLASS: every packet sent from now on,
     /// RSTs and the TIME-WAIT record's ACKs included, carries them.
     pub fn set_ip_fields(&mut self, ip: IpFields) {

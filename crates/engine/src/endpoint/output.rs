@@ -4,10 +4,11 @@
 use super::{reschedule, Endpoint};
 use crate::conn::{ControlSegment, Ctx};
 use crate::{FourTuple, Instant, IpFields};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use synack_wire::{
-    emit_plain_ipv4, emit_segment_between, ip_header_len, Ecn, EmitIp, EmitIpv4, OptionLayout, SackBlocks, TcpOptions,
-    TcpRepr, WireError, TCP_HEADER_LEN,
+    emit_plain_ipv4, emit_segment_between, ip_header_len, sign_tcp_md5, Ecn, EmitIp, EmitIpv4, OptionLayout,
+    SackBlocks, TcpOptions, TcpRepr, WireError, TCP_HEADER_LEN,
 };
 
 /// One IP packet written into the caller's buffer, and where it goes: a router or a simulated
@@ -80,7 +81,10 @@ impl Endpoint {
         while let Some(ctl) = self.shared.control.front() {
             let ident = self.ip_ident;
             self.ip_ident = self.ip_ident.wrapping_add(1);
-            let sent = emit_control(ctl, self.shared.config.compat.option_layout, ident, buf);
+            let mut sent = emit_control(ctl, self.shared.config.compat.option_layout, ident, buf);
+            if let Some(t) = sent.filter(|_| ctl.options.md5) {
+                sent = sign(&self.shared.md5_keys, t, buf);
+            }
             let rst = ctl.flags.rst();
             self.shared.control.pop_front();
             if let Some(t) = sent {
@@ -99,6 +103,9 @@ impl Endpoint {
             };
             let headers = ip_header_len(&conn.tuple.local_ip) + TCP_HEADER_LEN;
             let max_payload = buf.len().saturating_sub(headers);
+            // A signature covers one segment: none is cut from a super-segment (as Linux
+            // turns GSO off for a socket with TCP_MD5SIG).
+            let gso_segments = if conn.signs() { 1 } else { gso_segments };
             let out = conn.poll_segment(&mut Ctx { now, shared: &mut self.shared }, max_payload, gso_segments);
             let more = out.is_some() && conn.wants_output();
             // Sending only arms timers (it never changes the state), so of `after_conn` only
@@ -115,9 +122,14 @@ impl Endpoint {
             let full_checksum = seg.gso_size.is_none();
             match emit(&conn.tuple, conn.ip, seg.ecn, ident, full_checksum, &seg.tcp, &[a, b], buf) {
                 Ok(len) => {
-                    self.shared.counters.segments_out += 1;
                     let (src, dst) = (conn.tuple.local_ip, conn.tuple.remote_ip);
-                    return Some(Transmit { len, src, dst, ecn: seg.ecn, gso_size: seg.gso_size });
+                    let t = Transmit { len, src, dst, ecn: seg.ecn, gso_size: seg.gso_size };
+                    let Some(t) = (if seg.tcp.options.md5 { sign(&self.shared.md5_keys, t, buf) } else { Some(t) })
+                    else {
+                        continue;
+                    };
+                    self.shared.counters.segments_out += 1;
+                    return Some(t);
                 }
                 Err(_) => continue, // only a buffer too small for the headers ends here
             }
@@ -141,12 +153,22 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
             sack_permitted: ctl.options.sack_permitted,
             sack: SackBlocks::new(),
             timestamps: ctl.options.timestamps,
+            md5: ctl.options.md5,
             layout,
         },
         payload: &[],
     };
     let len = emit(&ctl.tuple, ctl.ip, Ecn::NotEct, ident, true, &repr, &[&[], &[]], buf).ok()?;
     Some(Transmit { len, src: ctl.tuple.local_ip, dst: ctl.tuple.remote_ip, ecn: Ecn::NotEct, gso_size: None })
+}
+
+/// Fills in the signature of a packet written with one (RFC 2385), by the key for its
+/// destination. `None` when that key is gone: a segment that must be signed is not sent
+/// unsigned.
+#[cold]
+fn sign(keys: &HashMap<IpAddr, Box<[u8]>>, t: Transmit, buf: &mut [u8]) -> Option<Transmit> {
+    let key = keys.get(&t.dst)?;
+    sign_tcp_md5(&mut buf[..t.len], key).then_some(t)
 }
 
 /// One segment between `tuple`'s addresses: an IPv4 one by the emitter written for it, any
