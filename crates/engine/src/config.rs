@@ -164,6 +164,9 @@ pub struct Config {
     /// (RFC 5961 §7; Linux `tcp_invalid_ratelimit`), so that no two endpoints can ACK each
     /// other in a loop.
     pub tcp_invalid_ratelimit: Duration,
+    /// How many such ACKs each `tcp_invalid_ratelimit` interval allows: Linux 1, FreeBSD 5 a
+    /// second (`net.inet.tcp.ack_war_cnt` in `ack_war_timewindow`).
+    pub tcp_invalid_ratelimit_burst: u8,
     /// At most this many challenge ACKs a second from the whole endpoint, on top of each
     /// record's own limit (RFC 5961 §7; Linux `tcp_challenge_ack_limit`, unlimited by default
     /// since Linux 6.0, as the per-record limit is enough and a shared one leaks information).
@@ -193,6 +196,14 @@ pub struct Config {
     pub icmp_msgs_per_sec: u32,
     /// Drop segments with both SYN and FIN set (FreeBSD `net.inet.tcp.drop_synfin`).
     pub tcp_drop_synfin: bool,
+    /// Keep-alives on every connection, SO_KEEPALIVE or not (FreeBSD
+    /// `net.inet.tcp.always_keepalive`, on by default there; Linux has none: off).
+    pub tcp_always_keepalive: bool,
+    /// The UDP port that takes TCP encapsulated in UDP, FreeBSD's
+    /// `net.inet.tcp.udp_tunneling_port` (0, the default: none). Connections opened by a
+    /// segment that came in UDP, and those given a remote port with
+    /// `ConnMut::set_remote_udp_port`, send in UDP from this port.
+    pub tcp_udp_tunneling_port: u16,
     /// Knobs that make the engine behave as another stack does where the RFCs leave a
     /// choice (the FreeBSD suite's expectations); the default is Linux's.
     pub compat: Compat,
@@ -242,6 +253,7 @@ impl Default for Config {
             tcp_moderate_rcvbuf: true,
             tcp_insecure_rst: false,
             tcp_invalid_ratelimit: Duration::from_millis(500),
+            tcp_invalid_ratelimit_burst: 1,
             tcp_challenge_ack_limit: u32::MAX,
             tcp_keepalive_time: Duration::from_secs(7200),
             tcp_keepalive_intvl: Duration::from_secs(75),
@@ -252,6 +264,8 @@ impl Default for Config {
             icmp_may_rst: true,
             icmp_msgs_per_sec: 1000,
             tcp_drop_synfin: false,
+            tcp_always_keepalive: false,
+            tcp_udp_tunneling_port: 0,
             compat: Compat::default(),
         }
     }
@@ -500,6 +514,9 @@ impl Config {
             c.tcp_time_wait_reopen = false;
             c.tcp_ecn_fallback_retries = 1;
             c.tcp_keepinit = Some(Duration::from_secs(75));
+            c.tcp_always_keepalive = true;
+            c.tcp_invalid_ratelimit = Duration::from_secs(1);
+            c.tcp_invalid_ratelimit_burst = 5;
             // TCP_MAXRXTSHIFT: 12 retransmissions of a SYN or of data.
             c.tcp_syn_retries = 12;
             c.tcp_retries2 = 12;

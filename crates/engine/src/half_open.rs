@@ -21,6 +21,8 @@ pub(crate) struct HalfOpen {
     pub deadline: Instant,
     /// When the entry last sent a challenge ACK (RFC 5961 §7's per-record limit).
     pub last_challenge: MsStamp,
+    /// Challenge ACKs sent since `last_challenge` began the limit's window.
+    pub challenges: u8,
     /// The MSS the peer announced (536 when absent, RFC 9293 §3.7.1).
     pub peer_mss: u16,
     /// The peer's window-scale shift, when both sides offered scaling.

@@ -77,18 +77,38 @@ pub(crate) struct ChallengeBudget {
     sent: u32,
 }
 
-/// Whether a challenge ACK may go now: the record's own limit (one per `per_record`, the time
-/// of its last one in `last`; Linux's `tcp_invalid_ratelimit`) and then the endpoint's
+/// A record's limit on the ACKs that answer unacceptable segments and challenges (RFC 5961
+/// §7): at most `burst` in the `interval` from the first of them. Linux's is one per
+/// `tcp_invalid_ratelimit`; FreeBSD's five per second (`ack_war_cnt`, `ack_war_timewindow`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AckLimit {
+    pub interval: Duration,
+    pub burst: u8,
+}
+
+impl AckLimit {
+    pub fn of(config: &crate::Config) -> AckLimit {
+        AckLimit { interval: config.tcp_invalid_ratelimit, burst: config.tcp_invalid_ratelimit_burst.max(1) }
+    }
+}
+
+/// A record's count of limited ACKs: when its window began and how many went in it.
+pub(crate) struct AckCount<'a> {
+    pub since: &'a mut MsStamp,
+    pub sent: &'a mut u8,
+}
+
+/// Whether a challenge ACK may go now: the record's own limit and then the endpoint's
 /// (`budget`, `per_second`). A refused one is counted in `acks_rate_limited`.
 pub(crate) fn challenge_allowed(
     now: Instant,
-    last: &mut MsStamp,
-    per_record: Duration,
+    count: AckCount,
+    limit: AckLimit,
     budget: &mut ChallengeBudget,
     per_second: u32,
     counters: &mut Counters,
 ) -> bool {
-    out_of_window_ack_allowed(now, last, per_record, counters) && budget_allows(now, budget, per_second, counters)
+    out_of_window_ack_allowed(now, count, limit, counters) && budget_allows(now, budget, per_second, counters)
 }
 
 /// The endpoint's limit alone, for a record that keeps no time of its own (TIME-WAIT, whose
@@ -117,12 +137,16 @@ pub(crate) fn budget_allows(
 /// would loop forever.
 pub(crate) fn out_of_window_ack_allowed(
     now: Instant,
-    last: &mut MsStamp,
-    per_record: Duration,
+    count: AckCount,
+    limit: AckLimit,
     counters: &mut Counters,
 ) -> bool {
-    if last.elapsed(now) >= per_record {
-        *last = MsStamp::at(now);
+    if count.since.elapsed(now) >= limit.interval {
+        *count.since = MsStamp::at(now);
+        *count.sent = 1;
+        true
+    } else if *count.sent < limit.burst {
+        *count.sent += 1;
         true
     } else {
         counters.acks_rate_limited += 1;
@@ -159,15 +183,33 @@ mod tests {
     fn challenges_are_limited_per_record_and_per_endpoint() {
         let mut counters = Counters::default();
         let mut budget = ChallengeBudget::default();
-        let gap = Duration::from_millis(500);
-        let (mut a, mut b, mut c) = (MsStamp::NEVER, MsStamp::NEVER, MsStamp::NEVER);
+        let limit = AckLimit { interval: Duration::from_millis(500), burst: 1 };
+        let mut records = [(MsStamp::NEVER, 0u8); 3];
+        let mut allowed = |t: Instant, r: usize, budget: &mut ChallengeBudget, counters: &mut Counters| {
+            let (since, sent) = &mut records[r];
+            challenge_allowed(t, AckCount { since, sent }, limit, budget, 2, counters)
+        };
         let t0 = Instant::from_micros(10_000_000);
-        assert!(challenge_allowed(t0, &mut a, gap, &mut budget, 2, &mut counters));
-        assert!(!challenge_allowed(t0, &mut a, gap, &mut budget, 2, &mut counters), "the record's own limit");
-        assert!(challenge_allowed(t0, &mut b, gap, &mut budget, 2, &mut counters));
-        assert!(!challenge_allowed(t0, &mut c, gap, &mut budget, 2, &mut counters), "the endpoint's 2 a second");
+        assert!(allowed(t0, 0, &mut budget, &mut counters));
+        assert!(!allowed(t0, 0, &mut budget, &mut counters), "the record's own limit");
+        assert!(allowed(t0, 1, &mut budget, &mut counters));
+        assert!(!allowed(t0, 2, &mut budget, &mut counters), "the endpoint's 2 a second");
         let t1 = Instant::from_micros(11_000_000);
-        assert!(challenge_allowed(t1, &mut c, gap, &mut budget, 2, &mut counters), "a new second");
+        assert!(allowed(t1, 2, &mut budget, &mut counters), "a new second");
         assert_eq!((counters.challenge_acks_sent, counters.acks_rate_limited), (3, 2));
+    }
+
+    /// FreeBSD's limit: five in the window from the first, then none until it ends.
+    #[test]
+    fn a_burst_of_acks_fits_in_the_window_then_the_limit_holds() {
+        let mut counters = Counters::default();
+        let limit = AckLimit { interval: Duration::from_secs(1), burst: 5 };
+        let (mut since, mut sent) = (MsStamp::NEVER, 0u8);
+        let mut at = |ms: u64| {
+            let now = Instant::from_micros(ms * 1000);
+            out_of_window_ack_allowed(now, AckCount { since: &mut since, sent: &mut sent }, limit, &mut counters)
+        };
+        let went: Vec<bool> = [0, 100, 200, 300, 400, 500, 999, 1000].into_iter().map(&mut at).collect();
+        assert_eq!(went, [true, true, true, true, true, false, false, true]);
     }
 }

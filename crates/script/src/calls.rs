@@ -173,6 +173,11 @@ impl Runner {
                                 apply_inherited_options(&mut c, &entry);
                                 c.set_ip_fields(entry.ip);
                                 c.set_md5(entry.md5);
+                                // packetdrill's socket() gives a script's socket the remote
+                                // encapsulation port when its segments travel in UDP.
+                                if self.udp_encapsulation {
+                                    c.set_remote_udp_port(Some(crate::udp::SCRIPT_UDP_PORT));
+                                }
                                 c.set_no_options(entry.no_options);
                                 if let Some(mss) = entry.max_segment {
                                     c.set_max_segment(mss);

@@ -344,6 +344,10 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         "net.inet.tcp.rexmit_drop_options" => c.compat.rexmit_drop_options = on,
         "net.inet.tcp.icmp_may_rst" => c.icmp_may_rst = on,
         "net.inet.tcp.keepinit" => c.tcp_keepinit = (n > 0).then_some(ms),
+        "net.inet.tcp.always_keepalive" => c.tcp_always_keepalive = on,
+        "net.inet.tcp.ack_war_timewindow" => c.tcp_invalid_ratelimit = ms,
+        "net.inet.tcp.ack_war_cnt" => c.tcp_invalid_ratelimit_burst = small(255),
+        "net.inet.tcp.udp_tunneling_port" => c.tcp_udp_tunneling_port = n.min(65535) as u16,
         "net.inet.tcp.rfc1323" => {
             c.tcp_timestamps = on;
             c.tcp_window_scaling = on;

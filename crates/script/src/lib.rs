@@ -21,6 +21,7 @@ mod profile;
 mod run;
 mod shell;
 mod tcp_info;
+mod udp;
 
 pub use parse::{parse_script, ParseError};
 pub use profile::{Profile, PROFILE_NAMES};

@@ -124,6 +124,9 @@ impl Fd {
     }
 }
 
+/// The (source, destination) ports of a segment that travelled in UDP.
+pub(crate) type UdpPorts = (u16, u16);
+
 pub(crate) struct Runner {
     pub ep: Endpoint,
     pub now: Instant,
@@ -139,7 +142,9 @@ pub(crate) struct Runner {
     pub tuple_used: bool,
     /// synack's ISN in the current connection, learned from its SYN or SYN-ACK.
     pub iss: Option<u32>,
-    pub out: VecDeque<(Instant, Vec<u8>)>,
+    /// Segments synack sent, not yet matched: when, the TCP/IP packet, and the UDP ports
+    /// it came in (TCP over UDP), if it did.
+    pub out: VecDeque<(Instant, Vec<u8>, Option<UdpPorts>)>,
     pub log: RunLog,
     pub line: usize,
     /// synack's TSval less the script's, learned from the first outbound line with a TS value.
@@ -164,6 +169,8 @@ pub(crate) struct Runner {
     pub non_fatal_syscalls: bool,
     /// `--tcp_md5_secret`: the key of `md5` options (RFC 2385), both ways.
     pub md5_secret: Option<Vec<u8>>,
+    /// `--udp_encapsulation=tcp`: the script's segments travel in UDP (`udp.rs`).
+    pub udp_encapsulation: bool,
 }
 
 impl Runner {
@@ -207,7 +214,11 @@ impl Runner {
 
     /// One segment the endpoint sent, logged and queued for the script's lines.
     fn take_sent(&mut self, bytes: Vec<u8>) {
-        let text = self.describe(&bytes);
+        let (bytes, udp) = match crate::udp::unwrap(&bytes) {
+            Some((ports, inner)) => (inner, Some(ports)),
+            None => (bytes, None),
+        };
+        let text = self.describe(&bytes) + &crate::udp::suffix(udp);
         // Like packetdrill, segments of connections the script no longer addresses (an
         // earlier remote port) are not matched against its lines.
         if !self.on_current_tuple(&bytes) {
@@ -215,7 +226,7 @@ impl Runner {
             return;
         }
         self.log.trace.push(format!("{} > {text}", self.now));
-        self.out.push_back((self.now, bytes));
+        self.out.push_back((self.now, bytes, udp));
     }
 
     fn on_current_tuple(&self, bytes: &[u8]) -> bool {
@@ -282,9 +293,9 @@ impl Runner {
             self.iss = None;
             self.tuple_used = false;
             let stale: Vec<_> = self.out.drain(..).collect();
-            for (at, bytes) in stale {
+            for (at, bytes, udp) in stale {
                 if self.on_current_tuple(&bytes) {
-                    self.out.push_back((at, bytes));
+                    self.out.push_back((at, bytes, udp));
                 } else {
                     let text = self.describe(&bytes);
                     self.log.trace.push(format!("{at} > {text} (another connection: not matched)"));
@@ -332,7 +343,11 @@ impl Runner {
                 synack_wire::sign_tcp_md5(&mut bytes, if valid { secret } else { &wrong });
             }
         }
-        let text = self.describe_inbound(&bytes);
+        let text = self.describe_inbound(&bytes) + &crate::udp::suffix(self.inbound_udp_ports(spec));
+        let bytes = match self.wrap_inbound(spec, bytes) {
+            Ok(bytes) => bytes,
+            Err(e) => return self.fail(e),
+        };
         self.log.trace.push(format!("{} < {text}", self.now));
         self.ep.handle_packet(self.now, &bytes);
         self.drain();
@@ -394,9 +409,8 @@ impl Runner {
 
     /// Lines that need what synack does not do: a difference of the engine, named at its line.
     fn refuse_what_the_engine_lacks(&self, spec: &PacketSpec) -> Result<(), Failure> {
-        if spec.udp_ports.is_some() {
-            return self
-                .fail("TCP encapsulated in UDP (FreeBSD's net.inet.tcp.udp_tunneling_port) is not an engine feature");
+        if spec.udp_ports.is_some() && self.ep.config().tcp_udp_tunneling_port == 0 {
+            return self.fail("a `/udp(...)` segment needs net.inet.tcp.udp_tunneling_port set");
         }
         if let Some(Some(list)) = &spec.options {
             if self.md5_secret.is_none() && list.iter().any(|o| matches!(o, OptSpec::Md5 { .. })) {
@@ -409,8 +423,8 @@ impl Runner {
     fn outbound(&mut self, spec: &PacketSpec, lo: Instant, hi: Instant) -> Result<Instant, Failure> {
         self.refuse_what_the_engine_lacks(spec)?;
         loop {
-            if let Some((at, bytes)) = self.out.pop_front() {
-                let text = self.describe(&bytes);
+            if let Some((at, bytes, udp)) = self.out.pop_front() {
+                let text = self.describe(&bytes) + &crate::udp::suffix(udp);
                 if at < lo || at > hi {
                     let when = if at < lo { "early" } else { "late" };
                     return Err(Failure {
@@ -418,6 +432,9 @@ impl Runner {
                         at,
                         message: format!("segment {text} sent too {when} (expected between {lo} and {hi})"),
                     });
+                }
+                if let Err(message) = self.check_udp_ports(spec, udp) {
+                    return Err(Failure { line: self.line, at, message: format!("{message}: sent {text}") });
                 }
                 return self.match_outbound(spec, at, &bytes, text);
             }
@@ -491,7 +508,7 @@ impl Runner {
         let want = spec.seq.payload_len();
         let iss = self.iss.unwrap_or(0);
         while seen.len < want && !seen.flags.fin() {
-            let Some((next_at, bytes)) = self.out.front() else { break };
+            let Some((next_at, bytes, _)) = self.out.front() else { break };
             if *next_at != at || !self.on_current_tuple(bytes) {
                 break;
             }
@@ -520,14 +537,15 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
             return (Err(f), RunLog::default());
         }
     };
-    // FreeBSD's TCP over UDP (net.inet.tcp.udp_tunneling_port): every segment of such a
-    // script is in UDP, which the engine neither sends nor takes.
-    if script.option("udp_encapsulation").is_some() {
-        let message = "--udp_encapsulation: TCP encapsulated in UDP (FreeBSD's net.inet.tcp.udp_tunneling_port) \
-                       is not an engine feature"
-            .to_string();
-        return (Err(Failure { line: 0, at: Instant::ZERO, message }), RunLog::default());
-    }
+    // FreeBSD's TCP over UDP (net.inet.tcp.udp_tunneling_port): every segment in UDP.
+    let udp_encapsulation = match script.option("udp_encapsulation") {
+        None => false,
+        Some("tcp") => true,
+        Some(other) => {
+            let message = format!("--udp_encapsulation={other}: only tcp is supported");
+            return (Err(Failure { line: 0, at: Instant::ZERO, message }), RunLog::default());
+        }
+    };
     // packetdrill's `--non_fatal=syscall`: a call that returns other than the line says is
     // noted, not a failure.
     let non_fatal_syscalls = script.option("non_fatal").is_some_and(|v| v.split(',').any(|k| k.trim() == "syscall"));
@@ -572,6 +590,7 @@ pub fn run_script(script: &Script, profile: &Profile) -> (Result<(), Failure>, R
         script_dir: script.dir.clone(),
         tolerance: Duration::from_micros(tolerance_us),
         non_fatal_syscalls,
+        udp_encapsulation,
         md5_secret: script.option("tcp_md5_secret").map(|k| k.as_bytes().to_vec()),
     };
     if let Some(secret) = &r.md5_secret {

@@ -20,6 +20,7 @@ mod tcp;
 mod tcp_md5;
 mod tcp_options;
 pub mod tcpdump;
+mod udp_encap;
 
 pub use checksum::{internet_checksum, pseudo_header_sum};
 pub use ecn::Ecn;
@@ -39,6 +40,7 @@ pub use seq::SeqNum;
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr, TCP_HEADER_LEN};
 pub use tcp_md5::{check_tcp_md5, sign_tcp_md5, Md5Check};
 pub use tcp_options::{OptionLayout, SackBlocks, TcpOptions, MAX_SACK_BLOCKS, MD5_OPTION_SPACE};
+pub use udp_encap::{decapsulate_udp, encapsulate_in_udp, Decapsulated, IP_PROTOCOL_UDP, UDP_HEADER_LEN};
 
 /// IP protocol number of TCP (RFC 9293 §3.1).
 pub const IP_PROTOCOL_TCP: u8 = 6;

@@ -68,6 +68,10 @@ proptest! {
         let _ = tcpdump::Formatter::new(false).format(&bytes);
         let _ = check_tcp_md5(&bytes, b"key");
         let _ = sign_tcp_md5(&mut bytes.clone(), b"key");
+        let _ = decapsulate_udp(&bytes, 9811);
+        let mut room = bytes.clone();
+        room.resize(bytes.len() + UDP_HEADER_LEN, 0);
+        let _ = encapsulate_in_udp(&mut room, bytes.len(), 9811, 1);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::{ConnFlags, Connection, ControlSegment, Ctx, Owed, Timer};
 use crate::half_open::DEFAULT_MSS;
-use crate::segment_checks::{self, RstVerdict, SynVerdict};
+use crate::segment_checks::{self, AckCount, AckLimit, RstVerdict, SynVerdict};
 use crate::time::MsStamp;
 use crate::{cold, Cause, ConnError, Event, State};
 use synack_wire::{Ecn, SeqNum, TcpFlags, TcpOptions, TcpRepr};
@@ -246,6 +246,7 @@ impl Connection {
                     window: 0,
                     options: self.control_options(),
                     ip: self.ip,
+                    udp: None,
                 });
                 self.close_with(ctx, Some(ConnError::Reset), Cause::RcvdSyn);
             } else {
@@ -473,11 +474,11 @@ impl Connection {
     /// `tcp_invalid_ratelimit` (RFC 5961 §7).
     #[cold]
     pub(super) fn challenge_ack(&mut self, ctx: &mut Ctx) {
-        let (now, per_record, per_second) =
-            (ctx.now, ctx.config.tcp_invalid_ratelimit, ctx.config.tcp_challenge_ack_limit);
+        let (now, limit, per_second) = (ctx.now, AckLimit::of(&ctx.config), ctx.config.tcp_challenge_ack_limit);
         let shared = &mut *ctx.shared;
         let (budget, counters) = (&mut shared.challenge_budget, &mut shared.counters);
-        if segment_checks::challenge_allowed(now, &mut self.last_oow_ack, per_record, budget, per_second, counters) {
+        let count = AckCount { since: &mut self.last_oow_ack, sent: &mut self.oow_acks };
+        if segment_checks::challenge_allowed(now, count, limit, budget, per_second, counters) {
             self.owed.insert(Owed::ACK);
             self.set_flag(ConnFlags::ACK_IS_CHALLENGE, true);
         }
@@ -517,8 +518,9 @@ impl Connection {
     }
 
     fn oow_ack_allowed(&mut self, ctx: &mut Ctx) -> bool {
-        let (now, per_record) = (ctx.now, ctx.config.tcp_invalid_ratelimit);
-        segment_checks::out_of_window_ack_allowed(now, &mut self.last_oow_ack, per_record, &mut ctx.shared.counters)
+        let (now, limit) = (ctx.now, AckLimit::of(&ctx.config));
+        let count = AckCount { since: &mut self.last_oow_ack, sent: &mut self.oow_acks };
+        segment_checks::out_of_window_ack_allowed(now, count, limit, &mut ctx.shared.counters)
     }
 }
 
@@ -534,6 +536,7 @@ impl Connection {
             window: 0,
             options: self.control_options(),
             ip: self.ip,
+            udp: None,
         });
     }
 }

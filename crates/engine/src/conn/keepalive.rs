@@ -41,9 +41,14 @@ impl Connection {
     pub fn set_keepalive_timing(&mut self, ctx: &mut Ctx, timing: KeepaliveTiming) {
         self.set_flag(ConnFlags::OWN_KEEPALIVE, true);
         ctx.keepalive_timings.insert(self.handle.index, timing);
-        if self.flag(ConnFlags::KEEPALIVE) && self.state.is_synchronized() && self.keepalive_probes_sent == 0 {
+        if self.keepalive_on(ctx) && self.state.is_synchronized() && self.keepalive_probes_sent == 0 {
             self.timers.set(Timer::Keepalive, self.last_heard.instant(ctx.now) + timing.idle);
         }
+    }
+
+    /// Whether keep-alives run: SO_KEEPALIVE, or the config's `tcp_always_keepalive`.
+    fn keepalive_on(&self, shared: &Shared) -> bool {
+        self.flag(ConnFlags::KEEPALIVE) || shared.config.tcp_always_keepalive
     }
 
     /// Forgets the socket's own timing as its slot is freed.
@@ -64,7 +69,7 @@ impl Connection {
 
     /// The keep-alive timer from now: the idle time, or never with keep-alives off.
     pub(super) fn arm_keepalive(&mut self, ctx: &Ctx) {
-        let at = match self.flag(ConnFlags::KEEPALIVE) {
+        let at = match self.keepalive_on(ctx) {
             true => ctx.now + self.keepalive_timing(ctx).idle,
             false => Instant::NEVER,
         };
@@ -79,7 +84,7 @@ impl Connection {
             self.close_with(ctx, Some(self.timed_out_error()), Cause::ConnectTimeout);
             return;
         }
-        if !self.flag(ConnFlags::KEEPALIVE) || !self.state.is_synchronized() {
+        if !self.keepalive_on(ctx) || !self.state.is_synchronized() {
             return;
         }
         let timing = self.keepalive_timing(ctx);

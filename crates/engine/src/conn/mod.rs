@@ -65,6 +65,10 @@ pub(crate) struct Shared {
     /// TCP MD5 signature keys by peer address (RFC 2385 §4.3: a key per connection's peer,
     /// as FreeBSD's security association database holds them per host).
     pub md5_keys: std::collections::HashMap<IpAddr, Box<[u8]>>,
+    /// The peer's UDP port of every connection, half-open entry and TIME-WAIT record whose
+    /// segments travel in UDP (`config.tcp_udp_tunneling_port`), by tuple: few are, so the
+    /// records keep no room for it. An entry goes with its tuple's last record.
+    pub udp_ports: std::collections::HashMap<FourTuple, u16>,
 }
 
 /// What a connection call may touch outside the connection itself: the time and the
@@ -96,7 +100,8 @@ impl ControlSegment {
     /// This ACK turned into the RST that ends its record: <SEQ=SND.NXT><ACK=RCV.NXT>
     /// <CTL=RST,ACK>, with no window and no options (RFC 793's answer to a SYN in the window).
     pub fn into_reset(self) -> ControlSegment {
-        ControlSegment { flags: TcpFlags::RST | TcpFlags::ACK, window: 0, options: ControlOptions::default(), ..self }
+        let options = ControlOptions { md5: self.options.md5, ..ControlOptions::default() };
+        ControlSegment { flags: TcpFlags::RST | TcpFlags::ACK, window: 0, options, ..self }
     }
 }
 
@@ -131,6 +136,10 @@ pub(crate) struct ControlSegment {
     pub options: ControlOptions,
     /// The TTL and TOS of the socket it is sent for (defaults for none).
     pub ip: IpFields,
+    /// In UDP or not (FreeBSD's TCP over UDP): `None` as the tuple's record is (the
+    /// endpoint's table of encapsulated tuples says); `Some(0)` plain TCP; `Some(port)` in UDP
+    /// to that port (an answer to a segment that came from it).
+    pub udp: Option<u16>,
 }
 
 /// The options of a control segment. Never SACK blocks (a SYN-ACK offers SACK, an ACK from
@@ -228,6 +237,8 @@ pub(crate) struct Connection {
     last_heard: MsStamp,
     /// When an ACK last answered an unacceptable segment or a challenge (NEVER: not yet).
     last_oow_ack: MsStamp,
+    /// ACKs of that kind since `last_oow_ack` began the limit's window.
+    oow_acks: u8,
     /// Where the chronograph's current spell began, and the time it has counted busy
     /// (including window-limited) and window-limited, milliseconds (`conn/chrono.rs`).
     chrono_start: MsStamp,
@@ -395,6 +406,7 @@ impl Connection {
             last_progress: MsStamp::at(n.now),
             last_heard: MsStamp::at(n.now),
             last_oow_ack: MsStamp::NEVER,
+            oow_acks: 0,
             chrono_start: MsStamp::at(n.now),
             busy_ms: 0,
             rwnd_limited_ms: 0,
@@ -563,6 +575,7 @@ impl Connection {
                 ..ControlOptions::default()
             },
             ip: self.ip,
+            udp: None,
         });
     }
 
@@ -784,8 +797,12 @@ impl Connection {
     }
 
     /// Only before our SYN has gone out; returns false when too late.
+    /// Whether this is an active open whose SYN has not gone out yet.
+    pub fn syn_unsent(&self) -> bool {
+        self.snd.max == self.snd.iss && self.state == State::SynSent
+    }
     pub fn set_no_options(&mut self, on: bool) -> bool {
-        if self.snd.max != self.snd.iss || self.state != State::SynSent {
+        if !self.syn_unsent() {
             return false;
         }
         self.set_flag(ConnFlags::NO_OPTIONS, on);

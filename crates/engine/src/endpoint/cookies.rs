@@ -31,6 +31,7 @@ impl Endpoint {
             ts_offset,
             deadline: now.add_micros(self.shared.timing.rto_initial_us),
             last_challenge: MsStamp::NEVER,
+            challenges: 0,
             peer_mss: opts.mss.unwrap_or(DEFAULT_MSS),
             peer_wscale: opts.window_scale.filter(|_| cfg.tcp_window_scaling && !no_options).map(|s| s.min(14)),
             retries: 0,

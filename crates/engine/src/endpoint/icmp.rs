@@ -18,6 +18,16 @@ impl Endpoint {
     /// application if it asked (`keep_other_packets`), else counted and dropped.
     #[cold]
     pub(super) fn handle_non_tcp(&mut self, now: Instant, bytes: &[u8]) {
+        // FreeBSD's TCP over UDP: a datagram to the tunneling port carries a segment.
+        let port = self.shared.config.tcp_udp_tunneling_port;
+        if port != 0 {
+            match synack_wire::decapsulate_udp(bytes, port) {
+                Ok(Some(d)) => return self.handle_tunneled(now, d),
+                Ok(None) => {}
+                Err(WireError::BadChecksum) => return self.shared.counters.dropped_bad_checksum += 1,
+                Err(_) => return self.shared.counters.dropped_malformed += 1,
+            }
+        }
         let counters = &mut self.shared.counters;
         let error = match synack_wire::parse_icmp_error(bytes) {
             Ok(Some(error)) => error,

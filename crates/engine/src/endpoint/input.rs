@@ -65,6 +65,23 @@ impl Endpoint {
         }
     }
 
+    /// A segment that came in UDP to the tunneling port (FreeBSD's TCP over UDP): handled as
+    /// any other, the peer's UDP port kept for what it makes and answers. Its TCP checksum is
+    /// not checked (FreeBSD sends zero there); the UDP checksum was.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn handle_tunneled(&mut self, now: Instant, d: synack_wire::Decapsulated) {
+        let Ok(seg) = synack_wire::parse_segment_with(&d.packet, false) else {
+            return self.shared.counters.dropped_malformed += 1;
+        };
+        let (ip, tcp) = (&seg.ip, &seg.tcp);
+        let tuple =
+            FourTuple { local_ip: ip.dst, remote_ip: ip.src, local_port: tcp.dst_port, remote_port: tcp.src_port };
+        self.inbound_udp_port = Some(d.src_port);
+        self.handle_segment(now, tuple, tcp, ip.ecn, &d.packet);
+        self.inbound_udp_port = None;
+    }
+
     /// A parsed segment of `tuple` (seen from here), demultiplexed; `packet` is the whole
     /// packet it came in, for a signature check.
     #[inline(always)]
@@ -90,6 +107,11 @@ impl Endpoint {
         // RFC 2385 §3.0: a socket that signs takes only segments with a valid signature.
         if !self.shared.md5_keys.is_empty() && !self.md5_admits(found, &tuple, packet) {
             return self.shared.counters.dropped_md5 += 1;
+        }
+        if let Some(found) = found.filter(|_| !self.shared.udp_ports.is_empty() || self.inbound_udp_port.is_some()) {
+            if self.udp_route_differs(found, &tuple, tcp) {
+                return;
+            }
         }
         match found {
             // A TIME-WAIT record either handles the segment or, reopened by a new SYN, passes
@@ -202,6 +224,16 @@ impl Endpoint {
     /// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
     #[cold]
     fn closed_port(&mut self, tuple: FourTuple, tcp: &TcpRepr, from: Option<ListenerHandle>) {
+        let (ip, md5) = match from {
+            Some(l) => (self.listener_ip(l), self.listener_signs(l, &tuple.remote_ip)),
+            None => (IpFields::default(), false),
+        };
+        self.reset_as_closed(tuple, tcp, ip, md5);
+    }
+
+    /// The answer of RFC 9293 §3.10.7.1 to `tcp`, from a socket with these IP fields and
+    /// signature, the way the segment came (in UDP from its port, or not).
+    fn reset_as_closed(&mut self, tuple: FourTuple, tcp: &TcpRepr, ip: IpFields, md5: bool) {
         if tcp.flags.rst() {
             return self.shared.counters.dropped_closed_port_rst += 1;
         }
@@ -210,12 +242,32 @@ impl Endpoint {
         } else {
             (SeqNum(0), tcp.seq + tcp.segment_len(), TcpFlags::RST | TcpFlags::ACK)
         };
-        let (ip, md5) = match from {
-            Some(l) => (self.listener_ip(l), self.listener_signs(l, &tuple.remote_ip)),
-            None => (IpFields::default(), false),
-        };
         let options = ControlOptions { md5, ..ControlOptions::default() };
-        self.push_control(ControlSegment { tuple, seq, ack, flags, window: 0, options, ip });
+        let udp = Some(self.inbound_udp_port.unwrap_or(0));
+        self.push_control(ControlSegment { tuple, seq, ack, flags, window: 0, options, ip, udp });
+    }
+
+    /// FreeBSD's TCP over UDP: a segment for a record that came another way than the record's
+    /// segments do (in UDP from another port, in UDP for a plain record, plain for one in
+    /// UDP) is answered as if no connection existed, from the record's socket, which it does
+    /// not touch (FreeBSD's `tcp_input` drops it with a reset when the ports differ).
+    #[cold]
+    #[inline(never)]
+    fn udp_route_differs(&mut self, found: Demux, tuple: &FourTuple, tcp: &TcpRepr) -> bool {
+        if self.shared.udp_ports.get(tuple).copied() == self.inbound_udp_port {
+            return false;
+        }
+        let (ip, md5) = match found {
+            Demux::Conn(index) => self.conns.at(index).map(|s| (s.conn.ip, s.conn.signs())),
+            Demux::HalfOpen(index) => self
+                .half_opens
+                .at(index)
+                .map(|e| (self.listener_ip(e.listener), self.listener_signs(e.listener, &tuple.remote_ip))),
+            Demux::TimeWait(index) => self.time_waits.at(index).map(|r| (r.ip, r.md5)),
+        }
+        .unwrap_or((IpFields::default(), false));
+        self.reset_as_closed(*tuple, tcp, ip, md5);
+        true
     }
 
     /// RFC 9293 §3.10.7.2: LISTEN. Out of line, as `half_open_segment`: one or two segments
@@ -300,6 +352,7 @@ impl Endpoint {
             window: window as u16,
             options,
             ip: self.listener_ip(e.listener),
+            udp: None,
         }
     }
 
@@ -475,9 +528,10 @@ impl Endpoint {
     fn half_open_challenge(&mut self, now: Instant, index: u32) {
         let Some(entry) = self.half_opens.at_mut(index) else { return };
         let shared = &mut self.shared;
-        let (per_record, per_second) = (shared.config.tcp_invalid_ratelimit, shared.config.tcp_challenge_ack_limit);
+        let (limit, per_second) = (segment_checks::AckLimit::of(&shared.config), shared.config.tcp_challenge_ack_limit);
         let (budget, counters) = (&mut shared.challenge_budget, &mut shared.counters);
-        if segment_checks::challenge_allowed(now, &mut entry.last_challenge, per_record, budget, per_second, counters) {
+        let count = segment_checks::AckCount { since: &mut entry.last_challenge, sent: &mut entry.challenges };
+        if segment_checks::challenge_allowed(now, count, limit, budget, per_second, counters) {
             let entry = entry.clone();
             self.push_control(self.half_open_ack(now, &entry));
         }
@@ -554,5 +608,6 @@ pub(super) fn time_wait_ack_with(now: Instant, r: &TimeWait, ts_offset: u32) -> 
         window: r.window,
         options: ControlOptions { timestamps, md5: r.md5, ..Default::default() },
         ip: r.ip,
+        udp: None,
     }
 }

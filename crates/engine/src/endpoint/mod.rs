@@ -135,6 +135,9 @@ pub struct Endpoint {
     timers_pending: Vec<TimerRef>,
     dirty: Fifo<ConnHandle>,
     ip_ident: u16,
+    /// While a segment that came in UDP is handled: the peer's UDP port (FreeBSD's TCP over
+    /// UDP), which a record the segment makes keeps and an answer goes back to.
+    inbound_udp_port: Option<u16>,
     last_now: Instant,
 }
 
@@ -159,6 +162,7 @@ impl Endpoint {
             transitions: Fifo::default(),
             keepalive_timings: Default::default(),
             md5_keys: Default::default(),
+            udp_ports: Default::default(),
         };
         Endpoint {
             shared,
@@ -182,6 +186,7 @@ impl Endpoint {
             dirty: Fifo::default(),
             ip_ident,
             last_now: Instant::ZERO,
+            inbound_udp_port: None,
         }
     }
 
@@ -261,6 +266,16 @@ impl Endpoint {
     /// `address` is where `t.local_ip` is among the endpoint's addresses (`address_index`):
     /// an argument because `connect` has found it already.
     fn demux_insert(&mut self, t: &FourTuple, to: Demux, address: Option<usize>) {
+        // A new record travels as the segment that made it did: in UDP from its port, or not.
+        match self.inbound_udp_port {
+            Some(port) => {
+                self.shared.udp_ports.insert(*t, port);
+            }
+            None if !self.shared.udp_ports.is_empty() => {
+                self.shared.udp_ports.remove(t);
+            }
+            None => {}
+        }
         let (conns, half_opens, time_waits) = (&self.conns, &self.half_opens, &self.time_waits);
         self.demux.insert(t, to, |d| record_tuple(conns, half_opens, time_waits, d));
         if let Some(address) = address {
@@ -271,6 +286,9 @@ impl Endpoint {
     /// Removes the entry `t → at` of a record that is going, if the table has it.
     fn demux_remove(&mut self, t: &FourTuple, at: Demux) {
         if self.demux.remove(t, at) {
+            if !self.shared.udp_ports.is_empty() {
+                self.shared.udp_ports.remove(t);
+            }
             if let Some(address) = self.address_index(&t.local_ip) {
                 self.port_use.sub(address, t.local_port);
             }

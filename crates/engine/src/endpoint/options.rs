@@ -109,6 +109,23 @@ impl ConnMut<'_> {
         true
     }
 
+    /// TCP_REMOTE_UDP_ENCAPS_PORT (FreeBSD's TCP over UDP): the connection's segments travel
+    /// in UDP, from the config's `tcp_udp_tunneling_port` to the peer's `port` (`None`: plain
+    /// TCP again). Only before the SYN has gone out, and with a tunneling port; false
+    /// otherwise, as FreeBSD answers EINVAL.
+    pub fn set_remote_udp_port(&mut self, port: Option<u16>) -> bool {
+        let shared = &mut self.ep.shared;
+        let Some(conn) = self.ep.conns.get(self.h.index, self.h.generation) else { return false };
+        if shared.config.tcp_udp_tunneling_port == 0 || !conn.syn_unsent() {
+            return false;
+        }
+        match port.filter(|&p| p != 0) {
+            Some(p) => shared.udp_ports.insert(conn.tuple, p),
+            None => shared.udp_ports.remove(&conn.tuple),
+        };
+        true
+    }
+
     /// IP_TTL / IPV6_UNICAST_HOPS and IP_TOS / IPV6_TCLASS: every packet sent from now on,
     /// RSTs and the TIME-WAIT record's ACKs included, carries them.
     pub fn set_ip_fields(&mut self, ip: IpFields) {

@@ -7,8 +7,8 @@ use crate::{FourTuple, Instant, IpFields};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use synack_wire::{
-    emit_plain_ipv4, emit_segment_between, ip_header_len, sign_tcp_md5, Ecn, EmitIp, EmitIpv4, OptionLayout,
-    SackBlocks, TcpOptions, TcpRepr, WireError, TCP_HEADER_LEN,
+    emit_plain_ipv4, emit_segment_between, encapsulate_in_udp, ip_header_len, sign_tcp_md5, Ecn, EmitIp, EmitIpv4,
+    OptionLayout, SackBlocks, TcpOptions, TcpRepr, WireError, TCP_HEADER_LEN, UDP_HEADER_LEN,
 };
 
 /// One IP packet written into the caller's buffer, and where it goes: a router or a simulated
@@ -85,6 +85,13 @@ impl Endpoint {
             if let Some(t) = sent.filter(|_| ctl.options.md5) {
                 sent = sign(&self.shared.md5_keys, t, buf);
             }
+            let udp = match ctl.udp {
+                Some(port) => port,
+                None => self.shared.udp_ports.get(&ctl.tuple).copied().unwrap_or(0),
+            };
+            if let Some(t) = sent.filter(|_| udp != 0) {
+                sent = encapsulate(self.shared.config.tcp_udp_tunneling_port, udp, t, buf);
+            }
             let rst = ctl.flags.rst();
             self.shared.control.pop_front();
             if let Some(t) = sent {
@@ -101,11 +108,17 @@ impl Endpoint {
                 self.dirty.pop_front();
                 continue;
             };
-            let headers = ip_header_len(&conn.tuple.local_ip) + TCP_HEADER_LEN;
+            // In UDP (FreeBSD's TCP over UDP), with room for the UDP header.
+            let udp = match self.shared.udp_ports.is_empty() {
+                true => 0,
+                false => self.shared.udp_ports.get(&conn.tuple).copied().unwrap_or(0),
+            };
+            let headers =
+                ip_header_len(&conn.tuple.local_ip) + TCP_HEADER_LEN + if udp != 0 { UDP_HEADER_LEN } else { 0 };
             let max_payload = buf.len().saturating_sub(headers);
-            // A signature covers one segment: none is cut from a super-segment (as Linux
-            // turns GSO off for a socket with TCP_MD5SIG).
-            let gso_segments = if conn.signs() { 1 } else { gso_segments };
+            // A signature covers one segment, and a device cuts no super-segment carried in
+            // UDP: none for those (as Linux turns GSO off for a socket with TCP_MD5SIG).
+            let gso_segments = if conn.signs() || udp != 0 { 1 } else { gso_segments };
             let out = conn.poll_segment(&mut Ctx { now, shared: &mut self.shared }, max_payload, gso_segments);
             let more = out.is_some() && conn.wants_output();
             // Sending only arms timers (it never changes the state), so of `after_conn` only
@@ -126,6 +139,12 @@ impl Endpoint {
                     let t = Transmit { len, src, dst, ecn: seg.ecn, gso_size: seg.gso_size };
                     let Some(t) = (if seg.tcp.options.md5 { sign(&self.shared.md5_keys, t, buf) } else { Some(t) })
                     else {
+                        continue;
+                    };
+                    let Some(t) = (match udp {
+                        0 => Some(t),
+                        udp => encapsulate(self.shared.config.tcp_udp_tunneling_port, udp, t, buf),
+                    }) else {
                         continue;
                     };
                     self.shared.counters.segments_out += 1;
@@ -169,6 +188,14 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
 fn sign(keys: &HashMap<IpAddr, Box<[u8]>>, t: Transmit, buf: &mut [u8]) -> Option<Transmit> {
     let key = keys.get(&t.dst)?;
     sign_tcp_md5(&mut buf[..t.len], key).then_some(t)
+}
+
+/// Puts a written segment into UDP from the tunneling port to `port`; `None` when the
+/// buffer has no room for the UDP header.
+#[cold]
+fn encapsulate(tunneling_port: u16, port: u16, t: Transmit, buf: &mut [u8]) -> Option<Transmit> {
+    let len = encapsulate_in_udp(buf, t.len, tunneling_port, port).ok()?;
+    Some(Transmit { len, ..t })
 }
 
 /// One segment between `tuple`'s addresses: an IPv4 one by the emitter written for it, any
