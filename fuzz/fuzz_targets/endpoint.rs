@@ -6,18 +6,25 @@
 //!
 //! Inbound segments are built with valid checksums and with sequence and acknowledgment
 //! numbers near the ones the endpoint last sent on that connection, so that the fuzzer
-//! reaches the states past the handshake rather than only the checksum check.
+//! reaches the states past the handshake rather than only the checksum check. Some are
+//! signed (RFC 2385; port 82 listens with TCP_MD5SIG) and some travel in UDP to the
+//! tunneling port (FreeBSD's TCP over UDP), from the peer's UDP port or another.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use synack_engine::{Config, ConnHandle, EcnMode, Endpoint, Instant};
-use synack_wire::{internet_checksum, Ecn, parse_segment_with, pseudo_header_sum, Ipv4Repr, IP_PROTOCOL_TCP};
+use synack_wire::{
+    decapsulate_udp, encapsulate_in_udp, internet_checksum, parse_segment_with, pseudo_header_sum, sign_tcp_md5, Ecn,
+    Ipv4Repr, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP,
+};
 
 const LOCAL: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const PEER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 const SYN_BACKLOG: usize = 8;
+const TUNNEL: u16 = 9811;
+const MD5_KEY: &[u8] = b"fuzz";
 
 struct Input<'a>(&'a [u8]);
 
@@ -67,8 +74,13 @@ fuzz_target!(|data: &[u8]| {
     // Bit 7: a device with segmentation offload (super-segments out, unverified checksums in).
     let offload = bit(7);
     let config = Config::default().with(|c| { c.tcp_max_syn_backlog = SYN_BACKLOG; c.tcp_wmem.default = 4096; c.tcp_rmem.default = 4096; c.compat.resend_fin_with_ack = bit(0); c.compat.process_ack_of_old_segment = bit(1); c.tcp_insecure_rst = bit(2); c.tcp_insecure_syn = bit(3); c.tcp_drop_synfin = bit(4); c.tcp_time_wait_reopen = !bit(5); c.tcp_ecn = if bit(6) { EcnMode::On } else { EcnMode::Passive }; });
+    let config = config.with(|c| c.tcp_udp_tunneling_port = TUNNEL);
     let mut ep = Endpoint::new(config, &[IpAddr::V4(LOCAL)]);
     let listener = ep.listen(SocketAddr::new(IpAddr::V4(LOCAL), 80), 4).unwrap();
+    // Port 82 signs (RFC 2385) with the peer's key; port 81 is closed.
+    ep.set_md5_key(IpAddr::V4(PEER), Some(MD5_KEY));
+    let signing = ep.listen(SocketAddr::new(IpAddr::V4(LOCAL), 82), 4).unwrap();
+    ep.set_listener_md5(signing, true).unwrap();
     let mut now = Instant::ZERO;
     let mut conns: Vec<ConnHandle> = Vec::new();
     // Per peer port: (the endpoint's last seq end, its last ack).
@@ -81,7 +93,11 @@ fuzz_target!(|data: &[u8]| {
             0 | 1 => {
                 let Some(port_sel) = input.byte() else { break };
                 let peer_port = 1000 + (port_sel % 4) as u16;
-                let local_port = if port_sel & 0x80 != 0 { 80 } else { 81 };
+                let local_port = match port_sel >> 6 {
+                    2 | 3 => 80,
+                    1 => 82,
+                    _ => 81,
+                };
                 let (Some(flags), Some(dseq), Some(dack), Some(window), Some(lens)) =
                     (input.byte(), input.byte(), input.byte(), input.u16(), input.byte())
                 else {
@@ -90,9 +106,29 @@ fuzz_target!(|data: &[u8]| {
                 let (their_ack, their_seq) = last.get(&peer_port).copied().unwrap_or((0, 0));
                 let seq = their_seq.wrapping_add(dseq as i8 as i32 as u32);
                 let ack = their_ack.wrapping_add(dack as i8 as i32 as u32);
-                let opts = input.take((lens >> 4) as usize * 4).to_vec();
+                let mut opts = input.take((lens >> 4) as usize * 4).to_vec();
                 let payload = input.take((lens & 0x0f) as usize * 50).to_vec();
+                // Bit 5: signed with the key (the signature option in front of the rest).
+                let signed = port_sel & 0x20 != 0;
+                if signed {
+                    let mut with = vec![1, 1, 19, 18];
+                    with.extend_from_slice(&[0; 16]);
+                    with.extend_from_slice(&opts);
+                    with.truncate(40);
+                    opts = with;
+                }
                 let mut bytes = segment(peer_port, local_port, seq, ack, flags, window, &opts, &payload);
+                if signed {
+                    sign_tcp_md5(&mut bytes, MD5_KEY);
+                }
+                // Bit 4: in UDP to the tunneling port, from the peer's port or another.
+                if port_sel & 0x10 != 0 {
+                    let len = bytes.len();
+                    bytes.resize(len + 8, 0);
+                    let from = if port_sel & 0x08 != 0 { TUNNEL } else { 1 };
+                    let n = encapsulate_in_udp(&mut bytes, len, from, TUNNEL).unwrap_or(len);
+                    bytes.truncate(n);
+                }
                 if offload {
                     // As a TUN device with offload hands it over: the checksum unverified.
                     if let Some(b) = bytes.get_mut(36) {
@@ -150,7 +186,16 @@ fuzz_target!(|data: &[u8]| {
             let polled = if offload { ep.poll_transmit_gso(now, &mut buf, 44) } else { ep.poll_transmit(now, &mut buf) };
             let Some(t) = polled else { break };
             out_count += 1;
-            let seg = parse_segment_with(&buf[..t.len], t.gso_size.is_none()).expect("the endpoint emits valid segments");
+            // A segment in UDP: its checksum is the datagram's (the TCP one is zero).
+            let (inner, verify) = if buf[9] == IP_PROTOCOL_UDP {
+                assert!(t.gso_size.is_none(), "no super-segment in UDP");
+                let dst = u16::from_be_bytes([buf[22], buf[23]]);
+                let d = decapsulate_udp(&buf[..t.len], dst).expect("a valid datagram").expect("UDP to its port");
+                (d.packet, false)
+            } else {
+                (buf[..t.len].to_vec(), t.gso_size.is_none())
+            };
+            let seg = parse_segment_with(&inner, verify).expect("the endpoint emits valid segments");
             if let Some(size) = t.gso_size {
                 assert!(seg.tcp.payload.len() > size as usize, "a super-segment holds more than one segment");
             }
