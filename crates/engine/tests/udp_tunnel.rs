@@ -138,3 +138,25 @@ fn the_remote_port_is_set_only_before_the_syn_and_with_a_tunnel() {
     assert_eq!(protocol(&buf[..t.len]), 6, "a plain SYN");
     assert!(!tunnel.conn_mut(Instant::ZERO, h).unwrap().set_remote_udp_port(Some(TUNNEL)), "the SYN is out");
 }
+
+/// What a connection in UDP sends as it goes, after its record has left the table (an
+/// abort's RST), and a SYN cookie's SYN-ACK, which no record holds, still travel in UDP.
+#[test]
+fn an_abort_rst_and_a_cookie_syn_ack_go_in_udp() {
+    let Tunnel { mut client, h, .. } = Tunnel::open();
+    client.abort(Instant::ZERO, h).unwrap();
+    let mut buf = [0u8; 1600];
+    let t = client.poll_transmit(Instant::ZERO, &mut buf).expect("the abort's RST");
+    let d = decapsulate_udp(&buf[..t.len], TUNNEL).unwrap().expect("in UDP");
+    assert!(parse_segment_with(&d.packet, false).unwrap().tcp.flags.rst());
+
+    let (s, c): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+    let mut server = Endpoint::new(config().with(|c| c.tcp_syncookies = 2), &[s]);
+    let mut client = Endpoint::new(config(), &[c]);
+    server.listen(SocketAddr::new(s, 80), 8).unwrap();
+    let h = client.connect(Instant::ZERO, None, SocketAddr::new(s, 80)).unwrap();
+    assert!(client.conn_mut(Instant::ZERO, h).unwrap().set_remote_udp_port(Some(TUNNEL)));
+    exchange(&mut client, &mut server);
+    assert_eq!(client.state(h), Some(State::Established), "the cookie's SYN-ACK came back in UDP");
+    assert!(server.counters().syncookies_sent > 0);
+}

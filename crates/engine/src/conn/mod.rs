@@ -106,7 +106,10 @@ impl ControlSegment {
 }
 
 impl Shared {
-    pub fn push_control(&mut self, seg: ControlSegment) {
+    pub fn push_control(&mut self, mut seg: ControlSegment) {
+        if seg.udp.is_none() && !self.udp_ports.is_empty() {
+            seg.udp = Some(self.udp_ports.get(&seg.tuple).copied().unwrap_or(0));
+        }
         if self.control.len() < CONTROL_QUEUE_MAX {
             self.control.push_back(seg);
         } else {
@@ -136,9 +139,9 @@ pub(crate) struct ControlSegment {
     pub options: ControlOptions,
     /// The TTL and TOS of the socket it is sent for (defaults for none).
     pub ip: IpFields,
-    /// In UDP or not (FreeBSD's TCP over UDP): `None` as the tuple's record is (the
-    /// endpoint's table of encapsulated tuples says); `Some(0)` plain TCP; `Some(port)` in UDP
-    /// to that port (an answer to a segment that came from it).
+    /// In UDP or not (FreeBSD's TCP over UDP): `Some(0)` plain TCP, `Some(port)` in UDP to
+    /// that port; `None` as the tuple's record travels, which `push_control` reads from the
+    /// endpoint's table of tuples in UDP (the record may be gone by the time it is sent).
     pub udp: Option<u16>,
 }
 

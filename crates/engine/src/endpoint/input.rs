@@ -352,7 +352,9 @@ impl Endpoint {
             window: window as u16,
             options,
             ip: self.listener_ip(e.listener),
-            udp: None,
+            // The way the SYN came: its entry (or, for a cookie, none) is not in the table
+            // of tuples in UDP yet; a retransmission finds it there.
+            udp: self.inbound_udp_port,
         }
     }
 

@@ -85,10 +85,7 @@ impl Endpoint {
             if let Some(t) = sent.filter(|_| ctl.options.md5) {
                 sent = sign(&self.shared.md5_keys, t, buf);
             }
-            let udp = match ctl.udp {
-                Some(port) => port,
-                None => self.shared.udp_ports.get(&ctl.tuple).copied().unwrap_or(0),
-            };
+            let udp = ctl.udp.unwrap_or(0);
             if let Some(t) = sent.filter(|_| udp != 0) {
                 sent = encapsulate(self.shared.config.tcp_udp_tunneling_port, udp, t, buf);
             }
