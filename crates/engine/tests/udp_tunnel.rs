@@ -108,14 +108,7 @@ fn a_segment_that_comes_another_way_is_reset_and_the_connection_kept() {
     assert_eq!(rst.tcp.flags, TcpFlags::RST);
     // Plain: the TCP checksum the tunnel left out is filled in first.
     let mut plain = last.clone();
-    let (src, dst) = {
-        let seg = parse_segment_with(&plain, false).unwrap();
-        (seg.ip.src, seg.ip.dst)
-    };
-    let tcp_len = plain.len() - 20;
-    plain[36..38].fill(0);
-    let sum = synack_wire::internet_checksum(synack_wire::pseudo_header_sum(src, dst, 6, tcp_len), &plain[20..]);
-    plain[36..38].copy_from_slice(&sum.to_be_bytes());
+    assert!(synack_wire::fill_tcp_checksum(&mut plain));
     server.handle_packet(Instant::ZERO, &plain);
     let t = server.poll_transmit(Instant::ZERO, &mut buf).expect("a RST");
     let rst = parse_segment(&buf[..t.len]).expect("plain TCP");

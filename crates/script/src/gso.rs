@@ -2,7 +2,7 @@
 //! wire: the same headers on each, the sequence number advanced, the lengths and checksums
 //! made anew, CWR on the first segment only and PSH and FIN on the last only.
 
-use synack_wire::{internet_checksum, pseudo_header_sum, TcpFlags, IPV6_HEADER_LEN};
+use synack_wire::{fill_tcp_checksum, internet_checksum, TcpFlags, IPV6_HEADER_LEN};
 
 /// The segments of `packet`, a super-segment of `gso_size` payload bytes per segment whose
 /// TCP checksum holds only the pseudo-header's sum. A packet that is not IPv4 or IPv6 with
@@ -53,26 +53,17 @@ fn header_lens(packet: &[u8]) -> Option<(usize, usize)> {
 
 /// The IP length fields, the IPv4 header checksum and the full TCP checksum of one segment.
 fn finish_lengths_and_checksums(out: &mut [u8], ip_len: usize) {
-    let tcp_total = out.len() - ip_len;
-    let (src, dst) = if out[0] >> 4 == 4 {
+    if out[0] >> 4 == 4 {
         let total = out.len() as u16;
         out[2..4].copy_from_slice(&total.to_be_bytes());
         out[10..12].copy_from_slice(&[0, 0]);
         let sum = internet_checksum(0, &out[..ip_len]);
         out[10..12].copy_from_slice(&sum.to_be_bytes());
-        let src: [u8; 4] = out[12..16].try_into().unwrap();
-        let dst: [u8; 4] = out[16..20].try_into().unwrap();
-        (std::net::IpAddr::from(src), std::net::IpAddr::from(dst))
     } else {
+        let tcp_total = out.len() - ip_len;
         out[4..6].copy_from_slice(&(tcp_total as u16).to_be_bytes());
-        let src: [u8; 16] = out[8..24].try_into().unwrap();
-        let dst: [u8; 16] = out[24..40].try_into().unwrap();
-        (std::net::IpAddr::from(src), std::net::IpAddr::from(dst))
-    };
-    out[ip_len + 16..ip_len + 18].copy_from_slice(&[0, 0]);
-    let pseudo = pseudo_header_sum(src, dst, 6, tcp_total);
-    let sum = internet_checksum(pseudo, &out[ip_len..]);
-    out[ip_len + 16..ip_len + 18].copy_from_slice(&sum.to_be_bytes());
+    }
+    fill_tcp_checksum(out);
 }
 
 #[cfg(test)]

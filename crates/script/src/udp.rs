@@ -4,11 +4,7 @@
 
 use crate::ast::PacketSpec;
 use crate::run::Runner;
-use std::net::IpAddr;
-use synack_wire::{
-    decapsulate_udp, encapsulate_in_udp, internet_checksum, pseudo_header_sum, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP,
-    UDP_HEADER_LEN,
-};
+use synack_wire::{decapsulate_udp, encapsulate_in_udp, fill_tcp_checksum, IP_PROTOCOL_UDP, UDP_HEADER_LEN};
 
 /// The script side's UDP port when a line names none: the tunneling port FreeBSD's scripts
 /// set (`net.inet.tcp.udp_tunneling_port=9811`), used by both ends as SCTP's well-known
@@ -30,23 +26,7 @@ pub(crate) fn unwrap(packet: &[u8]) -> Option<((u16, u16), Vec<u8>)> {
     let udp = packet.get(header..header + UDP_HEADER_LEN)?;
     let dst = u16::from_be_bytes([udp[2], udp[3]]);
     let mut d = decapsulate_udp(packet, dst).ok()??;
-    let (src_ip, dst_ip, tcp_at) = match d.packet[0] >> 4 {
-        4 => {
-            let a: [u8; 4] = d.packet[12..16].try_into().ok()?;
-            let b: [u8; 4] = d.packet[16..20].try_into().ok()?;
-            (IpAddr::from(a), IpAddr::from(b), header)
-        }
-        _ => {
-            let a: [u8; 16] = d.packet[8..24].try_into().ok()?;
-            let b: [u8; 16] = d.packet[24..40].try_into().ok()?;
-            (IpAddr::from(a), IpAddr::from(b), 40)
-        }
-    };
-    let tcp = d.packet.get_mut(tcp_at..)?;
-    tcp.get_mut(16..18)?.fill(0);
-    let sum = internet_checksum(pseudo_header_sum(src_ip, dst_ip, IP_PROTOCOL_TCP, tcp.len()), tcp);
-    tcp[16..18].copy_from_slice(&sum.to_be_bytes());
-    Some(((d.src_port, d.dst_port), d.packet))
+    fill_tcp_checksum(&mut d.packet).then_some(((d.src_port, d.dst_port), d.packet))
 }
 
 /// How a trace line writes the ports: ` /udp(SRC > DST)`, or nothing.

@@ -3,10 +3,10 @@
 //! it is computed on the packet as written and checked on the packet as received. For IPv6
 //! the pseudo-header is IPv6's (RFC 8200 §8.1), as Linux and FreeBSD sign it.
 
-use crate::checksum::pseudo_header_sum;
-use crate::{internet_checksum, IP_PROTOCOL_TCP, TCP_HEADER_LEN};
+use crate::raw_ip::{fill_tcp_checksum, ip_view, IpView};
+use crate::{IP_PROTOCOL_TCP, TCP_HEADER_LEN};
 use md5::{Digest, Md5};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// What the signature option of a received packet says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,30 +23,15 @@ pub enum Md5Check {
 struct Layout {
     src: IpAddr,
     dst: IpAddr,
-    /// Offset of the TCP header in the packet.
-    tcp_at: usize,
+    /// Where the TCP segment starts and ends in the packet.
+    tcp: std::ops::Range<usize>,
     /// Offset of the 16-byte digest, if the options hold a signature.
     digest_at: Option<usize>,
 }
 
 fn layout(packet: &[u8]) -> Option<Layout> {
-    let (src, dst, tcp_at, end): (IpAddr, IpAddr, usize, usize) = match packet.first()? >> 4 {
-        4 => {
-            let ihl = (packet[0] & 0x0f) as usize * 4;
-            let total = u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]) as usize;
-            let src: [u8; 4] = packet.get(12..16)?.try_into().ok()?;
-            let dst: [u8; 4] = packet.get(16..20)?.try_into().ok()?;
-            (Ipv4Addr::from(src).into(), Ipv4Addr::from(dst).into(), ihl, total)
-        }
-        6 => {
-            let payload = u16::from_be_bytes([*packet.get(4)?, *packet.get(5)?]) as usize;
-            let src: [u8; 16] = packet.get(8..24)?.try_into().ok()?;
-            let dst: [u8; 16] = packet.get(24..40)?.try_into().ok()?;
-            (Ipv6Addr::from(src).into(), Ipv6Addr::from(dst).into(), 40, 40 + payload)
-        }
-        _ => return None,
-    };
-    if end > packet.len() || tcp_at + TCP_HEADER_LEN > end {
+    let IpView { src, dst, payload_at: tcp_at, end, .. } = ip_view(packet)?;
+    if tcp_at + TCP_HEADER_LEN > end {
         return None;
     }
     let header_len = (packet[tcp_at + 12] >> 4) as usize * 4;
@@ -73,13 +58,13 @@ fn layout(packet: &[u8]) -> Option<Layout> {
             }
         }
     }
-    Some(Layout { src, dst, tcp_at, digest_at })
+    Some(Layout { src, dst, tcp: tcp_at..end, digest_at })
 }
 
 /// RFC 2385 §2.0's digest of the TCP/IP packet `packet[..]` (its TCP segment ending where the
 /// IP header says) under `key`.
 fn digest(packet: &[u8], l: &Layout, key: &[u8]) -> [u8; 16] {
-    let tcp = segment(packet, l);
+    let tcp = &packet[l.tcp.clone()];
     let mut md5 = Md5::new();
     // 1. The pseudo-header.
     match (l.src, l.dst) {
@@ -112,14 +97,6 @@ fn digest(packet: &[u8], l: &Layout, key: &[u8]) -> [u8; 16] {
     md5.finalize().into()
 }
 
-fn segment<'a>(packet: &'a [u8], l: &Layout) -> &'a [u8] {
-    let end = match l.src {
-        IpAddr::V4(_) => u16::from_be_bytes([packet[2], packet[3]]) as usize,
-        IpAddr::V6(_) => 40 + u16::from_be_bytes([packet[4], packet[5]]) as usize,
-    };
-    &packet[l.tcp_at..end]
-}
-
 /// Fills in the digest of the signature option a packet was written with (`TcpOptions::md5`)
 /// and then its TCP checksum, which covers the digest. False when the packet has no such
 /// option or is not a TCP/IP packet.
@@ -128,13 +105,7 @@ pub fn sign_tcp_md5(packet: &mut [u8], key: &[u8]) -> bool {
     let Some(at) = l.digest_at else { return false };
     let digest = digest(packet, &l, key);
     packet[at..at + 16].copy_from_slice(&digest);
-    let tcp_at = l.tcp_at;
-    let tcp_len = segment(packet, &l).len();
-    let end = tcp_at + tcp_len;
-    packet[tcp_at + 16..tcp_at + 18].fill(0);
-    let sum = internet_checksum(pseudo_header_sum(l.src, l.dst, IP_PROTOCOL_TCP, tcp_len), &packet[tcp_at..end]);
-    packet[tcp_at + 16..tcp_at + 18].copy_from_slice(&sum.to_be_bytes());
-    true
+    fill_tcp_checksum(packet)
 }
 
 /// Checks a received packet's signature under `key` (RFC 2385 §3.0).

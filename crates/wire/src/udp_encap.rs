@@ -5,53 +5,13 @@
 //! UDP checksum is what is checked.
 
 use crate::checksum::pseudo_header_sum;
+use crate::raw_ip::{ip_view, IpView};
 use crate::{internet_checksum, WireError, IP_PROTOCOL_TCP};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The IP protocol number of UDP.
 pub const IP_PROTOCOL_UDP: u8 = 17;
 /// The UDP header's length.
 pub const UDP_HEADER_LEN: usize = 8;
-
-/// Where an IP packet's payload starts and ends, its addresses, and its protocol field.
-struct IpView {
-    src: IpAddr,
-    dst: IpAddr,
-    payload_at: usize,
-    end: usize,
-    protocol: u8,
-}
-
-fn ip_view(packet: &[u8]) -> Option<IpView> {
-    match packet.first()? >> 4 {
-        4 => {
-            let ihl = (packet[0] & 0x0f) as usize * 4;
-            let end = u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]) as usize;
-            let src: [u8; 4] = packet.get(12..16)?.try_into().ok()?;
-            let dst: [u8; 4] = packet.get(16..20)?.try_into().ok()?;
-            (ihl >= 20 && ihl <= end && end <= packet.len()).then(|| IpView {
-                src: Ipv4Addr::from(src).into(),
-                dst: Ipv4Addr::from(dst).into(),
-                payload_at: ihl,
-                end,
-                protocol: packet[9],
-            })
-        }
-        6 => {
-            let end = 40 + u16::from_be_bytes([*packet.get(4)?, *packet.get(5)?]) as usize;
-            let src: [u8; 16] = packet.get(8..24)?.try_into().ok()?;
-            let dst: [u8; 16] = packet.get(24..40)?.try_into().ok()?;
-            (end <= packet.len()).then(|| IpView {
-                src: Ipv6Addr::from(src).into(),
-                dst: Ipv6Addr::from(dst).into(),
-                payload_at: 40,
-                end,
-                protocol: packet[6],
-            })
-        }
-        _ => None,
-    }
-}
 
 /// Writes a new payload length (and protocol) into an IP header, with IPv4's checksum again.
 fn set_ip_payload(packet: &mut [u8], view: &IpView, payload_len: usize, protocol: u8) {

@@ -140,16 +140,7 @@ impl Endpoint {
     #[cold]
     #[inline(never)]
     fn md5_admits(&self, found: Option<Demux>, tuple: &FourTuple, packet: &[u8]) -> bool {
-        let signs = match found {
-            Some(Demux::Conn(index)) => self.conns.at(index).is_some_and(|slot| slot.conn.signs()),
-            Some(Demux::HalfOpen(index)) => {
-                self.half_opens.at(index).is_some_and(|e| self.listener_signs(e.listener, &tuple.remote_ip))
-            }
-            Some(Demux::TimeWait(index)) => self.time_waits.at(index).is_some_and(|r| r.md5),
-            None => self
-                .find_listener(&tuple.local_ip, tuple.local_port)
-                .is_some_and(|l| self.listener_signs(l, &tuple.remote_ip)),
-        };
+        let (_, signs) = self.socket_marks(found, tuple);
         match (signs, self.shared.md5_keys.get(&tuple.remote_ip)) {
             (true, Some(key)) => check_tcp_md5(packet, key) == Md5Check::Valid,
             _ => true,
@@ -224,10 +215,7 @@ impl Endpoint {
     /// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
     #[cold]
     fn closed_port(&mut self, tuple: FourTuple, tcp: &TcpRepr, from: Option<ListenerHandle>) {
-        let (ip, md5) = match from {
-            Some(l) => (self.listener_ip(l), self.listener_signs(l, &tuple.remote_ip)),
-            None => (IpFields::default(), false),
-        };
+        let (ip, md5) = from.map_or((IpFields::default(), false), |l| self.listener_marks(l, &tuple));
         self.reset_as_closed(tuple, tcp, ip, md5);
     }
 
@@ -257,17 +245,27 @@ impl Endpoint {
         if self.shared.udp_ports.get(tuple).copied() == self.inbound_udp_port {
             return false;
         }
-        let (ip, md5) = match found {
-            Demux::Conn(index) => self.conns.at(index).map(|s| (s.conn.ip, s.conn.signs())),
-            Demux::HalfOpen(index) => self
-                .half_opens
-                .at(index)
-                .map(|e| (self.listener_ip(e.listener), self.listener_signs(e.listener, &tuple.remote_ip))),
-            Demux::TimeWait(index) => self.time_waits.at(index).map(|r| (r.ip, r.md5)),
-        }
-        .unwrap_or((IpFields::default(), false));
+        let (ip, md5) = self.socket_marks(Some(found), tuple);
         self.reset_as_closed(*tuple, tcp, ip, md5);
         true
+    }
+
+    /// The IP fields and signing of the socket a segment of `tuple` meets: the record
+    /// `found`'s, or with none the listener's of the tuple's address (defaults for none).
+    fn socket_marks(&self, found: Option<Demux>, tuple: &FourTuple) -> (IpFields, bool) {
+        match found {
+            Some(Demux::Conn(index)) => self.conns.at(index).map(|s| (s.conn.ip, s.conn.signs())),
+            Some(Demux::HalfOpen(index)) => self.half_opens.at(index).map(|e| self.listener_marks(e.listener, tuple)),
+            Some(Demux::TimeWait(index)) => self.time_waits.at(index).map(|r| (r.ip, r.md5)),
+            None => self.find_listener(&tuple.local_ip, tuple.local_port).map(|l| self.listener_marks(l, tuple)),
+        }
+        .unwrap_or((IpFields::default(), false))
+    }
+
+    /// A listener's (or bound socket's) IP fields, and whether it signs what it sends the
+    /// tuple's peer.
+    fn listener_marks(&self, l: ListenerHandle, tuple: &FourTuple) -> (IpFields, bool) {
+        (self.listener_ip(l), self.listener_signs(l, &tuple.remote_ip))
     }
 
     /// RFC 9293 §3.10.7.2: LISTEN. Out of line, as `half_open_segment`: one or two segments

@@ -2,7 +2,7 @@
 //! connections that may have something to send, in the order they became ready.
 
 use super::{reschedule, Endpoint};
-use crate::conn::{ControlSegment, Ctx};
+use crate::conn::{ControlSegment, Ctx, Shared};
 use crate::{FourTuple, Instant, IpFields};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -81,14 +81,8 @@ impl Endpoint {
         while let Some(ctl) = self.shared.control.front() {
             let ident = self.ip_ident;
             self.ip_ident = self.ip_ident.wrapping_add(1);
-            let mut sent = emit_control(ctl, self.shared.config.compat.option_layout, ident, buf);
-            if let Some(t) = sent.filter(|_| ctl.options.md5) {
-                sent = sign(&self.shared.md5_keys, t, buf);
-            }
-            let udp = ctl.udp.unwrap_or(0);
-            if let Some(t) = sent.filter(|_| udp != 0) {
-                sent = encapsulate(self.shared.config.tcp_udp_tunneling_port, udp, t, buf);
-            }
+            let sent = emit_control(ctl, self.shared.config.compat.option_layout, ident, buf)
+                .and_then(|t| finish(&self.shared, t, buf, ctl.options.md5, ctl.udp.unwrap_or(0)));
             let rst = ctl.flags.rst();
             self.shared.control.pop_front();
             if let Some(t) = sent {
@@ -134,16 +128,7 @@ impl Endpoint {
                 Ok(len) => {
                     let (src, dst) = (conn.tuple.local_ip, conn.tuple.remote_ip);
                     let t = Transmit { len, src, dst, ecn: seg.ecn, gso_size: seg.gso_size };
-                    let Some(t) = (if seg.tcp.options.md5 { sign(&self.shared.md5_keys, t, buf) } else { Some(t) })
-                    else {
-                        continue;
-                    };
-                    let Some(t) = (match udp {
-                        0 => Some(t),
-                        udp => encapsulate(self.shared.config.tcp_udp_tunneling_port, udp, t, buf),
-                    }) else {
-                        continue;
-                    };
+                    let Some(t) = finish(&self.shared, t, buf, seg.tcp.options.md5, udp) else { continue };
                     self.shared.counters.segments_out += 1;
                     return Some(t);
                 }
@@ -176,6 +161,20 @@ fn emit_control(ctl: &ControlSegment, layout: OptionLayout, ident: u16, buf: &mu
     };
     let len = emit(&ctl.tuple, ctl.ip, Ecn::NotEct, ident, true, &repr, &[&[], &[]], buf).ok()?;
     Some(Transmit { len, src: ctl.tuple.local_ip, dst: ctl.tuple.remote_ip, ecn: Ecn::NotEct, gso_size: None })
+}
+
+/// What a written segment still needs on its way out: its signature (RFC 2385), then its
+/// UDP header (TCP over UDP, `udp` the peer's port, 0 for none). `None` when it cannot have
+/// them: a segment that must be signed or carried in UDP is not sent otherwise.
+#[inline(always)]
+fn finish(shared: &Shared, mut t: Transmit, buf: &mut [u8], md5: bool, udp: u16) -> Option<Transmit> {
+    if md5 {
+        t = sign(&shared.md5_keys, t, buf)?;
+    }
+    if udp != 0 {
+        t = encapsulate(shared.config.tcp_udp_tunneling_port, udp, t, buf)?;
+    }
+    Some(t)
 }
 
 /// Fills in the signature of a packet written with one (RFC 2385), by the key for its
