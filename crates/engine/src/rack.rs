@@ -17,7 +17,7 @@ const REO_WND_PERSIST: u8 = 16;
 /// Linux's `tcp_max_reordering`: the reordering degree reported is capped here.
 const MAX_REORDERING: u32 = 300;
 /// The duplicate-ACK threshold (RFC 5681), the reordering degree assumed at first.
-const DUP_THRESH: u32 = 3;
+pub(crate) const DUP_THRESH: u32 = 3;
 
 /// Bytes `[start, end)` left at `at`: one segment, or a burst sent at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,12 +164,24 @@ impl Rack {
         }
     }
 
-    /// RFC 8985 §6.2 steps 2 and 3 for data newly delivered, `[start, end)`: the most
-    /// recently sent of it becomes RACK's reference, unless its ACK may be for an earlier
-    /// transmission (an ambiguous retransmission); delivered below RACK.fack, it arrived out
-    /// of order (returns true then). Only whole segments count, as a receiver SACKs them: a
-    /// block that covers part of one (a byte of it) delivers none of it.
-    pub fn on_delivered(&mut self, start: SeqNum, end: SeqNum, ack: &AckFacts) -> bool {
+    /// RACK.fack before an ACK is taken in: what that ACK delivers below it was reordered.
+    pub fn fack(&self) -> Option<SeqNum> {
+        self.fack
+    }
+
+    /// RFC 8985 §6.2 steps 2 and 3 for data newly delivered, `[start, end)`: each segment's
+    /// round trip becomes RACK.rtt, and the most recently sent becomes RACK's reference,
+    /// unless its ACK may be for an earlier transmission (an ambiguous retransmission);
+    /// delivered below `prior_fack` (RACK.fack before this ACK), it arrived out of order
+    /// (returns true then). Only whole segments count, as a receiver SACKs them: a block that
+    /// covers part of one (a byte of it) delivers none of it.
+    ///
+    /// RACK.rtt ends as the round trip of the last segment taken, and the caller takes an
+    /// ACK's data in Linux's order (tcp_sacktag then tcp_clean_rtx_queue): SACK blocks, then
+    /// the cumulative range, each by sequence. When an ACK delivers data sent before RACK's
+    /// reference as well, RACK.rtt is then that older data's longer round trip, which gives
+    /// what is still missing that much longer before it counts as lost.
+    pub fn on_delivered(&mut self, start: SeqNum, end: SeqNum, prior_fack: Option<SeqNum>, ack: &AckFacts) -> bool {
         let mss = ack.mss.max(1);
         let mut reordered = false;
         let mut i = self.log.partition_point(|s| s.end <= start);
@@ -194,21 +206,19 @@ impl Rack {
             }
             self.note_rtt_us(rtt_us);
             if self.rtt_us.is_none() || sent_after(sent.at, sent.end, self.xmit, self.end_seq) {
-                self.rtt_us = Some(rtt_us);
                 self.xmit = sent.at;
                 self.end_seq = sent.end;
             }
-            match self.fack {
-                Some(fack) if sent.end < fack => {
-                    if !sent.retransmitted {
-                        self.reordering_seen = true;
-                        reordered = true;
-                        // Linux's degree: how many segments below the highest delivered.
-                        let degree = fack.since(sent.start).div_ceil(mss);
-                        self.reordering = self.reordering.max(degree.min(MAX_REORDERING));
-                    }
-                }
-                _ => self.fack = Some(sent.end),
+            self.rtt_us = Some(rtt_us);
+            if let Some(fack) = prior_fack.filter(|&fack| sent.start < fack && !sent.retransmitted) {
+                self.reordering_seen = true;
+                reordered = true;
+                // Linux's degree: how many segments below the highest delivered.
+                let degree = fack.since(sent.start).div_ceil(mss);
+                self.reordering = self.reordering.max(degree.min(MAX_REORDERING));
+            }
+            if self.fack.is_none_or(|fack| sent.end > fack) {
+                self.fack = Some(sent.end);
             }
         }
         reordered
@@ -342,7 +352,8 @@ mod tests {
         rack.note_rtt_us(100_000);
         rack.note_sent(s(0), s(4000), ms(100), false);
         // The last segment is SACKed at 200 ms: RTT 100 ms; 0..3000 wait out the window.
-        rack.on_delivered(s(3000), s(4000), &ack(ms(200)));
+        let prior = rack.fack();
+        rack.on_delivered(s(3000), s(4000), prior, &ack(ms(200)));
         let sacked = [(s(3000), s(4000))];
         let reo = rack.reo_wnd_us(false, 1, 100_000);
         assert_eq!(reo, 25_000, "a quarter of the minimum RTT");
@@ -360,11 +371,48 @@ mod tests {
         assert_eq!(rack.reo_wnd_us(false, 3, 40_000), 0);
         assert_eq!(rack.reo_wnd_us(true, 0, 40_000), 0);
         rack.note_sent(s(0), s(3000), ms(0), false);
-        rack.on_delivered(s(2000), s(3000), &ack(ms(40)));
-        rack.on_delivered(s(0), s(1000), &ack(ms(41)));
+        let prior = rack.fack();
+        rack.on_delivered(s(2000), s(3000), prior, &ack(ms(40)));
+        let prior = rack.fack();
+        rack.on_delivered(s(0), s(1000), prior, &ack(ms(41)));
         assert!(rack.reordering_seen);
         assert_eq!(rack.reordering, 3, "2 segments below the highest: the floor of 3 stays");
         assert_eq!(rack.reo_wnd_us(true, 3, 40_000), 10_000);
+    }
+
+    #[test]
+    fn rack_rtt_is_the_last_segment_taken_and_reordering_counts_against_the_fack_before() {
+        let mut rack = Rack::default();
+        rack.note_rtt_us(10_000);
+        rack.note_sent(s(0), s(10_000), ms(10), false);
+        // Segment 8 SACKed, then segment 0 resent at 20 ms.
+        rack.on_delivered(s(8000), s(9000), None, &ack(ms(20)));
+        rack.note_sent(s(0), s(1000), ms(20), true);
+        // One ACK delivers the retransmission (12 ms) and original data sent at 10 ms (22 ms),
+        // the cumulative range taken in sequence order: RACK.rtt is the later one's, the
+        // reference the retransmission, and the original below the old fack is reordering.
+        let prior = rack.fack();
+        assert!(rack.on_delivered(s(0), s(4000), prior, &ack(ms(32))));
+        assert_eq!(rack.rtt_us, Some(22_000));
+        assert_eq!((rack.xmit, rack.end_seq), (ms(20), s(1000)));
+        rack.advance(s(4000));
+        // Segment 9, sent at 10 ms, is lost only after 22 ms plus the window.
+        let sacked = [(s(8000), s(9000))];
+        let mut lost = Vec::new();
+        assert_eq!(rack.detect_loss(ms(32), 2_500, &sacked, &mut lost), Some(2_500));
+        assert!(lost.is_empty());
+    }
+
+    #[test]
+    fn in_order_delivery_in_one_ack_is_not_reordering() {
+        let mut rack = Rack::default();
+        rack.note_sent(s(0), s(3000), ms(0), false);
+        // An ACK of 0..1000 that SACKs 2000..3000: the SACK, taken first, raises the fack,
+        // yet the cumulative data was not delivered below the fack before the ACK.
+        let prior = rack.fack();
+        assert!(!rack.on_delivered(s(2000), s(3000), prior, &ack(ms(40))));
+        assert!(!rack.on_delivered(s(0), s(1000), prior, &ack(ms(40))));
+        assert!(!rack.reordering_seen);
     }
 
     #[test]
@@ -372,7 +420,8 @@ mod tests {
         let mut rack = Rack::default();
         rack.note_rtt_us(40_000);
         rack.note_sent(s(0), s(1000), ms(0), false);
-        rack.on_delivered(s(0), s(1000), &ack(ms(40)));
+        let prior = rack.fack();
+        rack.on_delivered(s(0), s(1000), prior, &ack(ms(40)));
         rack.reordering_seen = true;
         rack.on_dsack(s(1000), s(5000), true);
         assert_eq!(rack.reo_wnd_us(false, 0, 100_000), 20_000);
@@ -392,11 +441,13 @@ mod tests {
         rack.note_sent(s(0), s(1000), ms(60), true);
         // Acknowledged 10 ms after the retransmission: faster than any RTT, so it was the
         // original that arrived.
-        rack.on_delivered(s(0), s(1000), &ack(ms(70)));
+        let prior = rack.fack();
+        rack.on_delivered(s(0), s(1000), prior, &ack(ms(70)));
         assert_eq!(rack.rtt_us, None);
         // With timestamps, an echo older than the retransmission says the same.
         let echoed = AckFacts { echoed_ms: Some(0), ..ack(ms(200)) };
-        rack.on_delivered(s(0), s(1000), &echoed);
+        let prior = rack.fack();
+        rack.on_delivered(s(0), s(1000), prior, &echoed);
         assert_eq!(rack.rtt_us, None);
     }
 }

@@ -501,6 +501,27 @@ fn slow_start_grows_by_what_an_ack_newly_delivers() {
     }
 }
 
+/// Once data has been delivered more than three segments out of order, a SACK is progress
+/// like a cumulative ACK: cwnd grows by what it newly SACKs (Linux's tcp_may_raise_cwnd);
+/// before that it does not (RFC 5681 §3.1).
+#[test]
+fn sacks_grow_cwnd_once_the_path_has_reordered_past_the_threshold() {
+    let mut t = Conn::new();
+    let ts = t.send_segments(10);
+    let cwnd = t.h.ep.conn_info(t.c).unwrap().cwnd;
+    t.h.advance(Duration::from_millis(5));
+    t.ack(0, &[(9, 10)], ts);
+    assert_eq!(t.h.ep.conn_info(t.c).unwrap().cwnd, cwnd, "in order so far: no growth on a SACK");
+    // Segment 3 arrives after 9: six segments of reordering.
+    t.ack(0, &[(3, 4), (9, 10)], ts);
+    let info = t.h.ep.conn_info(t.c).unwrap();
+    assert_eq!(info.reordering, 7);
+    assert_eq!(info.cwnd, cwnd + SEG, "the SACK of segment 3 grows cwnd in slow start");
+    // The cumulative ACK counts only what was not SACKed before.
+    t.ack(10, &[], ts);
+    assert_eq!(t.h.ep.conn_info(t.c).unwrap().cwnd, cwnd + 9 * SEG);
+}
+
 /// Without timestamps, Linux takes an RTT sample from every ACK (the send time of the first
 /// byte it covers); FreeBSD times one segment a round trip. Four segments leave together;
 /// the first is ACKed 50 ms later (the timed segment, both ways), the second 30 ms after

@@ -93,18 +93,7 @@ impl Connection {
                 let delivered = self.newly_delivered(ctx, acked, sacked_before, mss);
                 self.snd.fast_recovery.dup_acks = 0;
                 self.end_cwr_if_done();
-                let grow = self.slow_start_growth(ctx, ack, delivered);
-                if self.cwnd_may_grow() {
-                    // The round trip CUBIC looks ahead by: the path's minimum where RACK has
-                    // kept one (as Linux's delay_min), so that a queue building up does not
-                    // make the curve run ahead; else the smoothed RTT.
-                    let rtt_us = self.snd.scoreboard.rack().and_then(|r| r.min_rtt_us()).or(self.snd.rtt.srtt_us());
-                    let rtt_ms = rtt_us.map_or(0, |us| (us / 1000) as u32);
-                    self.snd.cc.on_ack(grow, mss, ctx.now.as_millis() as u32, rtt_ms);
-                    self.snd_buf_expand(ctx);
-                } else {
-                    self.snd.cc.on_app_limited();
-                }
+                self.grow_cwnd(ctx, ack, delivered, mss);
             }
             self.rto_count = 0;
             self.probe_count = 0;
@@ -132,6 +121,12 @@ impl Connection {
             self.on_duplicate_ack(ctx, ack, mss);
         }
         self.on_sack_blocks(ctx, seg, una_before);
+        if ack == una_before && self.grows_on_sacks(ctx) {
+            let newly_sacked = self.snd.scoreboard.sacked_above(ack).saturating_sub(sacked_before);
+            if newly_sacked > 0 {
+                self.grow_cwnd(ctx, ack, newly_sacked, mss);
+            }
+        }
         if self.in_sack_recovery() || self.in_cwr() {
             // RFC 6937 §3's DeliveredData: what SND.UNA passed, plus the change in what is
             // SACKed above it (bytes SACKed before and now below SND.UNA counted once).
@@ -204,6 +199,34 @@ impl Connection {
     /// The bytes slow start grows by for an ACK of `acked` new bytes up to `ack`: all of them,
     /// a quarter in HyStart++'s conservative slow start; when HyStart++ ends slow start,
     /// avoidance takes over (RFC 9406 §4.2).
+    /// cwnd grows by `delivered` bytes (slow start or congestion avoidance) if the flight
+    /// has been limited by it (RFC 7661), else the controller learns it was not.
+    fn grow_cwnd(&mut self, ctx: &mut Ctx, ack: SeqNum, delivered: u32, mss: u32) {
+        let grow = self.slow_start_growth(ctx, ack, delivered);
+        if self.cwnd_may_grow() {
+            // The round trip CUBIC looks ahead by: the path's minimum where RACK has kept
+            // one (as Linux's delay_min), so that a queue building up does not make the
+            // curve run ahead; else the smoothed RTT.
+            let rtt_us = self.snd.scoreboard.rack().and_then(|r| r.min_rtt_us()).or(self.snd.rtt.srtt_us());
+            let rtt_ms = rtt_us.map_or(0, |us| (us / 1000) as u32);
+            self.snd.cc.on_ack(grow, mss, ctx.now.as_millis() as u32, rtt_ms);
+            self.snd_buf_expand(ctx);
+        } else {
+            self.snd.cc.on_app_limited();
+        }
+    }
+
+    /// Whether data newly SACKed, with SND.UNA where it was, grows cwnd: RFC 5681 §3.1 grows
+    /// it on ACKs of new data only, and Linux keeps to that until it has seen the path
+    /// reorder more than the duplicate-ACK threshold (tcp_may_raise_cwnd): out-of-order
+    /// delivery is then no sign of loss, and a SACK is as much progress as a cumulative ACK.
+    fn grows_on_sacks(&self, ctx: &Ctx) -> bool {
+        ctx.config.compat.cwnd_grows_by_delivered
+            && !self.snd.fast_recovery.active
+            && !self.in_cwr()
+            && self.snd.scoreboard.rack().is_some_and(|r| r.reordering > crate::rack::DUP_THRESH)
+    }
+
     fn slow_start_growth(&mut self, ctx: &mut Ctx, ack: SeqNum, acked: u32) -> u32 {
         if !self.in_initial_slow_start(ctx) || ctx.config.compat.hystart_without_css {
             return acked;

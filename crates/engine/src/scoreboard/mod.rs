@@ -222,20 +222,26 @@ impl Scoreboard {
         facts: &AckFacts,
     ) {
         let Some(tables) = &mut self.tables else { return };
+        let prior_fack = tables.rack.fack();
         let mut reordered = false;
-        if tables.ranges.is_empty() {
-            reordered |= tables.rack.on_delivered(snd_una_before, snd_una, facts);
-        } else {
-            for (l, r) in unsacked(snd_una_before, snd_una, &tables.ranges) {
-                reordered |= tables.rack.on_delivered(l, r, facts);
-            }
-        }
-        for &(left, right) in blocks {
+        // SACK blocks first, by sequence, then the cumulative range (see Rack::on_delivered).
+        let mut sorted = [(SeqNum(0), SeqNum(0)); 4];
+        let n = blocks.len().min(sorted.len());
+        sorted[..n].copy_from_slice(&blocks[..n]);
+        sorted[..n].sort_unstable_by_key(|block| block.0.since(snd_una));
+        for &(left, right) in &sorted[..n] {
             if !(left < right && right <= snd_max && right > snd_una) {
                 continue;
             }
             for (l, r) in unsacked(left.max(snd_una), right, &tables.ranges) {
-                reordered |= tables.rack.on_delivered(l, r, facts);
+                reordered |= tables.rack.on_delivered(l, r, prior_fack, facts);
+            }
+        }
+        if tables.ranges.is_empty() {
+            reordered |= tables.rack.on_delivered(snd_una_before, snd_una, prior_fack, facts);
+        } else {
+            for (l, r) in unsacked(snd_una_before, snd_una, &tables.ranges) {
+                reordered |= tables.rack.on_delivered(l, r, prior_fack, facts);
             }
         }
         if reordered {
