@@ -161,7 +161,10 @@ fuzz_target!(|data: &[u8]| {
             }
             5 => {
                 let Some(k) = input.byte() else { break };
-                if let Some(&h) = conns.get(k as usize % conns.len().max(1)) {
+                // The top values switch the device between refusing packets and taking them.
+                if k >= 0xf0 {
+                    ep.set_device_refusing(now, k & 1 == 1);
+                } else if let Some(&h) = conns.get(k as usize % conns.len().max(1)) {
                     let mut b = [0u8; 1000];
                     let _ = ep.recv(now, h, &mut b);
                 }

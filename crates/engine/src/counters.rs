@@ -156,6 +156,9 @@ counters! {
     /// Control segments (RSTs, SYN-ACKs, ACKs) not queued because the caller had not drained
     /// `poll_transmit` and the queue was full.
     control_queue_overflows,
+    /// Packets not sent because the device refused them (`Endpoint::set_device_refusing`):
+    /// control segments and ACKs dropped, data left to send later.
+    transmits_refused,
     /// Payload bytes that arrived again (duplicates), and that arrived out of order.
     duplicate_bytes_in,
     /// Segments that arrived beyond RCV.NXT and were held for reassembly.

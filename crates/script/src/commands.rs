@@ -86,6 +86,10 @@ impl Runner {
                 Ok(())
             }
             "tcpdrop" => self.tcpdrop(&cmd, words),
+            "tc" if words.get(1).is_some_and(|w| w == "qdisc") => {
+                self.qdisc(&cmd, words);
+                Ok(())
+            }
             _ if base.ends_with(".sh") => self.include(&cmd, program, depth),
             _ => {
                 self.no_op(&cmd, "no engine meaning");
@@ -113,6 +117,19 @@ impl Runner {
                 self.no_op(cmd, "no such file to read");
                 Ok(())
             }
+        }
+    }
+
+    /// `tc qdisc ...` on the script's device: a queue of `limit 0` takes no packets, so
+    /// the engine's every transmission is refused until another qdisc replaces it; what
+    /// else a qdisc does (fq's pacing) has no engine meaning yet.
+    fn qdisc(&mut self, cmd: &str, words: &[String]) {
+        let removed = matches!(words.get(2).map(String::as_str), Some("delete" | "del"));
+        let refusing = !removed && words.windows(2).any(|w| w[0] == "limit" && w[1] == "0");
+        self.ep.set_device_refusing(self.now, refusing);
+        self.drain();
+        if !refusing {
+            self.no_op(cmd, "the device takes packets; no other engine meaning");
         }
     }
 

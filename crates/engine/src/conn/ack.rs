@@ -96,7 +96,7 @@ impl Connection {
                 self.grow_cwnd(ctx, ack, delivered, mss);
             }
             self.rto_count = 0;
-            self.probe_count = 0;
+            self.end_probe_spell(ctx);
             self.last_progress = MsStamp::at(ctx.now);
             if self.snd.una == self.snd.max && self.snd.buf.is_empty() {
                 self.chrono_idle(ctx.now);
@@ -147,7 +147,7 @@ impl Connection {
         // a sliver leaves the timer to send it (SWS override, RFC 9293 §3.8.6.2.1).
         if self.snd.wnd >= (self.neg.snd_mss as u32).min(self.snd.max_wnd / 2).max(1) {
             self.timers.stop(Timer::Persist);
-            self.probe_count = 0;
+            self.end_probe_spell(ctx);
         }
         true
     }

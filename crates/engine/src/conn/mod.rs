@@ -12,6 +12,7 @@ mod input;
 mod keepalive;
 mod output;
 mod owed;
+mod persist;
 mod pmtu;
 mod receiver;
 mod recovery;
@@ -69,6 +70,11 @@ pub(crate) struct Shared {
     /// segments travel in UDP (`config.tcp_udp_tunneling_port`), by tuple: few are, so the
     /// records keep no room for it. An entry goes with its tuple's last record.
     pub udp_ports: std::collections::HashMap<FourTuple, u16>,
+    /// The device refuses packets for now (`Endpoint::set_device_refusing`).
+    pub device_refusing: bool,
+    /// When the current spell of persist probes began, by connection slot, for the user
+    /// timeout (Linux's icsk_probes_tstamp); an entry lives while the probes go unanswered.
+    pub probe_spells: std::collections::HashMap<u32, Instant>,
 }
 
 /// What a connection call may touch outside the connection itself: the time and the
@@ -537,6 +543,9 @@ impl Connection {
         shared.buffers.give(&mut self.snd.buf);
         shared.buffers.give(&mut self.rcv.buf);
         self.drop_keepalive_timing(shared);
+        if self.probe_count != 0 {
+            shared.probe_spells.remove(&self.handle.index);
+        }
         self.snd.scoreboard.release(&mut shared.scoreboards);
     }
 

@@ -384,15 +384,6 @@ impl Connection {
         self.last_progress = MsStamp::at(ctx.now);
     }
 
-    /// The persist timer (RFC 9293 §3.8.6.1), backed off per probe: for a zero window it
-    /// sends a probe, for a small one the data it allows (the SWS override timeout).
-    #[cold]
-    fn arm_persist(&mut self, ctx: &Ctx) {
-        let rto = self.snd.rtt.rto(ctx.config.rto_max);
-        let backoff = rto.saturating_mul(1 << self.probe_count.min(10)).min(ctx.config.rto_max);
-        self.timers.set(Timer::Persist, ctx.now + backoff);
-    }
-
     /// Whether our FIN, numbered `fin_seq`, has been sent and is not yet acknowledged.
     #[inline(always)]
     pub(super) fn fin_sent(&self, fin_seq: SeqNum) -> bool {

@@ -89,10 +89,7 @@ impl Connection {
             match timer {
                 Timer::Retransmit => self.on_retransmit_timeout(ctx),
                 Timer::DelayedAck => self.owed.insert(Owed::ACK),
-                Timer::Persist => {
-                    self.owed.insert(Owed::WINDOW_PROBE);
-                    self.probe_count = self.probe_count.saturating_add(1);
-                }
+                Timer::Persist => self.on_persist_timeout(ctx),
                 Timer::Keepalive => self.on_keepalive_timeout(ctx),
                 Timer::FinWait2 => {
                     if self.state == State::FinWait2 {

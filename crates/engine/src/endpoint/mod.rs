@@ -161,6 +161,8 @@ impl Endpoint {
             trace_transitions: false,
             transitions: Fifo::default(),
             keepalive_timings: Default::default(),
+            device_refusing: false,
+            probe_spells: Default::default(),
             md5_keys: Default::default(),
             udp_ports: Default::default(),
         };

@@ -69,8 +69,50 @@ impl Endpoint {
         self.poll_transmit_inner(now, buf, max_segments.max(1))
     }
 
+    /// Whether the device takes packets: a host whose device refuses them for now (a full
+    /// queue, a qdisc that drops everything, a TUN write answering ENOBUFS) says so, and
+    /// `poll_transmit` then sends nothing. What it would have sent is refused as Linux's
+    /// TCP handles a local drop: control segments and ACKs are lost (counted in
+    /// `transmits_refused`); data stays to be sent, a retransmission not counted as one; a
+    /// connection with nothing in flight probes on the persist timer, every
+    /// 500 ms after the first (Linux's TCP_RESOURCE_PROBE_INTERVAL), until the device takes
+    /// packets again or the user timeout ends it. Once it takes them, every connection with
+    /// something to send is polled again.
+    pub fn set_device_refusing(&mut self, now: Instant, refusing: bool) {
+        self.last_now = self.last_now.max(now);
+        if self.shared.device_refusing == refusing {
+            return;
+        }
+        self.shared.device_refusing = refusing;
+        if !refusing {
+            for h in self.connection_handles() {
+                self.after_conn(now, h);
+            }
+        }
+    }
+
+    /// `poll_transmit` while the device refuses packets: everything waiting is refused.
+    #[cold]
+    fn refuse_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        let refused = self.shared.control.len() + self.echo_replies.len();
+        while self.shared.control.pop_front().is_some() {}
+        self.echo_replies.clear();
+        self.shared.counters.transmits_refused += refused as u64;
+        while let Some(h) = self.dirty.pop_front() {
+            let Some(conn) = self.conns.get_mut(h.index, h.generation) else { continue };
+            conn.in_dirty = false;
+            conn.on_transmit_refused(&mut Ctx { now, shared: &mut self.shared });
+            reschedule(&mut self.timers_pending, conn, h);
+            self.shared.counters.transmits_refused += 1;
+        }
+        None
+    }
+
     fn poll_transmit_inner(&mut self, now: Instant, buf: &mut [u8], gso_segments: usize) -> Option<Transmit> {
         self.last_now = self.last_now.max(now);
+        if self.shared.device_refusing {
+            return self.refuse_transmit(now);
+        }
         if !self.echo_replies.is_empty() {
             if let Some(t) = self.poll_echo_reply(buf) {
                 return Some(t);
