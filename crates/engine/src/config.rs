@@ -149,6 +149,14 @@ pub struct Config {
     /// The fewest segments a super-segment (GSO) is cut to when the connection's rate would
     /// give fewer, as Linux's `tcp_min_tso_segs` (default 2).
     pub tcp_min_tso_segs: u8,
+    /// Pacing: data leaves spaced at the connection's rate, as Linux paces a socket on a
+    /// device with the fq qdisc (off by default, as Linux's default qdisc does not pace).
+    pub pacing: bool,
+    /// The pacing rate as a percentage of cwnd per smoothed RTT while cwnd is below half of
+    /// ssthresh (slow start), as Linux's `tcp_pacing_ss_ratio` (200).
+    pub tcp_pacing_ss_ratio: u16,
+    /// The same once cwnd is past half of ssthresh, as Linux's `tcp_pacing_ca_ratio` (120).
+    pub tcp_pacing_ca_ratio: u16,
     /// After an idle spell longer than the RTO, sending restarts from the restart window
     /// min(IW, cwnd) (RFC 5681 §4.1), cwnd halved for every RTO idle on the way down as
     /// Linux's `tcp_slow_start_after_idle` (default on) does it (RFC 2861).
@@ -248,6 +256,9 @@ impl Default for Config {
             tcp_recovery: 1,
             tcp_hystart: true,
             tcp_min_tso_segs: 2,
+            pacing: false,
+            tcp_pacing_ss_ratio: 200,
+            tcp_pacing_ca_ratio: 120,
             tcp_slow_start_after_idle: true,
             tcp_frto: 2,
             tcp_moderate_rcvbuf: true,

@@ -121,15 +121,17 @@ impl Runner {
     }
 
     /// `tc qdisc ...` on the script's device: a queue of `limit 0` takes no packets, so
-    /// the engine's every transmission is refused until another qdisc replaces it; what
-    /// else a qdisc does (fq's pacing) has no engine meaning yet.
+    /// the engine's every transmission is refused until another qdisc replaces it; fq paces
+    /// (Linux paces a socket whose device has fq); other qdiscs neither refuse nor pace.
     fn qdisc(&mut self, cmd: &str, words: &[String]) {
         let removed = matches!(words.get(2).map(String::as_str), Some("delete" | "del"));
         let refusing = !removed && words.windows(2).any(|w| w[0] == "limit" && w[1] == "0");
+        let pacing = !removed && words.iter().any(|w| w == "fq");
+        self.ep.config_mut().pacing = pacing;
         self.ep.set_device_refusing(self.now, refusing);
         self.drain();
-        if !refusing {
-            self.no_op(cmd, "the device takes packets; no other engine meaning");
+        if !refusing && !pacing {
+            self.no_op(cmd, "the device takes packets and does not pace");
         }
     }
 
@@ -302,6 +304,8 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
         "net.ipv4.tcp_frto" => c.tcp_frto = small(2),
         "net.ipv4.tcp_slow_start_after_idle" => c.tcp_slow_start_after_idle = on,
         "net.ipv4.tcp_min_tso_segs" => c.tcp_min_tso_segs = small(255).max(1),
+        "net.ipv4.tcp_pacing_ss_ratio" => c.tcp_pacing_ss_ratio = n.min(u16::MAX as u64) as u16,
+        "net.ipv4.tcp_pacing_ca_ratio" => c.tcp_pacing_ca_ratio = n.min(u16::MAX as u64) as u16,
         "net.ipv4.tcp_moderate_rcvbuf" | "net.inet.tcp.recvbuf_auto" => c.tcp_moderate_rcvbuf = on,
         "net.ipv4.tcp_retries2" => c.tcp_retries2 = small(255),
         "net.ipv4.tcp_mtu_probing" => c.tcp_mtu_probing = small(2),
@@ -325,13 +329,11 @@ pub(crate) fn apply_sysctl(c: &mut Config, name: &str, value: &str) -> Sysctl {
             }
         }
         // Linux sysctls whose mechanisms the engine does not have (yet): FACK,
-        // CUBIC's and pacing's parameters, TSO sizing, Fast Open.
+        // CUBIC's parameters, TSO sizing, Fast Open.
         "net.ipv4.tcp_fack"
         | "net.ipv4.tcp_reordering"
         | "net.ipv4.tcp_tso_win_divisor"
         | "net.ipv4.tcp_ecn_option"
-        | "net.ipv4.tcp_pacing_ss_ratio"
-        | "net.ipv4.tcp_pacing_ca_ratio"
         | "net.ipv4.tcp_notsent_lowat"
         | "net.ipv4.tcp_fastopen"
         | "net.ipv4.tcp_min_rtt_wlen"

@@ -12,6 +12,7 @@ mod input;
 mod keepalive;
 mod output;
 mod owed;
+mod pacing;
 mod persist;
 mod pmtu;
 mod receiver;
@@ -22,6 +23,7 @@ mod validation;
 
 pub use keepalive::KeepaliveTiming;
 use owed::Owed;
+pub(crate) use pacing::Pacing;
 use pmtu::MtuSearch;
 pub(crate) use receiver::Receiver;
 pub(crate) use sender::Sender;
@@ -325,6 +327,9 @@ bitflags::bitflags! {
         /// TCP_MD5SIG with a key for the peer: every segment is signed, and only segments
         /// with a valid signature are taken (RFC 2385).
         const MD5 = 1 << 25;
+        /// The persist timer waits for the next paced departure, not for a probe
+        /// (`pacing.rs`).
+        const PACED = 1 << 26;
     }
 }
 

@@ -238,6 +238,10 @@ impl Connection {
         if len > mss && len % mss != 0 && (len < unsent || self.holds_small_segment(ctx, in_flight)) {
             len -= len % mss;
         }
+        // Paced (`pacing.rs`): the segment waits for its departure time (a probe does not).
+        if len > 0 && ctx.config.pacing && !self.owed.has(Owed::WINDOW_PROBE) && self.pacing_holds(ctx) {
+            len = 0;
+        }
         // RFC 4821 §7.5: a path MTU probe is one segment larger than the rest.
         let mut mtu_probe = false;
         if self.mtu.enabled && seg_max == gso_len && len > 0 {
@@ -291,7 +295,11 @@ impl Connection {
                     self.snd.rtt_probe.set(seq, ctx.now.as_micros() as u32);
                 }
                 // Most segments are one (counted without a division, a slow instruction).
-                ctx.counters.data_segments_out += if len <= mss || mtu_probe { 1 } else { len.div_ceil(mss) as u64 };
+                let segments = if len <= mss || mtu_probe { 1 } else { len.div_ceil(mss) as u64 };
+                ctx.counters.data_segments_out += segments;
+                if ctx.config.pacing {
+                    self.pacing_note_sent(ctx, len, segments as u32);
+                }
                 let new_data = seq >= self.snd.max;
                 if new_data && in_flight == 0 {
                     let idle_ms = self.last_progress.elapsed_ms(ctx.now);

@@ -3,7 +3,7 @@
 //! full queue, Linux's local congestion). A spell of probes gives up after the user timeout
 //! (RFC 5482), counted from its first probe.
 
-use super::{Connection, Ctx, Owed, Timer, UNSET_MS};
+use super::{ConnFlags, Connection, Ctx, Owed, Timer, UNSET_MS};
 use crate::Cause;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ impl Connection {
         let rto = self.snd.rtt.rto(ctx.config.rto_max);
         let backoff = rto.saturating_mul(1 << self.probe_count.min(10)).min(ctx.config.rto_max);
         self.timers.set(Timer::Persist, ctx.now + backoff);
+        self.set_flag(ConnFlags::PACED, false);
     }
 
     /// The persist timer expired: a probe is owed, unless the spell has outlasted the user
@@ -70,6 +71,7 @@ impl Connection {
                 wait = wait.min(limit.saturating_sub(ctx.now.saturating_since(started)));
             }
             self.timers.set(Timer::Persist, ctx.now + wait);
+            self.set_flag(ConnFlags::PACED, false);
         } else if self.snd.max == self.snd.una && self.wants_output() && !self.timers.is_armed(Timer::Persist) {
             self.arm_persist(ctx);
         }

@@ -89,6 +89,7 @@ impl Connection {
             match timer {
                 Timer::Retransmit => self.on_retransmit_timeout(ctx),
                 Timer::DelayedAck => self.owed.insert(Owed::ACK),
+                Timer::Persist if self.flag(ConnFlags::PACED) => self.set_flag(ConnFlags::PACED, false),
                 Timer::Persist => self.on_persist_timeout(ctx),
                 Timer::Keepalive => self.on_keepalive_timeout(ctx),
                 Timer::FinWait2 => {

@@ -62,6 +62,8 @@ pub(crate) struct Tables {
     prr: Prr,
     /// F-RTO after the last retransmission timeout, while it decides.
     frto: Option<Frto>,
+    /// When the next paced segment may leave (`conn/pacing.rs`).
+    pacing: crate::conn::Pacing,
 }
 
 /// Scoreboard tables of ended connections, for the next ones.
@@ -130,6 +132,7 @@ impl Scoreboard {
                 tables.undo = None;
                 tables.prr = Prr::default();
                 tables.frto = None;
+                tables.pacing = Default::default();
                 pool.spare.push(tables);
             }
         }

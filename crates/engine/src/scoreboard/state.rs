@@ -76,6 +76,15 @@ impl Scoreboard {
         &mut self.tables().prr
     }
 
+    /// The pacing schedule (none before the first paced segment).
+    pub fn pacing(&self) -> Option<crate::conn::Pacing> {
+        self.tables.as_ref().map(|t| t.pacing)
+    }
+
+    pub fn pacing_mut(&mut self) -> &mut crate::conn::Pacing {
+        &mut self.tables().pacing
+    }
+
     /// A recovery began at `snd_una`: count its retransmissions from none.
     pub fn start_undo_count(&mut self, snd_una: SeqNum) {
         let tables = self.tables();
