@@ -74,7 +74,13 @@ fuzz_target!(|data: &[u8]| {
     // Bit 7: a device with segmentation offload (super-segments out, unverified checksums in).
     let offload = bit(7);
     let config = Config::default().with(|c| { c.tcp_max_syn_backlog = SYN_BACKLOG; c.tcp_wmem.default = 4096; c.tcp_rmem.default = 4096; c.compat.resend_fin_with_ack = bit(0); c.compat.process_ack_of_old_segment = bit(1); c.tcp_insecure_rst = bit(2); c.tcp_insecure_syn = bit(3); c.tcp_drop_synfin = bit(4); c.tcp_time_wait_reopen = !bit(5); c.tcp_ecn = if bit(6) { EcnMode::On } else { EcnMode::Passive }; });
-    let config = config.with(|c| c.tcp_udp_tunneling_port = TUNNEL);
+    // Linux's CUBIC arithmetic and pacing with the resend of the FIN (bit 0) and the ACK of
+    // an old segment (bit 1) respectively: the knobs are independent enough to share bits.
+    let config = config.with(|c| {
+        c.tcp_udp_tunneling_port = TUNNEL;
+        c.compat.cubic_in_segments = bit(0);
+        c.pacing = bit(1);
+    });
     let mut ep = Endpoint::new(config, &[IpAddr::V4(LOCAL)]);
     let listener = ep.listen(SocketAddr::new(IpAddr::V4(LOCAL), 80), 4).unwrap();
     // Port 82 signs (RFC 2385) with the peer's key; port 81 is closed.

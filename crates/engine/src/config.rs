@@ -363,6 +363,12 @@ pub struct Compat {
     /// once, without RFC 9406's Conservative Slow Start (as the linux script profile sets;
     /// off: HyStart++).
     pub hystart_without_css: bool,
+    /// CUBIC as Linux computes it (`congestion/cubic_linux.rs`): in whole segments, cwnd
+    /// raised a segment at a time once an integer count of acknowledged segments is reached,
+    /// the curve forgotten on a timeout and left running while the application limits
+    /// sending, where RFC 9438 (and the default) grows cwnd in bytes by the acknowledged share
+    /// of the way to the target. As the linux script profile sets.
+    pub cubic_in_segments: bool,
 }
 
 impl Default for Compat {
@@ -387,6 +393,7 @@ impl Default for Compat {
             cwnd_grows_by_delivered: true,
             rtt_from_every_ack: true,
             hystart_without_css: false,
+            cubic_in_segments: false,
         }
     }
 }
@@ -421,6 +428,7 @@ impl Compat {
             cwnd_grows_by_delivered: false,
             rtt_from_every_ack: false,
             hystart_without_css: false,
+            cubic_in_segments: false,
         }
     }
 }

@@ -61,6 +61,7 @@ impl Profile {
         config.compat.drop_ack_of_unsent_data = true;
         config.compat.reset_data_after_close_from_segment = true;
         config.compat.hystart_without_css = true;
+        config.compat.cubic_in_segments = true;
         Profile { name: "linux", config, tso: true, gso: true, doubles_socket_buffers: true }
     }
 

@@ -479,5 +479,12 @@ pub fn swarm_spec(seed: u64) -> TransferSpec {
     if rng.chance(1, 4) {
         spec.config.tcp_recovery = 0;
     }
+    // CUBIC in Linux's segment arithmetic, and pacing, each in a third of the cases.
+    if rng.chance(1, 3) {
+        spec.config.compat.cubic_in_segments = true;
+    }
+    if rng.chance(1, 3) {
+        spec.config.pacing = true;
+    }
     spec
 }

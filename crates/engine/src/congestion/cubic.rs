@@ -69,13 +69,7 @@ impl Cubic {
 }
 
 impl CongestionControl for Cubic {
-    fn cwnd(&self) -> u32 {
-        self.reno.cwnd()
-    }
-
-    fn ssthresh(&self) -> u32 {
-        self.reno.ssthresh()
-    }
+    super::reductions_on_reno!();
 
     /// §4.4 and §4.3: per ACK in avoidance, cwnd moves a share of the way (acked / cwnd) to the
     /// curve's value one RTT ahead, W_cubic(t + RTT), held within [cwnd, 1.5 cwnd]; and never
@@ -116,38 +110,10 @@ impl CongestionControl for Cubic {
         self.reno.set(next, ssthresh);
     }
 
-    fn on_loss(&mut self, _flight: u32, mss: u32, inflate: bool) {
-        let ssthresh = self.reduce(mss);
-        let cwnd = if inflate { ssthresh + super::DUP_ACK_THRESHOLD as u32 * mss } else { ssthresh };
-        self.reno.set(cwnd, ssthresh);
-    }
-
-    fn on_recovery_dup_ack(&mut self, mss: u32) {
-        self.reno.on_recovery_dup_ack(mss);
-    }
-
-    fn on_partial_ack(&mut self, acked: u32, mss: u32) {
-        self.reno.on_partial_ack(acked, mss);
-    }
-
-    fn on_recovery_exit(&mut self, flight: u32, mss: u32) {
-        self.reno.on_recovery_exit(flight, mss);
-    }
-
-    fn on_ecn_echo(&mut self, _flight: u32, mss: u32) {
-        let cwnd = self.reno.cwnd();
-        let ssthresh = self.reduce(mss);
-        self.reno.set(cwnd, ssthresh);
-    }
-
     /// §4.8: a timeout reduces as a loss does, then restarts from one segment.
     fn on_rto(&mut self, _flight: u32, mss: u32) {
         let ssthresh = self.reduce(mss);
         self.reno.set(mss, ssthresh);
-    }
-
-    fn set_cwnd(&mut self, cwnd: u32) {
-        self.reno.set_cwnd(cwnd);
     }
 
     /// Avoidance starts from cwnd; with no reduction behind it, the curve starts flat there

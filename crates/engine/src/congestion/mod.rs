@@ -2,14 +2,12 @@
 //! ECN echoes and timeouts. The connection's send side keeps the loss-recovery bookkeeping
 //! (duplicate ACKs, the recovery point, RFC 6675's scoreboard) and tells the controller what
 //! happened through `CongestionControl`; a controller is one implementation of it (`reno.rs`,
-//! `cubic.rs`) and one variant of `Congestion`. Everything is in bytes.
-
-mod cubic;
-mod hystart;
-mod reno;
+//! `cubic.rs`, `cubic_linux.rs`) and one variant of `Congestion`. Everything is in bytes at
+//! this interface.
 
 use crate::config::CongestionAlgorithm;
 pub(crate) use cubic::Cubic;
+pub(crate) use cubic_linux::LinuxCubic;
 pub(crate) use hystart::{HyStart, SlowStart};
 pub(crate) use reno::{NewReno, DUP_ACK_THRESHOLD};
 
@@ -57,6 +55,56 @@ pub(crate) trait CongestionControl {
     fn restart_after_idle(&mut self, cwnd: u32);
 }
 
+/// The methods CUBIC shares with NewReno, for a controller with a `reno: NewReno` field and a
+/// `reduce(mss) -> ssthresh` for its own reduction: a loss reduces to ssthresh (inflated by
+/// the three duplicate ACKs in NewReno recovery), an ECN echo sets ssthresh alone, and the
+/// recovery arithmetic and the window's getters and setter are NewReno's.
+macro_rules! reductions_on_reno {
+    () => {
+        fn cwnd(&self) -> u32 {
+            self.reno.cwnd()
+        }
+
+        fn ssthresh(&self) -> u32 {
+            self.reno.ssthresh()
+        }
+
+        fn on_loss(&mut self, _flight: u32, mss: u32, inflate: bool) {
+            let ssthresh = self.reduce(mss);
+            let cwnd = if inflate { ssthresh + super::DUP_ACK_THRESHOLD as u32 * mss } else { ssthresh };
+            self.reno.set(cwnd, ssthresh);
+        }
+
+        fn on_recovery_dup_ack(&mut self, mss: u32) {
+            self.reno.on_recovery_dup_ack(mss);
+        }
+
+        fn on_partial_ack(&mut self, acked: u32, mss: u32) {
+            self.reno.on_partial_ack(acked, mss);
+        }
+
+        fn on_recovery_exit(&mut self, flight: u32, mss: u32) {
+            self.reno.on_recovery_exit(flight, mss);
+        }
+
+        fn on_ecn_echo(&mut self, _flight: u32, mss: u32) {
+            let cwnd = self.reno.cwnd();
+            let ssthresh = self.reduce(mss);
+            self.reno.set(cwnd, ssthresh);
+        }
+
+        fn set_cwnd(&mut self, cwnd: u32) {
+            self.reno.set_cwnd(cwnd);
+        }
+    };
+}
+pub(crate) use reductions_on_reno;
+
+mod cubic;
+mod cubic_linux;
+mod hystart;
+mod reno;
+
 /// Slow start grows by every byte acknowledged, as Linux's `tcp_slow_start` does (RFC 3465
 /// §2.2 byte counting with no per-ACK limit, so that a stretch ACK of ten segments counts ten),
 /// up to ssthresh.
@@ -69,13 +117,16 @@ pub(crate) fn slow_start(cwnd: u32, ssthresh: u32, acked: u32) -> u32 {
 pub(crate) enum Congestion {
     NewReno(NewReno),
     Cubic(Cubic),
+    LinuxCubic(LinuxCubic),
 }
 
 impl Congestion {
-    /// The controller `algorithm` with an initial window of `initial_window` bytes.
-    pub fn new(algorithm: CongestionAlgorithm, initial_window: u32) -> Congestion {
+    /// The controller `algorithm` with an initial window of `initial_window` bytes; CUBIC in
+    /// Linux's segment arithmetic with `cubic_in_segments`.
+    pub fn new(algorithm: CongestionAlgorithm, initial_window: u32, cubic_in_segments: bool) -> Congestion {
         match algorithm {
             CongestionAlgorithm::Reno => Congestion::NewReno(NewReno::new(initial_window)),
+            CongestionAlgorithm::Cubic if cubic_in_segments => Congestion::LinuxCubic(LinuxCubic::new(initial_window)),
             CongestionAlgorithm::Cubic => Congestion::Cubic(Cubic::new(initial_window)),
         }
     }
@@ -87,6 +138,7 @@ macro_rules! dispatch {
         match $self {
             Congestion::NewReno($cc) => $e,
             Congestion::Cubic($cc) => $e,
+            Congestion::LinuxCubic($cc) => $e,
         }
     };
 }

@@ -125,7 +125,7 @@ impl Connection {
         self.arm_keepalive(ctx);
         self.start_quick_acks(&ctx.config);
         let initial_window = self.initial_cwnd(&ctx.config);
-        self.snd.start_congestion_control(ctx.config.tcp_congestion_control, initial_window);
+        self.snd.start_congestion_control(&ctx.config, initial_window);
         self.start_rcv_space(ctx);
         self.start_mtu_search(&ctx.config);
         self.last_progress = MsStamp::at(ctx.now);

@@ -477,7 +477,7 @@ impl Connection {
         conn.snd.wl2 = seg_ack;
         conn.ts_recent = ts_recent;
         let initial_window = conn.initial_cwnd(&ctx.config);
-        conn.snd.start_congestion_control(ctx.config.tcp_congestion_control, initial_window);
+        conn.snd.start_congestion_control(&ctx.config, initial_window);
         conn.start_mtu_search(&ctx.config);
         if let Some(rtt_us) = synack_rtt_us {
             conn.snd.rtt.sample_us(rtt_us, ctx.timing.rto);

@@ -67,7 +67,7 @@ impl Sender {
             buf: VecDeque::new(),
             cap,
             rtt: RttEstimator::new(rto_initial_us),
-            cc: Congestion::new(crate::CongestionAlgorithm::Reno, 0),
+            cc: Congestion::new(crate::CongestionAlgorithm::Reno, 0, false),
             hystart: HyStart::new(iss),
             fast_recovery: FastRecovery::idle(iss),
             scoreboard: Scoreboard::default(),
@@ -82,8 +82,9 @@ impl Sender {
     /// recovery below the ISS (RFC 6582 §3.2: recover starts at the initial send sequence
     /// number).
     #[inline(always)]
-    pub fn start_congestion_control(&mut self, algorithm: crate::CongestionAlgorithm, initial_window: u32) {
-        self.cc = Congestion::new(algorithm, initial_window);
+    pub fn start_congestion_control(&mut self, config: &crate::Config, initial_window: u32) {
+        let linux = config.compat.cubic_in_segments;
+        self.cc = Congestion::new(config.tcp_congestion_control, initial_window, linux);
         self.fast_recovery = FastRecovery::idle(self.iss);
     }
 
