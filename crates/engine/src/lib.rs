@@ -66,7 +66,7 @@ mod tuple;
 pub(crate) fn cold() {}
 
 pub use config::{window_scale_for, BufferLimits, Compat, Config, ConfigMut, CongestionAlgorithm, EcnMode};
-pub use conn::{ConnInfo, KeepaliveTiming};
+pub use conn::{ConnInfo, KeepaliveTiming, PmtuDiscovery};
 pub use counters::Counters;
 pub use endpoint::{
     format_ss_table, record_sizes, BufferSizes, ConnMut, Endpoint, ListenerQueues, Population, QueueLens, RecordSizes,

@@ -111,6 +111,30 @@ fn fragmentation_needed_resends_what_was_in_flight_at_the_smaller_size() {
     assert!(h.output().is_empty());
 }
 
+/// IP_MTU_DISCOVER: with IP_PMTUDISC_DONT the packets go without DF and a Fragmentation
+/// Needed changes nothing (the router may fragment them); IP_PMTUDISC_PROBE keeps DF and
+/// ignores the report too; the default learns the path's MTU.
+#[test]
+fn path_mtu_discovery_modes_set_df_and_whether_reports_count() {
+    use synack_engine::PmtuDiscovery;
+    for (mode, df, learns) in
+        [(PmtuDiscovery::Want, true, true), (PmtuDiscovery::Dont, false, false), (PmtuDiscovery::Probe, true, false)]
+    {
+        let (mut h, c) = H::established(plain_config());
+        h.ep.conn_mut(h.now, c).unwrap().set_path_mtu_discovery(mode);
+        assert_eq!(h.ep.path_mtu_discovery(c), Some(mode));
+        h.ep.send(h.now, c, &[7u8; 100]).unwrap();
+        let mut buf = [0u8; 1500];
+        let t = h.ep.poll_transmit(h.now, &mut buf).unwrap();
+        let packet = synack_wire::Ipv4Packet::new_checked(&buf[..t.len]).unwrap();
+        assert_eq!(packet.dont_fragment(), df, "{mode:?}");
+        assert!(packet.verify_checksum(), "{mode:?}: the header checksum mended");
+        h.icmp(3, 4, [0, 0, 0x03, 0xe8], h.iss + 1);
+        let mss = h.ep.conn_info(c).unwrap().snd_mss;
+        assert_eq!(mss == 960, learns, "{mode:?}: MSS {mss}");
+    }
+}
+
 /// Writes `total` bytes on `c` and carries its data segments over a path that silently drops any with more than
 /// `max_payload` bytes (a black hole: no ICMP); the peer ACKs each arrival cumulatively and
 /// keeps nothing out of order. Returns the data segments sent as (offset in the stream,

@@ -615,4 +615,7 @@ fn apply_inherited_options(c: &mut synack_engine::ConnMut<'_>, entry: &Fd) {
     if entry.nodelay {
         c.set_nodelay(true);
     }
+    if let Some(mode) = entry.pmtu {
+        c.set_path_mtu_discovery(mode);
+    }
 }

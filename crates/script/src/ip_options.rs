@@ -1,10 +1,11 @@
 //! The IP-level socket options a script sets and reads: IP_TTL and IPV6_UNICAST_HOPS (the
-//! TTL / hop limit), IP_TOS and IPV6_TCLASS (the DSCP bits; TCP sets the ECN bits itself).
+//! TTL / hop limit), IP_TOS and IPV6_TCLASS (the DSCP bits; TCP sets the ECN bits itself),
+//! IP_MTU_DISCOVER and IPV6_MTU_DISCOVER (path MTU discovery's mode).
 
 use crate::ast::Arg;
 use crate::calls::CallResult;
 use crate::run::{Fd, Runner, Sock};
-use synack_engine::IpFields;
+use synack_engine::{IpFields, PmtuDiscovery};
 
 impl Runner {
     /// The IP fields of socket `entry` now: its connection's, its listener's or bound
@@ -18,9 +19,31 @@ impl Runner {
         held.unwrap_or(entry.ip)
     }
 
+    /// IP_MTU_DISCOVER of socket `entry` now: its connection's, or the one it keeps for the
+    /// connection to come (a listener's passes to the connections it accepts).
+    fn path_mtu_discovery_of(&self, entry: &Fd) -> PmtuDiscovery {
+        let held = match entry.sock {
+            Sock::Conn(h) => self.ep.path_mtu_discovery(h),
+            _ => None,
+        };
+        held.or(entry.pmtu).unwrap_or_default()
+    }
+
     /// `setsockopt` of an IP-level option; `None` when `opt` is not one.
     pub(crate) fn set_ip_option(&mut self, fd: i64, entry: &Fd, opt: &str, arg: Option<&Arg>) -> Option<CallResult> {
         let value = arg.and_then(option_value);
+        if matches!(opt, "IP_MTU_DISCOVER" | "IPV6_MTU_DISCOVER") {
+            let Some(mode) = value.and_then(PmtuDiscovery::from_linux) else { return Some(Err("EINVAL")) };
+            if let Sock::Conn(h) = entry.sock {
+                if let Some(mut c) = self.ep.conn_mut(self.now, h) {
+                    c.set_path_mtu_discovery(mode);
+                }
+            }
+            if let Some(f) = self.fds.get_mut(&fd) {
+                f.pmtu = Some(mode);
+            }
+            return Some(Ok(0));
+        }
         let old = self.ip_fields_of(entry);
         let new = match (opt, value) {
             // -1 restores the default (Linux, and RFC 3493 §5.1 for the hop limit).
@@ -58,18 +81,23 @@ impl Runner {
         match opt {
             "IP_TTL" | "IPV6_UNICAST_HOPS" => Some(ip.ttl as i64),
             "IP_TOS" | "IPV6_TCLASS" => Some(ip.tos as i64),
+            "IP_MTU_DISCOVER" | "IPV6_MTU_DISCOVER" => Some(self.path_mtu_discovery_of(entry) as i64),
             _ => None,
         }
     }
 }
 
-/// An option's value: a number, or one of the TOS names of `<netinet/ip.h>` (RFC 2474's class
-/// selectors and RFC 2597 / RFC 3246's forwarding classes).
+/// An option's value: a number, one of the TOS names of `<netinet/ip.h>` (RFC 2474's class
+/// selectors and RFC 2597 / RFC 3246's forwarding classes), or a path MTU discovery mode.
 fn option_value(arg: &Arg) -> Option<i64> {
     if let Some(v) = arg.int() {
         return Some(v);
     }
     let name = arg.symbol()?;
+    if let Some(mode) = name.strip_prefix("IP_PMTUDISC_").or_else(|| name.strip_prefix("IPV6_PMTUDISC_")) {
+        let modes = ["DONT", "WANT", "DO", "PROBE", "INTERFACE", "OMIT"];
+        return modes.iter().position(|m| *m == mode).map(|n| n as i64);
+    }
     let dscp = |v: i64| Some(v << 2);
     match name.strip_prefix("IPTOS_DSCP_")? {
         "EF" => dscp(46),
@@ -102,5 +130,14 @@ mod tests {
         assert_eq!(value("IPTOS_DSCP_AF43"), Some(0x98));
         assert_eq!(value("IPTOS_DSCP_CS8"), None);
         assert_eq!(option_value(&Arg::Int(4)), Some(4));
+    }
+
+    #[test]
+    fn path_mtu_discovery_names_are_linux_numbers() {
+        let value = |s: &str| option_value(&Arg::Symbols(vec![s.into()]));
+        assert_eq!(value("IP_PMTUDISC_DONT"), Some(0));
+        assert_eq!(value("IP_PMTUDISC_PROBE"), Some(3));
+        assert_eq!(value("IPV6_PMTUDISC_OMIT"), Some(5));
+        assert_eq!(value("IP_PMTUDISC_MAYBE"), None);
     }
 }

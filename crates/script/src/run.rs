@@ -91,6 +91,8 @@ pub(crate) struct Fd {
     pub read_shut: bool,
     /// IP_TTL and IP_TOS set before the connection or listener existed.
     pub ip: IpFields,
+    /// IP_MTU_DISCOVER set before the connection existed (or on a listener).
+    pub pmtu: Option<synack_engine::PmtuDiscovery>,
     /// The engine's bound socket (`Endpoint::bind`), until `listen`, `connect` or `close`.
     pub bound: Option<ListenerHandle>,
     /// TCP_KEEPIDLE, TCP_KEEPINTVL or TCP_KEEPCNT set on the socket.
@@ -116,6 +118,7 @@ impl Fd {
             user_timeout: None,
             read_shut: false,
             ip: IpFields::default(),
+            pmtu: None,
             bound: None,
             keepalive: None,
             keepalive_on: false,

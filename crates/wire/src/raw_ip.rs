@@ -61,6 +61,22 @@ pub fn fill_tcp_checksum(packet: &mut [u8]) -> bool {
     true
 }
 
+/// Clears the Don't Fragment flag of the IPv4 packet `packet` and mends its header checksum
+/// (for a socket that lets routers fragment what it sends, IP_PMTUDISC_DONT). False, and
+/// nothing changed, for anything but an IPv4 header that fits.
+pub fn clear_dont_fragment(packet: &mut [u8]) -> bool {
+    let ihl = match packet.first() {
+        Some(&b) if b >> 4 == 4 => (b & 0x0f) as usize * 4,
+        _ => return false,
+    };
+    let Some(header) = packet.get_mut(..ihl).filter(|h| h.len() >= 20) else { return false };
+    header[6] &= !0x40;
+    header[10..12].fill(0);
+    let sum = internet_checksum(0, header);
+    header[10..12].copy_from_slice(&sum.to_be_bytes());
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ pub use keepalive::KeepaliveTiming;
 use owed::Owed;
 pub(crate) use pacing::Pacing;
 use pmtu::MtuSearch;
+pub use pmtu::PmtuDiscovery;
 pub(crate) use receiver::Receiver;
 pub(crate) use sender::Sender;
 pub(crate) use timers::{Timer, TimerTable};

@@ -15,6 +15,8 @@ pub(crate) struct MtuSearch {
     /// Probing is on for this connection: `tcp_mtu_probing` 2, or 1 once a black hole was
     /// suspected.
     pub enabled: bool,
+    /// IP_MTU_DISCOVER: whether packets carry DF and Packet Too Big reports count.
+    pub discovery: PmtuDiscovery,
     /// search_low: the largest segment size known to get through.
     low: u16,
     /// search_high: the largest the path may carry (the peer's MSS, or a Packet Too Big's).
@@ -30,8 +32,52 @@ const SEARCH_DONE_BYTES: u16 = 8;
 /// a lost probe costs little.
 const PROBE_MIN_CWND_SEGMENTS: u32 = 11;
 
+/// A socket's path MTU discovery mode (IP_MTU_DISCOVER, IPV6_MTU_DISCOVER), Linux's six.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum PmtuDiscovery {
+    /// IP_PMTUDISC_DONT: no DF; Packet Too Big reports change nothing.
+    Dont = 0,
+    /// IP_PMTUDISC_WANT, the default: DF, and the path's MTU is learned (RFC 1191, RFC 8201).
+    #[default]
+    Want = 1,
+    /// IP_PMTUDISC_DO: as WANT (TCP never fragments what it sends).
+    Do = 2,
+    /// IP_PMTUDISC_PROBE: DF, the reports ignored.
+    Probe = 3,
+    /// IP_PMTUDISC_INTERFACE: the interface's MTU only, DF set.
+    Interface = 4,
+    /// IP_PMTUDISC_OMIT: the interface's MTU only, no DF.
+    Omit = 5,
+}
+
+impl PmtuDiscovery {
+    /// The mode numbered as Linux numbers it (`IP_PMTUDISC_*`), if it is one.
+    pub fn from_linux(n: i64) -> Option<PmtuDiscovery> {
+        use PmtuDiscovery::*;
+        [Dont, Want, Do, Probe, Interface, Omit].get(usize::try_from(n).ok()?).copied()
+    }
+
+    /// Whether IPv4 packets carry Don't Fragment.
+    pub fn dont_fragment(self) -> bool {
+        !matches!(self, PmtuDiscovery::Dont | PmtuDiscovery::Omit)
+    }
+
+    /// Whether a Packet Too Big report lowers the segment size.
+    pub fn learns_path_mtu(self) -> bool {
+        matches!(self, PmtuDiscovery::Want | PmtuDiscovery::Do)
+    }
+}
+
 impl MtuSearch {
-    pub const OFF: MtuSearch = MtuSearch { enabled: false, low: 0, high: 0, probe_mss: 0, probe_end: SeqNum(0) };
+    pub const OFF: MtuSearch = MtuSearch {
+        enabled: false,
+        discovery: PmtuDiscovery::Want,
+        low: 0,
+        high: 0,
+        probe_mss: 0,
+        probe_end: SeqNum(0),
+    };
 
     /// A probe is in flight.
     #[inline(always)]
@@ -41,6 +87,14 @@ impl MtuSearch {
 }
 
 impl Connection {
+    pub fn set_path_mtu_discovery(&mut self, mode: PmtuDiscovery) {
+        self.mtu.discovery = mode;
+    }
+
+    pub fn path_mtu_discovery(&self) -> PmtuDiscovery {
+        self.mtu.discovery
+    }
+
     /// The handshake set the segment size: the search range tops out there; with
     /// `tcp_mtu_probing` 2 the connection starts at `tcp_base_mss` and probes up.
     pub(super) fn start_mtu_search(&mut self, cfg: &Config) {
@@ -64,11 +118,12 @@ impl Connection {
     /// says nothing of congestion (FreeBSD's `tcp_mtudisc`, Linux's `tcp_simple_retransmit`).
     /// An IPv6 SYN sent again announces that MSS too, as the route's MTU is what IPv6 derives
     /// it from (Linux's and FreeBSD's `advmss`; IPv4 announces the interface's). A report
-    /// without an MTU (a pre-RFC 1191 router) changes nothing.
+    /// without an MTU (a pre-RFC 1191 router), or one for a socket that does not learn the
+    /// path's MTU (`PmtuDiscovery`), changes nothing.
     pub(super) fn path_mtu_shrank(&mut self, ctx: &mut Ctx, mtu: u32) -> bool {
         let ipv6 = self.tuple.local_ip.is_ipv6();
         let (floor, headers) = if ipv6 { (1280, 60) } else { (68, 40) };
-        if mtu == 0 {
+        if mtu == 0 || !self.mtu.discovery.learns_path_mtu() {
             return false;
         }
         let mss = (mtu.max(floor) - headers).min(u16::MAX as u32) as u16;

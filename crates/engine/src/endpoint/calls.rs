@@ -111,6 +111,10 @@ impl Endpoint {
     pub fn ip_fields(&self, h: ConnHandle) -> Option<IpFields> {
         self.conn(h).map(|c| c.ip)
     }
+    /// IP_MTU_DISCOVER as set.
+    pub fn path_mtu_discovery(&self, h: ConnHandle) -> Option<crate::PmtuDiscovery> {
+        self.conn(h).map(|c| c.path_mtu_discovery())
+    }
     /// (send, receive) buffer sizes, bytes.
     pub fn buffer_sizes(&self, h: ConnHandle) -> Option<BufferSizes> {
         self.conn(h).map(|c| BufferSizes { send: c.send_buffer_size(), recv: c.recv_buffer_size() })

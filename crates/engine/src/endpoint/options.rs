@@ -4,7 +4,7 @@
 
 use super::{ConnHandle, Endpoint};
 use crate::conn::{Connection, Ctx};
-use crate::{Instant, IpFields, KeepaliveTiming};
+use crate::{Instant, IpFields, KeepaliveTiming, PmtuDiscovery};
 use std::time::Duration;
 
 /// One live connection of an endpoint, for setting its options (`Endpoint::conn_mut`).
@@ -130,5 +130,11 @@ impl ConnMut<'_> {
     /// RSTs and the TIME-WAIT record's ACKs included, carries them.
     pub fn set_ip_fields(&mut self, ip: IpFields) {
         self.with(|c, _| c.ip = ip);
+    }
+
+    /// IP_MTU_DISCOVER / IPV6_MTU_DISCOVER: whether IPv4 packets carry DF and whether Packet
+    /// Too Big reports lower the segment size (`PmtuDiscovery`; WANT by default).
+    pub fn set_path_mtu_discovery(&mut self, mode: PmtuDiscovery) {
+        self.with(|c, _| c.set_path_mtu_discovery(mode));
     }
 }

@@ -7,8 +7,8 @@ use crate::{FourTuple, Instant, IpFields};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use synack_wire::{
-    emit_plain_ipv4, emit_segment_between, encapsulate_in_udp, ip_header_len, sign_tcp_md5, Ecn, EmitIp, EmitIpv4,
-    OptionLayout, SackBlocks, TcpOptions, TcpRepr, WireError, TCP_HEADER_LEN, UDP_HEADER_LEN,
+    clear_dont_fragment, emit_plain_ipv4, emit_segment_between, encapsulate_in_udp, ip_header_len, sign_tcp_md5, Ecn,
+    EmitIp, EmitIpv4, OptionLayout, SackBlocks, TcpOptions, TcpRepr, WireError, TCP_HEADER_LEN, UDP_HEADER_LEN,
 };
 
 /// One IP packet written into the caller's buffer, and where it goes: a router or a simulated
@@ -168,6 +168,9 @@ impl Endpoint {
             let full_checksum = seg.gso_size.is_none();
             match emit(&conn.tuple, conn.ip, seg.ecn, ident, full_checksum, &seg.tcp, &[a, b], buf) {
                 Ok(len) => {
+                    if !conn.path_mtu_discovery().dont_fragment() {
+                        clear_dont_fragment(&mut buf[..len]);
+                    }
                     let (src, dst) = (conn.tuple.local_ip, conn.tuple.remote_ip);
                     let t = Transmit { len, src, dst, ecn: seg.ecn, gso_size: seg.gso_size };
                     let Some(t) = finish(&self.shared, t, buf, seg.tcp.options.md5, udp) else { continue };
