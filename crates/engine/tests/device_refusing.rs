@@ -82,3 +82,16 @@ fn control_segments_are_dropped_and_counted() {
     h.ep.set_device_refusing(h.now, false);
     assert!(h.output().is_empty(), "a refused RST is not sent later");
 }
+
+/// Without a user timeout, a device that never takes the probes ends the connection after
+/// `tcp_retries2` of them, as Linux's probe timer gives up.
+#[test]
+fn a_device_that_never_takes_the_probes_ends_the_connection() {
+    let (mut h, c) = H::established_after(plain_config().with(|c| c.tcp_retries2 = 4), Duration::from_millis(100));
+    h.ep.set_device_refusing(h.now, true);
+    h.ep.send(h.now, c, b"x").unwrap();
+    assert!(h.advance_collect(Duration::from_secs(10)).is_empty());
+    assert_eq!(h.state(c), State::Closed);
+    assert_eq!(h.ep.conn_info(c).unwrap().probes, 4);
+    assert!(h.events().contains(&Event::Error(c, ConnError::TimedOut)));
+}

@@ -280,6 +280,31 @@ fn zero_window_stops_sending_and_is_probed_until_it_opens() {
     assert!(h.ep.counters().window_probes_sent >= 2);
 }
 
+/// Zero-window probes go on while the peer answers them, past `tcp_retries2` probes; once
+/// the peer falls silent, that many unanswered probes end the connection (as Linux gives up
+/// on a probed peer that is gone).
+#[test]
+fn zero_window_probes_end_only_when_they_go_unanswered() {
+    let config = plain_config().with(|c| c.tcp_retries2 = 3);
+    let (mut h, c) = H::established(config);
+    h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).win(0));
+    h.ep.send(h.now, c, b"blocked").unwrap();
+    h.output();
+    let mut answered = 0;
+    for _ in 0..2000 {
+        // Each probe is answered at once, the window still shut.
+        if !h.advance_collect(Duration::from_millis(100)).is_empty() {
+            h.inject(Seg::new(ACK, PEER_ISN + 1, h.iss + 1).win(0));
+            answered += 1;
+        }
+    }
+    assert!(answered > 3, "{answered} probes");
+    assert_eq!(h.state(c), State::Established, "an answered probe keeps it open");
+    h.advance_collect(Duration::from_secs(600));
+    assert_eq!(h.state(c), State::Closed, "three unanswered probes in a row end it");
+    assert!(h.events().contains(&Event::Error(c, ConnError::TimedOut)));
+}
+
 /// TCP_INFO's chronograph (Linux's tcpi_busy_time and tcpi_rwnd_limited): 100 ms of data
 /// held back by a zero window, 30 ms more in flight after the window opens; nothing runs
 /// before data is queued or after everything is acknowledged.

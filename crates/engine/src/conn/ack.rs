@@ -148,6 +148,8 @@ impl Connection {
         if self.snd.wnd >= (self.neg.snd_mss as u32).min(self.snd.max_wnd / 2).max(1) {
             self.timers.stop(Timer::Persist);
             self.end_probe_spell(ctx);
+        } else if self.probe_count != 0 {
+            self.probe_answered(ctx);
         }
         true
     }

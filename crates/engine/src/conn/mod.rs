@@ -75,9 +75,9 @@ pub(crate) struct Shared {
     pub udp_ports: std::collections::HashMap<FourTuple, u16>,
     /// The device refuses packets for now (`Endpoint::set_device_refusing`).
     pub device_refusing: bool,
-    /// When the current spell of persist probes began, by connection slot, for the user
-    /// timeout (Linux's icsk_probes_tstamp); an entry lives while the probes go unanswered.
-    pub probe_spells: std::collections::HashMap<u32, Instant>,
+    /// The current spell of persist probes of a connection, by slot (`persist.rs`); an entry
+    /// lives while the window stays shut or the data waits.
+    pub probe_spells: std::collections::HashMap<u32, persist::ProbeSpell>,
 }
 
 /// What a connection call may touch outside the connection itself: the time and the

@@ -4,12 +4,21 @@
 //! (RFC 5482), counted from its first probe.
 
 use super::{ConnFlags, Connection, Ctx, Owed, Timer, UNSET_MS};
-use crate::Cause;
+use crate::{Cause, Instant};
 use std::time::Duration;
 
 /// How soon a probe the device refused is tried again: not backed off, so that the senders
 /// sharing the device take turns at it (Linux's TCP_RESOURCE_PROBE_INTERVAL).
 pub(crate) const RESOURCE_PROBE_INTERVAL: Duration = Duration::from_millis(500);
+
+/// A spell of persist probes: when it began, for the user timeout (Linux's
+/// icsk_probes_tstamp, which answers do not move), and the probe count when the peer last
+/// answered one, for the probes that went unanswered since (Linux's icsk_probes_out).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProbeSpell {
+    started: Instant,
+    answered_at: u8,
+}
 
 impl Connection {
     /// The persist timer, backed off per probe: for a zero window it sends a probe, for a
@@ -23,22 +32,38 @@ impl Connection {
     }
 
     /// The persist timer expired: a probe is owed, unless the spell has outlasted the user
-    /// timeout (RFC 5482; Linux's tcp_probe_timer), which ends the connection.
+    /// timeout (RFC 5482; Linux's tcp_probe_timer), or `tcp_retries2` probes in a row have
+    /// gone unanswered (a peer gone, or a device that never takes them, as Linux gives up),
+    /// which end the connection. A peer that answers the probes of a zero window is probed for as long as
+    /// it keeps the window shut (RFC 9293 §3.8.6.1).
     #[cold]
     pub(super) fn on_persist_timeout(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
-        let started = *ctx.probe_spells.entry(self.handle.index).or_insert(now);
+        let spell = *ctx.probe_spells.entry(self.handle.index).or_insert(ProbeSpell { started: now, answered_at: 0 });
         if self.user_timeout_ms != UNSET_MS
-            && ctx.now.saturating_since(started) >= Duration::from_millis(self.user_timeout_ms as u64)
+            && ctx.now.saturating_since(spell.started) >= Duration::from_millis(self.user_timeout_ms as u64)
         {
             self.close_with(ctx, Some(self.timed_out_error()), Cause::UserTimeout);
+            return;
+        }
+        if self.probe_count.saturating_sub(spell.answered_at) >= ctx.config.tcp_retries2 {
+            self.close_with(ctx, Some(self.timed_out_error()), Cause::RetransmissionsExhausted);
             return;
         }
         self.owed.insert(Owed::WINDOW_PROBE);
         self.probe_count = self.probe_count.saturating_add(1);
     }
 
-    /// The peer answered: a spell of probes is over.
+    /// An acceptable ACK came while probing, the window still shut: the probes so far were
+    /// answered.
+    #[cold]
+    pub(super) fn probe_answered(&mut self, ctx: &mut Ctx) {
+        if let Some(spell) = ctx.probe_spells.get_mut(&self.handle.index) {
+            spell.answered_at = self.probe_count;
+        }
+    }
+
+    /// The peer answered with progress or an open window: a spell of probes is over.
     #[inline]
     pub(super) fn end_probe_spell(&mut self, ctx: &mut Ctx) {
         if self.probe_count != 0 {
@@ -66,7 +91,7 @@ impl Connection {
             self.owed.remove(Owed::WINDOW_PROBE);
             let mut wait = RESOURCE_PROBE_INTERVAL;
             if self.user_timeout_ms != UNSET_MS {
-                let started = ctx.probe_spells.get(&self.handle.index).copied().unwrap_or(ctx.now);
+                let started = ctx.probe_spells.get(&self.handle.index).map_or(ctx.now, |s| s.started);
                 let limit = Duration::from_millis(self.user_timeout_ms as u64);
                 wait = wait.min(limit.saturating_sub(ctx.now.saturating_since(started)));
             }
