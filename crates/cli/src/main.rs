@@ -209,6 +209,10 @@ struct SimArgs {
     /// (NewReno, RFC 5681/6582).
     #[arg(long, default_value = "cubic", value_parser = ["cubic", "reno"])]
     cc: String,
+    /// Both hosts pace their data at the connection's rate (as Linux over the fq qdisc): 200 %
+    /// of cwnd per RTT in slow start, 120 % after.
+    #[arg(long)]
+    pacing: bool,
     /// Percentage of ECN-capable packets the link marks Congestion Experienced, 0 to 100
     /// (needs --ecn: without it no packet is ECN-capable).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = percent, requires = "ecn")]

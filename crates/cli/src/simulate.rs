@@ -150,6 +150,7 @@ fn transfer_spec(args: &SimArgs) -> Result<TransferSpec, String> {
     if args.ecn {
         spec.config.tcp_ecn = synack_engine::EcnMode::On;
     }
+    spec.config.pacing = args.pacing;
     spec.ipv6 = args.ipv6;
     spec.flood_per_sec = args.flood;
     spec.record = args.pcap.is_some() || args.svg.is_some();

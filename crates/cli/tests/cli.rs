@@ -109,6 +109,16 @@ fn sim_over_a_faulty_link_delivers_everything_and_exits_zero() {
     assert!(out.contains("final states: client CLOSED, server CLOSED"), "{out}");
 }
 
+/// With --pacing over a lossy link every byte still arrives, and the report says so.
+#[test]
+fn sim_with_pacing_delivers_everything_over_a_lossy_link() {
+    let o = synack(&["sim", "--pacing", "--loss", "1", "--bytes", "500000", "--connections", "2"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("bytes delivered intact: 2000000 of 2000000"), "{out}");
+    assert!(out.contains("result: OK"), "{out}");
+}
+
 #[test]
 fn sim_with_ecn_marks_slows_the_sender_without_a_single_retransmission() {
     let o = synack(&["sim", "--ecn", "--mark", "3", "--bytes", "2000000", "--delay", "1", "--bandwidth", "1000"]);
