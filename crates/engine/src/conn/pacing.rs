@@ -10,7 +10,8 @@
 //! may take back up to half of its own time from it (Linux's credit for timer jitter). The
 //! schedule lives with the scoreboard (a connection that sends no data pays nothing), and
 //! the wait for the next departure runs on the persist timer, which pacing takes only while
-//! data waits with cwnd and window room, when no probe is due.
+//! data waits with cwnd and window room, when no probe is due. New data and what a timeout
+//! resends are paced; SACK recovery's retransmissions and the probes go at once.
 
 use super::{ConnFlags, Connection, Ctx, Timer};
 use crate::congestion::CongestionControl;
@@ -37,8 +38,10 @@ impl Connection {
         if pacing.next_departure <= ctx.now {
             return false;
         }
+        // The departure comes first: a probe or override the timer waited for is re-armed by
+        // the output rules if the segment still cannot go then.
         let armed = self.timers.get(Timer::Persist);
-        if armed == Instant::NEVER || self.flag(ConnFlags::PACED) {
+        if armed > pacing.next_departure || self.flag(ConnFlags::PACED) {
             self.timers.set(Timer::Persist, pacing.next_departure);
             self.set_flag(ConnFlags::PACED, true);
         }
