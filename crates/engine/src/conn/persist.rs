@@ -1,7 +1,8 @@
 //! The persist timer's probes (RFC 9293 §3.8.6.1): data waits with nothing in flight, for a
 //! zero window, for the sender's SWS override, or because the device refuses packets (a
 //! full queue, Linux's local congestion). A spell of probes gives up after the user timeout
-//! (RFC 5482), counted from its first probe.
+//! (RFC 5482), counted from its first probe, or after `tcp_retries2` probes in a row go
+//! unanswered.
 
 use super::{ConnFlags, Connection, Ctx, Owed, Timer, UNSET_MS};
 use crate::{Cause, Instant};
@@ -34,8 +35,8 @@ impl Connection {
     /// The persist timer expired: a probe is owed, unless the spell has outlasted the user
     /// timeout (RFC 5482; Linux's tcp_probe_timer), or `tcp_retries2` probes in a row have
     /// gone unanswered (a peer gone, or a device that never takes them, as Linux gives up),
-    /// which end the connection. A peer that answers the probes of a zero window is probed for as long as
-    /// it keeps the window shut (RFC 9293 §3.8.6.1).
+    /// which end the connection. A peer that answers the probes of a zero window is probed
+    /// for as long as it keeps the window shut (RFC 9293 §3.8.6.1).
     #[cold]
     pub(super) fn on_persist_timeout(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
@@ -72,8 +73,9 @@ impl Connection {
         }
     }
 
-    /// What this connection would send now was refused by the device. An ACK owed is lost (the peer's retransmission recovers from it);
-    /// data stays to be sent (new data unsent, a retransmission not counted as one). With
+    /// What this connection would send now was refused by the device. An ACK owed is lost
+    /// (the peer's retransmission recovers from it); data stays to be sent (new data
+    /// unsent, a retransmission not counted as one). With
     /// nothing in flight the persist timer probes for the device to take it (at the RTO
     /// first, as Linux's tcp_check_probe_timer), and a refused probe comes again after
     /// `RESOURCE_PROBE_INTERVAL` (within the user timeout). A SYN not sent waits for its
