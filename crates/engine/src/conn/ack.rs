@@ -198,9 +198,6 @@ impl Connection {
         ctx.config.tcp_hystart && self.snd.cc.ssthresh() == u32::MAX
     }
 
-    /// The bytes slow start grows by for an ACK of `acked` new bytes up to `ack`: all of them,
-    /// a quarter in HyStart++'s conservative slow start; when HyStart++ ends slow start,
-    /// avoidance takes over (RFC 9406 §4.2).
     /// cwnd grows by `delivered` bytes (slow start or congestion avoidance) if the flight
     /// has been limited by it (RFC 7661), else the controller learns it was not.
     fn grow_cwnd(&mut self, ctx: &mut Ctx, ack: SeqNum, delivered: u32, mss: u32) {
@@ -229,6 +226,9 @@ impl Connection {
             && self.snd.scoreboard.rack().is_some_and(|r| r.reordering > crate::rack::DUP_THRESH)
     }
 
+    /// The bytes slow start grows by for an ACK of `acked` new bytes up to `ack`: all of them,
+    /// a quarter in HyStart++'s conservative slow start; when HyStart++ ends slow start,
+    /// avoidance takes over (RFC 9406 §4.2).
     fn slow_start_growth(&mut self, ctx: &mut Ctx, ack: SeqNum, acked: u32) -> u32 {
         if !self.in_initial_slow_start(ctx) || ctx.config.compat.hystart_without_css {
             return acked;

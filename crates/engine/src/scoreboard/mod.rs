@@ -228,7 +228,7 @@ impl Scoreboard {
         let prior_fack = tables.rack.fack();
         let mut reordered = false;
         // SACK blocks first, by sequence, then the cumulative range (see Rack::on_delivered).
-        let mut sorted = [(SeqNum(0), SeqNum(0)); 4];
+        let mut sorted = [(SeqNum(0), SeqNum(0)); synack_wire::MAX_SACK_BLOCKS];
         let n = blocks.len().min(sorted.len());
         sorted[..n].copy_from_slice(&blocks[..n]);
         sorted[..n].sort_unstable_by_key(|block| block.0.since(snd_una));
